@@ -1,0 +1,72 @@
+/**
+ * Prepares a fresh Debian machine for `deno task test`: installs, with apt, the system
+ * packages the tests use (only those missing, only when running as root) and says what it
+ * installs. Without root it lists what is missing; the tests that need it then skip loudly
+ * (outside CI) or fail (in CI).
+ *
+ * @module
+ */
+
+/** A Debian package and how to tell it is already there. */
+interface SystemPackage {
+  readonly name: string;
+  /** Why the tests need it. */
+  readonly usedBy: string;
+  /** A file whose presence means the package is installed. */
+  readonly probe: string;
+}
+
+const PACKAGES: readonly SystemPackage[] = [
+  { name: "sox", usedBy: "G.711 reference checks and audio fixtures", probe: "/usr/bin/sox" },
+  {
+    name: "libopus-dev",
+    usedBy: "the native Opus backend (FFI)",
+    probe: "/usr/include/opus/opus.h",
+  },
+  { name: "gcc", usedBy: "building the native shims in ffi/", probe: "/usr/bin/gcc" },
+];
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function run(cmd: string, args: string[]): Promise<boolean> {
+  const child = new Deno.Command(cmd, {
+    args,
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+    env: { DEBIAN_FRONTEND: "noninteractive" },
+  }).spawn();
+  return (await child.status).success;
+}
+
+const missing = PACKAGES.filter((p) => !exists(p.probe));
+if (missing.length === 0) {
+  console.log("setup: all system packages for the tests are present");
+} else if (Deno.uid() === 0) {
+  console.log(
+    `setup: installing with apt-get: ${
+      missing.map((p) => `${p.name} (${p.usedBy})`).join(", ")
+    }`,
+  );
+  const names = missing.map((p) => p.name);
+  const ok = await run("apt-get", ["install", "-y", "--no-install-recommends", ...names]) ||
+    (await run("apt-get", ["update"]) &&
+      await run("apt-get", ["install", "-y", "--no-install-recommends", ...names]));
+  if (!ok) {
+    console.error("setup: apt-get failed; the tests that need these packages will fail");
+    Deno.exit(1);
+  }
+} else {
+  console.warn(
+    `setup: NOT ROOT, cannot install: ${
+      missing.map((p) => `${p.name} (${p.usedBy})`).join(", ")
+    }. Tests that need them will skip with a reason (and fail under CI=true).`,
+  );
+}
