@@ -1,0 +1,21 @@
+/**
+ * The relay's protocol-neutral model: origins, tracks, groups and objects, with
+ * producer/consumer handles (closing a producer ends every consumer; cloning a consumer is
+ * fan-out), and capability routing. No wire format and no media knowledge lives here.
+ *
+ * @example
+ * ```ts
+ * import { Origin } from "./mod.ts";
+ * const origin = new Origin();
+ * using route = origin.route("voice/*", (track) => console.log("new track", track.info.name));
+ * origin.publishTrack({ namespace: ["voice", "CA1"], name: "uplink", capability: "voice/opus" });
+ * ```
+ *
+ * @module
+ */
+export * from "./capability.ts";
+export * from "./group.ts";
+export * from "./object.ts";
+export * from "./origin.ts";
+export * from "./track.ts";
+export * from "./track_error.ts";

@@ -1,0 +1,331 @@
+/**
+ * The origin: the relay's table of who publishes what. Publishers register namespaces
+ * (served on demand through a {@linkcode TrackSource}) or push whole tracks; subscribers ask
+ * for a track by name and share one upstream subscription per track however many they are;
+ * in-process consumers register capability patterns and are handed each matching track.
+ *
+ * Protocol-neutral: every wire dialect's session talks to the same origin.
+ *
+ * @module
+ */
+import { type CapabilityPattern, parseCapabilityPattern } from "./capability.ts";
+import { Notify } from "./notify.ts";
+import { type TrackConsumer, type TrackInfo, TrackProducer } from "./track.ts";
+import { TrackError } from "./track_error.ts";
+
+/**
+ * Serves tracks of a published namespace on demand (for a MoQT session: sends SUBSCRIBE
+ * upstream).
+ *
+ * An implementation MUST resolve `serve` once the upstream accepted the track (after which
+ * it writes groups into `track`) or reject with a {@linkcode TrackError} when refused; it
+ * MUST stop (for MoQT: UNSUBSCRIBE) when `track.closed` resolves, and MUST close or abort
+ * `track` when the upstream ends it.
+ */
+export interface TrackSource {
+  /** Starts feeding `track`; see the interface contract. */
+  serve(track: TrackProducer): Promise<void>;
+}
+
+/** A namespace appearing or going away, for namespace watchers. */
+export interface NamespaceEvent {
+  readonly namespace: readonly string[];
+  readonly active: boolean;
+}
+
+/** Options for an {@linkcode Origin}. */
+export interface OriginOptions {
+  /** How long a subscribe waits for its namespace or track to appear, in ms [5000]. */
+  readonly subscribeTimeoutMs?: number;
+  /** Recent groups each track keeps [4]. */
+  readonly groupWindow?: number;
+  /** Called when a route handler throws; the handler's consumer is closed. */
+  readonly onRouteError?: (error: unknown, pattern: string, track: TrackInfo) => void;
+}
+
+/** Options for {@linkcode Origin.subscribe}. */
+export interface SubscribeOptions {
+  /** Overrides the origin's wait bound for this request. */
+  readonly timeoutMs?: number;
+  /** Aborts the wait. */
+  readonly signal?: AbortSignal;
+}
+
+/** A handle on something registered with the origin; closing it unregisters. */
+export interface Registration extends Disposable {
+  /** Unregisters. A second close is a no-op. */
+  close(): void;
+}
+
+interface Entry {
+  readonly producer: TrackProducer;
+  readonly ready: Promise<void>;
+  readonly pushed: boolean;
+}
+
+interface Route {
+  readonly pattern: CapabilityPattern;
+  readonly handler: (track: TrackConsumer) => void;
+  readonly seen: WeakSet<TrackProducer>;
+}
+
+/** Namespaces are tuples; this key keeps fields apart whatever they contain. */
+function namespaceKey(namespace: readonly string[]): string {
+  return JSON.stringify(namespace);
+}
+
+function trackKey(namespace: readonly string[], name: string): string {
+  return JSON.stringify([namespace, name]);
+}
+
+/** True when `prefix` is a field-wise prefix of `namespace`. */
+export function isNamespacePrefix(
+  prefix: readonly string[],
+  namespace: readonly string[],
+): boolean {
+  if (prefix.length > namespace.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (prefix[i] !== namespace[i]) return false;
+  return true;
+}
+
+/**
+ * The publish/subscribe table at the heart of the relay.
+ *
+ * @example
+ * ```ts
+ * import { Origin } from "./origin.ts";
+ * const origin = new Origin();
+ * const uplink = origin.publishTrack({ namespace: ["voice", "CA1"], name: "uplink", capability: "voice/opus" });
+ * using reader = await origin.subscribe(["voice", "CA1"], "uplink");
+ * uplink.appendGroup().write({ id: 0, payload: new Uint8Array(3) });
+ * console.log((await reader.nextGroup())?.id); // 0
+ * ```
+ */
+export class Origin {
+  readonly #namespaces = new Map<
+    string,
+    { namespace: readonly string[]; sources: TrackSource[] }
+  >();
+  readonly #tracks = new Map<string, Entry>();
+  readonly #routes = new Set<Route>();
+  readonly #watchers = new Set<(event: NamespaceEvent) => void>();
+  readonly #changed = new Notify();
+  readonly #subscribeTimeoutMs: number;
+  readonly #groupWindow: number;
+  readonly #onRouteError: OriginOptions["onRouteError"];
+
+  /** Creates an empty origin. */
+  constructor(
+    { subscribeTimeoutMs = 5000, groupWindow = 4, onRouteError }: OriginOptions = {},
+  ) {
+    this.#subscribeTimeoutMs = subscribeTimeoutMs;
+    this.#groupWindow = groupWindow;
+    this.#onRouteError = onRouteError;
+  }
+
+  /** Number of tracks currently live (pushed or subscribed upstream). */
+  get trackCount(): number {
+    return this.#tracks.size;
+  }
+
+  /** Namespaces currently published. */
+  namespaces(): (readonly string[])[] {
+    return [...this.#namespaces.values()].map((n) => n.namespace);
+  }
+
+  /**
+   * Publishes `namespace`, served by `source`. The newest publisher of a namespace serves
+   * new subscriptions; closing the registration withdraws this publisher.
+   */
+  publishNamespace(namespace: readonly string[], source: TrackSource): Registration {
+    const key = namespaceKey(namespace);
+    let entry = this.#namespaces.get(key);
+    const isNew = !entry;
+    if (!entry) {
+      entry = { namespace: Object.freeze([...namespace]), sources: [] };
+      this.#namespaces.set(key, entry);
+    }
+    entry.sources.push(source);
+    if (isNew) this.#emit({ namespace: entry.namespace, active: true });
+    this.#changed.notify();
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      const current = this.#namespaces.get(key);
+      if (!current) return;
+      current.sources.splice(current.sources.indexOf(source), 1);
+      if (current.sources.length === 0) {
+        this.#namespaces.delete(key);
+        this.#emit({ namespace: current.namespace, active: false });
+      }
+    };
+    return { close, [Symbol.dispose]: close };
+  }
+
+  /**
+   * Publishes a whole track pushed by its publisher (MoQT PUBLISH, or an in-process
+   * producer). Matching routes are handed the track at once. Throws a `TrackError` when the
+   * same track is already pushed by another live publisher.
+   */
+  publishTrack(info: TrackInfo): TrackProducer {
+    const key = trackKey(info.namespace, info.name);
+    const existing = this.#tracks.get(key);
+    if (existing?.pushed && !existing.producer.done) {
+      throw new TrackError(
+        "internal",
+        `Cannot publish track: "${info.namespace.join("/")}/${info.name}" is already published`,
+      );
+    }
+    const producer = new TrackProducer(info, { window: this.#groupWindow });
+    this.#tracks.set(key, { producer, ready: Promise.resolve(), pushed: true });
+    producer.closed.then(() => {
+      if (this.#tracks.get(key)?.producer === producer) this.#tracks.delete(key);
+    });
+    this.#changed.notify();
+    this.#routeTrack(producer);
+    return producer;
+  }
+
+  /**
+   * Subscribes to a track. Concurrent and later subscribers share one upstream
+   * subscription. When neither the track nor its namespace is published yet, waits (bounded)
+   * for it to appear; rejects with a `TrackError` (`not_found`) after the bound.
+   */
+  async subscribe(
+    namespace: readonly string[],
+    name: string,
+    { timeoutMs = this.#subscribeTimeoutMs, signal }: SubscribeOptions = {},
+  ): Promise<TrackConsumer> {
+    const key = trackKey(namespace, name);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      signal?.throwIfAborted();
+      const entry = this.#tracks.get(key) ?? this.#pull(key, namespace, name);
+      if (entry) {
+        const consumer = entry.producer.consume();
+        try {
+          await entry.ready;
+        } catch (error) {
+          consumer.close();
+          throw error;
+        }
+        return consumer;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new TrackError(
+          "not_found",
+          `Cannot subscribe to track: namespace "${namespace.join("/")}" is not published`,
+        );
+      }
+      await this.#waitForChange(left, signal);
+    }
+  }
+
+  /**
+   * Watches namespaces under `prefix`: `handler` gets every currently published one, then
+   * each publish and withdrawal.
+   */
+  watchNamespaces(
+    prefix: readonly string[],
+    handler: (event: NamespaceEvent) => void,
+  ): Registration {
+    const watcher = (event: NamespaceEvent) => {
+      if (isNamespacePrefix(prefix, event.namespace)) handler(event);
+    };
+    for (const { namespace } of this.#namespaces.values()) watcher({ namespace, active: true });
+    this.#watchers.add(watcher);
+    const close = () => void this.#watchers.delete(watcher);
+    return { close, [Symbol.dispose]: close };
+  }
+
+  /**
+   * Hands every live and future track whose capability matches `pattern` to `handler`, as
+   * a consumer of its own (the handler closes it when done). The publisher never learns of
+   * it. A handler that throws gets its consumer closed and the error reported.
+   */
+  route(pattern: string, handler: (track: TrackConsumer) => void): Registration {
+    const route: Route = { pattern: parseCapabilityPattern(pattern), handler, seen: new WeakSet() };
+    this.#routes.add(route);
+    for (const { producer } of [...this.#tracks.values()]) this.#offer(route, producer);
+    const close = () => void this.#routes.delete(route);
+    return { close, [Symbol.dispose]: close };
+  }
+
+  /** Tells routes about a track whose capability became known after it was created. */
+  #routeTrack(producer: TrackProducer): void {
+    for (const route of [...this.#routes]) this.#offer(route, producer);
+  }
+
+  #offer(route: Route, producer: TrackProducer): void {
+    if (producer.done || route.seen.has(producer)) return;
+    if (!route.pattern.matches(producer.info.capability)) return;
+    route.seen.add(producer);
+    const consumer = producer.consume();
+    try {
+      route.handler(consumer);
+    } catch (error) {
+      consumer.close();
+      this.#onRouteError?.(error, route.pattern.source, producer.info);
+    }
+  }
+
+  /** Starts an upstream subscription through the namespace's newest publisher, if any. */
+  #pull(key: string, namespace: readonly string[], name: string): Entry | undefined {
+    const source = this.#findSource(namespace);
+    if (!source) return undefined;
+    const producer = new TrackProducer({ namespace, name }, { window: this.#groupWindow });
+    const ready = source.serve(producer).then(
+      () => this.#routeTrack(producer),
+      (error) => {
+        producer.abort(error instanceof Error ? error : new Error(String(error)));
+        throw error;
+      },
+    );
+    ready.catch(() => {}); // observed by every subscriber awaiting it
+    const entry: Entry = { producer, ready, pushed: false };
+    this.#tracks.set(key, entry);
+    const forget = () => {
+      if (this.#tracks.get(key) === entry) this.#tracks.delete(key);
+    };
+    producer.closed.then(forget);
+    producer.onUnused(() => {
+      forget();
+      producer.close();
+    });
+    return entry;
+  }
+
+  #findSource(namespace: readonly string[]): TrackSource | undefined {
+    let best: { length: number; source: TrackSource } | undefined;
+    for (const { namespace: ns, sources } of this.#namespaces.values()) {
+      if (ns.length > (best?.length ?? -1) && isNamespacePrefix(ns, namespace)) {
+        best = { length: ns.length, source: sources[sources.length - 1] };
+      }
+    }
+    return best?.source;
+  }
+
+  #emit(event: NamespaceEvent): void {
+    for (const watcher of [...this.#watchers]) watcher(event);
+  }
+
+  async #waitForChange(ms: number, signal?: AbortSignal): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      await Promise.race([
+        this.#changed.wait(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, ms);
+          onAbort = resolve;
+          signal?.addEventListener("abort", onAbort, { once: true });
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Why a track request failed or a track ended, in protocol-neutral terms. Each wire dialect
+ * maps a {@linkcode TrackErrorReason} onto its own error codes (draft-14: SUBSCRIBE_ERROR
+ * and PUBLISH_DONE codes).
+ *
+ * @module
+ */
+
+/** The protocol-neutral reasons a track request is refused or a track ends. */
+export type TrackErrorReason =
+  | "not_found"
+  | "timeout"
+  | "unauthorized"
+  | "going_away"
+  | "closed"
+  | "internal";
+
+/**
+ * A track could not be served, or stopped being served.
+ *
+ * @example
+ * ```ts
+ * import { TrackError } from "./track_error.ts";
+ * const err = new TrackError("not_found", 'Cannot subscribe to track: namespace "voice/abc" is not announced');
+ * console.log(err.reason); // "not_found"
+ * ```
+ */
+export class TrackError extends Error {
+  /** Why the track failed. */
+  readonly reason: TrackErrorReason;
+
+  /** Creates a track error for `reason`. */
+  constructor(reason: TrackErrorReason, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TrackError";
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,111 @@
+import { assertEquals, assertInstanceOf, assertRejects, assertThrows } from "@std/assert";
+import {
+  Origin,
+  type TrackConsumer,
+  TrackError,
+  type TrackProducer,
+} from "../../../src/relay/model/mod.ts";
+
+const NS = ["voice", "CA1"];
+
+Deno.test("origin shares one upstream subscription among many subscribers", async () => {
+  const origin = new Origin();
+  const served: TrackProducer[] = [];
+  origin.publishNamespace(NS, {
+    serve(track) {
+      served.push(track);
+      return Promise.resolve();
+    },
+  });
+  const readers = await Promise.all(
+    Array.from({ length: 5 }, () => origin.subscribe(NS, "uplink")),
+  );
+  assertEquals(served.length, 1);
+  const group = served[0].appendGroup();
+  group.write({ id: 0, payload: new Uint8Array([9]) });
+  for (const r of readers) assertEquals((await (await r.nextGroup())?.readObject())?.payload[0], 9);
+  for (const r of readers.slice(1)) r.close();
+  assertEquals(served[0].done, false);
+  readers[0].close();
+  assertEquals(served[0].done, true, "last unsubscribe ends the upstream track");
+  assertEquals(origin.trackCount, 0);
+});
+
+Deno.test("subscribe before announce waits for the namespace", async () => {
+  const origin = new Origin({ subscribeTimeoutMs: 2000 });
+  const pending = origin.subscribe(NS, "uplink");
+  await new Promise((r) => setTimeout(r, 20));
+  origin.publishNamespace(["voice"], { serve: () => Promise.resolve() });
+  const reader = await pending;
+  assertEquals(reader.info.name, "uplink");
+});
+
+Deno.test("subscribe to an unknown track fails with not_found after the bound", async () => {
+  const origin = new Origin({ subscribeTimeoutMs: 30 });
+  const err = await assertRejects(() => origin.subscribe(NS, "uplink"), TrackError);
+  assertEquals(err.reason, "not_found");
+});
+
+Deno.test("an upstream refusal reaches every waiting subscriber and is forgotten", async () => {
+  const origin = new Origin();
+  let calls = 0;
+  origin.publishNamespace(NS, {
+    serve: () => {
+      calls++;
+      return Promise.reject(new TrackError("unauthorized", "no"));
+    },
+  });
+  const results = await Promise.allSettled([origin.subscribe(NS, "a"), origin.subscribe(NS, "a")]);
+  assertEquals(results.map((r) => r.status), ["rejected", "rejected"]);
+  assertEquals(calls, 1);
+  assertEquals(origin.trackCount, 0);
+  await assertRejects(() => origin.subscribe(NS, "a"), TrackError);
+  assertEquals(calls, 2);
+});
+
+Deno.test("routes get matching live and future tracks, never others", () => {
+  const origin = new Origin();
+  origin.publishTrack({ namespace: NS, name: "uplink", capability: "voice/opus" });
+  const seen: string[] = [];
+  const route = origin.route("voice/*", (t: TrackConsumer) => seen.push(t.info.name));
+  origin.publishTrack({ namespace: NS, name: "downlink", capability: "voice/pcm16" });
+  origin.publishTrack({ namespace: NS, name: "video", capability: "video/h264" });
+  route.close();
+  origin.publishTrack({ namespace: ["voice", "CA2"], name: "uplink", capability: "voice/opus" });
+  assertEquals(seen, ["uplink", "downlink"]);
+});
+
+Deno.test("a throwing route handler is reported and does not disturb the publisher", () => {
+  const errors: unknown[] = [];
+  const origin = new Origin({ onRouteError: (e) => errors.push(e) });
+  origin.route("*", () => {
+    throw new Error("plugin bug");
+  });
+  const track = origin.publishTrack({ namespace: NS, name: "uplink", capability: "voice/opus" });
+  assertEquals(errors.length, 1);
+  assertEquals(track.consumers, 0, "the handler's consumer was closed");
+  assertInstanceOf(errors[0], Error);
+});
+
+Deno.test("pushing an already published track is refused until it ends", () => {
+  const origin = new Origin();
+  const first = origin.publishTrack({ namespace: NS, name: "uplink" });
+  assertThrows(() => origin.publishTrack({ namespace: NS, name: "uplink" }), TrackError);
+  first.close();
+  origin.publishTrack({ namespace: NS, name: "uplink" });
+});
+
+Deno.test("namespace watchers see current and later namespaces under their prefix", () => {
+  const origin = new Origin();
+  const a = origin.publishNamespace(["voice", "A"], { serve: () => Promise.resolve() });
+  const events: string[] = [];
+  using _w = origin.watchNamespaces(
+    ["voice"],
+    (e) => events.push(`${e.active ? "+" : "-"}${e.namespace.join("/")}`),
+  );
+  origin.publishNamespace(["other"], { serve: () => Promise.resolve() });
+  origin.publishNamespace(["voice", "B"], { serve: () => Promise.resolve() });
+  a.close();
+  a.close();
+  assertEquals(events, ["+voice/A", "+voice/B", "-voice/A"]);
+});
