@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { GroupConsumer, GroupProducer } from "./group.ts";
+import { type GroupConsumer, GroupProducer } from "./group.ts";
 import { Notify } from "./notify.ts";
 
 /** A track's identity and its opaque capability tag. */
