@@ -1,0 +1,102 @@
+/**
+ * The plugin API: what a plugin is, what it gets from the server, and `definePlugin` to
+ * declare one. Third-party plugins publish on JSR with exactly this API.
+ *
+ * @module
+ */
+import type {
+  SubscribeOptions,
+  TrackConsumer,
+  TrackInfo,
+  TrackProducer,
+} from "../relay/model/mod.ts";
+import type { Logger } from "../server/log.ts";
+
+/** What a running plugin may do. Everything it opens is closed when it stops or is detached. */
+export interface PluginContext {
+  /** The plugin's name, as declared. */
+  readonly name: string;
+  /** A logger tagged with the plugin's name. */
+  readonly log: Logger;
+  /** A folder of the server's data dir the plugin may write to (`<data-dir>`). */
+  readonly dataDir: string;
+  /** Aborted when the plugin stops or is detached. */
+  readonly signal: AbortSignal;
+  /**
+   * Hands every live and future track whose capability matches `pattern` (`voice/*`,
+   * `voice/pcm16`) to `handler`. The handler owns the consumer; a handler that throws or
+   * rejects detaches the plugin.
+   */
+  route(pattern: string, handler: (track: TrackConsumer) => void | Promise<void>): void;
+  /** Publishes a track into the relay, tagged with its capability. */
+  publishTrack(info: TrackInfo): TrackProducer;
+  /** Subscribes to a track through the relay. */
+  subscribe(
+    namespace: readonly string[],
+    name: string,
+    options?: SubscribeOptions,
+  ): Promise<TrackConsumer>;
+}
+
+/** What a plugin's `setup` may return: a function (or disposable) run when it stops. */
+export type PluginTeardown = void | (() => void | Promise<void>) | AsyncDisposable | Disposable;
+
+/** A plugin's declaration. */
+export interface PluginDefinition<Options> {
+  /** A short unique name, e.g. `"recorder"`. */
+  readonly name: string;
+  /** The plugin's version, for logs. */
+  readonly version?: string;
+  /**
+   * Starts the plugin with its options from the server configuration. MUST return within
+   * the host's start timeout; long-running work belongs in route handlers or tasks that
+   * watch `ctx.signal`.
+   */
+  setup(ctx: PluginContext, options: Options): PluginTeardown | Promise<PluginTeardown>;
+}
+
+const PLUGIN = Symbol.for("clutchcall.voice.plugin");
+
+/** A declared plugin, as a module's default export. */
+export interface Plugin<Options = Record<string, unknown>> extends PluginDefinition<Options> {
+  readonly [PLUGIN]: true;
+}
+
+/**
+ * Declares a plugin. A plugin module default-exports the result; the server loads it from
+ * the `plugins` list of its config file (local path, `npm:` or `jsr:` specifier).
+ *
+ * @example
+ * ```ts
+ * import { definePlugin } from "./define.ts";
+ *
+ * export default definePlugin<{ prefix?: string }>({
+ *   name: "track-logger",
+ *   setup(ctx, { prefix = "new track" }) {
+ *     ctx.route("voice/*", (track) => {
+ *       ctx.log.info(prefix, { track: track.info.name, capability: track.info.capability });
+ *       track.close();
+ *     });
+ *   },
+ * });
+ * ```
+ */
+export function definePlugin<Options = Record<string, unknown>>(
+  definition: PluginDefinition<Options>,
+): Plugin<Options> {
+  if (
+    typeof definition?.name !== "string" || !/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(definition.name)
+  ) {
+    throw new TypeError(`Cannot define plugin: name "${definition?.name}" is malformed`);
+  }
+  if (typeof definition.setup !== "function") {
+    throw new TypeError(`Cannot define plugin "${definition.name}": setup is not a function`);
+  }
+  return Object.freeze({ ...definition, [PLUGIN]: true as const });
+}
+
+/** True when `value` was made by {@linkcode definePlugin}. */
+export function isPlugin(value: unknown): value is Plugin<unknown> {
+  return typeof value === "object" && value !== null &&
+    (value as Record<symbol, unknown>)[PLUGIN] === true;
+}

@@ -1,0 +1,19 @@
+/**
+ * Plugins: the public API plugin authors write against (`definePlugin`, `PluginContext`) and
+ * the host the server runs them in.
+ *
+ * @example
+ * ```ts
+ * import { definePlugin } from "./mod.ts";
+ * export default definePlugin({
+ *   name: "hello",
+ *   setup(ctx) {
+ *     ctx.log.info("hello from a plugin");
+ *   },
+ * });
+ * ```
+ *
+ * @module
+ */
+export * from "./define.ts";
+export * from "./host.ts";

@@ -1,0 +1,173 @@
+/**
+ * The MoQT server endpoint (one UDP port for both WebTransport over HTTP/3 at `/moq` and
+ * raw QUIC with ALPN `moq-00`) and the raw-QUIC client connector.
+ *
+ * @module
+ */
+import { MOQ_ALPN, QuicTransport } from "./quic.ts";
+import type { MoqTransport } from "./transport.ts";
+import { acceptWebTransport } from "./webtransport.ts";
+
+/** Stream limits sized for a relay: every group is a stream, and calls have two tracks. */
+const TRANSPORT_LIMITS = {
+  maxConcurrentBidirectionalStreams: 256,
+  maxConcurrentUnidirectionalStreams: 65536,
+  maxIdleTimeout: 30_000,
+  keepAliveInterval: 10_000,
+} as const;
+
+/** Options for {@linkcode listenMoq}. */
+export interface ListenMoqOptions {
+  readonly hostname: string;
+  /** UDP port, 0 for any. */
+  readonly port: number;
+  /** PEM certificate chain (leaf first). */
+  readonly cert: string;
+  /** PEM private key. */
+  readonly key: string;
+  /** The WebTransport path accepted [/moq]. */
+  readonly path?: string;
+  /** Called with connections that failed before becoming a transport. */
+  readonly onError?: (error: unknown, remote: string) => void;
+}
+
+/**
+ * Listening MoQT endpoint; iterate it for transports.
+ *
+ * @example
+ * ```ts ignore
+ * import { listenMoq } from "./endpoint.ts";
+ * await using endpoint = listenMoq({ hostname: "127.0.0.1", port: 4443, cert, key });
+ * for await (const transport of endpoint) console.log(transport.kind, transport.remote);
+ * ```
+ */
+export class MoqEndpoint implements AsyncIterable<MoqTransport>, AsyncDisposable {
+  readonly #endpoint: Deno.QuicEndpoint;
+  readonly #listener: Deno.QuicListener;
+  readonly #path: string;
+  readonly #onError: ListenMoqOptions["onError"];
+  #closed = false;
+
+  /** @internal Use {@linkcode listenMoq}. */
+  constructor({ hostname, port, cert, key, path = "/moq", onError }: ListenMoqOptions) {
+    this.#endpoint = new Deno.QuicEndpoint({ hostname, port });
+    this.#listener = this.#endpoint.listen({
+      cert,
+      key,
+      alpnProtocols: ["h3", MOQ_ALPN],
+      ...TRANSPORT_LIMITS,
+    });
+    this.#path = path;
+    this.#onError = onError;
+  }
+
+  /** The bound address. */
+  get addr(): Deno.NetAddr {
+    return this.#endpoint.addr;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<MoqTransport> {
+    const ready: MoqTransport[] = [];
+    let wake: (() => void) | undefined;
+    let done = false;
+    // Handshakes run concurrently so one slow or hostile client cannot block the rest.
+    (async () => {
+      try {
+        for await (const incoming of this.#listener) {
+          const remote = `${incoming.remoteAddr.hostname}:${incoming.remoteAddr.port}`;
+          this.#handshake(incoming).then((transport) => {
+            if (!transport) return;
+            ready.push(transport);
+            wake?.();
+          }, (error) => this.#onError?.(error, remote));
+        }
+      } catch {
+        // Listener stopped.
+      } finally {
+        done = true;
+        wake?.();
+      }
+    })();
+    for (;;) {
+      while (ready.length > 0) yield ready.shift()!;
+      if (done || this.#closed) return;
+      await new Promise<void>((resolve) => wake = resolve);
+      wake = undefined;
+    }
+  }
+
+  async #handshake(incoming: Deno.QuicIncoming): Promise<MoqTransport | undefined> {
+    const conn = await incoming.accept();
+    await conn.handshake;
+    if (conn.protocol === MOQ_ALPN) return new QuicTransport(conn);
+    const transport = await acceptWebTransport(conn);
+    if (transport.path !== this.#path) {
+      transport.close({ code: 0x8, reason: `Unknown path ${transport.path}` });
+      return undefined;
+    }
+    return transport;
+  }
+
+  /** Stops accepting and closes every connection. A second close is a no-op. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#listener.stop();
+    } catch { /* already stopped */ }
+    this.#endpoint.close({ closeCode: 0, reason: "shutdown" });
+  }
+
+  /** Stops listening without closing live connections. */
+  stopAccepting(): void {
+    try {
+      this.#listener.stop();
+    } catch { /* already stopped */ }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+}
+
+/** Listens for MoQT over WebTransport (`h3`) and raw QUIC (`moq-00`) on one UDP port. */
+export function listenMoq(options: ListenMoqOptions): MoqEndpoint {
+  return new MoqEndpoint(options);
+}
+
+/** Options for {@linkcode connectMoqQuic}. */
+export interface ConnectMoqOptions {
+  readonly hostname: string;
+  readonly port: number;
+  /** PEM certificates to trust in addition to the system roots (e.g. a dev certificate). */
+  readonly caCerts?: string[];
+  /** TLS server name [the hostname, or "localhost" for a loopback IP]. */
+  readonly serverName?: string;
+}
+
+/**
+ * Connects to a MoQT server over raw QUIC (ALPN `moq-00`), the transport Deno clients
+ * should use (Deno's WebTransport client never sends FIN; raw QUIC does).
+ *
+ * @example
+ * ```ts ignore
+ * import { connectMoqQuic } from "./endpoint.ts";
+ * const transport = await connectMoqQuic({ hostname: "127.0.0.1", port: 4443, caCerts: [certPem] });
+ * ```
+ */
+export async function connectMoqQuic(
+  { hostname, port, caCerts, serverName }: ConnectMoqOptions,
+): Promise<MoqTransport> {
+  const loopback = hostname === "127.0.0.1" || hostname === "::1";
+  const conn = await Deno.connectQuic({
+    hostname,
+    port,
+    caCerts,
+    serverName: serverName ?? (loopback ? "localhost" : hostname),
+    alpnProtocols: [MOQ_ALPN],
+    ...TRANSPORT_LIMITS,
+  });
+  await conn.handshake;
+  return new QuicTransport(conn);
+}
