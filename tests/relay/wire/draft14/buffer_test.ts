@@ -84,14 +84,19 @@ Deno.test("buffer reader flags must be 0 or 1", () => {
 Deno.test("buffer reader enforces a maximum length with the requested code", () => {
   const bytes = new BufferWriter().lengthPrefixedBytes(new Uint8Array(5)).finish();
   const err = assertThrows(
-    () => new BufferReader(bytes).lengthPrefixedBytes(4, SessionErrorCode.KEY_VALUE_FORMATTING_ERROR),
+    () =>
+      new BufferReader(bytes).lengthPrefixedBytes(4, SessionErrorCode.KEY_VALUE_FORMATTING_ERROR),
     MoqParseError,
   );
   assertEquals(err.code, SessionErrorCode.KEY_VALUE_FORMATTING_ERROR);
 });
 
 Deno.test("buffer reader reports trailing bytes", () => {
-  assertThrows(() => new BufferReader(new Uint8Array([1, 2])).expectEnd(), MoqParseError, "2 trailing bytes");
+  assertThrows(
+    () => new BufferReader(new Uint8Array([1, 2])).expectEnd(),
+    MoqParseError,
+    "2 trailing bytes",
+  );
 });
 
 Deno.test("buffer writer refuses values the wire cannot carry", () => {

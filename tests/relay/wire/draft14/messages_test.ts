@@ -113,7 +113,13 @@ const samples: ControlMessage[] = [
   },
   { type: "unsubscribe", requestId: 2 },
   { type: "publish_done", requestId: 2, statusCode: 2, streamCount: 17, reason: "Track ended" },
-  { type: "publish_done", requestId: 2, statusCode: 0, streamCount: STREAM_COUNT_UNKNOWN, reason: "" },
+  {
+    type: "publish_done",
+    requestId: 2,
+    statusCode: 0,
+    streamCount: STREAM_COUNT_UNKNOWN,
+    reason: "",
+  },
   {
     type: "publish",
     requestId: 1,
@@ -225,7 +231,12 @@ const samples: ControlMessage[] = [
   { type: "publish_namespace_error", requestId: 0, errorCode: 1, reason: "Unauthorized" },
   { type: "publish_namespace_done", namespace: ["a"] },
   { type: "publish_namespace_cancel", namespace: ns, errorCode: 0, reason: "" },
-  { type: "subscribe_namespace", requestId: 4, namespacePrefix: ["clutchcall"], parameters: new Map() },
+  {
+    type: "subscribe_namespace",
+    requestId: 4,
+    namespacePrefix: ["clutchcall"],
+    parameters: new Map(),
+  },
   { type: "subscribe_namespace", requestId: 6, namespacePrefix: [], parameters: params() },
   { type: "subscribe_namespace_ok", requestId: 4 },
   { type: "subscribe_namespace_error", requestId: 4, errorCode: 5, reason: "Overlap" },
@@ -318,9 +329,22 @@ Deno.test("CLIENT_SETUP encodes byte for byte as hand-computed from draft-14 §9
   assertEquals(
     bytes,
     new Uint8Array([
-      0x20, 0x00, 0x0d, // type, length 13
-      0x01, 0xc0, 0x00, 0x00, 0x00, 0xff, 0x00, 0x00, 0x0e, // 1 version: 0xff00000e as 8-byte varint
-      0x01, 0x02, 0x40, 0x64, // 1 parameter: MAX_REQUEST_ID = 100
+      0x20,
+      0x00,
+      0x0d, // type, length 13
+      0x01,
+      0xc0,
+      0x00,
+      0x00,
+      0x00,
+      0xff,
+      0x00,
+      0x00,
+      0x0e, // 1 version: 0xff00000e as 8-byte varint
+      0x01,
+      0x02,
+      0x40,
+      0x64, // 1 parameter: MAX_REQUEST_ID = 100
     ]),
   );
 });
@@ -340,13 +364,30 @@ Deno.test("SUBSCRIBE encodes byte for byte as hand-computed from draft-14 §9.7"
   assertEquals(
     bytes,
     new Uint8Array([
-      0x03, 0x00, 0x15, // SUBSCRIBE, length 21
+      0x03,
+      0x00,
+      0x15, // SUBSCRIBE, length 21
       0x02, // request id
-      0x02, 0x01, 0x61, 0x02, 0x62, 0x63, // namespace ("a", "bc")
-      0x01, 0x64, // name "d"
-      0x80, 0x02, 0x01, // priority, group order, forward
-      0x04, 0x05, 0x40, 0x40, 0x09, // AbsoluteRange {5, 64} end group 9
-      0x01, 0x02, 0x43, 0xe8, // DELIVERY_TIMEOUT = 1000
+      0x02,
+      0x01,
+      0x61,
+      0x02,
+      0x62,
+      0x63, // namespace ("a", "bc")
+      0x01,
+      0x64, // name "d"
+      0x80,
+      0x02,
+      0x01, // priority, group order, forward
+      0x04,
+      0x05,
+      0x40,
+      0x40,
+      0x09, // AbsoluteRange {5, 64} end group 9
+      0x01,
+      0x02,
+      0x43,
+      0xe8, // DELIVERY_TIMEOUT = 1000
     ]),
   );
 });
@@ -372,7 +413,15 @@ Deno.test("SUBSCRIBE_OK without content and PUBLISH_DONE encode byte for byte", 
       reason: "ok",
     }),
     new Uint8Array([
-      0x0b, 0x00, 0x0d, 0x04, 0x02, ...new Array(8).fill(0xff), 0x02, 0x6f, 0x6b,
+      0x0b,
+      0x00,
+      0x0d,
+      0x04,
+      0x02,
+      ...new Array(8).fill(0xff),
+      0x02,
+      0x6f,
+      0x6b,
     ]),
   );
 });
@@ -388,7 +437,10 @@ Deno.test("SUBSCRIBE_UPDATE carries End Group plus one, zero meaning open-ended"
     parameters: new Map(),
   } as const;
   assertEquals(encodeControlPayload(base), new Uint8Array([8, 2, 5, 1, 0, 7, 1, 0]));
-  assertEquals(encodeControlPayload({ ...base, endGroup: 5 }), new Uint8Array([8, 2, 5, 1, 6, 7, 1, 0]));
+  assertEquals(
+    encodeControlPayload({ ...base, endGroup: 5 }),
+    new Uint8Array([8, 2, 5, 1, 6, 7, 1, 0]),
+  );
 });
 
 Deno.test("UNSUBSCRIBE_NAMESPACE decodes both the draft-14 prefix and @moq/net's request ID", () => {
@@ -402,18 +454,28 @@ Deno.test("UNSUBSCRIBE_NAMESPACE decodes both the draft-14 prefix and @moq/net's
   });
   assertThrows(() => encodeControlMessage({ type: "unsubscribe_namespace" }), TypeError);
   assertThrows(
-    () => encodeControlMessage({ type: "unsubscribe_namespace", requestId: 1, namespacePrefix: ["a"] }),
+    () =>
+      encodeControlMessage({ type: "unsubscribe_namespace", requestId: 1, namespacePrefix: ["a"] }),
     TypeError,
   );
-  assertThrows(() => encodeControlMessage({ type: "unsubscribe_namespace", namespacePrefix: [] }), RangeError);
+  assertThrows(
+    () => encodeControlMessage({ type: "unsubscribe_namespace", namespacePrefix: [] }),
+    RangeError,
+  );
   assertThrows(() => decodeControlMessage(0x14, new Uint8Array()), MoqParseError);
 });
 
 // ---- Hostile input ------------------------------------------------------------------------
 
-function expectParseError(type: number, payload: Uint8Array | number[], includes?: string, code = 3) {
+function expectParseError(
+  type: number,
+  payload: Uint8Array | number[],
+  includes?: string,
+  code = 3,
+) {
   const err = assertThrows(
-    () => decodeControlMessage(type, payload instanceof Uint8Array ? payload : new Uint8Array(payload)),
+    () =>
+      decodeControlMessage(type, payload instanceof Uint8Array ? payload : new Uint8Array(payload)),
     MoqParseError,
     includes,
   );
@@ -424,7 +486,10 @@ function expectParseError(type: number, payload: Uint8Array | number[], includes
 Deno.test("an unknown control message type is a protocol violation naming the type", () => {
   for (const type of [0x00, 0x01, 0x40, 0x41, 0x50, 0x2f00]) {
     const err = expectParseError(type, [], `unknown message type 0x${type.toString(16)}`);
-    assertEquals(err.message, `Cannot decode control message: unknown message type 0x${type.toString(16)}`);
+    assertEquals(
+      err.message,
+      `Cannot decode control message: unknown message type 0x${type.toString(16)}`,
+    );
   }
 });
 
@@ -492,7 +557,13 @@ Deno.test("oversized and empty namespace tuples are protocol violations", () => 
   expectParseError(MessageType.PUBLISH_NAMESPACE, [0, 0, 0], "0 fields");
   expectParseError(MessageType.PUBLISH_NAMESPACE_DONE, [0], "0 fields");
   assertThrows(
-    () => encodeControlMessage({ type: "publish_namespace", requestId: 0, namespace: [], parameters: new Map() }),
+    () =>
+      encodeControlMessage({
+        type: "publish_namespace",
+        requestId: 0,
+        namespace: [],
+        parameters: new Map(),
+      }),
     RangeError,
   );
 });
@@ -504,7 +575,10 @@ Deno.test("a full track name over 4096 bytes is a protocol violation", () => {
   assertThrows(
     () =>
       encodeControlMessage({
-        ...(samples.find((m) => m.type === "subscribe") as Extract<ControlMessage, { type: "subscribe" }>),
+        ...(samples.find((m) => m.type === "subscribe") as Extract<
+          ControlMessage,
+          { type: "subscribe" }
+        >),
         namespace: ["a".repeat(2048)],
         name: "b".repeat(2049),
       }),
@@ -529,7 +603,13 @@ Deno.test("reason phrases over 1024 bytes and GOAWAY URIs over 8192 bytes are re
   const uri = new BufferWriter().string("u".repeat(8193)).finish();
   expectParseError(MessageType.GOAWAY, uri, "exceeds the maximum of 8192");
   assertThrows(
-    () => encodeControlMessage({ type: "fetch_error", requestId: 0, errorCode: 0, reason: "r".repeat(1025) }),
+    () =>
+      encodeControlMessage({
+        type: "fetch_error",
+        requestId: 0,
+        errorCode: 0,
+        reason: "r".repeat(1025),
+      }),
     RangeError,
   );
 });
@@ -537,7 +617,12 @@ Deno.test("reason phrases over 1024 bytes and GOAWAY URIs over 8192 bytes are re
 Deno.test("a bad parameter length in a message is a key-value formatting error", () => {
   const payload = new BufferWriter().varint(0).tuple(["a"]).varint(1).varint(0x03).varint(9)
     .bytes(new Uint8Array(2)).finish();
-  expectParseError(MessageType.PUBLISH_NAMESPACE, payload, "past the end", SessionErrorCode.KEY_VALUE_FORMATTING_ERROR);
+  expectParseError(
+    MessageType.PUBLISH_NAMESPACE,
+    payload,
+    "past the end",
+    SessionErrorCode.KEY_VALUE_FORMATTING_ERROR,
+  );
 });
 
 Deno.test("CLIENT_SETUP with no versions or a hostile version count is rejected", () => {
@@ -549,7 +634,13 @@ Deno.test("encoding a payload over 65535 bytes is a RangeError", () => {
   const huge = new Map<number, number | Uint8Array>();
   for (let i = 0; i < 3; i++) huge.set(0x41 + 2 * i, new Uint8Array(30000));
   assertThrows(
-    () => encodeControlMessage({ type: "subscribe_namespace", requestId: 0, namespacePrefix: ["a"], parameters: huge }),
+    () =>
+      encodeControlMessage({
+        type: "subscribe_namespace",
+        requestId: 0,
+        namespacePrefix: ["a"],
+        parameters: huge,
+      }),
     RangeError,
     "exceeds 65535",
   );
@@ -568,7 +659,9 @@ Deno.test("random bytes decoded as any message type only ever throw MoqParseErro
       decodeControlMessage(type, payload);
       decoded++;
     } catch (err) {
-      if (!(err instanceof MoqParseError)) fail(`type 0x${type.toString(16)} payload ${payload}: ${err}`);
+      if (!(err instanceof MoqParseError)) {
+        fail(`type 0x${type.toString(16)} payload ${payload}: ${err}`);
+      }
       assert(err instanceof MoqError);
     }
   }

@@ -44,7 +44,11 @@ Deno.test("setup and message parameter numbers match draft-14 (implementation is
     AUTHORITY: 5,
     MOQT_IMPLEMENTATION: 7,
   });
-  assertEquals(MessageParameter, { DELIVERY_TIMEOUT: 2, AUTHORIZATION_TOKEN: 3, MAX_CACHE_DURATION: 4 });
+  assertEquals(MessageParameter, {
+    DELIVERY_TIMEOUT: 2,
+    AUTHORIZATION_TOKEN: 3,
+    MAX_CACHE_DURATION: 4,
+  });
 });
 
 Deno.test("a parameter length running past the message is a key-value formatting error", () => {
@@ -56,8 +60,14 @@ Deno.test("a parameter length running past the message is a key-value formatting
 });
 
 Deno.test("a parameter length above 65535 is a protocol violation", () => {
-  const w = new BufferWriter().varint(1).varint(0x03).varint(0x10000).bytes(new Uint8Array(0x10000));
-  const err = assertThrows(() => decodeParameters(w.finish(), "message"), MoqParseError, "exceeds 65535");
+  const w = new BufferWriter().varint(1).varint(0x03).varint(0x10000).bytes(
+    new Uint8Array(0x10000),
+  );
+  const err = assertThrows(
+    () => decodeParameters(w.finish(), "message"),
+    MoqParseError,
+    "exceeds 65535",
+  );
   assertEquals(err.code, SessionErrorCode.PROTOCOL_VIOLATION);
 });
 
@@ -74,7 +84,10 @@ Deno.test("a duplicate known single-valued parameter is a protocol violation", (
 Deno.test("duplicates of unknown parameters and of AUTHORIZATION TOKEN are accepted, first kept", () => {
   const unknown = decodeParameters(new Uint8Array([0x02, 0x2a, 0x01, 0x2a, 0x02]), "message");
   assertEquals(unknown.get(0x2a), 1);
-  const tokens = decodeParameters(new Uint8Array([0x02, 0x03, 0x01, 0xaa, 0x03, 0x01, 0xbb]), "message");
+  const tokens = decodeParameters(
+    new Uint8Array([0x02, 0x03, 0x01, 0xaa, 0x03, 0x01, 0xbb]),
+    "message",
+  );
   assertEquals(tokens.get(0x03), new Uint8Array([0xaa]));
   // A parameter number that is single in one scope is unknown in the other.
   // PATH (0x01) is single-valued in setup parameters but unknown among message parameters.
@@ -111,7 +124,10 @@ Deno.test("authorization tokens round-trip every alias type", () => {
     { aliasType: "use_value", tokenType: 5, value },
   ] as const;
   for (const token of tokens) assertEquals(decodeAuthToken(encodeAuthToken(token)), token);
-  assertEquals(encodeAuthToken({ aliasType: "use_alias", alias: 9 }), new Uint8Array([AuthTokenAliasType.USE_ALIAS, 9]));
+  assertEquals(
+    encodeAuthToken({ aliasType: "use_alias", alias: 9 }),
+    new Uint8Array([AuthTokenAliasType.USE_ALIAS, 9]),
+  );
 });
 
 Deno.test("an undecodable authorization token is a key-value formatting error", () => {
