@@ -16,7 +16,12 @@ export function readFixture(name: string): WavAudio {
 }
 
 /** A sine tone. */
-export function tone(hz: number, sampleRate: number, samples: number, amplitude = 10000): Int16Array {
+export function tone(
+  hz: number,
+  sampleRate: number,
+  samples: number,
+  amplitude = 10000,
+): Int16Array {
   const out = new Int16Array(samples);
   for (let i = 0; i < samples; i++) {
     out[i] = Math.round(amplitude * Math.sin(2 * Math.PI * hz * i / sampleRate));
@@ -106,8 +111,8 @@ function snrAt(x: ArrayLike<number>, y: ArrayLike<number>, lag: number): number 
 }
 
 /** Splits `x` into consecutive chunks of `size` (the last one may be shorter). */
-export function chunks(x: Int16Array, size: number): Int16Array[] {
-  const out: Int16Array[] = [];
-  for (let i = 0; i < x.length; i += size) out.push(x.subarray(i, i + size));
+export function chunks<T extends Int16Array | Uint8Array>(x: T, size: number): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < x.length; i += size) out.push(x.subarray(i, i + size) as T);
   return out;
 }

@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { capabilityOf, CODECS, codecOf, isCodec } from "../../src/codecs/codec.ts";
+import { capabilityOf, codecOf, CODECS, isCodec } from "../../src/codecs/codec.ts";
 
 Deno.test("codec names map to voice capability tags and back", () => {
   assertEquals(CODECS.map(capabilityOf), [

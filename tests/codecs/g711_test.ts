@@ -53,7 +53,10 @@ for (const { law, encode, decode } of LAWS) {
     if (!requireOrSkip(HAS_SOX, "sox is not installed (apt-get install -y sox)")) return;
     const codes = Uint8Array.from({ length: 256 }, (_, i) => i);
     const expected = pcm16FromBytes(
-      await sox(["-t", "raw", "-r", "8000", "-e", law, "-c", "1", "-", ...RAW16.slice(0, 8), "-"], codes),
+      await sox(
+        ["-t", "raw", "-r", "8000", "-e", law, "-c", "1", "-", ...RAW16.slice(0, 8), "-"],
+        codes,
+      ),
     );
     assertEquals(decode(codes), expected);
   });

@@ -1,4 +1,9 @@
-import { assertEquals, assertGreater, assertGreaterOrEqual, assertStringIncludes } from "@std/assert";
+import {
+  assertEquals,
+  assertGreater,
+  assertGreaterOrEqual,
+  assertStringIncludes,
+} from "@std/assert";
 import { createOpusDecoder, createOpusEncoder } from "../../src/codecs/opus.ts";
 import { ensureOpusShim, nativeOpusStatus } from "../../src/codecs/opus_native.ts";
 import { requireOrSkip } from "../_lib/env.ts";
@@ -19,7 +24,10 @@ Deno.test("opus native rebuilds the shim when it is older than its source", () =
   const source = new URL("ffi/opus/opus_shim.c", ROOT).pathname;
   Deno.utimeSync(path, new Date(0), new Date(0));
   assertEquals(ensureOpusShim(), path);
-  assertGreaterOrEqual(Deno.statSync(path).mtime!.getTime(), Deno.statSync(source).mtime!.getTime());
+  assertGreaterOrEqual(
+    Deno.statSync(path).mtime!.getTime(),
+    Deno.statSync(source).mtime!.getTime(),
+  );
 });
 
 Deno.test("opus native falls back to WASM with a logged reason when CLUTCHCALL_OPUS_LIB is wrong", async () => {
@@ -49,7 +57,9 @@ Deno.test("opus native in-band FEC rebuilds lost frames better than concealment"
     packetLossPercent: 20,
     backend: "native",
   });
-  const packets = chunks(samples, 320).filter((c) => c.length === 320).map((c) => encoder.encode(c));
+  const packets = chunks(samples, 320).filter((c) => c.length === 320).map((c) =>
+    encoder.encode(c)
+  );
   using reference = createOpusDecoder({ sampleRate: 16000, backend: "native" });
   const clean = packets.map((p) => reference.decode(p));
   using withFec = createOpusDecoder({ sampleRate: 16000, backend: "native" });

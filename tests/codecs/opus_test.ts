@@ -140,7 +140,10 @@ for (const backend of BACKENDS) {
     encoder[Symbol.dispose]();
     decoder.close();
     decoder.close();
-    assertEquals(assertThrows(() => encoder.encode(new Int16Array(160)), CodecError).code, "closed");
+    assertEquals(
+      assertThrows(() => encoder.encode(new Int16Array(160)), CodecError).code,
+      "closed",
+    );
     assertEquals(assertThrows(() => decoder.decode(null), CodecError).code, "closed");
   });
 
