@@ -11,7 +11,7 @@ import { acceptWebTransport } from "./webtransport.ts";
 /** Stream limits sized for a relay: every group is a stream, and calls have two tracks. */
 const TRANSPORT_LIMITS = {
   maxConcurrentBidirectionalStreams: 256,
-  maxConcurrentUnidirectionalStreams: 65536,
+  maxConcurrentUnidirectionalStreams: 10000,
   maxIdleTimeout: 30_000,
   keepAliveInterval: 10_000,
 } as const;
@@ -28,7 +28,7 @@ export interface ListenMoqOptions {
   /** The WebTransport path accepted [/moq]. */
   readonly path?: string;
   /** Called with connections that failed before becoming a transport. */
-  readonly onError?: (error: unknown, remote: string) => void;
+  readonly onError?: (error: unknown) => void;
 }
 
 /**
@@ -74,12 +74,12 @@ export class MoqEndpoint implements AsyncIterable<MoqTransport>, AsyncDisposable
     (async () => {
       try {
         for await (const incoming of this.#listener) {
-          const remote = `${incoming.remoteAddr.hostname}:${incoming.remoteAddr.port}`;
+          // Reading QuicIncoming.remoteAddr invalidates the handle in Deno 2.9.6: accept first.
           this.#handshake(incoming).then((transport) => {
             if (!transport) return;
             ready.push(transport);
             wake?.();
-          }, (error) => this.#onError?.(error, remote));
+          }, (error) => this.#onError?.(error));
         }
       } catch {
         // Listener stopped.

@@ -1,0 +1,124 @@
+/**
+ * The relay: one shared {@linkcode Origin} and a draft-14 session for every MoQT connection.
+ * Publishers and subscribers meet in the origin; one upstream subscription per track feeds
+ * every subscriber; in-process consumers route tracks by capability. It never looks at the
+ * media it carries.
+ *
+ * @module
+ */
+import { Origin, type OriginOptions } from "./model/mod.ts";
+import { Session } from "./wire/draft14/session.ts";
+import type { Authorize } from "./wire/draft14/session_core.ts";
+import type { MoqTransport } from "./transport/transport.ts";
+import type { MoqEndpoint } from "./transport/endpoint.ts";
+import type { Logger } from "../server/log.ts";
+import { SessionErrorCode } from "./error.ts";
+
+/** Options for a {@linkcode Relay}. */
+export interface RelayOptions extends OriginOptions {
+  readonly log: Logger;
+  /** Group streams in flight per subscriber before stale groups are dropped [4]. */
+  readonly maxInFlightGroups?: number;
+  /** Requests a peer may have outstanding [100]. */
+  readonly requestWindow?: number;
+  /** Decides, per connection, what its peer may publish and subscribe [allow all]. */
+  readonly authorizeConnection?: (transport: MoqTransport) => Authorize | Promise<Authorize>;
+}
+
+/**
+ * A MoQT relay.
+ *
+ * @example
+ * ```ts ignore
+ * import { Relay } from "./relay.ts";
+ * import { listenMoq } from "./transport/mod.ts";
+ * await using relay = new Relay({ log });
+ * relay.serve(listenMoq({ hostname: "127.0.0.1", port: 4443, cert, key }));
+ * ```
+ */
+export class Relay implements AsyncDisposable {
+  readonly origin: Origin;
+  readonly #options: RelayOptions;
+  readonly #sessions = new Set<Session>();
+  readonly #endpoints = new Set<MoqEndpoint>();
+  #closed = false;
+
+  /** Creates a relay with an empty origin. */
+  constructor(options: RelayOptions) {
+    this.#options = options;
+    this.origin = new Origin(options);
+  }
+
+  /** Live sessions. */
+  get sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  /** Accepts every connection of `endpoint` until it closes. */
+  async serve(endpoint: MoqEndpoint): Promise<void> {
+    this.#endpoints.add(endpoint);
+    try {
+      for await (const transport of endpoint) {
+        this.accept(transport).catch((error) =>
+          this.#options.log.warn("MoQT connection refused", { remote: transport.remote, error })
+        );
+      }
+    } finally {
+      this.#endpoints.delete(endpoint);
+    }
+  }
+
+  /** Runs a server session on `transport`. Resolves once the session is set up. */
+  async accept(transport: MoqTransport): Promise<Session> {
+    if (this.#closed) {
+      transport.close({ code: SessionErrorCode.NO_ERROR, reason: "Relay is shutting down" });
+      throw new Error("Relay is closed");
+    }
+    const log = this.#options.log.child({ remote: transport.remote, transport: transport.kind });
+    let authorize: Authorize | undefined;
+    try {
+      authorize = await this.#options.authorizeConnection?.(transport);
+    } catch (error) {
+      log.info("MoQT connection not authorized", { error });
+      transport.close({
+        code: SessionErrorCode.UNAUTHORIZED,
+        reason: error instanceof Error ? error.message : "Unauthorized",
+      });
+      throw error;
+    }
+    const session = new Session(transport, {
+      role: "server",
+      origin: this.origin,
+      log,
+      authorize,
+      maxInFlightGroups: this.#options.maxInFlightGroups,
+      requestWindow: this.#options.requestWindow,
+    });
+    this.#sessions.add(session);
+    session.closed.then(() => this.#sessions.delete(session));
+    await session.ready;
+    return session;
+  }
+
+  /**
+   * Sends GOAWAY to every session and closes them after `graceMs` (or sooner when they
+   * leave), then closes the endpoints. A second close is a no-op.
+   */
+  async close(graceMs = 1000): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const endpoint of this.#endpoints) endpoint.stopAccepting();
+    const sessions = [...this.#sessions];
+    for (const session of sessions) session.goaway("", graceMs);
+    await Promise.race([
+      Promise.all(sessions.map((s) => s.closed)),
+      new Promise((resolve) => setTimeout(resolve, graceMs)),
+    ]);
+    for (const session of sessions) session.close(SessionErrorCode.NO_ERROR, "Relay shut down");
+    for (const endpoint of this.#endpoints) endpoint.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,526 @@
+/**
+ * A draft-14 MoQT session over any {@linkcode MoqTransport}, symmetric for clients and
+ * servers: the setup exchange with version negotiation, the control stream, request-id flow
+ * control (MAX_REQUEST_ID / REQUESTS_BLOCKED), GOAWAY, and dispatch to the publisher and
+ * subscriber halves, which talk to an {@linkcode Origin}. The relay gives every session the
+ * same origin; a client gives its session a private one.
+ *
+ * Hostile input (bad varints, lengths past the end, unknown message types, requests past
+ * MAX_REQUEST_ID, a second control stream) closes this one session with the draft's error
+ * code; nothing here throws past the session.
+ *
+ * @module
+ */
+import type { Origin, TrackConsumer, TrackProducer } from "../../model/mod.ts";
+import type { MoqTransport } from "../../transport/transport.ts";
+import type { Logger } from "../../../server/log.ts";
+import { MoqError, SessionErrorCode } from "../../error.ts";
+import {
+  type ControlMessage,
+  DRAFT14_VERSION,
+  encodeControlMessage,
+  readControlMessage,
+} from "./messages.ts";
+import { SetupParameter } from "./parameters.ts";
+import { StreamReader } from "./stream_reader.ts";
+import { decodeDatagram, readDataStreamHeader } from "./data.ts";
+import { type SessionState, transition } from "./session_state.ts";
+import type { Authorize, SessionCore } from "./session_core.ts";
+import { Publisher } from "./publisher.ts";
+import { Subscriber } from "./subscriber.ts";
+import type { TrackForwarder } from "./track_forwarder.ts";
+
+/** Options for a {@linkcode Session}. */
+export interface SessionOptions {
+  /** `"server"` answers CLIENT_SETUP; `"client"` sends it. */
+  readonly role: "client" | "server";
+  readonly origin: Origin;
+  readonly log: Logger;
+  /** Requests the peer may have outstanding before it must wait for MAX_REQUEST_ID [100]. */
+  readonly requestWindow?: number;
+  /** Group streams in flight per subscription before stale ones are dropped [4]. */
+  readonly maxInFlightGroups?: number;
+  /** How long the setup exchange may take, in ms [10000]. */
+  readonly setupTimeoutMs?: number;
+  /** Policy hook for PUBLISH_NAMESPACE / PUBLISH / SUBSCRIBE [allow all]. */
+  readonly authorize?: Authorize;
+  /** Client only: the PATH setup parameter (raw QUIC). */
+  readonly path?: string;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * One MoQT session.
+ *
+ * @example
+ * ```ts ignore
+ * import { Session } from "./session.ts";
+ * const session = new Session(transport, { role: "server", origin, log });
+ * await session.ready;      // setup exchanged
+ * await session.closed;     // ended, by either side
+ * ```
+ */
+export class Session implements AsyncDisposable {
+  readonly transport: MoqTransport;
+  readonly origin: Origin;
+  readonly log: Logger;
+  /** Resolves when the setup exchange completed; rejects if it failed. */
+  readonly ready: Promise<void>;
+  /** Resolves with the error that ended the session (`code` 0 for a clean close). */
+  readonly closed: Promise<MoqError>;
+  readonly #role: "client" | "server";
+  readonly #authorize: Authorize;
+  readonly #requestWindow: number;
+  readonly #maxInFlightGroups: number;
+  readonly #setupTimeoutMs: number;
+  readonly #path: string | undefined;
+  readonly #publisher: Publisher;
+  readonly #subscriber: Subscriber;
+  readonly #resolveClosed: (error: MoqError) => void;
+  #state: SessionState = "setup";
+  #control: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  // Our request ids (client even, server odd) and the peer's limit on them.
+  #nextRequestId: number;
+  #peerMaxRequestId = 0;
+  #blockedWaiters: (() => void)[] = [];
+  #sentBlockedAt = -1;
+  // The peer's request ids and the limit we advertised.
+  #peerNextRequestId: number;
+  #maxRequestId: number;
+
+  /** Starts the session on `transport`; the setup exchange begins at once. */
+  constructor(transport: MoqTransport, options: SessionOptions) {
+    this.transport = transport;
+    this.origin = options.origin;
+    this.log = options.log;
+    this.#role = options.role;
+    this.#authorize = options.authorize ?? (() => true);
+    this.#requestWindow = options.requestWindow ?? 100;
+    this.#maxInFlightGroups = options.maxInFlightGroups ?? 4;
+    this.#setupTimeoutMs = options.setupTimeoutMs ?? 10_000;
+    this.#path = options.path;
+    this.#nextRequestId = this.#role === "client" ? 0 : 1;
+    this.#peerNextRequestId = this.#role === "client" ? 1 : 0;
+    // Ids step by two, so a window of N requests spans 2N id values.
+    this.#maxRequestId = this.#peerNextRequestId + 2 * this.#requestWindow;
+    const { promise, resolve } = Promise.withResolvers<MoqError>();
+    this.closed = promise;
+    this.#resolveClosed = resolve;
+    const core = this.#core();
+    this.#publisher = new Publisher(core);
+    this.#subscriber = new Subscriber(core);
+    this.ready = this.#run();
+    this.ready.catch(() => {});
+    transport.closed.then((info) =>
+      this.#terminate(new MoqError(info.code, info.reason || "Connection closed"), false)
+    );
+  }
+
+  /** The session's state. */
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  /** Subscriptions this session serves and receives, for stats. */
+  get stats(): { serving: number; receiving: number } {
+    return { serving: this.#publisher.servingCount, receiving: this.#subscriber.receivingCount };
+  }
+
+  /** Client API: subscribe to a track of the peer directly (no origin lookup). */
+  async subscribe(track: TrackProducer): Promise<void> {
+    await this.ready;
+    await this.#subscriber.serve(track);
+  }
+
+  /** Client API: push a local track to the peer with PUBLISH. */
+  async publish(consumer: TrackConsumer): Promise<TrackForwarder> {
+    await this.ready;
+    return await this.#publisher.publish(consumer);
+  }
+
+  /** Client API: announce a namespace of the local origin with PUBLISH_NAMESPACE. */
+  async publishNamespace(namespace: readonly string[]): Promise<void> {
+    await this.ready;
+    const requestId = await this.#takeRequestId();
+    this.send({
+      type: "publish_namespace",
+      requestId,
+      namespace: [...namespace],
+      parameters: new Map(),
+    });
+  }
+
+  /**
+   * Server: tells the peer to move to `newSessionUri` (empty: reconnect here later) and
+   * closes the session after `graceMs` if the peer has not left by then.
+   */
+  goaway(newSessionUri = "", graceMs = 5000): void {
+    if (this.#state !== "established") return;
+    this.#state = transition(this.#state, "draining");
+    this.send({ type: "goaway", newSessionUri });
+    const timer = setTimeout(
+      () => this.close(SessionErrorCode.GOAWAY_TIMEOUT, "GOAWAY grace period over"),
+      graceMs,
+    );
+    this.closed.then(() => clearTimeout(timer));
+  }
+
+  /** Closes the session with a draft-14 code. A second close is a no-op. */
+  close(code: number = SessionErrorCode.NO_ERROR, reason = ""): void {
+    this.#terminate(new MoqError(code, reason), true);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return this.closed.then(() => {});
+  }
+
+  /** Sends a control message, queued behind earlier ones. */
+  send(message: ControlMessage): void {
+    if (this.#state === "closed" || !this.#control) return;
+    let frame: Uint8Array;
+    try {
+      frame = encodeControlMessage(message);
+    } catch (error) {
+      this.log.error("Cannot encode control message", { type: message.type, error });
+      return;
+    }
+    this.#control.write(frame).catch(() => {});
+  }
+
+  #core(): SessionCore {
+    return {
+      transport: this.transport,
+      origin: this.origin,
+      log: this.log,
+      authorize: this.#authorize,
+      maxInFlightGroups: this.#maxInFlightGroups,
+      send: (message) => this.send(message),
+      nextRequestId: () => this.#takeRequestId(),
+      isOurs: (id) => id % 2 === this.#nextRequestId % 2 && id < this.#nextRequestId,
+      fail: (code, reason) => this.close(code, reason),
+    };
+  }
+
+  async #run(): Promise<void> {
+    let reader: StreamReader | undefined;
+    try {
+      reader = await this.#withSetupTimeout(this.#setup());
+      this.#state = transition(this.#state, "established");
+      this.log.debug("MoQT session established", {
+        role: this.#role,
+        transport: this.transport.kind,
+      });
+    } catch (error) {
+      const moqError = error instanceof MoqError ? error : new MoqError(
+        SessionErrorCode.INTERNAL_ERROR,
+        `Setup failed: ${(error as Error)?.message}`,
+      );
+      this.#terminate(moqError, true);
+      throw moqError;
+    }
+    this.#acceptBidi();
+    this.#acceptUni();
+    this.#acceptDatagrams();
+    this.#readControl(reader);
+  }
+
+  async #withSetupTimeout<T>(work: Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await Promise.race([
+        work,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new MoqError(SessionErrorCode.CONTROL_MESSAGE_TIMEOUT, "Setup timed out")),
+            this.#setupTimeoutMs,
+          );
+        }),
+        this.closed.then((e) => Promise.reject(e)),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #setup(): Promise<StreamReader> {
+    if (this.#role === "client") {
+      const stream = await this.transport.openBidi();
+      this.#control = stream.writable.getWriter();
+      const parameters = new Map<number, number | Uint8Array>([
+        [SetupParameter.MAX_REQUEST_ID, this.#maxRequestId],
+      ]);
+      if (this.#path !== undefined && this.transport.kind === "quic") {
+        parameters.set(SetupParameter.PATH, encoder.encode(this.#path));
+      }
+      this.send({ type: "client_setup", versions: [DRAFT14_VERSION], parameters });
+      const reader = new StreamReader(stream.readable);
+      const reply = await readControlMessage(reader);
+      if (reply?.type !== "server_setup") {
+        throw MoqError.protocolViolation(
+          `Expected SERVER_SETUP, got ${reply?.type ?? "end of stream"}`,
+        );
+      }
+      if (reply.version !== DRAFT14_VERSION) {
+        throw new MoqError(
+          SessionErrorCode.VERSION_NEGOTIATION_FAILED,
+          `Server chose version 0x${reply.version.toString(16)}, which was not offered`,
+        );
+      }
+      this.#peerMaxRequestId = Number(reply.parameters.get(SetupParameter.MAX_REQUEST_ID) ?? 0);
+      return reader;
+    }
+    const incoming = this.transport.incomingBidi.getReader();
+    const first = await incoming.read();
+    incoming.releaseLock();
+    if (first.done) throw MoqError.protocolViolation("Connection ended before a control stream");
+    this.#control = first.value.writable.getWriter();
+    const reader = new StreamReader(first.value.readable);
+    const hello = await readControlMessage(reader);
+    if (hello?.type !== "client_setup") {
+      throw MoqError.protocolViolation(
+        `Expected CLIENT_SETUP, got ${hello?.type ?? "end of stream"}`,
+      );
+    }
+    if (!hello.versions.includes(DRAFT14_VERSION)) {
+      throw new MoqError(
+        SessionErrorCode.VERSION_NEGOTIATION_FAILED,
+        `No supported version offered: ${
+          hello.versions.map((v) => `0x${v.toString(16)}`).join(", ")
+        }`,
+      );
+    }
+    this.#peerMaxRequestId = Number(hello.parameters.get(SetupParameter.MAX_REQUEST_ID) ?? 0);
+    this.send({
+      type: "server_setup",
+      version: DRAFT14_VERSION,
+      parameters: new Map([[SetupParameter.MAX_REQUEST_ID, this.#maxRequestId]]),
+    });
+    return reader;
+  }
+
+  async #readControl(reader: StreamReader): Promise<void> {
+    try {
+      for (;;) {
+        const message = await readControlMessage(reader);
+        if (this.#state === "closed") return;
+        if (!message) {
+          throw MoqError.protocolViolation("The peer closed the control stream");
+        }
+        this.#dispatch(message);
+      }
+    } catch (error) {
+      if (this.#state === "closed") return;
+      this.close(
+        error instanceof MoqError ? error.code : SessionErrorCode.INTERNAL_ERROR,
+        error instanceof MoqError ? error.message : "Control stream failed",
+      );
+    }
+  }
+
+  /** Checks a new request id from the peer (draft-14 §9.1 request ids). */
+  #acceptRequestId(id: number): void {
+    if (id >= this.#maxRequestId) {
+      throw new MoqError(
+        SessionErrorCode.TOO_MANY_REQUESTS,
+        `Request id ${id} is not below MAX_REQUEST_ID ${this.#maxRequestId}`,
+      );
+    }
+    if (id !== this.#peerNextRequestId) {
+      throw new MoqError(
+        SessionErrorCode.INVALID_REQUEST_ID,
+        `Expected request id ${this.#peerNextRequestId}, got ${id}`,
+      );
+    }
+    this.#peerNextRequestId += 2;
+    // Keep at least half the window open: raise the limit as requests arrive.
+    if (this.#maxRequestId - this.#peerNextRequestId < this.#requestWindow) {
+      this.#maxRequestId = this.#peerNextRequestId + 2 * this.#requestWindow;
+      this.send({ type: "max_request_id", requestId: this.#maxRequestId });
+    }
+  }
+
+  #unknownReply(type: string, requestId: number): void {
+    // A reply to a request we made and already finished is a benign race; one to a request
+    // we never made is a protocol violation.
+    if (this.#core().isOurs(requestId)) return;
+    throw MoqError.protocolViolation(`${type.toUpperCase()} names unknown request ${requestId}`);
+  }
+
+  #dispatch(msg: ControlMessage): void {
+    const pub = this.#publisher;
+    const sub = this.#subscriber;
+    switch (msg.type) {
+      case "client_setup":
+      case "server_setup":
+        throw MoqError.protocolViolation(`Unexpected ${msg.type.toUpperCase()} after setup`);
+      case "goaway":
+        if (this.#role === "server") throw MoqError.protocolViolation("A client sent GOAWAY");
+        if (this.#state === "established") this.#state = transition(this.#state, "draining");
+        this.log.info("Peer sent GOAWAY", { newSessionUri: msg.newSessionUri });
+        return;
+      case "max_request_id":
+        if (msg.requestId < this.#peerMaxRequestId) {
+          throw MoqError.protocolViolation("MAX_REQUEST_ID decreased");
+        }
+        this.#peerMaxRequestId = msg.requestId;
+        for (const wake of this.#blockedWaiters.splice(0)) wake();
+        return;
+      case "requests_blocked":
+        this.log.debug("Peer is blocked on request ids", {
+          maximumRequestId: msg.maximumRequestId,
+        });
+        return;
+      case "subscribe":
+        this.#acceptRequestId(msg.requestId);
+        pub.onSubscribe(msg).catch((error) => this.log.error("SUBSCRIBE failed", { error }));
+        return;
+      case "subscribe_update":
+        this.#acceptRequestId(msg.requestId);
+        pub.onSubscribeUpdate(msg);
+        return;
+      case "unsubscribe":
+        pub.onUnsubscribe(msg);
+        return;
+      case "track_status":
+        this.#acceptRequestId(msg.requestId);
+        pub.onTrackStatus(msg);
+        return;
+      case "fetch":
+        this.#acceptRequestId(msg.requestId);
+        pub.onFetch(msg);
+        return;
+      case "fetch_cancel":
+        return; // every FETCH was refused; a cancel may cross the error
+      case "subscribe_namespace":
+        this.#acceptRequestId(msg.requestId);
+        pub.onSubscribeNamespace(msg, (ns) => sub.publishes(ns));
+        return;
+      case "unsubscribe_namespace":
+        pub.onUnsubscribeNamespace(msg);
+        return;
+      case "publish_namespace_ok":
+      case "publish_namespace_error":
+        if (!pub.onAnnounceReply(msg)) this.#unknownReply(msg.type, msg.requestId);
+        return;
+      case "publish_namespace_cancel":
+        pub.onPublishNamespaceCancel(msg);
+        return;
+      case "publish_ok":
+      case "publish_error":
+        if (!pub.onPublishReply(msg)) this.#unknownReply(msg.type, msg.requestId);
+        return;
+      case "subscribe_ok":
+      case "subscribe_error":
+        if (!sub.onSubscribeReply(msg)) this.#unknownReply(msg.type, msg.requestId);
+        return;
+      case "publish_done":
+        if (!sub.onPublishDone(msg)) this.#unknownReply(msg.type, msg.requestId);
+        return;
+      case "publish_namespace":
+        this.#acceptRequestId(msg.requestId);
+        sub.onPublishNamespace(msg);
+        return;
+      case "publish_namespace_done":
+        sub.onPublishNamespaceDone(msg);
+        return;
+      case "publish":
+        this.#acceptRequestId(msg.requestId);
+        sub.onPublish(msg);
+        return;
+      case "subscribe_namespace_ok":
+      case "subscribe_namespace_error":
+      case "fetch_ok":
+      case "fetch_error":
+      case "track_status_ok":
+      case "track_status_error":
+        // This session never sends SUBSCRIBE_NAMESPACE, FETCH or TRACK_STATUS.
+        this.#unknownReply(msg.type, msg.requestId);
+        return;
+    }
+  }
+
+  async #takeRequestId(): Promise<number> {
+    while (this.#nextRequestId >= this.#peerMaxRequestId) {
+      if (this.#state === "closed") throw new MoqError(SessionErrorCode.NO_ERROR, "Session closed");
+      if (this.#sentBlockedAt !== this.#peerMaxRequestId) {
+        this.#sentBlockedAt = this.#peerMaxRequestId;
+        this.send({ type: "requests_blocked", maximumRequestId: this.#peerMaxRequestId });
+      }
+      await new Promise<void>((resolve) => this.#blockedWaiters.push(resolve));
+    }
+    const id = this.#nextRequestId;
+    this.#nextRequestId += 2;
+    return id;
+  }
+
+  async #acceptBidi(): Promise<void> {
+    // Draft-14 has exactly one bidirectional stream: the control stream.
+    try {
+      for await (const _stream of this.transport.incomingBidi) {
+        this.close(SessionErrorCode.PROTOCOL_VIOLATION, "A second bidirectional stream was opened");
+        return;
+      }
+    } catch {
+      // Connection ended.
+    }
+  }
+
+  async #acceptUni(): Promise<void> {
+    try {
+      for await (const stream of this.transport.incomingUni) {
+        this.#readDataStream(stream);
+      }
+    } catch {
+      // Connection ended.
+    }
+  }
+
+  async #readDataStream(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const reader = new StreamReader(stream);
+    try {
+      const header = await readDataStreamHeader(reader);
+      if (!header) return;
+      if (header.type === "fetch") {
+        // We never FETCH, so a fetch stream answers nothing of ours.
+        throw MoqError.protocolViolation(
+          `Fetch stream for request ${header.requestId} we never made`,
+        );
+      }
+      await this.#subscriber.onSubgroup(header.header, reader);
+    } catch (error) {
+      if (error instanceof MoqError && this.#state !== "closed") {
+        this.close(error.code, error.message);
+      }
+      // Otherwise the stream was reset or the connection went away: the group is lost.
+      await reader.cancel().catch(() => {});
+    }
+  }
+
+  async #acceptDatagrams(): Promise<void> {
+    try {
+      for await (const bytes of this.transport.incomingDatagrams) {
+        try {
+          this.#subscriber.onDatagram(decodeDatagram(bytes));
+        } catch (error) {
+          if (error instanceof MoqError) return this.close(error.code, error.message);
+        }
+      }
+    } catch {
+      // Connection ended.
+    }
+  }
+
+  #terminate(error: MoqError, local: boolean): void {
+    if (this.#state === "closed") return;
+    this.#state = transition(this.#state, "closed");
+    this.#publisher.close();
+    this.#subscriber.close();
+    for (const wake of this.#blockedWaiters.splice(0)) wake();
+    if (local) this.transport.close({ code: error.code, reason: error.message.slice(0, 1000) });
+    const level = error.code === SessionErrorCode.NO_ERROR ? "debug" : "info";
+    this.log[level]("MoQT session closed", { code: error.code, reason: error.message, local });
+    this.#resolveClosed(error);
+  }
+}

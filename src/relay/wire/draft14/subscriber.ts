@@ -1,0 +1,361 @@
+/**
+ * The subscriber half of a draft-14 session: subscribes upstream on behalf of the origin
+ * (it is the {@linkcode TrackSource} of every namespace the peer publishes), accepts the
+ * peer's PUBLISH_NAMESPACE and PUBLISH, and turns incoming subgroup streams and datagrams
+ * into groups of the origin's tracks.
+ *
+ * Upstream groups are closed when their stream ends, or when a newer group of the same
+ * track starts: Deno WebTransport publishers (e.g. `@moq/net` under Deno) never send FIN,
+ * so waiting for it would hold every group open forever.
+ *
+ * @module
+ */
+import {
+  type GroupProducer,
+  type Registration,
+  TrackError,
+  type TrackErrorReason,
+  type TrackProducer,
+  type TrackSource,
+} from "../../model/mod.ts";
+import {
+  PublishDoneCode,
+  PublishErrorCode,
+  PublishNamespaceErrorCode,
+  SessionErrorCode,
+  SubscribeErrorCode,
+} from "../../error.ts";
+import type {
+  Publish,
+  PublishDone,
+  PublishNamespace,
+  PublishNamespaceDone,
+  SubscribeError,
+  SubscribeOk,
+} from "./messages.ts";
+import { GroupOrder } from "./messages.ts";
+import {
+  type ObjectDatagram,
+  ObjectStatus,
+  readSubgroupObject,
+  type SubgroupHeader,
+} from "./data.ts";
+import type { StreamReader } from "./stream_reader.ts";
+import { readCapability } from "./capability_parameter.ts";
+import type { SessionCore } from "./session_core.ts";
+
+/** How long a data stream may wait for the SUBSCRIBE_OK / PUBLISH that names its alias. */
+const ALIAS_WAIT_MS = 1000;
+/** How long we wait for SUBSCRIBE_OK before giving up on the upstream. */
+const SUBSCRIBE_TIMEOUT_MS = 10_000;
+
+interface Incoming {
+  readonly requestId: number;
+  readonly track: TrackProducer;
+  /** Groups whose stream is still open, oldest first. */
+  readonly open: Map<number, { group: GroupProducer; reader?: StreamReader }>;
+  /** The peer ended it (PUBLISH_DONE): no UNSUBSCRIBE is owed. */
+  endedByPeer: boolean;
+}
+
+interface Pending {
+  readonly track: TrackProducer;
+  readonly settled: PromiseWithResolvers<void>;
+}
+
+function reasonOf(code: number): TrackErrorReason {
+  switch (code) {
+    case SubscribeErrorCode.UNAUTHORIZED:
+      return "unauthorized";
+    case SubscribeErrorCode.TIMEOUT:
+      return "timeout";
+    case SubscribeErrorCode.TRACK_DOES_NOT_EXIST:
+      return "not_found";
+    default:
+      return "internal";
+  }
+}
+
+/** @internal The subscriber half of a session. */
+export class Subscriber implements TrackSource {
+  readonly #core: SessionCore;
+  readonly #pending = new Map<number, Pending>();
+  readonly #byRequest = new Map<number, Incoming>();
+  readonly #byAlias = new Map<number, Incoming>();
+  readonly #namespaces = new Map<string, Registration>();
+  readonly #aliasWaiters = new Set<() => void>();
+  #closed = false;
+
+  constructor(core: SessionCore) {
+    this.#core = core;
+  }
+
+  /** True when the peer published `namespace` through this session. */
+  publishes(namespace: readonly string[]): boolean {
+    return this.#namespaces.has(JSON.stringify(namespace));
+  }
+
+  /** Upstream tracks currently received, for stats. */
+  get receivingCount(): number {
+    return this.#byRequest.size;
+  }
+
+  /** TrackSource: SUBSCRIBE upstream and feed `track`. */
+  async serve(track: TrackProducer): Promise<void> {
+    const core = this.#core;
+    if (this.#closed) throw new TrackError("going_away", "Cannot subscribe: the session is closed");
+    const requestId = await core.nextRequestId();
+    const pending: Pending = { track, settled: Promise.withResolvers() };
+    this.#pending.set(requestId, pending);
+    core.send({
+      type: "subscribe",
+      requestId,
+      namespace: [...track.info.namespace],
+      name: track.info.name,
+      subscriberPriority: 128,
+      groupOrder: GroupOrder.ASCENDING,
+      forward: true,
+      filter: { type: "largest_object" },
+      parameters: new Map(),
+    });
+    const timer = setTimeout(() => {
+      if (this.#pending.delete(requestId)) {
+        core.send({ type: "unsubscribe", requestId });
+        pending.settled.reject(new TrackError("timeout", "Upstream did not answer SUBSCRIBE"));
+      }
+    }, SUBSCRIBE_TIMEOUT_MS);
+    try {
+      await pending.settled.promise;
+    } finally {
+      clearTimeout(timer);
+    }
+    const incoming = this.#byRequest.get(requestId);
+    track.closed.then(() => {
+      if (incoming && !incoming.endedByPeer && !this.#closed) {
+        core.send({ type: "unsubscribe", requestId });
+      }
+    });
+  }
+
+  onSubscribeReply(msg: SubscribeOk | SubscribeError): boolean {
+    const pending = this.#pending.get(msg.requestId);
+    if (!pending) return false;
+    this.#pending.delete(msg.requestId);
+    if (msg.type === "subscribe_error") {
+      pending.settled.reject(
+        new TrackError(reasonOf(msg.errorCode), `Upstream refused SUBSCRIBE: ${msg.reason}`),
+      );
+      return true;
+    }
+    if (!this.#bind(msg.requestId, msg.trackAlias, pending.track)) return true;
+    const capability = readCapability(msg.parameters);
+    if (capability) pending.track.setCapability(capability);
+    pending.settled.resolve();
+    return true;
+  }
+
+  onPublishDone(msg: PublishDone): boolean {
+    const incoming = this.#byRequest.get(msg.requestId);
+    if (!incoming) return false;
+    incoming.endedByPeer = true;
+    this.#forget(incoming);
+    // PUBLISH_DONE's stream count cannot be trusted (@moq/net always sends 0): end now.
+    if (msg.statusCode === PublishDoneCode.GOING_AWAY) {
+      incoming.track.abort(new TrackError("going_away", msg.reason));
+    } else incoming.track.close();
+    return true;
+  }
+
+  onPublishNamespace(msg: PublishNamespace): void {
+    const core = this.#core;
+    if (!core.authorize("publish", msg.namespace)) {
+      core.send({
+        type: "publish_namespace_error",
+        requestId: msg.requestId,
+        errorCode: PublishNamespaceErrorCode.UNAUTHORIZED,
+        reason: "Not authorized to publish here",
+      });
+      return;
+    }
+    const key = JSON.stringify(msg.namespace);
+    // A repeated PUBLISH_NAMESPACE for a namespace this peer already publishes (a retry) is
+    // simply acknowledged again.
+    if (!this.#namespaces.has(key)) {
+      this.#namespaces.set(key, core.origin.publishNamespace(msg.namespace, this));
+    }
+    core.send({ type: "publish_namespace_ok", requestId: msg.requestId });
+  }
+
+  onPublishNamespaceDone(msg: PublishNamespaceDone): void {
+    const key = JSON.stringify(msg.namespace);
+    this.#namespaces.get(key)?.close();
+    this.#namespaces.delete(key);
+  }
+
+  onPublish(msg: Publish): void {
+    const core = this.#core;
+    const refuse = (errorCode: number, reason: string) =>
+      core.send({ type: "publish_error", requestId: msg.requestId, errorCode, reason });
+    if (!core.authorize("publish", msg.namespace)) {
+      return refuse(PublishErrorCode.UNAUTHORIZED, "Not authorized to publish here");
+    }
+    let track: TrackProducer;
+    try {
+      track = core.origin.publishTrack({
+        namespace: msg.namespace,
+        name: msg.name,
+        capability: readCapability(msg.parameters),
+      });
+    } catch (error) {
+      return refuse(PublishErrorCode.INTERNAL_ERROR, (error as Error).message);
+    }
+    if (!this.#bind(msg.requestId, msg.trackAlias, track)) return;
+    core.send({
+      type: "publish_ok",
+      requestId: msg.requestId,
+      forward: true,
+      subscriberPriority: 128,
+      groupOrder: GroupOrder.ASCENDING,
+      filter: { type: "largest_object" },
+      parameters: new Map(),
+    });
+  }
+
+  /** Reads one subgroup stream into its track. */
+  async onSubgroup(header: SubgroupHeader, reader: StreamReader): Promise<void> {
+    const incoming = await this.#awaitAlias(header.trackAlias);
+    if (!incoming) {
+      await reader.cancel(new Error("Unknown track alias")).catch(() => {});
+      return;
+    }
+    const { track, open } = incoming;
+    const group = track.appendGroup(header.groupId);
+    if (group.done) {
+      await reader.cancel().catch(() => {});
+      return;
+    }
+    // A newer group ends older ones whose streams never finished.
+    for (const [id, older] of open) {
+      if (id >= header.groupId) continue;
+      older.group.close();
+      older.reader?.cancel().catch(() => {});
+      open.delete(id);
+    }
+    open.set(header.groupId, { group, reader });
+    try {
+      let prev: number | undefined;
+      for (;;) {
+        const object = await readSubgroupObject(reader, header, prev);
+        if (!object) break;
+        prev = object.objectId;
+        if (object.status === ObjectStatus.NORMAL) {
+          group.write({
+            id: object.objectId,
+            payload: object.payload,
+            extensions: object.extensions,
+          });
+        } else if (object.status === ObjectStatus.END_OF_GROUP) {
+          break;
+        } else if (object.status === ObjectStatus.END_OF_TRACK) {
+          group.close();
+          track.close();
+          break;
+        }
+      }
+    } finally {
+      group.close();
+      if (open.get(header.groupId)?.group === group) open.delete(header.groupId);
+    }
+  }
+
+  onDatagram(datagram: ObjectDatagram): void {
+    const incoming = this.#byAlias.get(datagram.trackAlias);
+    if (!incoming) return; // unknown or finished track: datagrams are droppable
+    let entry = incoming.open.get(datagram.groupId);
+    if (!entry) {
+      const group = incoming.track.appendGroup(datagram.groupId);
+      if (group.done) return;
+      entry = { group };
+      incoming.open.set(datagram.groupId, entry);
+      for (const [id, older] of incoming.open) {
+        if (id < datagram.groupId) {
+          older.group.close();
+          incoming.open.delete(id);
+        }
+      }
+    }
+    if (datagram.status === ObjectStatus.NORMAL) {
+      entry.group.write({
+        id: datagram.objectId,
+        payload: datagram.payload,
+        extensions: datagram.extensions,
+      });
+    }
+    if (datagram.endOfGroup || datagram.status === ObjectStatus.END_OF_GROUP) {
+      entry.group.close();
+      incoming.open.delete(datagram.groupId);
+    }
+  }
+
+  /** Ends everything received from this peer: the session is closing. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const gone = new TrackError("going_away", "The publisher's session closed");
+    for (const pending of this.#pending.values()) pending.settled.reject(gone);
+    this.#pending.clear();
+    for (const incoming of [...this.#byRequest.values()]) {
+      this.#forget(incoming);
+      incoming.track.abort(gone);
+    }
+    for (const registration of this.#namespaces.values()) registration.close();
+    this.#namespaces.clear();
+    for (const wake of this.#aliasWaiters) wake();
+  }
+
+  #bind(requestId: number, trackAlias: number, track: TrackProducer): boolean {
+    if (this.#byAlias.has(trackAlias)) {
+      this.#core.fail(
+        SessionErrorCode.DUPLICATE_TRACK_ALIAS,
+        `Track alias ${trackAlias} is in use`,
+      );
+      return false;
+    }
+    const incoming: Incoming = { requestId, track, open: new Map(), endedByPeer: false };
+    this.#byRequest.set(requestId, incoming);
+    this.#byAlias.set(trackAlias, incoming);
+    track.closed.then(() => this.#forget(incoming));
+    for (const wake of this.#aliasWaiters) wake();
+    return true;
+  }
+
+  #forget(incoming: Incoming): void {
+    if (this.#byRequest.get(incoming.requestId) !== incoming) return;
+    this.#byRequest.delete(incoming.requestId);
+    for (const [alias, entry] of this.#byAlias) {
+      if (entry === incoming) this.#byAlias.delete(alias);
+    }
+    for (const { group, reader } of incoming.open.values()) {
+      group.close();
+      reader?.cancel().catch(() => {});
+    }
+    incoming.open.clear();
+  }
+
+  async #awaitAlias(alias: number): Promise<Incoming | undefined> {
+    const deadline = Date.now() + ALIAS_WAIT_MS;
+    for (;;) {
+      const incoming = this.#byAlias.get(alias);
+      if (incoming || this.#closed) return incoming;
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      let wake!: () => void;
+      const woken = new Promise<void>((resolve) => wake = resolve);
+      this.#aliasWaiters.add(wake);
+      const timer = setTimeout(wake, left);
+      await woken;
+      clearTimeout(timer);
+      this.#aliasWaiters.delete(wake);
+    }
+  }
+}

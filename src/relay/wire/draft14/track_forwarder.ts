@@ -1,0 +1,209 @@
+/**
+ * Sends one track to one peer as draft-14 subgroup streams: one unidirectional stream per
+ * group, objects written as they arrive (never waiting for a group to finish), at most
+ * `maxInFlightGroups` group streams open at once. When a reader is too slow and a new group
+ * would exceed that bound, the oldest unfinished group stream is reset: a slow subscriber
+ * loses whole stale groups instead of building a backlog, and never slows the publisher or
+ * the other subscribers (they read the same cached objects independently).
+ *
+ * @module
+ */
+import type { GroupConsumer, TrackConsumer } from "../../model/mod.ts";
+import type { MoqTransport } from "../../transport/transport.ts";
+import { encodeSubgroupHeader, encodeSubgroupObjectHeader, subgroupHeaderType } from "./data.ts";
+import { StreamResetCode } from "../../error.ts";
+
+/** Subgroup 0, extensions present, FIN ends the group: what every peer here accepts. */
+const HEADER_TYPE = subgroupHeaderType({
+  subgroupIdMode: "zero",
+  extensions: true,
+  endOfGroup: true,
+});
+
+/** Options for a {@linkcode TrackForwarder}. */
+export interface TrackForwarderOptions {
+  readonly trackAlias: number;
+  readonly publisherPriority?: number;
+  /** Group streams open at once before the oldest is dropped [4]. */
+  readonly maxInFlightGroups?: number;
+  /** Skip groups below this id (subscription filters). */
+  readonly startGroup?: number;
+  /** Stop after this group id (AbsoluteRange). */
+  readonly endGroup?: number;
+}
+
+/** Counters of one forwarder. */
+export interface ForwarderStats {
+  groups: number;
+  objects: number;
+  droppedGroups: number;
+}
+
+class GroupSend {
+  constructor(readonly group: GroupConsumer) {}
+  writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  dropped = false;
+}
+
+/**
+ * Forwards `consumer` to `transport` under `trackAlias` until the track ends or
+ * {@linkcode stop} is called.
+ *
+ * @example
+ * ```ts ignore
+ * import { TrackForwarder } from "./track_forwarder.ts";
+ * const forwarder = new TrackForwarder(transport, consumer, { trackAlias: 1 });
+ * await forwarder.run(); // resolves when the track ends
+ * ```
+ */
+export class TrackForwarder {
+  readonly stats: ForwarderStats = { groups: 0, objects: 0, droppedGroups: 0 };
+  readonly #transport: MoqTransport;
+  readonly #consumer: TrackConsumer;
+  readonly #alias: number;
+  readonly #priority: number;
+  readonly #maxInFlight: number;
+  readonly #startGroup: number;
+  readonly #endGroup: number;
+  readonly #inFlight: GroupSend[] = [];
+  #paused: boolean;
+  #resume: (() => void) | undefined;
+  #stopped = false;
+
+  /** Creates a forwarder; nothing is sent before {@linkcode run}. */
+  constructor(
+    transport: MoqTransport,
+    consumer: TrackConsumer,
+    {
+      trackAlias,
+      publisherPriority = 128,
+      maxInFlightGroups = 4,
+      startGroup = 0,
+      endGroup = Infinity,
+    }: TrackForwarderOptions,
+    paused = false,
+  ) {
+    this.#transport = transport;
+    this.#consumer = consumer;
+    this.#alias = trackAlias;
+    this.#priority = publisherPriority;
+    this.#maxInFlight = Math.max(1, maxInFlightGroups);
+    this.#startGroup = startGroup;
+    this.#endGroup = endGroup;
+    this.#paused = paused;
+  }
+
+  /** Group streams opened so far (PUBLISH_DONE's stream count). */
+  get streamCount(): number {
+    return this.stats.groups;
+  }
+
+  /** Stops or resumes sending new groups (SUBSCRIBE_UPDATE forward). */
+  setForward(forward: boolean): void {
+    this.#paused = !forward;
+    if (forward) this.#resume?.();
+  }
+
+  /**
+   * Forwards groups until the track ends (`"ended"`), the end group was sent (`"range"`), or
+   * {@linkcode stop} (`"stopped"`).
+   */
+  async run(): Promise<"ended" | "range" | "stopped"> {
+    const sends: Promise<void>[] = [];
+    try {
+      for (;;) {
+        if (this.#paused) {
+          await new Promise<void>((resolve) => this.#resume = resolve);
+          this.#resume = undefined;
+        }
+        if (this.#stopped) return "stopped";
+        const group = await this.#consumer.nextGroup();
+        if (this.#stopped) {
+          group?.cancel();
+          return "stopped";
+        }
+        if (!group) return "ended";
+        if (group.id < this.#startGroup || this.#paused) {
+          group.cancel();
+          continue;
+        }
+        const send = new GroupSend(group);
+        this.#inFlight.push(send);
+        while (this.#inFlight.length > this.#maxInFlight) this.#drop(this.#inFlight[0]);
+        const done = this.#send(send);
+        sends.push(done);
+        done.finally(() => sends.splice(sends.indexOf(done), 1));
+        if (group.id >= this.#endGroup) {
+          await Promise.allSettled(sends);
+          return "range";
+        }
+      }
+    } finally {
+      if (!this.#stopped) await Promise.allSettled(sends);
+    }
+  }
+
+  /** Stops forwarding: open group streams are reset. A second stop is a no-op. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#resume?.();
+    this.#consumer.close();
+    for (const send of [...this.#inFlight]) this.#drop(send, StreamResetCode.CANCELLED);
+  }
+
+  #drop(send: GroupSend, code: number = StreamResetCode.DELIVERY_TIMEOUT): void {
+    const at = this.#inFlight.indexOf(send);
+    if (at >= 0) this.#inFlight.splice(at, 1);
+    if (send.dropped) return;
+    send.dropped = true;
+    send.group.cancel();
+    if (code === StreamResetCode.DELIVERY_TIMEOUT) this.stats.droppedGroups++;
+    send.writer?.abort(code).catch(() => {});
+  }
+
+  async #send(send: GroupSend): Promise<void> {
+    const { group } = send;
+    let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+    try {
+      const stream = await this.#transport.openUni({ sendOrder: group.id });
+      writer = stream.getWriter();
+      if (send.dropped) {
+        writer.abort(StreamResetCode.DELIVERY_TIMEOUT).catch(() => {});
+        return;
+      }
+      send.writer = writer;
+      this.stats.groups++;
+      writer.write(encodeSubgroupHeader({
+        headerType: HEADER_TYPE,
+        trackAlias: this.#alias,
+        groupId: group.id,
+        subgroupId: 0,
+        publisherPriority: this.#priority,
+      })).catch(() => {});
+      let prev: number | undefined;
+      for (let object; (object = await group.readObject());) {
+        if (send.dropped) return;
+        const head = encodeSubgroupObjectHeader(HEADER_TYPE, prev, {
+          objectId: object.id,
+          status: 0,
+          payload: object.payload,
+          extensions: object.extensions,
+        });
+        const frame = new Uint8Array(head.length + object.payload.length);
+        frame.set(head);
+        frame.set(object.payload, head.length);
+        prev = object.id;
+        this.stats.objects++;
+        await writer.write(frame);
+      }
+      if (!send.dropped) await writer.close();
+    } catch {
+      // The peer reset or stopped the stream, or the connection went away: this group is lost.
+      if (!send.dropped) writer?.abort(StreamResetCode.INTERNAL_ERROR).catch(() => {});
+    } finally {
+      const at = this.#inFlight.indexOf(send);
+      if (at >= 0) this.#inFlight.splice(at, 1);
+    }
+  }
+}

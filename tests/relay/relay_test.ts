@@ -1,0 +1,100 @@
+import { assertEquals, assertGreater } from "@std/assert";
+import { startRelay } from "../_lib/relay_fixture.ts";
+import type { TrackConsumer } from "../../src/relay/model/mod.ts";
+
+const NS = ["voice", "CA1"];
+
+async function readObjects(track: TrackConsumer, count: number): Promise<number[]> {
+  const seen: number[] = [];
+  while (seen.length < count) {
+    const group = await track.nextGroup();
+    if (!group) break;
+    for (let o; seen.length < count && (o = await group.readObject());) seen.push(o.payload[0]);
+  }
+  return seen;
+}
+
+Deno.test("a published track reaches a subscriber through the relay over real QUIC", async () => {
+  await using fx = await startRelay();
+  const publisher = await fx.client();
+  const subscriber = await fx.client();
+  const uplink = await publisher.publish({
+    namespace: NS,
+    name: "uplink",
+    capability: "voice/opus",
+  });
+  const reader = await subscriber.subscribe(NS, "uplink");
+  assertEquals(reader.info.capability, "voice/opus", "capability travels in SUBSCRIBE_OK");
+  const pending = readObjects(reader, 20);
+  for (let g = 0; g < 4; g++) {
+    const group = uplink.appendGroup();
+    for (let i = 0; i < 5; i++) group.write({ id: i, payload: Uint8Array.of(g * 5 + i) });
+    group.close();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assertEquals(await pending, Array.from({ length: 20 }, (_, i) => i));
+});
+
+Deno.test("subscribe before the publisher appears waits, then flows", async () => {
+  await using fx = await startRelay({ subscribeTimeoutMs: 3000 });
+  const subscriber = await fx.client();
+  const pendingSub = subscriber.subscribe(NS, "downlink");
+  await new Promise((r) => setTimeout(r, 100));
+  const publisher = await fx.client();
+  const track = await publisher.publish({
+    namespace: NS,
+    name: "downlink",
+    capability: "voice/pcm16",
+  });
+  const reader = await pendingSub;
+  const pending = readObjects(reader, 3);
+  const group = track.appendGroup();
+  for (let i = 0; i < 3; i++) group.write({ id: i, payload: Uint8Array.of(i) });
+  assertEquals(await pending, [0, 1, 2]);
+});
+
+Deno.test("a namespace publisher is subscribed upstream once for many subscribers", async () => {
+  await using fx = await startRelay();
+  const publisher = await fx.client();
+  const trackOf = await publisher.publishNamespace(NS);
+  const uplink = trackOf("uplink", "voice/opus");
+  await new Promise((r) => setTimeout(r, 50));
+  const subs = await Promise.all(Array.from({ length: 10 }, () => fx.client()));
+  const readers = await Promise.all(subs.map((s) => s.subscribe(NS, "uplink")));
+  assertEquals(uplink.consumers, 1, "the relay holds one upstream subscription");
+  const pending = readers.map((r) => readObjects(r, 5));
+  const group = uplink.appendGroup();
+  for (let i = 0; i < 5; i++) group.write({ id: i, payload: Uint8Array.of(i) });
+  group.close();
+  for (const result of await Promise.all(pending)) assertEquals(result, [0, 1, 2, 3, 4]);
+  for (const r of readers) r.close();
+  await new Promise((r) => setTimeout(r, 100));
+  assertEquals(uplink.consumers, 0, "the last UNSUBSCRIBE reached the publisher");
+});
+
+Deno.test("subscribing to a track nobody publishes gets SUBSCRIBE_ERROR after the bound", async () => {
+  await using fx = await startRelay({ subscribeTimeoutMs: 100 });
+  const subscriber = await fx.client();
+  const error = await subscriber.subscribe(["voice", "nobody"], "uplink").catch((e) => e);
+  assertEquals(error?.reason, "not_found");
+  assertEquals(subscriber.session.state, "established", "the session survives the refusal");
+});
+
+Deno.test("when the publisher leaves, subscribers see the track end", async () => {
+  await using fx = await startRelay();
+  const publisher = await fx.client();
+  const subscriber = await fx.client();
+  const track = await publisher.publish({
+    namespace: NS,
+    name: "uplink",
+    capability: "voice/opus",
+  });
+  const reader = await subscriber.subscribe(NS, "uplink");
+  track.appendGroup().write({ id: 0, payload: Uint8Array.of(1) });
+  assertEquals(await readObjects(reader, 1), [1]);
+  publisher.close();
+  const closed = await reader.closed;
+  assertEquals(closed === undefined || closed instanceof Error, true);
+  assertEquals(await reader.nextGroup(), undefined);
+  assertGreater(fx.relay.sessionCount, 0);
+});
