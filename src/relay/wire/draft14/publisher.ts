@@ -19,7 +19,6 @@ import {
 } from "../../error.ts";
 import type {
   Fetch,
-  Publish,
   PublishError,
   PublishNamespaceCancel,
   PublishNamespaceError,
