@@ -5,12 +5,36 @@
  * @module
  */
 
-/** A codec a voice track can carry. */
+/**
+ * A codec a voice track can carry.
+ *
+ * @example
+ * ```ts
+ * import type { Codec } from "./codec.ts";
+ * const codec: Codec = "g711_ulaw";
+ * ```
+ */
 export type Codec = "pcm16" | "g711_ulaw" | "g711_alaw" | "opus";
-/** A capability tag naming a codec. */
+/**
+ * A capability tag naming a codec.
+ *
+ * @example
+ * ```ts
+ * import type { VoiceCapability } from "./codec.ts";
+ * const tag: VoiceCapability = "voice/opus";
+ * ```
+ */
 export type VoiceCapability = `voice/${Codec}`;
 
-/** Every codec, in the order a peer should prefer them (Opus first, raw PCM last). */
+/**
+ * Every codec, in the order a peer should prefer them (Opus first, raw PCM last).
+ *
+ * @example
+ * ```ts
+ * import { CODECS } from "./codec.ts";
+ * console.assert(CODECS[0] === "opus");
+ * ```
+ */
 export const CODECS: readonly Codec[] = ["opus", "g711_ulaw", "g711_alaw", "pcm16"];
 
 /**

@@ -7,6 +7,13 @@
 /**
  * What went wrong, as a stable string. The first seven mirror libopus's negative status
  * codes (`OPUS_BAD_ARG` … `OPUS_ALLOC_FAIL`); the rest belong to this layer.
+ *
+ * @example
+ * ```ts
+ * import { CodecError, type CodecErrorCode } from "./error.ts";
+ * const code: CodecErrorCode = "invalid_packet";
+ * const error = new CodecError(code, "Cannot decode Opus: corrupted stream");
+ * ```
  */
 export type CodecErrorCode =
   | "bad_argument"
@@ -31,7 +38,15 @@ const OPUS_STATUS_CODES: Readonly<Record<number, CodecErrorCode>> = {
   [-7]: "alloc_fail",
 };
 
-/** Options of a {@linkcode CodecError}. */
+/**
+ * Options of a {@linkcode CodecError}.
+ *
+ * @example
+ * ```ts
+ * import { CodecError } from "./error.ts";
+ * const error = new CodecError("invalid_packet", "Cannot decode", { opusStatus: -4 });
+ * ```
+ */
 export interface CodecErrorOptions extends ErrorOptions {
   /** The libopus status (a negative `int`) when the error comes from libopus. */
   readonly opusStatus?: number;

@@ -4,13 +4,38 @@
  * @module
  */
 
-/** Frame durations a {@linkcode Framer} accepts, in milliseconds. */
+/**
+ * Frame durations a {@linkcode Framer} accepts, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import type { FrameMs } from "./framer.ts";
+ * const ptime: FrameMs = 20;
+ * ```
+ */
 export type FrameMs = 10 | 20 | 40 | 60;
 
-/** The frame durations a {@linkcode Framer} accepts. */
+/**
+ * The frame durations a {@linkcode Framer} accepts.
+ *
+ * @example
+ * ```ts
+ * import { FRAME_DURATIONS_MS } from "./framer.ts";
+ * console.assert(!FRAME_DURATIONS_MS.includes(30 as never));
+ * ```
+ */
 export const FRAME_DURATIONS_MS: readonly FrameMs[] = [10, 20, 40, 60];
 
-/** Options of {@linkcode createFramer}. */
+/**
+ * Options of {@linkcode createFramer}.
+ *
+ * @example
+ * ```ts
+ * import { createFramer, type FramerOptions } from "./framer.ts";
+ * const options: FramerOptions = { sampleRate: 48000, channels: 2, frameMs: 10 };
+ * const framer = createFramer(options);
+ * ```
+ */
 export interface FramerOptions {
   /** Samples per second per channel. */
   readonly sampleRate: number;
@@ -20,7 +45,16 @@ export interface FramerOptions {
   readonly frameMs: FrameMs;
 }
 
-/** Buffers PCM16 chunks and hands out whole frames. */
+/**
+ * Buffers PCM16 chunks and hands out whole frames.
+ *
+ * @example
+ * ```ts
+ * import { createFramer, type Framer } from "./framer.ts";
+ * const framer: Framer = createFramer({ sampleRate: 16000, frameMs: 20 });
+ * console.assert(framer.frameSamples === 320);
+ * ```
+ */
 export interface Framer {
   /** Interleaved samples per frame (`sampleRate × frameMs / 1000 × channels`). */
   readonly frameSamples: number;

@@ -15,20 +15,78 @@ import {
 } from "./opus_native.ts";
 import { createWasmDecoderCore, createWasmEncoderCore } from "./opus_wasm.ts";
 
-/** Sample rates libopus encodes and decodes at. */
+/**
+ * Sample rates libopus encodes and decodes at.
+ *
+ * @example
+ * ```ts
+ * import type { OpusSampleRate } from "./opus.ts";
+ * const rate: OpusSampleRate = 48000;
+ * ```
+ */
 export type OpusSampleRate = 8000 | 12000 | 16000 | 24000 | 48000;
-/** The sample rates libopus accepts. */
+/**
+ * The sample rates libopus accepts.
+ *
+ * @example
+ * ```ts
+ * import { OPUS_SAMPLE_RATES } from "./opus.ts";
+ * console.assert(OPUS_SAMPLE_RATES.includes(16000));
+ * ```
+ */
 export const OPUS_SAMPLE_RATES: readonly OpusSampleRate[] = [8000, 12000, 16000, 24000, 48000];
-/** libopus's application modes: `voip` favours intelligibility, `lowdelay` drops SILK. */
+/**
+ * libopus's application modes: `voip` favours intelligibility, `lowdelay` drops SILK.
+ *
+ * @example
+ * ```ts
+ * import type { OpusApplication } from "./opus.ts";
+ * const application: OpusApplication = "voip";
+ * ```
+ */
 export type OpusApplication = "voip" | "audio" | "lowdelay";
-/** Audio bandwidths (narrowband 4 kHz … fullband 20 kHz). */
+/**
+ * Audio bandwidths (narrowband 4 kHz … fullband 20 kHz).
+ *
+ * @example
+ * ```ts
+ * import type { OpusBandwidth } from "./opus.ts";
+ * const telephone: OpusBandwidth = "narrowband";
+ * ```
+ */
 export type OpusBandwidth = "narrowband" | "mediumband" | "wideband" | "superwideband" | "fullband";
-/** Which implementation runs an instance. */
+/**
+ * Which implementation runs an instance.
+ *
+ * @example
+ * ```ts
+ * import { createOpusDecoder, type OpusBackend } from "./opus.ts";
+ * using decoder = createOpusDecoder({ sampleRate: 8000 });
+ * const backend: OpusBackend = decoder.backend;
+ * ```
+ */
 export type OpusBackend = "native" | "wasm";
-/** Backend choice: a fixed one, or `"auto"` (native when it loads, else WASM). */
+/**
+ * Backend choice: a fixed one, or `"auto"` (native when it loads, else WASM).
+ *
+ * @example
+ * ```ts
+ * import { createOpusEncoder, type OpusBackendChoice } from "./opus.ts";
+ * const backend: OpusBackendChoice = "wasm"; // no FFI permission needed
+ * using encoder = createOpusEncoder({ sampleRate: 8000, backend });
+ * ```
+ */
 export type OpusBackendChoice = OpusBackend | "auto";
 
-/** Options shared by encoders and decoders. */
+/**
+ * Options shared by encoders and decoders.
+ *
+ * @example
+ * ```ts
+ * import type { OpusCommonOptions } from "./opus.ts";
+ * const common: OpusCommonOptions = { sampleRate: 48000, channels: 2 };
+ * ```
+ */
 export interface OpusCommonOptions {
   /** API sample rate of the PCM in and out. */
   readonly sampleRate: OpusSampleRate;
@@ -38,7 +96,16 @@ export interface OpusCommonOptions {
   readonly backend?: OpusBackendChoice;
 }
 
-/** Options of {@linkcode createOpusEncoder}. */
+/**
+ * Options of {@linkcode createOpusEncoder}.
+ *
+ * @example
+ * ```ts
+ * import { createOpusEncoder, type OpusEncoderOptions } from "./opus.ts";
+ * const options: OpusEncoderOptions = { sampleRate: 48000, bitrate: 32000, fec: true, packetLossPercent: 10 };
+ * using encoder = createOpusEncoder(options);
+ * ```
+ */
 export interface OpusEncoderOptions extends OpusCommonOptions {
   /** Default `"voip"`. */
   readonly application?: OpusApplication;
@@ -56,7 +123,16 @@ export interface OpusEncoderOptions extends OpusCommonOptions {
   readonly maxBandwidth?: OpusBandwidth;
 }
 
-/** Options of {@linkcode createOpusDecoder}. */
+/**
+ * Options of {@linkcode createOpusDecoder}.
+ *
+ * @example
+ * ```ts
+ * import { createOpusDecoder, type OpusDecoderOptions } from "./opus.ts";
+ * const options: OpusDecoderOptions = { sampleRate: 16000 };
+ * using decoder = createOpusDecoder(options);
+ * ```
+ */
 export type OpusDecoderOptions = OpusCommonOptions;
 
 /**
@@ -65,6 +141,13 @@ export type OpusDecoderOptions = OpusCommonOptions;
  * An implementation MUST accept exactly one frame of 2.5/5/10/20/40/60 ms per call, MUST
  * throw {@linkcode CodecError} (never crash) on failure, and MUST make `close()` and
  * `[Symbol.dispose]()` idempotent, throwing `CodecError("closed")` on use after close.
+ *
+ * @example
+ * ```ts
+ * import { createOpusEncoder, type OpusEncoder } from "./opus.ts";
+ * using encoder: OpusEncoder = createOpusEncoder({ sampleRate: 16000 });
+ * const packet = encoder.encode(new Int16Array(320)); // 20 ms
+ * ```
  */
 export interface OpusEncoder extends Disposable {
   /** The backend running this instance. */
@@ -85,6 +168,13 @@ export interface OpusEncoder extends Disposable {
  * An implementation MUST conceal one frame of the last decoded frame size on
  * `decode(null)`, MUST throw {@linkcode CodecError} on a corrupt packet and keep working
  * for the next one, and MUST make `close()` idempotent.
+ *
+ * @example
+ * ```ts
+ * import { createOpusDecoder, type OpusDecoder } from "./opus.ts";
+ * using decoder: OpusDecoder = createOpusDecoder({ sampleRate: 16000 });
+ * const concealed = decoder.decode(null); // 20 ms of concealment before any packet
+ * ```
  */
 export interface OpusDecoder extends Disposable {
   /** The backend running this instance. */

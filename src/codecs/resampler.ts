@@ -9,9 +9,25 @@ import createSpeexResamplerModule from "@echogarden/speex-resampler-wasm/simd";
 import type { SpeexResamplerModule } from "./speex_resampler_wasm.d.ts";
 import { CodecError } from "./error.ts";
 
-/** Sample rates a {@linkcode Resampler} converts between. */
+/**
+ * Sample rates a {@linkcode Resampler} converts between.
+ *
+ * @example
+ * ```ts
+ * import type { ResamplerRate } from "./resampler.ts";
+ * const wideband: ResamplerRate = 16000;
+ * ```
+ */
 export type ResamplerRate = 8000 | 16000 | 24000 | 48000;
-/** The rates a {@linkcode Resampler} converts between. */
+/**
+ * The rates a {@linkcode Resampler} converts between.
+ *
+ * @example
+ * ```ts
+ * import { RESAMPLER_RATES } from "./resampler.ts";
+ * console.assert(RESAMPLER_RATES.includes(24000));
+ * ```
+ */
 export const RESAMPLER_RATES: readonly ResamplerRate[] = [8000, 16000, 24000, 48000];
 
 /**
@@ -22,10 +38,26 @@ export const RESAMPLER_RATES: readonly ResamplerRate[] = [8000, 16000, 24000, 48
  * i.e. less dulling at the top of the 300–3400 Hz telephone band, for ~5 µs more per
  * 20 ms frame (~18 µs at 48 → 8 kHz, see BENCHMARKS.md). Above 5 the filter grows for a
  * stopband no G.711 or Opus voice path can use.
+ *
+ * @example
+ * ```ts
+ * import { createResampler, DEFAULT_RESAMPLER_QUALITY } from "./resampler.ts";
+ * using r = await createResampler({ inputRate: 48000, outputRate: 8000 });
+ * console.assert(r.quality === DEFAULT_RESAMPLER_QUALITY);
+ * ```
  */
 export const DEFAULT_RESAMPLER_QUALITY = 4;
 
-/** Options of {@linkcode createResampler}. */
+/**
+ * Options of {@linkcode createResampler}.
+ *
+ * @example
+ * ```ts
+ * import { createResampler, type ResamplerOptions } from "./resampler.ts";
+ * const options: ResamplerOptions = { inputRate: 16000, outputRate: 8000, quality: 3 };
+ * using resampler = await createResampler(options);
+ * ```
+ */
 export interface ResamplerOptions {
   /** Input rate. */
   readonly inputRate: ResamplerRate;
@@ -41,6 +73,13 @@ export interface ResamplerOptions {
  * Converts a stream of PCM16 chunks from one rate to another, carrying the filter state
  * across calls so that chunk edges leave no trace: the output of many small chunks equals
  * the output of their concatenation.
+ *
+ * @example
+ * ```ts
+ * import { createResampler, type Resampler } from "./resampler.ts";
+ * using down: Resampler = await createResampler({ inputRate: 48000, outputRate: 16000 });
+ * console.assert(down.process(new Int16Array(960)).length === 320);
+ * ```
  */
 export interface Resampler extends Disposable {
   /** Input rate. */

@@ -20,7 +20,15 @@ import {
 import { pcm16FromBytes, pcm16ToBytes, remixChannels } from "./pcm16.ts";
 import { createResampler, RESAMPLER_RATES, type ResamplerRate } from "./resampler.ts";
 
-/** One side of a transcoder: what the payloads are. */
+/**
+ * One side of a transcoder: what the payloads are.
+ *
+ * @example
+ * ```ts
+ * import type { MediaFormat } from "./transcoder.ts";
+ * const phone: MediaFormat = { codec: "g711_alaw", sampleRate: 8000, frameMs: 20 };
+ * ```
+ */
 export interface MediaFormat {
   /** Payload codec. */
   readonly codec: Codec;
@@ -35,7 +43,19 @@ export interface MediaFormat {
   readonly frameMs: FrameMs;
 }
 
-/** Opus encoder settings a transcoder passes on. */
+/**
+ * Opus encoder settings a transcoder passes on.
+ *
+ * @example
+ * ```ts
+ * import { createTranscoder } from "./transcoder.ts";
+ * using t = await createTranscoder({
+ *   from: { codec: "pcm16", sampleRate: 16000, frameMs: 20 },
+ *   to: { codec: "opus", sampleRate: 48000, frameMs: 20 },
+ *   opus: { bitrate: 24000, fec: true, packetLossPercent: 5 },
+ * });
+ * ```
+ */
 export interface TranscoderOpusOptions {
   /** Default `"voip"`. */
   readonly application?: OpusApplication;
@@ -53,7 +73,19 @@ export interface TranscoderOpusOptions {
   readonly backend?: OpusBackendChoice;
 }
 
-/** Options of {@linkcode createTranscoder}. */
+/**
+ * Options of {@linkcode createTranscoder}.
+ *
+ * @example
+ * ```ts
+ * import { createTranscoder, type TranscoderOptions } from "./transcoder.ts";
+ * const options: TranscoderOptions = {
+ *   from: { codec: "opus", sampleRate: 48000, frameMs: 20 },
+ *   to: { codec: "pcm16", sampleRate: 16000, frameMs: 20 },
+ * };
+ * using t = await createTranscoder(options);
+ * ```
+ */
 export interface TranscoderOptions {
   /** What comes in. */
   readonly from: MediaFormat;
@@ -65,7 +97,20 @@ export interface TranscoderOptions {
   readonly resamplerQuality?: number;
 }
 
-/** Counters of a transcoder's life. */
+/**
+ * Counters of a transcoder's life.
+ *
+ * @example
+ * ```ts
+ * import { createTranscoder } from "./transcoder.ts";
+ * using t = await createTranscoder({
+ *   from: { codec: "g711_ulaw", sampleRate: 8000, frameMs: 20 },
+ *   to: { codec: "pcm16", sampleRate: 8000, frameMs: 20 },
+ * });
+ * t.transcode(null);
+ * console.assert(t.stats.concealed === 1);
+ * ```
+ */
 export interface TranscoderStats {
   /** Payloads decoded. */
   readonly decoded: number;
@@ -78,6 +123,16 @@ export interface TranscoderStats {
 /**
  * A stateful converter for one direction of one leg. Keep one per direction: codec,
  * resampler and framer state carry across calls.
+ *
+ * @example
+ * ```ts
+ * import { createTranscoder, type Transcoder } from "./transcoder.ts";
+ * using t: Transcoder = await createTranscoder({
+ *   from: { codec: "pcm16", sampleRate: 8000, frameMs: 20 },
+ *   to: { codec: "g711_ulaw", sampleRate: 8000, frameMs: 20 },
+ * });
+ * const [ulaw] = t.transcode(new Uint8Array(320));
+ * ```
  */
 export interface Transcoder extends Disposable {
   /** The input format. */

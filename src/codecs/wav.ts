@@ -7,7 +7,16 @@
 import { CodecError } from "./error.ts";
 import { pcm16FromBytes, pcm16ToBytes } from "./pcm16.ts";
 
-/** Decoded 16-bit PCM audio. */
+/**
+ * Decoded 16-bit PCM audio.
+ *
+ * @example
+ * ```ts
+ * import { encodeWav, type WavAudio } from "./wav.ts";
+ * const audio: WavAudio = { sampleRate: 8000, channels: 1, samples: new Int16Array(8000) };
+ * const file = encodeWav(audio);
+ * ```
+ */
 export interface WavAudio {
   /** Samples per second per channel. */
   readonly sampleRate: number;
@@ -17,7 +26,16 @@ export interface WavAudio {
   readonly samples: Int16Array;
 }
 
-/** The fields of a WAV header. */
+/**
+ * The fields of a WAV header.
+ *
+ * @example
+ * ```ts
+ * import { wavHeader, type WavHeaderOptions } from "./wav.ts";
+ * const options: WavHeaderOptions = { sampleRate: 48000, channels: 2, dataBytes: 192000 };
+ * const header = wavHeader(options);
+ * ```
+ */
 export interface WavHeaderOptions {
   /** Samples per second per channel. */
   readonly sampleRate: number;
@@ -29,7 +47,15 @@ export interface WavHeaderOptions {
 
 const WAVE_FORMAT_PCM = 1;
 const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
-/** Size of the header {@linkcode wavHeader} writes. */
+/**
+ * Size of the header {@linkcode wavHeader} writes.
+ *
+ * @example
+ * ```ts
+ * import { WAV_HEADER_BYTES, wavHeader } from "./wav.ts";
+ * console.assert(wavHeader({ sampleRate: 8000, channels: 1, dataBytes: 0 }).length === WAV_HEADER_BYTES);
+ * ```
+ */
 export const WAV_HEADER_BYTES = 44;
 
 /**
