@@ -1,0 +1,67 @@
+/**
+ * The HTTP side of the server (Hono): health and the relay's certificate for browsers'
+ * `serverCertificateHashes`. The Calls control plane mounts here too.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { TlsCertificate } from "./certificate.ts";
+
+/** What the HTTP app reads from the running server. */
+export interface HttpContext {
+  /** The current relay certificate (it is renewed while the server runs). */
+  certificate(): TlsCertificate;
+  /** The public MoQT URL, e.g. `https://127.0.0.1:4443/moq`. */
+  readonly moqUrl: string;
+  /** Live counters for `/v1/relay/stats`. */
+  stats(): Record<string, number>;
+}
+
+/**
+ * Builds the HTTP app.
+ *
+ * @example
+ * ```ts ignore
+ * import { createHttpApp } from "./http.ts";
+ * const app = createHttpApp({ certificate: () => tls, moqUrl: "https://127.0.0.1:4443/moq", stats: () => ({}) });
+ * Deno.serve({ port: 8080 }, app.fetch);
+ * ```
+ */
+export function createHttpApp(ctx: HttpContext): Hono {
+  const app = new Hono();
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/v1/relay/stats", (c) => c.json(ctx.stats()));
+  app.get("/v1/relay/certificate", (c) => {
+    const cert = ctx.certificate();
+    return c.json({
+      url: ctx.moqUrl,
+      sha256Hex: cert.sha256Hex,
+      sha256Base64: cert.sha256Base64,
+      notAfter: cert.notAfter.toISOString(),
+    });
+  });
+  app.notFound((c) =>
+    c.json(
+      {
+        type: "about:blank",
+        title: "Not Found",
+        status: 404,
+        detail: `No route for ${c.req.path}`,
+      },
+      404,
+      {
+        "content-type": "application/problem+json",
+      },
+    )
+  );
+  app.onError((error, c) =>
+    c.json(
+      { type: "about:blank", title: "Internal Server Error", status: 500, detail: error.message },
+      500,
+      {
+        "content-type": "application/problem+json",
+      },
+    )
+  );
+  return app;
+}

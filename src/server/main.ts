@@ -1,0 +1,61 @@
+/**
+ * `deno task start`: runs the ClutchCall Voice server on embedded defaults, or as flags,
+ * environment variables and a config file say (see `--help`).
+ *
+ * @module
+ */
+import { ConfigError, loadConfig, usage } from "./config.ts";
+import { createLogger } from "./log.ts";
+import { VoiceServer } from "./server.ts";
+
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = await loadConfig(Deno.args, Deno.env.toObject());
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`error: ${error.message}`);
+      if (error.usage) console.error(error.usage);
+      return 2;
+    }
+    throw error;
+  }
+  if (config.help) {
+    console.log(usage());
+    return 0;
+  }
+  const log = createLogger({ level: config.logLevel });
+
+  // A plugin's stray async error must not take the server down: log it and go on.
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    log.error("Unhandled promise rejection", { error: event.reason });
+  });
+  globalThis.addEventListener("error", (event) => {
+    event.preventDefault();
+    log.error("Uncaught exception", { error: event.error });
+  });
+
+  const server = await VoiceServer.start(config, log);
+  log.info("ClutchCall Voice listening", {
+    http: server.httpUrl,
+    moq: server.moqUrl,
+    quic: `${config.host}:${server.moqPort} (ALPN moq-00)`,
+    certificateSha256: server.certificate.sha256Hex,
+    certificateNotAfter: server.certificate.notAfter.toISOString(),
+    dataDir: config.dataDir,
+    plugins: server.plugins.status().map((p) => `${p.name}:${p.state}`),
+  });
+
+  const stopped = Promise.withResolvers<void>();
+  const stop = (signal: string) => {
+    log.info("Signal received", { signal });
+    server.close().then(stopped.resolve, stopped.reject);
+  };
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  await stopped.promise;
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main());

@@ -1,0 +1,189 @@
+/**
+ * The ClutchCall Voice server process: the MoQT relay on one UDP port (WebTransport at
+ * `/moq` and raw QUIC `moq-00`), the HTTP API, the plugin host, and the development
+ * certificate (created in the data dir when none is configured, renewed before it expires).
+ *
+ * @module
+ */
+import { Relay } from "../relay/relay.ts";
+import { listenMoq, type MoqEndpoint } from "../relay/transport/mod.ts";
+import { PluginHost } from "../plugins/host.ts";
+import {
+  loadCertificate,
+  loadOrCreateDevCertificate,
+  renewalDelayMs,
+  type TlsCertificate,
+} from "./certificate.ts";
+import type { ServerConfig } from "./config.ts";
+import type { Logger } from "./log.ts";
+import { createHttpApp } from "./http.ts";
+
+/**
+ * A running server.
+ *
+ * @example
+ * ```ts ignore
+ * import { VoiceServer } from "./server.ts";
+ * await using server = await VoiceServer.start(config, log);
+ * console.log(server.moqUrl, server.httpUrl);
+ * ```
+ */
+export class VoiceServer implements AsyncDisposable {
+  readonly relay: Relay;
+  readonly plugins: PluginHost;
+  readonly #config: ServerConfig;
+  readonly #log: Logger;
+  readonly #http: Deno.HttpServer<Deno.NetAddr>;
+  #endpoint: MoqEndpoint;
+  #certificate: TlsCertificate;
+  #renewTimer: ReturnType<typeof setTimeout> | undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(
+    config: ServerConfig,
+    log: Logger,
+    relay: Relay,
+    plugins: PluginHost,
+    endpoint: MoqEndpoint,
+    certificate: TlsCertificate,
+    http: Deno.HttpServer<Deno.NetAddr>,
+  ) {
+    this.#config = config;
+    this.#log = log;
+    this.relay = relay;
+    this.plugins = plugins;
+    this.#endpoint = endpoint;
+    this.#certificate = certificate;
+    this.#http = http;
+  }
+
+  /** Starts everything configured; resolves once it listens. */
+  static async start(config: ServerConfig, log: Logger): Promise<VoiceServer> {
+    await Deno.mkdir(config.dataDir, { recursive: true });
+    const certificate = await VoiceServer.#loadCertificate(config);
+    const relay = new Relay({
+      log: log.child({ component: "relay" }),
+      subscribeTimeoutMs: config.relay.subscribeTimeoutMs,
+      maxInFlightGroups: config.relay.maxQueuedGroups,
+      requestWindow: Math.max(1, Math.floor(config.relay.maxRequestId / 2)),
+      onRouteError: (error, pattern) => log.error("Route handler failed", { pattern, error }),
+    });
+    const endpoint = VoiceServer.#listen(config, certificate, log);
+    relay.serve(endpoint);
+    const plugins = new PluginHost({
+      origin: relay.origin,
+      log: log.child({ component: "plugins" }),
+      dataDir: config.dataDir,
+    });
+    let server: VoiceServer | undefined;
+    const moqUrl = `https://${hostForUrl(config.host)}:${endpoint.addr.port}/moq`;
+    const app = createHttpApp({
+      certificate: () => server ? server.certificate : certificate,
+      moqUrl,
+      stats: () => ({ sessions: relay.sessionCount, tracks: relay.origin.trackCount }),
+    });
+    const listening = Promise.withResolvers<void>();
+    const http = Deno.serve({
+      hostname: config.host,
+      port: config.httpPort,
+      onListen: () => listening.resolve(),
+    }, app.fetch);
+    await listening.promise;
+    server = new VoiceServer(config, log, relay, plugins, endpoint, certificate, http);
+    for (const plugin of config.plugins) {
+      if (!plugin.enabled) continue;
+      await plugins.load(plugin);
+    }
+    if (!config.cert) server.#scheduleRenewal();
+    return server;
+  }
+
+  /** The MoQT URL for WebTransport clients. */
+  get moqUrl(): string {
+    return `https://${hostForUrl(this.#config.host)}:${this.#endpoint.addr.port}/moq`;
+  }
+
+  /** The HTTP base URL. */
+  get httpUrl(): string {
+    return `http://${hostForUrl(this.#config.host)}:${this.#http.addr.port}`;
+  }
+
+  /** The UDP port of the MoQT endpoint. */
+  get moqPort(): number {
+    return this.#endpoint.addr.port;
+  }
+
+  /** The certificate the relay presents now. */
+  get certificate(): TlsCertificate {
+    return this.#certificate;
+  }
+
+  /**
+   * Shuts down: stops accepting, GOAWAY to every MoQT peer, closes sessions after a grace
+   * period, stops plugins, closes HTTP. A second call returns the same promise.
+   */
+  close(graceMs = 1000): Promise<void> {
+    return this.#closing ??= (async () => {
+      clearTimeout(this.#renewTimer);
+      this.#log.info("Shutting down", { graceMs });
+      await this.relay.close(graceMs);
+      await this.plugins.close();
+      await this.#http.shutdown();
+      this.#log.info("Stopped");
+    })();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close(100);
+  }
+
+  static async #loadCertificate(config: ServerConfig): Promise<TlsCertificate> {
+    if (config.cert && config.key) return await loadCertificate(config.cert, config.key);
+    return await loadOrCreateDevCertificate({ dataDir: config.dataDir, hosts: [config.host] });
+  }
+
+  static #listen(
+    config: ServerConfig,
+    cert: TlsCertificate,
+    log: Logger,
+    port = config.moqPort,
+  ): MoqEndpoint {
+    return listenMoq({
+      hostname: config.host,
+      port,
+      cert: cert.certPem,
+      key: cert.keyPem,
+      onError: (error) => log.debug("QUIC handshake failed", { error }),
+    });
+  }
+
+  /** Renews the development certificate before it expires, on a new listener, same port. */
+  #scheduleRenewal(): void {
+    const delay = renewalDelayMs(this.#certificate);
+    this.#renewTimer = setTimeout(async () => {
+      if (renewalDelayMs(this.#certificate) > 0) return this.#scheduleRenewal();
+      try {
+        const fresh = await loadOrCreateDevCertificate({
+          dataDir: this.#config.dataDir,
+          hosts: [this.#config.host],
+        });
+        const port = this.#endpoint.addr.port;
+        // Live sessions keep their connections; new ones get the new certificate.
+        this.#endpoint.stopAccepting();
+        this.#endpoint = VoiceServer.#listen(this.#config, fresh, this.#log, port);
+        this.relay.serve(this.#endpoint);
+        this.#certificate = fresh;
+        this.#log.info("Renewed the development certificate", { notAfter: fresh.notAfter });
+      } catch (error) {
+        this.#log.error("Cannot renew the development certificate", { error });
+      }
+      this.#scheduleRenewal();
+    }, delay);
+    Deno.unrefTimer?.(this.#renewTimer as unknown as number);
+  }
+}
+
+function hostForUrl(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}

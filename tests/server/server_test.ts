@@ -1,0 +1,124 @@
+import { assertEquals, assertMatch } from "@std/assert";
+import { MoqClient } from "../../src/relay/client.ts";
+import { testLogger } from "../_lib/relay_fixture.ts";
+
+interface Listening {
+  http: string;
+  moq: string;
+  certificateSha256: string;
+}
+
+/** Spawns `src/server/main.ts` as a real process and waits for its "listening" line. */
+async function spawnServer(dataDir: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--unstable-net",
+      "--unstable-kv",
+      new URL("../../src/server/main.ts", import.meta.url).pathname,
+      "--http-port",
+      "0",
+      "--moq-port",
+      "0",
+      "--data-dir",
+      dataDir,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  const lines: string[] = [];
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let listening: Listening | undefined;
+  const pump = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let nl;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        lines.push(line);
+        const record = JSON.parse(line);
+        if (record.msg === "ClutchCall Voice listening") listening = record;
+      }
+    }
+  })();
+  const deadline = Date.now() + 20_000;
+  while (!listening && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (!listening) throw new Error(`Server did not start:\n${lines.join("\n")}`);
+  return { child, listening, lines, pump, stderr: child.stderr };
+}
+
+Deno.test("the server starts on defaults, serves health and its certificate, and drains MoQT peers on SIGTERM", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "clutchcall-server-" });
+  const { child, listening, lines, pump, stderr } = await spawnServer(dataDir);
+  try {
+    const health = await fetch(`${listening.http}/healthz`);
+    assertEquals([health.status, await health.json()], [200, { status: "ok" }]);
+
+    const certResponse = await fetch(`${listening.http}/v1/relay/certificate`);
+    const cert = await certResponse.json();
+    assertEquals(cert.url, listening.moq);
+    assertMatch(cert.sha256Hex, /^[0-9a-f]{64}$/);
+    assertEquals(cert.sha256Hex, listening.certificateSha256);
+    const notAfter = new Date(cert.notAfter).getTime();
+    const days = (notAfter - Date.now()) / 86_400_000;
+    assertEquals(days > 9 && days <= 10, true, `dev certificate valid ~10 days, got ${days}`);
+
+    // The certificate on disk is the one the relay presents: a QUIC client trusting it connects.
+    const certPem = await Deno.readTextFile(`${dataDir}/tls/dev-cert.pem`);
+    const port = Number(new URL(listening.moq).port);
+    const clientLog = testLogger("info");
+    const client = await MoqClient.connect({
+      hostname: "127.0.0.1",
+      port,
+      caCerts: [certPem],
+      log: clientLog.log,
+    });
+    assertEquals(client.session.state, "established");
+
+    const notFound = await fetch(`${listening.http}/nope`);
+    assertEquals(notFound.status, 404);
+    assertEquals(notFound.headers.get("content-type"), "application/problem+json");
+    await notFound.body?.cancel();
+
+    child.kill("SIGTERM");
+    const closed = await client.closed;
+    assertEquals(client.session.state, "closed");
+    assertEquals(
+      clientLog.lines.some((l) => l.includes("Peer sent GOAWAY")),
+      true,
+      "GOAWAY came first",
+    );
+    assertEquals(closed.code === 0x0 || closed.code === 0x10, true, `closed with ${closed.code}`);
+    const status = await child.status;
+    assertEquals(status.code, 0);
+    await pump;
+    assertEquals(lines.some((l) => l.includes('"msg":"Stopped"')), true);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await stderr.cancel();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("the server reuses its development certificate across restarts", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "clutchcall-server-" });
+  const hashes: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const { child, listening, pump, stderr } = await spawnServer(dataDir);
+    hashes.push(listening.certificateSha256);
+    child.kill("SIGTERM");
+    await child.status;
+    await pump;
+    await stderr.cancel();
+  }
+  assertEquals(hashes[0], hashes[1]);
+  await Deno.remove(dataDir, { recursive: true });
+});
