@@ -75,10 +75,10 @@ export class VoiceServer implements AsyncDisposable {
       log: log.child({ component: "plugins" }),
       dataDir: config.dataDir,
     });
-    let server: VoiceServer | undefined;
+    const ref: { server?: VoiceServer } = {};
     const moqUrl = `https://${hostForUrl(config.host)}:${endpoint.addr.port}/moq`;
     const app = createHttpApp({
-      certificate: () => server ? server.certificate : certificate,
+      certificate: () => ref.server?.certificate ?? certificate,
       moqUrl,
       stats: () => ({ sessions: relay.sessionCount, tracks: relay.origin.trackCount }),
     });
@@ -89,7 +89,15 @@ export class VoiceServer implements AsyncDisposable {
       onListen: () => listening.resolve(),
     }, app.fetch);
     await listening.promise;
-    server = new VoiceServer(config, log, relay, plugins, endpoint, certificate, http);
+    const server = ref.server = new VoiceServer(
+      config,
+      log,
+      relay,
+      plugins,
+      endpoint,
+      certificate,
+      http,
+    );
     for (const plugin of config.plugins) {
       if (!plugin.enabled) continue;
       await plugins.load(plugin);

@@ -10,7 +10,7 @@ import { Notify } from "./notify.ts";
 
 class GroupState {
   readonly objects: MoqObject[] = [];
-  readonly changed = new Notify();
+  readonly changed: Notify = new Notify();
   done = false;
   error: Error | undefined;
   constructor(readonly id: number) {}

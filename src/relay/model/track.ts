@@ -27,10 +27,10 @@ export interface TrackProducerOptions {
 
 class TrackState {
   readonly recent: GroupProducer[] = [];
-  readonly changed = new Notify();
+  readonly changed: Notify = new Notify();
   readonly closed: Promise<Error | undefined>;
   readonly resolveClosed: (error: Error | undefined) => void;
-  readonly unusedListeners = new Set<() => void>();
+  readonly unusedListeners: Set<() => void> = new Set();
   done = false;
   error: Error | undefined;
   consumers = 0;

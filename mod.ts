@@ -1,0 +1,50 @@
+/**
+ * ClutchCall Voice: a plugin-based media server for voice calls on MoQT.
+ *
+ * This entry is what users and plugin authors import:
+ *
+ * - {@linkcode definePlugin} and the plugin types, to write plugins published on JSR;
+ * - {@linkcode MoqClient} and the track model, to publish and subscribe call tracks
+ *   (`voice/<sid>/uplink`, `voice/<sid>/downlink`) through a running server;
+ * - the codecs (G.711, PCM16, Opus, resampling, framing, transcoding).
+ *
+ * Server code lives under `@clutchcall/voice/server`, the relay under `/relay`.
+ *
+ * @example
+ * ```ts
+ * import { definePlugin } from "@clutchcall/voice";
+ *
+ * export default definePlugin({
+ *   name: "track-logger",
+ *   setup(ctx) {
+ *     ctx.route("voice/*", (track) => {
+ *       ctx.log.info("New call track", { name: track.info.name, capability: track.info.capability });
+ *       track.close();
+ *     });
+ *   },
+ * });
+ * ```
+ *
+ * @module
+ */
+export {
+  definePlugin,
+  type Plugin,
+  type PluginContext,
+  type PluginDefinition,
+  type PluginTeardown,
+} from "./src/plugins/define.ts";
+export {
+  type CapabilityPattern,
+  type GroupConsumer,
+  type GroupProducer,
+  MoqClient,
+  type MoqClientOptions,
+  MoqError,
+  type MoqObject,
+  type TrackConsumer,
+  TrackError,
+  type TrackInfo,
+  type TrackProducer,
+} from "./src/relay/mod.ts";
+export * from "./src/codecs/mod.ts";
