@@ -1,0 +1,103 @@
+/**
+ * How a voice call maps onto MoQT tracks, shared by every leg (bridge, SIP gateway,
+ * recorder, browser): the namespace `["voice", sid]`, the tracks `uplink` (what the caller
+ * says) and `downlink` (what is played back), the capability tags, one encoded frame per
+ * object, a group every {@linkcode FRAMES_PER_GROUP} frames, and the capture time of each
+ * frame in an object extension.
+ *
+ * The relay sees none of this: to it these are opaque names, tags and extension bytes.
+ *
+ * @module
+ */
+import { type Codec, codecOf } from "../codecs/codec.ts";
+import { decodeExtensions, encodeExtensions, ExtensionType } from "../relay/wire/draft14/data.ts";
+
+/** A call's two directions, named from the caller's point of view. */
+export type VoiceDirection = "uplink" | "downlink";
+
+/** Frames per group: 10 × 20 ms = 200 ms, the unit a slow subscriber loses at worst. */
+export const FRAMES_PER_GROUP = 10;
+
+const SID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** A validated call id. */
+export type Sid = string & { readonly __brand: "Sid" };
+
+/**
+ * Validates a call id (1–64 of `A-Z a-z 0-9 _ -`, not starting with `_`/`-`).
+ *
+ * @example
+ * ```ts
+ * import { parseSid } from "./track.ts";
+ * const sid = parseSid("CA0123");
+ * ```
+ */
+export function parseSid(value: string): Sid {
+  if (!SID.test(value)) throw new TypeError(`Invalid call sid: "${value}"`);
+  return value as Sid;
+}
+
+/**
+ * The namespace tuple of a call.
+ *
+ * @example
+ * ```ts
+ * import { callNamespace, parseSid } from "./track.ts";
+ * callNamespace(parseSid("CA1")); // ["voice", "CA1"]
+ * ```
+ */
+export function callNamespace(sid: Sid | string): readonly string[] {
+  return ["voice", sid];
+}
+
+/** The sid of a voice namespace, or undefined when `namespace` is not one. */
+export function sidOf(namespace: readonly string[]): Sid | undefined {
+  return namespace.length === 2 && namespace[0] === "voice" && SID.test(namespace[1])
+    ? namespace[1] as Sid
+    : undefined;
+}
+
+/** The codec a voice capability tag names, or undefined for a tag that is not voice. */
+export function voiceCodecOf(capability: string | undefined): Codec | undefined {
+  if (!capability) return undefined;
+  try {
+    return codecOf(capability);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The extension block carrying a frame's capture time: extension 0x10 (the LOC timestamp id
+ * `@moq/net` also uses), value = microseconds since the Unix epoch.
+ *
+ * @example
+ * ```ts
+ * import { captureTimeOf, captureTimeExtension } from "./track.ts";
+ * const ext = captureTimeExtension(1_700_000_000_000_000);
+ * console.log(captureTimeOf(ext)); // 1700000000000000
+ * ```
+ */
+export function captureTimeExtension(epochMicros: number): Uint8Array {
+  return encodeExtensions([{ type: ExtensionType.TIMESTAMP, value: Math.round(epochMicros) }]);
+}
+
+/** The capture time (µs since the Unix epoch) in an object's extensions, if present and valid. */
+export function captureTimeOf(extensions: Uint8Array | undefined): number | undefined {
+  if (!extensions || extensions.length === 0) return undefined;
+  try {
+    for (const header of decodeExtensions(extensions)) {
+      if (header.type === ExtensionType.TIMESTAMP && typeof header.value === "number") {
+        return header.value;
+      }
+    }
+  } catch {
+    // Malformed extensions carry no usable time.
+  }
+  return undefined;
+}
+
+/** Now, in µs since the Unix epoch, with sub-millisecond resolution. */
+export function nowMicros(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}
