@@ -10,6 +10,7 @@
  * @module
  */
 import { type Codec, codecOf } from "../codecs/codec.ts";
+import type { MediaFormat } from "../codecs/transcoder.ts";
 import { decodeExtensions, encodeExtensions, ExtensionType } from "../relay/wire/draft14/data.ts";
 
 /** A call's two directions, named from the caller's point of view. */
@@ -100,4 +101,22 @@ export function captureTimeOf(extensions: Uint8Array | undefined): number | unde
 /** Now, in µs since the Unix epoch, with sub-millisecond resolution. */
 export function nowMicros(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}
+
+/**
+ * The media format a voice capability tag implies on the track: G.711 is 8 kHz, `pcm16`
+ * is 16 kHz (what speech models take), Opus is decoded at 48 kHz (the stream itself is
+ * rate-independent); all mono, 20 ms frames.
+ *
+ * @example
+ * ```ts
+ * import { trackFormatOf } from "./track.ts";
+ * console.log(trackFormatOf("voice/g711_ulaw")); // { codec: "g711_ulaw", sampleRate: 8000, channels: 1, frameMs: 20 }
+ * ```
+ */
+export function trackFormatOf(capability: string | undefined): Required<MediaFormat> | undefined {
+  const codec = voiceCodecOf(capability);
+  if (!codec) return undefined;
+  const sampleRate = codec === "opus" ? 48000 : codec === "pcm16" ? 16000 : 8000;
+  return { codec, sampleRate, channels: 1, frameMs: 20 };
 }
