@@ -21,6 +21,8 @@ export interface RelayOptions extends OriginOptions {
   readonly maxInFlightGroups?: number;
   /** Requests a peer may have outstanding [100]. */
   readonly requestWindow?: number;
+  /** How long a new connection may take to send CLIENT_SETUP, in ms [10000]. */
+  readonly setupTimeoutMs?: number;
   /** Decides, per connection, what its peer may publish and subscribe [allow all]. */
   readonly authorizeConnection?: (transport: MoqTransport) => Authorize | Promise<Authorize>;
 }
@@ -93,6 +95,7 @@ export class Relay implements AsyncDisposable {
       authorize,
       maxInFlightGroups: this.#options.maxInFlightGroups,
       requestWindow: this.#options.requestWindow,
+      setupTimeoutMs: this.#options.setupTimeoutMs,
     });
     this.#sessions.add(session);
     session.closed.then(() => this.#sessions.delete(session));

@@ -4,9 +4,9 @@
  * peer's PUBLISH_NAMESPACE and PUBLISH, and turns incoming subgroup streams and datagrams
  * into groups of the origin's tracks.
  *
- * Upstream groups are closed when their stream ends, or when a newer group of the same
- * track starts: Deno WebTransport publishers (e.g. `@moq/net` under Deno) never send FIN,
- * so waiting for it would hold every group open forever.
+ * Upstream groups are closed when their stream ends, or shortly after a newer group of the
+ * same track starts: Deno WebTransport publishers (e.g. `@moq/net` under Deno) never send
+ * FIN, so waiting for it would hold every group open forever.
  *
  * @module
  */
@@ -48,12 +48,26 @@ import type { SessionCore } from "./session_core.ts";
 const ALIAS_WAIT_MS = 1000;
 /** How long we wait for SUBSCRIBE_OK before giving up on the upstream. */
 const SUBSCRIBE_TIMEOUT_MS = 10_000;
+/**
+ * How long an unfinished group stream may still deliver once a newer group of its track has
+ * started. Streams of consecutive groups are read concurrently, so under load group N's last
+ * objects and FIN are often still queued when group N+1's header is read: ending N at once
+ * dropped whole groups of healthy publishers (tests/relay/hostile_input_test.ts, burst case).
+ */
+const SUPERSEDED_GRACE_MS = 50;
+
+interface OpenGroup {
+  readonly group: GroupProducer;
+  readonly reader?: StreamReader;
+  /** Ends the group once a newer one started and the grace ran out. */
+  superseded?: ReturnType<typeof setTimeout>;
+}
 
 interface Incoming {
   readonly requestId: number;
   readonly track: TrackProducer;
   /** Groups whose stream is still open, oldest first. */
-  readonly open: Map<number, { group: GroupProducer; reader?: StreamReader }>;
+  readonly open: Map<number, OpenGroup>;
   /** The peer ended it (PUBLISH_DONE): no UNSUBSCRIBE is owed. */
   endedByPeer: boolean;
 }
@@ -234,14 +248,19 @@ export class Subscriber implements TrackSource {
       await reader.cancel().catch(() => {});
       return;
     }
-    // A newer group ends older ones whose streams never finished.
+    // A newer group ends older ones whose streams have not finished, after a grace period
+    // in which they may still deliver what is already on its way (SUPERSEDED_GRACE_MS).
     for (const [id, older] of open) {
-      if (id >= header.groupId) continue;
-      older.group.close();
-      older.reader?.cancel().catch(() => {});
-      open.delete(id);
+      if (id >= header.groupId || older.superseded !== undefined) continue;
+      older.superseded = setTimeout(() => {
+        if (open.get(id) !== older) return;
+        older.group.close();
+        older.reader?.cancel().catch(() => {});
+        open.delete(id);
+      }, SUPERSEDED_GRACE_MS);
     }
-    open.set(header.groupId, { group, reader });
+    const entry: OpenGroup = { group, reader };
+    open.set(header.groupId, entry);
     try {
       let prev: number | undefined;
       for (;;) {
@@ -264,7 +283,8 @@ export class Subscriber implements TrackSource {
       }
     } finally {
       group.close();
-      if (open.get(header.groupId)?.group === group) open.delete(header.groupId);
+      clearTimeout(entry.superseded);
+      if (open.get(header.groupId) === entry) open.delete(header.groupId);
     }
   }
 
@@ -335,7 +355,8 @@ export class Subscriber implements TrackSource {
     for (const [alias, entry] of this.#byAlias) {
       if (entry === incoming) this.#byAlias.delete(alias);
     }
-    for (const { group, reader } of incoming.open.values()) {
+    for (const { group, reader, superseded } of incoming.open.values()) {
+      clearTimeout(superseded);
       group.close();
       reader?.cancel().catch(() => {});
     }
