@@ -281,6 +281,11 @@ export class Subscriber implements TrackSource {
           break;
         }
       }
+    } catch (error) {
+      // Once we ended the group ourselves (superseded, or the track closed), we cancelled its
+      // stream, and the read stops wherever it was, often mid-object. That truncation is ours,
+      // not the peer's protocol violation: it must not close the publisher's session.
+      if (open.get(header.groupId) === entry) throw error;
     } finally {
       group.close();
       clearTimeout(entry.superseded);
