@@ -12,12 +12,41 @@ import { isPlugin, type Plugin, type PluginContext, type PluginTeardown } from "
 
 /** A plugin entry of the server configuration. */
 export interface PluginConfig {
-  /** Module specifier: a path (resolved against `baseUrl`), `npm:…`, `jsr:…` or a URL. */
+  /**
+   * Module specifier: a path (resolved against `baseUrl`), `npm:…`, `jsr:…`, a URL, or
+   * `builtin:<name>` for a plugin shipped with the server (see {@linkcode BUILTIN_PLUGINS}).
+   */
   readonly module: string;
   /** Options passed to the plugin's `setup`. */
   readonly options?: Record<string, unknown>;
   /** Set to false to keep the entry but not load it [true]. */
   readonly enabled?: boolean;
+}
+
+/**
+ * The plugins shipped with the server, loadable as `builtin:<name>`: name → module URL.
+ *
+ * @example
+ * ```ts
+ * import { BUILTIN_PLUGINS } from "./host.ts";
+ * console.assert("recorder" in BUILTIN_PLUGINS);
+ * ```
+ */
+export const BUILTIN_PLUGINS: Readonly<Record<string, string>> = Object.freeze({
+  recorder: new URL("./recorder/mod.ts", import.meta.url).href,
+});
+
+function builtinPluginUrl(module: string): string {
+  const name = module.slice("builtin:".length);
+  const url = Object.hasOwn(BUILTIN_PLUGINS, name) ? BUILTIN_PLUGINS[name] : undefined;
+  if (!url) {
+    throw new TypeError(
+      `Cannot load plugin "${module}": no built-in plugin "${name}" (known: ${
+        Object.keys(BUILTIN_PLUGINS).join(", ")
+      })`,
+    );
+  }
+  return url;
 }
 
 /** Options for a {@linkcode PluginHost}. */
@@ -110,7 +139,9 @@ export class PluginHost implements AsyncDisposable {
     config: PluginConfig,
     baseUrl: URL | string = `file://${Deno.cwd()}/`,
   ): Promise<PluginStatus> {
-    const specifier = /^(npm:|jsr:|https?:|file:)/.test(config.module)
+    const specifier = config.module.startsWith("builtin:")
+      ? builtinPluginUrl(config.module)
+      : /^(npm:|jsr:|https?:|file:)/.test(config.module)
       ? config.module
       : new URL(config.module, baseUrl).href;
     const mod = await import(specifier);

@@ -16,7 +16,8 @@
  *   "dataDir": "./.voice",
  *   "logLevel": "info",
  *   "plugins": [
- *     { "module": "./plugins/recorder.ts", "options": { "dir": "./recordings" } },
+ *     { "module": "builtin:recorder", "options": { "sampleRate": 16000 } },
+ *     { "module": "./plugins/my_plugin.ts", "options": { "dir": "./out" } },
  *     { "module": "npm:@acme/voice-asr@1", "enabled": false }
  *   ],
  *   "relay": { "subscribeTimeoutMs": 5000, "maxQueuedGroups": 4, "maxRequestId": 1024 }
@@ -45,7 +46,10 @@ import { LOG_LEVELS, type LogLevel } from "./log.ts";
  * ```
  */
 export interface PluginConfig {
-  /** An import specifier: a `file:` URL (local paths are resolved), `npm:` or `jsr:`. */
+  /**
+   * An import specifier: a `file:` URL (local paths are resolved), `npm:`, `jsr:`, or
+   * `builtin:<name>` for a plugin shipped with the server (e.g. `builtin:recorder`).
+   */
   readonly module: string;
   /** Passed to the plugin's factory as is. Default: `{}`. */
   readonly options: Readonly<Record<string, unknown>>;
@@ -468,13 +472,16 @@ function parsePlugins(value: unknown, configPath: string, baseDir: string): Plug
     if (!isPlainObject(options)) throw fail(".options must be an object");
     if (typeof enabled !== "boolean") throw fail(".enabled must be true or false");
     let specifier: string;
-    if (module.startsWith("npm:") || module.startsWith("jsr:") || module.startsWith("file:")) {
+    if (
+      module.startsWith("npm:") || module.startsWith("jsr:") || module.startsWith("file:") ||
+      /^builtin:[a-z0-9][a-z0-9._-]*$/.test(module)
+    ) {
       specifier = module;
     } else if (module.startsWith("./") || module.startsWith("../") || isAbsolute(module)) {
       specifier = pathToFileURL(resolve(baseDir, module)).href;
     } else {
       throw fail(
-        `.module must be a relative path ("./…"), an absolute path, or an "npm:" or "jsr:" specifier, got "${module}"`,
+        `.module must be a relative path ("./…"), an absolute path, an "npm:" or "jsr:" specifier, or "builtin:<name>", got "${module}"`,
       );
     }
     return { module: specifier, options, enabled };

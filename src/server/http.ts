@@ -15,6 +15,24 @@ export interface HttpContext {
   readonly moqUrl: string;
   /** Live counters for `/v1/relay/stats`. */
   stats(): Record<string, number>;
+  /** Recording metadata for `/v1/recordings` (the recorder plugin's sidecars). */
+  readonly recordings?: RecordingSource;
+}
+
+/**
+ * Where the HTTP API reads recording metadata from.
+ *
+ * @example
+ * ```ts
+ * import type { RecordingSource } from "./http.ts";
+ * const none: RecordingSource = { list: () => Promise.resolve([]), get: () => Promise.resolve(undefined) };
+ * ```
+ */
+export interface RecordingSource {
+  /** Every recording. */
+  list(): Promise<readonly object[]>;
+  /** The recording of a call, or undefined when there is none. */
+  get(sid: string): Promise<object | undefined>;
 }
 
 /**
@@ -39,6 +57,25 @@ export function createHttpApp(ctx: HttpContext): Hono {
       sha256Base64: cert.sha256Base64,
       notAfter: cert.notAfter.toISOString(),
     });
+  });
+  app.get(
+    "/v1/recordings",
+    async (c) => c.json({ recordings: await ctx.recordings?.list() ?? [] }),
+  );
+  app.get("/v1/recordings/:sid", async (c) => {
+    const sid = c.req.param("sid");
+    const recording = await ctx.recordings?.get(sid);
+    if (recording) return c.json(recording);
+    return c.json(
+      {
+        type: "about:blank",
+        title: "Not Found",
+        status: 404,
+        detail: `No recording of call "${sid}"`,
+      },
+      404,
+      { "content-type": "application/problem+json" },
+    );
   });
   app.notFound((c) =>
     c.json(

@@ -17,6 +17,8 @@ import {
 import type { ServerConfig } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { createHttpApp } from "./http.ts";
+import { listRecordings, readRecording } from "../plugins/recorder/metadata.ts";
+import { join } from "node:path";
 
 /**
  * A running server.
@@ -81,6 +83,10 @@ export class VoiceServer implements AsyncDisposable {
       certificate: () => ref.server?.certificate ?? certificate,
       moqUrl,
       stats: () => ({ sessions: relay.sessionCount, tracks: relay.origin.trackCount }),
+      recordings: {
+        list: () => listRecordings(join(config.dataDir, "recordings")),
+        get: (sid) => readRecording(join(config.dataDir, "recordings"), sid),
+      },
     });
     const listening = Promise.withResolvers<void>();
     const http = Deno.serve({
