@@ -16,6 +16,8 @@ export interface MoqClientOptions extends ConnectMoqOptions {
   readonly log?: Logger;
   /** The PATH setup parameter [/moq]. */
   readonly path?: string;
+  /** A bearer token (JWT) sent as CLIENT_SETUP's AUTHORIZATION_TOKEN parameter. */
+  readonly token?: string;
 }
 
 /**
@@ -49,10 +51,14 @@ export class MoqClient implements AsyncDisposable {
   /** Runs a client session over an existing transport. */
   static async over(
     transport: MoqTransport,
-    { log = createLogger({ level: "warn" }), path = "/moq" }: { log?: Logger; path?: string } = {},
+    { log = createLogger({ level: "warn" }), path = "/moq", token }: {
+      log?: Logger;
+      path?: string;
+      token?: string;
+    } = {},
   ): Promise<MoqClient> {
     const origin = new Origin({ subscribeTimeoutMs: 0 });
-    const session = new Session(transport, { role: "client", origin, log, path });
+    const session = new Session(transport, { role: "client", origin, log, path, token });
     await session.ready;
     return new MoqClient(session, origin);
   }

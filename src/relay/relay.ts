@@ -9,6 +9,7 @@
 import { Origin, type OriginOptions } from "./model/mod.ts";
 import { Session } from "./wire/draft14/session.ts";
 import type { Authorize } from "./wire/draft14/session_core.ts";
+import type { Parameters } from "./wire/draft14/parameters.ts";
 import type { MoqTransport } from "./transport/transport.ts";
 import type { MoqEndpoint } from "./transport/endpoint.ts";
 import type { Logger } from "../server/log.ts";
@@ -23,8 +24,16 @@ export interface RelayOptions extends OriginOptions {
   readonly requestWindow?: number;
   /** How long a new connection may take to send CLIENT_SETUP, in ms [10000]. */
   readonly setupTimeoutMs?: number;
-  /** Decides, per connection, what its peer may publish and subscribe [allow all]. */
-  readonly authorizeConnection?: (transport: MoqTransport) => Authorize | Promise<Authorize>;
+  /**
+   * Decides, per connection, what its peer may publish and subscribe [allow all]. Called once
+   * CLIENT_SETUP is read, with its parameters (raw QUIC peers carry their token in
+   * AUTHORIZATION_TOKEN; WebTransport peers may use `transport.query`). Throwing closes the
+   * session: with a `MoqError`'s code, else UNAUTHORIZED.
+   */
+  readonly authorizeConnection?: (
+    transport: MoqTransport,
+    setup: Parameters,
+  ) => Authorize | Promise<Authorize>;
 }
 
 /**
@@ -77,22 +86,14 @@ export class Relay implements AsyncDisposable {
       throw new Error("Relay is closed");
     }
     const log = this.#options.log.child({ remote: transport.remote, transport: transport.kind });
-    let authorize: Authorize | undefined;
-    try {
-      authorize = await this.#options.authorizeConnection?.(transport);
-    } catch (error) {
-      log.info("MoQT connection not authorized", { error });
-      transport.close({
-        code: SessionErrorCode.UNAUTHORIZED,
-        reason: error instanceof Error ? error.message : "Unauthorized",
-      });
-      throw error;
-    }
+    const authorizeConnection = this.#options.authorizeConnection;
     const session = new Session(transport, {
       role: "server",
       origin: this.origin,
       log,
-      authorize,
+      // Auth waits for CLIENT_SETUP, where raw QUIC peers put their token; the session
+      // closes with UNAUTHORIZED (or the auth-token code thrown) when this throws.
+      authorizeSetup: authorizeConnection && ((setup) => authorizeConnection(transport, setup)),
       maxInFlightGroups: this.#options.maxInFlightGroups,
       requestWindow: this.#options.requestWindow,
       setupTimeoutMs: this.#options.setupTimeoutMs,

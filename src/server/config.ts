@@ -20,9 +20,17 @@
  *     { "module": "./plugins/my_plugin.ts", "options": { "dir": "./out" } },
  *     { "module": "npm:@acme/voice-asr@1", "enabled": false }
  *   ],
- *   "relay": { "subscribeTimeoutMs": 5000, "maxQueuedGroups": 4, "maxRequestId": 1024 }
+ *   "relay": { "subscribeTimeoutMs": 5000, "maxQueuedGroups": 4, "maxRequestId": 1024 },
+ *   "auth": {
+ *     "es256PublicKeys": ["./keys/signer.pub.pem", { "kty": "EC", "crv": "P-256", "x": "…", "y": "…" }],
+ *     "issuer": "https://auth.example.com",
+ *     "audience": "clutchcall-voice"
+ *   }
  * }
  * ```
+ *
+ * Without an `auth` section (and no `CLUTCHCALL_AUTH_HS256_SECRET`) the server runs in
+ * development mode: it mints its own token (see `src/auth/dev_token.ts`).
  *
  * @module
  */
@@ -30,6 +38,7 @@ import { parseArgs } from "node:util";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { hs256Key, importEs256PublicKey } from "../auth/keys.ts";
 
 /**
  * A plugin to load, from the config file's `plugins` list.
@@ -78,6 +87,31 @@ export interface RelayConfig {
 }
 
 /**
+ * Token verification, from the config file's `auth` section (the HS256 secret may also come
+ * from `CLUTCHCALL_AUTH_HS256_SECRET`, which wins). At least one key is set.
+ *
+ * @example
+ * ```ts
+ * import type { AuthConfig } from "./config.ts";
+ *
+ * const auth: AuthConfig = {
+ *   hs256Secret: "a shared secret of at least thirty-two bytes",
+ *   issuer: "https://auth.example.com",
+ * };
+ * ```
+ */
+export interface AuthConfig {
+  /** HS256 shared secret, at least 32 bytes. */
+  readonly hs256Secret?: string;
+  /** ES256 public keys as PEM (SPKI) or JWK JSON text (files and JWK objects are read in). */
+  readonly es256PublicKeys?: readonly string[];
+  /** Required `iss` claim. */
+  readonly issuer?: string;
+  /** Required `aud` claim (the token must name one of these). */
+  readonly audience?: string | readonly string[];
+}
+
+/**
  * The validated server configuration from {@linkcode loadConfig}.
  *
  * @example
@@ -112,6 +146,8 @@ export interface ServerConfig {
   readonly plugins: readonly PluginConfig[];
   /** Relay tuning. */
   readonly relay: RelayConfig;
+  /** Token verification; undefined means development mode (a self-minted token). */
+  readonly auth: AuthConfig | undefined;
 }
 
 /**
@@ -180,7 +216,14 @@ const SETTINGS = {
 } as const;
 type Setting = keyof typeof SETTINGS;
 
-const FILE_KEYS = new Set<string>([...Object.keys(SETTINGS), "plugins", "relay", "$schema"]);
+const FILE_KEYS = new Set<string>([
+  ...Object.keys(SETTINGS),
+  "plugins",
+  "relay",
+  "auth",
+  "$schema",
+]);
+const AUTH_KEYS = new Set(["hs256Secret", "es256PublicKeys", "issuer", "audience"]);
 const PLUGIN_KEYS = new Set(["module", "options", "enabled"]);
 const RELAY_KEYS = new Set(Object.keys(DEFAULTS.relay));
 
@@ -206,12 +249,14 @@ Options (flag, environment variable, default):
   --cert <cert.pem>      CLUTCHCALL_CERT       none (a development certificate)
   --key <key.pem>        CLUTCHCALL_KEY        none
   --log-level <level>    CLUTCHCALL_LOG_LEVEL  ${DEFAULTS.logLevel}   (${LOG_LEVELS.join(", ")})
+  (environment only)     CLUTCHCALL_AUTH_HS256_SECRET  none (development mode: self-minted token)
   -h, --help             Show this text
 
 Precedence: flags > environment > config file > defaults. The config file (JSON) takes the
 same settings in camelCase (host, httpPort, moqPort, dataDir, cert, key, logLevel) plus
 "plugins": [{ "module", "options", "enabled" }] and "relay": { "subscribeTimeoutMs",
-"maxQueuedGroups", "maxRequestId" }.`;
+"maxQueuedGroups", "maxRequestId" } and "auth": { "hs256Secret", "es256PublicKeys" (PEM or
+JWK text, a JWK object, or a PEM/JWK file path), "issuer", "audience" }.`;
 }
 
 /**
@@ -295,6 +340,10 @@ export async function loadConfig(
     logLevel,
     plugins: parsePlugins(file.plugins, configPath ?? "", fileDir),
     relay: parseRelay(file.relay, configPath ?? ""),
+    auth: await parseAuth(file.auth, envValue("CLUTCHCALL_AUTH_HS256_SECRET"), {
+      configPath: configPath ?? "",
+      baseDir: fileDir,
+    }),
   });
 }
 
@@ -344,12 +393,18 @@ function defaults(cwd: string, help: boolean): ServerConfig {
     logLevel: DEFAULTS.logLevel,
     plugins: [],
     relay: { ...DEFAULTS.relay },
+    auth: undefined,
   });
 }
 
 /** Freezes the config, its relay section and its plugin list (not plugin options). */
 function freeze(config: ServerConfig): ServerConfig {
   Object.freeze(config.relay);
+  if (config.auth) {
+    Object.freeze(config.auth.es256PublicKeys);
+    Object.freeze(config.auth.audience);
+    Object.freeze(config.auth);
+  }
   for (const plugin of config.plugins) Object.freeze(plugin);
   Object.freeze(config.plugins);
   return Object.freeze(config);
@@ -510,6 +565,98 @@ function parseRelay(value: unknown, configPath: string): RelayConfig {
     maxQueuedGroups: integer("maxQueuedGroups", 1),
     maxRequestId: integer("maxRequestId", 1),
   };
+}
+
+async function parseAuth(
+  value: unknown,
+  envSecret: string | undefined,
+  { configPath, baseDir }: { configPath: string; baseDir: string },
+): Promise<AuthConfig | undefined> {
+  if (value === undefined && envSecret === undefined) return undefined;
+  const where = `config file "${configPath}"`;
+  const fail = (message: string, cause?: unknown) =>
+    new ConfigError(`Invalid ${where}: auth.${message}`, { source: "file", cause });
+  if (value !== undefined && !isPlainObject(value)) {
+    throw new ConfigError(`Invalid ${where}: "auth" must be an object`, { source: "file" });
+  }
+  const section = value ?? {};
+  rejectUnknownKeys(section, AUTH_KEYS, where, "auth.");
+  const auth: {
+    hs256Secret?: string;
+    es256PublicKeys?: string[];
+    issuer?: string;
+    audience?: string | string[];
+  } = {};
+
+  const secret = envSecret ?? section.hs256Secret;
+  if (secret !== undefined) {
+    const from = envSecret !== undefined ? "env" : "file";
+    try {
+      if (typeof secret !== "string") throw new TypeError("expected a string");
+      hs256Key(secret);
+    } catch (cause) {
+      const message = (cause as Error).message;
+      if (from === "env") {
+        throw new ConfigError(`Invalid CLUTCHCALL_AUTH_HS256_SECRET: ${message}`, {
+          source: "env",
+          cause,
+        });
+      }
+      throw fail(`hs256Secret: ${message}`, cause);
+    }
+    auth.hs256Secret = secret;
+  }
+
+  const keys = section.es256PublicKeys;
+  if (keys !== undefined) {
+    if (!Array.isArray(keys) || keys.length === 0) {
+      throw fail("es256PublicKeys must be a non-empty array");
+    }
+    auth.es256PublicKeys = [];
+    for (const [i, entry] of keys.entries()) {
+      const at = `es256PublicKeys[${i}]`;
+      let text: string;
+      if (isPlainObject(entry)) {
+        text = JSON.stringify(entry);
+      } else if (typeof entry === "string" && entry !== "") {
+        const inline = /^\s*(-----BEGIN|\{)/.test(entry);
+        try {
+          text = inline ? entry : await Deno.readTextFile(resolve(baseDir, entry));
+        } catch (cause) {
+          throw fail(`${at}: cannot read key file "${entry}": ${(cause as Error).message}`, cause);
+        }
+      } else {
+        throw fail(`${at} must be PEM or JWK text, a JWK object or a file path`);
+      }
+      try {
+        await importEs256PublicKey(text);
+      } catch (cause) {
+        throw fail(`${at}: ${(cause as Error).message}`, cause);
+      }
+      auth.es256PublicKeys.push(text);
+    }
+  }
+
+  if (section.issuer !== undefined) {
+    if (typeof section.issuer !== "string" || section.issuer === "") {
+      throw fail("issuer must be a non-empty string");
+    }
+    auth.issuer = section.issuer;
+  }
+  const audience = section.audience;
+  if (audience !== undefined) {
+    const ok = (typeof audience === "string" && audience !== "") ||
+      (Array.isArray(audience) && audience.length > 0 &&
+        audience.every((a) => typeof a === "string" && a !== ""));
+    if (!ok) throw fail("audience must be a non-empty string or array of strings");
+    auth.audience = audience as string | string[];
+  }
+  if (auth.hs256Secret === undefined && auth.es256PublicKeys === undefined) {
+    throw fail(
+      "hs256Secret or es256PublicKeys is required (remove the auth section for development mode)",
+    );
+  }
+  return auth;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

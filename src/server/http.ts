@@ -6,6 +6,7 @@
  */
 import { Hono } from "hono";
 import type { TlsCertificate } from "./certificate.ts";
+import { bearerAuth, requireScope, requireSid, type TokenVerifier } from "../auth/mod.ts";
 
 /** What the HTTP app reads from the running server. */
 export interface HttpContext {
@@ -15,6 +16,8 @@ export interface HttpContext {
   readonly moqUrl: string;
   /** Live counters for `/v1/relay/stats`. */
   stats(): Record<string, number>;
+  /** Verifies bearer tokens: every `/v1` route but the certificate needs one. */
+  readonly verifier: TokenVerifier;
   /** Recording metadata for `/v1/recordings` (the recorder plugin's sidecars). */
   readonly recordings?: RecordingSource;
 }
@@ -48,7 +51,6 @@ export interface RecordingSource {
 export function createHttpApp(ctx: HttpContext): Hono {
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ status: "ok" }));
-  app.get("/v1/relay/stats", (c) => c.json(ctx.stats()));
   app.get("/v1/relay/certificate", (c) => {
     const cert = ctx.certificate();
     return c.json({
@@ -58,6 +60,13 @@ export function createHttpApp(ctx: HttpContext): Hono {
       notAfter: cert.notAfter.toISOString(),
     });
   });
+  // Public above (health; the certificate hash browsers need before connecting), bearer
+  // token for every /v1 route below: `c.get("auth")` is the request's Grant.
+  app.use("/v1/*", bearerAuth({ verifier: ctx.verifier }));
+  app.get("/v1/relay/stats", (c) => c.json(ctx.stats()));
+  app.use("/v1/recordings", requireScope("calls:read"));
+  app.use("/v1/recordings/*", requireScope("calls:read"));
+  app.use("/v1/recordings/:sid", requireSid());
   app.get(
     "/v1/recordings",
     async (c) => c.json({ recordings: await ctx.recordings?.list() ?? [] }),

@@ -45,6 +45,9 @@ async function main(): Promise<number> {
     certificateNotAfter: server.certificate.notAfter.toISOString(),
     dataDir: config.dataDir,
     plugins: server.plugins.status().map((p) => `${p.name}:${p.state}`),
+    // Development mode (no auth configured): the self-minted token, also in <data-dir>/dev-token.
+    auth: server.devToken ? "development" : "jwt",
+    ...(server.devToken ? { devToken: server.devToken } : {}),
   });
 
   const stopped = Promise.withResolvers<void>();

@@ -17,6 +17,12 @@ import {
 import type { ServerConfig } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { createHttpApp } from "./http.ts";
+import {
+  createTokenVerifier,
+  moqAuthorizer,
+  setupDevAuth,
+  type TokenVerifier,
+} from "../auth/mod.ts";
 import { listRecordings, readRecording } from "../plugins/recorder/metadata.ts";
 import { join } from "node:path";
 
@@ -33,6 +39,10 @@ import { join } from "node:path";
 export class VoiceServer implements AsyncDisposable {
   readonly relay: Relay;
   readonly plugins: PluginHost;
+  /** Verifies bearer tokens for HTTP and MoQT (the development secret in development mode). */
+  readonly verifier: TokenVerifier;
+  /** Development mode only (no `auth` configured): the token minted at start. */
+  readonly devToken: string | undefined;
   readonly #config: ServerConfig;
   readonly #log: Logger;
   readonly #http: Deno.HttpServer<Deno.NetAddr>;
@@ -49,7 +59,10 @@ export class VoiceServer implements AsyncDisposable {
     endpoint: MoqEndpoint,
     certificate: TlsCertificate,
     http: Deno.HttpServer<Deno.NetAddr>,
+    auth: { verifier: TokenVerifier; devToken: string | undefined },
   ) {
+    this.verifier = auth.verifier;
+    this.devToken = auth.devToken;
     this.#config = config;
     this.#log = log;
     this.relay = relay;
@@ -63,7 +76,12 @@ export class VoiceServer implements AsyncDisposable {
   static async start(config: ServerConfig, log: Logger): Promise<VoiceServer> {
     await Deno.mkdir(config.dataDir, { recursive: true });
     const certificate = await VoiceServer.#loadCertificate(config);
+    const auth = config.auth
+      ? { verifier: await createTokenVerifier(config.auth), devToken: undefined }
+      : await setupDevAuth({ dataDir: config.dataDir })
+        .then(({ verifier, token }) => ({ verifier, devToken: token }));
     const relay = new Relay({
+      authorizeConnection: moqAuthorizer(auth.verifier),
       log: log.child({ component: "relay" }),
       subscribeTimeoutMs: config.relay.subscribeTimeoutMs,
       maxInFlightGroups: config.relay.maxQueuedGroups,
@@ -83,6 +101,7 @@ export class VoiceServer implements AsyncDisposable {
       certificate: () => ref.server?.certificate ?? certificate,
       moqUrl,
       stats: () => ({ sessions: relay.sessionCount, tracks: relay.origin.trackCount }),
+      verifier: auth.verifier,
       recordings: {
         list: () => listRecordings(join(config.dataDir, "recordings")),
         get: (sid) => readRecording(join(config.dataDir, "recordings"), sid),
@@ -103,6 +122,7 @@ export class VoiceServer implements AsyncDisposable {
       endpoint,
       certificate,
       http,
+      auth,
     );
     for (const plugin of config.plugins) {
       if (!plugin.enabled) continue;

@@ -42,6 +42,7 @@ Deno.test("config defaults apply when nothing is given", async () => {
     logLevel: "info",
     plugins: [],
     relay: { subscribeTimeoutMs: 5000, maxQueuedGroups: 4, maxRequestId: 1024 },
+    auth: undefined,
   });
 });
 

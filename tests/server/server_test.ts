@@ -6,6 +6,7 @@ interface Listening {
   http: string;
   moq: string;
   certificateSha256: string;
+  devToken?: string;
 }
 
 /** Spawns `src/server/main.ts` as a real process and waits for its "listening" line. */
@@ -72,12 +73,16 @@ Deno.test("the server starts on defaults, serves health and its certificate, and
     // The certificate on disk is the one the relay presents: a QUIC client trusting it connects.
     const certPem = await Deno.readTextFile(`${dataDir}/tls/dev-cert.pem`);
     const port = Number(new URL(listening.moq).port);
+    // Development mode: the relay enforces the token the server minted and printed.
+    const token = (await Deno.readTextFile(`${dataDir}/dev-token`)).trim();
+    assertEquals(token, listening.devToken);
     const clientLog = testLogger("info");
     const client = await MoqClient.connect({
       hostname: "127.0.0.1",
       port,
       caCerts: [certPem],
       log: clientLog.log,
+      token,
     });
     assertEquals(client.session.state, "established");
 

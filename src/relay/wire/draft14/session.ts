@@ -21,7 +21,7 @@ import {
   encodeControlMessage,
   readControlMessage,
 } from "./messages.ts";
-import { SetupParameter } from "./parameters.ts";
+import { encodeAuthToken, type Parameters, SetupParameter } from "./parameters.ts";
 import { StreamReader } from "./stream_reader.ts";
 import { decodeDatagram, readDataStreamHeader } from "./data.ts";
 import { type SessionState, transition } from "./session_state.ts";
@@ -44,6 +44,15 @@ export interface SessionOptions {
   readonly setupTimeoutMs?: number;
   /** Policy hook for PUBLISH_NAMESPACE / PUBLISH / SUBSCRIBE [allow all]. */
   readonly authorize?: Authorize;
+  /**
+   * Server only: decides the peer's rights from CLIENT_SETUP's parameters (its
+   * AUTHORIZATION_TOKEN), before SERVER_SETUP is sent; the result replaces `authorize`.
+   * Throwing a {@linkcode MoqError} closes the session with its code (an auth-token code
+   * such as MALFORMED_AUTH_TOKEN); any other error closes it with UNAUTHORIZED.
+   */
+  readonly authorizeSetup?: (parameters: Parameters) => Authorize | Promise<Authorize>;
+  /** Client only: a token sent as CLIENT_SETUP's AUTHORIZATION_TOKEN (USE_VALUE, type 0). */
+  readonly token?: string;
   /** Client only: the PATH setup parameter (raw QUIC). */
   readonly path?: string;
 }
@@ -70,7 +79,10 @@ export class Session implements AsyncDisposable {
   /** Resolves with the error that ended the session (`code` 0 for a clean close). */
   readonly closed: Promise<MoqError>;
   readonly #role: "client" | "server";
-  readonly #authorize: Authorize;
+  // Replaced by `authorizeSetup` once CLIENT_SETUP is read.
+  #authorize: Authorize;
+  readonly #authorizeSetup: SessionOptions["authorizeSetup"];
+  readonly #token: string | undefined;
   readonly #requestWindow: number;
   readonly #maxInFlightGroups: number;
   readonly #setupTimeoutMs: number;
@@ -96,6 +108,8 @@ export class Session implements AsyncDisposable {
     this.log = options.log;
     this.#role = options.role;
     this.#authorize = options.authorize ?? (() => true);
+    this.#authorizeSetup = options.authorizeSetup;
+    this.#token = options.token;
     this.#requestWindow = options.requestWindow ?? 100;
     this.#maxInFlightGroups = options.maxInFlightGroups ?? 4;
     this.#setupTimeoutMs = options.setupTimeoutMs ?? 10_000;
@@ -194,7 +208,8 @@ export class Session implements AsyncDisposable {
       transport: this.transport,
       origin: this.origin,
       log: this.log,
-      authorize: this.#authorize,
+      // Late-bound: `authorizeSetup` may replace the policy after the halves are built.
+      authorize: (operation, namespace) => this.#authorize(operation, namespace),
       maxInFlightGroups: this.#maxInFlightGroups,
       send: (message) => this.send(message),
       nextRequestId: () => this.#takeRequestId(),
@@ -254,6 +269,16 @@ export class Session implements AsyncDisposable {
       if (this.#path !== undefined && this.transport.kind === "quic") {
         parameters.set(SetupParameter.PATH, encoder.encode(this.#path));
       }
+      if (this.#token !== undefined) {
+        parameters.set(
+          SetupParameter.AUTHORIZATION_TOKEN,
+          encodeAuthToken({
+            aliasType: "use_value",
+            tokenType: 0,
+            value: encoder.encode(this.#token),
+          }),
+        );
+      }
       this.send({ type: "client_setup", versions: [DRAFT14_VERSION], parameters });
       const reader = new StreamReader(stream.readable);
       const reply = await readControlMessage(reader);
@@ -292,6 +317,17 @@ export class Session implements AsyncDisposable {
       );
     }
     this.#peerMaxRequestId = Number(hello.parameters.get(SetupParameter.MAX_REQUEST_ID) ?? 0);
+    if (this.#authorizeSetup) {
+      try {
+        this.#authorize = await this.#authorizeSetup(hello.parameters);
+      } catch (error) {
+        if (error instanceof MoqError) throw error;
+        throw new MoqError(
+          SessionErrorCode.UNAUTHORIZED,
+          (error as Error)?.message ?? "Unauthorized",
+        );
+      }
+    }
     this.send({
       type: "server_setup",
       version: DRAFT14_VERSION,

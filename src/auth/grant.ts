@@ -1,0 +1,212 @@
+/**
+ * {@linkcode Grant}: what a verified token allows — its scopes and its resource limits — and
+ * the checks routes and the relay make against it.
+ *
+ * ## The `voice` claim (resource limits)
+ *
+ * ```json
+ * { "scope": "calls:read media:subscribe", "voice": { "sids": ["CA123"], "prefix": ["voice", "CA9"] } }
+ * ```
+ *
+ * - No `voice` claim: the token is **unrestricted** (every call, every namespace), within its
+ *   scopes.
+ * - `voice.sids`: call sids the token may touch. A sid allows the HTTP resources of that call
+ *   and the MoQT namespace `["voice", sid]` and everything below it.
+ * - `voice.prefix`: a MoQT namespace prefix, as a tuple (element-wise, as SUBSCRIBE_NAMESPACE
+ *   matches): every namespace that starts with it is allowed, and a call whose namespace
+ *   `["voice", sid]` starts with it. `["voice"]` allows every call; `["agents", "a1"]` allows
+ *   one agent's namespaces and no call.
+ * - Both: the union. `"voice": {}` allows nothing.
+ *
+ * A restricted token cannot name calls that do not exist yet, so creating calls (originate)
+ * is for unrestricted tokens or ones whose prefix is `["voice"]` (see
+ * {@linkcode Grant.allowsAnySid}).
+ *
+ * @module
+ */
+import type { Authorize } from "../relay/wire/draft14/session_core.ts";
+import { callNamespace, parseSid } from "../voice/track.ts";
+import { AuthError } from "./error.ts";
+import type { Scope } from "./scope.ts";
+
+/** Longest prefix tuple accepted in a `voice.prefix` claim (draft-14's namespace limit). */
+const MAX_PREFIX_ELEMENTS = 32;
+/** Most sids accepted in a `voice.sids` claim (keeps tokens and checks small). */
+const MAX_SIDS = 1000;
+
+/**
+ * The `voice` claim: which calls and namespaces a token may touch.
+ *
+ * @example
+ * ```ts
+ * import type { ResourceLimits } from "./grant.ts";
+ * const limits: ResourceLimits = { sids: ["CA1", "CA2"] };
+ * ```
+ */
+export interface ResourceLimits {
+  /** Call sids; each allows `["voice", sid]` and below. */
+  readonly sids?: readonly string[];
+  /** A namespace prefix tuple. */
+  readonly prefix?: readonly string[];
+}
+
+/**
+ * Validates a `voice` claim.
+ *
+ * @throws {TypeError} With a precise reason when the claim has the wrong shape
+ * @example
+ * ```ts
+ * import { parseVoiceClaim } from "./grant.ts";
+ * console.log(parseVoiceClaim({ sids: ["CA1"] })); // { sids: ["CA1"] }
+ * console.log(parseVoiceClaim(undefined)); // undefined: unrestricted
+ * ```
+ */
+export function parseVoiceClaim(value: unknown): ResourceLimits | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new TypeError("Invalid voice claim: expected an object");
+  }
+  const { sids, prefix, ...rest } = value as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) {
+    throw new TypeError(`Invalid voice claim: unknown key "${unknown[0]}" (known: sids, prefix)`);
+  }
+  const limits: { sids?: string[]; prefix?: string[] } = {};
+  if (sids !== undefined) {
+    if (!Array.isArray(sids) || sids.length > MAX_SIDS) {
+      throw new TypeError(`Invalid voice claim: sids must be an array of at most ${MAX_SIDS}`);
+    }
+    limits.sids = sids.map((sid) => {
+      if (typeof sid !== "string") throw new TypeError("Invalid voice claim: sids must be strings");
+      return parseSid(sid);
+    });
+  }
+  if (prefix !== undefined) {
+    if (
+      !Array.isArray(prefix) || prefix.length > MAX_PREFIX_ELEMENTS ||
+      !prefix.every((e) => typeof e === "string")
+    ) {
+      throw new TypeError(
+        `Invalid voice claim: prefix must be an array of at most ${MAX_PREFIX_ELEMENTS} strings`,
+      );
+    }
+    limits.prefix = prefix;
+  }
+  return Object.freeze(limits);
+}
+
+function startsWith(namespace: readonly string[], prefix: readonly string[]): boolean {
+  return prefix.length <= namespace.length && prefix.every((e, i) => namespace[i] === e);
+}
+
+/**
+ * What a verified token allows. Routes get one from `c.get("auth")`; the relay asks
+ * {@linkcode Grant.authorizeMoq} for each publish and subscribe.
+ *
+ * @example
+ * ```ts
+ * import { Grant } from "./grant.ts";
+ * const grant = new Grant({
+ *   scopes: new Set(["calls:read"]),
+ *   limits: { sids: ["CA1"] },
+ *   expiresAt: new Date(Date.now() + 60_000),
+ * });
+ * console.log(grant.has("calls:read"), grant.allowsSid("CA1"), grant.allowsSid("CA2"));
+ * // true true false
+ * ```
+ */
+export class Grant {
+  /** The token's `sub`, when it has one (e.g. `client:alice`). */
+  readonly subject: string | undefined;
+  /** The known scopes the token carries. */
+  readonly scopes: ReadonlySet<Scope>;
+  /** The `voice` limits; undefined means unrestricted. */
+  readonly limits: ResourceLimits | undefined;
+  /** When the token stops being valid. */
+  readonly expiresAt: Date;
+  /** Every claim of the token, as verified. */
+  readonly claims: Readonly<Record<string, unknown>>;
+
+  /** Creates a grant; {@linkcode TokenVerifier} builds them from tokens. */
+  constructor(init: {
+    scopes: ReadonlySet<Scope>;
+    limits?: ResourceLimits;
+    expiresAt: Date;
+    subject?: string;
+    claims?: Record<string, unknown>;
+  }) {
+    this.scopes = init.scopes;
+    this.limits = init.limits;
+    this.expiresAt = init.expiresAt;
+    this.subject = init.subject;
+    this.claims = Object.freeze({ ...init.claims });
+  }
+
+  /** True when the token carries `scope`. */
+  has(scope: Scope): boolean {
+    return this.scopes.has(scope);
+  }
+
+  /**
+   * Throws unless the token carries `scope`.
+   *
+   * @throws {AuthError} `insufficient_scope` (403)
+   */
+  require(scope: Scope): void {
+    if (!this.has(scope)) {
+      throw new AuthError("insufficient_scope", `Token lacks the "${scope}" scope`, { scope });
+    }
+  }
+
+  /** True when the token has no `voice` limits. */
+  get unrestricted(): boolean {
+    return this.limits === undefined;
+  }
+
+  /** True when the token may touch every call, existing or not (to originate one). */
+  get allowsAnySid(): boolean {
+    return this.limits === undefined ||
+      (this.limits.prefix !== undefined && startsWith(["voice"], this.limits.prefix));
+  }
+
+  /** True when the token may touch call `sid`. */
+  allowsSid(sid: string): boolean {
+    if (!this.limits) return true;
+    const { sids, prefix } = this.limits;
+    return (sids?.includes(sid) ?? false) ||
+      (prefix !== undefined && startsWith(callNamespace(sid), prefix));
+  }
+
+  /**
+   * Throws unless the token may touch call `sid`.
+   *
+   * @throws {AuthError} `forbidden_resource` (403)
+   */
+  requireSid(sid: string): void {
+    if (!this.allowsSid(sid)) {
+      throw new AuthError("forbidden_resource", `Token does not allow call "${sid}"`);
+    }
+  }
+
+  /** True when the token may use `namespace` (or, for SUBSCRIBE_NAMESPACE, a prefix). */
+  allowsNamespace(namespace: readonly string[]): boolean {
+    if (!this.limits) return true;
+    const { sids, prefix } = this.limits;
+    return (prefix !== undefined && startsWith(namespace, prefix)) ||
+      (sids?.some((sid) => startsWith(namespace, callNamespace(sid))) ?? false);
+  }
+
+  /**
+   * The relay's per-request check for a connection this token authorized:
+   * `media:publish` for PUBLISH_NAMESPACE / PUBLISH, `media:subscribe` for SUBSCRIBE /
+   * SUBSCRIBE_NAMESPACE, within the `voice` limits, and only until the token expires (a
+   * request after that is refused; the session itself stays up).
+   */
+  authorizeMoq(): Authorize {
+    const expiresAt = this.expiresAt.getTime();
+    return (operation, namespace) =>
+      Date.now() < expiresAt &&
+      this.has(operation === "publish" ? "media:publish" : "media:subscribe") &&
+      this.allowsNamespace(namespace);
+  }
+}
