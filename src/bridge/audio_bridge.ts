@@ -110,6 +110,7 @@ export class AudioBridge implements AsyncIterable<BridgeFrame>, AsyncDisposable 
    * the bridge closes first or the track carries no voice codec.
    */
   readonly receiving: Promise<BridgeTrack>;
+  #received: BridgeTrack | undefined;
   readonly #sender: FrameSender;
   readonly #receiver: Promise<FrameReceiver>;
   #receiverNow: FrameReceiver | undefined;
@@ -137,10 +138,15 @@ export class AudioBridge implements AsyncIterable<BridgeFrame>, AsyncDisposable 
       this.#receiverNow = receiver;
       return receiver;
     });
-    this.receiving = init.receiver.then(({ track }) => track);
+    this.receiving = init.receiver.then(({ track }) => this.#received = track);
     // Failures surface through read() and `receiving`; neither may go unhandled meanwhile.
     this.#receiver.catch(() => {});
     this.receiving.catch(() => {});
+  }
+
+  /** The peer's track once subscribed (see {@linkcode receiving}), else `undefined`. */
+  get received(): BridgeTrack | undefined {
+    return this.#received;
   }
 
   /** Counters; see {@linkcode BridgeStats}. */
