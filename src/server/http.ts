@@ -20,6 +20,8 @@ export interface HttpContext {
   readonly verifier: TokenVerifier;
   /** Recording metadata for `/v1/recordings` (the recorder plugin's sidecars). */
   readonly recordings?: RecordingSource;
+  /** More routes (the Calls API), mounted at `/` behind the bearer-token check on `/v1`. */
+  readonly routes?: readonly Hono[];
 }
 
 /**
@@ -86,6 +88,7 @@ export function createHttpApp(ctx: HttpContext): Hono {
       { "content-type": "application/problem+json" },
     );
   });
+  for (const routes of ctx.routes ?? []) app.route("/", routes);
   app.notFound((c) =>
     c.json(
       {

@@ -25,6 +25,7 @@ import {
 } from "../auth/mod.ts";
 import { listRecordings, readRecording } from "../plugins/recorder/metadata.ts";
 import { join } from "node:path";
+import { type CallsRuntime, startCalls } from "../calls/runtime.ts";
 
 /**
  * A running server.
@@ -38,6 +39,8 @@ import { join } from "node:path";
  */
 export class VoiceServer implements AsyncDisposable {
   readonly relay: Relay;
+  /** The Calls control plane (store, service, HTTP API). */
+  calls!: CallsRuntime;
   readonly plugins: PluginHost;
   /** Verifies bearer tokens for HTTP and MoQT (the development secret in development mode). */
   readonly verifier: TokenVerifier;
@@ -95,6 +98,7 @@ export class VoiceServer implements AsyncDisposable {
       log: log.child({ component: "plugins" }),
       dataDir: config.dataDir,
     });
+    const calls = await startCalls({ origin: relay.origin, dataDir: config.dataDir, log });
     const ref: { server?: VoiceServer } = {};
     const moqUrl = `https://${hostForUrl(config.host)}:${endpoint.addr.port}/moq`;
     const app = createHttpApp({
@@ -106,6 +110,7 @@ export class VoiceServer implements AsyncDisposable {
         list: () => listRecordings(join(config.dataDir, "recordings")),
         get: (sid) => readRecording(join(config.dataDir, "recordings"), sid),
       },
+      routes: [calls.app],
     });
     const listening = Promise.withResolvers<void>();
     const http = Deno.serve({
@@ -124,6 +129,7 @@ export class VoiceServer implements AsyncDisposable {
       http,
       auth,
     );
+    server.calls = calls;
     for (const plugin of config.plugins) {
       if (!plugin.enabled) continue;
       await plugins.load(plugin);
@@ -160,6 +166,9 @@ export class VoiceServer implements AsyncDisposable {
     return this.#closing ??= (async () => {
       clearTimeout(this.#renewTimer);
       this.#log.info("Shutting down", { graceMs });
+      // Calls first: live calls stay live in the store (reconciled at the next start) and
+      // event streams end, so HTTP can drain.
+      await this.calls.close();
       await this.relay.close(graceMs);
       await this.plugins.close();
       await this.#http.shutdown();

@@ -224,6 +224,22 @@ export class Origin {
   }
 
   /**
+   * Ends every live track in `namespace` (pushed or pulled): closed normally, or aborted
+   * with `error`. Their consumers see the end; upstream subscriptions are released. Returns
+   * how many tracks were ended. Used by the control plane to hang up a call.
+   */
+  closeTracks(namespace: readonly string[], error?: Error): number {
+    const key = namespaceKey(namespace);
+    let count = 0;
+    for (const { producer } of [...this.#tracks.values()]) {
+      if (producer.done || namespaceKey(producer.info.namespace) !== key) continue;
+      error ? producer.abort(error) : producer.close();
+      count++;
+    }
+    return count;
+  }
+
+  /**
    * Watches namespaces under `prefix`: `handler` gets every currently published one, then
    * each publish and withdrawal.
    */

@@ -1,0 +1,513 @@
+/**
+ * The Calls HTTP API on Hono + `@hono/zod-openapi`: routes, validation, problem details,
+ * idempotency, server-sent events and `GET /openapi.json`, all from the schemas in
+ * `schemas.ts`.
+ *
+ * ```text
+ * POST /v1/calls                          originate → 201 Call (dialing)
+ * GET  /v1/calls                          list (status, direction, createdAfter/Before, cursor)
+ * GET  /v1/calls/{sid}                    one call
+ * POST /v1/calls/{sid}/answer             ringing → in_progress
+ * POST /v1/calls/{sid}/transfer           {to} | {agent}; the sid stays
+ * POST /v1/calls/{sid}/hangup             ends the call and both tracks
+ * GET  /v1/calls/{sid}/events             SSE: status, media, transfer
+ * POST /v1/clients/{identity}/register    makes client:<identity> ringable
+ * GET  /v1/clients/{identity}             its registration
+ * GET  /v1/clients/{identity}/incoming    SSE: ring, cancel
+ * GET  /openapi.json
+ * ```
+ *
+ * @module
+ */
+import { createRoute, OpenAPIHono, type z } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { bodyLimit } from "hono/body-limit";
+import { type SSEStreamingApi, streamSSE } from "hono/streaming";
+import type { Call } from "./call.ts";
+import type { CallEvent, IncomingEvent } from "./events.ts";
+import { idempotency, type IdempotencyVariables, outcomeResponse, respond } from "./idempotency.ts";
+import { ProblemError, problemResponse } from "./problem.ts";
+import {
+  CallPageSchema,
+  CallSchema,
+  ClientSchema,
+  IdentityParam,
+  ListQuery,
+  OriginateBody,
+  ProblemSchema,
+  SidParam,
+  TransferBody,
+} from "./schemas.ts";
+import { CALLS_ROUTE_SCOPES, type CallsScope } from "./scopes.ts";
+import type { CallService } from "./service.ts";
+import { CALL_STATUSES, isTerminal } from "./status.ts";
+import { InvalidCursorError } from "./store.ts";
+
+/** Options for {@linkcode createCallsApi}. */
+export interface CallsApiOptions {
+  readonly calls: CallService;
+  /**
+   * Builds the auth middleware for a route (its OpenAPI path, e.g. `/v1/calls/{sid}`)
+   * needing `scope`; it may also read `c.var.requiredScope`. Unset: no checks here.
+   */
+  readonly auth?: (scope: CallsScope, path: string) => MiddlewareHandler;
+  /** Largest request body accepted, in bytes [65536]. */
+  readonly maxBodyBytes?: number;
+  /** SSE keep-alive comment interval, in ms [15000]. */
+  readonly keepAliveMs?: number;
+}
+
+/** Context variables the API sets. */
+export type CallsApiVariables = IdempotencyVariables & { requiredScope: CallsScope };
+type Env = { Variables: CallsApiVariables };
+
+const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
+const problem = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: ProblemSchema } },
+});
+const sse = (description: string) => ({
+  description,
+  content: { "text/event-stream": { schema: { type: "string" as const } } },
+});
+
+/**
+ * Builds the API as a Hono app to mount at `/`.
+ *
+ * @example
+ * ```ts ignore
+ * import { createCallsApi } from "./api.ts";
+ * app.route("/", createCallsApi({ calls }));
+ * ```
+ */
+export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
+  const { calls, auth, maxBodyBytes = 64 * 1024, keepAliveMs = 15_000 } = options;
+  const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
+  const idem = idempotency(calls.store) as unknown as MiddlewareHandler<Env>;
+  const limit = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: () => {
+      throw new ProblemError(
+        413,
+        "payload-too-large",
+        `Bodies are limited to ${maxBodyBytes} bytes`,
+      );
+    },
+  });
+
+  /** Per-route middleware: scope tag, auth, then (for mutations) body checks and idempotency. */
+  const guard = (method: "get" | "post", path: string, mutating: boolean) => {
+    const scope = CALLS_ROUTE_SCOPES[`${method.toUpperCase()} ${path}`];
+    if (!scope) throw new Error(`No scope for ${method} ${path}`);
+    const tag: MiddlewareHandler<Env> = async (c, next) => {
+      c.set("requiredScope", scope);
+      await next();
+    };
+    const chain: MiddlewareHandler<Env>[] = [tag];
+    if (auth) chain.push(auth(scope, path) as MiddlewareHandler<Env>);
+    if (mutating) chain.push(limit as MiddlewareHandler<Env>, requireJson, idem);
+    return chain;
+  };
+
+  const route = <
+    R extends Parameters<typeof createRoute>[0] & { method: "get" | "post" },
+  >(r: R, mutating = r.method === "post") =>
+    createRoute({
+      ...r,
+      middleware: guard(r.method, r.path, mutating),
+      security: auth ? [{ bearer: [] }] : undefined,
+      description: `${r.description ?? ""}\n\nRequires scope \`${
+        CALLS_ROUTE_SCOPES[`${r.method.toUpperCase()} ${r.path}`]
+      }\`.`.trim(),
+    });
+
+  app.openapi(
+    route({
+      method: "post",
+      path: "/v1/calls",
+      summary: "Originate a call",
+      request: { body: { ...json(OriginateBody), required: true } },
+      responses: {
+        201: { ...json(CallSchema), description: "The call, dialing" },
+        400: problem("Invalid JSON or Idempotency-Key"),
+        413: problem("Body too large"),
+        415: problem("Not JSON"),
+        422: problem("Validation failed or idempotency key reused"),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      return await respond(
+        calls.store,
+        c.var.idempotency,
+        (claim) => calls.originate(body, claim),
+      ) as never;
+    },
+  );
+
+  app.openapi(
+    route({
+      method: "get",
+      path: "/v1/calls",
+      summary: "List calls, newest first",
+      request: { query: ListQuery },
+      responses: {
+        200: { ...json(CallPageSchema), description: "A page of calls" },
+        400: problem("Invalid query"),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      try {
+        const page = await calls.list(
+          {
+            status: q.status as Call["status"] | undefined,
+            direction: q.direction,
+            createdAfter: q.createdAfter ? Date.parse(q.createdAfter) : undefined,
+            createdBefore: q.createdBefore ? Date.parse(q.createdBefore) : undefined,
+          },
+          q.limit,
+          q.cursor,
+        );
+        return c.json(page, 200) as never;
+      } catch (error) {
+        if (error instanceof InvalidCursorError) {
+          throw new ProblemError(400, "invalid-cursor", "The cursor is not one this API issued");
+        }
+        throw error;
+      }
+    },
+  );
+
+  app.openapi(
+    route({
+      method: "get",
+      path: "/v1/calls/{sid}",
+      summary: "Get a call",
+      request: { params: SidParam },
+      responses: {
+        200: { ...json(CallSchema), description: "The call" },
+        404: problem("No such call"),
+      },
+    }),
+    async (c) => c.json(await calls.get(c.req.valid("param").sid), 200) as never,
+  );
+
+  for (
+    const [action, summary] of [
+      ["hangup", "Hang up: ends the call and both of its tracks"],
+      ["answer", "Answer a ringing call (attaching the caller leg also answers)"],
+    ] as const
+  ) {
+    app.openapi(
+      route({
+        method: "post",
+        path: `/v1/calls/{sid}/${action}`,
+        summary,
+        request: { params: SidParam },
+        responses: {
+          200: { ...json(CallSchema), description: "The call after it" },
+          404: problem("No such call"),
+          409: problem("Illegal transition, e.g. hanging up a completed call"),
+          422: problem("Idempotency key reused"),
+        },
+      }),
+      async (c) => {
+        const { sid } = c.req.valid("param");
+        return await respond(
+          calls.store,
+          c.var.idempotency,
+          (claim) => action === "hangup" ? calls.hangup(sid, claim) : calls.answer(sid, claim),
+        ) as never;
+      },
+    );
+  }
+
+  app.openapi(
+    route({
+      method: "post",
+      path: "/v1/calls/{sid}/transfer",
+      summary: "Transfer the far end to a number, a client or an agent; the sid stays",
+      request: { params: SidParam, body: { ...json(TransferBody), required: true } },
+      responses: {
+        200: { ...json(CallSchema), description: "The call, with the transfer recorded" },
+        404: problem("No such call"),
+        409: problem("The call is not in progress"),
+        422: problem("Validation failed or idempotency key reused"),
+      },
+    }),
+    async (c) => {
+      const { sid } = c.req.valid("param");
+      const body = c.req.valid("json") as { to: string } | { agent: string };
+      return await respond(
+        calls.store,
+        c.var.idempotency,
+        (claim) => calls.transfer(sid, body, claim),
+      ) as never;
+    },
+  );
+
+  app.openapi(
+    route({
+      method: "get",
+      path: "/v1/calls/{sid}/events",
+      summary: "Server-sent events: the current status, then every status, media and transfer",
+      request: { params: SidParam },
+      responses: { 200: sse("`status`, `media` and `transfer` events"), 404: problem("No call") },
+    }),
+    async (c) => {
+      const { sid } = c.req.valid("param");
+      return await callEvents(c, calls, sid, keepAliveMs) as never;
+    },
+  );
+
+  app.openapi(
+    route({
+      method: "post",
+      path: "/v1/clients/{identity}/register",
+      summary: "Register a client so that client:<identity> can be rung",
+      request: { params: IdentityParam },
+      responses: {
+        200: { ...json(ClientSchema), description: "The registration" },
+        422: problem("Idempotency key reused"),
+      },
+    }),
+    async (c) => {
+      const { identity } = c.req.valid("param");
+      return await respond(
+        calls.store,
+        c.var.idempotency,
+        (claim) => calls.registerClient(identity, claim),
+      ) as never;
+    },
+  );
+
+  app.openapi(
+    route({
+      method: "get",
+      path: "/v1/clients/{identity}",
+      summary: "A client's registration",
+      request: { params: IdentityParam },
+      responses: {
+        200: { ...json(ClientSchema), description: "The registration" },
+        404: problem("Not registered"),
+      },
+    }),
+    async (c) => c.json(await calls.getClient(c.req.valid("param").identity), 200) as never,
+  );
+
+  app.openapi(
+    route({
+      method: "get",
+      path: "/v1/clients/{identity}/incoming",
+      summary: "Server-sent events: `ring` for each call to client:<identity>, `cancel`",
+      request: { params: IdentityParam },
+      responses: { 200: sse("`ring` and `cancel` events"), 404: problem("Not registered") },
+    }),
+    async (c) => {
+      const { identity } = c.req.valid("param");
+      await calls.getClient(identity);
+      return await incomingEvents(c, calls, identity, keepAliveMs) as never;
+    },
+  );
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
+  app.get("/openapi.json", (c) =>
+    c.json(app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: {
+        title: "ClutchCall Voice — Calls API",
+        version: "1",
+        description: "Errors are application/problem+json (RFC 9457). Every POST honours " +
+          "Idempotency-Key.",
+      },
+    })));
+
+  app.onError((error, c) => errorResponse(error, c));
+  return app;
+}
+
+/** Maps any error to a problem response. */
+export function errorResponse(error: unknown, c: Context): Response {
+  if (error instanceof ProblemError) return problemResponse(error, c.req.path);
+  if (error instanceof HTTPException) {
+    if (error.status === 400 && /JSON/i.test(error.message)) {
+      return problemResponse(new ProblemError(400, "invalid-json", error.message), c.req.path);
+    }
+    if (error.status === 401) {
+      return problemResponse(new ProblemError(401, "unauthorized", error.message), c.req.path);
+    }
+    if (error.status === 403) {
+      return problemResponse(new ProblemError(403, "forbidden", error.message), c.req.path);
+    }
+    if (error.status === 413) {
+      return problemResponse(new ProblemError(413, "payload-too-large"), c.req.path);
+    }
+    const res = error.getResponse();
+    return new Response(
+      JSON.stringify({
+        type: "about:blank",
+        title: res.statusText || "Error",
+        status: error.status,
+        detail: error.message,
+      }),
+      { status: error.status, headers: { "content-type": "application/problem+json" } },
+    );
+  }
+  if (error instanceof TypeError && /Invalid (phone|SIP|client)/.test(error.message)) {
+    return problemResponse(new ProblemError(422, "validation-failed", error.message), c.req.path);
+  }
+  console.error(error);
+  return new Response(
+    JSON.stringify({
+      type: "about:blank",
+      title: "Internal Server Error",
+      status: 500,
+      detail: error instanceof Error ? error.message : String(error),
+    }),
+    { status: 500, headers: { "content-type": "application/problem+json" } },
+  );
+}
+
+function validationHook(
+  result: { success: boolean; error?: z.ZodError; target: string },
+): void {
+  if (result.success || !result.error) return;
+  const errors = result.error.issues.map((issue) => ({
+    path: issue.path.join(".") || "(root)",
+    message: issue.code === "unrecognized_keys"
+      ? `Unknown field${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`
+      : issue.message,
+  }));
+  const detail = errors.map((e) => `${e.path}: ${e.message}`).join("; ");
+  if (result.target === "param") throw new ProblemError(404, "not-found", detail);
+  if (result.target === "query") {
+    throw new ProblemError(400, "validation-failed", detail, { errors });
+  }
+  throw new ProblemError(422, "validation-failed", detail, { errors });
+}
+
+/** A POST with a body must say it is JSON (415 otherwise). */
+const requireJson: MiddlewareHandler<Env> = async (c, next) => {
+  const length = c.req.header("content-length");
+  const hasBody = c.req.raw.body !== null && length !== "0";
+  const type = c.req.header("content-type")?.split(";")[0].trim().toLowerCase();
+  if (hasBody && type !== undefined && !/^application\/([\w.-]+\+)?json$/.test(type)) {
+    throw new ProblemError(415, "unsupported-media-type", `Got "${type}"`);
+  }
+  if (hasBody && type === undefined && length !== undefined) {
+    throw new ProblemError(415, "unsupported-media-type", "No Content-Type");
+  }
+  await next();
+};
+
+let eventId = 0;
+
+async function pump<T>(
+  c: Context,
+  subscribe: (push: (event: T) => void) => () => void,
+  initial: () => Promise<T[]>,
+  write: (stream: SSEStreamingApi, event: T) => Promise<boolean>,
+  keepAliveMs: number,
+  closing: AbortSignal,
+  stale?: (event: T, snapshot: T[]) => boolean,
+): Promise<Response> {
+  // Subscribe first so nothing between the snapshot and the subscription is lost.
+  const queue: T[] = [];
+  let wake: (() => void) | undefined;
+  const stop = subscribe((event) => {
+    queue.push(event);
+    wake?.();
+  });
+  let first: T[];
+  try {
+    first = await initial();
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  // Events queued while the snapshot was read may be older than it: drop those.
+  queue.splice(0, queue.length, ...first, ...queue.filter((e) => !stale?.(e, first)));
+  return streamSSE(c, async (stream) => {
+    let open = true;
+    const end = () => {
+      open = false;
+      wake?.();
+    };
+    stream.onAbort(end);
+    closing.addEventListener("abort", end, { once: true });
+    if (closing.aborted) end();
+    const keepAlive = setInterval(() => void stream.write(": keep-alive\n\n"), keepAliveMs);
+    try {
+      while (open) {
+        const event = queue.shift();
+        if (event === undefined) {
+          await new Promise<void>((resolve) => wake = resolve);
+          wake = undefined;
+          continue;
+        }
+        if (!await write(stream, event)) {
+          // The last event: let the ones it causes (tracks ending) through, then close.
+          await stream.sleep(100);
+          for (const rest of queue.splice(0)) await write(stream, rest);
+          break;
+        }
+      }
+    } finally {
+      closing.removeEventListener("abort", end);
+      clearInterval(keepAlive);
+      stop();
+    }
+  });
+}
+
+function callEvents(
+  c: Context,
+  calls: CallService,
+  sid: string,
+  keepAliveMs: number,
+): Promise<Response> {
+  return pump<CallEvent>(
+    c,
+    (push) => calls.events.onCall(sid, push),
+    async () => {
+      const call = await calls.get(sid);
+      return [{ type: "status", sid, at: new Date().toISOString(), call }];
+    },
+    async (stream, event) => {
+      await stream.writeSSE({ event: event.type, data: JSON.stringify(event), id: `${++eventId}` });
+      return !(event.type === "status" && isTerminal(event.call.status));
+    },
+    keepAliveMs,
+    calls.closing,
+    (event, [snapshot]) =>
+      event.type === "status" && snapshot.type === "status" &&
+      CALL_STATUSES.indexOf(event.call.status) <= CALL_STATUSES.indexOf(snapshot.call.status),
+  );
+}
+
+function incomingEvents(
+  c: Context,
+  calls: CallService,
+  identity: string,
+  keepAliveMs: number,
+): Promise<Response> {
+  return pump<IncomingEvent>(
+    c,
+    (push) => calls.events.onIncoming(identity, push),
+    async () => (await calls.ringing(identity)).map((call) => ({ type: "ring", call })),
+    async (stream, event) => {
+      await stream.writeSSE({ event: event.type, data: JSON.stringify(event), id: `${++eventId}` });
+      return true;
+    },
+    keepAliveMs,
+    calls.closing,
+  );
+}
+
+export { outcomeResponse };

@@ -1,0 +1,135 @@
+/**
+ * The `Call` record: what the control plane stores and returns. Plain JSON (timestamps are
+ * ISO 8601 strings) so the same type serves the store, the HTTP API and the SDK.
+ *
+ * @module
+ */
+import {
+  type CallStatus,
+  type EndReason,
+  IllegalTransitionError,
+  isTerminal,
+  transition,
+} from "./status.ts";
+
+/** Who started the call: the API (`outbound`) or a caller reaching us (`inbound`). */
+export type CallDirection = "outbound" | "inbound";
+
+/** When the call entered each status it went through. */
+export type CallTimes = { readonly [S in CallStatus]?: string };
+
+/** A transfer of the far end to another party; the sid stays. */
+export interface CallTransfer {
+  /** An address (`client:…`, E.164, `sip:…`) or, for agents, undefined. */
+  readonly to?: string;
+  /** The agent the call was handed to. */
+  readonly agent?: string;
+  /** When. */
+  readonly at: string;
+}
+
+/** A call. */
+export interface Call {
+  /** The call id; also the MoQT namespace `["voice", sid]`. */
+  readonly sid: string;
+  readonly direction: CallDirection;
+  readonly from: string;
+  readonly to: string;
+  readonly status: CallStatus;
+  /** Creation time (same as `times.dialing`). */
+  readonly createdAt: string;
+  /** When each status was entered. */
+  readonly times: CallTimes;
+  /** Set once the call reached a terminal status. */
+  readonly endReason?: EndReason;
+  /** The status callback URL given at originate. */
+  readonly statusCallback?: string;
+  /** The call's two tracks, full names (`voice/<sid>/uplink`). */
+  readonly tracks: { readonly uplink: string; readonly downlink: string };
+  /** Capability tags the legs may publish, e.g. `["voice/opus"]`. */
+  readonly capabilities: readonly string[];
+  /** Transfers so far, oldest first. */
+  readonly transfers: readonly CallTransfer[];
+}
+
+/** What a new call needs. */
+export interface NewCall {
+  readonly sid: string;
+  readonly direction: CallDirection;
+  readonly from: string;
+  readonly to: string;
+  readonly statusCallback?: string;
+  readonly capabilities: readonly string[];
+  readonly now?: Date;
+}
+
+/**
+ * A new call in `dialing`.
+ *
+ * @example
+ * ```ts
+ * import { createCall } from "./call.ts";
+ * const call = createCall({ sid: "CA1", direction: "outbound", from: "+14155550100", to: "client:alice", capabilities: ["voice/opus"] });
+ * console.log(call.status, call.tracks.uplink); // dialing voice/CA1/uplink
+ * ```
+ */
+export function createCall(init: NewCall): Call {
+  const at = (init.now ?? new Date()).toISOString();
+  return {
+    sid: init.sid,
+    direction: init.direction,
+    from: init.from,
+    to: init.to,
+    status: "dialing",
+    createdAt: at,
+    times: { dialing: at },
+    ...(init.statusCallback ? { statusCallback: init.statusCallback } : {}),
+    tracks: { uplink: `voice/${init.sid}/uplink`, downlink: `voice/${init.sid}/downlink` },
+    capabilities: [...init.capabilities],
+    transfers: [],
+  };
+}
+
+/**
+ * The call after moving to `to` (the state machine's edge is checked); a terminal status
+ * needs an end reason.
+ *
+ * @example
+ * ```ts
+ * import { advanceCall, createCall } from "./call.ts";
+ * const call = createCall({ sid: "CA1", direction: "outbound", from: "+14155550100", to: "client:alice", capabilities: [] });
+ * const ended = advanceCall(call, "failed", "client_not_registered");
+ * console.log(ended.endReason); // client_not_registered
+ * ```
+ */
+export function advanceCall(
+  call: Call,
+  to: CallStatus,
+  endReason?: EndReason,
+  now: Date = new Date(),
+): Call {
+  const status = transition(call.status, to);
+  if (isTerminal(status) && !endReason) {
+    throw new IllegalTransitionError(call.status, to);
+  }
+  return {
+    ...call,
+    status,
+    times: { ...call.times, [status]: now.toISOString() },
+    ...(isTerminal(status) ? { endReason } : {}),
+  };
+}
+
+/**
+ * A new call sid: `CA` and 32 hex digits from the platform's CSPRNG.
+ *
+ * @example
+ * ```ts
+ * import { newSid } from "./call.ts";
+ * console.log(/^CA[0-9a-f]{32}$/.test(newSid())); // true
+ * ```
+ */
+export function newSid(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return "CA" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}

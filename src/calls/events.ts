@@ -1,0 +1,116 @@
+/**
+ * What happens to a call, as events: status changes, media (a leg's track appearing or
+ * ending) and transfers. The {@linkcode EventHub} fans them out in process to SSE streams
+ * and the webhook sender; rings for `client:` identities go through the same hub.
+ *
+ * @module
+ */
+import type { Call, CallTransfer } from "./call.ts";
+
+/** A status change; `call` is the call after it. */
+export interface StatusEvent {
+  readonly type: "status";
+  readonly sid: string;
+  readonly at: string;
+  readonly call: Call;
+}
+
+/** A leg's track appeared in the relay or ended. */
+export interface MediaEvent {
+  readonly type: "media";
+  readonly sid: string;
+  readonly at: string;
+  readonly track: "uplink" | "downlink";
+  readonly state: "published" | "ended";
+  readonly capability?: string;
+}
+
+/** The far end was handed to another party. */
+export interface TransferEvent {
+  readonly type: "transfer";
+  readonly sid: string;
+  readonly at: string;
+  readonly transfer: CallTransfer;
+  readonly call: Call;
+}
+
+/** Any call event. */
+export type CallEvent = StatusEvent | MediaEvent | TransferEvent;
+
+/** What a registered client's incoming stream carries. */
+export type IncomingEvent =
+  | { readonly type: "ring"; readonly call: Call }
+  /** The call stopped ringing (answered elsewhere, canceled or timed out). */
+  | { readonly type: "cancel"; readonly call: Call };
+
+/**
+ * In-process fan-out of call events (per sid) and incoming events (per client identity).
+ * Listeners run synchronously; one that throws does not stop the others.
+ *
+ * @example
+ * ```ts
+ * import { EventHub } from "./events.ts";
+ * const hub = new EventHub();
+ * const stop = hub.onCall("CA1", (event) => console.log(event.type));
+ * hub.emitCall({ type: "media", sid: "CA1", at: new Date().toISOString(), track: "uplink", state: "published" });
+ * stop();
+ * ```
+ */
+export class EventHub {
+  readonly #calls = new Map<string, Set<(event: CallEvent) => void>>();
+  readonly #all = new Set<(event: CallEvent) => void>();
+  readonly #incoming = new Map<string, Set<(event: IncomingEvent) => void>>();
+
+  /** Listens to one call's events; returns the function that stops listening. */
+  onCall(sid: string, listener: (event: CallEvent) => void): () => void {
+    return add(this.#calls, sid, listener);
+  }
+
+  /** Listens to every call's events. */
+  onAnyCall(listener: (event: CallEvent) => void): () => void {
+    this.#all.add(listener);
+    return () => void this.#all.delete(listener);
+  }
+
+  /** Listens for rings to `identity`. */
+  onIncoming(identity: string, listener: (event: IncomingEvent) => void): () => void {
+    return add(this.#incoming, identity, listener);
+  }
+
+  /** Number of open incoming listeners for `identity`. */
+  incomingListeners(identity: string): number {
+    return this.#incoming.get(identity)?.size ?? 0;
+  }
+
+  /** Delivers a call event. */
+  emitCall(event: CallEvent): void {
+    for (const listener of [...this.#calls.get(event.sid) ?? [], ...this.#all]) {
+      safely(listener, event);
+    }
+  }
+
+  /** Delivers an incoming event to `identity`'s listeners. */
+  emitIncoming(identity: string, event: IncomingEvent): void {
+    for (const listener of [...this.#incoming.get(identity) ?? []]) safely(listener, event);
+  }
+}
+
+function add<T>(map: Map<string, Set<T>>, key: string, listener: T): () => void {
+  let set = map.get(key);
+  if (!set) map.set(key, set = new Set());
+  set.add(listener);
+  return () => {
+    set.delete(listener);
+    if (set.size === 0 && map.get(key) === set) map.delete(key);
+  };
+}
+
+function safely<T>(listener: (event: T) => void, event: T): void {
+  try {
+    listener(event);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}

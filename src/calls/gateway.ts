@@ -1,0 +1,32 @@
+/**
+ * The plug point for legs that are not SDK clients: the SIP gateway implements
+ * {@linkcode CallGateway} to dial E.164 numbers and `sip:` URIs.
+ *
+ * @module
+ */
+import type { Call } from "./call.ts";
+import type { EndReason } from "./status.ts";
+
+/** How a gateway reports a dialed call's progress back to the control plane. */
+export interface CallProgress {
+  /** The far end is ringing. */
+  ringing(): Promise<void>;
+  /** The far end answered; its leg publishes on the call's tracks. */
+  answered(): Promise<void>;
+  /** The call could not be completed, or the far end hung up. */
+  ended(reason: EndReason): Promise<void>;
+  /** Aborted when the call ends on our side (hangup, cancel). */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Dials calls to the PSTN or SIP.
+ *
+ * An implementation MUST return from `dial` promptly (dialing continues in the background),
+ * MUST report through `progress` only (never write the store), and MUST tear its leg down
+ * when `progress.signal` aborts.
+ */
+export interface CallGateway {
+  /** Starts dialing `call.to`. */
+  dial(call: Call, progress: CallProgress): void;
+}

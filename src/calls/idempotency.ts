@@ -1,0 +1,115 @@
+/**
+ * `Idempotency-Key` for mutating requests: the same key with the same request replays the
+ * first response; the same key with a different request (method, path or body) is a 422
+ * problem. The record is written in the same atomic store write as the request's effect,
+ * so a crash never leaves an effect without its record or a record without its effect.
+ *
+ * @module
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import type { CallStore } from "./store.ts";
+import { ProblemError } from "./problem.ts";
+import { type IdempotencyClaim, IdempotencyRaceError, type Outcome } from "./service.ts";
+
+/** The header. */
+export const IDEMPOTENCY_HEADER = "Idempotency-Key";
+/** Set on a replayed response. */
+export const REPLAYED_HEADER = "Idempotent-Replayed";
+
+const KEY = /^[\x21-\x7e]{1,255}$/;
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The variables this middleware sets on the context. */
+export interface IdempotencyVariables {
+  idempotency: IdempotencyClaim | undefined;
+}
+
+/** Who the key belongs to: the authenticated subject when auth set one, else `-`. */
+function scopeOf(c: Context): string {
+  const auth = (c.var as Record<string, unknown>).auth as { subject?: unknown } | undefined;
+  return typeof auth?.subject === "string" ? auth.subject : "-";
+}
+
+/**
+ * The middleware: replays or rejects a repeated key; otherwise leaves the claim in
+ * `c.var.idempotency` for the handler to pass to the service.
+ *
+ * @example
+ * ```ts ignore
+ * app.post("/v1/calls", idempotency(store), handler);
+ * ```
+ */
+export function idempotency(
+  store: CallStore,
+): MiddlewareHandler<{ Variables: IdempotencyVariables }> {
+  return async function idempotency(c, next) {
+    const key = c.req.header(IDEMPOTENCY_HEADER);
+    if (key === undefined) {
+      c.set("idempotency", undefined);
+      return await next();
+    }
+    if (!KEY.test(key)) {
+      throw new ProblemError(
+        400,
+        "invalid-idempotency-key",
+        "Idempotency-Key must be 1 to 255 visible ASCII characters",
+      );
+    }
+    const body = await c.req.text();
+    const claim: IdempotencyClaim = {
+      key: `${scopeOf(c)}:${key}`,
+      fingerprint: await sha256Hex(`${c.req.method} ${c.req.path}\n${body}`),
+    };
+    const replay = await replayOf(store, claim);
+    if (replay) return replay;
+    c.set("idempotency", claim);
+    await next();
+  };
+}
+
+/**
+ * Runs a mutating operation with the request's claim and answers with its outcome; when a
+ * concurrent request with the same key committed first, answers with that one's instead.
+ */
+export async function respond<T>(
+  store: CallStore,
+  claim: IdempotencyClaim | undefined,
+  run: (claim: IdempotencyClaim | undefined) => Promise<Outcome<T>>,
+): Promise<Response> {
+  try {
+    return outcomeResponse(await run(claim));
+  } catch (error) {
+    if (!(error instanceof IdempotencyRaceError) || !claim) throw error;
+    const raced = await replayOf(store, claim);
+    if (!raced) throw error;
+    return raced;
+  }
+}
+
+async function replayOf(store: CallStore, claim: IdempotencyClaim): Promise<Response | undefined> {
+  const record = await store.getIdempotency(claim.key);
+  if (!record) return undefined;
+  if (record.fingerprint !== claim.fingerprint) {
+    throw new ProblemError(
+      422,
+      "idempotency-key-reused",
+      "This Idempotency-Key was used with a different request (method, path or body)",
+    );
+  }
+  return new Response(JSON.stringify(record.body), {
+    status: record.status,
+    headers: { "content-type": "application/json", [REPLAYED_HEADER]: "true" },
+  });
+}
+
+/** The JSON response for an outcome. */
+export function outcomeResponse<T>(outcome: Outcome<T>): Response {
+  return new Response(JSON.stringify(outcome.body), {
+    status: outcome.status,
+    headers: { "content-type": "application/json" },
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * RFC 9457 problem details: every error the Calls API returns is
+ * `application/problem+json` with a `type` URI naming the problem precisely.
+ *
+ * @module
+ */
+
+/** The problem types this API uses, relative to {@linkcode PROBLEM_BASE}. */
+export type ProblemType =
+  | "invalid-json"
+  | "unsupported-media-type"
+  | "validation-failed"
+  | "invalid-cursor"
+  | "not-found"
+  | "illegal-transition"
+  | "idempotency-key-reused"
+  | "idempotency-key-in-use"
+  | "invalid-idempotency-key"
+  | "payload-too-large"
+  | "unauthorized"
+  | "forbidden"
+  | "conflict";
+
+/** Where the problem type URIs live. */
+export const PROBLEM_BASE = "https://clutchcall.dev/problems/";
+
+/** The JSON body of a problem response. */
+export interface ProblemDetails {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail?: string;
+  readonly instance?: string;
+  /** Field-level failures for `validation-failed`. */
+  readonly errors?: readonly { readonly path: string; readonly message: string }[];
+  readonly [extension: string]: unknown;
+}
+
+const TITLES: Record<ProblemType, string> = {
+  "invalid-json": "Request body is not valid JSON",
+  "unsupported-media-type": "Request body must be application/json",
+  "validation-failed": "Request failed validation",
+  "invalid-cursor": "Invalid pagination cursor",
+  "not-found": "Not found",
+  "illegal-transition": "Illegal call status transition",
+  "idempotency-key-reused": "Idempotency key reused with a different request",
+  "idempotency-key-in-use": "A request with this idempotency key is in progress",
+  "invalid-idempotency-key": "Invalid Idempotency-Key header",
+  "payload-too-large": "Request body too large",
+  "unauthorized": "Unauthorized",
+  "forbidden": "Forbidden",
+  "conflict": "Conflict",
+};
+
+/**
+ * An error the API turns into a problem response.
+ *
+ * @example
+ * ```ts
+ * import { ProblemError } from "./problem.ts";
+ * const error = new ProblemError(404, "not-found", 'No call "CA1"');
+ * console.log(error.details.type); // https://clutchcall.dev/problems/not-found
+ * ```
+ */
+export class ProblemError extends Error {
+  /** The HTTP status. */
+  readonly status: number;
+  /** The body. */
+  readonly details: ProblemDetails;
+
+  /** Creates the error; `extra` adds extension members. */
+  constructor(
+    status: number,
+    type: ProblemType,
+    detail?: string,
+    extra: Record<string, unknown> = {},
+  ) {
+    super(detail ?? TITLES[type]);
+    this.name = "ProblemError";
+    this.status = status;
+    this.details = {
+      type: PROBLEM_BASE + type,
+      title: TITLES[type],
+      status,
+      ...(detail ? { detail } : {}),
+      ...extra,
+    };
+  }
+}
+
+/**
+ * A problem response.
+ *
+ * @example
+ * ```ts
+ * import { problemResponse, ProblemError } from "./problem.ts";
+ * const response = problemResponse(new ProblemError(413, "payload-too-large"));
+ * console.log(response.headers.get("content-type")); // application/problem+json
+ * ```
+ */
+export function problemResponse(error: ProblemError, instance?: string): Response {
+  const body = instance ? { ...error.details, instance } : error.details;
+  return new Response(JSON.stringify(body), {
+    status: error.status,
+    headers: { "content-type": "application/problem+json" },
+  });
+}

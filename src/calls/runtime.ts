@@ -1,0 +1,92 @@
+/**
+ * The Calls control plane as the server runs it: the KV store at `<data-dir>/calls.kv`, the
+ * webhook secret, the service (reconciling calls left live by a previous run) and the HTTP
+ * API guarded by the auth middleware's scopes.
+ *
+ * @module
+ */
+import type { Hono, MiddlewareHandler } from "hono";
+import { every } from "hono/combine";
+import type { Origin } from "../relay/model/origin.ts";
+import type { Logger } from "../server/log.ts";
+import { requireScope, requireSid } from "../auth/mod.ts";
+import { createCallsApi } from "./api.ts";
+import type { CallGateway } from "./gateway.ts";
+import { KvCallStore } from "./kv_store.ts";
+import { CallService } from "./service.ts";
+import { loadOrCreateWebhookSecret, WebhookSender } from "./webhook.ts";
+
+/** Options for {@linkcode startCalls}. */
+export interface StartCallsOptions {
+  readonly origin: Origin;
+  readonly dataDir: string;
+  readonly log: Logger;
+  /** Scope checks need `bearerAuth` mounted in front of the app [true]. */
+  readonly requireScopes?: boolean;
+  readonly gateway?: CallGateway;
+  /** Ring timeout for `client:` calls, ms [`CLUTCHCALL_RING_TIMEOUT_MS` or 30000]. */
+  readonly ringTimeoutMs?: number;
+  /** Grace for legs to come back after a restart, ms [`CLUTCHCALL_RECONCILE_GRACE_MS` or 3000]. */
+  readonly reconcileGraceMs?: number;
+}
+
+/** The running control plane. */
+export interface CallsRuntime extends AsyncDisposable {
+  readonly service: CallService;
+  /** The API, to mount at `/`. */
+  readonly app: Hono;
+  /** Stops the service and webhooks, then closes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store, starts the service and builds the API.
+ *
+ * @example
+ * ```ts ignore
+ * import { startCalls } from "./runtime.ts";
+ * const calls = await startCalls({ origin: relay.origin, dataDir, log });
+ * app.route("/", calls.app);
+ * ```
+ */
+export async function startCalls(options: StartCallsOptions): Promise<CallsRuntime> {
+  const { origin, dataDir, log, requireScopes = true, gateway } = options;
+  const env = (name: string) => {
+    const value = Number(Deno.env.get(name));
+    return Number.isFinite(value) && value > 0 ? value : undefined;
+  };
+  const store = await KvCallStore.open(`${dataDir}/calls.kv`);
+  const secret = await loadOrCreateWebhookSecret(
+    dataDir,
+    Deno.env.get("CLUTCHCALL_WEBHOOK_SECRET") || undefined,
+  );
+  const webhooks = new WebhookSender({ secret, log: log.child({ component: "webhooks" }) });
+  const service = new CallService({
+    store,
+    origin,
+    log: log.child({ component: "calls" }),
+    webhooks,
+    gateway,
+    ringTimeoutMs: options.ringTimeoutMs ?? env("CLUTCHCALL_RING_TIMEOUT_MS"),
+    reconcileGraceMs: options.reconcileGraceMs ?? env("CLUTCHCALL_RECONCILE_GRACE_MS"),
+  });
+  await service.start();
+  const app = createCallsApi({
+    calls: service,
+    auth: requireScopes
+      ? (scope, path) =>
+        (path.includes("{sid}")
+          ? every(requireScope(scope), requireSid())
+          : requireScope(scope)) as MiddlewareHandler
+      : undefined,
+  }) as unknown as Hono;
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    closing ??= (async () => {
+      await service.close();
+      webhooks.close();
+      await webhooks.drain();
+      store.close();
+    })();
+  return { service, app, close, [Symbol.asyncDispose]: close };
+}

@@ -1,0 +1,117 @@
+/**
+ * The Calls API's zod schemas: they validate requests and generate `GET /openapi.json`.
+ * Request bodies are strict: an unknown field is a validation failure.
+ *
+ * @module
+ */
+import { z } from "@hono/zod-openapi";
+import { CLIENT_IDENTITY, E164, isAddress, SIP_URI } from "./address.ts";
+import { CALL_STATUSES, END_REASONS } from "./status.ts";
+
+const CAPABILITY = /^[A-Za-z0-9][A-Za-z0-9._+-]*(\/[A-Za-z0-9][A-Za-z0-9._+-]*)*$/;
+
+/** A call sid in a path. */
+export const SidParam = z.object({
+  sid: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/).openapi({
+    param: { name: "sid", in: "path" },
+    example: "CA0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+  }),
+});
+
+/** A client identity in a path. */
+export const IdentityParam = z.object({
+  identity: z.string().regex(CLIENT_IDENTITY).openapi({
+    param: { name: "identity", in: "path" },
+    example: "alice",
+  }),
+});
+
+const Address = z.string().max(256).refine(isAddress, {
+  message: 'Expected an E.164 number ("+14155550100"), a sip: URI or "client:<identity>"',
+}).openapi({ example: "client:alice" });
+
+const From = z.string().max(256).refine(
+  (v) => E164.test(v) || SIP_URI.test(v) || v.startsWith("client:") && isAddress(v),
+  { message: 'Expected an E.164 number ("+14155550100"), a sip: URI or "client:<identity>"' },
+).openapi({ example: "+14155550100" });
+
+const Url = z.string().max(2048).refine((v) => {
+  try {
+    const url = new URL(v);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
+}, { message: "Expected an http(s) URL" }).openapi({ example: "https://example.com/status" });
+
+/** `POST /v1/calls` body. */
+export const OriginateBody = z.strictObject({
+  to: Address,
+  from: From,
+  statusCallback: Url.optional(),
+  capabilities: z.array(z.string().max(255).regex(CAPABILITY)).min(1).max(8).optional()
+    .openapi({ example: ["voice/opus"] }),
+}).openapi("OriginateRequest");
+
+/** `POST /v1/calls/{sid}/transfer` body: exactly one of `to` and `agent`. */
+export const TransferBody = z.union([
+  z.strictObject({ to: Address }),
+  z.strictObject({
+    agent: z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/),
+  }),
+]).openapi("TransferRequest");
+
+/** `GET /v1/calls` query. */
+export const ListQuery = z.strictObject({
+  status: z.enum(CALL_STATUSES as [string, ...string[]]).optional(),
+  direction: z.enum(["outbound", "inbound"]).optional(),
+  createdAfter: z.iso.datetime({ offset: true }).optional()
+    .openapi({ example: "2030-01-01T00:00:00Z" }),
+  createdBefore: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().max(512).optional(),
+});
+
+/** A call. */
+export const CallSchema = z.object({
+  sid: z.string(),
+  direction: z.enum(["outbound", "inbound"]),
+  from: z.string(),
+  to: z.string(),
+  status: z.enum(CALL_STATUSES as [string, ...string[]]),
+  createdAt: z.string(),
+  times: z.record(z.string(), z.string()).openapi({
+    description: "When the call entered each status it went through",
+  }),
+  endReason: z.enum(END_REASONS as [string, ...string[]]).optional(),
+  statusCallback: z.string().optional(),
+  tracks: z.object({ uplink: z.string(), downlink: z.string() }),
+  capabilities: z.array(z.string()),
+  transfers: z.array(z.object({
+    to: z.string().optional(),
+    agent: z.string().optional(),
+    at: z.string(),
+  })),
+}).openapi("Call");
+
+/** A page of calls. */
+export const CallPageSchema = z.object({
+  calls: z.array(CallSchema),
+  nextCursor: z.string().optional(),
+}).openapi("CallPage");
+
+/** A client registration. */
+export const ClientSchema = z.object({
+  identity: z.string(),
+  registeredAt: z.string(),
+}).openapi("ClientRegistration");
+
+/** RFC 9457 problem details. */
+export const ProblemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().optional(),
+  instance: z.string().optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+}).openapi("Problem");
