@@ -209,10 +209,13 @@ export class FrameReceiver {
     const basePosition = seq * trackFrameUs - this.#inputUs;
     this.#inputUs += trackFrameUs;
     let payloads: Uint8Array[];
+    let concealed = input === null;
     const transcoder = this.#transcoder;
     if (transcoder) {
       if (input === null) this.#nulls++;
+      const before = transcoder.stats.concealed;
       payloads = transcoder.transcode(input);
+      concealed = transcoder.stats.concealed > before; // includes undecodable payloads
     } else {
       payloads = [input ?? silenceFrame(this.#output)];
     }
@@ -222,7 +225,7 @@ export class FrameReceiver {
         samples: this.#output.codec === "pcm16" ? samplesOf(payload) : undefined,
         timestamp: base + this.#outputUs,
         seq: Math.round((basePosition + this.#outputUs) / outputFrameUs),
-        concealed: input === null,
+        concealed,
       });
       this.#outputUs += outputFrameUs;
     }
