@@ -228,6 +228,14 @@ export class Session implements AsyncDisposable {
         transport: this.transport.kind,
       });
     } catch (error) {
+      if (!(error instanceof MoqError)) {
+        // A peer refusing the setup (e.g. UNAUTHORIZED) closes the connection, and our read
+        // can fail before that close is seen: give it a moment, then report the peer's code.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([this.closed, new Promise((r) => timer = setTimeout(r, 100))]);
+        clearTimeout(timer);
+        if (this.#state === "closed") throw await this.closed;
+      }
       const moqError = error instanceof MoqError ? error : new MoqError(
         SessionErrorCode.INTERNAL_ERROR,
         `Setup failed: ${(error as Error)?.message}`,
