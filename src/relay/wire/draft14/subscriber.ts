@@ -99,6 +99,8 @@ export class Subscriber implements TrackSource {
   readonly #namespaces = new Map<string, Registration>();
   readonly #aliasWaiters = new Set<() => void>();
   #closed = false;
+  /** Set once the peer ends a group stream with FIN; see {@linkcode onSubgroup}. */
+  #peerSendsFin = false;
 
   constructor(core: SessionCore) {
     this.#core = core;
@@ -250,7 +252,10 @@ export class Subscriber implements TrackSource {
     }
     // A newer group ends older ones whose streams have not finished, after a grace period
     // in which they may still deliver what is already on its way (SUPERSEDED_GRACE_MS).
-    for (const [id, older] of open) {
+    // Only for peers that have never ended a group stream with FIN (Deno WebTransport
+    // publishers such as @moq/net): a peer that does FIN ends its groups itself, and cutting
+    // them short would only lose objects still queued behind a newer group's header.
+    for (const [id, older] of this.#peerSendsFin ? [] : open) {
       if (id >= header.groupId || older.superseded !== undefined) continue;
       older.superseded = setTimeout(() => {
         if (open.get(id) !== older) return;
@@ -265,7 +270,10 @@ export class Subscriber implements TrackSource {
       let prev: number | undefined;
       for (;;) {
         const object = await readSubgroupObject(reader, header, prev);
-        if (!object) break;
+        if (!object) {
+          this.#peerSendsFin = true;
+          break;
+        }
         prev = object.objectId;
         if (object.status === ObjectStatus.NORMAL) {
           group.write({
