@@ -129,7 +129,16 @@ export function silenceFrame(format: Required<MediaFormat>): Uint8Array {
   return bytes;
 }
 
-/** True when two formats describe the same payloads. */
+/**
+ * True when two formats describe the same payloads (then no transcoding is needed).
+ *
+ * @example
+ * ```ts
+ * import { sameFormat } from "./format.ts";
+ * const a = { codec: "opus", sampleRate: 48000, channels: 1, frameMs: 20 } as const;
+ * console.log(sameFormat(a, { ...a, frameMs: 10 })); // false
+ * ```
+ */
 export function sameFormat(a: Required<MediaFormat>, b: Required<MediaFormat>): boolean {
   return a.codec === b.codec && a.sampleRate === b.sampleRate && a.channels === b.channels &&
     a.frameMs === b.frameMs;

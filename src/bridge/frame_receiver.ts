@@ -49,7 +49,16 @@ export interface BridgeFrame {
   readonly concealed: boolean;
 }
 
-/** Counters of the receiving half. */
+/**
+ * Counters of the receiving half: the playout buffer's (in track frames) plus frames
+ * delivered (in the attached frame duration) and undecodable frames.
+ *
+ * @example
+ * ```ts
+ * import type { ReceiverStats } from "./frame_receiver.ts";
+ * const lossRate = (s: ReceiverStats) => (s.lateDropped + s.concealed) / Math.max(1, s.received);
+ * ```
+ */
 export interface ReceiverStats extends PlayoutStats {
   /** Frames handed to the application (in the attached frame duration). */
   readonly delivered: number;

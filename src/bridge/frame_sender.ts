@@ -16,7 +16,15 @@ import type { GroupProducer, TrackProducer } from "../relay/model/mod.ts";
 import { captureTimeExtension, FRAMES_PER_GROUP, nowMicros } from "../voice/track.ts";
 import { frameBytes, sameFormat, silenceFrame } from "./format.ts";
 
-/** Counters of the publishing half. */
+/**
+ * Counters of the publishing half.
+ *
+ * @example
+ * ```ts
+ * import type { SenderStats } from "./frame_sender.ts";
+ * const framesOut = (s: SenderStats) => s.sent; // may differ from `written` when frame durations differ
+ * ```
+ */
 export interface SenderStats {
   /** Frames passed to `write()` and accepted. */
   readonly written: number;

@@ -6,7 +6,7 @@
 import type { AudioBridge, BridgeFrame } from "../../src/bridge/mod.ts";
 import { nowMicros } from "../../src/voice/track.ts";
 
-/** Calls `send(i, captureMicros)` for i = 0…count−1, one every `frameMs × slowdown` ms, drift-corrected. */
+/** Calls `send(i, captureMicros)` for i = 0…count−1, one every `frameMs / speed` ms, drift-corrected. */
 export async function paced(
   count: number,
   frameMs: number,
