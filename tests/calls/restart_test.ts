@@ -1,0 +1,127 @@
+import { assertEquals } from "@std/assert";
+import { MoqClient } from "../../src/relay/client.ts";
+import { createBridge } from "../../src/bridge/mod.ts";
+import { Voice } from "../../src/sdk/mod.ts";
+import { eventually } from "./_server.ts";
+
+/** Spawns `src/server/main.ts` and waits for its "listening" line. */
+async function spawn(dataDir: string, env: Record<string, string>) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--unstable-net",
+      "--unstable-kv",
+      new URL("../../src/server/main.ts", import.meta.url).pathname,
+      "--http-port",
+      "0",
+      "--moq-port",
+      "0",
+      "--data-dir",
+      dataDir,
+    ],
+    env,
+    stdout: "piped",
+    stderr: "null",
+    stdin: "null",
+  }).spawn();
+  const lines: string[] = [];
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let listening: { http: string; moq: string } | undefined;
+  const pump = (async () => {
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let nl;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        lines.push(line);
+        try {
+          const record = JSON.parse(line);
+          if (record.msg === "ClutchCall Voice listening") listening = record;
+        } catch { /* not JSON */ }
+      }
+    }
+  })();
+  const deadline = Date.now() + 30_000;
+  while (!listening && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (!listening) throw new Error(`Server did not start:\n${lines.join("\n")}`);
+  const token = (await Deno.readTextFile(`${dataDir}/dev-token`)).trim();
+  return { child, listening, lines, pump, token };
+}
+
+Deno.test("after kill -9 and a restart, live calls end with server_restart unless their legs come back", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "clutchcall-calls-restart-" });
+  const env = { CLUTCHCALL_RECONCILE_GRACE_MS: "1500" };
+  const first = await spawn(dataDir, env);
+  let second: Awaited<ReturnType<typeof spawn>> | undefined;
+  const clients: MoqClient[] = [];
+  try {
+    const voice = new Voice({ baseUrl: first.listening.http, token: first.token });
+    await voice.clients.add("gina");
+    const answered = await voice.calls.originate({ from: "+14155550100", to: "client:gina" });
+    const resumed = await voice.calls.originate({ from: "+14155550100", to: "client:gina" });
+    const ringing = await voice.calls.originate({ from: "+14155550100", to: "client:gina" });
+    for (const call of [answered, resumed, ringing]) {
+      await eventually(async () =>
+        (await voice.calls.get(call.sid)).status === "ringing" || undefined
+      );
+    }
+    await voice.calls.answer(answered.sid);
+    await voice.calls.answer(resumed.sid);
+
+    first.child.kill("SIGKILL");
+    await first.child.status;
+    await first.pump;
+
+    second = await spawn(dataDir, env);
+    const after = new Voice({ baseUrl: second.listening.http, token: second.token });
+    // Right after the restart the calls are still as they were (nothing half-written).
+    assertEquals((await after.calls.get(answered.sid)).status, "in_progress");
+    // One caller reconnects within the grace period: its call resumes.
+    const cert = await Deno.readTextFile(`${dataDir}/tls/dev-cert.pem`);
+    const client = await MoqClient.connect({
+      hostname: "127.0.0.1",
+      port: Number(new URL(second.listening.moq).port),
+      caCerts: [cert],
+      token: second.token,
+    });
+    clients.push(client);
+    await using leg = await createBridge(client).attachCaller({
+      sid: resumed.sid,
+      codec: "g711_ulaw",
+    });
+    leg.write(new Uint8Array(160));
+
+    const ended = await eventually(
+      async () => {
+        const c = await after.calls.get(answered.sid);
+        return c.status === "in_progress" ? undefined : c;
+      },
+      10_000,
+      "reconciliation",
+    );
+    assertEquals([ended.status, ended.endReason], ["completed", "server_restart"]);
+    const ring = await after.calls.get(ringing.sid);
+    assertEquals([ring.status, ring.endReason], ["failed", "server_restart"]);
+    assertEquals((await after.calls.get(resumed.sid)).status, "in_progress");
+    assertEquals(
+      (await after.calls.list({ status: "in_progress" })).calls.map((c) => c.sid),
+      [resumed.sid],
+    );
+  } finally {
+    for (const client of clients) client.close();
+    for (const proc of [first, second]) {
+      if (!proc) continue;
+      try {
+        proc.child.kill("SIGKILL");
+      } catch { /* exited */ }
+      await proc.child.status;
+      await proc.pump;
+    }
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
