@@ -24,6 +24,8 @@ export interface RelayOptions extends OriginOptions {
   readonly requestWindow?: number;
   /** How long a new connection may take to send CLIENT_SETUP, in ms [10000]. */
   readonly setupTimeoutMs?: number;
+  /** How long a started control message may take to complete, in ms [10000]. */
+  readonly messageTimeoutMs?: number;
   /**
    * Decides, per connection, what its peer may publish and subscribe [allow all]. Called once
    * CLIENT_SETUP is read, with its parameters (raw QUIC peers carry their token in
@@ -97,6 +99,7 @@ export class Relay implements AsyncDisposable {
       maxInFlightGroups: this.#options.maxInFlightGroups,
       requestWindow: this.#options.requestWindow,
       setupTimeoutMs: this.#options.setupTimeoutMs,
+      messageTimeoutMs: this.#options.messageTimeoutMs,
     });
     this.#sessions.add(session);
     session.closed.then(() => this.#sessions.delete(session));

@@ -42,6 +42,8 @@ export interface SessionOptions {
   readonly maxInFlightGroups?: number;
   /** How long the setup exchange may take, in ms [10000]. */
   readonly setupTimeoutMs?: number;
+  /** How long a control message may take to arrive once it has started, in ms [10000]. */
+  readonly messageTimeoutMs?: number;
   /** Policy hook for PUBLISH_NAMESPACE / PUBLISH / SUBSCRIBE [allow all]. */
   readonly authorize?: Authorize;
   /**
@@ -86,6 +88,7 @@ export class Session implements AsyncDisposable {
   readonly #requestWindow: number;
   readonly #maxInFlightGroups: number;
   readonly #setupTimeoutMs: number;
+  readonly #messageTimeoutMs: number;
   readonly #path: string | undefined;
   readonly #publisher: Publisher;
   readonly #subscriber: Subscriber;
@@ -113,6 +116,7 @@ export class Session implements AsyncDisposable {
     this.#requestWindow = options.requestWindow ?? 100;
     this.#maxInFlightGroups = options.maxInFlightGroups ?? 4;
     this.#setupTimeoutMs = options.setupTimeoutMs ?? 10_000;
+    this.#messageTimeoutMs = options.messageTimeoutMs ?? 10_000;
     this.#path = options.path;
     this.#nextRequestId = this.#role === "client" ? 0 : 1;
     this.#peerNextRequestId = this.#role === "client" ? 1 : 0;
@@ -221,7 +225,7 @@ export class Session implements AsyncDisposable {
   async #run(): Promise<void> {
     let reader: StreamReader | undefined;
     try {
-      reader = await this.#withSetupTimeout(this.#setup());
+      reader = await this.#withDeadline(this.#setup(), this.#setupTimeoutMs, "Setup timed out");
       this.#state = transition(this.#state, "established");
       this.log.debug("MoQT session established", {
         role: this.#role,
@@ -249,18 +253,21 @@ export class Session implements AsyncDisposable {
     this.#readControl(reader);
   }
 
-  async #withSetupTimeout<T>(work: Promise<T>): Promise<T> {
+  /**
+   * `work`, or CONTROL_MESSAGE_TIMEOUT after `ms`, whichever first. (A session that closes
+   * meanwhile ends `work` itself: closing the transport errors its reads.)
+   */
+  async #withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       return await Promise.race([
         work,
         new Promise<never>((_, reject) => {
           timer = setTimeout(
-            () => reject(new MoqError(SessionErrorCode.CONTROL_MESSAGE_TIMEOUT, "Setup timed out")),
-            this.#setupTimeoutMs,
+            () => reject(new MoqError(SessionErrorCode.CONTROL_MESSAGE_TIMEOUT, what)),
+            ms,
           );
         }),
-        this.closed.then((e) => Promise.reject(e)),
       ]);
     } finally {
       clearTimeout(timer);
@@ -347,7 +354,17 @@ export class Session implements AsyncDisposable {
   async #readControl(reader: StreamReader): Promise<void> {
     try {
       for (;;) {
-        const message = await readControlMessage(reader);
+        // An idle control stream is fine; a message that starts and then stalls is not (it
+        // would pin the session forever): once its first byte is here, the rest must follow
+        // within the message timeout.
+        if (await reader.done()) {
+          throw MoqError.protocolViolation("The peer closed the control stream");
+        }
+        const message = await this.#withDeadline(
+          readControlMessage(reader),
+          this.#messageTimeoutMs,
+          "Control message did not complete in time",
+        );
         if (this.#state === "closed") return;
         if (!message) {
           throw MoqError.protocolViolation("The peer closed the control stream");
