@@ -6,7 +6,8 @@
  * - {@linkcode definePlugin} and the plugin types, to write plugins published on JSR;
  * - {@linkcode MoqClient} and the track model, to publish and subscribe call tracks
  *   (`voice/<sid>/uplink`, `voice/<sid>/downlink`) through a running server;
- * - the codecs (G.711, PCM16, Opus, resampling, framing, transcoding).
+ * - the codecs (G.711, PCM16, Opus, resampling, framing, transcoding);
+ * - {@linkcode Voice}, the typed SDK for the Calls API (`voice.calls`, `voice.clients`).
  *
  * Server code lives under `@clutchcall/voice/server`, the relay under `/relay`.
  *
@@ -48,3 +49,18 @@ export {
   type TrackProducer,
 } from "./src/relay/mod.ts";
 export * from "./src/codecs/mod.ts";
+export {
+  type Call,
+  type CallEvent,
+  CallsClient,
+  type CallStatus,
+  ClientsClient,
+  type IncomingCall,
+  type IncomingEvent,
+  type ListParams,
+  type OriginateParams,
+  type Problem,
+  Voice,
+  VoiceApiError,
+  type VoiceOptions,
+} from "./src/sdk/mod.ts";
