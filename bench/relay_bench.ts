@@ -528,7 +528,7 @@ async function main(): Promise<void> {
     .split(",") as Mode[];
   const only = values.only?.split(",");
   const scenarios = SCENARIOS.filter((s) =>
-    only ? only.includes(s.name) : !(quick && s.groupObjects !== undefined)
+    only ? only.includes(s.name) : !(quick && (s.groupObjects !== undefined || s.tracks > 100))
   );
   const certDir = await Deno.makeTempDir({ prefix: "clutchcall-bench-cert-" });
   const cert = await loadOrCreateDevCertificate({ dataDir: certDir });
