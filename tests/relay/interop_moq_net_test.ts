@@ -459,3 +459,32 @@ Deno.test("a subscriber leaving while a large @moq/net object is in flight leave
   }
   await publisher.leave();
 });
+
+Deno.test("@moq/net announced() learns published namespaces through SUBSCRIBE_NAMESPACE", async () => {
+  using _quiet = quietDebug();
+  await using fx = await startObservedRelay();
+  const watcher = await fx.moqnet();
+  const announcements = watcher.announced(Path.from("voice"));
+  // One namespace published before the watch is answered, one after, one outside the prefix.
+  const early = await fx.client();
+  await early.publishNamespace(["voice", "early"]);
+  await sleep(50);
+  const late = await fx.client();
+  await late.publishNamespace(["voice", "late"]);
+  await late.publishNamespace(["other", "x"]);
+  const seen = new Set<string>();
+  while (seen.size < 2) {
+    const event = await announcements.next();
+    assert(event, "the announcement stream ended early");
+    if (event.active) seen.add(String(event.path));
+  }
+  assertEquals([...seen].sort(), ["early", "late"]);
+  // The publisher leaving withdraws its namespace: PUBLISH_NAMESPACE_DONE reaches the watcher.
+  late.close();
+  for (;;) {
+    const event = await announcements.next();
+    assert(event, "the announcement stream ended before the withdrawal");
+    if (!event.active && String(event.path) === "late") break;
+  }
+  announcements.close();
+});
