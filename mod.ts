@@ -7,7 +7,8 @@
  * - {@linkcode MoqClient} and the track model, to publish and subscribe call tracks
  *   (`voice/<sid>/uplink`, `voice/<sid>/downlink`) through a running server;
  * - the codecs (G.711, PCM16, Opus, resampling, framing, transcoding);
- * - {@linkcode Voice}, the typed SDK for the Calls API (`voice.calls`, `voice.clients`).
+ * - {@linkcode Voice}, the typed SDK for the Calls API (`voice.calls`, `voice.clients`);
+ * - {@linkcode AudioBridge} (`attach`, `attachCaller`): two-way audio on a call in the codec you ask for.
  *
  * Server code lives under `@clutchcall/voice/server`, the relay under `/relay`.
  *
@@ -64,3 +65,14 @@ export {
   VoiceApiError,
   type VoiceOptions,
 } from "./src/sdk/mod.ts";
+export {
+  attach,
+  attachCaller,
+  type AttachOptions,
+  AudioBridge,
+  type Bridge,
+  type BridgeFrame,
+  type BridgeStats,
+  type BridgeVia,
+  createBridge,
+} from "./src/bridge/mod.ts";
