@@ -166,7 +166,9 @@ export class TrackForwarder {
     const { group } = send;
     let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
     try {
-      const stream = await this.#transport.openUni({ sendOrder: group.id });
+      // No sendOrder: QUIC send order is a strict priority across the whole connection, and
+      // group ids of different tracks are not comparable (an old track would starve a new one).
+      const stream = await this.#transport.openUni();
       writer = stream.getWriter();
       if (send.dropped) {
         writer.abort(StreamResetCode.DELIVERY_TIMEOUT).catch(() => {});
