@@ -24,6 +24,11 @@ const PACKAGES: readonly SystemPackage[] = [
     probe: "/usr/include/opus/opus.h",
   },
   { name: "gcc", usedBy: "building the native shims in ffi/", probe: "/usr/bin/gcc" },
+  {
+    name: "sip-tester",
+    usedBy: "sipp, the real SIP/RTP peer of the RTP and SIP tests",
+    probe: "/usr/bin/sipp",
+  },
 ];
 
 function exists(path: string): boolean {
@@ -51,9 +56,7 @@ if (missing.length === 0) {
   console.log("setup: all system packages for the tests are present");
 } else if (Deno.uid() === 0) {
   console.log(
-    `setup: installing with apt-get: ${
-      missing.map((p) => `${p.name} (${p.usedBy})`).join(", ")
-    }`,
+    `setup: installing with apt-get: ${missing.map((p) => `${p.name} (${p.usedBy})`).join(", ")}`,
   );
   const names = missing.map((p) => p.name);
   const ok = await run("apt-get", ["install", "-y", "--no-install-recommends", ...names]) ||
