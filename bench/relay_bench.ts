@@ -38,6 +38,7 @@ import {
 } from "../src/relay/model/mod.ts";
 import { loadOrCreateDevCertificate, type TlsCertificate } from "../src/server/certificate.ts";
 import { createLogger } from "../src/server/log.ts";
+import { FRAMES_PER_GROUP } from "../src/voice/track.ts";
 import { inspectorUrl, type ProfileSummary, startCpuProfile } from "./cpu_profile.ts";
 
 const OBJECT_MS = 20;
@@ -516,7 +517,7 @@ async function main(): Promise<void> {
     options: {
       quick: { type: "boolean", default: false },
       profile: { type: "boolean" },
-      "group-objects": { type: "string", default: "50" },
+      "group-objects": { type: "string", default: String(FRAMES_PER_GROUP) },
       modes: { type: "string" },
       only: { type: "string" },
       json: { type: "string" },

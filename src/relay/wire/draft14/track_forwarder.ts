@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { GroupConsumer, TrackConsumer } from "../../model/mod.ts";
+import type { GroupConsumer, MoqObject, TrackConsumer } from "../../model/mod.ts";
 import type { MoqTransport } from "../../transport/transport.ts";
 import { encodeSubgroupHeader, encodeSubgroupObjectHeader, subgroupHeaderType } from "./data.ts";
 import { StreamResetCode } from "../../error.ts";
@@ -37,6 +37,32 @@ export interface ForwarderStats {
   groups: number;
   objects: number;
   droppedGroups: number;
+}
+
+/**
+ * Encoded objects shared by every subscriber. An object is almost always written with
+ * object-id delta 0 (object 0 opening a stream, or the object right after the previous one),
+ * and then its bytes are the same on every subscriber's stream: encode once, write to all.
+ */
+const sharedFrames = new WeakMap<MoqObject, Uint8Array>();
+
+function encodeObjectFrame(object: MoqObject, prev: number | undefined): Uint8Array {
+  const shareable = prev === undefined ? object.id === 0 : object.id === prev + 1;
+  if (shareable) {
+    const cached = sharedFrames.get(object);
+    if (cached) return cached;
+  }
+  const head = encodeSubgroupObjectHeader(HEADER_TYPE, prev, {
+    objectId: object.id,
+    status: 0,
+    payload: object.payload,
+    extensions: object.extensions,
+  });
+  const frame = new Uint8Array(head.length + object.payload.length);
+  frame.set(head);
+  frame.set(object.payload, head.length);
+  if (shareable) sharedFrames.set(object, frame);
+  return frame;
 }
 
 class GroupSend {
@@ -186,15 +212,7 @@ export class TrackForwarder {
       let prev: number | undefined;
       for (let object; (object = await group.readObject());) {
         if (send.dropped) return;
-        const head = encodeSubgroupObjectHeader(HEADER_TYPE, prev, {
-          objectId: object.id,
-          status: 0,
-          payload: object.payload,
-          extensions: object.extensions,
-        });
-        const frame = new Uint8Array(head.length + object.payload.length);
-        frame.set(head);
-        frame.set(object.payload, head.length);
+        const frame = encodeObjectFrame(object, prev);
         prev = object.id;
         this.stats.objects++;
         await writer.write(frame);
