@@ -3,54 +3,12 @@ import { MoqClient } from "../../src/relay/client.ts";
 import { createBridge } from "../../src/bridge/mod.ts";
 import { Voice } from "../../src/sdk/mod.ts";
 import { eventually } from "./_server.ts";
+import { spawnServer } from "../_lib/server_process.ts";
 
-/** Spawns `src/server/main.ts` and waits for its "listening" line. */
+/** The real server process on `dataDir`, with the dev token it minted. */
 async function spawn(dataDir: string, env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--unstable-net",
-      "--unstable-kv",
-      new URL("../../src/server/main.ts", import.meta.url).pathname,
-      "--http-port",
-      "0",
-      "--moq-port",
-      "0",
-      "--data-dir",
-      dataDir,
-    ],
-    env,
-    stdout: "piped",
-    stderr: "null",
-    stdin: "null",
-  }).spawn();
-  const lines: string[] = [];
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let listening: { http: string; moq: string } | undefined;
-  const pump = (async () => {
-    let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffer += value;
-      let nl;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        lines.push(line);
-        try {
-          const record = JSON.parse(line);
-          if (record.msg === "ClutchCall Voice listening") listening = record;
-        } catch { /* not JSON */ }
-      }
-    }
-  })();
-  const deadline = Date.now() + 30_000;
-  while (!listening && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (!listening) throw new Error(`Server did not start:\n${lines.join("\n")}`);
-  const token = (await Deno.readTextFile(`${dataDir}/dev-token`)).trim();
-  return { child, listening, lines, pump, token };
+  const server = await spawnServer({ dataDir, env });
+  return { ...server, token: server.token! };
 }
 
 Deno.test("after kill -9 and a restart, live calls end with server_restart unless their legs come back", async () => {

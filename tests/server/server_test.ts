@@ -1,62 +1,12 @@
 import { assertEquals, assertMatch } from "@std/assert";
 import { MoqClient } from "../../src/relay/client.ts";
 import { testLogger } from "../_lib/relay_fixture.ts";
-
-interface Listening {
-  http: string;
-  moq: string;
-  certificateSha256: string;
-  devToken?: string;
-}
-
-/** Spawns `src/server/main.ts` as a real process and waits for its "listening" line. */
-async function spawnServer(dataDir: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--unstable-net",
-      "--unstable-kv",
-      new URL("../../src/server/main.ts", import.meta.url).pathname,
-      "--http-port",
-      "0",
-      "--moq-port",
-      "0",
-      "--data-dir",
-      dataDir,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).spawn();
-  const lines: string[] = [];
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  let listening: Listening | undefined;
-  const pump = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffer += value;
-      let nl;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        lines.push(line);
-        const record = JSON.parse(line);
-        if (record.msg === "ClutchCall Voice listening") listening = record;
-      }
-    }
-  })();
-  const deadline = Date.now() + 20_000;
-  while (!listening && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (!listening) throw new Error(`Server did not start:\n${lines.join("\n")}`);
-  return { child, listening, lines, pump, stderr: child.stderr };
-}
+import { spawnServer } from "../_lib/server_process.ts";
 
 Deno.test("the server starts on defaults, serves health and its certificate, and drains MoQT peers on SIGTERM", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "clutchcall-server-" });
-  const { child, listening, lines, pump, stderr } = await spawnServer(dataDir);
+  await using server = await spawnServer({ dataDir });
+  const { child, listening, lines, pump } = server;
   try {
     const health = await fetch(`${listening.http}/healthz`);
     assertEquals([health.status, await health.json()], [200, { status: "ok" }]);
@@ -76,6 +26,7 @@ Deno.test("the server starts on defaults, serves health and its certificate, and
     // Development mode: the relay enforces the token the server minted and printed.
     const token = (await Deno.readTextFile(`${dataDir}/dev-token`)).trim();
     assertEquals(token, listening.devToken);
+    assertEquals(token, server.token);
     const clientLog = testLogger("info");
     const client = await MoqClient.connect({
       hostname: "127.0.0.1",
@@ -105,10 +56,6 @@ Deno.test("the server starts on defaults, serves health and its certificate, and
     await pump;
     assertEquals(lines.some((l) => l.includes('"msg":"Stopped"')), true);
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* exited */ }
-    await stderr.cancel();
     await Deno.remove(dataDir, { recursive: true });
   }
 });
@@ -117,12 +64,10 @@ Deno.test("the server reuses its development certificate across restarts", async
   const dataDir = await Deno.makeTempDir({ prefix: "clutchcall-server-" });
   const hashes: string[] = [];
   for (let i = 0; i < 2; i++) {
-    const { child, listening, pump, stderr } = await spawnServer(dataDir);
-    hashes.push(listening.certificateSha256);
-    child.kill("SIGTERM");
-    await child.status;
-    await pump;
-    await stderr.cancel();
+    await using server = await spawnServer({ dataDir });
+    hashes.push(server.listening.certificateSha256);
+    server.child.kill("SIGTERM");
+    await server.child.status;
   }
   assertEquals(hashes[0], hashes[1]);
   await Deno.remove(dataDir, { recursive: true });

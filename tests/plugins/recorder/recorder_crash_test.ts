@@ -5,52 +5,7 @@ import { nowMicros } from "../../../src/voice/track.ts";
 import { testLogger } from "../../_lib/relay_fixture.ts";
 import { align, readFixture } from "../../codecs/_signal.ts";
 import { channelsAt8k, publishFrames, ulawFrames } from "./_call.ts";
-
-interface Listening {
-  http: string;
-  moq: string;
-}
-
-/** Spawns the real server with `config` and waits for its "listening" line. */
-async function spawnServer(configPath: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--unstable-net",
-      "--unstable-kv",
-      new URL("../../../src/server/main.ts", import.meta.url).pathname,
-      "--config",
-      configPath,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).spawn();
-  const lines: string[] = [];
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  let listening: Listening | undefined;
-  const pump = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffer += value;
-      let nl;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        lines.push(line);
-        const record = JSON.parse(line);
-        if (record.msg === "ClutchCall Voice listening") listening = record;
-      }
-    }
-  })();
-  const deadline = Date.now() + 30_000;
-  while (!listening && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (!listening) throw new Error(`Server did not start:\n${lines.join("\n")}`);
-  return { child, listening, lines, pump };
-}
+import { spawnServer } from "../../_lib/server_process.ts";
 
 const SPEECH_8K = readFixture("speech-8k.wav").samples;
 
@@ -69,7 +24,7 @@ Deno.test("kill -9 of the server mid-call leaves a valid WAV holding all but at 
     }),
   );
   const sid = "CAcrash1";
-  let server = await spawnServer(configPath);
+  let server = await spawnServer({ dataDir, configPath });
   try {
     const certPem = await Deno.readTextFile(`${dataDir}/tls/dev-cert.pem`);
     // Development mode: the server minted a token with every scope into the data dir.
@@ -107,7 +62,6 @@ Deno.test("kill -9 of the server mid-call leaves a valid WAV holding all but at 
     const sentFrames = await publishing;
     await server.child.status;
     await server.pump;
-    await server.child.stderr.cancel();
     client.close();
 
     // Before any restart: the file a crash left is already a valid WAV.
@@ -126,7 +80,7 @@ Deno.test("kill -9 of the server mid-call leaves a valid WAV holding all but at 
     assertGreaterOrEqual(crashedSeconds, sentAudio - 1, "all but at most the last second");
 
     // Restart on the same data dir: the recorder repairs the header, the API serves it.
-    server = await spawnServer(configPath);
+    server = await spawnServer({ dataDir, configPath });
     const repaired = await Deno.readFile(path);
     const repairedView = new DataView(repaired.buffer);
     assertEquals(repairedView.getUint32(40, true), repaired.length - 44, "data size = file");
@@ -164,7 +118,6 @@ Deno.test("kill -9 of the server mid-call leaves a valid WAV holding all but at 
     try {
       server.child.kill("SIGKILL");
     } catch { /* exited */ }
-    await server.child.stderr.cancel().catch(() => {});
     await Deno.remove(dataDir, { recursive: true });
   }
 });

@@ -1,0 +1,114 @@
+/**
+ * Runs the real server (`src/server/main.ts`) as a child process for end-to-end tests:
+ * spawns it, waits for its "listening" log line, and hands back what it printed.
+ *
+ * @module
+ */
+
+/** What the server's "listening" log line says. */
+export interface Listening {
+  readonly http: string;
+  readonly moq: string;
+  readonly certificateSha256: string;
+  readonly [field: string]: unknown;
+}
+
+/** A running server process. */
+export interface ServerProcess extends AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly listening: Listening;
+  /** Every stdout line so far. */
+  readonly lines: string[];
+  /** Resolves when stdout ends (the process exited). */
+  readonly pump: Promise<void>;
+  /** The data dir's development token (dev mode), if there is one. */
+  readonly token: string | undefined;
+}
+
+/** Options for {@linkcode spawnServer}. */
+export interface SpawnServerOptions {
+  /** `--data-dir`; also where the dev token and certificate are read from. */
+  readonly dataDir: string;
+  /** `--config` file. */
+  readonly configPath?: string;
+  /** Extra environment for the child. */
+  readonly env?: Record<string, string>;
+  /** More command-line flags. */
+  readonly args?: readonly string[];
+}
+
+/**
+ * Spawns the server on free ports (unless the config says otherwise) and waits, up to 30 s,
+ * for it to listen. Disposing kills it (SIGKILL) if it still runs.
+ */
+export async function spawnServer(
+  { dataDir, configPath, env, args = [] }: SpawnServerOptions,
+): Promise<ServerProcess> {
+  const ports = configPath ? [] : ["--http-port", "0", "--moq-port", "0"];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--unstable-net",
+      "--unstable-kv",
+      new URL("../../src/server/main.ts", import.meta.url).pathname,
+      ...ports,
+      "--data-dir",
+      dataDir,
+      ...(configPath ? ["--config", configPath] : []),
+      ...args,
+    ],
+    env,
+    stdout: "piped",
+    stderr: "null",
+    stdin: "null",
+  }).spawn();
+  const lines: string[] = [];
+  let listening: Listening | undefined;
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const pump = (async () => {
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let nl;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        lines.push(line);
+        try {
+          const record = JSON.parse(line);
+          if (record.msg === "ClutchCall Voice listening") listening = record;
+        } catch { /* not a JSON log line */ }
+      }
+    }
+  })();
+  const deadline = Date.now() + 30_000;
+  while (!listening && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (!listening) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await pump;
+    throw new Error(`Server did not start:\n${lines.join("\n")}`);
+  }
+  let token: string | undefined;
+  try {
+    token = (await Deno.readTextFile(`${dataDir}/dev-token`)).trim();
+  } catch { /* auth configured: no dev token */ }
+  return {
+    child,
+    listening,
+    lines,
+    pump,
+    token,
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* exited */ }
+      await child.status;
+      await pump;
+    },
+  };
+}
