@@ -98,3 +98,36 @@ Deno.test("when the publisher leaves, subscribers see the track end", async () =
   assertEquals(await reader.nextGroup(), undefined);
   assertGreater(fx.relay.sessionCount, 0);
 });
+
+Deno.test("objects published as datagrams are forwarded as datagrams", async () => {
+  await using fx = await startRelay();
+  const publisher = await fx.client();
+  const subscriber = await fx.client();
+  const track = await publisher.publish({
+    namespace: NS,
+    name: "uplink",
+    capability: "voice/opus",
+  });
+  const reader = await subscriber.subscribe(NS, "uplink");
+  const received: { id: number; first: number; datagram?: boolean }[] = [];
+  const reading = (async () => {
+    for (let group; received.length < 10 && (group = await reader.nextGroup());) {
+      for (let o; received.length < 10 && (o = await group.readObject());) {
+        received.push({ id: o.id, first: o.payload[0], datagram: o.datagram });
+      }
+    }
+  })();
+  // Datagrams are unreliable: send until ten arrived (on loopback they all do).
+  for (let g = 0; received.length < 10 && g < 50; g++) {
+    const group = track.appendGroup();
+    for (let i = 0; i < 5; i++) {
+      group.write({ id: i, payload: Uint8Array.of(g, i), datagram: true });
+    }
+    group.close();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await reading;
+  assertEquals(received.length, 10);
+  assertEquals(received.every((o) => o.datagram === true), true, "they arrived as datagrams");
+  assertEquals(received.slice(0, 5).map((o) => o.id), [0, 1, 2, 3, 4]);
+});

@@ -22,4 +22,9 @@ export interface MoqObject {
   readonly payload: Uint8Array;
   /** Extension headers as encoded on the wire, passed through untouched. */
   readonly extensions?: Uint8Array;
+  /**
+   * The publisher sent it unreliably (a MoQT datagram) rather than on a group stream; a relay
+   * forwards it the same way.
+   */
+  readonly datagram?: boolean;
 }

@@ -322,6 +322,7 @@ export class Subscriber implements TrackSource {
         id: datagram.objectId,
         payload: datagram.payload,
         extensions: datagram.extensions,
+        datagram: true,
       });
     }
     if (datagram.endOfGroup || datagram.status === ObjectStatus.END_OF_GROUP) {

@@ -10,7 +10,12 @@
  */
 import type { GroupConsumer, MoqObject, TrackConsumer } from "../../model/mod.ts";
 import type { MoqTransport } from "../../transport/transport.ts";
-import { encodeSubgroupHeader, encodeSubgroupObjectHeader, subgroupHeaderType } from "./data.ts";
+import {
+  encodeDatagram,
+  encodeSubgroupHeader,
+  encodeSubgroupObjectHeader,
+  subgroupHeaderType,
+} from "./data.ts";
 import { StreamResetCode } from "../../error.ts";
 
 /** Subgroup 0, extensions present, FIN ends the group: what every peer here accepts. */
@@ -37,6 +42,8 @@ export interface ForwarderStats {
   groups: number;
   objects: number;
   droppedGroups: number;
+  /** Datagram objects too large for the connection's datagram size, dropped. */
+  oversizedDatagrams: number;
 }
 
 /**
@@ -83,7 +90,12 @@ class GroupSend {
  * ```
  */
 export class TrackForwarder {
-  readonly stats: ForwarderStats = { groups: 0, objects: 0, droppedGroups: 0 };
+  readonly stats: ForwarderStats = {
+    groups: 0,
+    objects: 0,
+    droppedGroups: 0,
+    oversizedDatagrams: 0,
+  };
   readonly #transport: MoqTransport;
   readonly #consumer: TrackConsumer;
   readonly #alias: number;
@@ -178,6 +190,35 @@ export class TrackForwarder {
     for (const send of [...this.#inFlight]) this.#drop(send, StreamResetCode.CANCELLED);
   }
 
+  /** Forwards a group its publisher sent as datagrams the same way, unreliably. */
+  async #sendDatagrams(send: GroupSend, first: MoqObject): Promise<void> {
+    const max = this.#transport.maxDatagramSize;
+    this.stats.groups++;
+    for (
+      let object: MoqObject | undefined = first;
+      object;
+      object = await send.group.readObject()
+    ) {
+      if (send.dropped) return;
+      const bytes = encodeDatagram({
+        trackAlias: this.#alias,
+        groupId: send.group.id,
+        objectId: object.id,
+        publisherPriority: this.#priority,
+        endOfGroup: false,
+        status: 0,
+        payload: object.payload,
+        extensions: object.extensions,
+      });
+      if (bytes.length > max) {
+        this.stats.oversizedDatagrams++;
+        continue;
+      }
+      this.stats.objects++;
+      this.#transport.sendDatagram(bytes);
+    }
+  }
+
   #drop(send: GroupSend, code: number = StreamResetCode.DELIVERY_TIMEOUT): void {
     const at = this.#inFlight.indexOf(send);
     if (at >= 0) this.#inFlight.splice(at, 1);
@@ -192,6 +233,9 @@ export class TrackForwarder {
     const { group } = send;
     let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
     try {
+      const first = await group.readObject();
+      if (!first || send.dropped) return;
+      if (first.datagram) return await this.#sendDatagrams(send, first);
       // No sendOrder: QUIC send order is a strict priority across the whole connection, and
       // group ids of different tracks are not comparable (an old track would starve a new one).
       const stream = await this.#transport.openUni();
@@ -210,7 +254,7 @@ export class TrackForwarder {
         publisherPriority: this.#priority,
       })).catch(() => {});
       let prev: number | undefined;
-      for (let object; (object = await group.readObject());) {
+      for (let object: MoqObject | undefined = first; object; object = await group.readObject()) {
         if (send.dropped) return;
         const frame = encodeObjectFrame(object, prev);
         prev = object.id;
