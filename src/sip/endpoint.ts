@@ -1,0 +1,393 @@
+/**
+ * The SIP endpoint: sockets in, sip.js core out. It parses and bounds every message, routes
+ * responses back by the top Via's branch (sip.js's `Transport.send` gets only text),
+ * retransmits over UDP (sip.js's timers A, E and G are FIXMEs), keeps one sip.js
+ * `UserAgentCore` per (purpose, transport) so that each trunk has its own digest credentials,
+ * and sends each dialog's messages to the core that owns its Call-ID.
+ *
+ * @module
+ */
+import { Core } from "sip.js";
+import type { SipTransportName, TrunkCredentials } from "./config.ts";
+import { Retransmitter } from "./retransmit.ts";
+import type { SipPeer, SipSocket } from "./transport.ts";
+import { listenSipUdp } from "./udp_transport.ts";
+import { listenSipTcp } from "./tcp_transport.ts";
+
+/** What the endpoint asks about each new (out-of-dialog) request before sip.js sees it. */
+export type Admission =
+  | { readonly ok: true }
+  | {
+    readonly ok: false;
+    readonly status: number;
+    readonly reason: string;
+    readonly headers?: string[];
+  }
+  | { readonly ok: false; readonly drop: true };
+
+/** Options for {@linkcode SipEndpoint.listen}. */
+export interface SipEndpointOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly transports: readonly SipTransportName[];
+  /** Address for Via, Contact and (by the gateway) SDP. */
+  readonly publicAddress: string;
+  readonly maxMessageBytes: number;
+  /** Handles new INVITE, REFER and NOTIFY outside any dialog. */
+  readonly delegate: Core.UserAgentCoreDelegate;
+  /** Decides on every out-of-dialog request (trunk allow-lists, rate limits). */
+  readonly admit: (request: Core.IncomingRequestMessage, from: SipPeer) => Admission;
+  /** Retransmission timers (tests shrink them). */
+  readonly t1?: number;
+  readonly log?: (
+    level: "debug" | "warn",
+    message: string,
+    fields?: Record<string, unknown>,
+  ) => void;
+}
+
+/** Counters for tests and metrics. */
+export interface SipEndpointStats {
+  received: number;
+  dropped: number;
+  malformed: number;
+  rejected: number;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: false });
+const FIRST_LINE = /^(?:[A-Z]{3,16} \S{1,1024} SIP\/2\.0|SIP\/2\.0 [1-6]\d\d [^\r\n]{0,256})\r\n/;
+
+/**
+ * Sockets plus sip.js cores.
+ *
+ * @example
+ * ```ts ignore
+ * import { SipEndpoint } from "./endpoint.ts";
+ * await using endpoint = await SipEndpoint.listen({ host: "127.0.0.1", port: 5060, transports: ["udp"], publicAddress: "127.0.0.1", maxMessageBytes: 8192, delegate: {}, admit: () => ({ ok: true }) });
+ * ```
+ */
+export class SipEndpoint implements AsyncDisposable {
+  /** Message counters. */
+  readonly stats: SipEndpointStats = { received: 0, dropped: 0, malformed: 0, rejected: 0 };
+  readonly #options: SipEndpointOptions;
+  readonly #sockets = new Map<SipTransportName, SipSocket>();
+  readonly #retransmit: Retransmitter;
+  readonly #loggerFactory = new Core.LoggerFactory();
+  readonly #parserLogger: Core.Logger;
+  readonly #cores = new Map<string, Core.UserAgentCore>();
+  readonly #owners = new Map<string, Core.UserAgentCore>();
+  /** Where each request (by Via branch) came from, to send its responses back. */
+  readonly #sources = new Map<string, { peer: SipPeer; finalAt?: number }>();
+  readonly #matcher = { user: undefined as string | undefined };
+  readonly #sweep: ReturnType<typeof setInterval>;
+  #closed = false;
+
+  private constructor(options: SipEndpointOptions) {
+    this.#options = options;
+    this.#retransmit = new Retransmitter({ t1: options.t1 });
+    this.#loggerFactory.builtinEnabled = false;
+    this.#loggerFactory.level = Core.Levels.error;
+    this.#parserLogger = this.#loggerFactory.getLogger("sip.parser");
+    this.#sweep = setInterval(() => this.#sweepSources(), 5000);
+    Deno.unrefTimer(this.#sweep as unknown as number);
+  }
+
+  /** Binds the configured transports (UDP and TCP share the port number when it is fixed). */
+  static async listen(options: SipEndpointOptions): Promise<SipEndpoint> {
+    const endpoint = new SipEndpoint(options);
+    const receive = (bytes: Uint8Array, from: SipPeer) => endpoint.#receive(bytes, from);
+    const onDrop = () => void endpoint.stats.dropped++;
+    let port = options.port;
+    try {
+      for (const transport of options.transports) {
+        const socket = transport === "udp"
+          ? await listenSipUdp({
+            host: options.host,
+            port,
+            maxBytes: options.maxMessageBytes,
+            receive,
+            onDrop,
+          })
+          : listenSipTcp({
+            host: options.host,
+            port,
+            maxBytes: options.maxMessageBytes,
+            receive,
+            onDrop,
+          });
+        endpoint.#sockets.set(transport, socket);
+        port = socket.port;
+      }
+    } catch (error) {
+      await endpoint.close();
+      throw error;
+    }
+    return endpoint;
+  }
+
+  /** The bound port. */
+  get port(): number {
+    return this.#sockets.values().next().value!.port;
+  }
+
+  /** The address put in Via, Contact and SDP. */
+  get publicAddress(): string {
+    return this.#options.publicAddress;
+  }
+
+  /** Dialogs (Call-IDs) with an owning core: a leak check for tests. */
+  get dialogCount(): number {
+    return this.#owners.size;
+  }
+
+  /** Messages now being retransmitted. */
+  get retransmitting(): number {
+    return this.#retransmit.size;
+  }
+
+  /**
+   * The core for `purpose` ("inbound", or a trunk name) on `transport`, created on first
+   * use with the trunk's digest credentials.
+   */
+  core(
+    purpose: string,
+    transport: SipTransportName,
+    credentials?: TrunkCredentials,
+  ): Core.UserAgentCore {
+    const key = `${purpose}|${transport}`;
+    let core = this.#cores.get(key);
+    if (core) return core;
+    const socket = this.#sockets.get(transport) ?? this.#sockets.values().next().value!;
+    const host = this.#options.publicAddress;
+    const port = socket.port;
+    const contactUri = new Core.URI(
+      "sip",
+      "clutchcall",
+      host,
+      port,
+      transport === "tcp" ? { transport: "tcp" } : {},
+    );
+    const factory = this.#loggerFactory;
+    const endpoint = this;
+    const transportImpl: Core.Transport = {
+      protocol: transport.toUpperCase(),
+      send: (text: string) => endpoint.#send(text, transport),
+    };
+    const configuration: Core.UserAgentCoreConfiguration = {
+      aor: new Core.URI("sip", "clutchcall", host, port),
+      contact: {
+        pubGruu: undefined,
+        // sip.js accepts a request only when the Request-URI's user matches ours; the
+        // gateway serves every number, so this "URI" always matches the request at hand.
+        tempGruu: this.#matcher as unknown as Core.URI,
+        uri: contactUri,
+        toString: () => `<${contactUri.toString()}>`,
+      },
+      displayName: "",
+      loggerFactory: factory,
+      hackViaTcp: false,
+      routeSet: [],
+      sipjsId: crypto.randomUUID().slice(0, 8),
+      supportedOptionTags: [],
+      supportedOptionTagsResponse: [],
+      userAgentHeaderFieldValue: "ClutchCall Voice",
+      viaForceRport: true,
+      viaHost: host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`,
+      authenticationFactory: () =>
+        credentials
+          ? new Core.DigestAuthentication(
+            factory,
+            undefined,
+            credentials.username,
+            credentials.password,
+          )
+          : undefined,
+      transportAccessor: () => transportImpl,
+    };
+    core = new Core.UserAgentCore(
+      configuration,
+      purpose === "inbound" ? this.#options.delegate : {},
+    );
+    this.#cores.set(key, core);
+    return core;
+  }
+
+  /** Makes `core` the owner of the dialog(s) with `callId` (outbound calls). */
+  own(callId: string, core: Core.UserAgentCore): void {
+    this.#owners.set(callId, core);
+  }
+
+  /** Forgets a finished call's Call-ID. */
+  release(callId: string): void {
+    this.#owners.delete(callId);
+  }
+
+  /** Closes the sockets and stops retransmitting. A second close is a no-op. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#sweep);
+    this.#retransmit[Symbol.dispose]();
+    for (const core of this.#cores.values()) {
+      try {
+        core.dispose();
+      } catch { /* sip.js may throw on half-finished transactions */ }
+    }
+    for (const socket of this.#sockets.values()) await socket.close();
+    this.#sockets.clear();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #receive(bytes: Uint8Array, from: SipPeer): void {
+    if (this.#closed) return;
+    this.stats.received++;
+    let text: string;
+    let message: Core.IncomingRequestMessage | Core.IncomingResponseMessage | undefined;
+    try {
+      text = decoder.decode(bytes);
+      if (!FIRST_LINE.test(text.slice(0, 1300))) {
+        this.stats.malformed++;
+        return;
+      }
+      message = Core.Parser.parseMessage(text, this.#parserLogger);
+    } catch {
+      message = undefined;
+    }
+    if (
+      !message || !message.callId || !message.from || !message.to || !message.cseq ||
+      !message.via || !message.viaBranch
+    ) {
+      this.stats.malformed++;
+      return;
+    }
+    try {
+      if (message instanceof Core.IncomingResponseMessage) this.#receiveResponse(message);
+      else this.#receiveRequest(message as Core.IncomingRequestMessage, from);
+    } catch (error) {
+      // sip.js throws on some protocol violations (e.g. an unexpected message in a state):
+      // one bad message must not take the gateway down.
+      this.stats.malformed++;
+      this.#options.log?.("debug", "SIP message handling failed", { error: String(error) });
+    }
+  }
+
+  #receiveResponse(message: Core.IncomingResponseMessage): void {
+    const code = message.statusCode ?? 0;
+    if (message.method === "INVITE" || code >= 200) this.#retransmit.stop(message.viaBranch);
+    const core = this.#owners.get(message.callId);
+    if (!core) {
+      this.stats.dropped++;
+      return;
+    }
+    core.receiveIncomingResponseFromTransport(message);
+  }
+
+  #receiveRequest(message: Core.IncomingRequestMessage, from: SipPeer): void {
+    if (!message.ruri || message.ruri.scheme !== "sip" && message.ruri.scheme !== "sips") {
+      this.stats.malformed++;
+      return;
+    }
+    const known = this.#sources.get(message.viaBranch);
+    if (!known || message.method === "ACK") this.#sources.set(message.viaBranch, { peer: from });
+    if (message.method === "ACK") this.#retransmit.stop(message.viaBranch);
+    let core = this.#owners.get(message.callId);
+    if (!core) {
+      if (message.method === "ACK" || message.method === "CANCEL") {
+        // A CANCEL or ACK for nothing we know: sip.js answers CANCEL 481 statelessly.
+        if (message.method === "ACK") return;
+      } else if (!known) {
+        const admission = this.#options.admit(message, from);
+        if (!admission.ok) {
+          this.stats.rejected++;
+          if ("drop" in admission) {
+            this.#sources.delete(message.viaBranch);
+            return;
+          }
+          this.core("inbound", from.transport).replyStateless(message, {
+            statusCode: admission.status,
+            reasonPhrase: admission.reason,
+            extraHeaders: admission.headers,
+          });
+          return;
+        }
+      }
+      core = this.core("inbound", from.transport);
+      if (message.method === "INVITE") this.#owners.set(message.callId, core);
+    }
+    this.#matcher.user = message.ruri.user;
+    core.receiveIncomingRequestFromTransport(message);
+  }
+
+  async #send(text: string, transport: SipTransportName): Promise<void> {
+    if (this.#closed) return;
+    const socket = this.#sockets.get(transport) ?? this.#sockets.values().next().value!;
+    const branch = /^(?:Via|v)[ \t]*:[^\r\n]*?;branch=([^;,\s]+)/im.exec(text)?.[1];
+    if (text.startsWith("SIP/2.0 ")) {
+      const status = Number(text.slice(8, 11));
+      const source = branch ? this.#sources.get(branch) : undefined;
+      const peer = source?.peer ?? viaPeer(text, transport);
+      if (!peer) return;
+      if (status >= 200 && source) source.finalAt ??= Date.now();
+      await socket.send(text, peer);
+      const method = /^(?:CSeq)[ \t]*:[ \t]*\d+[ \t]+([A-Z]+)/im.exec(text)?.[1];
+      if (peer.transport === "udp" && status >= 300 && method === "INVITE" && branch) {
+        this.#retransmit.response(branch, () => void socket.send(text, peer));
+      }
+      return;
+    }
+    const peer = requestPeer(text, transport);
+    if (!peer) {
+      this.#options.log?.("warn", "Cannot route SIP request: no usable Request-URI");
+      return;
+    }
+    const target = this.#sockets.get(peer.transport) ?? socket;
+    await target.send(text, peer);
+    const method = text.slice(0, text.indexOf(" "));
+    if (peer.transport === "udp" && method !== "ACK" && branch) {
+      this.#retransmit.request(branch, method === "INVITE", () => void target.send(text, peer));
+    }
+  }
+
+  #sweepSources(): void {
+    const horizon = Date.now() - 64 * (this.#options.t1 ?? 500) - 1000;
+    for (const [branch, source] of this.#sources) {
+      if (source.finalAt !== undefined && source.finalAt < horizon) this.#sources.delete(branch);
+    }
+    // A request never answered (dropped by policy, a stray) is forgotten after 5 minutes.
+    if (this.#sources.size > 100_000) this.#sources.clear();
+  }
+}
+
+/** The peer in a response's top Via (`received`/`rport` first, then sent-by). */
+function viaPeer(text: string, fallback: SipTransportName): SipPeer | undefined {
+  const via = /^(?:Via|v)[ \t]*:[ \t]*SIP\/2\.0\/([A-Za-z]+)[ \t]+([^;\s,]+)([^\r\n,]*)/im.exec(
+    text,
+  );
+  if (!via) return undefined;
+  const params = via[3];
+  const sentBy = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(via[2]);
+  if (!sentBy) return undefined;
+  const received = /;received=([^;\s]+)/i.exec(params)?.[1];
+  const rport = /;rport=(\d+)/i.exec(params)?.[1];
+  const transport = via[1].toLowerCase() === "tcp" ? "tcp" : fallback;
+  return {
+    transport,
+    host: received ?? sentBy[1].replace(/^\[|\]$/g, ""),
+    port: Number(rport ?? sentBy[2] ?? 5060),
+  };
+}
+
+/** Where a request goes: its top Route (loose routing), else its Request-URI. */
+function requestPeer(text: string, fallback: SipTransportName): SipPeer | undefined {
+  const route = /^Route[ \t]*:[ \t]*<([^>]+)>/im.exec(text)?.[1];
+  const uriText = route ?? /^[A-Z]+ (\S+) SIP\/2\.0/.exec(text)?.[1];
+  if (!uriText) return undefined;
+  const uri = Core.Grammar.URIParse(uriText);
+  if (!uri) return undefined;
+  const param = uri.getParam("transport");
+  const transport = typeof param === "string" && param.toLowerCase() === "tcp" ? "tcp" : fallback;
+  return { transport, host: uri.host.replace(/^\[|\]$/g, ""), port: uri.port ?? 5060 };
+}

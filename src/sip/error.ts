@@ -1,0 +1,53 @@
+/**
+ * Typed SIP errors: {@linkcode SipError} carries a SIP status code and reason phrase (the
+ * response the gateway sends, or the one it received); {@linkcode SdpError} is the only
+ * thing the SDP parser throws on hostile input.
+ *
+ * @module
+ */
+
+/**
+ * A SIP failure with its status code, e.g. `new SipError(488, "Not Acceptable Here")`.
+ *
+ * @example
+ * ```ts
+ * import { SipError } from "./error.ts";
+ * const error = new SipError(403, "Forbidden", "Cannot accept INVITE: 10.0.0.9 is no trunk");
+ * console.log(error.status, error.reason); // 403 Forbidden
+ * ```
+ */
+export class SipError extends Error {
+  /** The SIP status code (400–699). */
+  readonly status: number;
+  /** The reason phrase. */
+  readonly reason: string;
+
+  /** Creates the error; `message` defaults to `"<status> <reason>"`. */
+  constructor(status: number, reason: string, message?: string) {
+    super(message ?? `${status} ${reason}`);
+    this.name = "SipError";
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+/**
+ * Malformed or over-limit SDP. The gateway answers the offer with 488.
+ *
+ * @example
+ * ```ts
+ * import { parseSdp, SdpError } from "./sdp.ts";
+ * try {
+ *   parseSdp("not sdp");
+ * } catch (error) {
+ *   console.log(error instanceof SdpError); // true
+ * }
+ * ```
+ */
+export class SdpError extends SyntaxError {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "SdpError";
+  }
+}
