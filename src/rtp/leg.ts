@@ -1,0 +1,244 @@
+/**
+ * An RTP leg: joins an {@linkcode RtpSession} to a call's tracks on an in-process
+ * {@linkcode Origin}. Inbound RTP audio is published on `voice/<sid>/uplink` with the
+ * negotiated capability (no transcoding); `voice/<sid>/downlink` is played out as RTP in the
+ * negotiated codec (transcoded only when the track's capability differs). Optionally a VAD
+ * watches the uplink and reports speech start/stop — for calls nobody bridged, and it keeps
+ * running when a bridge attaches later.
+ *
+ * @module
+ */
+import { decodeAlaw, decodeUlaw } from "../codecs/g711.ts";
+import { pcm16FromBytes } from "../codecs/pcm16.ts";
+import { createTranscoder, type Transcoder } from "../codecs/transcoder.ts";
+import type { Origin, TrackProducer } from "../relay/model/mod.ts";
+import type { Logger } from "../server/log.ts";
+import { callNamespace, type Sid } from "../voice/track.ts";
+import { DownlinkPlayer, type DownlinkStats } from "./downlink_player.ts";
+import { capabilityOfRtp } from "./payload_types.ts";
+import type { RtpSession, RtpSessionStats } from "./session.ts";
+import { UplinkPublisher } from "./uplink_publisher.ts";
+import { type SpeechEvent, type VadOptions, VoiceActivityDetector } from "./vad.ts";
+
+export type { DownlinkStats } from "./downlink_player.ts";
+
+/**
+ * Options of {@linkcode RtpLeg.start}.
+ *
+ * @example
+ * ```ts
+ * import type { RtpLegOptions } from "./leg.ts";
+ * import type { RtpSession } from "./session.ts";
+ * import { Origin } from "../relay/model/mod.ts";
+ * declare const session: RtpSession;
+ * const options: RtpLegOptions = {
+ *   origin: new Origin(), sid: "CA1", session,
+ *   vad: { mode: 2 }, onSpeech: (e) => console.log(e.type),
+ * };
+ * ```
+ */
+export interface RtpLegOptions {
+  /** The in-process origin the call's tracks live on. */
+  readonly origin: Origin;
+  /** The call. */
+  readonly sid: Sid | string;
+  /** The leg's RTP session (payload types negotiated). The leg takes `session.onAudio`. */
+  readonly session: RtpSession;
+  /** Run a VAD on the uplink (default off); `true` = default options. */
+  readonly vad?: VadOptions | boolean;
+  /** Speech start/stop from the VAD. */
+  readonly onSpeech?: (event: SpeechEvent) => void;
+  /** Downlink audio buffered ahead of real time before the oldest is dropped (default 5000). */
+  readonly maxDownlinkQueueMs?: number;
+  /** Close the session when the leg stops (default true). */
+  readonly closeSession?: boolean;
+  readonly logger?: Logger;
+}
+
+/**
+ * Counters of a leg.
+ *
+ * @example
+ * ```ts
+ * import type { RtpLegStats } from "./leg.ts";
+ * const flowing = (s: RtpLegStats) => s.uplinkPublished > 0 && s.downlink.played > 0;
+ * ```
+ */
+export interface RtpLegStats {
+  readonly session: RtpSessionStats;
+  /** Objects published on the uplink. */
+  readonly uplinkPublished: number;
+  readonly downlink: DownlinkStats;
+  /** Frames the VAD classified. */
+  readonly vadFrames: number;
+}
+
+/**
+ * A running RTP leg. Stop it with `stop()` or `await using`; stopping ends the uplink
+ * track, stops the downlink and (by default) closes the session. Stopping twice is a no-op.
+ *
+ * @example
+ * ```ts
+ * import { Origin } from "../relay/model/mod.ts";
+ * import { RtpLeg, RtpSession } from "./mod.ts";
+ * const origin = new Origin();
+ * const session = await RtpSession.open({
+ *   hostname: "127.0.0.1",
+ *   payloads: { audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 } },
+ * });
+ * await using leg = await RtpLeg.start({
+ *   origin, sid: "CA1", session, vad: true,
+ *   onSpeech: (e) => console.log(e.type, e.at),
+ * });
+ * ```
+ */
+export class RtpLeg implements AsyncDisposable {
+  readonly #session: RtpSession;
+  readonly #track: TrackProducer;
+  readonly #uplink: UplinkPublisher;
+  readonly #downlink: DownlinkPlayer;
+  readonly #closeSession: boolean;
+  readonly #onSpeech: ((event: SpeechEvent) => void) | undefined;
+  #vad: VoiceActivityDetector | undefined;
+  #vadDecoder: ((payload: Uint8Array) => Int16Array | undefined) | undefined;
+  #vadTranscoder: Transcoder | undefined;
+  #vadFrames = 0;
+  #stopped = false;
+
+  private constructor(options: RtpLegOptions) {
+    const { origin, sid, session, closeSession = true, maxDownlinkQueueMs = 5000 } = options;
+    const namespace = callNamespace(sid);
+    const format = session.payloads.audio;
+    this.#session = session;
+    this.#closeSession = closeSession;
+    this.#onSpeech = options.onSpeech;
+    this.#track = origin.publishTrack({
+      namespace,
+      name: "uplink",
+      capability: capabilityOfRtp(format),
+    });
+    this.#uplink = new UplinkPublisher(
+      this.#track,
+      format,
+      (payload, at) => this.#detect(payload, at),
+    );
+    session.onAudio = (frame) => this.#uplink.push(frame);
+    this.#downlink = new DownlinkPlayer({
+      origin,
+      namespace,
+      session,
+      maxQueueMs: maxDownlinkQueueMs,
+      logger: options.logger,
+    });
+  }
+
+  /**
+   * Starts a leg: publishes the uplink, starts waiting for the downlink, and loads the VAD
+   * when asked for.
+   *
+   * @throws {TrackError} when the call's uplink is already published by someone else.
+   */
+  static async start(options: RtpLegOptions): Promise<RtpLeg> {
+    const leg = new RtpLeg(options);
+    if (options.vad) {
+      try {
+        await leg.enableVad(options.vad === true ? {} : options.vad);
+      } catch (error) {
+        await leg.stop();
+        throw error;
+      }
+    }
+    return leg;
+  }
+
+  /** The session. */
+  get session(): RtpSession {
+    return this.#session;
+  }
+
+  /** Whether a VAD runs on the uplink. */
+  get vadEnabled(): boolean {
+    return this.#vad !== undefined;
+  }
+
+  /** Counters. */
+  get stats(): RtpLegStats {
+    return {
+      session: this.#session.stats,
+      uplinkPublished: this.#uplink.published,
+      downlink: this.#downlink.stats,
+      vadFrames: this.#vadFrames,
+    };
+  }
+
+  /**
+   * Starts (or restarts with new options) voice-activity detection on the uplink. G.711 is
+   * decoded only while the VAD runs; Opus is decoded at 8 kHz for it.
+   */
+  async enableVad(options: VadOptions = {}): Promise<void> {
+    const vad = await VoiceActivityDetector.create({ ...options, sampleRate: 8000 });
+    const codec = this.#session.payloads.audio.codec;
+    let decoder: (payload: Uint8Array) => Int16Array | undefined;
+    let transcoder: Transcoder | undefined;
+    if (codec === "g711_ulaw") {
+      const pcm = new Int16Array(160);
+      decoder = (payload) => payload.length === 160 ? decodeUlaw(payload, pcm) : undefined;
+    } else if (codec === "g711_alaw") {
+      const pcm = new Int16Array(160);
+      decoder = (payload) => payload.length === 160 ? decodeAlaw(payload, pcm) : undefined;
+    } else {
+      const t = transcoder = await createTranscoder({
+        from: { codec: "opus", sampleRate: 48000, channels: 1, frameMs: 20 },
+        to: { codec: "pcm16", sampleRate: 8000, channels: 1, frameMs: 20 },
+      });
+      decoder = (payload) => {
+        const out = t.transcode(payload);
+        return out.length > 0 ? pcm16FromBytes(out[out.length - 1]) : undefined;
+      };
+    }
+    if (this.#stopped) {
+      vad.close();
+      transcoder?.close();
+      return;
+    }
+    this.disableVad();
+    this.#vad = vad;
+    this.#vadDecoder = decoder;
+    this.#vadTranscoder = transcoder;
+  }
+
+  /** Stops voice-activity detection (no decoding from then on). */
+  disableVad(): void {
+    this.#vad?.close();
+    this.#vadTranscoder?.close();
+    this.#vad = undefined;
+    this.#vadDecoder = undefined;
+    this.#vadTranscoder = undefined;
+  }
+
+  /** Stops the leg. Twice is a no-op. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#session.onAudio = undefined;
+    this.#uplink.close();
+    this.disableVad();
+    await this.#downlink.stop();
+    if (this.#closeSession) await this.#session.close();
+  }
+
+  /** Same as `stop()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  #detect(payload: Uint8Array, at: number): void {
+    const vad = this.#vad;
+    if (!vad) return;
+    const pcm = this.#vadDecoder!(payload);
+    if (!pcm || pcm.length !== 160) return;
+    this.#vadFrames++;
+    const event = vad.process(pcm, at);
+    if (event) this.#onSpeech?.(event);
+  }
+}
