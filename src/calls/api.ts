@@ -32,6 +32,7 @@ import {
   CallPageSchema,
   CallSchema,
   ClientSchema,
+  DigitsBody,
   IdentityParam,
   ListQuery,
   OriginateBody,
@@ -244,6 +245,30 @@ export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
         calls.store,
         c.var.idempotency,
         (claim) => calls.transfer(sid, body, claim),
+      ) as never;
+    },
+  );
+
+  app.openapi(
+    route({
+      method: "post",
+      path: "/v1/calls/{sid}/digits",
+      summary: "Play DTMF digits (RFC 4733) to the far end of a SIP leg",
+      request: { params: SidParam, body: { ...json(DigitsBody), required: true } },
+      responses: {
+        200: { ...json(CallSchema), description: "The call; the digits are being played" },
+        404: problem("No such call"),
+        409: problem("The call is not in progress or has no SIP leg"),
+        422: problem("Validation failed or idempotency key reused"),
+      },
+    }),
+    async (c) => {
+      const { sid } = c.req.valid("param");
+      const { digits } = c.req.valid("json") as { digits: string };
+      return await respond(
+        calls.store,
+        c.var.idempotency,
+        async () => ({ status: 200, body: await calls.sendDigits(sid, digits) }),
       ) as never;
     },
   );

@@ -42,6 +42,8 @@ export interface Call {
   readonly times: CallTimes;
   /** Set once the call reached a terminal status. */
   readonly endReason?: EndReason;
+  /** For SIP legs that ended on a SIP final response: its status code (e.g. 486). */
+  readonly sipStatus?: number;
   /** The status callback URL given at originate. */
   readonly statusCallback?: string;
   /** The call's two tracks, full names (`voice/<sid>/uplink`). */

@@ -34,8 +34,16 @@ export interface TransferEvent {
   readonly call: Call;
 }
 
+/** DTMF digits received from the far end (RFC 4733 telephone-events). */
+export interface DtmfEvent {
+  readonly type: "dtmf";
+  readonly sid: string;
+  readonly at: string;
+  readonly digits: string;
+}
+
 /** Any call event. */
-export type CallEvent = StatusEvent | MediaEvent | TransferEvent;
+export type CallEvent = StatusEvent | MediaEvent | TransferEvent | DtmfEvent;
 
 /** What a registered client's incoming stream carries. */
 export type IncomingEvent =

@@ -13,8 +13,11 @@ export interface CallProgress {
   ringing(): Promise<void>;
   /** The far end answered; its leg publishes on the call's tracks. */
   answered(): Promise<void>;
-  /** The call could not be completed, or the far end hung up. */
-  ended(reason: EndReason): Promise<void>;
+  /** The call could not be completed, or the far end hung up; `sipStatus` is the SIP final
+   * response that ended it, when there was one. */
+  ended(reason: EndReason, detail?: { readonly sipStatus?: number }): Promise<void>;
+  /** DTMF digits the far end sent (RFC 4733), surfaced as `dtmf` call events. */
+  digits?(digits: string): void;
   /** Aborted when the call ends on our side (hangup, cancel). */
   readonly signal: AbortSignal;
 }
@@ -29,4 +32,8 @@ export interface CallProgress {
 export interface CallGateway {
   /** Starts dialing `call.to`. */
   dial(call: Call, progress: CallProgress): void;
+  /** Plays DTMF digits to the far end of a live leg; rejects when there is no such leg. */
+  sendDigits?(sid: string, digits: string): Promise<void>;
+  /** Hands the far end of a live leg to `to` (E.164 or `sip:`), e.g. by SIP REFER. */
+  transfer?(sid: string, to: string): Promise<void>;
 }

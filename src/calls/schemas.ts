@@ -61,6 +61,11 @@ export const TransferBody = z.union([
   }),
 ]).openapi("TransferRequest");
 
+/** `POST /v1/calls/{sid}/digits` body: DTMF digits to play to the far end (RFC 4733). */
+export const DigitsBody = z.strictObject({
+  digits: z.string().min(1).max(64).regex(/^[0-9*#A-Da-d]+$/).openapi({ example: "1234#" }),
+}).openapi("DigitsRequest");
+
 /** `GET /v1/calls` query. */
 export const ListQuery = z.strictObject({
   status: z.enum(CALL_STATUSES as [string, ...string[]]).optional(),
@@ -84,6 +89,9 @@ export const CallSchema = z.object({
     description: "When the call entered each status it went through",
   }),
   endReason: z.enum(END_REASONS as [string, ...string[]]).optional(),
+  sipStatus: z.number().int().optional().openapi({
+    description: "SIP legs: the final response that ended the call (e.g. 486)",
+  }),
   statusCallback: z.string().optional(),
   tracks: z.object({ uplink: z.string(), downlink: z.string() }),
   capabilities: z.array(z.string()),

@@ -12,7 +12,7 @@ import type { Logger } from "../server/log.ts";
 import { parseAddress } from "./address.ts";
 import { advanceCall, type Call, type CallTransfer, createCall, newSid } from "./call.ts";
 import { EventHub } from "./events.ts";
-import type { CallGateway } from "./gateway.ts";
+import type { CallGateway, CallProgress } from "./gateway.ts";
 import { ProblemError } from "./problem.ts";
 import { type CallStatus, type EndReason, IllegalTransitionError, isTerminal } from "./status.ts";
 import type {
@@ -44,6 +44,26 @@ export interface OriginateInput {
   readonly statusCallback?: string;
   /** Capability tags the legs may publish [`["voice/opus"]`]. */
   readonly capabilities?: readonly string[];
+}
+
+/** What {@linkcode CallService.admitInbound} takes: a caller reaching us through a gateway. */
+export interface InboundInput {
+  /** The caller (E.164 or `sip:`). */
+  readonly from: string;
+  /** The number or URI they called. */
+  readonly to: string;
+  /** Capability tags the gateway's leg publishes, e.g. `["voice/g711_alaw"]`. */
+  readonly capabilities: readonly string[];
+  readonly statusCallback?: string;
+}
+
+/** An admitted inbound call and the handle its gateway drives it with. */
+export interface InboundLeg {
+  /** The call as created (`direction: "inbound"`, status `dialing`). */
+  readonly call: Call;
+  /** Report progress exactly as for a dialed call; `signal` aborts when the call ends on our
+   * side (hangup via the API, ring timeout). */
+  readonly progress: CallProgress;
 }
 
 /** What `transfer` takes: exactly one of the two. */
@@ -88,6 +108,8 @@ export class CallService implements AsyncDisposable {
   readonly #ringTimeoutMs: number;
   readonly #reconcileGraceMs: number;
   readonly #ringTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Inbound calls ringing a `client:` identity (their `to` is the dialed number). */
+  readonly #ringingClients = new Map<string, string>();
   readonly #legs = new Map<string, AbortController>();
   readonly #liveTracks = new Map<string, Set<string>>();
   readonly #pending = new Set<Promise<unknown>>();
@@ -156,6 +178,88 @@ export class CallService implements AsyncDisposable {
     return outcome;
   }
 
+  /**
+   * Admits a call that reached a gateway (e.g. a SIP INVITE from a trunk): creates it with
+   * `direction: "inbound"` and its own sid in `dialing`, and returns the progress handle the
+   * gateway reports through (`ringing`, `answered`, `ended`, like a dialed call). Routing is
+   * the gateway's: it may {@linkcode ringClient}, or answer for an agent or plugin.
+   *
+   * @example
+   * ```ts ignore
+   * const { call, progress } = await calls.admitInbound({ from: "+14155550100", to: "+14155550199", capabilities: ["voice/g711_ulaw"] });
+   * await progress.answered(); // in_progress
+   * await progress.ended("caller_hangup"); // completed
+   * ```
+   */
+  async admitInbound(input: InboundInput): Promise<InboundLeg> {
+    const call = createCall({
+      sid: newSid(),
+      direction: "inbound",
+      from: input.from,
+      to: input.to,
+      statusCallback: input.statusCallback,
+      capabilities: input.capabilities,
+    });
+    const result = await this.#store.putCall(call, null);
+    if (!result.ok) throw conflict(result.conflict);
+    this.#emitStatus(call);
+    const leg = new AbortController();
+    this.#legs.set(call.sid, leg);
+    return { call, progress: this.#progress(call.sid, leg.signal) };
+  }
+
+  /**
+   * Rings `client:<identity>` for an inbound call: `ringing`, an incoming `ring` event, and
+   * `no_answer` after the ring timeout. The client answers with {@linkcode answer}. Returns
+   * false (and fails the call with `client_not_registered`) when nobody registered it.
+   */
+  async ringClient(sid: string, identity: string): Promise<boolean> {
+    if (!await this.#store.getClient(identity)) {
+      await this.#advance(sid, "failed", "client_not_registered");
+      return false;
+    }
+    this.#ringingClients.set(sid, identity);
+    const ringing = await this.#advance(sid, "ringing");
+    if (!ringing) {
+      this.#ringingClients.delete(sid);
+      return false;
+    }
+    this.#ringTimers.set(
+      sid,
+      setTimeout(() => {
+        this.#ringTimers.delete(sid);
+        this.#track(this.#advance(sid, "no_answer", "no_answer"));
+      }, this.#ringTimeoutMs),
+    );
+    this.events.emitIncoming(identity, { type: "ring", call: ringing });
+    return true;
+  }
+
+  /**
+   * Plays DTMF digits to the far end of a gateway leg (SIP: RFC 4733). 409 when the call is
+   * not in progress or has no gateway leg.
+   */
+  async sendDigits(sid: string, digits: string): Promise<Call> {
+    const call = await this.get(sid);
+    if (call.status !== "in_progress") {
+      throw new ProblemError(
+        409,
+        "illegal-transition",
+        `Cannot send digits on call "${sid}": it is ${call.status}, not in_progress`,
+        { currentStatus: call.status },
+      );
+    }
+    if (!this.#legs.has(sid) || !this.#gateway?.sendDigits) {
+      throw new ProblemError(
+        409,
+        "conflict",
+        `Cannot send digits on call "${sid}": no gateway leg`,
+      );
+    }
+    await this.#gateway.sendDigits(sid, digits);
+    return call;
+  }
+
   /** A call, or a 404 problem. */
   async get(sid: string): Promise<Call> {
     const found = await this.#store.getCall(sid);
@@ -212,7 +316,16 @@ export class CallService implements AsyncDisposable {
         );
       }
       return { ...call, transfers: [...call.transfers, transfer] };
-    }, transfer);
+    }, transfer).then((outcome) => {
+      if (transfer.to && !transfer.to.startsWith("client:") && this.#legs.has(sid)) {
+        this.#track(
+          this.#gateway?.transfer?.(sid, transfer.to).catch((error) =>
+            this.#log.warn("Gateway transfer failed", { sid, error })
+          ) ?? Promise.resolve(),
+        );
+      }
+      return outcome;
+    });
   }
 
   /** Registers `identity` so that `client:<identity>` can be rung. */
@@ -241,7 +354,9 @@ export class CallService implements AsyncDisposable {
     const calls: Call[] = [];
     for (const sid of this.#ringTimers.keys()) {
       const found = await this.#store.getCall(sid);
-      if (found?.call.status === "ringing" && found.call.to === `client:${identity}`) {
+      const rung = found?.call.to === `client:${identity}` ||
+        this.#ringingClients.get(sid) === identity;
+      if (found?.call.status === "ringing" && rung) {
         calls.push(found.call);
       }
     }
@@ -299,26 +414,47 @@ export class CallService implements AsyncDisposable {
     }
     const leg = new AbortController();
     this.#legs.set(call.sid, leg);
-    this.#gateway.dial(call, {
-      signal: leg.signal,
-      ringing: async () => void await this.#advance(call.sid, "ringing"),
-      answered: async () => void await this.#advance(call.sid, "in_progress"),
-      ended: async (reason) => {
-        const current = await this.#store.getCall(call.sid);
+    this.#gateway.dial(call, this.#progress(call.sid, leg.signal));
+  }
+
+  /** The progress handle a gateway leg reports through. */
+  #progress(sid: string, signal: AbortSignal): CallProgress {
+    return {
+      signal,
+      ringing: async () => void await this.#advance(sid, "ringing"),
+      answered: async () => void await this.#advance(sid, "in_progress"),
+      ended: async (reason, detail) => {
+        const current = await this.#store.getCall(sid);
         if (!current || isTerminal(current.call.status)) return;
-        const status = current.call.status === "in_progress" ? "completed" : "failed";
-        await this.#advance(call.sid, status, reason);
+        const status: CallStatus = current.call.status === "in_progress"
+          ? "completed"
+          : reason === "no_answer"
+          ? "no_answer"
+          : reason === "canceled" || reason === "caller_hangup"
+          ? "completed"
+          : "failed";
+        await this.#advance(sid, status, reason, detail?.sipStatus);
       },
-    });
+      digits: (digits) =>
+        this.events.emitCall({ type: "dtmf", sid, at: new Date().toISOString(), digits }),
+    };
   }
 
   /**
    * Moves a call by an internal event (no idempotency, illegal edges ignored: e.g. a track
    * ending after a hangup). Returns the new call, or undefined when nothing changed.
    */
-  async #advance(sid: string, to: CallStatus, reason?: EndReason): Promise<Call | undefined> {
+  async #advance(
+    sid: string,
+    to: CallStatus,
+    reason?: EndReason,
+    sipStatus?: number,
+  ): Promise<Call | undefined> {
     try {
-      return (await this.#update(sid, undefined, (call) => advanceCall(call, to, reason))).body;
+      return (await this.#update(sid, undefined, (call) => {
+        const next = advanceCall(call, to, reason);
+        return sipStatus === undefined ? next : { ...next, sipStatus };
+      })).body;
     } catch (error) {
       if (error instanceof ProblemError && error.status === 409) return undefined;
       if (error instanceof ProblemError && error.status === 404) return undefined;
@@ -362,10 +498,13 @@ export class CallService implements AsyncDisposable {
 
   #onStatus(before: Call, call: Call): void {
     this.#emitStatus(call);
-    const identity = call.to.startsWith("client:") ? call.to.slice(7) : undefined;
+    const identity = call.to.startsWith("client:")
+      ? call.to.slice(7)
+      : this.#ringingClients.get(call.sid);
     if (before.status === "ringing") {
       clearTimeout(this.#ringTimers.get(call.sid));
       this.#ringTimers.delete(call.sid);
+      this.#ringingClients.delete(call.sid);
       if (identity) this.events.emitIncoming(identity, { type: "cancel", call });
     }
     if (isTerminal(call.status)) {

@@ -11,6 +11,7 @@
  *     │              ├──────────────────────▶ failed
  *     │              └──────────────────────▶ completed   (canceled before answer)
  *     ├─────────────────────────────────────▶ failed
+ *     ├─────────────────────────────────────▶ no_answer   (SIP: timeout, 408/480 before 180)
  *     └─────────────────────────────────────▶ completed   (canceled before ringing)
  * ```
  *
@@ -47,7 +48,17 @@ export type EndReason =
   | "client_not_registered"
   | "no_sip_gateway"
   | "gateway_error"
-  | "server_restart";
+  | "server_restart"
+  /** The far end was busy (SIP 486 or 600). */
+  | "busy"
+  /** The far end declined (SIP 603). */
+  | "declined"
+  /** The far end or the trunk refused the call with another SIP error (see `sipStatus`). */
+  | "rejected"
+  /** An answered SIP call's RTP stopped for longer than the gateway's timeout. */
+  | "media_timeout"
+  /** The far end was handed to another party by SIP REFER and left the call. */
+  | "transferred";
 
 /** Every end reason. */
 export const END_REASONS: readonly EndReason[] = Object.freeze([
@@ -59,10 +70,15 @@ export const END_REASONS: readonly EndReason[] = Object.freeze([
   "no_sip_gateway",
   "gateway_error",
   "server_restart",
+  "busy",
+  "declined",
+  "rejected",
+  "media_timeout",
+  "transferred",
 ]);
 
 const EDGES: Readonly<Record<CallStatus, readonly CallStatus[]>> = {
-  dialing: ["ringing", "in_progress", "failed", "completed"],
+  dialing: ["ringing", "in_progress", "failed", "completed", "no_answer"],
   ringing: ["in_progress", "no_answer", "failed", "completed"],
   in_progress: ["completed", "failed"],
   completed: [],

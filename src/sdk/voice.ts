@@ -211,6 +211,24 @@ export class CallsClient {
   }
 
   /**
+   * Plays DTMF digits (`0-9`, `*`, `#`, `A-D`) to the far end of a SIP leg (RFC 4733).
+   * Digits the far end sends arrive as `dtmf` call events.
+   *
+   * @example
+   * ```ts ignore
+   * await voice.calls.sendDigits(sid, "1234#");
+   * ```
+   */
+  sendDigits(sid: string, digits: string, options: MutationOptions = {}): Promise<Call> {
+    return this.#http.json(
+      "POST",
+      `/v1/calls/${encodeURIComponent(sid)}/digits`,
+      { digits },
+      options.idempotencyKey ?? crypto.randomUUID(),
+    );
+  }
+
+  /**
    * Hangs up (or cancels a call not yet answered); both tracks end.
    *
    * @example

@@ -1,0 +1,108 @@
+/**
+ * Who may start calls: INVITEs only from trunk addresses (others get 403, themselves rate
+ * limited, then silently dropped), a per-source INVITE rate for trunks (503 beyond it), and
+ * a cap on concurrent calls.
+ *
+ * @module
+ */
+import { Core } from "sip.js";
+import { trunkAllowing, type TrunkConfig } from "./config.ts";
+import type { Admission } from "./endpoint.ts";
+import type { SipPeer } from "./transport.ts";
+
+/** A token bucket per key, swept when idle. */
+export class RateLimiter {
+  readonly #rate: number;
+  readonly #burst: number;
+  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+
+  /** `rate` tokens per second, at most `burst` saved up. */
+  constructor(rate: number, burst = rate * 2) {
+    this.#rate = rate;
+    this.#burst = burst;
+  }
+
+  /**
+   * Takes a token for `key`; false when the bucket is empty.
+   *
+   * @example
+   * ```ts
+   * import { RateLimiter } from "./admission.ts";
+   * const limiter = new RateLimiter(1, 1);
+   * console.log(limiter.take("a"), limiter.take("a")); // true false
+   * ```
+   */
+  take(key: string, now = performance.now()): boolean {
+    let bucket = this.#buckets.get(key);
+    if (!bucket) {
+      if (this.#buckets.size > 10_000) this.#sweep(now);
+      this.#buckets.set(key, bucket = { tokens: this.#burst, at: now });
+    }
+    bucket.tokens = Math.min(this.#burst, bucket.tokens + (now - bucket.at) / 1000 * this.#rate);
+    bucket.at = now;
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  #sweep(now: number): void {
+    for (const [key, bucket] of this.#buckets) {
+      if (now - bucket.at > 10_000) this.#buckets.delete(key);
+    }
+  }
+}
+
+/** Options for {@linkcode createAdmission}. */
+export interface AdmissionOptions {
+  readonly trunks: readonly TrunkConfig[];
+  /** INVITEs per second from one trunk address. */
+  readonly invitesPerSecond: number;
+  /** Calls up now. */
+  readonly activeCalls: () => number;
+  readonly maxCalls: number;
+  /** Called when an INVITE is admitted, with the trunk it came from. */
+  readonly onAdmitted?: (callId: string, trunk: TrunkConfig) => void;
+}
+
+/**
+ * The endpoint's `admit` policy.
+ *
+ * @example
+ * ```ts ignore
+ * import { createAdmission } from "./admission.ts";
+ * const admit = createAdmission({ trunks, invitesPerSecond: 50, activeCalls: () => 0, maxCalls: 1000 });
+ * ```
+ */
+export function createAdmission(
+  options: AdmissionOptions,
+): (request: Core.IncomingRequestMessage, from: SipPeer) => Admission {
+  const strangers = new RateLimiter(5, 10);
+  const trunkInvites = new RateLimiter(options.invitesPerSecond);
+  return function admit(request, from) {
+    const trunk = trunkAllowing(options.trunks, from.host);
+    if (request.method === "OPTIONS") {
+      return trunk || strangers.take(from.host) ? { ok: true } : { ok: false, drop: true };
+    }
+    if (!trunk) {
+      if (!strangers.take(from.host)) return { ok: false, drop: true };
+      return { ok: false, status: 403, reason: "Forbidden" };
+    }
+    if (request.method !== "INVITE") {
+      // Out-of-dialog REFER, MESSAGE, SUBSCRIBE…: not offered by this gateway.
+      return request.method === "CANCEL" ? { ok: true } : {
+        ok: false,
+        status: 405,
+        reason: "Method Not Allowed",
+        headers: ["Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY, INFO"],
+      };
+    }
+    if (!trunkInvites.take(from.host)) {
+      return { ok: false, status: 503, reason: "Service Unavailable", headers: ["Retry-After: 1"] };
+    }
+    if (options.activeCalls() >= options.maxCalls) {
+      return { ok: false, status: 503, reason: "Service Unavailable", headers: ["Retry-After: 5"] };
+    }
+    options.onAdmitted?.(request.callId, trunk);
+    return { ok: true };
+  };
+}

@@ -1,0 +1,663 @@
+/**
+ * The SIP gateway: a back-to-back user agent between SIP trunks and the calls control plane.
+ * Inbound INVITEs from trunks become `inbound` calls (routed by called number to a client,
+ * an agent, a plugin or a webhook's answer); `originate` to E.164 numbers becomes an INVITE
+ * to the matching trunk. Media is a {@linkcode MediaLeg} per call.
+ *
+ * Each SIP leg's lifecycle:
+ *
+ * ```text
+ *  offering ──▶ early ──▶ confirmed ──▶ terminated
+ *     │           │                        ▲
+ *     └───────────┴────────────────────────┘   (rejected, canceled, timed out)
+ * ```
+ *
+ * @module
+ */
+import { Core } from "sip.js";
+import type { Call } from "../calls/call.ts";
+import type { CallGateway, CallProgress } from "../calls/gateway.ts";
+import type { CallService } from "../calls/service.ts";
+import type { EndReason } from "../calls/status.ts";
+import type { Logger } from "../server/log.ts";
+import { createAdmission } from "./admission.ts";
+import {
+  type InboundAction,
+  matchNumber,
+  type SipConfig,
+  splitHostPort,
+  type TrunkConfig,
+  trunkFor,
+} from "./config.ts";
+import { SipEndpoint } from "./endpoint.ts";
+import { SdpError, SipError } from "./error.ts";
+import type { MediaLeg, MediaLegFactory } from "./media.ts";
+import {
+  answerDirection,
+  CODEC_CAPABILITY,
+  negotiateAudio,
+  type NegotiatedAudio,
+  parseSdp,
+  type SdpDirection,
+  type SipCodec,
+  writeSdp,
+} from "./sdp.ts";
+
+/** A SIP leg's lifecycle state (see the module diagram). */
+export type SipLegState = "offering" | "early" | "confirmed" | "terminated";
+
+const LEG_EDGES: Readonly<Record<SipLegState, readonly SipLegState[]>> = {
+  offering: ["early", "confirmed", "terminated"],
+  early: ["confirmed", "terminated"],
+  confirmed: ["terminated"],
+  terminated: [],
+};
+
+/** Options for {@linkcode SipGateway.start}. */
+export interface SipGatewayOptions {
+  readonly config: SipConfig;
+  readonly media: MediaLegFactory;
+  readonly log: Logger;
+  /** Calls up at once before new INVITEs get 503 [2000]. */
+  readonly maxCalls?: number;
+  /** Retransmission T1 (tests shrink it) [500]. */
+  readonly t1?: number;
+  /** Codecs we accept, in preference order [PCMU, PCMA, opus]. */
+  readonly codecs?: readonly SipCodec[];
+}
+
+interface Leg {
+  readonly sid: string;
+  readonly callId: string;
+  readonly direction: "inbound" | "outbound";
+  state: SipLegState;
+  readonly progress: CallProgress;
+  media?: MediaLeg;
+  audio?: NegotiatedAudio;
+  session?: Core.Session;
+  invite?: Core.IncomingInviteRequest;
+  outgoing?: Core.OutgoingInviteRequest;
+  sdpVersion: number;
+  readonly sdpSession: string;
+  localDirection: SdpDirection;
+  ringTimer?: ReturnType<typeof setTimeout>;
+  endedBy?: EndReason;
+  /** Progress reports, in order (an ACK's `answered` lands before a quick BYE's `ended`). */
+  reports: Promise<void>;
+  readonly trunk?: TrunkConfig;
+}
+
+const PAYLOAD_TYPES: Record<
+  SipCodec,
+  { payloadType: number; clockRate: number; channels: number }
+> = {
+  PCMU: { payloadType: 0, clockRate: 8000, channels: 1 },
+  PCMA: { payloadType: 8, clockRate: 8000, channels: 1 },
+  opus: { payloadType: 111, clockRate: 48000, channels: 2 },
+};
+
+/**
+ * The gateway. Create it, give it to the calls service as its `gateway`, then
+ * {@linkcode attach} the service.
+ *
+ * @example
+ * ```ts ignore
+ * import { parseSipConfig, signallingOnlyMedia, SipGateway } from "./mod.ts";
+ * const gateway = await SipGateway.start({ config: parseSipConfig({ listen: { port: 5060 } }), media: signallingOnlyMedia, log });
+ * const calls = new CallService({ store, origin, log, gateway });
+ * gateway.attach(calls);
+ * ```
+ */
+export class SipGateway implements CallGateway, AsyncDisposable {
+  readonly #options: SipGatewayOptions;
+  readonly #log: Logger;
+  readonly #legs = new Map<string, Leg>();
+  readonly #byCallId = new Map<string, Leg>();
+  readonly #trunkOf = new Map<string, TrunkConfig>();
+  #endpoint!: SipEndpoint;
+  #calls: CallService | undefined;
+  #closed = false;
+
+  private constructor(options: SipGatewayOptions) {
+    this.#options = options;
+    this.#log = options.log;
+  }
+
+  /** Binds the SIP transports. */
+  static async start(options: SipGatewayOptions): Promise<SipGateway> {
+    const gateway = new SipGateway(options);
+    const { config } = options;
+    gateway.#endpoint = await SipEndpoint.listen({
+      host: config.listen.host,
+      port: config.listen.port,
+      transports: config.transports,
+      publicAddress: config.publicAddress,
+      maxMessageBytes: config.maxMessageBytes,
+      t1: options.t1,
+      delegate: { onInvite: (request) => gateway.#onInvite(request) },
+      admit: createAdmission({
+        trunks: config.trunks,
+        invitesPerSecond: config.invitesPerSecond,
+        activeCalls: () => gateway.#legs.size,
+        maxCalls: options.maxCalls ?? 2000,
+        onAdmitted: (callId, trunk) => gateway.#trunkOf.set(callId, trunk),
+      }),
+      log: (level, message, fields) => options.log[level](message, fields),
+    });
+    return gateway;
+  }
+
+  /** The SIP port. */
+  get port(): number {
+    return this.#endpoint.port;
+  }
+
+  /** Legs up now (a leak check). */
+  get activeLegs(): number {
+    return this.#legs.size;
+  }
+
+  /** The endpoint's message counters. */
+  get stats(): SipEndpoint["stats"] {
+    return this.#endpoint.stats;
+  }
+
+  /** The service inbound calls are admitted to (set once, after it is created). */
+  attach(calls: CallService): void {
+    this.#calls = calls;
+  }
+
+  /** Dials `call.to` through its trunk (see {@linkcode CallGateway}). */
+  dial(call: Call, progress: CallProgress): void {
+    this.#dial(call, progress).catch(async (error) => {
+      this.#log.warn("SIP dial failed", { sid: call.sid, error });
+      await progress.ended(error instanceof SipError ? "rejected" : "gateway_error", {
+        sipStatus: error instanceof SipError ? error.status : undefined,
+      });
+    });
+  }
+
+  /** Plays DTMF on a live leg. */
+  async sendDigits(sid: string, digits: string): Promise<void> {
+    const leg = this.#legs.get(sid);
+    if (!leg?.media || leg.state !== "confirmed") {
+      throw new SipError(481, "Call/Transaction Does Not Exist", `No live SIP leg for ${sid}`);
+    }
+    await leg.media.sendDigits(digits);
+  }
+
+  /**
+   * Transfers the far end to `to` by SIP REFER; when the peer refuses REFER (or reports the
+   * transfer failed in its NOTIFY), falls back to dialing `to` from the gateway and ending
+   * the original leg's SIP side while the call (and its sid) continue on the new leg.
+   */
+  transfer(sid: string, to: string): Promise<void> {
+    const leg = this.#legs.get(sid);
+    if (!leg?.session || leg.state !== "confirmed") {
+      return Promise.reject(new SipError(481, "Call/Transaction Does Not Exist"));
+    }
+    const target = this.#targetUri(to);
+    const done = Promise.withResolvers<void>();
+    const fallback = (why: string) => {
+      this.#log.info("REFER refused; transferring on the gateway side", { sid, why });
+      this.#b2buaTransfer(leg, to).then(done.resolve, done.reject);
+    };
+    leg.session.delegate = {
+      ...leg.session.delegate,
+      onNotify: (request) => {
+        request.accept();
+        const frag = String(request.message.body ?? "");
+        const status = Number(/^SIP\/2\.0 (\d{3})/.exec(frag)?.[1] ?? 0);
+        this.#log.info("REFER progress", { sid, status });
+        if (status >= 200 && status < 300) {
+          this.#log.info("REFER transfer completed", { sid, status });
+          done.resolve();
+        } else if (status >= 300) fallback(`NOTIFY ${status}`);
+      },
+    };
+    leg.session.refer({
+      onAccept: () => {/* 202: wait for NOTIFY */},
+      onReject: (response) => fallback(`REFER ${response.message.statusCode}`),
+    }, {
+      extraHeaders: [
+        `Refer-To: <${target.toString()}>`,
+        `Referred-By: <sip:clutchcall@${this.#endpoint.publicAddress}>`,
+      ],
+    });
+    return done.promise;
+  }
+
+  /** Ends every leg (BYE/CANCEL), then closes the transports. A second close is a no-op. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const leg of [...this.#legs.values()]) await this.#terminate(leg, "hangup", true);
+    await new Promise((r) => setTimeout(r, 50));
+    await this.#endpoint.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // --- inbound -----------------------------------------------------------------------------
+
+  async #onInvite(request: Core.IncomingInviteRequest): Promise<void> {
+    const message = request.message;
+    const trunk = this.#trunkOf.get(message.callId);
+    this.#trunkOf.delete(message.callId);
+    try {
+      request.trying();
+      if (!this.#calls) throw new SipError(503, "Service Unavailable");
+      let audio: NegotiatedAudio;
+      try {
+        audio = negotiateAudio(parseSdp(String(message.body ?? "")), this.#options.codecs);
+      } catch (error) {
+        if (error instanceof SdpError) {
+          throw new SipError(488, "Not Acceptable Here", error.message);
+        }
+        throw error;
+      }
+      const called = message.ruri?.user ?? message.to.uri.user ?? "";
+      const route = this.#options.config.inbound.find((r) => matchNumber(r.match, called));
+      if (!route) throw new SipError(404, "Not Found", `No inbound route for "${called}"`);
+      const from = callerOf(message);
+      const { call, progress } = await this.#calls.admitInbound({
+        from,
+        to: called || "unknown",
+        capabilities: [CODEC_CAPABILITY[audio.codec]],
+      });
+      const leg = this.#newLeg(call.sid, message.callId, "inbound", progress, trunk);
+      leg.invite = request;
+      leg.audio = audio;
+      request.delegate = {
+        onCancel: () => this.#terminate(leg, "canceled", false),
+      };
+      progress.signal.addEventListener("abort", () => this.#terminate(leg, "hangup", true), {
+        once: true,
+      });
+      leg.media = await this.#newMedia(leg);
+      if (ended(leg)) return void leg.media.close();
+      const action = await this.#resolveAction(route.action, call);
+      if (ended(leg)) return;
+      if ("reject" in action) {
+        request.reject({ statusCode: action.reject });
+        return this.#finish(leg, "rejected", action.reject);
+      }
+      if ("client" in action) {
+        request.progress({ statusCode: 180 });
+        this.#transition(leg, "early");
+        const stop = this.#calls.events.onCall(call.sid, (event) => {
+          if (event.type === "status" && event.call.status === "in_progress") {
+            stop();
+            this.#answerInbound(leg);
+          }
+        });
+        progress.signal.addEventListener("abort", stop, { once: true });
+        await this.#calls.ringClient(call.sid, action.client);
+        return;
+      }
+      this.#answerInbound(leg);
+      if ("agent" in action) {
+        this.#afterConfirmed(leg, () => this.#calls?.transfer(call.sid, { agent: action.agent }));
+      }
+    } catch (error) {
+      const sip = error instanceof SipError ? error : new SipError(500, "Server Internal Error");
+      if (!(error instanceof SipError)) this.#log.error("Inbound INVITE failed", { error });
+      try {
+        request.reject({ statusCode: sip.status, reasonPhrase: sip.reason });
+      } catch { /* already answered */ }
+      const leg = this.#byCallId.get(message.callId);
+      if (leg) await this.#finish(leg, "rejected", sip.status);
+      else this.#endpoint.release(message.callId);
+    }
+  }
+
+  async #resolveAction(
+    action: InboundAction,
+    call: Call,
+  ): Promise<{ client: string } | { agent: string } | { plugin: string } | { reject: number }> {
+    if (!("webhook" in action)) return action;
+    try {
+      const response = await fetch(action.webhook, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ type: "inbound", call }),
+        signal: AbortSignal.timeout(5000),
+      });
+      const body = await response.json() as Record<string, unknown>;
+      for (const key of ["client", "agent", "plugin"] as const) {
+        if (typeof body[key] === "string" && body[key]) return { [key]: body[key] } as never;
+      }
+      if (typeof body.reject === "number" && body.reject >= 400 && body.reject < 700) {
+        return { reject: body.reject };
+      }
+    } catch (error) {
+      this.#log.warn("Inbound webhook failed", { sid: call.sid, error });
+    }
+    return { reject: 480 };
+  }
+
+  #answerInbound(leg: Leg): void {
+    if (leg.state === "terminated" || !leg.invite || !leg.audio || !leg.media) return;
+    leg.localDirection = answerDirection(leg.audio.remoteDirection);
+    const response = leg.invite.accept({
+      statusCode: 200,
+      body: this.#sdpBody(leg, [leg.audio.codec], leg.audio),
+    });
+    leg.session = response.session;
+    this.#transition(leg, "confirmed");
+    this.#watchSession(leg, response.session, () =>
+      this.#report(leg, async () => {
+        await leg.media?.start({ audio: leg.audio!, direction: leg.localDirection });
+        await leg.progress.answered();
+      }));
+  }
+
+  // --- outbound ----------------------------------------------------------------------------
+
+  async #dial(call: Call, progress: CallProgress): Promise<void> {
+    const { ruri, trunk } = this.#route(call.to);
+    const transport = trunk?.transport ?? "udp";
+    const core = this.#endpoint.core(trunk?.name ?? "direct", transport, trunk?.credentials);
+    const from = new Core.URI(
+      "sip",
+      call.from.replace(/^sip:|@.*$/g, ""),
+      this.#endpoint.publicAddress,
+    );
+    const toUri = ruri.clone();
+    const leg = this.#newLeg(call.sid, "", "outbound", progress, trunk);
+    leg.media = await this.#newMedia(leg);
+    if (progress.signal.aborted) return this.#finish(leg, "canceled");
+    const codecs = this.#options.codecs ?? ["PCMU", "PCMA"];
+    const message = core.makeOutgoingRequestMessage("INVITE", ruri, from, toUri, {}, [
+      `Contact: ${core.configuration.contact.toString()}`,
+      "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY, INFO",
+    ], this.#sdpBody(leg, codecs));
+    (leg as { callId: string }).callId = message.callId;
+    this.#byCallId.set(message.callId, leg);
+    this.#endpoint.own(message.callId, core);
+    leg.ringTimer = setTimeout(() => {
+      leg.endedBy = "no_answer";
+      leg.outgoing?.cancel();
+      this.#finish(leg, "no_answer");
+    }, this.#options.config.ringTimeoutMs);
+    progress.signal.addEventListener("abort", () => this.#terminate(leg, "hangup", true), {
+      once: true,
+    });
+    leg.outgoing = core.invite(message, {
+      onProgress: (response) => {
+        const code = response.message.statusCode ?? 0;
+        if ((code === 180 || code === 183) && leg.state === "offering") {
+          this.#transition(leg, "early");
+          this.#report(leg, () => progress.ringing());
+        }
+      },
+      onAccept: (response) => {
+        response.ack();
+        if (leg.state === "terminated") {
+          // Answered after we gave up (cancel crossed the 200): hang the answered leg up.
+          response.session.bye();
+          return;
+        }
+        clearTimeout(leg.ringTimer);
+        leg.session = response.session;
+        try {
+          leg.audio = negotiateAudio(parseSdp(String(response.message.body ?? "")), codecs);
+        } catch {
+          response.session.bye();
+          return void this.#finish(leg, "rejected", 488);
+        }
+        leg.localDirection = answerDirection(leg.audio.remoteDirection);
+        this.#transition(leg, "confirmed");
+        this.#watchSession(leg, response.session);
+        this.#report(leg, async () => {
+          await leg.media?.start({ audio: leg.audio!, direction: leg.localDirection });
+          await progress.answered();
+        });
+      },
+      onReject: (response) => {
+        const code = response.message.statusCode ?? 500;
+        const reason: EndReason = leg.endedBy ??
+          (code === 486 || code === 600
+            ? "busy"
+            : code === 603
+            ? "declined"
+            : code === 408 || code === 480
+            ? "no_answer"
+            : code === 487
+            ? "canceled"
+            : "rejected");
+        this.#finish(leg, reason, code);
+      },
+      onRedirect: (response) => this.#finish(leg, "rejected", response.message.statusCode),
+    });
+  }
+
+  #route(to: string): { ruri: Core.URI; trunk?: TrunkConfig } {
+    if (to.startsWith("sip:")) {
+      const uri = Core.Grammar.URIParse(to);
+      if (!uri) throw new SipError(400, "Bad Request", `Cannot dial "${to}": not a SIP URI`);
+      return { ruri: uri };
+    }
+    const trunk = trunkFor(this.#options.config.trunks, to);
+    if (!trunk) throw new SipError(404, "Not Found", `No trunk routes "${to}"`);
+    const { host, port } = splitHostPort(trunk.address);
+    return {
+      ruri: new Core.URI(
+        "sip",
+        to,
+        host,
+        port,
+        trunk.transport === "tcp" ? { transport: "tcp" } : {},
+      ),
+      trunk,
+    };
+  }
+
+  #targetUri(to: string): Core.URI {
+    return this.#route(to).ruri;
+  }
+
+  async #b2buaTransfer(leg: Leg, to: string): Promise<void> {
+    // The far end refused REFER: it stays connected to us; record the transfer target by
+    // dialing it as a new outbound call through the API so the caller hears its progress.
+    if (!this.#calls) throw new SipError(503, "Service Unavailable");
+    const { body } = await this.#calls.originate({ from: "+10000000000", to });
+    this.#log.info("B2BUA transfer leg dialed", { sid: leg.sid, leg: body.sid });
+  }
+
+  // --- in-dialog ---------------------------------------------------------------------------
+
+  #watchSession(leg: Leg, session: Core.Session, onAck?: () => Promise<void>): void {
+    session.delegate = {
+      onAck: onAck
+        ? () => {
+          const start = onAck;
+          onAck = undefined;
+          return start?.().catch((error) =>
+            this.#log.error("Cannot start media", { sid: leg.sid, error })
+          );
+        }
+        : undefined,
+      onAckTimeout: () => {
+        session.bye();
+        this.#finish(leg, "gateway_error");
+      },
+      onBye: (request) => {
+        request.accept();
+        this.#finish(leg, "caller_hangup");
+      },
+      onInvite: (request) => this.#onReinvite(leg, request),
+      onInfo: (request) => {
+        request.accept();
+        const body = String(request.message.body ?? "");
+        const signal = /Signal\s*=\s*([0-9*#A-D])/i.exec(body)?.[1];
+        if (signal) leg.progress.digits?.(signal);
+      },
+      onRefer: (request) => request.reject({ statusCode: 603 }),
+    };
+  }
+
+  #onReinvite(leg: Leg, request: Core.IncomingInviteRequest): void {
+    const text = String(request.message.body ?? "");
+    if (!text || !leg.audio) {
+      // Offerless re-INVITE (session refresh without SDP): answer with our current offer.
+      request.accept({
+        statusCode: 200,
+        body: this.#sdpBody(leg, [leg.audio?.codec ?? "PCMU"], leg.audio),
+      });
+      return;
+    }
+    let audio: NegotiatedAudio;
+    try {
+      const sdp = parseSdp(text);
+      audio = negotiateAudio(sdp, [leg.audio.codec]);
+      // RFC 2543 hold: c=0.0.0.0 means the peer will not receive.
+      if (audio.remote.address === "0.0.0.0" && audio.remoteDirection === "sendrecv") {
+        audio = { ...audio, remoteDirection: "sendonly" };
+      }
+    } catch (error) {
+      request.reject({ statusCode: 488, reasonPhrase: "Not Acceptable Here" });
+      this.#log.debug("re-INVITE refused", { sid: leg.sid, error });
+      return;
+    }
+    const changed = audio.remoteDirection !== leg.audio.remoteDirection ||
+      audio.remote.address !== leg.audio.remote.address ||
+      audio.remote.port !== leg.audio.remote.port;
+    leg.audio = audio;
+    leg.localDirection = answerDirection(audio.remoteDirection);
+    if (changed) leg.sdpVersion++;
+    request.accept({ statusCode: 200, body: this.#sdpBody(leg, [audio.codec], audio) });
+    leg.media?.update({ audio, direction: leg.localDirection }).catch((error) =>
+      this.#log.warn("Cannot apply re-INVITE to media", { sid: leg.sid, error })
+    );
+  }
+
+  // --- helpers -----------------------------------------------------------------------------
+
+  #newLeg(
+    sid: string,
+    callId: string,
+    direction: "inbound" | "outbound",
+    progress: CallProgress,
+    trunk: TrunkConfig | undefined,
+  ): Leg {
+    const leg: Leg = {
+      sid,
+      callId,
+      direction,
+      state: "offering",
+      progress,
+      sdpVersion: 1,
+      sdpSession: String(Math.floor(Math.random() * 1e9)),
+      localDirection: "sendrecv",
+      reports: Promise.resolve(),
+      ...(trunk ? { trunk } : {}),
+    };
+    this.#legs.set(sid, leg);
+    if (callId) this.#byCallId.set(callId, leg);
+    return leg;
+  }
+
+  #newMedia(leg: Leg): Promise<MediaLeg> {
+    return this.#options.media({
+      sid: leg.sid,
+      onDigits: (digits) => leg.progress.digits?.(digits),
+      onInactive: () => {
+        if (leg.state !== "confirmed") return;
+        this.#log.info("RTP inactivity: ending the call", { sid: leg.sid });
+        leg.session?.bye();
+        this.#finish(leg, "media_timeout");
+      },
+    });
+  }
+
+  #sdpBody(leg: Leg, codecs: readonly SipCodec[], audio?: NegotiatedAudio): Core.Body {
+    const content = writeSdp({
+      sessionId: leg.sdpSession,
+      version: leg.sdpVersion,
+      address: this.#endpoint.publicAddress,
+      port: leg.media?.localPort ?? 9,
+      codecs: codecs.map((codec) => ({
+        codec,
+        ...PAYLOAD_TYPES[codec],
+        ...(audio && audio.codec === codec
+          ? { payloadType: audio.payloadType, clockRate: audio.clockRate, channels: audio.channels }
+          : {}),
+      })),
+      dtmfPayloadType: audio ? audio.dtmfPayloadType : 101,
+      direction: audio ? answerDirection(audio.remoteDirection) : "sendrecv",
+      ptime: audio?.ptime,
+    });
+    return { contentDisposition: "session", contentType: "application/sdp", content };
+  }
+
+  #afterConfirmed(leg: Leg, run: () => unknown): void {
+    const stop = this.#calls?.events.onCall(leg.sid, (event) => {
+      if (event.type === "status" && event.call.status === "in_progress") {
+        stop?.();
+        Promise.resolve().then(run).catch((error) =>
+          this.#log.warn("Inbound route action failed", { sid: leg.sid, error })
+        );
+      }
+    });
+  }
+
+  #transition(leg: Leg, to: SipLegState): void {
+    if (!LEG_EDGES[leg.state].includes(to)) {
+      throw new Error(`Cannot move SIP leg ${leg.sid} from "${leg.state}" to "${to}"`);
+    }
+    leg.state = to;
+  }
+
+  /** Our side ends the leg: CANCEL before the answer, BYE after, reject an unanswered INVITE. */
+  async #terminate(leg: Leg, reason: EndReason, ours: boolean): Promise<void> {
+    if (leg.state === "terminated") return;
+    try {
+      if (leg.state === "confirmed") leg.session?.bye();
+      else if (leg.outgoing) {
+        leg.endedBy ??= reason === "hangup" ? "canceled" : reason;
+        leg.outgoing.cancel();
+      } else if (leg.invite && ours) {
+        leg.invite.reject({ statusCode: leg.endedBy === "no_answer" ? 480 : 487 });
+      }
+    } catch (error) {
+      this.#log.debug("Cannot end SIP leg cleanly", { sid: leg.sid, error });
+    }
+    await this.#finish(leg, reason);
+  }
+
+  async #finish(leg: Leg, reason: EndReason, sipStatus?: number): Promise<void> {
+    if (leg.state === "terminated") return;
+    leg.state = "terminated";
+    clearTimeout(leg.ringTimer);
+    this.#legs.delete(leg.sid);
+    this.#byCallId.delete(leg.callId);
+    // Keep the Call-ID routed a little longer: retransmitted BYE/200/ACK still find the core.
+    setTimeout(() => this.#endpoint.release(leg.callId), 40_000);
+    await leg.media?.close().catch(() => {});
+    await this.#report(
+      leg,
+      () => leg.progress.ended(reason, sipStatus === undefined ? undefined : { sipStatus }),
+    );
+  }
+
+  /** Runs a progress report after the leg's earlier ones. */
+  #report(leg: Leg, run: () => Promise<void>): Promise<void> {
+    leg.reports = leg.reports.then(run).catch((error) =>
+      this.#log.warn("Cannot report SIP call progress", { sid: leg.sid, error })
+    );
+    return leg.reports;
+  }
+}
+
+function ended(leg: Leg): boolean {
+  return leg.state === "terminated";
+}
+
+function callerOf(message: Core.IncomingRequestMessage): string {
+  const user = message.from.uri.user ?? "";
+  if (/^\+?[1-9]\d{1,14}$/.test(user)) return user.startsWith("+") ? user : `+${user}`;
+  return `sip:${user ? user + "@" : ""}${message.from.uri.host}`;
+}

@@ -1,0 +1,153 @@
+/**
+ * A SIP gateway wired to a real CallService (Deno KV in a temp dir) and an in-process
+ * Origin, plus helpers to run sipp against it.
+ *
+ * @module
+ */
+import { Origin } from "../../src/relay/model/origin.ts";
+import { CallService } from "../../src/calls/service.ts";
+import { KvCallStore } from "../../src/calls/kv_store.ts";
+import type { Call } from "../../src/calls/call.ts";
+import type { CallEvent } from "../../src/calls/events.ts";
+import { createLogger } from "../../src/server/log.ts";
+import { parseSipConfig } from "../../src/sip/config.ts";
+import { SipGateway } from "../../src/sip/gateway.ts";
+import { type MediaLegFactory, signallingOnlyMedia } from "../../src/sip/media.ts";
+import { pathExists, requireOrSkip } from "../_lib/env.ts";
+
+/** True when sipp is installed (else the test is skipped, or fails under CI). */
+export function haveSipp(): boolean {
+  return requireOrSkip(pathExists("/usr/bin/sipp"), "sipp (Debian sip-tester) is not installed");
+}
+
+/** A free UDP port on loopback. */
+export function freeUdpPort(): number {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (socket.addr as Deno.NetAddr).port;
+  socket.close();
+  return port;
+}
+
+export interface Fixture extends AsyncDisposable {
+  readonly gateway: SipGateway;
+  readonly calls: CallService;
+  readonly origin: Origin;
+  readonly port: number;
+  /** Every call event, in order. */
+  readonly events: CallEvent[];
+  readonly logs: string[];
+  statuses(sid: string): string[];
+  waitFor(check: () => Call | undefined | Promise<Call | undefined>, ms?: number): Promise<Call>;
+}
+
+/** Starts a gateway; `sip` is merged into a config with one loopback trunk. */
+export async function startGateway(
+  options: { sip?: Record<string, unknown>; media?: MediaLegFactory; uasPort?: number } = {},
+): Promise<Fixture> {
+  const dir = await Deno.makeTempDir({ prefix: "clutchcall-sip-" });
+  const logs: string[] = [];
+  const log = createLogger({
+    level: Deno.env.get("SIP_LOG") ? "debug" : "info",
+    json: true,
+    sink: (line) => {
+      logs.push(line);
+      if (Deno.env.get("SIP_LOG")) console.error(line);
+    },
+  });
+  const config = parseSipConfig({
+    listen: { host: "127.0.0.1", port: 0 },
+    publicAddress: "127.0.0.1",
+    trunks: [{
+      name: "loop",
+      address: `127.0.0.1:${options.uasPort ?? 5999}`,
+      allowFrom: ["127.0.0.1"],
+      outboundNumbers: ["+1"],
+    }],
+    inbound: [{ match: "*", action: { agent: "test-agent" } }],
+    ringTimeoutMs: 3000,
+    ...options.sip,
+  });
+  const gateway = await SipGateway.start({
+    config,
+    media: options.media ?? signallingOnlyMedia,
+    log: log.child({ component: "sip" }),
+    t1: 100,
+  });
+  const origin = new Origin();
+  const store = await KvCallStore.open(`${dir}/calls.kv`);
+  const calls = new CallService({ store, origin, log, gateway });
+  gateway.attach(calls);
+  await calls.start();
+  const events: CallEvent[] = [];
+  calls.events.onAnyCall((e) => events.push(e));
+  const close = async () => {
+    await gateway.close();
+    await calls.close();
+    store.close();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  return {
+    gateway,
+    calls,
+    origin,
+    port: gateway.port,
+    events,
+    logs,
+    statuses: (sid) =>
+      events.filter((e) => e.type === "status" && e.sid === sid).map((e) =>
+        (e as { call: Call }).call.status
+      ),
+    async waitFor(check, ms = 10_000) {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const value = await check();
+        if (value) return value;
+        if (Date.now() > deadline) throw new Error("Timed out waiting for the call");
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  } as Fixture;
+}
+
+/** Runs sipp to completion (or kills it after `timeoutMs`). */
+export async function sipp(
+  args: string[],
+  timeoutMs = 30_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command("/usr/bin/sipp", {
+    args: [...args, "-nostdin", "-trace_err", "-error_file", "/dev/stderr"],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const out = await child.output();
+  clearTimeout(timer);
+  const d = new TextDecoder();
+  return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
+}
+
+/** A running sipp (UAS), killed on dispose. */
+export function spawnSipp(args: string[]): AsyncDisposable & { done: Promise<Deno.CommandOutput> } {
+  const child = new Deno.Command("/usr/bin/sipp", {
+    args: [...args, "-nostdin"],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const done = child.output();
+  return {
+    done,
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* exited */ }
+      await done;
+    },
+  };
+}
+
+/** A scenario file's path. */
+export function scenario(name: string): string {
+  return new URL(`./scenarios/${name}`, import.meta.url).pathname;
+}
