@@ -168,6 +168,8 @@ export interface RtpSessionStats {
 }
 
 const TICK_MS = 250;
+/** Receive buffer per datagram: an Ethernet MTU (Deno's default is 1 KiB). */
+const RECEIVE_BYTES = 1500;
 const DTMF_PACKET_MS = 20;
 /** A pause in sending longer than this starts a new talkspurt (marker bit, timestamp jump). */
 const TALKSPURT_GAP_MS = 40;
@@ -267,6 +269,8 @@ export class RtpSession implements AsyncDisposable {
   #dtmfChain: Promise<void> = Promise.resolve();
   #dtmfActive = false;
   #closed = false;
+  #inFlight = false;
+  readonly #sendQueue: [Uint8Array, Deno.NetAddr][] = [];
   readonly #done: Promise<void>[] = [];
 
   private constructor(options: RtpSessionOptions) {
@@ -550,17 +554,42 @@ export class RtpSession implements AsyncDisposable {
     this.#count.bytesSent += payload.length;
     this.#sentSinceReport = true;
     this.#lastSentTimestamp = timestamp;
-    this.#rtp.send(bytes, this.#remote!).catch((error) => {
-      if (!this.#closed) this.#logger?.debug("RTP send failed", { error });
-    });
+    this.#transmit(bytes, this.#remote!);
   }
+
+  /**
+   * Sends in call order. Deno's UDP sends are asynchronous ops that can complete out of
+   * order, so while one is in flight the next ones wait in a queue.
+   */
+  #transmit(bytes: Uint8Array, to: Deno.NetAddr): void {
+    if (this.#inFlight) {
+      this.#sendQueue.push([bytes, to]);
+      return;
+    }
+    this.#inFlight = true;
+    this.#rtp.send(bytes, to).then(this.#sent, this.#sendFailed);
+  }
+
+  readonly #sent = (): void => {
+    const next = this.#sendQueue.shift();
+    if (!next || this.#closed) {
+      this.#inFlight = false;
+      return;
+    }
+    this.#rtp.send(next[0], next[1]).then(this.#sent, this.#sendFailed);
+  };
+
+  readonly #sendFailed = (error: unknown): void => {
+    if (!this.#closed) this.#logger?.debug("RTP send failed", { error });
+    this.#sent();
+  };
 
   async #receiveLoop(conn: Deno.DatagramConn, rtcpHere: boolean): Promise<void> {
     const rtpSocket = conn === this.#rtp;
     for (;;) {
       let datagram: [Uint8Array, Deno.Addr];
       try {
-        datagram = await conn.receive();
+        datagram = await conn.receive(new Uint8Array(RECEIVE_BYTES));
       } catch (error) {
         if (this.#closed) return;
         this.#logger?.warn("RTP receive failed", { error });

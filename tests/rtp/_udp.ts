@@ -1,0 +1,73 @@
+/** Helpers for RTP tests over real UDP on loopback. */
+import { parseRtp, type RtpPacket, serializeRtp } from "../../src/rtp/mod.ts";
+
+/** A test port range away from the default, wide enough for parallel tests. */
+export const TEST_PORTS = { min: 30000, max: 39999 };
+
+/** A raw UDP peer that crafts and captures RTP. */
+export class RawPeer implements Disposable {
+  readonly conn: Deno.DatagramConn;
+  readonly received: { bytes: Uint8Array; at: number }[] = [];
+  readonly #loop: Promise<void>;
+
+  constructor(port = 0) {
+    const conn = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port });
+    this.conn = conn;
+    this.#loop = (async () => {
+      try {
+        for (;;) {
+          const [bytes] = await conn.receive();
+          this.received.push({ bytes, at: performance.now() });
+        }
+      } catch {
+        // closed
+      }
+    })();
+  }
+
+  get port(): number {
+    return (this.conn.addr as Deno.NetAddr).port;
+  }
+
+  packets(): RtpPacket[] {
+    return this.received.map((r) => parseRtp(r.bytes));
+  }
+
+  send(to: number, packet: Partial<RtpPacket> & { sequenceNumber: number }): Promise<number> {
+    return this.conn.send(
+      serializeRtp({
+        marker: false,
+        payloadType: 0,
+        timestamp: packet.sequenceNumber * 160,
+        ssrc: 0x1111,
+        payload: new Uint8Array(160).fill(0xff),
+        ...packet,
+      }),
+      { transport: "udp", hostname: "127.0.0.1", port: to },
+    );
+  }
+
+  sendRaw(to: number, bytes: Uint8Array): Promise<number> {
+    return this.conn.send(bytes, { transport: "udp", hostname: "127.0.0.1", port: to });
+  }
+
+  [Symbol.dispose](): void {
+    this.conn.close();
+    void this.#loop;
+  }
+}
+
+/** Waits until `condition()` holds, polling every 5 ms, or throws after `ms`. */
+export async function waitFor(
+  condition: () => boolean,
+  ms = 2000,
+  what = "condition",
+): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,293 @@
+import {
+  assert,
+  assertEquals,
+  assertGreaterOrEqual,
+  assertLess,
+  assertRejects,
+  assertThrows,
+} from "@std/assert";
+import {
+  type DtmfEvent,
+  isRtcpPacket,
+  parseRtcp,
+  type RtpAudioFrame,
+  type RtpPayloadMap,
+  RtpSession,
+} from "../../src/rtp/mod.ts";
+import { decodeTelephoneEvent } from "../../src/rtp/telephone_event.ts";
+import { delay, RawPeer, TEST_PORTS, waitFor } from "./_udp.ts";
+
+const PCMU: RtpPayloadMap = {
+  audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 },
+  telephoneEvent: { payloadType: 101, clockRate: 8000 },
+};
+
+function open(extra: Partial<Parameters<typeof RtpSession.open>[0]> = {}) {
+  return RtpSession.open({
+    hostname: "127.0.0.1",
+    portRange: TEST_PORTS,
+    payloads: PCMU,
+    ...extra,
+  });
+}
+
+function collect(session: RtpSession): RtpAudioFrame[] {
+  const frames: RtpAudioFrame[] = [];
+  session.onAudio = (frame) => frames.push(frame);
+  return frames;
+}
+
+Deno.test("session binds an even RTP port with RTCP on the next one, or one port with rtcp-mux", async () => {
+  await using a = await open();
+  await using b = await open({ rtcpMux: true });
+  assertEquals(a.localPort % 2, 0);
+  assertEquals(a.localRtcpPort, a.localPort + 1);
+  assertEquals(b.localRtcpPort, b.localPort);
+  assert(a.localPort >= TEST_PORTS.min && a.localPort <= TEST_PORTS.max);
+  await assertRejects(
+    () => RtpSession.open({ payloads: PCMU, portRange: { min: 10, max: 5 } }),
+    RangeError,
+  );
+});
+
+Deno.test("session delivers reordered, duplicated packets across the sequence wrap in order", async () => {
+  await using session = await open();
+  using far = new RawPeer();
+  const frames = collect(session);
+  for (const seq of [65533, 65534, 0, 65535, 0, 1, 2, 1]) {
+    await far.send(session.localPort, { sequenceNumber: seq });
+  }
+  await waitFor(() => frames.length === 6, 2000, "six frames");
+  assertEquals(frames.map((f) => f.sequence), [65533, 65534, 65535, 65536, 65537, 65538]);
+  assertEquals(frames.map((f) => f.timestamp), [65533, 65534, 65535, 0, 1, 2].map((s) => s * 160));
+  const stats = session.stats;
+  assertEquals(stats.duplicates, 2);
+  assertEquals(stats.reordered, 1);
+  assertEquals(stats.lost, 0);
+});
+
+Deno.test("session gives up on a gap after the reorder delay and counts the loss", async () => {
+  await using session = await open({ maxReorderDelayMs: 30 });
+  using far = new RawPeer();
+  const frames = collect(session);
+  for (const seq of [10, 11, 13]) await far.send(session.localPort, { sequenceNumber: seq });
+  await waitFor(() => frames.length === 3, 1000, "the packet behind the gap");
+  assertEquals(frames.map((f) => f.sequence), [10, 11, 13]);
+  assertEquals(session.stats.lost, 1);
+  await far.send(session.localPort, { sequenceNumber: 12 }); // too late now
+  await delay(50);
+  assertEquals(frames.length, 3);
+  assertEquals(session.stats.late, 1);
+});
+
+Deno.test("session treats a new SSRC as a new stream and drops stragglers of the old one", async () => {
+  await using session = await open();
+  using far = new RawPeer();
+  const frames = collect(session);
+  const changes: [number, number][] = [];
+  session.onSsrcChange = (a, b) => changes.push([a, b]);
+  for (const seq of [100, 101, 102]) await far.send(session.localPort, { sequenceNumber: seq });
+  await waitFor(() => frames.length === 3);
+  for (const seq of [7, 8]) {
+    await far.send(session.localPort, { sequenceNumber: seq, ssrc: 0x2222 });
+  }
+  await far.send(session.localPort, { sequenceNumber: 103 }); // old SSRC straggler
+  await far.send(session.localPort, { sequenceNumber: 9, ssrc: 0x2222 });
+  await waitFor(() => frames.length === 6);
+  assertEquals(frames.map((f) => [f.ssrc, f.sequence]), [
+    [0x1111, 100],
+    [0x1111, 101],
+    [0x1111, 102],
+    [0x2222, 7],
+    [0x2222, 8],
+    [0x2222, 9],
+  ]);
+  assertEquals(changes, [[0x1111, 0x2222]]);
+  assertEquals(session.stats.ssrcChanges, 1);
+  assertEquals(session.stats.staleSsrc, 1);
+});
+
+Deno.test("symmetric RTP latches to the first source, drops others, re-latches after silence", async () => {
+  using sdp = new RawPeer(); // what SDP said (a private address behind NAT: never sends)
+  using nat = new RawPeer(); // where RTP really comes from
+  using intruder = new RawPeer();
+  await using session = await open({
+    remote: { hostname: "127.0.0.1", port: sdp.port },
+    relatchAfterMs: 200,
+  });
+  const frames = collect(session);
+  session.sendAudio(new Uint8Array(160), 160);
+  await waitFor(() => sdp.received.length === 1, 1000, "audio to the SDP address before latching");
+
+  await nat.send(session.localPort, { sequenceNumber: 1 });
+  await waitFor(() => frames.length === 1);
+  assert(session.latched);
+  assertEquals(session.remote?.port, nat.port);
+  session.sendAudio(new Uint8Array(160), 160);
+  await waitFor(() => nat.received.length === 1, 1000, "audio to the latched source");
+
+  await intruder.send(session.localPort, { sequenceNumber: 2, ssrc: 0x9999 });
+  await nat.send(session.localPort, { sequenceNumber: 2 });
+  await waitFor(() => frames.length === 2);
+  await delay(20);
+  assertEquals(session.stats.wrongSource, 1);
+  assertEquals(frames.every((f) => f.ssrc === 0x1111), true);
+
+  await delay(260); // the latched source falls silent: another one may take over
+  await intruder.send(session.localPort, { sequenceNumber: 3, ssrc: 0x9999 });
+  await waitFor(() => frames.length === 3);
+  assertEquals(session.remote?.port, intruder.port);
+  assertEquals(session.stats.relatches, 1);
+  session.sendAudio(new Uint8Array(160), 160);
+  await waitFor(() => intruder.received.length >= 1, 1000, "audio to the re-latched source");
+});
+
+Deno.test("without symmetric RTP only the SDP remote may send", async () => {
+  using far = new RawPeer();
+  using other = new RawPeer();
+  await using session = await open({
+    symmetric: false,
+    remote: { hostname: "127.0.0.1", port: far.port },
+  });
+  const frames = collect(session);
+  await other.send(session.localPort, { sequenceNumber: 1 });
+  await far.send(session.localPort, { sequenceNumber: 1 });
+  await waitFor(() => frames.length === 1);
+  await delay(20);
+  assertEquals(session.stats.wrongSource, 1);
+});
+
+Deno.test("session counts malformed packets and unknown payload types, and keeps going", async () => {
+  await using session = await open();
+  using far = new RawPeer();
+  const frames = collect(session);
+  await far.sendRaw(session.localPort, new Uint8Array([1, 2, 3]));
+  await far.sendRaw(session.localPort, new Uint8Array(1000).fill(0xbf));
+  await far.send(session.localPort, { sequenceNumber: 5, payloadType: 18 });
+  await far.send(session.localPort, {
+    sequenceNumber: 6,
+    payloadType: 101,
+    payload: new Uint8Array(2),
+  });
+  await far.send(session.localPort, { sequenceNumber: 7 });
+  await waitFor(() => frames.length === 1);
+  await delay(20);
+  assertEquals(session.stats.malformed, 3);
+  assertEquals(session.stats.unknownPayloadType, 1);
+});
+
+Deno.test("session reports RTP inactivity once, and again after RTP resumed and stopped", async () => {
+  await using session = await open({ inactivityTimeoutMs: 300 });
+  using far = new RawPeer();
+  let fired = 0;
+  session.onInactive = () => fired++;
+  const started = performance.now();
+  await waitFor(() => fired === 1, 2000, "inactivity");
+  const took = performance.now() - started;
+  assertGreaterOrEqual(took, 300);
+  assertLess(took, 800);
+  await delay(400);
+  assertEquals(fired, 1);
+  await far.send(session.localPort, { sequenceNumber: 1 });
+  await waitFor(() => fired === 2, 2000, "second inactivity");
+});
+
+Deno.test("send path: sequence and timestamp advance, marker on each talkspurt start", async () => {
+  using far = new RawPeer();
+  await using session = await open({ remote: { hostname: "127.0.0.1", port: far.port } });
+  for (let i = 0; i < 3; i++) {
+    assert(session.sendAudio(new Uint8Array(160).fill(i), 160));
+    await delay(20);
+  }
+  await delay(150); // a pause: the next packet starts a talkspurt
+  session.sendAudio(new Uint8Array(160), 160);
+  await waitFor(() => far.received.length === 4);
+  const p = far.packets();
+  assertEquals(p.map((x) => x.marker), [true, false, false, true]);
+  assertEquals(p.map((x) => (x.sequenceNumber - p[0].sequenceNumber) & 0xffff), [0, 1, 2, 3]);
+  assertEquals([1, 2].map((i) => (p[i].timestamp - p[0].timestamp) >>> 0), [160, 320]);
+  const jump = (p[3].timestamp - p[2].timestamp) >>> 0;
+  assert(jump >= 160 + 8 * 140 && jump <= 160 + 8 * 260, `timestamp jump over the pause: ${jump}`);
+  assert(p.every((x) => x.ssrc === session.ssrc && x.payloadType === 0));
+  session.direction = "recvonly";
+  assertEquals(session.sendAudio(new Uint8Array(160), 160), false);
+});
+
+Deno.test("DTMF both ways between two sessions, with RFC 4733 packet rules on the wire", async () => {
+  await using a = await open();
+  await using b = await open();
+  a.setRemote({ hostname: "127.0.0.1", port: b.localPort });
+  b.setRemote({ hostname: "127.0.0.1", port: a.localPort });
+  const atA: DtmfEvent[] = [];
+  const atB: DtmfEvent[] = [];
+  a.onDtmf = (e) => atA.push(e);
+  b.onDtmf = (e) => atB.push(e);
+  await Promise.all([a.sendDigits("123#"), b.sendDigits("*9", { durationMs: 160 })]);
+  await waitFor(() => atB.length === 4 && atA.length === 2, 2000, "digits");
+  assertEquals(atB.map((e) => e.digit).join(""), "123#");
+  assertEquals(atA.map((e) => e.digit).join(""), "*9");
+  assert(atB.every((e) => e.ended && e.durationMs === 100 && e.volume === 10));
+  assert(atA.every((e) => e.durationMs === 160));
+  assertEquals(b.stats.dtmfPacketsReceived, a.stats.dtmfPacketsSent);
+  await assertRejects(
+    () =>
+      open({ payloads: { audio: PCMU.audio } }).then(async (s) => {
+        await using _ = s;
+        await s.sendDigits("1");
+      }),
+    Error,
+    "telephone-event was not negotiated",
+  );
+  assertThrows(() => a.sendDigits("1x"), RangeError);
+});
+
+Deno.test("a digit on the wire: marker first, one timestamp, growing duration, end sent three times", async () => {
+  using far = new RawPeer();
+  await using session = await open({ remote: { hostname: "127.0.0.1", port: far.port } });
+  session.sendAudio(new Uint8Array(160), 160);
+  await session.sendDigits("5", { durationMs: 100, gapMs: 0 });
+  assertEquals(session.sendAudio(new Uint8Array(160), 160), true);
+  await waitFor(() => far.received.length >= 1 + 4 + 3 + 1);
+  const packets = far.packets();
+  const events = packets.filter((p) => p.payloadType === 101);
+  const decoded = events.map((p) => decodeTelephoneEvent(p.payload));
+  assertEquals(events[0].marker, true);
+  assert(events.slice(1).every((p) => !p.marker));
+  assertEquals(new Set(events.map((p) => p.timestamp)).size, 1);
+  assertEquals(decoded.map((e) => e.duration), [160, 320, 480, 640, 800, 800, 800]);
+  assertEquals(decoded.map((e) => e.end), [false, false, false, false, true, true, true]);
+  assert(decoded.every((e) => e.event === 5));
+  const seqs = packets.map((p) => p.sequenceNumber);
+  assertEquals(seqs.map((s) => (s - seqs[0]) & 0xffff), packets.map((_, i) => i));
+  const [first, , , , , , , , last] = packets;
+  assertEquals((events[0].timestamp - first.timestamp) >>> 0, 160);
+  assert(((last.timestamp - events[0].timestamp) >>> 0) >= 800, "audio resumes after the event");
+});
+
+Deno.test("RTCP: BYE on close (separate port and muxed), reports parsed, closing twice is a no-op", async () => {
+  using rtp = new RawPeer();
+  using rtcp = new RawPeer(rtp.port + 1 <= 65535 ? 0 : 0);
+  const session = await open({
+    remote: { hostname: "127.0.0.1", port: rtp.port, rtcpPort: rtcp.port },
+  });
+  session.sendAudio(new Uint8Array(160), 160);
+  await session.close();
+  await session.close();
+  assert(session.closed);
+  await waitFor(() => rtcp.received.length === 1, 1000, "RTCP BYE");
+  const [sr, bye] = parseRtcp(rtcp.received[0].bytes);
+  assertEquals(sr.type, "sr");
+  assertEquals(bye, { type: "bye", ssrcs: [session.ssrc] });
+
+  const muxed = await open({
+    rtcpMux: true,
+    rtcpIntervalMs: 100,
+    remote: { hostname: "127.0.0.1", port: rtp.port },
+  });
+  const reports = () =>
+    rtp.received.filter((r) => isRtcpPacket(r.bytes)).map((r) => parseRtcp(r.bytes));
+  await waitFor(() => reports().length >= 1, 1000, "a periodic report");
+  await muxed.close();
+  await waitFor(() => reports().some((packets) => packets.some((p) => p.type === "bye")));
+  assertEquals(reports()[0][0].type, "rr");
+});
