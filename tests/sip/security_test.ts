@@ -1,0 +1,105 @@
+import { assert, assertEquals } from "@std/assert";
+import { startGateway } from "./_harness.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function invite(port: number, opts: { sdp?: string; callId?: string; extra?: string } = {}): string {
+  const sdp = opts.sdp ??
+    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+  const callId = opts.callId ?? crypto.randomUUID();
+  return [
+    `INVITE sip:+14155550199@127.0.0.1:${port} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK${crypto.randomUUID().slice(0, 8)};rport`,
+    "Max-Forwards: 70",
+    "From: <sip:+14155550100@127.0.0.1>;tag=abc",
+    `To: <sip:+14155550199@127.0.0.1:${port}>`,
+    `Call-ID: ${callId}`,
+    "CSeq: 1 INVITE",
+    "Contact: <sip:caller@127.0.0.1:9>",
+    "Content-Type: application/sdp",
+    opts.extra ?? "X-Test: 1",
+    `Content-Length: ${enc.encode(sdp).length}`,
+    "",
+    sdp,
+  ].join("\r\n");
+}
+
+/** Sends datagrams from a fresh socket and collects the responses for `ms`. */
+async function exchange(port: number, messages: (string | Uint8Array)[], ms = 400): Promise<string[]> {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const got: string[] = [];
+  const reading = (async () => {
+    try {
+      for (;;) got.push(dec.decode((await socket.receive())[0]));
+    } catch { /* closed */ }
+  })();
+  for (const m of messages) {
+    await socket.send(typeof m === "string" ? enc.encode(m) : m, {
+      transport: "udp",
+      hostname: "127.0.0.1",
+      port,
+    });
+  }
+  await new Promise((r) => setTimeout(r, ms));
+  socket.close();
+  await reading;
+  return got;
+}
+
+const status = (r: string) => Number(r.slice(8, 11));
+
+Deno.test("security: an INVITE from an address that is no trunk gets 403, and a flood of them is rate-limited to drops", async () => {
+  await using fx = await startGateway({ sip: { trunks: [] } });
+  const got = await exchange(fx.port, Array.from({ length: 40 }, () => invite(fx.port)));
+  const finals = got.filter((r) => status(r) >= 200);
+  assert(finals.length >= 1 && finals.every((r) => status(r) === 403), got.join("\n"));
+  assert(finals.length <= 12, `expected rate limiting, got ${finals.length} responses`);
+  assertEquals(fx.events.length, 0);
+});
+
+Deno.test("security: malformed SIP, binary junk and oversized datagrams are dropped without a crash", async () => {
+  await using fx = await startGateway();
+  const junk = crypto.getRandomValues(new Uint8Array(1200));
+  const huge = invite(fx.port, { extra: "X-Pad: " + "a".repeat(20_000) });
+  const noCallId = invite(fx.port).replace(/^Call-ID:.*\r\n/m, "");
+  const badFirst = "INVITE\r\n\r\n";
+  const truncated = invite(fx.port).slice(0, 200);
+  const got = await exchange(fx.port, [junk, huge, noCallId, badFirst, truncated, "\r\n\r\n"]);
+  assertEquals(got.filter((r) => status(r) === 200), []);
+  assertEquals(fx.events.length, 0);
+  assert(fx.gateway.stats.malformed + fx.gateway.stats.dropped >= 4);
+  // Still serving: OPTIONS is answered.
+  const options = invite(fx.port).replace(/^INVITE/, "OPTIONS").replace("CSeq: 1 INVITE", "CSeq: 1 OPTIONS");
+  const reply = await exchange(fx.port, [options]);
+  assertEquals(reply.map(status), [200]);
+});
+
+Deno.test("security: an SDP bomb (thousands of lines, too many media sections) is refused with 488", async () => {
+  await using fx = await startGateway({ sip: { maxMessageBytes: 65_535 } });
+  const lines = Array.from({ length: 2000 }, (_, i) => `a=x-${i}:y`).join("\r\n");
+  const bomb = `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n${lines}\r\n`;
+  const media = Array.from({ length: 20 }, () => "m=audio 4000 RTP/AVP 0").join("\r\n");
+  const many = `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n${media}\r\n`;
+  const noCodec = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 18\r\n";
+  for (const sdp of [bomb, many, noCodec]) {
+    const got = await exchange(fx.port, [invite(fx.port, { sdp })]);
+    assert(got.some((r) => status(r) === 488), got.join("\n"));
+  }
+  assertEquals(fx.gateway.activeLegs, 0);
+});
+
+Deno.test("security: an INVITE flood from a trunk gets 503 beyond the rate while a call already up is unharmed", async () => {
+  await using fx = await startGateway({ sip: { invitesPerSecond: 5 } });
+  // One call up first.
+  const up = await exchange(fx.port, [invite(fx.port)], 300);
+  assert(up.some((r) => status(r) === 200), up.join("\n"));
+  const sid = await fx.waitFor(() => {
+    const e = fx.events.find((e) => e.type === "status");
+    return e?.type === "status" ? e.call : undefined;
+  });
+  const flood = await exchange(fx.port, Array.from({ length: 60 }, () => invite(fx.port)), 600);
+  assert(flood.filter((r) => status(r) === 503).length >= 40, `503s: ${flood.filter((r) => status(r) === 503).length}`);
+  const call = await fx.calls.get(sid.sid);
+  assert(call.status === "dialing" || call.status === "in_progress", call.status);
+});
