@@ -563,6 +563,7 @@ export class SipGateway implements CallGateway, AsyncDisposable {
   #newMedia(leg: Leg): Promise<MediaLeg> {
     return this.#options.media({
       sid: leg.sid,
+      ...(leg.direction === "inbound" && leg.audio ? { offer: leg.audio } : {}),
       onDigits: (digits) => leg.progress.digits?.(digits),
       onInactive: () => {
         if (leg.state !== "confirmed") return;

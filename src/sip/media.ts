@@ -38,6 +38,8 @@ export interface MediaLeg extends AsyncDisposable {
 /** What a {@linkcode MediaLegFactory} gets. */
 export interface MediaLegInit {
   readonly sid: string;
+  /** The peer's offer as negotiated, when the peer offered first (inbound calls). */
+  readonly offer?: NegotiatedAudio;
   /** A digit (or several) received as RFC 4733 events. */
   readonly onDigits: (digits: string) => void;
   /** No RTP for the configured timeout after `start`. */

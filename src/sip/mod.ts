@@ -20,6 +20,7 @@ export * from "./framing.ts";
 export * from "./gateway.ts";
 export * from "./media.ts";
 export * from "./retransmit.ts";
+export * from "./rtp_media.ts";
 export * from "./sdp.ts";
 export * from "./tcp_transport.ts";
 export * from "./transport.ts";

@@ -42,7 +42,11 @@ export interface Fixture extends AsyncDisposable {
 
 /** Starts a gateway; `sip` is merged into a config with one loopback trunk. */
 export async function startGateway(
-  options: { sip?: Record<string, unknown>; media?: MediaLegFactory; uasPort?: number } = {},
+  options: {
+    sip?: Record<string, unknown>;
+    media?: (origin: Origin) => MediaLegFactory;
+    uasPort?: number;
+  } = {},
 ): Promise<Fixture> {
   const dir = await Deno.makeTempDir({ prefix: "clutchcall-sip-" });
   const logs: string[] = [];
@@ -67,13 +71,13 @@ export async function startGateway(
     ringTimeoutMs: 3000,
     ...options.sip,
   });
+  const origin = new Origin();
   const gateway = await SipGateway.start({
     config,
-    media: options.media ?? signallingOnlyMedia,
+    media: options.media?.(origin) ?? signallingOnlyMedia,
     log: log.child({ component: "sip" }),
     t1: 100,
   });
-  const origin = new Origin();
   const store = await KvCallStore.open(`${dir}/calls.kv`);
   const calls = new CallService({ store, origin, log, gateway });
   gateway.attach(calls);

@@ -2,7 +2,13 @@ import { assert, assertEquals } from "@std/assert";
 import { freeUdpPort, haveSipp, scenario, spawnSipp, startGateway } from "./_harness.ts";
 
 const uas = (port: number, ...args: string[]) => [
-  "-i", "127.0.0.1", "-p", String(port), "-m", "1", ...args,
+  "-i",
+  "127.0.0.1",
+  "-p",
+  String(port),
+  "-m",
+  "1",
+  ...args,
 ];
 
 Deno.test("outbound: originate to a sipp UAS walks dialing → ringing → in_progress → completed", async () => {

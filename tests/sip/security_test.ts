@@ -4,7 +4,10 @@ import { startGateway } from "./_harness.ts";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function invite(port: number, opts: { sdp?: string; callId?: string; extra?: string } = {}): string {
+function invite(
+  port: number,
+  opts: { sdp?: string; callId?: string; extra?: string } = {},
+): string {
   const sdp = opts.sdp ??
     "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n";
   const callId = opts.callId ?? crypto.randomUUID();
@@ -26,7 +29,11 @@ function invite(port: number, opts: { sdp?: string; callId?: string; extra?: str
 }
 
 /** Sends datagrams from a fresh socket and collects the responses for `ms`. */
-async function exchange(port: number, messages: (string | Uint8Array)[], ms = 400): Promise<string[]> {
+async function exchange(
+  port: number,
+  messages: (string | Uint8Array)[],
+  ms = 400,
+): Promise<string[]> {
   const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const got: string[] = [];
   const reading = (async () => {
@@ -70,7 +77,10 @@ Deno.test("security: malformed SIP, binary junk and oversized datagrams are drop
   assertEquals(fx.events.length, 0);
   assert(fx.gateway.stats.malformed + fx.gateway.stats.dropped >= 4);
   // Still serving: OPTIONS is answered.
-  const options = invite(fx.port).replace(/^INVITE/, "OPTIONS").replace("CSeq: 1 INVITE", "CSeq: 1 OPTIONS");
+  const options = invite(fx.port).replace(/^INVITE/, "OPTIONS").replace(
+    "CSeq: 1 INVITE",
+    "CSeq: 1 OPTIONS",
+  );
   const reply = await exchange(fx.port, [options]);
   assertEquals(reply.map(status), [200]);
 });
@@ -78,10 +88,13 @@ Deno.test("security: malformed SIP, binary junk and oversized datagrams are drop
 Deno.test("security: an SDP bomb (thousands of lines, too many media sections) is refused with 488", async () => {
   await using fx = await startGateway({ sip: { maxMessageBytes: 65_535 } });
   const lines = Array.from({ length: 2000 }, (_, i) => `a=x-${i}:y`).join("\r\n");
-  const bomb = `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n${lines}\r\n`;
+  const bomb =
+    `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n${lines}\r\n`;
   const media = Array.from({ length: 20 }, () => "m=audio 4000 RTP/AVP 0").join("\r\n");
-  const many = `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n${media}\r\n`;
-  const noCodec = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 18\r\n";
+  const many =
+    `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n${media}\r\n`;
+  const noCodec =
+    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 18\r\n";
   for (const sdp of [bomb, many, noCodec]) {
     const got = await exchange(fx.port, [invite(fx.port, { sdp })]);
     assert(got.some((r) => status(r) === 488), got.join("\n"));
@@ -99,7 +112,10 @@ Deno.test("security: an INVITE flood from a trunk gets 503 beyond the rate while
     return e?.type === "status" ? e.call : undefined;
   });
   const flood = await exchange(fx.port, Array.from({ length: 60 }, () => invite(fx.port)), 600);
-  assert(flood.filter((r) => status(r) === 503).length >= 40, `503s: ${flood.filter((r) => status(r) === 503).length}`);
+  assert(
+    flood.filter((r) => status(r) === 503).length >= 40,
+    `503s: ${flood.filter((r) => status(r) === 503).length}`,
+  );
   const call = await fx.calls.get(sid.sid);
   assert(call.status === "dialing" || call.status === "in_progress", call.status);
 });
