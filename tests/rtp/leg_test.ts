@@ -1,0 +1,205 @@
+import { assert, assertEquals, assertGreater, assertLess } from "@std/assert";
+import { decodeUlaw, encodeUlaw } from "../../src/codecs/g711.ts";
+import { pcm16ToBytes } from "../../src/codecs/pcm16.ts";
+import { decodeWav } from "../../src/codecs/wav.ts";
+import { Origin } from "../../src/relay/model/mod.ts";
+import {
+  type RtpAudioFrame,
+  RtpLeg,
+  type RtpPayloadMap,
+  RtpSession,
+  type SpeechEvent,
+} from "../../src/rtp/mod.ts";
+import {
+  captureTimeExtension,
+  captureTimeOf,
+  FRAMES_PER_GROUP,
+  nowMicros,
+} from "../../src/voice/track.ts";
+import { delay, TEST_PORTS, waitFor } from "./_udp.ts";
+
+const FIXTURES = new URL("../../../shared/fixtures/", import.meta.url);
+const PCMU: RtpPayloadMap = {
+  audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 },
+  telephoneEvent: { payloadType: 101, clockRate: 8000 },
+};
+
+function wav(name: string): Int16Array {
+  return decodeWav(Deno.readFileSync(new URL(name, FIXTURES))).samples;
+}
+
+/** Best normalized cross-correlation of `b` against `a` within ±maxLag samples. */
+function correlation(a: Int16Array, b: Int16Array, maxLag: number): { r: number; lag: number } {
+  let best = { r: -1, lag: 0 };
+  for (let lag = -maxLag; lag <= maxLag; lag++) {
+    let ab = 0, aa = 0, bb = 0;
+    for (let i = Math.max(0, -lag); i < a.length && i + lag < b.length; i++) {
+      const x = a[i], y = b[i + lag];
+      ab += x * y;
+      aa += x * x;
+      bb += y * y;
+    }
+    const r = ab / Math.sqrt(aa * bb || 1);
+    if (r > best.r) best = { r, lag };
+  }
+  return best;
+}
+
+async function pair(extra: { vad?: boolean; onSpeech?: (e: SpeechEvent) => void } = {}) {
+  const origin = new Origin();
+  const sid = `CA${crypto.randomUUID().slice(0, 8)}`;
+  const session = await RtpSession.open({
+    hostname: "127.0.0.1",
+    portRange: TEST_PORTS,
+    payloads: PCMU,
+  });
+  const far = await RtpSession.open({
+    hostname: "127.0.0.1",
+    portRange: TEST_PORTS,
+    payloads: PCMU,
+    remote: { hostname: "127.0.0.1", port: session.localPort },
+  });
+  session.setRemote({ hostname: "127.0.0.1", port: far.localPort });
+  const leg = await RtpLeg.start({ origin, sid, session, ...extra });
+  return {
+    origin,
+    sid,
+    session,
+    far,
+    leg,
+    async [Symbol.asyncDispose]() {
+      await leg.stop();
+      await far.close();
+    },
+  };
+}
+
+/** Sends µ-law at real time in `ptimeMs` packets. */
+async function play(far: RtpSession, ulaw: Uint8Array, ptimeMs: number): Promise<void> {
+  const bytes = ptimeMs * 8;
+  const start = performance.now();
+  for (let i = 0, n = 0; i + bytes <= ulaw.length; i += bytes, n++) {
+    far.sendAudio(ulaw.subarray(i, i + bytes), bytes);
+    const wait = start + (n + 1) * ptimeMs - performance.now();
+    if (wait > 0) await delay(wait);
+  }
+}
+
+Deno.test("RTP leg: 40 ms µ-law packets arrive on the uplink as 20 ms objects, bytes intact, capture times on", async () => {
+  await using t = await pair();
+  const source = wav("speech-8k.wav").subarray(0, 16000); // 2 s
+  const ulaw = encodeUlaw(source);
+  const uplink = await t.origin.subscribe(["voice", t.sid], "uplink");
+  assertEquals(uplink.info.capability, "voice/g711_ulaw");
+  const objects: { payload: Uint8Array; at: number; group: number; id: number }[] = [];
+  const reading = (async () => {
+    for (let g = await uplink.nextGroup(); g; g = await uplink.nextGroup()) {
+      for (let o = await g.readObject(); o; o = await g.readObject()) {
+        objects.push({
+          payload: o.payload,
+          at: captureTimeOf(o.extensions)!,
+          group: g.id,
+          id: o.id,
+        });
+      }
+    }
+  })();
+  const sentAt = nowMicros();
+  await play(t.far, ulaw, 40);
+  await waitFor(() => objects.length === 100, 2000, "100 uplink objects");
+  await t.leg.stop();
+  await reading;
+  assert(objects.every((o) => o.payload.length === 160));
+  const received = new Uint8Array(objects.flatMap((o) => [...o.payload]));
+  assertEquals(received, ulaw, "no transcoding: the bytes sent are the bytes published");
+  const { r } = correlation(source, decodeUlaw(received), 0);
+  assertGreater(r, 0.99);
+  assertEquals(objects.map((o) => o.id), objects.map((_, i) => i % FRAMES_PER_GROUP));
+  assertEquals(objects[99].group, 9);
+  const steps = objects.slice(1).map((o, i) => o.at - objects[i].at);
+  assert(steps.every((s) => s > 0), "capture times increase");
+  const exact = steps.filter((s) => Math.abs(s - 20_000) < 1).length;
+  assertGreater(exact, 90, `capture times follow the RTP clock (${exact}/99 exact 20 ms steps)`);
+  assertLess(Math.abs(objects[0].at - sentAt), 50_000);
+});
+
+Deno.test("RTP leg: pcm16 written on the downlink goes out as paced µ-law RTP that correlates", async () => {
+  await using t = await pair();
+  const source16k = wav("speech-16k.wav").subarray(0, 32000); // 2 s
+  const reference = wav("speech-8k.wav").subarray(0, 16000);
+  const frames: { frame: RtpAudioFrame; at: number }[] = [];
+  t.far.onAudio = (frame) =>
+    frames.push({ frame: { ...frame, payload: frame.payload.slice() }, at: performance.now() });
+  const downlink = t.origin.publishTrack({
+    namespace: ["voice", t.sid],
+    name: "downlink",
+    capability: "voice/pcm16",
+  });
+  await waitFor(() => downlink.consumers > 0, 3000, "the leg to subscribe");
+  await delay(100); // its transcoder is made
+  // Written in 400 ms bursts (two groups at once, as a TTS engine might): the leg paces them.
+  const now = nowMicros();
+  for (let g = 0; g < 10; g++) {
+    const group = downlink.appendGroup(g);
+    for (let id = 0; id < FRAMES_PER_GROUP; id++) {
+      const i = g * FRAMES_PER_GROUP + id;
+      group.write({
+        id,
+        payload: pcm16ToBytes(source16k.subarray(i * 320, (i + 1) * 320)),
+        extensions: captureTimeExtension(now + i * 20_000),
+      });
+    }
+    group.close();
+    if (g % 2 === 1) await delay(400);
+  }
+  await waitFor(() => frames.length >= 100, 4000, "100 RTP packets");
+  const span = frames[99].at - frames[0].at;
+  assert(span > 1900 && span < 2300, `paced at real time: 100 frames over ${span.toFixed(0)} ms`);
+  const burst = Math.max(
+    ...frames.map((f) => frames.filter((g) => g.at >= f.at && g.at < f.at + 100).length),
+  );
+  assertLess(burst, 7, `at most 5–6 packets in any 100 ms, saw ${burst}`);
+  const pcm = decodeUlaw(new Uint8Array(frames.flatMap((f) => [...f.frame.payload])));
+  const { r, lag } = correlation(reference, pcm, 80);
+  assertGreater(r, 0.9, `correlation ${r.toFixed(3)} at lag ${lag}`);
+  assertEquals(frames[0].frame.marker, true);
+  assertEquals(t.leg.stats.downlink.received, 100);
+  downlink.close();
+});
+
+Deno.test("RTP leg: the downlink is picked up again when a bridge re-attaches", async () => {
+  await using t = await pair();
+  let count = 0;
+  t.far.onAudio = () => count++;
+  for (let round = 1; round <= 2; round++) {
+    const downlink = t.origin.publishTrack({
+      namespace: ["voice", t.sid],
+      name: "downlink",
+      capability: "voice/g711_ulaw",
+    });
+    const group = downlink.appendGroup(0);
+    for (let i = 0; i < 5; i++) group.write({ id: i, payload: new Uint8Array(160).fill(0xff) });
+    group.close();
+    await waitFor(() => count === round * 5, 2000, `round ${round}`);
+    downlink.close();
+    await delay(50);
+  }
+  assertEquals(t.leg.stats.downlink.subscriptions, 2);
+});
+
+Deno.test("RTP leg VAD reports the speech start of turns-8k.wav sent as real-time RTP", async () => {
+  const events: SpeechEvent[] = [];
+  await using t = await pair({ vad: true, onSpeech: (e) => events.push(e) });
+  const source = wav("turns-8k.wav").subarray(0, 8000 * 2.4);
+  const firstFrame: number[] = [];
+  t.session.onAudio = ((inner) => (f: RtpAudioFrame) => {
+    if (firstFrame.length === 0) firstFrame.push(f.arrival);
+    inner!(f);
+  })(t.session.onAudio);
+  await play(t.far, encodeUlaw(source), 20);
+  await waitFor(() => events.length >= 1, 1000, "speech start");
+  const startS = (events[0].at - firstFrame[0]) / 1e6;
+  assertEquals(events[0].type, "speech_start");
+  assertLess(Math.abs(startS - 1.5), 0.2, `speech start at ${startS.toFixed(3)} s`);
+  assertGreater(t.leg.stats.vadFrames, 100);
+});
