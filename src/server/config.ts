@@ -39,6 +39,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import { hs256Key, importEs256PublicKey } from "../auth/keys.ts";
+import { parseSipConfig, type SipConfig } from "../sip/config.ts";
 
 /**
  * A plugin to load, from the config file's `plugins` list.
@@ -148,6 +149,8 @@ export interface ServerConfig {
   readonly relay: RelayConfig;
   /** Token verification; undefined means development mode (a self-minted token). */
   readonly auth: AuthConfig | undefined;
+  /** The SIP gateway (`sip` section, see `src/sip/config.ts`); undefined means no gateway. */
+  readonly sip?: SipConfig;
 }
 
 /**
@@ -221,6 +224,7 @@ const FILE_KEYS = new Set<string>([
   "plugins",
   "relay",
   "auth",
+  "sip",
   "$schema",
 ]);
 const AUTH_KEYS = new Set(["hs256Secret", "es256PublicKeys", "issuer", "audience"]);
@@ -344,6 +348,7 @@ export async function loadConfig(
       configPath: configPath ?? "",
       baseDir: fileDir,
     }),
+    ...(file.sip === undefined ? {} : { sip: parseSip(file.sip, configPath ?? "") }),
   });
 }
 
@@ -541,6 +546,18 @@ function parsePlugins(value: unknown, configPath: string, baseDir: string): Plug
     }
     return { module: specifier, options, enabled };
   });
+}
+
+function parseSip(value: unknown, configPath: string): SipConfig {
+  try {
+    return parseSipConfig(value);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new ConfigError(`Invalid config file "${configPath}": ${reason}`, {
+      source: "file",
+      cause,
+    });
+  }
 }
 
 function parseRelay(value: unknown, configPath: string): RelayConfig {

@@ -26,6 +26,8 @@ import {
 import { listRecordings, readRecording } from "../plugins/recorder/metadata.ts";
 import { join } from "node:path";
 import { type CallsRuntime, startCalls } from "../calls/runtime.ts";
+import { SipGateway } from "../sip/gateway.ts";
+import { rtpMedia } from "../sip/rtp_media.ts";
 
 /**
  * A running server.
@@ -42,6 +44,8 @@ export class VoiceServer implements AsyncDisposable {
   /** The Calls control plane (store, service, HTTP API). */
   calls!: CallsRuntime;
   readonly plugins: PluginHost;
+  /** The SIP gateway, when the config has a `sip` section. */
+  sip: SipGateway | undefined;
   /** Verifies bearer tokens for HTTP and MoQT (the development secret in development mode). */
   readonly verifier: TokenVerifier;
   /** Development mode only (no `auth` configured): the token minted at start. */
@@ -98,7 +102,25 @@ export class VoiceServer implements AsyncDisposable {
       log: log.child({ component: "plugins" }),
       dataDir: config.dataDir,
     });
-    const calls = await startCalls({ origin: relay.origin, dataDir: config.dataDir, log });
+    const sip = config.sip
+      ? await SipGateway.start({
+        config: config.sip,
+        media: rtpMedia({
+          origin: relay.origin,
+          hostname: config.sip.listen.host,
+          portRange: config.sip.rtpPortRange,
+          inactivityTimeoutMs: config.sip.rtpTimeoutMs,
+        }),
+        log: log.child({ component: "sip" }),
+      })
+      : undefined;
+    const calls = await startCalls({
+      origin: relay.origin,
+      dataDir: config.dataDir,
+      log,
+      gateway: sip,
+    });
+    sip?.attach(calls.service);
     const ref: { server?: VoiceServer } = {};
     const moqUrl = `https://${hostForUrl(config.host)}:${endpoint.addr.port}/moq`;
     const app = createHttpApp({
@@ -130,6 +152,7 @@ export class VoiceServer implements AsyncDisposable {
       auth,
     );
     server.calls = calls;
+    server.sip = sip;
     for (const plugin of config.plugins) {
       if (!plugin.enabled) continue;
       await plugins.load(plugin);
@@ -168,6 +191,7 @@ export class VoiceServer implements AsyncDisposable {
       this.#log.info("Shutting down", { graceMs });
       // Calls first: live calls stay live in the store (reconciled at the next start) and
       // event streams end, so HTTP can drain.
+      await this.sip?.close();
       await this.calls.close();
       await this.relay.close(graceMs);
       await this.plugins.close();

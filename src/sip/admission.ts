@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Core } from "sip.js";
+import type { Core } from "sip.js";
 import { trunkAllowing, type TrunkConfig } from "./config.ts";
 import type { Admission } from "./endpoint.ts";
 import type { SipPeer } from "./transport.ts";

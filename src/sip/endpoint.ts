@@ -168,10 +168,9 @@ export class SipEndpoint implements AsyncDisposable {
       transport === "tcp" ? { transport: "tcp" } : {},
     );
     const factory = this.#loggerFactory;
-    const endpoint = this;
     const transportImpl: Core.Transport = {
       protocol: transport.toUpperCase(),
-      send: (text: string) => endpoint.#send(text, transport),
+      send: (text: string) => this.#send(text, transport),
     };
     const configuration: Core.UserAgentCoreConfiguration = {
       aor: new Core.URI("sip", "clutchcall", host, port),

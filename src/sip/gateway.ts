@@ -595,7 +595,8 @@ export class SipGateway implements CallGateway, AsyncDisposable {
   }
 
   #afterConfirmed(leg: Leg, run: () => unknown): void {
-    const stop = this.#calls?.events.onCall(leg.sid, (event) => {
+    let stop: (() => void) | undefined = undefined;
+    stop = this.#calls?.events.onCall(leg.sid, (event) => {
       if (event.type === "status" && event.call.status === "in_progress") {
         stop?.();
         Promise.resolve().then(run).catch((error) =>
