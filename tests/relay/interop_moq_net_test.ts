@@ -117,6 +117,25 @@ function quietDebug(): Disposable {
   return { [Symbol.dispose]: () => void (console.debug = original) };
 }
 
+/**
+ * One known @moq/net 0.3.4 bug is tolerated for this whole file: when its connection closes
+ * under a publisher (a test closing it, or the relay's teardown), the publisher still tries to
+ * open a group stream from a promise nobody awaits (`void this.#runGroup(...)` in
+ * ietf/publisher.js), and Deno reports the failed open as an unhandled rejection ("maximum
+ * number of concurrent outgoing unidirectional streams"). Only that rejection, raised from
+ * @moq/net's own code, is swallowed; any other unhandled rejection still fails the run.
+ */
+globalThis.addEventListener("unhandledrejection", (event) => {
+  const reason = event.reason;
+  if (
+    reason instanceof RangeError &&
+    reason.message.includes("concurrent outgoing unidirectional streams") &&
+    String(reason.stack).includes("@moq/net")
+  ) {
+    event.preventDefault();
+  }
+});
+
 /** What frame `i` of group `g` carries, so every frame is distinguishable. */
 const payloadOf = (g: number, i: number) => `g${g}f${i}`;
 

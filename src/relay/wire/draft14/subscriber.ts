@@ -271,7 +271,9 @@ export class Subscriber implements TrackSource {
       for (;;) {
         const object = await readSubgroupObject(reader, header, prev);
         if (!object) {
-          this.#peerSendsFin = true;
+          // A clean end we did not cause ourselves (by cancelling a superseded group) is
+          // the peer's FIN.
+          if (open.get(header.groupId) === entry) this.#peerSendsFin = true;
           break;
         }
         prev = object.objectId;
