@@ -77,14 +77,16 @@ Deno.test("the recorder survives bad input: corrupt frames, bogus timestamps, un
   assertEquals(byName.downlink.ended, true);
 
   const wav = decodeWav(await Deno.readFile(meta.path));
-  const [left, right] = deinterleave(wav.samples, 2);
+  const [left] = deinterleave(wav.samples, 2);
   // Frames 0–5 (~120 ms), a 1 s gap of silence, frames 55–56: about 1.14 s in all.
   const seconds = left.length / 8000;
   assert(seconds > 1.05 && seconds < 1.3, `duration ${seconds} s`);
   assertGreater(rms(left, 0, 400), 1000, "the loud frames are there");
   assertEquals(rms(left, 0.4 * 8000, 1.0 * 8000), 0, "the gap is silence");
   assertGreater(rms(left, 1.1 * 8000, left.length), 500, "frames after the gap are there");
-  assert(right.every((x) => Math.abs(x) <= 32767), "concealed Opus is just audio");
+  // Random bytes as Opus packets decode to noise or are concealed (any Int16 value is then
+  // possible, so the right channel's content is not asserted); the counters above show the
+  // recorder took all ten and stayed attached.
 
   const names: string[] = [];
   for await (const e of Deno.readDir(`${dataDir}/recordings`)) names.push(e.name);
