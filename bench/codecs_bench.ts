@@ -23,7 +23,8 @@ import {
   RESAMPLER_RATES,
 } from "../src/codecs/mod.ts";
 
-const FIXTURES = Deno.env.get("CLUTCHCALL_FIXTURES") ?? "/work/shared/fixtures";
+const FIXTURES = Deno.env.get("CLUTCHCALL_FIXTURES") ??
+  new URL("../tests/fixtures", import.meta.url).pathname;
 
 function speechFrames(rate: OpusSampleRate): Int16Array[] {
   const { samples } = decodeWav(Deno.readFileSync(`${FIXTURES}/speech-${rate / 1000}k.wav`));

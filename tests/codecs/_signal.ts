@@ -4,16 +4,12 @@
  *
  * @module
  */
-import { decodeWav, type WavAudio } from "../../src/codecs/wav.ts";
+import { FIXTURES, readFixtureWav } from "../_lib/fixtures.ts";
 
-/** Directory of the shared speech fixtures. */
-export const FIXTURES = "/work/shared/fixtures";
+export { FIXTURES };
 
 /** Reads a fixture WAV (mono PCM16). */
-export function readFixture(name: string): WavAudio {
-  const path = Deno.env.get("CLUTCHCALL_FIXTURES") ?? FIXTURES;
-  return decodeWav(Deno.readFileSync(`${path}/${name}`));
-}
+export const readFixture = readFixtureWav;
 
 /** A sine tone. */
 export function tone(

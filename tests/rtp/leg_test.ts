@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertGreater, assertLess } from "@std/assert";
 import { decodeUlaw, encodeUlaw } from "../../src/codecs/g711.ts";
 import { pcm16ToBytes } from "../../src/codecs/pcm16.ts";
-import { decodeWav } from "../../src/codecs/wav.ts";
+import { readFixtureWav } from "../_lib/fixtures.ts";
 import { Origin } from "../../src/relay/model/mod.ts";
 import {
   type RtpAudioFrame,
@@ -18,14 +18,13 @@ import {
 } from "../../src/voice/track.ts";
 import { delay, TEST_PORTS, waitFor } from "./_udp.ts";
 
-const FIXTURES = new URL("../../../shared/fixtures/", import.meta.url);
 const PCMU: RtpPayloadMap = {
   audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 },
   telephoneEvent: { payloadType: 101, clockRate: 8000 },
 };
 
 function wav(name: string): Int16Array {
-  return decodeWav(Deno.readFileSync(new URL(name, FIXTURES))).samples;
+  return readFixtureWav(name).samples;
 }
 
 /** Best normalized cross-correlation of `b` against `a` within ±maxLag samples. */

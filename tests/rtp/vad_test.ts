@@ -1,10 +1,11 @@
 import { assertEquals, assertLess, assertThrows } from "@std/assert";
 import { decodeWav } from "../../src/codecs/wav.ts";
+import { fixturePath } from "../_lib/fixtures.ts";
 import { type SpeechEvent, VoiceActivityDetector } from "../../src/rtp/mod.ts";
 
 Deno.test("VAD finds both speech starts of turns-8k.wav (1.5 s, ~8.0 s) within 0.2 s, one stop each", async () => {
   const { samples } = decodeWav(
-    Deno.readFileSync(new URL("../../../shared/fixtures/turns-8k.wav", import.meta.url)),
+    Deno.readFileSync(fixturePath("turns-8k.wav")),
   );
   using vad = await VoiceActivityDetector.create({ mode: 2 });
   const events: SpeechEvent[] = [];
