@@ -497,6 +497,10 @@ function callEvents(
   sid: string,
   keepAliveMs: number,
 ): Promise<Response> {
+  // Status only moves forward, so a status event that does not advance past the last one
+  // sent repeats what the client already has (e.g. the snapshot read just after the store
+  // write, with the write's event arriving after it): it is skipped.
+  let sentStatus = -1;
   return pump<CallEvent>(
     c,
     (push) => calls.events.onCall(sid, push),
@@ -505,6 +509,11 @@ function callEvents(
       return [{ type: "status", sid, at: new Date().toISOString(), call }];
     },
     async (stream, event) => {
+      if (event.type === "status") {
+        const index = CALL_STATUSES.indexOf(event.call.status);
+        if (index <= sentStatus) return true;
+        sentStatus = index;
+      }
       await stream.writeSSE({ event: event.type, data: JSON.stringify(event), id: `${++eventId}` });
       return !(event.type === "status" && isTerminal(event.call.status));
     },
