@@ -58,10 +58,18 @@ const status = (r: string) => Number(r.slice(8, 11));
 
 Deno.test("security: an INVITE from an address that is no trunk gets 403, and a flood of them is rate-limited to drops", async () => {
   await using fx = await startGateway({ sip: { trunks: [] } });
+  const started = performance.now();
   const got = await exchange(fx.port, Array.from({ length: 40 }, () => invite(fx.port)));
+  const seconds = (performance.now() - started) / 1000;
   const finals = got.filter((r) => status(r) >= 200);
   assert(finals.length >= 1 && finals.every((r) => status(r) === 403), got.join("\n"));
-  assert(finals.length <= 12, `expected rate limiting, got ${finals.length} responses`);
+  // Strangers get a token bucket of 10, refilled at 5 per second: however slowly this
+  // machine pushed the 40 datagrams through, no more than that many were answered.
+  assert(finals.length < 40, "some of the flood was dropped");
+  assert(
+    finals.length <= 10 + Math.ceil(5 * seconds) + 1,
+    `expected rate limiting, got ${finals.length} responses in ${seconds.toFixed(2)} s`,
+  );
   assertEquals(fx.events.length, 0);
 });
 
