@@ -55,10 +55,12 @@ export interface PluginDefinition<Options> {
   setup(ctx: PluginContext, options: Options): PluginTeardown | Promise<PluginTeardown>;
 }
 
-const PLUGIN = Symbol.for("clutchcall.voice.plugin");
+/** The brand {@linkcode definePlugin} puts on a plugin (shared across module copies). */
+export const PLUGIN: unique symbol = Symbol.for("clutchcall.voice.plugin") as never;
 
 /** A declared plugin, as a module's default export. */
 export interface Plugin<Options = Record<string, unknown>> extends PluginDefinition<Options> {
+  /** Brand set by {@linkcode definePlugin}. */
   readonly [PLUGIN]: true;
 }
 

@@ -51,8 +51,11 @@ function builtinPluginUrl(module: string): string {
 
 /** Options for a {@linkcode PluginHost}. */
 export interface PluginHostOptions {
+  /** The relay's origin plugins route and publish on. */
   readonly origin: Origin;
+  /** The server's logger; each plugin gets a child tagged with its name. */
   readonly log: Logger;
+  /** The server's data dir, handed to plugins. */
   readonly dataDir: string;
   /** How long `setup` and teardown may take, in ms [10000]. */
   readonly timeoutMs?: number;
@@ -63,9 +66,13 @@ export type PluginState = "starting" | "running" | "stopped" | "detached";
 
 /** A loaded plugin, as the host reports it. */
 export interface PluginStatus {
+  /** The plugin's declared name. */
   readonly name: string;
+  /** The module it was loaded from. */
   readonly module: string;
+  /** Where it is in its lifecycle. */
   readonly state: PluginState;
+  /** Why it was detached, when it was. */
   readonly error?: string;
 }
 
@@ -256,6 +263,7 @@ export class PluginHost implements AsyncDisposable {
     for (const loaded of [...this.#plugins].reverse()) await this.#detach(loaded);
   }
 
+  /** Same as {@linkcode close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

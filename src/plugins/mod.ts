@@ -17,3 +17,4 @@
  */
 export * from "./define.ts";
 export * from "./host.ts";
+export { LOG_LEVELS, type LogFields, type Logger, type LogLevel } from "../server/log.ts";

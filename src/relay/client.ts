@@ -13,6 +13,7 @@ import { SessionErrorCode } from "./error.ts";
 
 /** Options for {@linkcode MoqClient.connect}. */
 export interface MoqClientOptions extends ConnectMoqOptions {
+  /** Where the session logs [warnings only]. */
   readonly log?: Logger;
   /** The PATH setup parameter [/moq]. */
   readonly path?: string;
@@ -34,6 +35,7 @@ export interface MoqClientOptions extends ConnectMoqOptions {
  * ```
  */
 export class MoqClient implements AsyncDisposable {
+  /** The draft-14 session underneath (state, stats, GOAWAY). */
   readonly session: Session;
   readonly #origin: Origin;
 
@@ -125,6 +127,7 @@ export class MoqClient implements AsyncDisposable {
     this.session.close(SessionErrorCode.NO_ERROR, "Client closed");
   }
 
+  /** Closes the session and waits until it is closed. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
     await this.session.closed;

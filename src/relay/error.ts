@@ -231,6 +231,8 @@ export class MoqError extends Error {
   readonly code: number;
 
   /**
+   * Creates an error carrying a draft-14 session termination code.
+   *
    * @param code A session termination code, see {@link SessionErrorCode}
    * @param message Sentence case, no trailing period
    * @param options Standard error options (`cause`)
@@ -272,6 +274,8 @@ export class MoqError extends Error {
  */
 export class MoqParseError extends MoqError {
   /**
+   * Creates a parse error, a PROTOCOL_VIOLATION unless another code is given.
+   *
    * @param message Sentence case, no trailing period
    * @param code A session termination code, PROTOCOL_VIOLATION unless given
    * @param options Standard error options (`cause`)

@@ -17,6 +17,7 @@ import { SessionErrorCode } from "./error.ts";
 
 /** Options for a {@linkcode Relay}. */
 export interface RelayOptions extends OriginOptions {
+  /** Where sessions log. */
   readonly log: Logger;
   /** Group streams in flight per subscriber before stale groups are dropped [4]. */
   readonly maxInFlightGroups?: number;
@@ -50,6 +51,7 @@ export interface RelayOptions extends OriginOptions {
  * ```
  */
 export class Relay implements AsyncDisposable {
+  /** The table every session publishes into and subscribes from. */
   readonly origin: Origin;
   readonly #options: RelayOptions;
   readonly #sessions = new Set<Session>();
@@ -125,6 +127,7 @@ export class Relay implements AsyncDisposable {
     for (const endpoint of this.#endpoints) endpoint.close();
   }
 
+  /** Same as {@linkcode close} with the default grace period. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -29,7 +29,9 @@ export interface TrackSource {
 
 /** A namespace appearing or going away, for namespace watchers. */
 export interface NamespaceEvent {
+  /** The namespace tuple. */
   readonly namespace: readonly string[];
+  /** True when it appeared, false when it went away. */
   readonly active: boolean;
 }
 

@@ -18,6 +18,7 @@ const TRANSPORT_LIMITS = {
 
 /** Options for {@linkcode listenMoq}. */
 export interface ListenMoqOptions {
+  /** Address to bind. */
   readonly hostname: string;
   /** UDP port, 0 for any. */
   readonly port: number;
@@ -66,6 +67,7 @@ export class MoqEndpoint implements AsyncIterable<MoqTransport>, AsyncDisposable
     return this.#endpoint.addr;
   }
 
+  /** Yields each connection once its handshake (and, for WebTransport, its CONNECT) is done. */
   async *[Symbol.asyncIterator](): AsyncIterator<MoqTransport> {
     const ready: MoqTransport[] = [];
     let wake: (() => void) | undefined;
@@ -125,6 +127,7 @@ export class MoqEndpoint implements AsyncIterable<MoqTransport>, AsyncDisposable
     } catch { /* already stopped */ }
   }
 
+  /** Same as {@linkcode close}. */
   [Symbol.asyncDispose](): Promise<void> {
     this.close();
     return Promise.resolve();
@@ -138,7 +141,9 @@ export function listenMoq(options: ListenMoqOptions): MoqEndpoint {
 
 /** Options for {@linkcode connectMoqQuic}. */
 export interface ConnectMoqOptions {
+  /** Server address. */
   readonly hostname: string;
+  /** Server UDP port. */
   readonly port: number;
   /** PEM certificates to trust in addition to the system roots (e.g. a dev certificate). */
   readonly caCerts?: string[];

@@ -8,7 +8,9 @@
 
 /** A bidirectional stream: its two halves. */
 export interface BidiStream {
+  /** What the peer writes. */
   readonly readable: ReadableStream<Uint8Array>;
+  /** What we write. */
   readonly writable: WritableStream<Uint8Array>;
 }
 
@@ -16,6 +18,7 @@ export interface BidiStream {
 export interface CloseInfo {
   /** Application close code (for MoQT: a session termination code). */
   readonly code: number;
+  /** Human-readable reason. */
   readonly reason: string;
 }
 

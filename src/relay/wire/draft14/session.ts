@@ -34,7 +34,9 @@ import type { TrackForwarder } from "./track_forwarder.ts";
 export interface SessionOptions {
   /** `"server"` answers CLIENT_SETUP; `"client"` sends it. */
   readonly role: "client" | "server";
+  /** Where the peer's publications go and its subscriptions are served from. */
   readonly origin: Origin;
+  /** Where the session logs. */
   readonly log: Logger;
   /** Requests the peer may have outstanding before it must wait for MAX_REQUEST_ID [100]. */
   readonly requestWindow?: number;
@@ -73,8 +75,11 @@ const encoder = new TextEncoder();
  * ```
  */
 export class Session implements AsyncDisposable {
+  /** The connection it runs on. */
   readonly transport: MoqTransport;
+  /** The origin it publishes into and serves from. */
   readonly origin: Origin;
+  /** Where it logs. */
   readonly log: Logger;
   /** Resolves when the setup exchange completed; rejects if it failed. */
   readonly ready: Promise<void>;
@@ -189,6 +194,7 @@ export class Session implements AsyncDisposable {
     this.#terminate(new MoqError(code, reason), true);
   }
 
+  /** Closes with NO_ERROR and waits until closed. */
   [Symbol.asyncDispose](): Promise<void> {
     this.close();
     return this.closed.then(() => {});
