@@ -25,6 +25,11 @@ const PACKAGES: readonly SystemPackage[] = [
   },
   { name: "gcc", usedBy: "building the native shims in ffi/", probe: "/usr/bin/gcc" },
   {
+    name: "openssl",
+    usedBy: "checking the development certificate with an independent parser",
+    probe: "/usr/bin/openssl",
+  },
+  {
     name: "sip-tester",
     usedBy: "sipp, the real SIP/RTP peer of the RTP and SIP tests",
     probe: "/usr/bin/sipp",
