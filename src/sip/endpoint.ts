@@ -46,12 +46,40 @@ export interface SipEndpointOptions {
   ) => void;
 }
 
+/**
+ * Sizes of the endpoint's per-call tables (and of its sip.js cores'): all zero once every
+ * call has ended and its retransmission window has passed. A leak check.
+ */
+export interface SipEndpointTables {
+  /** Call-IDs routed to a core. */
+  readonly owners: number;
+  /** Request sources kept to route responses (by Via branch). */
+  readonly sources: number;
+  /** Messages being retransmitted. */
+  readonly retransmitting: number;
+  /** Dialogs in the sip.js cores. */
+  readonly dialogs: number;
+  /** Client and server transactions (user agent clients/servers) in the sip.js cores. */
+  readonly transactions: number;
+  /** Call-IDs waiting out their retransmission window before they are released. */
+  readonly lingering: number;
+}
+
 /** Counters for tests and metrics. */
 export interface SipEndpointStats {
   received: number;
   dropped: number;
   malformed: number;
   rejected: number;
+}
+
+/** Where a request came from, and (non-INVITE) the final response it got. */
+interface Source {
+  readonly peer: SipPeer;
+  readonly at: number;
+  finalAt?: number;
+  /** A non-INVITE request's final response and its method, re-sent on a retransmission. */
+  final?: { readonly method: string; readonly text: string };
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: false });
@@ -77,10 +105,14 @@ export class SipEndpoint implements AsyncDisposable {
   readonly #cores = new Map<string, Core.UserAgentCore>();
   readonly #owners = new Map<string, Core.UserAgentCore>();
   /** Where each request (by Via branch) came from, to send its responses back. */
-  readonly #sources = new Map<string, { peer: SipPeer; finalAt?: number }>();
+  readonly #sources = new Map<string, Source>();
+  /** Ended calls' Call-IDs → when to stop routing them (late retransmissions still land). */
+  readonly #lingering = new Map<string, number>();
   readonly #matcher = { user: undefined as string | undefined };
   readonly #sweep: ReturnType<typeof setInterval>;
   #closed = false;
+  /** True while sip.js replies statelessly (set around `replyStateless`). */
+  #stateless = false;
 
   private constructor(options: SipEndpointOptions) {
     this.#options = options;
@@ -88,7 +120,7 @@ export class SipEndpoint implements AsyncDisposable {
     this.#loggerFactory.builtinEnabled = false;
     this.#loggerFactory.level = Core.Levels.error;
     this.#parserLogger = this.#loggerFactory.getLogger("sip.parser");
-    this.#sweep = setInterval(() => this.#sweepSources(), 5000);
+    this.#sweep = setInterval(() => this.#sweepTables(), Math.min(5000, 8 * (options.t1 ?? 500)));
     Deno.unrefTimer(this.#sweep as unknown as number);
   }
 
@@ -143,6 +175,24 @@ export class SipEndpoint implements AsyncDisposable {
   /** Messages now being retransmitted. */
   get retransmitting(): number {
     return this.#retransmit.size;
+  }
+
+  /** Sizes of every per-call table (see {@linkcode SipEndpointTables}). */
+  tables(): SipEndpointTables {
+    let dialogs = 0;
+    let transactions = 0;
+    for (const core of this.#cores.values()) {
+      dialogs += core.dialogs.size;
+      transactions += core.userAgentClients.size + core.userAgentServers.size;
+    }
+    return {
+      owners: this.#owners.size,
+      sources: this.#sources.size,
+      retransmitting: this.#retransmit.size,
+      dialogs,
+      transactions,
+      lingering: this.#lingering.size,
+    };
   }
 
   /**
@@ -216,9 +266,21 @@ export class SipEndpoint implements AsyncDisposable {
     this.#owners.set(callId, core);
   }
 
-  /** Forgets a finished call's Call-ID. */
-  release(callId: string): void {
-    this.#owners.delete(callId);
+  /**
+   * Forgets a finished call's Call-ID: at once, or after `lingerMs` (so that retransmitted
+   * BYE/200/ACK still reach the core). Lingering is one table swept by one interval, not a
+   * timer per call.
+   */
+  release(callId: string, lingerMs = 0): void {
+    if (lingerMs <= 0) {
+      this.#owners.delete(callId);
+      this.#lingering.delete(callId);
+    } else this.#lingering.set(callId, Date.now() + lingerMs);
+  }
+
+  /** How long an ended call's Call-ID stays routed: RFC 3261's 64·T1. */
+  get lingerMs(): number {
+    return 64 * (this.#options.t1 ?? 500);
   }
 
   /** Closes the sockets and stops retransmitting. A second close is a no-op. */
@@ -290,8 +352,20 @@ export class SipEndpoint implements AsyncDisposable {
       return;
     }
     const known = this.#sources.get(message.viaBranch);
-    if (!known || message.method === "ACK") this.#sources.set(message.viaBranch, { peer: from });
+    // An ACK gets no response: recording its source would keep an entry no final response
+    // ever ages out (a 2xx's ACK has a branch of its own), or reset the INVITE's.
+    if (!known && message.method !== "ACK") {
+      this.#sources.set(message.viaBranch, { peer: from, at: Date.now() });
+    }
     if (message.method === "ACK") this.#retransmit.stop(message.viaBranch);
+    if (known?.final && known.final.method === message.method && from.transport === "udp") {
+      // RFC 3261 timer J: sip.js ends a non-INVITE server transaction at once (its timer J
+      // is 0), so a retransmitted BYE would meet a disposed dialog and get 481. Answer it
+      // with the final response it already got.
+      const socket = this.#sockets.get("udp");
+      if (socket) void socket.send(known.final.text, known.peer);
+      return;
+    }
     let core = this.#owners.get(message.callId);
     if (!core) {
       if (message.method === "ACK" || message.method === "CANCEL") {
@@ -305,11 +379,18 @@ export class SipEndpoint implements AsyncDisposable {
             this.#sources.delete(message.viaBranch);
             return;
           }
-          this.core("inbound", from.transport).replyStateless(message, {
-            statusCode: admission.status,
-            reasonPhrase: admission.reason,
-            extraHeaders: admission.headers,
-          });
+          // A stateless reply has no transaction: no timer G (re-sending every 403/503 of a
+          // flood would amplify it and hold a timer per rejected INVITE for 64·T1).
+          this.#stateless = true;
+          try {
+            this.core("inbound", from.transport).replyStateless(message, {
+              statusCode: admission.status,
+              reasonPhrase: admission.reason,
+              extraHeaders: admission.headers,
+            });
+          } finally {
+            this.#stateless = false;
+          }
           return;
         }
       }
@@ -329,12 +410,18 @@ export class SipEndpoint implements AsyncDisposable {
       const source = branch ? this.#sources.get(branch) : undefined;
       const peer = source?.peer ?? viaPeer(text, transport);
       if (!peer) return;
-      if (status >= 200 && source) source.finalAt ??= Date.now();
-      await socket.send(text, peer);
       const method = /^(?:CSeq)[ \t]*:[ \t]*\d+[ \t]+([A-Z]+)/im.exec(text)?.[1];
-      if (peer.transport === "udp" && status >= 300 && method === "INVITE" && branch) {
+      if (status >= 200 && source) {
+        source.finalAt ??= Date.now();
+        if (method && method !== "INVITE") source.final ??= { method, text };
+      }
+      if (
+        peer.transport === "udp" && status >= 300 && method === "INVITE" && branch &&
+        !this.#stateless
+      ) {
         this.#retransmit.response(branch, () => void socket.send(text, peer));
       }
+      await socket.send(text, peer);
       return;
     }
     const peer = requestPeer(text, transport);
@@ -350,13 +437,22 @@ export class SipEndpoint implements AsyncDisposable {
     }
   }
 
-  #sweepSources(): void {
-    const horizon = Date.now() - 64 * (this.#options.t1 ?? 500) - 1000;
+  #sweepTables(): void {
+    const now = Date.now();
+    const horizon = now - this.lingerMs - 1000;
     for (const [branch, source] of this.#sources) {
-      if (source.finalAt !== undefined && source.finalAt < horizon) this.#sources.delete(branch);
+      // Answered: kept for retransmissions of the request; never answered (a stray, a
+      // request sip.js dropped): forgotten after 5 minutes.
+      const stale = source.finalAt !== undefined
+        ? source.finalAt < horizon
+        : source.at < now - 300_000;
+      if (stale) this.#sources.delete(branch);
     }
-    // A request never answered (dropped by policy, a stray) is forgotten after 5 minutes.
-    if (this.#sources.size > 100_000) this.#sources.clear();
+    for (const [callId, at] of this.#lingering) {
+      if (at > now) continue;
+      this.#lingering.delete(callId);
+      this.#owners.delete(callId);
+    }
   }
 }
 

@@ -55,16 +55,44 @@ export async function listenSipUdp(options: SipUdpOptions): Promise<SipSocket> {
         resolve();
       }
     });
+  // Sends leave in call order. Deno's `node:dgram` sends are async ops that can complete out
+  // of order (a burst can go out reversed): a 100 Trying re-sent for a retransmitted INVITE
+  // then overtakes the 200 OK sent just after it, and the peer, already past the 200, fails
+  // the call on an unexpected 100. One datagram in flight at a time, the rest queued.
+  const queue: { text: string; to: SipPeer; done: (sent: boolean) => void }[] = [];
+  let head = 0;
+  let sending = false;
+  const pump = () => {
+    const next = queue[head];
+    if (!next) {
+      queue.length = 0;
+      head = 0;
+      sending = false;
+      return;
+    }
+    queue[head++] = undefined as never;
+    if (head > 1024) {
+      queue.splice(0, head);
+      head = 0;
+    }
+    sending = true;
+    try {
+      socket.send(next.text, next.to.port, next.to.host, (error) => {
+        next.done(!error);
+        pump();
+      });
+    } catch {
+      next.done(false);
+      queueMicrotask(pump);
+    }
+  };
   return {
     transport: "udp",
     port,
     send(text: string, to: SipPeer): Promise<boolean> {
       return new Promise((resolve) => {
-        try {
-          socket.send(text, to.port, to.host, (error) => resolve(!error));
-        } catch {
-          resolve(false);
-        }
+        queue.push({ text, to, done: resolve });
+        if (!sending) pump();
       });
     },
     close,
