@@ -85,6 +85,11 @@ export class EventHub {
     return add(this.#incoming, identity, listener);
   }
 
+  /** Calls (sids) and identities with listeners now: a leak check. */
+  get listening(): { readonly calls: number; readonly incoming: number } {
+    return { calls: this.#calls.size, incoming: this.#incoming.size };
+  }
+
   /** Number of open incoming listeners for `identity`. */
   incomingListeners(identity: string): number {
     return this.#incoming.get(identity)?.size ?? 0;

@@ -129,6 +129,28 @@ export class CallService implements AsyncDisposable {
     this.#reconcileGraceMs = options.reconcileGraceMs ?? 3000;
   }
 
+  /**
+   * Sizes of the per-call tables kept in memory (call records live in the store): all zero
+   * once every call has ended and its background work finished. A leak check.
+   */
+  tables(): {
+    readonly legs: number;
+    readonly liveTracks: number;
+    readonly ringTimers: number;
+    readonly ringingClients: number;
+    readonly pending: number;
+    readonly callListeners: number;
+  } {
+    return {
+      legs: this.#legs.size,
+      liveTracks: this.#liveTracks.size,
+      ringTimers: this.#ringTimers.size,
+      ringingClients: this.#ringingClients.size,
+      pending: this.#pending.size,
+      callListeners: this.events.listening.calls,
+    };
+  }
+
   /** Aborted when the service closes: long-lived streams end on it. */
   get closing(): AbortSignal {
     return this.#closing.signal;

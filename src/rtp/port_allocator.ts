@@ -26,6 +26,11 @@ export const DEFAULT_RTP_PORT_RANGE: RtpPortRange = { min: 10000, max: 20000 };
 const held = new Set<number>();
 let cursor = -1;
 
+/** RTP ports this process holds now (one per open session): a leak check. */
+export function heldRtpPorts(): number {
+  return held.size;
+}
+
 /** @internal The sockets of one RTP session. */
 export interface BoundSockets {
   readonly rtp: Deno.DatagramConn;

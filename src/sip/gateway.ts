@@ -18,7 +18,7 @@ import { Core } from "sip.js";
 import type { Call } from "../calls/call.ts";
 import type { CallGateway, CallProgress } from "../calls/gateway.ts";
 import type { CallService } from "../calls/service.ts";
-import type { EndReason } from "../calls/status.ts";
+import { type EndReason, isTerminal } from "../calls/status.ts";
 import type { Logger } from "../server/log.ts";
 import { createAdmission } from "./admission.ts";
 import {
@@ -29,7 +29,7 @@ import {
   type TrunkConfig,
   trunkFor,
 } from "./config.ts";
-import { SipEndpoint } from "./endpoint.ts";
+import { SipEndpoint, type SipEndpointTables } from "./endpoint.ts";
 import { SdpError, SipError } from "./error.ts";
 import type { MediaLeg, MediaLegFactory } from "./media.ts";
 import {
@@ -64,6 +64,19 @@ export interface SipGatewayOptions {
   readonly t1?: number;
   /** Codecs we accept, in preference order [PCMU, PCMA, opus]. */
   readonly codecs?: readonly SipCodec[];
+}
+
+/**
+ * Sizes of the gateway's per-call tables, its endpoint's and its sip.js cores': all zero
+ * once every call has ended and its retransmission window (64·T1) has passed.
+ */
+export interface SipGatewayTables extends SipEndpointTables {
+  /** SIP legs up (by sid). */
+  readonly legs: number;
+  /** SIP legs by Call-ID. */
+  readonly callIds: number;
+  /** Admitted INVITEs not yet handed to the gateway (their trunk, by Call-ID). */
+  readonly admitted: number;
 }
 
 interface Leg {
@@ -155,6 +168,16 @@ export class SipGateway implements CallGateway, AsyncDisposable {
   /** Legs up now (a leak check). */
   get activeLegs(): number {
     return this.#legs.size;
+  }
+
+  /** Sizes of every per-call table (a leak check; see {@linkcode SipGatewayTables}). */
+  tables(): SipGatewayTables {
+    return {
+      legs: this.#legs.size,
+      callIds: this.#byCallId.size,
+      admitted: this.#trunkOf.size,
+      ...this.#endpoint.tables(),
+    };
   }
 
   /** The endpoint's message counters. */
@@ -597,13 +620,16 @@ export class SipGateway implements CallGateway, AsyncDisposable {
   #afterConfirmed(leg: Leg, run: () => unknown): void {
     let stop: (() => void) | undefined = undefined;
     stop = this.#calls?.events.onCall(leg.sid, (event) => {
-      if (event.type === "status" && event.call.status === "in_progress") {
+      if (event.type !== "status") return;
+      if (event.call.status === "in_progress") {
         stop?.();
         Promise.resolve().then(run).catch((error) =>
           this.#log.warn("Inbound route action failed", { sid: leg.sid, error })
         );
-      }
+      } else if (isTerminal(event.call.status)) stop?.();
     });
+    // A call that ends before it is answered must not leave its listener behind.
+    leg.progress.signal.addEventListener("abort", () => stop?.(), { once: true });
   }
 
   #transition(leg: Leg, to: SipLegState): void {
@@ -637,8 +663,17 @@ export class SipGateway implements CallGateway, AsyncDisposable {
     this.#legs.delete(leg.sid);
     this.#byCallId.delete(leg.callId);
     // Keep the Call-ID routed a little longer: retransmitted BYE/200/ACK still find the core.
-    setTimeout(() => this.#endpoint.release(leg.callId), 40_000);
-    await leg.media?.close().catch(() => {});
+    this.#endpoint.release(leg.callId, this.#endpoint.lingerMs);
+    // sip.js keeps its transactions for their timers (up to 64·T1): let none of them hold
+    // this leg, its media or its progress handle.
+    if (leg.invite) leg.invite.delegate = undefined;
+    if (leg.session) leg.session.delegate = undefined;
+    const media = leg.media;
+    leg.media = undefined;
+    leg.invite = undefined;
+    leg.session = undefined;
+    leg.outgoing = undefined;
+    await media?.close().catch(() => {});
     await this.#report(
       leg,
       () => leg.progress.ended(reason, sipStatus === undefined ? undefined : { sipStatus }),
