@@ -76,6 +76,8 @@ export class BufferReader {
   #pos = 0;
 
   /**
+   * Creates a reader positioned at the first byte of `bytes`.
+   *
    * @param bytes The bytes to read
    * @param what What is being decoded, for error messages ("SUBSCRIBE")
    */
@@ -256,7 +258,11 @@ export class BufferWriter {
   #buf: Uint8Array;
   #pos = 0;
 
-  /** @param capacity Initial capacity in bytes */
+  /**
+   * Creates an empty writer.
+   *
+   * @param capacity Initial capacity in bytes
+   */
   constructor(capacity = 64) {
     this.#buf = new Uint8Array(capacity);
   }

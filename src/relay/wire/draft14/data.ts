@@ -105,6 +105,7 @@ export type SubgroupIdMode = "zero" | "first_object" | "explicit";
  * ```
  */
 export interface SubgroupHeaderFlags {
+  /** Where the stream's Subgroup ID comes from. */
   subgroupIdMode: SubgroupIdMode;
   /** Every object carries an Extension Headers Length. */
   extensions: boolean;
@@ -177,7 +178,9 @@ export function isSubgroupHeaderType(type: number): boolean {
 export interface SubgroupHeader {
   /** The stream type, 0x10–0x1D; see {@link parseSubgroupHeaderType}. */
   headerType: number;
+  /** The Track Alias of the track the objects belong to. */
   trackAlias: number;
+  /** The Group ID of every object on the stream. */
   groupId: number;
   /**
    * The Subgroup ID: 0 for "zero" types, the header's field for "explicit" types. For
@@ -185,6 +188,7 @@ export interface SubgroupHeader {
    * {@link readSubgroupObject} sets it to that object's ID.
    */
   subgroupId: number | undefined;
+  /** The Publisher Priority, 0..255, lower is more important. */
   publisherPriority: number;
 }
 
@@ -198,9 +202,11 @@ export interface SubgroupHeader {
  * ```
  */
 export interface SubgroupObject {
+  /** The Object ID. */
   objectId: number;
   /** {@link ObjectStatus}; anything but NORMAL has an empty payload. */
   status: number;
+  /** The object's payload bytes. */
   payload: Uint8Array;
   /** The raw Extension Headers block, absent when empty. */
   extensions?: Uint8Array;
@@ -492,13 +498,19 @@ export function encodeSubgroupObject(
  * ```
  */
 export interface ObjectDatagram {
+  /** The Track Alias of the track the object belongs to. */
   trackAlias: number;
+  /** The Group ID. */
   groupId: number;
+  /** The Object ID. */
   objectId: number;
+  /** The Publisher Priority, 0..255, lower is more important. */
   publisherPriority: number;
   /** This object is the last of its group (payload types 0x02, 0x03, 0x06, 0x07). */
   endOfGroup: boolean;
+  /** {@link ObjectStatus}; anything but NORMAL is sent as a status datagram, without payload. */
   status: number;
+  /** The object's payload bytes. */
   payload: Uint8Array;
   /** The raw Extension Headers block, absent when empty. */
   extensions?: Uint8Array;
@@ -607,9 +619,11 @@ export function encodeDatagram(d: ObjectDatagram): Uint8Array {
  * ```
  */
 export interface FetchObject extends SubgroupObject {
+  /** The Group ID. */
   groupId: number;
   /** For objects with Datagram forwarding preference, the Object ID. */
   subgroupId: number;
+  /** The Publisher Priority, 0..255, lower is more important. */
   publisherPriority: number;
 }
 
@@ -712,7 +726,9 @@ export function encodeFetchObject(obj: FetchObject): Uint8Array {
  * ```
  */
 export interface ExtensionHeader {
+  /** The header type: even types carry a number, odd types bytes. */
   type: number;
+  /** The header value: a number for even types, bytes for odd types. */
   value: ParameterValue;
 }
 

@@ -41,7 +41,11 @@ export class StreamReader {
   #ended = false;
   #released = false;
 
-  /** @param stream The stream to read; locked until release or cancel */
+  /**
+   * Creates a reader over `stream`, taking its reader lock.
+   *
+   * @param stream The stream to read; locked until release or cancel
+   */
   constructor(stream: ReadableStream<Uint8Array>) {
     this.#reader = stream.getReader();
   }

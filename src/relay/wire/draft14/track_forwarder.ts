@@ -39,8 +39,11 @@ export interface TrackForwarderOptions {
 
 /** Counters of one forwarder. */
 export interface ForwarderStats {
+  /** Groups started: subgroup streams opened, plus groups sent as datagrams. */
   groups: number;
+  /** Objects written to a group stream or sent as a datagram. */
   objects: number;
+  /** Group streams reset because `maxInFlightGroups` was exceeded (not those reset by stop). */
   droppedGroups: number;
   /** Datagram objects too large for the connection's datagram size, dropped. */
   oversizedDatagrams: number;
@@ -90,6 +93,7 @@ class GroupSend {
  * ```
  */
 export class TrackForwarder {
+  /** This forwarder's counters, updated as it sends. */
   readonly stats: ForwarderStats = {
     groups: 0,
     objects: 0,
