@@ -68,8 +68,11 @@ export interface BridgeStats extends ReceiverStats, SenderStats {}
  * ```
  */
 export interface BridgeTrack {
+  /** The track name: `"uplink"` or `"downlink"`. */
   readonly name: VoiceDirection;
+  /** The track's capability tag (`voice/<codec>`). */
   readonly capability: string;
+  /** The media format the track carries. */
   readonly format: Required<MediaFormat>;
 }
 

@@ -19,7 +19,9 @@ import type { MediaFormat } from "../codecs/transcoder.ts";
  * ```
  */
 export interface BridgeFormat extends Required<MediaFormat> {
+  /** Sample rate in Hz: 8000, 16000, 24000 or 48000 (G.711 is 8000). */
   readonly sampleRate: ResamplerRate;
+  /** Frame duration: 10, 20, 40 or 60 ms. */
   readonly frameMs: FrameMs;
 }
 

@@ -27,3 +27,23 @@ export * from "./format.ts";
 export type { BridgeFrame, ReceiverStats } from "./frame_receiver.ts";
 export type { SenderStats } from "./frame_sender.ts";
 export * from "./playout_buffer.ts";
+export type {
+  Codec,
+  FrameMs,
+  MediaFormat,
+  OpusApplication,
+  OpusBackend,
+  OpusBackendChoice,
+  ResamplerRate,
+  TranscoderOpusOptions,
+} from "../codecs/mod.ts";
+export type {
+  GroupConsumer,
+  GroupProducer,
+  MoqObject,
+  SubscribeOptions,
+  TrackConsumer,
+  TrackInfo,
+  TrackProducer,
+} from "../relay/model/mod.ts";
+export type { Sid, VoiceDirection } from "../voice/mod.ts";

@@ -18,3 +18,16 @@
 export * from "./define.ts";
 export * from "./host.ts";
 export { LOG_LEVELS, type LogFields, type Logger, type LogLevel } from "../server/log.ts";
+export type {
+  GroupConsumer,
+  GroupProducer,
+  MoqObject,
+  NamespaceEvent,
+  Origin,
+  Registration,
+  SubscribeOptions,
+  TrackConsumer,
+  TrackInfo,
+  TrackProducer,
+  TrackSource,
+} from "../relay/model/mod.ts";

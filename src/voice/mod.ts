@@ -11,3 +11,4 @@
  * @module
  */
 export * from "./track.ts";
+export type { Codec, FrameMs, MediaFormat } from "../codecs/mod.ts";
