@@ -32,9 +32,13 @@ export interface CallTransfer {
 export interface Call {
   /** The call id; also the MoQT namespace `["voice", sid]`. */
   readonly sid: string;
+  /** Who started the call. */
   readonly direction: CallDirection;
+  /** The calling party's address. */
   readonly from: string;
+  /** The called party's address (E.164 number, `sip:` URI or `client:<identity>`). */
   readonly to: string;
+  /** The call's current status. */
   readonly status: CallStatus;
   /** Creation time (same as `times.dialing`). */
   readonly createdAt: string;

@@ -9,36 +9,55 @@ import type { Call, CallTransfer } from "./call.ts";
 
 /** A status change; `call` is the call after it. */
 export interface StatusEvent {
+  /** Discriminant. */
   readonly type: "status";
+  /** The call id. */
   readonly sid: string;
+  /** When it happened (ISO 8601). */
   readonly at: string;
+  /** The call after the change. */
   readonly call: Call;
 }
 
 /** A leg's track appeared in the relay or ended. */
 export interface MediaEvent {
+  /** Discriminant. */
   readonly type: "media";
+  /** The call id. */
   readonly sid: string;
+  /** When it happened (ISO 8601). */
   readonly at: string;
+  /** Which of the call's two tracks. */
   readonly track: "uplink" | "downlink";
+  /** Whether the track was published or ended. */
   readonly state: "published" | "ended";
+  /** The track's capability tag, when known. */
   readonly capability?: string;
 }
 
 /** The far end was handed to another party. */
 export interface TransferEvent {
+  /** Discriminant. */
   readonly type: "transfer";
+  /** The call id. */
   readonly sid: string;
+  /** When it happened (ISO 8601). */
   readonly at: string;
+  /** The transfer. */
   readonly transfer: CallTransfer;
+  /** The call after the transfer. */
   readonly call: Call;
 }
 
 /** DTMF digits received from the far end (RFC 4733 telephone-events). */
 export interface DtmfEvent {
+  /** Discriminant. */
   readonly type: "dtmf";
+  /** The call id. */
   readonly sid: string;
+  /** When it happened (ISO 8601). */
   readonly at: string;
+  /** The digits received. */
   readonly digits: string;
 }
 

@@ -32,7 +32,9 @@ export interface IdempotencyRecord {
 
 /** A client that can be rung as `client:<identity>`. */
 export interface ClientRegistration {
+  /** The identity, rung as `client:<identity>`. */
   readonly identity: string;
+  /** When it was registered (ISO 8601). */
   readonly registeredAt: string;
 }
 

@@ -6,12 +6,19 @@
 
 /** RFC 9457 problem details as the API sends them. */
 export interface Problem {
+  /** A URI identifying the problem type; its last segment is {@linkcode VoiceApiError.code}. */
   readonly type: string;
+  /** A short, human-readable summary of the problem type. */
   readonly title: string;
+  /** The HTTP status code (0 when no response arrived). */
   readonly status: number;
+  /** A human-readable explanation of this occurrence. */
   readonly detail?: string;
+  /** A URI identifying this occurrence. */
   readonly instance?: string;
+  /** Validation failures: each bad input's path and what is wrong with it. */
   readonly errors?: readonly { readonly path: string; readonly message: string }[];
+  /** Extension members the API adds. */
   readonly [extension: string]: unknown;
 }
 

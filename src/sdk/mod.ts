@@ -15,3 +15,30 @@
 export * from "./voice.ts";
 export * from "./error.ts";
 export { readSse, type SseMessage } from "./sse.ts";
+export type { CallTimes, CallTransfer } from "../calls/call.ts";
+export type { EndReason } from "../calls/status.ts";
+export type { DtmfEvent, MediaEvent, StatusEvent, TransferEvent } from "../calls/events.ts";
+export type { IncomingCall, MutationOptions, StreamOptions } from "./voice.ts";
+export type {
+  AttachOptions,
+  AudioBridge,
+  Bridge,
+  BridgeFormat,
+  BridgeFormatOptions,
+  BridgeFrame,
+  BridgeStats,
+  BridgeTrack,
+  Codec,
+  FrameMs,
+  MediaFormat,
+  OpusApplication,
+  OpusBackend,
+  OpusBackendChoice,
+  PlayoutStats,
+  ReceiverStats,
+  ResamplerRate,
+  SenderStats,
+  Sid,
+  TranscoderOpusOptions,
+  VoiceDirection,
+} from "../bridge/mod.ts";

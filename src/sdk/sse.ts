@@ -7,8 +7,11 @@
 
 /** One event. */
 export interface SseMessage {
+  /** The `event:` field, `"message"` when the event has none. */
   readonly event: string;
+  /** The `data:` lines, joined with newlines. */
   readonly data: string;
+  /** The last `id:` field seen on the stream so far, absent if none. */
   readonly id?: string;
 }
 

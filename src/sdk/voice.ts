@@ -30,6 +30,7 @@ export interface VoiceOptions {
 export interface OriginateParams {
   /** E.164 number, `sip:` URI or `client:<identity>`. */
   readonly to: string;
+  /** The caller ID to present: an E.164 number, `sip:` URI or `client:<identity>`. */
   readonly from: string;
   /** Where signed status callbacks go. */
   readonly statusCallback?: string;
@@ -39,11 +40,17 @@ export interface OriginateParams {
 
 /** `voice.calls.list` filters. */
 export interface ListParams {
+  /** Only calls in this status. */
   readonly status?: CallStatus;
+  /** Only calls in this direction. */
   readonly direction?: CallDirection;
+  /** Only calls created at or after this time (a `Date` or an ISO 8601 string). */
   readonly createdAfter?: Date | string;
+  /** Only calls created before this time (a `Date` or an ISO 8601 string). */
   readonly createdBefore?: Date | string;
+  /** Page size, 1 to 100 [50, set by the server]. */
   readonly limit?: number;
+  /** The `nextCursor` of the previous page. */
   readonly cursor?: string;
 }
 
@@ -281,6 +288,7 @@ export class CallsClient {
 
 /** A call ringing a registered client. */
 export interface IncomingCall {
+  /** The call that is ringing. */
   readonly call: Call;
 }
 
