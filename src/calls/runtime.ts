@@ -32,6 +32,7 @@ export interface StartCallsOptions {
 
 /** The running control plane. */
 export interface CallsRuntime extends AsyncDisposable {
+  /** The call service the API and the SIP gateway drive. */
   readonly service: CallService;
   /** The API, to mount at `/`. */
   readonly app: Hono;

@@ -40,9 +40,11 @@ import { rtpMedia } from "../sip/rtp_media.ts";
  * ```
  */
 export class VoiceServer implements AsyncDisposable {
+  /** The MoQT relay serving the endpoint, its origin shared with plugins, SIP and Calls. */
   readonly relay: Relay;
   /** The Calls control plane (store, service, HTTP API). */
   calls!: CallsRuntime;
+  /** The plugin host, running plugins on the relay's origin. */
   readonly plugins: PluginHost;
   /** The SIP gateway, when the config has a `sip` section. */
   sip: SipGateway | undefined;
@@ -200,6 +202,7 @@ export class VoiceServer implements AsyncDisposable {
     })();
   }
 
+  /** Shuts down with a 100 ms grace period (see {@linkcode VoiceServer.close}). */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close(100);
   }

@@ -34,7 +34,9 @@ export type SipTransportName = "udp" | "tcp";
 
 /** Digest credentials for a trunk that challenges our requests. */
 export interface TrunkCredentials {
+  /** The digest username. */
   readonly username: string;
+  /** The digest password. */
   readonly password: string;
   /** Only answer challenges from this realm (any realm when unset). */
   readonly realm?: string;
@@ -42,10 +44,13 @@ export interface TrunkCredentials {
 
 /** A SIP trunk: where outbound calls go and who may send INVITEs. */
 export interface TrunkConfig {
+  /** The trunk's name. */
   readonly name: string;
   /** `host:port` of the trunk's SIP signalling. */
   readonly address: string;
+  /** The transport used to reach the trunk. */
   readonly transport: SipTransportName;
+  /** Digest credentials to answer the trunk's challenges with. */
   readonly credentials?: TrunkCredentials;
   /** Source addresses (IPv4 `a.b.c.d` or `a.b.c.d/n`, IPv6 exact) allowed to send INVITEs. */
   readonly allowFrom: readonly string[];
@@ -62,18 +67,25 @@ export type InboundAction =
 
 /** An inbound route: the called number (exact, or a prefix ending in `*`) and its action. */
 export interface InboundRoute {
+  /** The called number to match: exact, or a prefix ending in `*`. */
   readonly match: string;
+  /** What to do with a matching call. */
   readonly action: InboundAction;
 }
 
 /** The validated `sip` section. */
 export interface SipConfig {
+  /** The address the gateway listens on [host `0.0.0.0`, port 5060]. */
   readonly listen: { readonly host: string; readonly port: number };
+  /** The SIP transports to listen on [`["udp"]`]. */
   readonly transports: readonly SipTransportName[];
   /** The address put in Via/Contact/SDP; defaults to the listen host (or 127.0.0.1). */
   readonly publicAddress: string;
+  /** The first and last UDP port for RTP [20000, 29999]. */
   readonly rtpPortRange: readonly [number, number];
+  /** The configured trunks. */
   readonly trunks: readonly TrunkConfig[];
+  /** Inbound routes. */
   readonly inbound: readonly InboundRoute[];
   /** How long an outbound call may ring before `no_answer`, ms [60000]. */
   readonly ringTimeoutMs: number;
