@@ -10,8 +10,11 @@ import type { Origin, Registration, TrackConsumer, TrackProducer } from "../rela
 import type { Logger } from "../server/log.ts";
 import { isPlugin, type Plugin, type PluginContext, type PluginTeardown } from "./define.ts";
 
-/** A plugin entry of the server configuration. */
-export interface PluginConfig {
+/**
+ * What to load: a plugin entry as the server configuration lists it (the configuration's own
+ * `PluginConfig` fills in the defaults and is accepted as is).
+ */
+export interface PluginSpec {
   /**
    * Module specifier: a path (resolved against `baseUrl`), `npm:…`, `jsr:…`, a URL, or
    * `builtin:<name>` for a plugin shipped with the server (see {@linkcode BUILTIN_PLUGINS}).
@@ -143,7 +146,7 @@ export class PluginHost implements AsyncDisposable {
    * except when the module cannot be imported or is not a plugin (a configuration error).
    */
   async load(
-    config: PluginConfig,
+    config: PluginSpec,
     baseUrl: URL | string = `file://${Deno.cwd()}/`,
   ): Promise<PluginStatus> {
     const specifier = config.module.startsWith("builtin:")

@@ -13,7 +13,6 @@
  */
 export * from "./certificate.ts";
 export * from "./config.ts";
-export * from "./http.ts";
 export * from "./log.ts";
 export * from "./server.ts";
 export type {
@@ -91,7 +90,6 @@ export {
   type PluginStatus,
   type PluginTeardown,
 } from "../plugins/mod.ts";
-export type { CallsRuntime } from "../calls/runtime.ts";
 export type { SipConfig } from "../sip/config.ts";
 export {
   type Grant,
@@ -107,3 +105,4 @@ export type {
   TrunkConfig,
   TrunkCredentials,
 } from "../sip/config.ts";
+export type { PluginSpec } from "../plugins/host.ts";

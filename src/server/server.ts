@@ -43,11 +43,11 @@ export class VoiceServer implements AsyncDisposable {
   /** The MoQT relay serving the endpoint, its origin shared with plugins, SIP and Calls. */
   readonly relay: Relay;
   /** The Calls control plane (store, service, HTTP API). */
-  calls!: CallsRuntime;
+  #calls!: CallsRuntime;
   /** The plugin host, running plugins on the relay's origin. */
   readonly plugins: PluginHost;
   /** The SIP gateway, when the config has a `sip` section. */
-  sip: SipGateway | undefined;
+  #sip: SipGateway | undefined;
   /** Verifies bearer tokens for HTTP and MoQT (the development secret in development mode). */
   readonly verifier: TokenVerifier;
   /** Development mode only (no `auth` configured): the token minted at start. */
@@ -153,8 +153,8 @@ export class VoiceServer implements AsyncDisposable {
       http,
       auth,
     );
-    server.calls = calls;
-    server.sip = sip;
+    server.#calls = calls;
+    server.#sip = sip;
     for (const plugin of config.plugins) {
       if (!plugin.enabled) continue;
       await plugins.load(plugin);
@@ -193,8 +193,8 @@ export class VoiceServer implements AsyncDisposable {
       this.#log.info("Shutting down", { graceMs });
       // Calls first: live calls stay live in the store (reconciled at the next start) and
       // event streams end, so HTTP can drain.
-      await this.sip?.close();
-      await this.calls.close();
+      await this.#sip?.close();
+      await this.#calls.close();
       await this.relay.close(graceMs);
       await this.plugins.close();
       await this.#http.shutdown();
