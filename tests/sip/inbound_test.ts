@@ -1,5 +1,8 @@
 import { assert, assertEquals } from "@std/assert";
+import { decodeAlaw } from "../../src/codecs/g711.ts";
 import { rtpMedia } from "../../src/sip/rtp_media.ts";
+import { bestLagCorrelation } from "../_lib/correlate.ts";
+import { readPcapRtp } from "../_lib/pcap.ts";
 import { haveSipp, scenario, sipp, startGateway } from "./_harness.ts";
 
 Deno.test("inbound: a sipp call from the trunk becomes an inbound call that walks to in_progress and completes on BYE", async () => {
@@ -30,7 +33,10 @@ Deno.test("inbound: a sipp call from the trunk becomes an inbound call that walk
   assertEquals(fx.gateway.activeLegs, 0);
 });
 
-Deno.test("inbound: sipp playing g711a.pcap publishes A-law audio on voice/<sid>/uplink and its RFC 4733 digit becomes a dtmf event", async () => {
+/** Uplink audio vs. the capture's audio: r at the best lag must be at least this. */
+const CAPTURE_MIN_R = 0.95;
+
+Deno.test("inbound: sipp playing g711a.pcap publishes A-law audio on voice/<sid>/uplink that correlates ≥ 0.95 with the capture, and its RFC 4733 digit becomes a dtmf event", async () => {
   if (!haveSipp()) return;
   await using fx = await startGateway({
     media: (origin) => rtpMedia({ origin, hostname: "127.0.0.1" }),
@@ -38,6 +44,7 @@ Deno.test("inbound: sipp playing g711a.pcap publishes A-law audio on voice/<sid>
   let uplinkObjects = 0;
   let capability: string | undefined;
   let payloadBytes = 0;
+  const uplink: Uint8Array[] = [];
   using _route = fx.origin.route("voice/*", async (track) => {
     if (track.info.name !== "uplink") return track.close();
     capability = track.info.capability;
@@ -49,6 +56,7 @@ Deno.test("inbound: sipp playing g711a.pcap publishes A-law audio on voice/<sid>
         if (!object) break;
         uplinkObjects++;
         payloadBytes += object.payload.length;
+        uplink.push(object.payload.slice());
       }
     }
   });
@@ -77,8 +85,43 @@ Deno.test("inbound: sipp playing g711a.pcap publishes A-law audio on voice/<sid>
   // g711a.pcap holds ~8 s of 20 ms A-law frames (160 bytes each).
   assert(uplinkObjects > 300, `uplink objects: ${uplinkObjects}`);
   assert(payloadBytes > 300 * 160, `uplink bytes: ${payloadBytes}`);
+  // The audio itself: the capture's RTP payloads, decoded, against what came up.
+  const capture = readPcapRtp(await Deno.readFile("/usr/share/sip-tester/g711a.pcap"), 8);
+  const expected = decodeAlaw(concat(capture.map((p) => p.rtpPayload)));
+  const received = decodeAlaw(concat(uplink));
+  const { r, lag, overlap } = bestLagCorrelation(expected, received, {
+    minLag: -4000,
+    maxLag: 4000,
+    minOverlap: expected.length * 0.9,
+  });
+  console.log(
+    `uplink vs capture: ${received.length}/${expected.length} samples, r=${
+      r.toFixed(4)
+    } at lag ${lag} over ${overlap}`,
+  );
+  assert(
+    r >= CAPTURE_MIN_R,
+    `uplink correlates ${r.toFixed(3)} at lag ${lag}, want ≥ ${CAPTURE_MIN_R}`,
+  );
+  // A control that shows r is not a property of any speech: the capture reversed.
+  const reversed = bestLagCorrelation(expected.slice().reverse(), received, {
+    minLag: -4000,
+    maxLag: 4000,
+    minOverlap: expected.length * 0.9,
+  });
+  assert(reversed.r < 0.3, `reversed capture correlates ${reversed.r.toFixed(3)}`);
   const digits = fx.events.filter((e) => e.type === "dtmf").map((e) =>
     (e as { digits: string }).digits
   );
   assertEquals(digits, ["1"]);
 });
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,138 @@
+/**
+ * Media through a real sipp, measured: audio the gateway writes on the downlink reaches sipp
+ * (sipp's RTP echo sends it back, so it must reappear on the uplink and correlate with what
+ * we wrote), and digits sent with `sendDigits` arrive at sipp as RFC 4733 events (echoed
+ * back, they come in as `dtmf` events).
+ */
+import { assert, assertEquals } from "@std/assert";
+import { decodeAlaw } from "../../src/codecs/g711.ts";
+import { pcm16ToBytes } from "../../src/codecs/pcm16.ts";
+import { decodeWav } from "../../src/codecs/wav.ts";
+import { rtpMedia } from "../../src/sip/rtp_media.ts";
+import { captureTimeExtension, FRAMES_PER_GROUP, nowMicros } from "../../src/voice/track.ts";
+import { bestLagCorrelation } from "../_lib/correlate.ts";
+import { freeUdpPort, haveSipp, scenario, spawnSipp, startGateway } from "./_harness.ts";
+
+const FIXTURES = new URL("../../../shared/fixtures/", import.meta.url);
+const wav = (name: string) => decodeWav(Deno.readFileSync(new URL(name, FIXTURES))).samples;
+
+/** Echoed downlink vs. what we wrote: r at the best lag must be at least this. */
+const ECHO_MIN_R = 0.95;
+
+Deno.test("media: downlink audio reaches sipp (its RTP echo brings it back on the uplink, correlating ≥ 0.95) and sendDigits arrives as RFC 4733", async () => {
+  if (!haveSipp()) return;
+  await using fx = await startGateway({
+    media: (origin) => rtpMedia({ origin, hostname: "127.0.0.1" }),
+  });
+  const uplink: Uint8Array[] = [];
+  using _route = fx.origin.route("voice/*", async (track) => {
+    if (track.info.name !== "uplink") return track.close();
+    for (;;) {
+      const group = await track.nextGroup();
+      if (!group) break;
+      for (;;) {
+        const object = await group.readObject();
+        if (!object) break;
+        uplink.push(object.payload.slice());
+      }
+    }
+  });
+  const mediaPort = freeUdpPort();
+  await using peer = spawnSipp([
+    "-sf",
+    scenario("uac_echo.xml"),
+    "-s",
+    "+14155550199",
+    "-m",
+    "1",
+    "-d",
+    "6000",
+    "-i",
+    "127.0.0.1",
+    "-p",
+    "0",
+    "-mp",
+    String(mediaPort),
+    "-rtp_echo",
+    `127.0.0.1:${fx.port}`,
+  ]);
+  const call = await fx.waitFor(() => {
+    const e = fx.events.find((e) => e.type === "status" && e.call.status === "in_progress");
+    return e?.type === "status" ? e.call : undefined;
+  });
+  assertEquals(uplink.length, 0, "nothing comes up before we send anything");
+
+  // 3 s of speech on the downlink, as pcm16 (16 kHz): the leg transcodes it to A-law.
+  const source = wav("speech-16k.wav").subarray(0, 48_000);
+  const reference = wav("speech-8k.wav").subarray(0, 24_000);
+  const downlink = fx.origin.publishTrack({
+    namespace: ["voice", call.sid],
+    name: "downlink",
+    capability: "voice/pcm16",
+  });
+  await fx.waitFor(() => downlink.consumers > 0 ? call : undefined, 3000);
+  await new Promise((r) => setTimeout(r, 100)); // its transcoder is made
+  const now = nowMicros();
+  for (let g = 0; g < 15; g++) {
+    const group = downlink.appendGroup(g);
+    for (let id = 0; id < FRAMES_PER_GROUP; id++) {
+      const i = g * FRAMES_PER_GROUP + id;
+      group.write({
+        id,
+        payload: pcm16ToBytes(source.subarray(i * 320, (i + 1) * 320)),
+        extensions: captureTimeExtension(now + i * 20_000),
+      });
+    }
+    group.close();
+    // Real time, as a TTS engine writes: a subscriber that falls a group behind skips ahead.
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await fx.waitFor(() => uplink.length >= 140 ? call : undefined, 6000);
+  downlink.close();
+
+  // Digits through the control plane → RFC 4733 to sipp → echoed → dtmf events.
+  await fx.calls.sendDigits(call.sid, "5#");
+  await fx.waitFor(() => fx.events.filter((e) => e.type === "dtmf").length >= 2 ? call : undefined);
+
+  const out = await peer.done;
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stdout).slice(-1500));
+  await fx.waitFor(() => {
+    const e = fx.events.find((e) => e.type === "status" && e.call.status === "completed");
+    return e?.type === "status" ? e.call : undefined;
+  });
+
+  const echoed = decodeAlaw(concat(uplink));
+  const { r, lag } = bestLagCorrelation(reference, echoed, {
+    minLag: -800,
+    maxLag: 800,
+    minOverlap: 16_000,
+  });
+  console.log(`echoed downlink: ${echoed.length} samples, r=${r.toFixed(3)} at lag ${lag}`);
+  assert(
+    r >= ECHO_MIN_R,
+    `echoed downlink correlates ${r.toFixed(3)} (lag ${lag}), want ≥ ${ECHO_MIN_R}`,
+  );
+  // A control: the same audio a second later does not match, so r is not a property of any speech.
+  const control = bestLagCorrelation(reference.subarray(8000), echoed, {
+    minLag: -800,
+    maxLag: 800,
+    minOverlap: 8_000,
+  });
+  console.log(`control (reference 1 s later): r=${control.r.toFixed(3)}`);
+  assert(control.r < 0.5, `control correlation ${control.r.toFixed(3)} should be low`);
+
+  const digits = fx.events.filter((e) => e.type === "dtmf" && e.sid === call.sid).map((e) =>
+    (e as { digits: string }).digits
+  );
+  assertEquals(digits, ["5", "#"]);
+});
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
