@@ -45,6 +45,7 @@ const RESUBSCRIBE_WAIT_MS = 2000;
 export class DownlinkPlayer {
   readonly #origin: Origin;
   readonly #namespace: readonly string[];
+  readonly #track: string;
   readonly #session: RtpSession;
   readonly #format: RtpAudioFormat;
   readonly #maxQueue: number;
@@ -65,12 +66,15 @@ export class DownlinkPlayer {
   constructor(options: {
     origin: Origin;
     namespace: readonly string[];
+    /** The track played [downlink]. */
+    track?: string;
     session: RtpSession;
     maxQueueMs: number;
     logger?: Logger;
   }) {
     this.#origin = options.origin;
     this.#namespace = options.namespace;
+    this.#track = options.track ?? "downlink";
     this.#session = options.session;
     this.#format = options.session.payloads.audio;
     this.#maxQueue = Math.max(1, Math.ceil(options.maxQueueMs / 20));
@@ -101,7 +105,7 @@ export class DownlinkPlayer {
     while (!this.#stopped) {
       let consumer: TrackConsumer;
       try {
-        consumer = await this.#origin.subscribe(this.#namespace, "downlink", {
+        consumer = await this.#origin.subscribe(this.#namespace, this.#track, {
           timeoutMs: RESUBSCRIBE_WAIT_MS,
           signal: this.#abort.signal,
         });

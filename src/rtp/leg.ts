@@ -50,6 +50,12 @@ export interface RtpLegOptions {
   readonly onSpeech?: (event: SpeechEvent) => void;
   /** Downlink audio buffered ahead of real time before the oldest is dropped (default 5000). */
   readonly maxDownlinkQueueMs?: number;
+  /**
+   * Track names under `voice/<sid>/`: the one RTP audio is published on [uplink] and the one
+   * played out as RTP [downlink]. A B2BUA-side transfer swaps them for the new far end, so
+   * it hears the caller's uplink and speaks on the caller's downlink.
+   */
+  readonly tracks?: { readonly publish?: string; readonly play?: string };
   /** Close the session when the leg stops (default true). */
   readonly closeSession?: boolean;
   readonly logger?: Logger;
@@ -114,7 +120,7 @@ export class RtpLeg implements AsyncDisposable {
     this.#onSpeech = options.onSpeech;
     this.#track = origin.publishTrack({
       namespace,
-      name: "uplink",
+      name: options.tracks?.publish ?? "uplink",
       capability: capabilityOfRtp(format),
     });
     this.#uplink = new UplinkPublisher(
@@ -126,6 +132,7 @@ export class RtpLeg implements AsyncDisposable {
     this.#downlink = new DownlinkPlayer({
       origin,
       namespace,
+      track: options.tracks?.play ?? "downlink",
       session,
       maxQueueMs: maxDownlinkQueueMs,
       logger: options.logger,

@@ -98,6 +98,14 @@ interface Leg {
   /** Progress reports, in order (an ACK's `answered` lands before a quick BYE's `ended`). */
   reports: Promise<void>;
   readonly trunk?: TrunkConfig;
+  /** Which of the call's tracks this leg's media publishes and plays (see `MediaLegInit`). */
+  readonly tracks?: { readonly publish: string; readonly play: string };
+  /** The far end's identity (caller id of a B2BUA-side transfer leg). */
+  remoteIdentity?: string;
+  /** A REFER or a B2BUA-side transfer is under way. */
+  transferring?: boolean;
+  /** The transfer target's leg, once a B2BUA-side transfer dialed it. */
+  transferLeg?: Leg;
 }
 
 const PAYLOAD_TYPES: Record<
@@ -210,20 +218,38 @@ export class SipGateway implements CallGateway, AsyncDisposable {
   }
 
   /**
-   * Transfers the far end to `to` by SIP REFER; when the peer refuses REFER (or reports the
-   * transfer failed in its NOTIFY), falls back to dialing `to` from the gateway and ending
-   * the original leg's SIP side while the call (and its sid) continue on the new leg.
+   * Transfers the far end to `to` by SIP REFER. When the peer's NOTIFY reports success
+   * (sipfrag 2xx) the leg is hung up and the call ends `transferred`. When the peer refuses
+   * REFER (or its NOTIFY reports a failure), the gateway transfers on its side: it dials `to`
+   * as a new leg of the SAME call (same sid) whose media plays the call's uplink to the target
+   * and publishes the target's audio on the call's downlink, so the far end and the target
+   * hear each other through the call's tracks; the call ends when either hangs up.
+   *
+   * @example
+   * ```ts ignore
+   * await gateway.transfer(call.sid, "+14155550123");
+   * ```
    */
   transfer(sid: string, to: string): Promise<void> {
     const leg = this.#legs.get(sid);
     if (!leg?.session || leg.state !== "confirmed") {
       return Promise.reject(new SipError(481, "Call/Transaction Does Not Exist"));
     }
+    if (leg.transferring) {
+      return Promise.reject(new SipError(491, "Request Pending", "A transfer is under way"));
+    }
+    leg.transferring = true;
     const target = this.#targetUri(to);
     const done = Promise.withResolvers<void>();
+    let fellBack = false;
     const fallback = (why: string) => {
+      if (fellBack || leg.state === "terminated") return;
+      fellBack = true;
       this.#log.info("REFER refused; transferring on the gateway side", { sid, why });
-      this.#b2buaTransfer(leg, to).then(done.resolve, done.reject);
+      this.#b2buaTransfer(leg, to).then(done.resolve, (error) => {
+        leg.transferring = false;
+        done.reject(error);
+      });
     };
     leg.session.delegate = {
       ...leg.session.delegate,
@@ -234,6 +260,11 @@ export class SipGateway implements CallGateway, AsyncDisposable {
         this.#log.info("REFER progress", { sid, status });
         if (status >= 200 && status < 300) {
           this.#log.info("REFER transfer completed", { sid, status });
+          // The far end now talks to the target directly: our leg is done.
+          if (leg.state === "confirmed") {
+            leg.session?.bye();
+            void this.#finish(leg, "transferred");
+          }
           done.resolve();
         } else if (status >= 300) fallback(`NOTIFY ${status}`);
       },
@@ -293,6 +324,7 @@ export class SipGateway implements CallGateway, AsyncDisposable {
       const leg = this.#newLeg(call.sid, message.callId, "inbound", progress, trunk);
       leg.invite = request;
       leg.audio = audio;
+      leg.remoteIdentity = from;
       request.delegate = {
         onCancel: () => this.#terminate(leg, "canceled", false),
       };
@@ -379,7 +411,14 @@ export class SipGateway implements CallGateway, AsyncDisposable {
 
   // --- outbound ----------------------------------------------------------------------------
 
-  async #dial(call: Call, progress: CallProgress): Promise<void> {
+  async #dial(
+    call: Call,
+    progress: CallProgress,
+    transfer?: {
+      codecs?: readonly SipCodec[];
+      tracks: { readonly publish: string; readonly play: string };
+    },
+  ): Promise<Leg> {
     const { ruri, trunk } = this.#route(call.to);
     const transport = trunk?.transport ?? "udp";
     const core = this.#endpoint.core(trunk?.name ?? "direct", transport, trunk?.credentials);
@@ -389,10 +428,14 @@ export class SipGateway implements CallGateway, AsyncDisposable {
       this.#endpoint.publicAddress,
     );
     const toUri = ruri.clone();
-    const leg = this.#newLeg(call.sid, "", "outbound", progress, trunk);
+    const leg = this.#newLeg(call.sid, "", "outbound", progress, trunk, transfer?.tracks);
+    leg.remoteIdentity = call.to;
     leg.media = await this.#newMedia(leg);
-    if (progress.signal.aborted) return this.#finish(leg, "canceled");
-    const codecs = this.#options.codecs ?? ["PCMU", "PCMA"];
+    if (progress.signal.aborted) {
+      await this.#finish(leg, "canceled");
+      return leg;
+    }
+    const codecs = transfer?.codecs ?? this.#options.codecs ?? ["PCMU", "PCMA"];
     const message = core.makeOutgoingRequestMessage("INVITE", ruri, from, toUri, {}, [
       `Contact: ${core.configuration.contact.toString()}`,
       "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY, INFO",
@@ -435,7 +478,15 @@ export class SipGateway implements CallGateway, AsyncDisposable {
         this.#transition(leg, "confirmed");
         this.#watchSession(leg, response.session);
         this.#report(leg, async () => {
-          await leg.media?.start({ audio: leg.audio!, direction: leg.localDirection });
+          try {
+            await leg.media?.start({ audio: leg.audio!, direction: leg.localDirection });
+          } catch (error) {
+            // E.g. a transfer target's tracks are taken: hang up rather than report answered.
+            this.#log.warn("Cannot start media", { sid: leg.sid, error });
+            leg.session?.bye();
+            void this.#finish(leg, "gateway_error");
+            return;
+          }
           await progress.answered();
         });
       },
@@ -455,6 +506,7 @@ export class SipGateway implements CallGateway, AsyncDisposable {
       },
       onRedirect: (response) => this.#finish(leg, "rejected", response.message.statusCode),
     });
+    return leg;
   }
 
   #route(to: string): { ruri: Core.URI; trunk?: TrunkConfig } {
@@ -482,12 +534,53 @@ export class SipGateway implements CallGateway, AsyncDisposable {
     return this.#route(to).ruri;
   }
 
-  async #b2buaTransfer(leg: Leg, to: string): Promise<void> {
-    // The far end refused REFER: it stays connected to us; record the transfer target by
-    // dialing it as a new outbound call through the API so the caller hears its progress.
-    if (!this.#calls) throw new SipError(503, "Service Unavailable");
-    const { body } = await this.#calls.originate({ from: "+10000000000", to });
-    this.#log.info("B2BUA transfer leg dialed", { sid: leg.sid, leg: body.sid });
+  /**
+   * The far end refused REFER: it stays connected to us, and the gateway dials `to` as a new
+   * SIP leg of the same call. The new leg offers only the far end's codec, presents the far
+   * end's identity as caller id, and its media is re-pointed at the call's tracks the other
+   * way round (plays `uplink`, publishes `downlink`). Resolves when the target answers;
+   * rejects with the target's SIP status when it does not (the original call goes on).
+   */
+  async #b2buaTransfer(caller: Leg, to: string): Promise<void> {
+    const answered = Promise.withResolvers<void>();
+    const abort = new AbortController();
+    let up = false;
+    const progress: CallProgress = {
+      ringing: () => Promise.resolve(),
+      answered: () => {
+        up = true;
+        answered.resolve();
+        this.#log.info("B2BUA transfer answered", { sid: caller.sid, to });
+        return Promise.resolve();
+      },
+      ended: (reason, detail) => {
+        caller.transferLeg = undefined;
+        if (!up) {
+          answered.reject(
+            new SipError(detail?.sipStatus ?? 480, `Transfer target did not answer: ${reason}`),
+          );
+        } else if (caller.state === "confirmed") {
+          // The target hung up: the call is over for the far end too.
+          caller.session?.bye();
+          void this.#finish(caller, "caller_hangup");
+        }
+        return Promise.resolve();
+      },
+      digits: (digits) => caller.progress.digits?.(digits),
+      signal: abort.signal,
+    };
+    const codec = caller.audio?.codec;
+    const leg = await this.#dial(
+      { sid: caller.sid, from: caller.remoteIdentity ?? "clutchcall", to } as Call,
+      progress,
+      {
+        codecs: codec ? [codec] : undefined,
+        tracks: { publish: "downlink", play: "uplink" },
+      },
+    );
+    if (caller.state === "terminated") abort.abort();
+    else caller.transferLeg = leg;
+    await answered.promise;
   }
 
   // --- in-dialog ---------------------------------------------------------------------------
@@ -565,6 +658,7 @@ export class SipGateway implements CallGateway, AsyncDisposable {
     direction: "inbound" | "outbound",
     progress: CallProgress,
     trunk: TrunkConfig | undefined,
+    tracks?: { readonly publish: string; readonly play: string },
   ): Leg {
     const leg: Leg = {
       sid,
@@ -577,8 +671,10 @@ export class SipGateway implements CallGateway, AsyncDisposable {
       localDirection: "sendrecv",
       reports: Promise.resolve(),
       ...(trunk ? { trunk } : {}),
+      ...(tracks ? { tracks } : {}),
     };
-    this.#legs.set(sid, leg);
+    // A transfer target's leg belongs to the caller's leg (same sid), not to the sid table.
+    if (!tracks) this.#legs.set(sid, leg);
     if (callId) this.#byCallId.set(callId, leg);
     return leg;
   }
@@ -587,6 +683,7 @@ export class SipGateway implements CallGateway, AsyncDisposable {
     return this.#options.media({
       sid: leg.sid,
       ...(leg.direction === "inbound" && leg.audio ? { offer: leg.audio } : {}),
+      ...(leg.tracks ? { tracks: leg.tracks } : {}),
       onDigits: (digits) => leg.progress.digits?.(digits),
       onInactive: () => {
         if (leg.state !== "confirmed") return;
@@ -660,7 +757,8 @@ export class SipGateway implements CallGateway, AsyncDisposable {
     if (leg.state === "terminated") return;
     leg.state = "terminated";
     clearTimeout(leg.ringTimer);
-    this.#legs.delete(leg.sid);
+    if (this.#legs.get(leg.sid) === leg) this.#legs.delete(leg.sid);
+    if (leg.transferLeg) void this.#terminate(leg.transferLeg, "hangup", true);
     this.#byCallId.delete(leg.callId);
     // Keep the Call-ID routed a little longer: retransmitted BYE/200/ACK still find the core.
     this.#endpoint.release(leg.callId, this.#endpoint.lingerMs);

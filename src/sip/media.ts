@@ -44,6 +44,12 @@ export interface MediaLegInit {
   readonly onDigits: (digits: string) => void;
   /** No RTP for the configured timeout after `start`. */
   readonly onInactive: () => void;
+  /**
+   * Which of the call's tracks this leg publishes its RTP audio on and plays out
+   * [`uplink`, `downlink`]. A B2BUA-side transfer target gets `{ publish: "downlink", play:
+   * "uplink" }`: it hears the caller and the caller hears it, on the same sid.
+   */
+  readonly tracks?: { readonly publish: string; readonly play: string };
 }
 
 /** Makes a media leg (binds its port) for a call. */

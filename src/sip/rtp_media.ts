@@ -62,7 +62,8 @@ export function rtpMedia(options: RtpMediaOptions): MediaLegFactory {
       RtpSession.open({
         hostname,
         payloads,
-        portRange: port ? { min: port, max: port } : range,
+        // The same (even) port again, with its RTCP port: a one-port range would be empty.
+        portRange: port ? { min: port, max: port + 1 } : range,
         inactivityTimeoutMs: options.inactivityTimeoutMs ?? 30_000,
       });
     let session = await open(payloadsOf(init.offer));
@@ -102,6 +103,7 @@ export function rtpMedia(options: RtpMediaOptions): MediaLegFactory {
           sid: init.sid,
           session,
           vad: options.vad,
+          ...(init.tracks ? { tracks: init.tracks } : {}),
         });
       },
       update(p) {

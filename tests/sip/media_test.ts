@@ -7,14 +7,13 @@
 import { assert, assertEquals } from "@std/assert";
 import { decodeAlaw } from "../../src/codecs/g711.ts";
 import { pcm16ToBytes } from "../../src/codecs/pcm16.ts";
-import { decodeWav } from "../../src/codecs/wav.ts";
 import { rtpMedia } from "../../src/sip/rtp_media.ts";
 import { captureTimeExtension, FRAMES_PER_GROUP, nowMicros } from "../../src/voice/track.ts";
 import { bestLagCorrelation } from "../_lib/correlate.ts";
+import { readFixtureWav } from "../_lib/fixtures.ts";
 import { freeUdpPort, haveSipp, scenario, spawnSipp, startGateway } from "./_harness.ts";
 
-const FIXTURES = new URL("../../../shared/fixtures/", import.meta.url);
-const wav = (name: string) => decodeWav(Deno.readFileSync(new URL(name, FIXTURES))).samples;
+const wav = (name: string) => readFixtureWav(name).samples;
 
 /** Echoed downlink vs. what we wrote: r at the best lag must be at least this. */
 const ECHO_MIN_R = 0.95;
