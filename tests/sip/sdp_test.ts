@@ -1,0 +1,115 @@
+import { assert, assertEquals } from "@std/assert";
+import { SdpError } from "../../src/sip/error.ts";
+import { negotiateAudio, parseSdp, SDP_LIMITS, writeSdp } from "../../src/sip/sdp.ts";
+
+const base = {
+  sessionId: "42",
+  version: 3,
+  address: "192.0.2.7",
+  port: 20_000,
+  dtmfPayloadType: 101,
+};
+
+Deno.test("SDP: what writeSdp writes parses back to the same codecs, port, address, direction and ptime", () => {
+  for (const direction of ["sendrecv", "sendonly", "recvonly", "inactive"] as const) {
+    const text = writeSdp({
+      ...base,
+      direction,
+      ptime: 20,
+      codecs: [
+        { codec: "PCMA", payloadType: 8, clockRate: 8000, channels: 1 },
+        { codec: "opus", payloadType: 111, clockRate: 48000, channels: 2 },
+      ],
+    });
+    const sdp = parseSdp(text);
+    assertEquals([sdp.sessionId, sdp.version, sdp.address], ["42", "3", "192.0.2.7"]);
+    const m = sdp.media[0];
+    assertEquals([m.type, m.port, m.protocol, m.direction, m.ptime], [
+      "audio",
+      20_000,
+      "RTP/AVP",
+      direction,
+      20,
+    ]);
+    assertEquals(m.formats, [8, 111, 101]);
+    assertEquals(m.rtpmap.get(111), { encoding: "opus", clockRate: 48000, channels: 2 });
+    const audio = negotiateAudio(sdp, ["PCMA"]);
+    assertEquals([audio.codec, audio.payloadType, audio.dtmfPayloadType], ["PCMA", 8, 101]);
+    // And writing the negotiated answer again is stable.
+    assertEquals(
+      parseSdp(
+        writeSdp({
+          ...base,
+          direction,
+          codecs: [{
+            codec: audio.codec,
+            payloadType: audio.payloadType,
+            clockRate: audio.clockRate,
+            channels: audio.channels,
+          }],
+        }),
+      ).media[0].port,
+      20_000,
+    );
+  }
+});
+
+Deno.test("SDP: hostile inputs get SdpError (nothing else), each within a bounded time", () => {
+  const ok = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n";
+  const hostile: Record<string, string> = {
+    empty: "",
+    "no v=0": "o=- 1 1 IN IP4 1.2.3.4\r\n",
+    "too long": ok + "a=x:" + "y".repeat(SDP_LIMITS.maxLength),
+    "too many lines": ok + "a=sendrecv\r\n".repeat(SDP_LIMITS.maxLines + 1),
+    "long line": ok + "a=" + "z".repeat(SDP_LIMITS.maxLineLength + 1) + "\r\n",
+    "media bomb": ok + "m=audio 4000 RTP/AVP 0\r\n".repeat(SDP_LIMITS.maxMedia + 1),
+    "format bomb": ok + "m=audio 4000 RTP/AVP " +
+      Array.from({ length: SDP_LIMITS.maxFormats + 1 }, (_, i) => i).join(" ") + "\r\n",
+    "bad port": ok + "m=audio 99999 RTP/AVP 0\r\n",
+    "bad format": ok + "m=audio 4000 RTP/AVP 0 abc\r\n",
+    "bad address": ok.replace("c=IN IP4 10.0.0.1", "c=IN IP4 10.0.0.1;rm -rf"),
+    "binary": "v=0\r\n\u0000\u0001\u0002\r\n",
+    "no equals": ok + "garbage\r\n",
+    "bad o=": "v=0\r\no=-\r\n",
+    "rtpmap junk": ok + "m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 x/notanumber\r\n",
+  };
+  for (const [name, text] of Object.entries(hostile)) {
+    const started = performance.now();
+    let error: unknown;
+    try {
+      parseSdp(text);
+    } catch (e) {
+      error = e;
+    }
+    const took = performance.now() - started;
+    assert(error instanceof SdpError, `${name}: ${error} (${typeof error})`);
+    assert(took < 50, `${name}: took ${took.toFixed(1)} ms`);
+  }
+  // Within the limits, the worst case is still quick.
+  const big = ok + "m=audio 4000 RTP/AVP 0\r\n" +
+    "a=fmtp:0 x\r\n".repeat(SDP_LIMITS.maxLines - 7);
+  const started = performance.now();
+  parseSdp(big.slice(0, SDP_LIMITS.maxLength));
+  assert(performance.now() - started < 50);
+});
+
+Deno.test("SDP: random mutations of a valid offer never throw anything but SdpError", () => {
+  const valid = writeSdp({
+    ...base,
+    direction: "sendrecv",
+    codecs: [{ codec: "PCMU", payloadType: 0, clockRate: 8000, channels: 1 }],
+  });
+  let seed = 7;
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  for (let i = 0; i < 5000; i++) {
+    const chars = [...valid];
+    for (let k = 0; k < 1 + Math.floor(rand() * 4); k++) {
+      chars[Math.floor(rand() * chars.length)] = String.fromCharCode(Math.floor(rand() * 128));
+    }
+    try {
+      parseSdp(chars.join(""));
+    } catch (error) {
+      assert(error instanceof SdpError, `mutation ${i}: ${error}`);
+    }
+  }
+});
