@@ -9,7 +9,6 @@
  * @module
  */
 import { type CapabilityPattern, parseCapabilityPattern } from "./capability.ts";
-import { Notify } from "./notify.ts";
 import { type TrackConsumer, type TrackInfo, TrackProducer } from "./track.ts";
 import { TrackError } from "./track_error.ts";
 
@@ -111,7 +110,8 @@ export class Origin {
   readonly #tracks = new Map<string, Entry>();
   readonly #routes = new Set<Route>();
   readonly #watchers = new Set<(event: NamespaceEvent) => void>();
-  readonly #changed = new Notify();
+  /** Subscribers waiting for a namespace or track to appear; each removes itself. */
+  readonly #waiters = new Set<() => void>();
   readonly #subscribeTimeoutMs: number;
   readonly #groupWindow: number;
   readonly #onRouteError: OriginOptions["onRouteError"];
@@ -149,7 +149,7 @@ export class Origin {
     }
     entry.sources.push(source);
     if (isNew) this.#emit({ namespace: entry.namespace, active: true });
-    this.#changed.notify();
+    this.#notifyWaiters();
     let closed = false;
     const close = () => {
       if (closed) return;
@@ -184,7 +184,7 @@ export class Origin {
     producer.closed.then(() => {
       if (this.#tracks.get(key)?.producer === producer) this.#tracks.delete(key);
     });
-    this.#changed.notify();
+    this.#notifyWaiters();
     this.#routeTrack(producer);
     return producer;
   }
@@ -329,21 +329,27 @@ export class Origin {
     for (const watcher of [...this.#watchers]) watcher(event);
   }
 
+  #notifyWaiters(): void {
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  /**
+   * Waits for the next publish, `ms`, or `signal`. Each waiter is removed when it wakes: no
+   * reaction is left on a shared promise (a subscriber re-waiting every few seconds while
+   * nothing is published would otherwise pile reactions up, each holding its caller alive).
+   */
   async #waitForChange(ms: number, signal?: AbortSignal): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let onAbort: (() => void) | undefined;
+    const { promise, resolve: settle } = Promise.withResolvers<void>();
+    const resolve = () => settle();
+    const timer = setTimeout(resolve, ms);
+    this.#waiters.add(resolve);
+    signal?.addEventListener("abort", resolve, { once: true });
     try {
-      await Promise.race([
-        this.#changed.wait(),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, ms);
-          onAbort = resolve;
-          signal?.addEventListener("abort", onAbort, { once: true });
-        }),
-      ]);
+      await promise;
     } finally {
       clearTimeout(timer);
-      if (onAbort) signal?.removeEventListener("abort", onAbort);
+      this.#waiters.delete(resolve);
+      signal?.removeEventListener("abort", resolve);
     }
   }
 }
