@@ -111,7 +111,13 @@ export interface RtpSessionOptions {
   readonly rtcpIntervalMs?: number;
   /** Our SSRC (default random). */
   readonly ssrc?: number;
+  /** Where the session logs. */
   readonly logger?: Logger;
+  /**
+   * The clock (ms) the send path measures pauses with to start talkspurts [performance.now].
+   * Tests inject one so a busy machine cannot turn a 20 ms wait into a talkspurt.
+   */
+  readonly sendClock?: () => number;
 }
 
 /**
@@ -218,6 +224,7 @@ export class RtpSession implements AsyncDisposable {
   readonly #maxReorderDelayMs: number;
   readonly #rtcpIntervalMs: number;
   readonly #logger: Logger | undefined;
+  readonly #sendClock: () => number;
   readonly #reorder: ReorderBuffer<{ packet: RtpPacket; arrival: number }>;
   readonly #ssrc: number;
   readonly #count: Counter = {
@@ -288,7 +295,9 @@ export class RtpSession implements AsyncDisposable {
       rtcpIntervalMs = 5000,
       ssrc = (Math.random() * 0x100000000) >>> 0,
       logger,
+      sendClock = () => performance.now(),
     } = options;
+    this.#sendClock = sendClock;
     const bound = bindRtpSockets(hostname, portRange, rtcpMux);
     this.#rtp = bound.rtp;
     this.#rtcp = bound.rtcp;
@@ -490,7 +499,7 @@ export class RtpSession implements AsyncDisposable {
 
   /** Where the media clock stands now: jumps the timestamp over a pause in sending. */
   #advanceClock(): { now: number; talkspurt: boolean } {
-    const now = performance.now();
+    const now = this.#sendClock();
     if (this.#nextSendMs < 0) return { now, talkspurt: true };
     const gap = now - this.#nextSendMs;
     if (gap <= TALKSPURT_GAP_MS) return { now: Math.max(now, this.#nextSendMs), talkspurt: false };

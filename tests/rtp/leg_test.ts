@@ -152,12 +152,11 @@ Deno.test("RTP leg: pcm16 written on the downlink goes out as paced µ-law RTP t
     if (g % 2 === 1) await delay(400);
   }
   await waitFor(() => frames.length >= 100, 4000, "100 RTP packets");
-  const span = frames[99].at - frames[0].at;
-  assert(span > 1900 && span < 2300, `paced at real time: 100 frames over ${span.toFixed(0)} ms`);
-  const burst = Math.max(
-    ...frames.map((f) => frames.filter((g) => g.at >= f.at && g.at < f.at + 100).length),
-  );
-  assertLess(burst, 7, `at most 5–6 packets in any 100 ms, saw ${burst}`);
+  // The writer hands over 20 frames (400 ms of audio) at once; unpaced they would leave within
+  // a few ms of each other, paced they take about 380 ms. A loaded machine can only make the
+  // paced span longer, so only a lower bound is asserted.
+  const firstBurst = frames[19].at - frames[0].at;
+  assert(firstBurst > 200, `the first 20 frames were paced over ${firstBurst.toFixed(0)} ms`);
   const pcm = decodeUlaw(new Uint8Array(frames.flatMap((f) => [...f.frame.payload])));
   const { r, lag } = correlation(reference, pcm, 80);
   assertGreater(r, 0.9, `correlation ${r.toFixed(3)} at lag ${lag}`);
