@@ -27,45 +27,6 @@ export { MoqClient, type MoqClientOptions } from "./client.ts";
 export type { Authorize, Operation } from "./wire/draft14/session_core.ts";
 export type { Parameters, ParameterValue } from "./wire/draft14/parameters.ts";
 export { Session, type SessionOptions } from "./wire/draft14/session.ts";
-export type {
-  ClientSetup,
-  ControlMessage,
-  Fetch,
-  FetchCancel,
-  FetchError,
-  FetchOk,
-  FetchRange,
-  GoAway,
-  Location,
-  MaxRequestId,
-  Publish,
-  PublishDone,
-  PublishError,
-  PublishNamespace,
-  PublishNamespaceCancel,
-  PublishNamespaceDone,
-  PublishNamespaceError,
-  PublishNamespaceOk,
-  PublishOk,
-  RequestErrorFields,
-  RequestsBlocked,
-  ServerSetup,
-  Subscribe,
-  SubscribeError,
-  SubscribeFields,
-  SubscribeNamespace,
-  SubscribeNamespaceError,
-  SubscribeNamespaceOk,
-  SubscribeOk,
-  SubscribeOkFields,
-  SubscribeUpdate,
-  SubscriptionFilter,
-  TrackStatus,
-  TrackStatusError,
-  TrackStatusOk,
-  Unsubscribe,
-  UnsubscribeNamespace,
-} from "./wire/draft14/messages.ts";
 export type { SessionState } from "./wire/draft14/session_state.ts";
 export type { ForwarderStats, TrackForwarder } from "./wire/draft14/track_forwarder.ts";
 export * as draft14 from "./wire/draft14/mod.ts";

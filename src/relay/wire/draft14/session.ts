@@ -166,7 +166,7 @@ export class Session implements AsyncDisposable {
   async publishNamespace(namespace: readonly string[]): Promise<void> {
     await this.ready;
     const requestId = await this.#takeRequestId();
-    this.send({
+    this.#send({
       type: "publish_namespace",
       requestId,
       namespace: [...namespace],
@@ -181,7 +181,7 @@ export class Session implements AsyncDisposable {
   goaway(newSessionUri = "", graceMs = 5000): void {
     if (this.#state !== "established") return;
     this.#state = transition(this.#state, "draining");
-    this.send({ type: "goaway", newSessionUri });
+    this.#send({ type: "goaway", newSessionUri });
     const timer = setTimeout(
       () => this.close(SessionErrorCode.GOAWAY_TIMEOUT, "GOAWAY grace period over"),
       graceMs,
@@ -201,7 +201,7 @@ export class Session implements AsyncDisposable {
   }
 
   /** Sends a control message, queued behind earlier ones. */
-  send(message: ControlMessage): void {
+  #send(message: ControlMessage): void {
     if (this.#state === "closed" || !this.#control) return;
     let frame: Uint8Array;
     try {
@@ -221,7 +221,7 @@ export class Session implements AsyncDisposable {
       // Late-bound: `authorizeSetup` may replace the policy after the halves are built.
       authorize: (operation, namespace) => this.#authorize(operation, namespace),
       maxInFlightGroups: this.#maxInFlightGroups,
-      send: (message) => this.send(message),
+      send: (message) => this.#send(message),
       nextRequestId: () => this.#takeRequestId(),
       isOurs: (id) => id % 2 === this.#nextRequestId % 2 && id < this.#nextRequestId,
       fail: (code, reason) => this.close(code, reason),
@@ -300,7 +300,7 @@ export class Session implements AsyncDisposable {
           }),
         );
       }
-      this.send({ type: "client_setup", versions: [DRAFT14_VERSION], parameters });
+      this.#send({ type: "client_setup", versions: [DRAFT14_VERSION], parameters });
       const reader = new StreamReader(stream.readable);
       const reply = await readControlMessage(reader);
       if (reply?.type !== "server_setup") {
@@ -349,7 +349,7 @@ export class Session implements AsyncDisposable {
         );
       }
     }
-    this.send({
+    this.#send({
       type: "server_setup",
       version: DRAFT14_VERSION,
       parameters: new Map([[SetupParameter.MAX_REQUEST_ID, this.#maxRequestId]]),
@@ -404,7 +404,7 @@ export class Session implements AsyncDisposable {
     // Keep at least half the window open: raise the limit as requests arrive.
     if (this.#maxRequestId - this.#peerNextRequestId < this.#requestWindow) {
       this.#maxRequestId = this.#peerNextRequestId + 2 * this.#requestWindow;
-      this.send({ type: "max_request_id", requestId: this.#maxRequestId });
+      this.#send({ type: "max_request_id", requestId: this.#maxRequestId });
     }
   }
 
@@ -513,7 +513,7 @@ export class Session implements AsyncDisposable {
       if (this.#state === "closed") throw new MoqError(SessionErrorCode.NO_ERROR, "Session closed");
       if (this.#sentBlockedAt !== this.#peerMaxRequestId) {
         this.#sentBlockedAt = this.#peerMaxRequestId;
-        this.send({ type: "requests_blocked", maximumRequestId: this.#peerMaxRequestId });
+        this.#send({ type: "requests_blocked", maximumRequestId: this.#peerMaxRequestId });
       }
       await new Promise<void>((resolve) => this.#blockedWaiters.push(resolve));
     }
