@@ -95,6 +95,8 @@ export interface SipConfig {
   readonly maxMessageBytes: number;
   /** INVITEs per second allowed from one source address before 503/drop [20]. */
   readonly invitesPerSecond: number;
+  /** How long an inbound `webhook` route may take to answer before 480, ms [5000]. */
+  readonly webhookTimeoutMs: number;
 }
 
 const TOP_KEYS = new Set([
@@ -108,6 +110,7 @@ const TOP_KEYS = new Set([
   "rtpTimeoutMs",
   "maxMessageBytes",
   "invitesPerSecond",
+  "webhookTimeoutMs",
 ]);
 const TRUNK_KEYS = new Set([
   "name",
@@ -181,6 +184,7 @@ export function parseSipConfig(value: unknown): SipConfig {
     rtpTimeoutMs: opt("rtpTimeoutMs", 30_000, 100, 3_600_000),
     maxMessageBytes: opt("maxMessageBytes", 8192, 1024, 65_535),
     invitesPerSecond: opt("invitesPerSecond", 20, 1, 100_000),
+    webhookTimeoutMs: opt("webhookTimeoutMs", 5000, 10, 60_000),
   });
 }
 

@@ -30,6 +30,7 @@ import {
   trunkFor,
 } from "./config.ts";
 import { SipEndpoint, type SipEndpointTables } from "./endpoint.ts";
+import { askInboundWebhook } from "./inbound_webhook.ts";
 import { SdpError, SipError } from "./error.ts";
 import type { MediaLeg, MediaLegFactory } from "./media.ts";
 import {
@@ -107,6 +108,14 @@ interface Leg {
   /** The transfer target's leg, once a B2BUA-side transfer dialed it. */
   transferLeg?: Leg;
 }
+
+/** What an inbound call gets: a route's action, or a webhook's answer. */
+type ResolvedAction =
+  | { readonly client: string }
+  | { readonly agent: string }
+  | { readonly plugin: string }
+  | { readonly answer: true }
+  | { readonly reject: number; readonly reason?: string; readonly endReason: EndReason };
 
 const PAYLOAD_TYPES: Record<
   SipCodec,
@@ -336,8 +345,8 @@ export class SipGateway implements CallGateway, AsyncDisposable {
       const action = await this.#resolveAction(route.action, call);
       if (ended(leg)) return;
       if ("reject" in action) {
-        request.reject({ statusCode: action.reject });
-        return this.#finish(leg, "rejected", action.reject);
+        request.reject({ statusCode: action.reject, reasonPhrase: action.reason });
+        return this.#finish(leg, action.endReason, action.reject);
       }
       if ("client" in action) {
         request.progress({ statusCode: 180 });
@@ -368,29 +377,28 @@ export class SipGateway implements CallGateway, AsyncDisposable {
     }
   }
 
-  async #resolveAction(
-    action: InboundAction,
-    call: Call,
-  ): Promise<{ client: string } | { agent: string } | { plugin: string } | { reject: number }> {
+  /** The route's action; a webhook's answer (see `inbound_webhook.ts`) mapped onto it. */
+  async #resolveAction(action: InboundAction, call: Call): Promise<ResolvedAction> {
     if (!("webhook" in action)) return action;
     try {
-      const response = await fetch(action.webhook, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ type: "inbound", call }),
-        signal: AbortSignal.timeout(5000),
+      const answer = await askInboundWebhook(action.webhook, call, {
+        timeoutMs: this.#options.config.webhookTimeoutMs,
       });
-      const body = await response.json() as Record<string, unknown>;
-      for (const key of ["client", "agent", "plugin"] as const) {
-        if (typeof body[key] === "string" && body[key]) return { [key]: body[key] } as never;
-      }
-      if (typeof body.reject === "number" && body.reject >= 400 && body.reject < 700) {
-        return { reject: body.reject };
+      switch (answer.action) {
+        case "client":
+          return { client: answer.identity };
+        case "agent":
+          return { agent: answer.agent };
+        case "answer":
+          return { answer: true };
+        case "reject":
+          return { reject: answer.status, endReason: "rejected" };
       }
     } catch (error) {
+      const sip = error instanceof SipError ? error : new SipError(500, "Server Internal Error");
       this.#log.warn("Inbound webhook failed", { sid: call.sid, error });
+      return { reject: sip.status, reason: sip.reason, endReason: "gateway_error" };
     }
-    return { reject: 480 };
   }
 
   #answerInbound(leg: Leg): void {

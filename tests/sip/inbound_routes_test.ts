@@ -1,0 +1,181 @@
+import { assert, assertEquals } from "@std/assert";
+import type { Call } from "../../src/calls/call.ts";
+import { definePlugin, PluginHost } from "../../src/plugins/mod.ts";
+import { createLogger } from "../../src/server/log.ts";
+import { rtpMedia } from "../../src/sip/rtp_media.ts";
+import { type Fixture, haveSipp, scenario, sipp, startGateway } from "./_harness.ts";
+
+/** A real HTTP receiver on loopback that records what it was POSTed and answers `reply`. */
+function webhookReceiver(reply: (body: Record<string, unknown>) => Response | Promise<Response>) {
+  const received: Record<string, unknown>[] = [];
+  const hang = Promise.withResolvers<void>();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const body = await req.json();
+    received.push(body);
+    return await reply(body);
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}/inbound`,
+    received,
+    /** A reply that never comes (until the receiver closes). */
+    never: () => hang.promise.then(() => new Response("late")),
+    async [Symbol.asyncDispose]() {
+      hang.resolve();
+      await server.shutdown();
+    },
+  };
+}
+
+function callSipp(fx: Fixture, scenarioArgs: string[], timeoutMs = 30_000) {
+  return sipp([
+    ...scenarioArgs,
+    "-s",
+    "+14155550199",
+    "-m",
+    "1",
+    "-i",
+    "127.0.0.1",
+    "-p",
+    "0",
+    "-mp",
+    "0",
+    `127.0.0.1:${fx.port}`,
+  ], timeoutMs);
+}
+
+function ended(fx: Fixture): Promise<Call> {
+  return fx.waitFor(() => {
+    const e = fx.events.find((e) =>
+      e.type === "status" && ["completed", "failed", "no_answer"].includes(e.call.status)
+    );
+    return e?.type === "status" ? e.call : undefined;
+  });
+}
+
+Deno.test("inbound webhook: the call (sid, from, to) is POSTed and a reject answer gets the caller that SIP status; the call fails as rejected", async () => {
+  if (!haveSipp()) return;
+  await using hook = webhookReceiver(() => Response.json({ action: "reject", status: 486 }));
+  await using fx = await startGateway({
+    sip: { inbound: [{ match: "*", action: { webhook: hook.url } }] },
+  });
+  const result = await callSipp(fx, ["-sf", scenario("uac_rejected.xml")]);
+  assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr);
+  const call = await ended(fx);
+  assertEquals(call.status, "failed");
+  assertEquals(call.endReason, "rejected");
+  assertEquals(call.sipStatus, 486);
+  assertEquals(hook.received.length, 1);
+  const [body] = hook.received;
+  assertEquals(body.type, "inbound");
+  assertEquals(body.sid, call.sid);
+  assertEquals(body.from, "+14155550100");
+  assertEquals(body.to, "+14155550199");
+  assertEquals(fx.gateway.activeLegs, 0);
+});
+
+Deno.test("inbound webhook: a webhook that does not answer in time gets the caller 480 and the call fails with gateway_error", async () => {
+  if (!haveSipp()) return;
+  await using hook = webhookReceiver(() => hook.never());
+  await using fx = await startGateway({
+    sip: { inbound: [{ match: "*", action: { webhook: hook.url } }], webhookTimeoutMs: 200 },
+  });
+  const result = await callSipp(fx, ["-sf", scenario("uac_rejected.xml")]);
+  assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr);
+  const call = await ended(fx);
+  assertEquals(call.status, "failed");
+  assertEquals(call.endReason, "gateway_error");
+  assertEquals(call.sipStatus, 480);
+});
+
+Deno.test("inbound webhook: an HTTP error or an answer outside the schema gets the caller 500 and the call fails with gateway_error", async () => {
+  if (!haveSipp()) return;
+  for (
+    const reply of [
+      () => new Response("boom", { status: 502 }),
+      () => Response.json({ action: "dance" }),
+      () => new Response("not json", { headers: { "content-type": "application/json" } }),
+    ]
+  ) {
+    await using hook = webhookReceiver(reply);
+    await using fx = await startGateway({
+      sip: { inbound: [{ match: "*", action: { webhook: hook.url } }] },
+    });
+    const result = await callSipp(fx, ["-sf", scenario("uac_rejected.xml")]);
+    assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr);
+    const call = await ended(fx);
+    assertEquals([call.status, call.endReason, call.sipStatus], ["failed", "gateway_error", 500]);
+  }
+});
+
+Deno.test("inbound webhook: an answer instruction answers the call, which stays on the RTP path publishing its uplink with no bridge attached", async () => {
+  if (!haveSipp()) return;
+  await using hook = webhookReceiver(() => Response.json({ action: "answer" }));
+  await using fx = await startGateway({
+    sip: { inbound: [{ match: "*", action: { webhook: hook.url } }] },
+    media: (origin) => rtpMedia({ origin, hostname: "127.0.0.1", vad: true }),
+  });
+  let uplinkObjects = 0;
+  using _route = fx.origin.route("voice/*", async (track) => {
+    if (track.info.name !== "uplink") return track.close();
+    for (let group; (group = await track.nextGroup());) {
+      while (await group.readObject()) uplinkObjects++;
+    }
+  });
+  const result = await callSipp(fx, ["-sf", scenario("uac_pcap_short.xml")], 60_000);
+  assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr);
+  const call = await ended(fx);
+  assertEquals(fx.statuses(call.sid), ["dialing", "in_progress", "completed"]);
+  assertEquals(call.endReason, "caller_hangup");
+  assert(uplinkObjects > 10, `uplink objects: ${uplinkObjects}`);
+});
+
+Deno.test("inbound plugin route: the call is answered and a plugin's ctx.route(\"voice/*\") receives the call's uplink audio", async () => {
+  if (!haveSipp()) return;
+  await using fx = await startGateway({
+    sip: { inbound: [{ match: "*", action: { plugin: "uplink-counter" } }] },
+    media: (origin) => rtpMedia({ origin, hostname: "127.0.0.1" }),
+  });
+  const counted = new Map<string, number>();
+  const uplinkCounter = definePlugin({
+    name: "uplink-counter",
+    setup(ctx) {
+      ctx.route("voice/*", async (track) => {
+        const key = [...track.info.namespace, track.info.name].join("/");
+        for (let group; (group = await track.nextGroup());) {
+          while (await group.readObject()) counted.set(key, (counted.get(key) ?? 0) + 1);
+        }
+      });
+    },
+  });
+  const log = createLogger({ level: "error", json: true, sink: () => {} });
+  await using host = new PluginHost({ origin: fx.origin, log, dataDir: "/tmp" });
+  assertEquals((await host.start(uplinkCounter, {})).state, "running");
+  const result = await callSipp(fx, ["-sf", scenario("uac_pcap_short.xml")], 60_000);
+  assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr);
+  const call = await ended(fx);
+  assertEquals(fx.statuses(call.sid), ["dialing", "in_progress", "completed"]);
+  const uplink = counted.get(`voice/${call.sid}/uplink`) ?? 0;
+  assert(uplink > 10, `plugin saw ${uplink} uplink objects (${[...counted.keys()]})`);
+});
+
+Deno.test("inbound agent route: the call is answered, handed to the agent (transfer event) and its uplink is published", async () => {
+  if (!haveSipp()) return;
+  await using fx = await startGateway({
+    sip: { inbound: [{ match: "*", action: { agent: "support" } }] },
+    media: (origin) => rtpMedia({ origin, hostname: "127.0.0.1" }),
+  });
+  let uplinkObjects = 0;
+  using _route = fx.origin.route("voice/*", async (track) => {
+    if (track.info.name !== "uplink") return track.close();
+    for (let group; (group = await track.nextGroup());) {
+      while (await group.readObject()) uplinkObjects++;
+    }
+  });
+  const result = await callSipp(fx, ["-sf", scenario("uac_pcap_short.xml")], 60_000);
+  assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr);
+  const call = await ended(fx);
+  assertEquals(fx.statuses(call.sid), ["dialing", "in_progress", "completed"]);
+  const transfer = fx.events.find((e) => e.type === "transfer" && e.sid === call.sid);
+  assertEquals(transfer?.type === "transfer" ? transfer.transfer.agent : undefined, "support");
+  assert(uplinkObjects > 10, `uplink objects: ${uplinkObjects}`);
+});
