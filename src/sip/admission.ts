@@ -93,7 +93,7 @@ export function createAdmission(
         ok: false,
         status: 405,
         reason: "Method Not Allowed",
-        headers: ["Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY, INFO"],
+        headers: ["Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY, INFO, UPDATE"],
       };
     }
     if (!trunkInvites.take(from.host)) {

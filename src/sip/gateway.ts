@@ -31,6 +31,7 @@ import {
 } from "./config.ts";
 import { SipEndpoint, type SipEndpointTables } from "./endpoint.ts";
 import { askInboundWebhook } from "./inbound_webhook.ts";
+import { answerUpdates, sessionTimerHeaders } from "./session_update.ts";
 import { SdpError, SipError } from "./error.ts";
 import type { MediaLeg, MediaLegFactory } from "./media.ts";
 import {
@@ -446,7 +447,7 @@ export class SipGateway implements CallGateway, AsyncDisposable {
     const codecs = transfer?.codecs ?? this.#options.codecs ?? ["PCMU", "PCMA"];
     const message = core.makeOutgoingRequestMessage("INVITE", ruri, from, toUri, {}, [
       `Contact: ${core.configuration.contact.toString()}`,
-      "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY, INFO",
+      "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY, INFO, UPDATE",
     ], this.#sdpBody(leg, codecs));
     (leg as { callId: string }).callId = message.callId;
     this.#byCallId.set(message.callId, leg);
@@ -621,15 +622,25 @@ export class SipGateway implements CallGateway, AsyncDisposable {
       },
       onRefer: (request) => request.reject({ statusCode: 603 }),
     };
+    // RFC 3311 UPDATE: a session refresh (no SDP: 200 without a body) or an offer, applied
+    // like a re-INVITE's.
+    answerUpdates(session, (request) => {
+      if (leg.state === "terminated") return void request.reject({ statusCode: 481 });
+      if (request.message.body) return this.#onReinvite(leg, request);
+      request.accept({ statusCode: 200, extraHeaders: sessionTimerHeaders(request.message) });
+    });
   }
 
-  #onReinvite(leg: Leg, request: Core.IncomingInviteRequest): void {
+  /** A re-INVITE's or an UPDATE's offer (or a re-INVITE without one). */
+  #onReinvite(leg: Leg, request: Core.IncomingRequest): void {
     const text = String(request.message.body ?? "");
+    const extraHeaders = sessionTimerHeaders(request.message);
     if (!text || !leg.audio) {
       // Offerless re-INVITE (session refresh without SDP): answer with our current offer.
       request.accept({
         statusCode: 200,
         body: this.#sdpBody(leg, [leg.audio?.codec ?? "PCMU"], leg.audio),
+        extraHeaders,
       });
       return;
     }
@@ -652,7 +663,11 @@ export class SipGateway implements CallGateway, AsyncDisposable {
     leg.audio = audio;
     leg.localDirection = answerDirection(audio.remoteDirection);
     if (changed) leg.sdpVersion++;
-    request.accept({ statusCode: 200, body: this.#sdpBody(leg, [audio.codec], audio) });
+    request.accept({
+      statusCode: 200,
+      body: this.#sdpBody(leg, [audio.codec], audio),
+      extraHeaders,
+    });
     leg.media?.update({ audio, direction: leg.localDirection }).catch((error) =>
       this.#log.warn("Cannot apply re-INVITE to media", { sid: leg.sid, error })
     );
