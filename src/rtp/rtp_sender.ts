@@ -1,0 +1,211 @@
+/**
+ * The send half of an `RtpSession`: one SSRC, sequence and timestamp clock shared
+ * by audio and RFC 4733 events, talkspurt detection, and in-order transmission.
+ *
+ * @module
+ */
+import type { Logger } from "../server/log.ts";
+import { serializeRtp } from "./packet.ts";
+import type { RtpPayloadMap } from "./payload_types.ts";
+import type { RtpCounters, RtpDirection, SendDigitsOptions } from "./session_types.ts";
+import { digitToEvent, encodeTelephoneEvent } from "./telephone_event.ts";
+
+const DTMF_PACKET_MS = 20;
+/** A pause in sending longer than this starts a new talkspurt (marker bit, timestamp jump). */
+const TALKSPURT_GAP_MS = 40;
+
+/** What the sender reads from its session, live: payload types, far end, direction. */
+export interface RtpSenderState {
+  readonly payloads: RtpPayloadMap;
+  readonly remote: Deno.NetAddr | undefined;
+  readonly direction: RtpDirection;
+  readonly closed: boolean;
+}
+
+/** Options for an {@linkcode RtpSender}. */
+export interface RtpSenderInit {
+  readonly socket: Deno.DatagramConn;
+  readonly ssrc: number;
+  /** The session's counters (the sender updates the send ones). */
+  readonly count: RtpCounters;
+  /** Milliseconds, monotonic: paces talkspurts. */
+  readonly clock: () => number;
+  readonly logger: Logger | undefined;
+  readonly state: RtpSenderState;
+}
+
+/**
+ * Builds and sends a session's RTP packets (see `RtpSession.sendAudio` and
+ * `RtpSession.sendDigits`, which delegate here).
+ *
+ * @example
+ * ```ts ignore
+ * const sender = new RtpSender({ socket, ssrc, count, clock: () => performance.now(), logger, state: session });
+ * sender.sendAudio(new Uint8Array(160), 160);
+ * ```
+ */
+export class RtpSender {
+  readonly #socket: Deno.DatagramConn;
+  readonly #ssrc: number;
+  readonly #count: RtpCounters;
+  readonly #clock: () => number;
+  readonly #logger: Logger | undefined;
+  readonly #state: RtpSenderState;
+  #seq = Math.floor(Math.random() * 0x10000);
+  #timestamp = Math.floor(Math.random() * 0x100000000);
+  #nextSendMs = -1;
+  #lastSentTimestamp = 0;
+  #dtmfChain: Promise<void> = Promise.resolve();
+  #dtmfActive = false;
+  #inFlight = false;
+  readonly #sendQueue: [Uint8Array, Deno.NetAddr][] = [];
+  /** Whether RTP went out since the last RTCP report (an SR rather than an RR). */
+  sentSinceReport = false;
+
+  constructor(init: RtpSenderInit) {
+    this.#socket = init.socket;
+    this.#ssrc = init.ssrc;
+    this.#count = init.count;
+    this.#clock = init.clock;
+    this.#logger = init.logger;
+    this.#state = init.state;
+  }
+
+  /** The RTP timestamp of the last packet sent (for RTCP SR). */
+  get lastSentTimestamp(): number {
+    return this.#lastSentTimestamp;
+  }
+
+  /** See `RtpSession.sendAudio`. */
+  sendAudio(payload: Uint8Array, samples: number, marker: boolean): boolean {
+    const state = this.#state;
+    if (
+      state.closed || !state.remote || this.#dtmfActive || state.direction === "recvonly" ||
+      state.direction === "inactive"
+    ) {
+      this.#count.audioNotSent++;
+      return false;
+    }
+    const rate = state.payloads.audio.clockRate;
+    const start = this.#advanceClock();
+    marker ||= start.talkspurt;
+    this.#send(state.payloads.audio.payloadType, marker, this.#timestamp, payload);
+    this.#timestamp = (this.#timestamp + samples) >>> 0;
+    this.#nextSendMs = start.now + (samples / rate) * 1000;
+    return true;
+  }
+
+  /** See `RtpSession.sendDigits`. */
+  sendDigits(digits: string, options: SendDigitsOptions): Promise<void> {
+    const events = [...digits].map(digitToEvent);
+    if (!this.#state.payloads.telephoneEvent) {
+      return Promise.reject(
+        new Error("Cannot send digits: telephone-event was not negotiated for this session"),
+      );
+    }
+    const run = this.#dtmfChain.then(() => this.#playDigits(events, options));
+    this.#dtmfChain = run.catch(() => {});
+    return run;
+  }
+
+  /** Where the media clock stands now: jumps the timestamp over a pause in sending. */
+  #advanceClock(): { now: number; talkspurt: boolean } {
+    const now = this.#clock();
+    if (this.#nextSendMs < 0) return { now, talkspurt: true };
+    const gap = now - this.#nextSendMs;
+    if (gap <= TALKSPURT_GAP_MS) return { now: Math.max(now, this.#nextSendMs), talkspurt: false };
+    const rate = this.#state.payloads.audio.clockRate;
+    this.#timestamp = (this.#timestamp + Math.round((gap / 1000) * rate)) >>> 0;
+    return { now, talkspurt: true };
+  }
+
+  async #playDigits(events: number[], options: SendDigitsOptions): Promise<void> {
+    const { durationMs = 100, gapMs = 60, volume = 10 } = options;
+    const state = this.#state;
+    for (const event of events) {
+      if (state.closed) return;
+      const te = state.payloads.telephoneEvent;
+      if (!te || !state.remote) continue;
+      this.#dtmfActive = true;
+      try {
+        const start = this.#advanceClock();
+        const eventTs = this.#timestamp;
+        const total = Math.round((durationMs / 1000) * te.clockRate);
+        const step = Math.round((DTMF_PACKET_MS / 1000) * te.clockRate);
+        let sent = 0;
+        for (let duration = step; duration < total && !state.closed; duration += step) {
+          const payload = encodeTelephoneEvent({ event, end: false, volume, duration });
+          this.#send(te.payloadType, sent === 0, eventTs, payload);
+          this.#count.dtmfPacketsSent++;
+          sent++;
+          await delay(DTMF_PACKET_MS);
+        }
+        const end = encodeTelephoneEvent({
+          event,
+          end: true,
+          volume,
+          duration: Math.min(total, 0xffff),
+        });
+        for (let i = 0; i < 3 && !state.closed; i++) {
+          this.#send(te.payloadType, sent === 0 && i === 0, eventTs, end);
+          this.#count.dtmfPacketsSent++;
+          if (i < 2) await delay(DTMF_PACKET_MS);
+        }
+        const audioRate = state.payloads.audio.clockRate;
+        this.#timestamp = (eventTs + Math.round((durationMs / 1000) * audioRate)) >>> 0;
+        this.#nextSendMs = start.now + durationMs;
+      } finally {
+        this.#dtmfActive = false;
+      }
+      await delay(gapMs);
+    }
+  }
+
+  #send(payloadType: number, marker: boolean, timestamp: number, payload: Uint8Array): void {
+    const bytes = serializeRtp({
+      marker,
+      payloadType,
+      sequenceNumber: this.#seq,
+      timestamp,
+      ssrc: this.#ssrc,
+      payload,
+    });
+    this.#seq = (this.#seq + 1) & 0xffff;
+    this.#count.packetsSent++;
+    this.#count.bytesSent += payload.length;
+    this.sentSinceReport = true;
+    this.#lastSentTimestamp = timestamp;
+    this.#transmit(bytes, this.#state.remote!);
+  }
+
+  /**
+   * Sends in call order. Deno's UDP sends are asynchronous ops that can complete out of
+   * order, so while one is in flight the next ones wait in a queue.
+   */
+  #transmit(bytes: Uint8Array, to: Deno.NetAddr): void {
+    if (this.#inFlight) {
+      this.#sendQueue.push([bytes, to]);
+      return;
+    }
+    this.#inFlight = true;
+    this.#socket.send(bytes, to).then(this.#sent, this.#sendFailed);
+  }
+
+  readonly #sent = (): void => {
+    const next = this.#sendQueue.shift();
+    if (!next || this.#state.closed) {
+      this.#inFlight = false;
+      return;
+    }
+    this.#socket.send(next[0], next[1]).then(this.#sent, this.#sendFailed);
+  };
+
+  readonly #sendFailed = (error: unknown): void => {
+    if (!this.#state.closed) this.#logger?.debug("RTP send failed", { error });
+    this.#sent();
+  };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,101 @@
+/**
+ * Symmetric RTP (RFC 4961 / comedia-style NAT traversal) for an `RtpSession`: where
+ * to send RTP and RTCP, and which source's packets to accept, latching onto the first valid
+ * source and re-latching only after the current one went quiet.
+ *
+ * @module
+ */
+import type { Logger } from "../server/log.ts";
+import type { RtpCounters, RtpEndpoint } from "./session_types.ts";
+
+/** Options for a {@linkcode SourceLatch}. */
+export interface SourceLatchInit {
+  /** Latch onto the source (else accept only the SDP remote). */
+  readonly symmetric: boolean;
+  /** A latched source silent for this long may be replaced, µs. */
+  readonly relatchUs: number;
+  /** RTCP has a port of its own (not rtcp-mux). */
+  readonly rtcpPort: boolean;
+  /** The session's counters (`relatches`). */
+  readonly count: RtpCounters;
+  readonly logger: Logger | undefined;
+}
+
+/**
+ * The far end's addresses and the latch (see `RtpSession.setRemote`).
+ *
+ * @example
+ * ```ts ignore
+ * const latch = new SourceLatch({ symmetric: true, relatchUs: 1e6, rtcpPort: true, count, logger });
+ * latch.setRemote({ hostname: "192.0.2.10", port: 40000 });
+ * if (!latch.accept(from, nowMicros())) count.wrongSource++;
+ * ```
+ */
+export class SourceLatch {
+  readonly #init: SourceLatchInit;
+  #remote: Deno.NetAddr | undefined;
+  #remoteRtcp: Deno.NetAddr | undefined;
+  #sdpRemote: RtpEndpoint | undefined;
+  #latched = false;
+  #lastFromRemoteUs = 0;
+
+  constructor(init: SourceLatchInit) {
+    this.#init = init;
+  }
+
+  /** Where RTP goes now (the latched source, else the SDP remote). */
+  get remote(): Deno.NetAddr | undefined {
+    return this.#remote;
+  }
+
+  /** Where RTCP goes now. */
+  get remoteRtcp(): Deno.NetAddr | undefined {
+    return this.#remoteRtcp;
+  }
+
+  /** Whether a source is latched. */
+  get latched(): boolean {
+    return this.#latched;
+  }
+
+  /** Points at a (new) far end and clears the latch. */
+  setRemote(remote: RtpEndpoint): void {
+    this.#sdpRemote = remote;
+    this.#latched = false;
+    this.#remote = { transport: "udp", hostname: remote.hostname, port: remote.port };
+    this.#remoteRtcp = {
+      transport: "udp",
+      hostname: remote.hostname,
+      port: remote.rtcpPort ?? (this.#init.rtcpPort ? remote.port + 1 : remote.port),
+    };
+  }
+
+  /** Symmetric RTP: is `from` the source we listen to (latching it when allowed)? */
+  accept(from: Deno.NetAddr, now: number): boolean {
+    const remote = this.#remote;
+    const same = remote !== undefined && remote.port === from.port &&
+      remote.hostname === from.hostname;
+    if (!this.#init.symmetric) {
+      if (!same) return false;
+      this.#lastFromRemoteUs = now;
+      return true;
+    }
+    if (this.#latched) {
+      if (same) {
+        this.#lastFromRemoteUs = now;
+        return true;
+      }
+      if (now - this.#lastFromRemoteUs < this.#init.relatchUs) return false;
+      this.#init.count.relatches++;
+      this.#init.logger?.info("RTP source re-latched", { from: `${from.hostname}:${from.port}` });
+    }
+    this.#latched = true;
+    this.#lastFromRemoteUs = now;
+    this.#remote = { transport: "udp", hostname: from.hostname, port: from.port };
+    if (!this.#init.rtcpPort) this.#remoteRtcp = this.#remote;
+    else if (!this.#sdpRemote || this.#sdpRemote.hostname !== from.hostname) {
+      this.#remoteRtcp = { transport: "udp", hostname: from.hostname, port: from.port + 1 };
+    }
+    return true;
+  }
+}
