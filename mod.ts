@@ -91,6 +91,7 @@ export {
   type MutationOptions,
   type OriginateParams,
   type Problem,
+  type SpeechEvent,
   type StatusEvent,
   type StreamOptions,
   type TransferEvent,

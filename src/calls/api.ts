@@ -277,9 +277,13 @@ export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
     route({
       method: "get",
       path: "/v1/calls/{sid}/events",
-      summary: "Server-sent events: the current status, then every status, media and transfer",
+      summary:
+        "Server-sent events: the current status, then every status, media, transfer, dtmf and speech event",
       request: { params: SidParam },
-      responses: { 200: sse("`status`, `media` and `transfer` events"), 404: problem("No call") },
+      responses: {
+        200: sse("`status`, `media`, `transfer`, `dtmf` and `speech` events"),
+        404: problem("No call"),
+      },
     }),
     async (c) => {
       const { sid } = c.req.valid("param");

@@ -61,8 +61,23 @@ export interface DtmfEvent {
   readonly digits: string;
 }
 
+/**
+ * Speech started or stopped on the caller's side, as the on-box voice-activity detector of a
+ * SIP leg hears it (calls on the gateway's RTP path, with or without a bridge attached).
+ */
+export interface SpeechEvent {
+  /** Discriminant. */
+  readonly type: "speech";
+  /** The call id. */
+  readonly sid: string;
+  /** When the speech run started or ended: its first frame's capture time (ISO 8601). */
+  readonly at: string;
+  /** Whether speech started or stopped. */
+  readonly state: "start" | "stop";
+}
+
 /** Any call event. */
-export type CallEvent = StatusEvent | MediaEvent | TransferEvent | DtmfEvent;
+export type CallEvent = StatusEvent | MediaEvent | TransferEvent | DtmfEvent | SpeechEvent;
 
 /** What a registered client's incoming stream carries. */
 export type IncomingEvent =

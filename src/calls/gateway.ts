@@ -18,6 +18,8 @@ export interface CallProgress {
   ended(reason: EndReason, detail?: { readonly sipStatus?: number }): Promise<void>;
   /** DTMF digits the far end sent (RFC 4733), surfaced as `dtmf` call events. */
   digits?(digits: string): void;
+  /** The leg's voice-activity detector heard speech start or stop at `at` (ISO 8601). */
+  speech?(state: "start" | "stop", at: string): void;
   /** Aborted when the call ends on our side (hangup, cancel). */
   readonly signal: AbortSignal;
 }

@@ -459,6 +459,7 @@ export class CallService implements AsyncDisposable {
       },
       digits: (digits) =>
         this.events.emitCall({ type: "dtmf", sid, at: new Date().toISOString(), digits }),
+      speech: (state, at) => this.events.emitCall({ type: "speech", sid, at, state }),
     };
   }
 

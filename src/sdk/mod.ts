@@ -17,7 +17,13 @@ export * from "./error.ts";
 export { readSse, type SseMessage } from "./sse.ts";
 export type { CallTimes, CallTransfer } from "../calls/call.ts";
 export type { EndReason } from "../calls/status.ts";
-export type { DtmfEvent, MediaEvent, StatusEvent, TransferEvent } from "../calls/events.ts";
+export type {
+  DtmfEvent,
+  MediaEvent,
+  SpeechEvent,
+  StatusEvent,
+  TransferEvent,
+} from "../calls/events.ts";
 export type { IncomingCall, MutationOptions, StreamOptions } from "./voice.ts";
 export type {
   AttachOptions,

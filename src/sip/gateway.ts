@@ -708,6 +708,8 @@ export class SipGateway implements CallGateway, AsyncDisposable {
       ...(leg.direction === "inbound" && leg.audio ? { offer: leg.audio } : {}),
       ...(leg.tracks ? { tracks: leg.tracks } : {}),
       onDigits: (digits) => leg.progress.digits?.(digits),
+      onSpeech: (state, atMicros) =>
+        leg.progress.speech?.(state, new Date(atMicros / 1000).toISOString()),
       onInactive: () => {
         if (leg.state !== "confirmed") return;
         this.#log.info("RTP inactivity: ending the call", { sid: leg.sid });

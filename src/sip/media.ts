@@ -44,6 +44,8 @@ export interface MediaLegInit {
   readonly onDigits: (digits: string) => void;
   /** No RTP for the configured timeout after `start`. */
   readonly onInactive: () => void;
+  /** The leg's voice-activity detector heard speech start or stop (µs since the epoch). */
+  readonly onSpeech?: (state: "start" | "stop", atMicros: number) => void;
   /**
    * Which of the call's tracks this leg publishes its RTP audio on and plays out
    * [`uplink`, `downlink`]. A B2BUA-side transfer target gets `{ publish: "downlink", play:

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Origin } from "../relay/model/origin.ts";
-import { RtpLeg, type RtpPayloadMap, RtpSession } from "../rtp/mod.ts";
+import { RtpLeg, type RtpPayloadMap, RtpSession, type SpeechEvent } from "../rtp/mod.ts";
 import type { MediaLeg, MediaLegFactory, MediaParameters } from "./media.ts";
 import type { NegotiatedAudio } from "./sdp.ts";
 
@@ -18,7 +18,10 @@ export interface RtpMediaOptions {
   readonly portRange?: readonly [number, number];
   /** No RTP for this long ends the call, ms [30000]. */
   readonly inactivityTimeoutMs?: number;
-  /** Run the on-box VAD on uplinks [false]. */
+  /**
+   * Run the on-box VAD on uplinks, reporting speech start/stop as call events [true]: a call
+   * nobody attached to still tells its observers when the caller talks.
+   */
   readonly vad?: boolean;
 }
 
@@ -102,7 +105,13 @@ export function rtpMedia(options: RtpMediaOptions): MediaLegFactory {
           origin: options.origin,
           sid: init.sid,
           session,
-          vad: options.vad,
+          vad: options.vad ?? true,
+          ...(init.onSpeech
+            ? {
+              onSpeech: (e: SpeechEvent) =>
+                init.onSpeech!(e.type === "speech_start" ? "start" : "stop", e.at),
+            }
+            : {}),
           ...(init.tracks ? { tracks: init.tracks } : {}),
         });
       },

@@ -114,6 +114,16 @@ Deno.test("inbound: sipp playing g711a.pcap publishes A-law audio on voice/<sid>
     (e as { digits: string }).digits
   );
   assertEquals(digits, ["1"]);
+  // Nobody attached a bridge: the leg's on-box VAD still reports when the caller talks, as
+  // alternating speech start/stop events timed inside the call.
+  const speech = fx.events.filter((e) => e.type === "speech" && e.sid === call.sid) as {
+    state: "start" | "stop";
+    at: string;
+  }[];
+  assert(speech.length >= 1 && speech[0].state === "start", JSON.stringify(speech));
+  assert(speech.every((e, i) => e.state === (i % 2 === 0 ? "start" : "stop")), "alternating");
+  const answered = Date.parse(call.times.in_progress!);
+  assert(speech.every((e) => Date.parse(e.at) >= answered - 1000), "timed inside the call");
 });
 
 function concat(parts: Uint8Array[]): Uint8Array {
