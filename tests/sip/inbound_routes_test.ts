@@ -179,3 +179,28 @@ Deno.test("inbound agent route: the call is answered, handed to the agent (trans
   assertEquals(transfer?.type === "transfer" ? transfer.transfer.agent : undefined, "support");
   assert(uplinkObjects > 10, `uplink objects: ${uplinkObjects}`);
 });
+
+Deno.test("inbound to a client: the registered client is rung (the caller hears 180) and its answer picks up the call", async () => {
+  if (!haveSipp()) return;
+  await using fx = await startGateway({
+    sip: { inbound: [{ match: "*", action: { client: "alice" } }] },
+  });
+  await fx.calls.registerClient("alice");
+  const rung: string[] = [];
+  const stop = fx.calls.events.onIncoming("alice", (event) => {
+    if (event.type === "ring") rung.push(event.call.sid);
+  });
+  const caller = callSipp(fx, ["-sn", "uac", "-d", "500"]);
+  const ringing = await fx.waitFor(() => {
+    const e = fx.events.find((e) => e.type === "status" && e.call.status === "ringing");
+    return e?.type === "status" ? e.call : undefined;
+  });
+  assertEquals(ringing.direction, "inbound");
+  assertEquals(rung, [ringing.sid], "the client got a ring event for the inbound call");
+  await fx.calls.answer(ringing.sid);
+  const result = await caller;
+  stop();
+  assertEquals(result.code, 0, result.stdout.slice(-1500) + result.stderr);
+  const call = await ended(fx);
+  assertEquals(fx.statuses(call.sid), ["dialing", "ringing", "in_progress", "completed"]);
+});
