@@ -796,11 +796,13 @@ export class SipGateway implements CallGateway, AsyncDisposable {
     leg.invite = undefined;
     leg.session = undefined;
     leg.outgoing = undefined;
-    await media?.close().catch(() => {});
+    // Report the end before closing the media: closing it ends the call's uplink track, which
+    // the Calls service would otherwise read first as the caller hanging up.
     await this.#report(
       leg,
       () => leg.progress.ended(reason, sipStatus === undefined ? undefined : { sipStatus }),
     );
+    await media?.close().catch(() => {});
   }
 
   /** Runs a progress report after the leg's earlier ones. */

@@ -204,3 +204,16 @@ Deno.test("inbound to a client: the registered client is rung (the caller hears 
   const call = await ended(fx);
   assertEquals(fx.statuses(call.sid), ["dialing", "ringing", "in_progress", "completed"]);
 });
+
+Deno.test("RTP inactivity: a caller that sends no RTP is hung up (BYE) and the call ends media_timeout", async () => {
+  if (!haveSipp()) return;
+  await using fx = await startGateway({
+    sip: { inbound: [{ match: "*", action: { plugin: "listener" } }] },
+    media: (origin) => rtpMedia({ origin, hostname: "127.0.0.1", inactivityTimeoutMs: 500 }),
+  });
+  // sipp's built-in uac sends no RTP and would hang up only after 10 s.
+  const caller = callSipp(fx, ["-sn", "uac", "-d", "10000"], 30_000);
+  const call = await ended(fx);
+  assertEquals([call.status, call.endReason], ["completed", "media_timeout"]);
+  await caller; // sipp fails its call: our BYE came during its pause (that is the point)
+});
