@@ -225,7 +225,16 @@ export function parseOggPages(bytes: Uint8Array): OggParseResult {
   return { pages, packets, validBytes: at, badCrc };
 }
 
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+/**
+ * The bytes of `parts`, one after another.
+ *
+ * @example
+ * ```ts
+ * import { concatBytes } from "./ogg.ts";
+ * console.log(concatBytes([Uint8Array.of(1), Uint8Array.of(2, 3)])); // Uint8Array [1, 2, 3]
+ * ```
+ */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const part of parts) {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { encodeOggPage, OggFlag, oggSegmentsOf } from "./ogg.ts";
+import { concatBytes, encodeOggPage, OggFlag, oggSegmentsOf } from "./ogg.ts";
 
 /** Frame duration in 48 kHz samples per TOC config (RFC 6716 table 2). */
 function frameSamplesOf(config: number): number {
@@ -132,7 +132,7 @@ export class OggOpusStream {
       tags.set(comment, at + 4);
       at += 4 + comment.length;
     }
-    return concat([
+    return concatBytes([
       this.#page(OggFlag.BOS, 0n, [head]),
       this.#page(0, 0n, [tags]),
     ]);
@@ -189,7 +189,7 @@ export class OggOpusStream {
     if (batch.length > 0 || flags & OggFlag.EOS) emit(flags);
     this.#pending = [];
     this.#pendingSamples = 0;
-    return concat(pages);
+    return concatBytes(pages);
   }
 
   /** The remaining packets and an end-of-stream page. Later pushes are ignored. */
@@ -209,14 +209,4 @@ export class OggOpusStream {
       packets,
     });
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
