@@ -12,7 +12,11 @@ import type { CallEvent } from "../../src/calls/events.ts";
 import { createLogger } from "../../src/server/log.ts";
 import { parseSipConfig } from "../../src/sip/config.ts";
 import { SipGateway } from "../../src/sip/gateway.ts";
-import { type MediaLegFactory, signallingOnlyMedia } from "../../src/sip/media.ts";
+import {
+  type MediaLegFactory,
+  type MediaParameters,
+  signallingOnlyMedia,
+} from "../../src/sip/media.ts";
 import { pathExists, requireOrSkip } from "../_lib/env.ts";
 
 /** True when sipp is installed (else the test is skipped, or fails under CI). */
@@ -154,4 +158,57 @@ export function spawnSipp(args: string[]): AsyncDisposable & { done: Promise<Den
 /** A scenario file's path. */
 export function scenario(name: string): string {
   return new URL(`./scenarios/${name}`, import.meta.url).pathname;
+}
+
+/**
+ * sipp arguments for one call from the trunk (127.0.0.1, caller +14155550199) into the gateway
+ * on `port`: `call` selects the scenario (`["-sf", scenario(...)]` or `["-sn", "uac"]`) plus any
+ * extra flags; RTP goes out from `mediaPort` [a free port].
+ */
+export function callerArgs(port: number, call: string[], mediaPort = freeUdpPort()): string[] {
+  return [
+    ...call,
+    "-s",
+    "+14155550199",
+    "-m",
+    "1",
+    "-i",
+    "127.0.0.1",
+    "-p",
+    "0",
+    "-mp",
+    String(mediaPort),
+    `127.0.0.1:${port}`,
+  ];
+}
+
+/** The first call to reach `status` (waits for it). */
+export function waitForStatus(fx: Fixture, status: string, ms?: number): Promise<Call> {
+  return fx.waitFor(() => {
+    const e = fx.events.find((e) => e.type === "status" && e.call.status === status);
+    return e?.type === "status" ? e.call : undefined;
+  }, ms);
+}
+
+/**
+ * Signalling-only media that records what the gateway told it: `start <direction>` and
+ * `update <direction>`, with the remote address appended when `withAddress`.
+ */
+export function recordingMedia(log: string[], withAddress = false): MediaLegFactory {
+  const line = (what: string, p: MediaParameters) =>
+    `${what} ${p.direction}${withAddress ? ` ${p.audio.remote.address}` : ""}`;
+  return async (init) => {
+    const leg = await signallingOnlyMedia(init);
+    return {
+      ...leg,
+      start(p) {
+        log.push(line("start", p));
+        return leg.start(p);
+      },
+      update(p) {
+        log.push(line("update", p));
+        return leg.update(p);
+      },
+    };
+  };
 }

@@ -8,7 +8,14 @@ import { assertEquals } from "@std/assert";
 import { createCallsApi } from "../../src/calls/api.ts";
 import { rtpMedia } from "../../src/sip/rtp_media.ts";
 import { Voice } from "../../src/sdk/mod.ts";
-import { freeUdpPort, haveSipp, scenario, spawnSipp, startGateway } from "./_harness.ts";
+import {
+  callerArgs,
+  haveSipp,
+  scenario,
+  spawnSipp,
+  startGateway,
+  waitForStatus,
+} from "./_harness.ts";
 
 Deno.test("dtmf: digits posted over HTTP and sent with the SDK's sendDigits reach sipp as RFC 4733 and come back as dtmf events", async () => {
   if (!haveSipp()) return;
@@ -19,28 +26,10 @@ Deno.test("dtmf: digits posted over HTTP and sent with the SDK's sendDigits reac
   await using http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
   const baseUrl = `http://127.0.0.1:${http.addr.port}`;
 
-  await using peer = spawnSipp([
-    "-sf",
-    scenario("uac_echo.xml"),
-    "-s",
-    "+14155550199",
-    "-m",
-    "1",
-    "-d",
-    "4000",
-    "-i",
-    "127.0.0.1",
-    "-p",
-    "0",
-    "-mp",
-    String(freeUdpPort()),
-    "-rtp_echo",
-    `127.0.0.1:${fx.port}`,
-  ]);
-  const call = await fx.waitFor(() => {
-    const e = fx.events.find((e) => e.type === "status" && e.call.status === "in_progress");
-    return e?.type === "status" ? e.call : undefined;
-  });
+  await using peer = spawnSipp(
+    callerArgs(fx.port, ["-sf", scenario("uac_echo.xml"), "-d", "4000", "-rtp_echo"]),
+  );
+  const call = await waitForStatus(fx, "in_progress");
   const digits = () =>
     fx.events.filter((e) => e.type === "dtmf" && e.sid === call.sid).map((e) =>
       (e as { digits: string }).digits

@@ -3,7 +3,15 @@ import type { Call } from "../../src/calls/call.ts";
 import { definePlugin, PluginHost } from "../../src/plugins/mod.ts";
 import { createLogger } from "../../src/server/log.ts";
 import { rtpMedia } from "../../src/sip/rtp_media.ts";
-import { type Fixture, haveSipp, scenario, sipp, startGateway } from "./_harness.ts";
+import {
+  callerArgs,
+  type Fixture,
+  haveSipp,
+  scenario,
+  sipp,
+  startGateway,
+  waitForStatus,
+} from "./_harness.ts";
 
 /** A real HTTP receiver on loopback that records what it was POSTed and answers `reply`. */
 function webhookReceiver(reply: (body: Record<string, unknown>) => Response | Promise<Response>) {
@@ -27,20 +35,7 @@ function webhookReceiver(reply: (body: Record<string, unknown>) => Response | Pr
 }
 
 function callSipp(fx: Fixture, scenarioArgs: string[], timeoutMs = 30_000) {
-  return sipp([
-    ...scenarioArgs,
-    "-s",
-    "+14155550199",
-    "-m",
-    "1",
-    "-i",
-    "127.0.0.1",
-    "-p",
-    "0",
-    "-mp",
-    "0",
-    `127.0.0.1:${fx.port}`,
-  ], timeoutMs);
+  return sipp(callerArgs(fx.port, [...scenarioArgs], 0), timeoutMs);
 }
 
 function ended(fx: Fixture): Promise<Call> {
@@ -191,10 +186,7 @@ Deno.test("inbound to a client: the registered client is rung (the caller hears 
     if (event.type === "ring") rung.push(event.call.sid);
   });
   const caller = callSipp(fx, ["-sn", "uac", "-d", "500"]);
-  const ringing = await fx.waitFor(() => {
-    const e = fx.events.find((e) => e.type === "status" && e.call.status === "ringing");
-    return e?.type === "status" ? e.call : undefined;
-  });
+  const ringing = await waitForStatus(fx, "ringing");
   assertEquals(ringing.direction, "inbound");
   assertEquals(rung, [ringing.sid], "the client got a ring event for the inbound call");
   await fx.calls.answer(ringing.sid);

@@ -3,29 +3,14 @@ import { decodeAlaw } from "../../src/codecs/g711.ts";
 import { rtpMedia } from "../../src/sip/rtp_media.ts";
 import { bestLagCorrelation } from "../_lib/correlate.ts";
 import { readPcapRtp } from "../_lib/pcap.ts";
-import { haveSipp, scenario, sipp, startGateway } from "./_harness.ts";
+import { callerArgs, haveSipp, scenario, sipp, startGateway, waitForStatus } from "./_harness.ts";
 
 Deno.test("inbound: a sipp call from the trunk becomes an inbound call that walks to in_progress and completes on BYE", async () => {
   if (!haveSipp()) return;
   await using fx = await startGateway();
-  const result = await sipp([
-    "-sn",
-    "uac",
-    "-s",
-    "+14155550199",
-    "-m",
-    "1",
-    "-i",
-    "127.0.0.1",
-    "-p",
-    "0",
-    `127.0.0.1:${fx.port}`,
-  ]);
+  const result = await sipp(callerArgs(fx.port, ["-sn", "uac"]));
   assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr);
-  const call = await fx.waitFor(() => {
-    const e = fx.events.find((e) => e.type === "status" && e.call.status === "completed");
-    return e?.type === "status" ? e.call : undefined;
-  });
+  const call = await waitForStatus(fx, "completed");
   assertEquals(call.direction, "inbound");
   assertEquals(call.to, "+14155550199");
   assertEquals(fx.statuses(call.sid), ["dialing", "in_progress", "completed"]);
@@ -60,26 +45,9 @@ Deno.test("inbound: sipp playing g711a.pcap publishes A-law audio on voice/<sid>
       }
     }
   });
-  const result = await sipp([
-    "-sf",
-    scenario("uac_pcap.xml"),
-    "-s",
-    "+14155550199",
-    "-m",
-    "1",
-    "-i",
-    "127.0.0.1",
-    "-p",
-    "0",
-    "-mp",
-    "0",
-    `127.0.0.1:${fx.port}`,
-  ], 60_000);
+  const result = await sipp(callerArgs(fx.port, ["-sf", scenario("uac_pcap.xml")], 0), 60_000);
   assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr);
-  const call = await fx.waitFor(() => {
-    const e = fx.events.find((e) => e.type === "status" && e.call.status === "completed");
-    return e?.type === "status" ? e.call : undefined;
-  });
+  const call = await waitForStatus(fx, "completed");
   assertEquals(fx.statuses(call.sid), ["dialing", "in_progress", "completed"]);
   assertEquals(capability, "voice/g711_alaw");
   // g711a.pcap holds ~8 s of 20 ms A-law frames (160 bytes each).

@@ -11,7 +11,15 @@ import { rtpMedia } from "../../src/sip/rtp_media.ts";
 import { captureTimeExtension, FRAMES_PER_GROUP, nowMicros } from "../../src/voice/track.ts";
 import { bestLagCorrelation } from "../_lib/correlate.ts";
 import { readFixtureWav } from "../_lib/fixtures.ts";
-import { freeUdpPort, haveSipp, scenario, spawnSipp, startGateway } from "./_harness.ts";
+import {
+  callerArgs,
+  freeUdpPort,
+  haveSipp,
+  scenario,
+  spawnSipp,
+  startGateway,
+  waitForStatus,
+} from "./_harness.ts";
 
 const wav = (name: string) => readFixtureWav(name).samples;
 
@@ -37,28 +45,10 @@ Deno.test("media: downlink audio reaches sipp (its RTP echo brings it back on th
     }
   });
   const mediaPort = freeUdpPort();
-  await using peer = spawnSipp([
-    "-sf",
-    scenario("uac_echo.xml"),
-    "-s",
-    "+14155550199",
-    "-m",
-    "1",
-    "-d",
-    "6000",
-    "-i",
-    "127.0.0.1",
-    "-p",
-    "0",
-    "-mp",
-    String(mediaPort),
-    "-rtp_echo",
-    `127.0.0.1:${fx.port}`,
-  ]);
-  const call = await fx.waitFor(() => {
-    const e = fx.events.find((e) => e.type === "status" && e.call.status === "in_progress");
-    return e?.type === "status" ? e.call : undefined;
-  });
+  await using peer = spawnSipp(
+    callerArgs(fx.port, ["-sf", scenario("uac_echo.xml"), "-d", "6000", "-rtp_echo"], mediaPort),
+  );
+  const call = await waitForStatus(fx, "in_progress");
   assertEquals(uplink.length, 0, "nothing comes up before we send anything");
 
   // 3 s of speech on the downlink, as pcm16 (16 kHz): the leg transcodes it to A-law.
@@ -95,10 +85,7 @@ Deno.test("media: downlink audio reaches sipp (its RTP echo brings it back on th
 
   const out = await peer.done;
   assertEquals(out.code, 0, new TextDecoder().decode(out.stdout).slice(-1500));
-  await fx.waitFor(() => {
-    const e = fx.events.find((e) => e.type === "status" && e.call.status === "completed");
-    return e?.type === "status" ? e.call : undefined;
-  });
+  await waitForStatus(fx, "completed");
 
   const echoed = decodeAlaw(concat(uplink));
   const { r, lag } = bestLagCorrelation(reference, echoed, {

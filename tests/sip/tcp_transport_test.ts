@@ -4,31 +4,14 @@
  * writes).
  */
 import { assert, assertEquals } from "@std/assert";
-import { haveSipp, sipp, spawnSipp, startGateway } from "./_harness.ts";
+import { callerArgs, haveSipp, sipp, spawnSipp, startGateway, waitForStatus } from "./_harness.ts";
 
 Deno.test("tcp: a sipp call over TCP becomes an inbound call that reaches in_progress and completes on BYE", async () => {
   if (!haveSipp()) return;
   await using fx = await startGateway({ sip: { transports: ["udp", "tcp"] } });
-  const result = await sipp([
-    "-sn",
-    "uac",
-    "-t",
-    "t1",
-    "-s",
-    "+14155550199",
-    "-m",
-    "1",
-    "-i",
-    "127.0.0.1",
-    "-p",
-    "0",
-    `127.0.0.1:${fx.port}`,
-  ]);
+  const result = await sipp(callerArgs(fx.port, ["-sn", "uac", "-t", "t1"]));
   assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr);
-  const call = await fx.waitFor(() => {
-    const e = fx.events.find((e) => e.type === "status" && e.call.status === "completed");
-    return e?.type === "status" ? e.call : undefined;
-  });
+  const call = await waitForStatus(fx, "completed");
   assertEquals(call.direction, "inbound");
   assertEquals(fx.statuses(call.sid), ["dialing", "in_progress", "completed"]);
   assertEquals(call.endReason, "caller_hangup");

@@ -3,36 +3,27 @@ import { decodeAlaw } from "../../src/codecs/g711.ts";
 import { rtpMedia } from "../../src/sip/rtp_media.ts";
 import { bestLagCorrelation } from "../_lib/correlate.ts";
 import { readPcapRtp } from "../_lib/pcap.ts";
-import { freeUdpPort, haveSipp, scenario, spawnSipp, startGateway } from "./_harness.ts";
+import {
+  callerArgs,
+  freeUdpPort,
+  haveSipp,
+  scenario,
+  spawnSipp,
+  startGateway,
+  waitForStatus,
+} from "./_harness.ts";
 
 /** The target's echo of the caller's audio, on the call's downlink, vs. the capture. */
 const BRIDGE_MIN_R = 0.9;
 
-const caller = (fxPort: number, name: string, ...extra: string[]) => [
-  "-sf",
-  scenario(name),
-  "-s",
-  "+14155550199",
-  "-m",
-  "1",
-  "-i",
-  "127.0.0.1",
-  "-p",
-  "0",
-  "-mp",
-  String(freeUdpPort()),
-  ...extra,
-  `127.0.0.1:${fxPort}`,
-];
+const caller = (fxPort: number, name: string, ...extra: string[]) =>
+  callerArgs(fxPort, ["-sf", scenario(name), ...extra]);
 
 Deno.test("transfer: a peer that accepts REFER reports progress by NOTIFY sipfrag (100, 200); the gateway hangs up and the call ends transferred", async () => {
   if (!haveSipp()) return;
   await using fx = await startGateway();
   await using peer = spawnSipp(caller(fx.port, "uac_refer_accept.xml"));
-  const call = await fx.waitFor(() => {
-    const e = fx.events.find((e) => e.type === "status" && e.call.status === "in_progress");
-    return e?.type === "status" ? e.call : undefined;
-  });
+  const call = await waitForStatus(fx, "in_progress");
   await fx.calls.transfer(call.sid, { to: "+14155550123" });
   const out = await peer.done;
   // sipp checked: REFER with a Refer-To, both NOTIFYs answered 200, then our BYE.
@@ -88,10 +79,7 @@ Deno.test("transfer: a peer that refuses REFER (405) is bridged by the gateway t
     }
   });
   await using peer = spawnSipp(caller(fx.port, "uac_refer_refuse.xml"));
-  const call = await fx.waitFor(() => {
-    const e = fx.events.find((e) => e.type === "status" && e.call.status === "in_progress");
-    return e?.type === "status" ? e.call : undefined;
-  });
+  const call = await waitForStatus(fx, "in_progress");
   await fx.calls.transfer(call.sid, { to: "+14155550123" });
   // The service returns once the transfer is recorded; the gateway goes on in the background.
   await fx.waitFor(() =>
