@@ -37,6 +37,7 @@ export {
   type PluginDefinition,
   type PluginTeardown,
 } from "./src/plugins/define.ts";
+export { LOG_LEVELS, type LogFields, type Logger, type LogLevel } from "./src/log/mod.ts";
 export {
   type BidiStream,
   type CapabilityPattern,
@@ -45,10 +46,6 @@ export {
   type ForwarderStats,
   type GroupConsumer,
   type GroupProducer,
-  LOG_LEVELS,
-  type LogFields,
-  type Logger,
-  type LogLevel,
   MoqClient,
   type MoqClientOptions,
   MoqError,

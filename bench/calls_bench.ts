@@ -8,7 +8,7 @@
  */
 import { Hono } from "hono";
 import { loadConfig } from "../src/server/config.ts";
-import { createLogger } from "../src/server/log.ts";
+import { createLogger } from "../src/log/mod.ts";
 import { VoiceServer } from "../src/server/server.ts";
 import { KvCallStore } from "../src/calls/kv_store.ts";
 import { advanceCall, createCall, newSid } from "../src/calls/call.ts";

@@ -37,7 +37,7 @@ import {
   type TrackProducer,
 } from "../src/relay/model/mod.ts";
 import { loadOrCreateDevCertificate, type TlsCertificate } from "../src/server/certificate.ts";
-import { createLogger } from "../src/server/log.ts";
+import { createLogger } from "../src/log/mod.ts";
 import { FRAMES_PER_GROUP } from "../src/voice/track.ts";
 import { inspectorUrl, type ProfileSummary, startCpuProfile } from "./cpu_profile.ts";
 

@@ -11,7 +11,7 @@
 import { Relay } from "../src/relay/relay.ts";
 import { listenMoq } from "../src/relay/transport/mod.ts";
 import { loadOrCreateDevCertificate } from "../src/server/certificate.ts";
-import { createLogger } from "../src/server/log.ts";
+import { createLogger } from "../src/log/mod.ts";
 
 const dataDir = Deno.args[0];
 if (!dataDir) throw new TypeError("Cannot start bench relay: pass a certificate directory");

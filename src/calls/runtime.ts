@@ -8,7 +8,7 @@
 import type { Hono, MiddlewareHandler } from "hono";
 import { every } from "hono/combine";
 import type { Origin } from "../relay/model/origin.ts";
-import type { Logger } from "../server/log.ts";
+import type { Logger } from "../log/mod.ts";
 import { requireScope, requireSid } from "../auth/mod.ts";
 import { createCallsApi } from "./api.ts";
 import type { CallGateway } from "./gateway.ts";

@@ -8,7 +8,7 @@
 import type { Origin } from "../relay/model/origin.ts";
 import type { Registration } from "../relay/model/origin.ts";
 import { sidOf } from "../voice/track.ts";
-import type { Logger } from "../server/log.ts";
+import type { Logger } from "../log/mod.ts";
 import { parseAddress } from "./address.ts";
 import { advanceCall, type Call, type CallTransfer, createCall, newSid } from "./call.ts";
 import { EventHub } from "./events.ts";

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { Logger } from "../server/log.ts";
+import type { Logger } from "../log/mod.ts";
 
 /** Header names. */
 export const WEBHOOK_HEADERS = Object.freeze({

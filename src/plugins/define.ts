@@ -10,7 +10,7 @@ import type {
   TrackInfo,
   TrackProducer,
 } from "../relay/model/mod.ts";
-import type { Logger } from "../server/log.ts";
+import type { Logger } from "../log/mod.ts";
 
 /** What a running plugin may do. Everything it opens is closed when it stops or is detached. */
 export interface PluginContext {

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Origin, Registration, TrackConsumer, TrackProducer } from "../relay/model/mod.ts";
-import type { Logger } from "../server/log.ts";
+import type { Logger } from "../log/mod.ts";
 import { isPlugin, type Plugin, type PluginContext, type PluginTeardown } from "./define.ts";
 
 /**

@@ -17,7 +17,6 @@
  */
 export * from "./define.ts";
 export * from "./host.ts";
-export { LOG_LEVELS, type LogFields, type Logger, type LogLevel } from "../server/log.ts";
 export type {
   GroupConsumer,
   GroupProducer,

@@ -8,7 +8,7 @@ import { Origin, type TrackConsumer, type TrackInfo, TrackProducer } from "./mod
 import { Session } from "./wire/draft14/session.ts";
 import { type ConnectMoqOptions, connectMoqQuic } from "./transport/endpoint.ts";
 import type { MoqTransport } from "./transport/transport.ts";
-import { createLogger, type Logger } from "../server/log.ts";
+import { createLogger, type Logger } from "../log/mod.ts";
 import { SessionErrorCode } from "./error.ts";
 
 /** Options for {@linkcode MoqClient.connect}. */

@@ -30,5 +30,4 @@ export { Session, type SessionOptions } from "./wire/draft14/session.ts";
 export type { SessionState } from "./wire/draft14/session_state.ts";
 export type { ForwarderStats, TrackForwarder } from "./wire/draft14/track_forwarder.ts";
 export * as draft14 from "./wire/draft14/mod.ts";
-export { LOG_LEVELS, type LogFields, type Logger, type LogLevel } from "../server/log.ts";
 export { CAPABILITY_PARAMETER } from "./wire/draft14/capability_parameter.ts";

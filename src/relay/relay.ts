@@ -12,7 +12,7 @@ import type { Authorize } from "./wire/draft14/session_core.ts";
 import type { Parameters } from "./wire/draft14/parameters.ts";
 import type { MoqTransport } from "./transport/transport.ts";
 import type { MoqEndpoint } from "./transport/endpoint.ts";
-import type { Logger } from "../server/log.ts";
+import type { Logger } from "../log/mod.ts";
 import { SessionErrorCode } from "./error.ts";
 
 /** Options for a {@linkcode Relay}. */

@@ -8,7 +8,7 @@
  */
 import { createTranscoder, type Transcoder } from "../codecs/transcoder.ts";
 import type { Origin, TrackConsumer } from "../relay/model/mod.ts";
-import type { Logger } from "../server/log.ts";
+import type { Logger } from "../log/mod.ts";
 import { trackFormatOf } from "../voice/track.ts";
 import { opusPacketSamples } from "./opus_duration.ts";
 import type { RtpAudioFormat } from "./payload_types.ts";

@@ -12,7 +12,7 @@ import { decodeAlaw, decodeUlaw } from "../codecs/g711.ts";
 import { pcm16FromBytes } from "../codecs/pcm16.ts";
 import { createTranscoder, type Transcoder } from "../codecs/transcoder.ts";
 import type { Origin, TrackProducer } from "../relay/model/mod.ts";
-import type { Logger } from "../server/log.ts";
+import type { Logger } from "../log/mod.ts";
 import { callNamespace, type Sid } from "../voice/track.ts";
 import { DownlinkPlayer, type DownlinkStats } from "./downlink_player.ts";
 import { capabilityOfRtp } from "./payload_types.ts";

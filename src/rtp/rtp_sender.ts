@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Logger } from "../server/log.ts";
+import type { Logger } from "../log/mod.ts";
 import { serializeRtp } from "./packet.ts";
 import type { RtpPayloadMap } from "./payload_types.ts";
 import type { RtpCounters, RtpDirection, SendDigitsOptions } from "./session_types.ts";

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { Logger } from "../server/log.ts";
+import type { Logger } from "../log/mod.ts";
 import { nowMicros } from "../voice/track.ts";
 import type { DtmfEvent } from "./dtmf_receiver.ts";
 import { RtpParseError } from "./error.ts";

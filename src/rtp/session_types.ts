@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Logger } from "../server/log.ts";
+import type { Logger } from "../log/mod.ts";
 import type { RtpPayloadMap } from "./payload_types.ts";
 import type { RtpPortRange } from "./port_allocator.ts";
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Logger } from "../server/log.ts";
+import type { Logger } from "../log/mod.ts";
 import type { RtpCounters, RtpEndpoint } from "./session_types.ts";
 
 /** Options for a {@linkcode SourceLatch}. */

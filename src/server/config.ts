@@ -37,7 +37,7 @@
 import { parseArgs } from "node:util";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { LOG_LEVELS, type LogLevel } from "../log/mod.ts";
 import { hs256Key, importEs256PublicKey } from "../auth/keys.ts";
 import { parseSipConfig, type SipConfig } from "../sip/config.ts";
 

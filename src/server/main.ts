@@ -5,7 +5,7 @@
  * @module
  */
 import { ConfigError, loadConfig, usage } from "./config.ts";
-import { createLogger } from "./log.ts";
+import { createLogger } from "../log/mod.ts";
 import { VoiceServer } from "./server.ts";
 
 async function main(): Promise<number> {

@@ -13,7 +13,7 @@
  */
 export * from "./certificate.ts";
 export * from "./config.ts";
-export * from "./log.ts";
+export * from "../log/mod.ts"; // re-exported for compatibility: the logger now lives in the leaf module `src/log`
 export * from "./server.ts";
 export type {
   Authorize,

@@ -15,7 +15,7 @@ import {
   type TlsCertificate,
 } from "./certificate.ts";
 import type { ServerConfig } from "./config.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../log/mod.ts";
 import { createHttpApp } from "./http.ts";
 import {
   createTokenVerifier,

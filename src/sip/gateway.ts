@@ -19,7 +19,7 @@ import type { Call } from "../calls/call.ts";
 import type { CallGateway, CallProgress } from "../calls/gateway.ts";
 import type { CallService } from "../calls/service.ts";
 import { type EndReason, isTerminal } from "../calls/status.ts";
-import type { Logger } from "../server/log.ts";
+import type { Logger } from "../log/mod.ts";
 import { createAdmission } from "./admission.ts";
 import {
   type InboundAction,

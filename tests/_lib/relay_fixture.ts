@@ -8,7 +8,7 @@ import { Relay, type RelayOptions } from "../../src/relay/relay.ts";
 import { listenMoq, type MoqEndpoint } from "../../src/relay/transport/mod.ts";
 import { MoqClient } from "../../src/relay/client.ts";
 import { loadOrCreateDevCertificate, type TlsCertificate } from "../../src/server/certificate.ts";
-import { createLogger, type Logger } from "../../src/server/log.ts";
+import { createLogger, type Logger } from "../../src/log/mod.ts";
 
 let certPromise: Promise<TlsCertificate> | undefined;
 

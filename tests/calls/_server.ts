@@ -5,7 +5,7 @@
  * @module
  */
 import { loadConfig } from "../../src/server/config.ts";
-import { createLogger } from "../../src/server/log.ts";
+import { createLogger } from "../../src/log/mod.ts";
 import { VoiceServer } from "../../src/server/server.ts";
 import { MoqClient } from "../../src/relay/client.ts";
 import { Voice } from "../../src/sdk/mod.ts";

@@ -1,7 +1,7 @@
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { definePlugin, PluginHost } from "../../src/plugins/mod.ts";
 import { Origin } from "../../src/relay/model/mod.ts";
-import { createLogger } from "../../src/server/log.ts";
+import { createLogger } from "../../src/log/mod.ts";
 
 function quietLog() {
   const lines: string[] = [];

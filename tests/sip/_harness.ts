@@ -9,7 +9,7 @@ import { CallService } from "../../src/calls/service.ts";
 import { KvCallStore } from "../../src/calls/kv_store.ts";
 import type { Call } from "../../src/calls/call.ts";
 import type { CallEvent } from "../../src/calls/events.ts";
-import { createLogger } from "../../src/server/log.ts";
+import { createLogger } from "../../src/log/mod.ts";
 import { parseSipConfig } from "../../src/sip/config.ts";
 import { SipGateway } from "../../src/sip/gateway.ts";
 import {

@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
 import type { Call } from "../../src/calls/call.ts";
 import { definePlugin, PluginHost } from "../../src/plugins/mod.ts";
-import { createLogger } from "../../src/server/log.ts";
+import { createLogger } from "../../src/log/mod.ts";
 import { rtpMedia } from "../../src/sip/rtp_media.ts";
 import {
   callerArgs,

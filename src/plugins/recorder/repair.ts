@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { WAV_HEADER_BYTES } from "../../codecs/wav.ts";
-import type { Logger } from "../../server/log.ts";
+import type { Logger } from "../../log/mod.ts";
 import { readSidecar, type RecordingMetadata, writeSidecar } from "./metadata.ts";
 import { repairOggFile } from "./ogg_opus_file.ts";
 import { repairWavFile } from "./wav_file.ts";

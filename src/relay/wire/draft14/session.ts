@@ -13,7 +13,7 @@
  */
 import type { Origin, TrackConsumer, TrackProducer } from "../../model/mod.ts";
 import type { MoqTransport } from "../../transport/transport.ts";
-import type { Logger } from "../../../server/log.ts";
+import type { Logger } from "../../../log/mod.ts";
 import { MoqError, SessionErrorCode } from "../../error.ts";
 import {
   type ControlMessage,

@@ -6,7 +6,7 @@
  */
 import type { Origin, TrackErrorReason } from "../../model/mod.ts";
 import type { MoqTransport } from "../../transport/transport.ts";
-import type { Logger } from "../../../server/log.ts";
+import type { Logger } from "../../../log/mod.ts";
 import type { ControlMessage } from "./messages.ts";
 import { SubscribeErrorCode } from "../../error.ts";
 

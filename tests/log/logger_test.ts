@@ -4,7 +4,7 @@ import {
   type LoggerOptions,
   type LogLevel,
   type LogRecord,
-} from "../../src/server/log.ts";
+} from "../../src/log/mod.ts";
 
 const T0 = Date.parse("2030-01-01T00:00:00.000Z");
 
@@ -154,7 +154,7 @@ Deno.test("unknown log levels are rejected", () => {
 Deno.test("the default sink writes JSON lines to stdout when it is not a terminal", async () => {
   const code = `
     import { createLogger } from ${
-    JSON.stringify(new URL("../../src/server/log.ts", import.meta.url).href)
+    JSON.stringify(new URL("../../src/log/mod.ts", import.meta.url).href)
   };
     const log = createLogger();
     log.info("From child", { n: 1 });
