@@ -1,0 +1,201 @@
+/**
+ * The layering of `src/`, written down once: which floor each folder stands on, and the
+ * known violations still being removed. `scripts/check_layering.ts` (run by `deno task check`)
+ * checks the real module graph against it.
+ *
+ * A module may import a module of its own folder, or of a folder on a lower floor; never a
+ * folder on its own floor or above, and never in a cycle. The most specific prefix decides a
+ * file's folder. `sdk` and `browser` stand aside: they may import what is below them but not
+ * `src/server`, and use no Deno API (they run in browsers and on other runtimes).
+ *
+ * @module
+ */
+
+/** A folder of `src/` (a path prefix relative to the repository) and its floor. */
+export interface Layer {
+  /** Path prefix relative to the repository root, e.g. `src/relay/model/`. */
+  readonly prefix: string;
+  /** 0 is the ground; higher floors may import lower ones. `aside` for sdk and browser,
+   * `entry` for the package entry (may import anything but `src/server`). */
+  readonly floor: number | "aside" | "entry";
+  /** Why the folder stands where it does. */
+  readonly note: string;
+}
+
+/** The floors, from ARCHITECTURE.md's "Layering" table. */
+export const LAYERS: readonly Layer[] = [
+  { prefix: "src/log/", floor: 0, note: "the leaf: imports nothing of ours" },
+  { prefix: "src/relay/model/", floor: 1, note: "protocol-neutral MoQT model" },
+  { prefix: "src/relay/wire/coding/", floor: 1, note: "varints, buffers, stream reading" },
+  {
+    prefix: "src/relay/transport/transport.ts",
+    floor: 1,
+    note: "the transport interface every dialect is written against (types only)",
+  },
+  { prefix: "src/codecs/", floor: 1, note: "pure codecs, no I/O" },
+  { prefix: "src/relay/wire/", floor: 2, note: "one folder per wire dialect (draft14, …)" },
+  { prefix: "src/relay/transport/", floor: 2, note: "QUIC and WebTransport on Deno" },
+  { prefix: "src/voice/", floor: 2, note: "voice track conventions" },
+  { prefix: "src/auth/", floor: 2, note: "tokens and grants" },
+  { prefix: "src/relay/", floor: 3, note: "relay and client sessions (picks the dialect)" },
+  { prefix: "src/bridge/", floor: 3, note: "AudioBridge" },
+  { prefix: "src/rtp/", floor: 3, note: "RTP media" },
+  { prefix: "src/store/", floor: 3, note: "KV and Redis stores" },
+  { prefix: "src/calls/", floor: 4, note: "the Calls control plane" },
+  { prefix: "src/sip/", floor: 4, note: "SIP gateway" },
+  { prefix: "src/plugins/", floor: 4, note: "built-in plugins and the plugin API" },
+  { prefix: "src/agents/", floor: 4, note: "agent runtime" },
+  { prefix: "src/server/", floor: 5, note: "composition root: only main.ts imports it" },
+  { prefix: "src/sdk/", floor: "aside", note: "fetch/WebTransport only, no Deno API" },
+  { prefix: "src/browser/", floor: "aside", note: "fetch/WebTransport only, no Deno API" },
+  { prefix: "mod.ts", floor: "entry", note: "the package entry: re-exports, no server" },
+];
+
+/** An import known to break the layering, listed until the named work removes it. */
+export interface KnownViolation {
+  /** The importing file, relative to the repository root. */
+  readonly from: string;
+  /** The imported file, relative to the repository root. */
+  readonly to: string;
+  /** The issue item that removes it. */
+  readonly removedBy: string;
+}
+
+/**
+ * Imports that break the layering today. Each entry names the issue item removing it; the
+ * check fails when an entry is no longer needed, so the list only shrinks.
+ */
+export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
+  {
+    from: "src/relay/wire/draft14/buffer.ts",
+    to: "src/relay/error.ts",
+    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
+  },
+  {
+    from: "src/relay/wire/draft14/data.ts",
+    to: "src/relay/error.ts",
+    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
+  },
+  {
+    from: "src/relay/wire/draft14/messages.ts",
+    to: "src/relay/error.ts",
+    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
+  },
+  {
+    from: "src/relay/wire/draft14/messages_publish.ts",
+    to: "src/relay/error.ts",
+    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
+  },
+  {
+    from: "src/relay/wire/draft14/mod.ts",
+    to: "src/relay/error.ts",
+    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
+  },
+  {
+    from: "src/relay/wire/draft14/parameters.ts",
+    to: "src/relay/error.ts",
+    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
+  },
+  {
+    from: "src/relay/wire/draft14/publisher.ts",
+    to: "src/relay/error.ts",
+    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
+  },
+  {
+    from: "src/relay/wire/draft14/session.ts",
+    to: "src/relay/error.ts",
+    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
+  },
+  {
+    from: "src/relay/wire/draft14/session_core.ts",
+    to: "src/relay/error.ts",
+    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
+  },
+  {
+    from: "src/relay/wire/draft14/stream_reader.ts",
+    to: "src/relay/error.ts",
+    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
+  },
+  {
+    from: "src/relay/wire/draft14/subscriber.ts",
+    to: "src/relay/error.ts",
+    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
+  },
+  {
+    from: "src/relay/wire/draft14/track_forwarder.ts",
+    to: "src/relay/error.ts",
+    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
+  },
+  {
+    from: "src/relay/wire/draft14/varint.ts",
+    to: "src/relay/error.ts",
+    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
+  },
+  {
+    from: "src/auth/error.ts",
+    to: "src/relay/error.ts",
+    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
+  },
+  {
+    from: "src/auth/moqt.ts",
+    to: "src/relay/error.ts",
+    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
+  },
+  {
+    from: "src/auth/grant.ts",
+    to: "src/relay/wire/draft14/session_core.ts",
+    removedBy: "issue 8 item 2 (relay): Authorize/Operation into the neutral model",
+  },
+  {
+    from: "src/auth/moqt.ts",
+    to: "src/relay/wire/draft14/session_core.ts",
+    removedBy: "issue 8 item 2 (relay): Authorize/Operation into the neutral model",
+  },
+  {
+    from: "src/auth/moqt.ts",
+    to: "src/relay/wire/draft14/parameters.ts",
+    removedBy:
+      "issue 8 'Keep it that way' (calls/relay): the draft-14 AUTHORIZATION TOKEN glue belongs in the dialect",
+  },
+  {
+    from: "src/auth/grant.ts",
+    to: "src/voice/track.ts",
+    removedBy:
+      "issue 8 'Keep it that way' (calls): auth reads voice namespaces (sidOf) on its own floor",
+  },
+  {
+    from: "src/voice/track.ts",
+    to: "src/relay/wire/draft14/data.ts",
+    removedBy: "issue 8 item 2 (relay): the capture time becomes a field of the model object",
+  },
+  {
+    from: "src/sip/gateway.ts",
+    to: "src/calls/call.ts",
+    removedBy: "issue 8 item 5 (sip): the gateway gets what it needs injected at construction",
+  },
+  {
+    from: "src/sip/gateway.ts",
+    to: "src/calls/gateway.ts",
+    removedBy: "issue 8 item 5 (sip): the gateway gets what it needs injected at construction",
+  },
+  {
+    from: "src/sip/gateway.ts",
+    to: "src/calls/service.ts",
+    removedBy: "issue 8 item 5 (sip): the gateway gets what it needs injected at construction",
+  },
+  {
+    from: "src/sip/gateway.ts",
+    to: "src/calls/status.ts",
+    removedBy: "issue 8 item 5 (sip): the gateway gets what it needs injected at construction",
+  },
+  {
+    from: "src/sip/inbound_webhook.ts",
+    to: "src/calls/call.ts",
+    removedBy: "issue 8 item 5 (sip): the gateway gets what it needs injected at construction",
+  },
+  {
+    from: "src/codecs/opus.ts",
+    to: "src/codecs/opus_native.ts",
+    removedBy: "issue 8 item 8 (rtp): the cycle codecs/opus.ts <-> opus_native.ts",
+  },
+];
