@@ -16,11 +16,17 @@
  *   matches): every namespace that starts with it is allowed, and a call whose namespace
  *   `["voice", sid]` starts with it. `["voice"]` allows every call; `["agents", "a1"]` allows
  *   one agent's namespaces and no call.
- * - Both: the union. `"voice": {}` allows nothing.
+ * - `voice.clients`: client identities the token may act for: register `client:<identity>`,
+ *   read its registration and follow its incoming calls (`/v1/clients/{identity}/…`). A
+ *   restricted token without it may touch no client; an unrestricted one, every client.
+ * - `voice.originate: true`: the token may create calls (originate). A restricted token
+ *   cannot name calls that do not exist yet, so without it originating is only for
+ *   unrestricted tokens or ones whose prefix is `["voice"]` (see
+ *   {@linkcode Grant.allowsOriginate}). The call it creates is not added to its limits.
+ * - Several keys: the union. `"voice": {}` allows nothing.
  *
- * A restricted token cannot name calls that do not exist yet, so creating calls (originate)
- * is for unrestricted tokens or ones whose prefix is `["voice"]` (see
- * {@linkcode Grant.allowsAnySid}).
+ * Everywhere a route shows calls (a list, recordings), a restricted token sees only the calls
+ * its limits allow ({@linkcode Grant.visibleSids}).
  *
  * @module
  */
@@ -31,8 +37,10 @@ import type { Scope } from "./scope.ts";
 
 /** Longest prefix tuple accepted in a `voice.prefix` claim (draft-14's namespace limit). */
 const MAX_PREFIX_ELEMENTS = 32;
-/** Most sids accepted in a `voice.sids` claim (keeps tokens and checks small). */
+/** Most sids (or client identities) accepted in a `voice` claim (keeps tokens and checks small). */
 const MAX_SIDS = 1000;
+/** A client identity as `client:<identity>` addresses accept it (see `src/calls/address.ts`). */
+const IDENTITY = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$/;
 
 /**
  * The `voice` claim: which calls and namespaces a token may touch.
@@ -48,6 +56,10 @@ export interface ResourceLimits {
   readonly sids?: readonly string[];
   /** A namespace prefix tuple. */
   readonly prefix?: readonly string[];
+  /** Client identities (`client:<identity>`) the token may act for. */
+  readonly clients?: readonly string[];
+  /** True: the token may originate new calls. */
+  readonly originate?: boolean;
 }
 
 /**
@@ -58,6 +70,7 @@ export interface ResourceLimits {
  * ```ts
  * import { parseVoiceClaim } from "./grant.ts";
  * console.log(parseVoiceClaim({ sids: ["CA1"] })); // { sids: ["CA1"] }
+ * console.log(parseVoiceClaim({ clients: ["alice"], originate: true }));
  * console.log(parseVoiceClaim(undefined)); // undefined: unrestricted
  * ```
  */
@@ -66,12 +79,15 @@ export function parseVoiceClaim(value: unknown): ResourceLimits | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new TypeError("Invalid voice claim: expected an object");
   }
-  const { sids, prefix, ...rest } = value as Record<string, unknown>;
+  const { sids, prefix, clients, originate, ...rest } = value as Record<string, unknown>;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) {
-    throw new TypeError(`Invalid voice claim: unknown key "${unknown[0]}" (known: sids, prefix)`);
+    throw new TypeError(
+      `Invalid voice claim: unknown key "${unknown[0]}" (known: sids, prefix, clients, originate)`,
+    );
   }
-  const limits: { sids?: string[]; prefix?: string[] } = {};
+  const limits: { sids?: string[]; prefix?: string[]; clients?: string[]; originate?: boolean } =
+    {};
   if (sids !== undefined) {
     if (!Array.isArray(sids) || sids.length > MAX_SIDS) {
       throw new TypeError(`Invalid voice claim: sids must be an array of at most ${MAX_SIDS}`);
@@ -91,6 +107,23 @@ export function parseVoiceClaim(value: unknown): ResourceLimits | undefined {
       );
     }
     limits.prefix = prefix;
+  }
+  if (clients !== undefined) {
+    if (
+      !Array.isArray(clients) || clients.length > MAX_SIDS ||
+      !clients.every((e) => typeof e === "string" && IDENTITY.test(e))
+    ) {
+      throw new TypeError(
+        `Invalid voice claim: clients must be an array of at most ${MAX_SIDS} client identities`,
+      );
+    }
+    limits.clients = clients;
+  }
+  if (originate !== undefined) {
+    if (typeof originate !== "boolean") {
+      throw new TypeError("Invalid voice claim: originate must be a boolean");
+    }
+    limits.originate = originate;
   }
   return Object.freeze(limits);
 }
@@ -163,10 +196,71 @@ export class Grant {
     return this.limits === undefined;
   }
 
-  /** True when the token may touch every call, existing or not (to originate one). */
+  /** True when the token may touch every call, existing or not. */
   get allowsAnySid(): boolean {
     return this.limits === undefined ||
       (this.limits.prefix !== undefined && startsWith(["voice"], this.limits.prefix));
+  }
+
+  /** True when the token may create calls: {@linkcode allowsAnySid} or `voice.originate`. */
+  get allowsOriginate(): boolean {
+    return this.allowsAnySid || this.limits?.originate === true;
+  }
+
+  /**
+   * Throws unless the token may create calls.
+   *
+   * @throws {AuthError} `forbidden_resource` (403)
+   */
+  requireOriginate(): void {
+    if (!this.allowsOriginate) {
+      throw new AuthError(
+        "forbidden_resource",
+        'Token is limited to some calls and may not originate new ones (no "originate" claim)',
+      );
+    }
+  }
+
+  /**
+   * The calls this token may see: `undefined` when it may see every call, else the finite
+   * set of sids its limits name (a `["voice", sid]` prefix names one sid).
+   *
+   * @example
+   * ```ts
+   * import { Grant } from "./grant.ts";
+   * const grant = new Grant({
+   *   scopes: new Set(["calls:read"]),
+   *   limits: { sids: ["CA1"], prefix: ["voice", "CA2"] },
+   *   expiresAt: new Date(Date.now() + 60_000),
+   * });
+   * console.log(grant.visibleSids()); // ["CA1", "CA2"]
+   * ```
+   */
+  visibleSids(): readonly string[] | undefined {
+    if (this.allowsAnySid) return undefined;
+    const { sids = [], prefix } = this.limits!;
+    const out = new Set(sids);
+    if (prefix?.length === 2 && prefix[0] === "voice") out.add(prefix[1]);
+    return [...out];
+  }
+
+  /** True when the token may act for client `identity` (`/v1/clients/{identity}/…`). */
+  allowsClient(identity: string): boolean {
+    return this.limits === undefined || (this.limits.clients?.includes(identity) ?? false);
+  }
+
+  /**
+   * Throws unless the token may act for client `identity`.
+   *
+   * @throws {AuthError} `forbidden_resource` (403)
+   */
+  requireClient(identity: string): void {
+    if (!this.allowsClient(identity)) {
+      throw new AuthError(
+        "forbidden_resource",
+        `Token does not allow client "${identity}" (it needs a "clients" claim naming it)`,
+      );
+    }
   }
 
   /** True when the token may touch call `sid`. */

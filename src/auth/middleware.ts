@@ -203,3 +203,52 @@ export function requireSid(param = "sid"): MiddlewareHandler<AuthEnv> {
     await next();
   };
 }
+
+/**
+ * Refuses with 403 `forbidden_resource` unless the token may act for the client named by
+ * route parameter `param` [identity]: an unrestricted token, or a `voice.clients` claim naming
+ * it. Mount after {@linkcode bearerAuth}.
+ *
+ * @example
+ * ```ts ignore
+ * app.get("/v1/clients/:identity/incoming", requireScope("calls:read"), requireClient(), incoming);
+ * ```
+ */
+export function requireClient(param = "identity"): MiddlewareHandler<AuthEnv> {
+  return async function requireClient(c, next) {
+    const grant = grantOf(c, "requireClient");
+    const identity = c.req.param(param);
+    if (identity === undefined) {
+      throw new Error(`requireClient: the route has no :${param} parameter`);
+    }
+    try {
+      grant.requireClient(identity);
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      return authErrorResponse(error, { instance: c.req.path });
+    }
+    await next();
+  };
+}
+
+/**
+ * Refuses with 403 `forbidden_resource` unless the token may create calls (see
+ * {@linkcode Grant.allowsOriginate}). Mount after {@linkcode bearerAuth}.
+ *
+ * @example
+ * ```ts ignore
+ * app.post("/v1/calls", requireScope("calls:write"), requireOriginate(), originate);
+ * ```
+ */
+export function requireOriginate(): MiddlewareHandler<AuthEnv> {
+  return async function requireOriginate(c, next) {
+    const grant = grantOf(c, "requireOriginate");
+    try {
+      grant.requireOriginate();
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      return authErrorResponse(error, { instance: c.req.path });
+    }
+    await next();
+  };
+}

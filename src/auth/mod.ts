@@ -34,6 +34,8 @@ export {
   type AuthVariables,
   bearerAuth,
   type BearerAuthOptions,
+  requireClient,
+  requireOriginate,
   requireScope,
   requireSid,
 } from "./middleware.ts";

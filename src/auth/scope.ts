@@ -15,6 +15,7 @@
  * | `media:publish`   | MoQT PUBLISH_NAMESPACE and PUBLISH                              |
  * | `media:subscribe` | MoQT SUBSCRIBE and SUBSCRIBE_NAMESPACE                          |
  * | `agents:write`    | registering agents and clients that take calls                  |
+ * | `relay:read`      | `GET /v1/relay/stats` (the relay's live counters)               |
  *
  * @example
  * ```ts
@@ -28,6 +29,7 @@ export const SCOPES = [
   "media:publish",
   "media:subscribe",
   "agents:write",
+  "relay:read",
 ] as const;
 
 /** One known scope. */

@@ -49,10 +49,16 @@ import { InvalidCursorError } from "./store.ts";
 export interface CallsApiOptions {
   readonly calls: CallService;
   /**
-   * Builds the auth middleware for a route (its OpenAPI path, e.g. `/v1/calls/{sid}`)
-   * needing `scope`; it may also read `c.var.requiredScope`. Unset: no checks here.
+   * Builds the auth middleware for a route (its method and OpenAPI path, e.g. `GET` and
+   * `/v1/calls/{sid}`) needing `scope`; it may also read `c.var.requiredScope`. Unset: no
+   * checks here.
    */
-  readonly auth?: (scope: CallsScope, path: string) => MiddlewareHandler;
+  readonly auth?: (scope: CallsScope, path: string, method: "GET" | "POST") => MiddlewareHandler;
+  /**
+   * The calls a request may see (`GET /v1/calls` lists only those), or `undefined` for all:
+   * a token limited to some sids sees only its own. Unset: every call.
+   */
+  readonly visibleSids?: (c: Context) => readonly string[] | undefined;
   /** Largest request body accepted, in bytes [65536]. */
   readonly maxBodyBytes?: number;
   /** SSE keep-alive comment interval, in ms [15000]. */
@@ -83,7 +89,7 @@ const sse = (description: string) => ({
  * ```
  */
 export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
-  const { calls, auth, maxBodyBytes = 64 * 1024, keepAliveMs = 15_000 } = options;
+  const { calls, auth, visibleSids, maxBodyBytes = 64 * 1024, keepAliveMs = 15_000 } = options;
   const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
   const idem = idempotency(calls.store) as unknown as MiddlewareHandler<Env>;
   const limit = bodyLimit({
@@ -106,7 +112,11 @@ export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
       await next();
     };
     const chain: MiddlewareHandler<Env>[] = [tag];
-    if (auth) chain.push(auth(scope, path) as MiddlewareHandler<Env>);
+    if (auth) {
+      chain.push(
+        auth(scope, path, method.toUpperCase() as "GET" | "POST") as MiddlewareHandler<Env>,
+      );
+    }
     if (mutating) chain.push(limit as MiddlewareHandler<Env>, requireJson, idem);
     return chain;
   };
@@ -167,6 +177,7 @@ export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
             direction: q.direction,
             createdAfter: q.createdAfter ? Date.parse(q.createdAfter) : undefined,
             createdBefore: q.createdBefore ? Date.parse(q.createdBefore) : undefined,
+            sids: visibleSids?.(c),
           },
           q.limit,
           q.cursor,

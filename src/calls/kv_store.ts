@@ -86,6 +86,7 @@ export class KvCallStore implements CallStore {
   }
 
   async listCalls(filter: CallFilter, limit: number, cursor?: string): Promise<CallPage> {
+    if (filter.sids) return await this.#listSids(filter, filter.sids, limit, cursor);
     const prefix = ["call_by_time"];
     const start = filter.createdAfter !== undefined ? [...prefix, filter.createdAfter] : undefined;
     let end: Deno.KvKey | undefined = filter.createdBefore !== undefined
@@ -121,6 +122,42 @@ export class KvCallStore implements CallStore {
       for (const entry of entries) if (entry.value) calls.push(entry.value);
     }
     return more && lastKey ? { calls, nextCursor: encodeCursor(lastKey) } : { calls };
+  }
+
+  /** `listCalls` within a few sids: looked up directly, ordered and paged as the index is. */
+  async #listSids(
+    filter: CallFilter,
+    sids: readonly string[],
+    limit: number,
+    cursor?: string,
+  ): Promise<CallPage> {
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const found: { time: number; call: Call }[] = [];
+    const unique = [...new Set(sids)];
+    for (let i = 0; i < unique.length; i += 10) {
+      const entries = await this.#kv.getMany<Call[]>(
+        unique.slice(i, i + 10).map((sid) => ["call", sid]),
+      );
+      for (const { value: call } of entries) {
+        if (!call) continue;
+        const time = Date.parse(call.createdAt);
+        if (filter.status && call.status !== filter.status) continue;
+        if (filter.direction && call.direction !== filter.direction) continue;
+        if (filter.createdAfter !== undefined && time < filter.createdAfter) continue;
+        if (filter.createdBefore !== undefined && time >= filter.createdBefore) continue;
+        if (after && !before([time, call.sid], [after[1] as number, after[2] as string])) continue;
+        found.push({ time, call });
+      }
+    }
+    found.sort((a, b) => before([a.time, a.call.sid], [b.time, b.call.sid]) ? 1 : -1);
+    const page = found.slice(0, limit);
+    const last = page.at(-1);
+    return found.length > limit && last
+      ? {
+        calls: page.map((f) => f.call),
+        nextCursor: encodeCursor(["call_by_time", last.time, last.call.sid]),
+      }
+      : { calls: page.map((f) => f.call) };
   }
 
   async liveCalls(): Promise<Call[]> {
@@ -189,6 +226,11 @@ export class KvCallStore implements CallStore {
     }
     return { ok: false, conflict: "call" };
   }
+}
+
+/** True when index key `[time, sid]` `a` sorts before `b` (as Deno KV orders them). */
+function before(a: readonly [number, string], b: readonly [number, string]): boolean {
+  return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
 }
 
 function encodeCursor(key: Deno.KvKey): string {

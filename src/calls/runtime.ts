@@ -9,12 +9,29 @@ import type { Hono, MiddlewareHandler } from "hono";
 import { every } from "hono/combine";
 import type { Origin } from "../relay/model/origin.ts";
 import type { Logger } from "../log/mod.ts";
-import { requireScope, requireSid } from "../auth/mod.ts";
+import { requireClient, requireOriginate, requireScope, requireSid } from "../auth/mod.ts";
 import { createCallsApi } from "./api.ts";
 import type { CallGateway } from "./gateway.ts";
+import type { CallsScope } from "./scopes.ts";
 import { KvCallStore } from "./kv_store.ts";
 import { CallService } from "./service.ts";
 import { loadOrCreateWebhookSecret, WebhookSender } from "./webhook.ts";
+
+/**
+ * The auth checks of one Calls route: its scope, then the resource it names — a call
+ * (`{sid}`: the token's `voice` limits must allow it), a client (`{identity}`: unrestricted
+ * or a `voice.clients` claim naming it) or a new call (`POST /v1/calls`: unrestricted or a
+ * claim allowing new calls).
+ */
+function routeAuth(scope: CallsScope, path: string, method: "GET" | "POST"): MiddlewareHandler {
+  const checks: MiddlewareHandler[] = [requireScope(scope) as MiddlewareHandler];
+  if (path.includes("{sid}")) checks.push(requireSid() as MiddlewareHandler);
+  if (path.includes("{identity}")) checks.push(requireClient() as MiddlewareHandler);
+  if (method === "POST" && path === "/v1/calls") {
+    checks.push(requireOriginate() as MiddlewareHandler);
+  }
+  return every(...checks) as MiddlewareHandler;
+}
 
 /** Options for {@linkcode startCalls}. */
 export interface StartCallsOptions {
@@ -74,12 +91,8 @@ export async function startCalls(options: StartCallsOptions): Promise<CallsRunti
   await service.start();
   const app = createCallsApi({
     calls: service,
-    auth: requireScopes
-      ? (scope, path) =>
-        (path.includes("{sid}")
-          ? every(requireScope(scope), requireSid())
-          : requireScope(scope)) as MiddlewareHandler
-      : undefined,
+    auth: requireScopes ? routeAuth : undefined,
+    visibleSids: requireScopes ? (c) => c.get("auth").visibleSids() : undefined,
   }) as unknown as Hono;
   let closing: Promise<void> | undefined;
   const close = () =>

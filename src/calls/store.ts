@@ -46,6 +46,8 @@ export interface CallFilter {
   readonly createdAfter?: number;
   /** Created before (ms since epoch). */
   readonly createdBefore?: number;
+  /** Only these calls (a token limited to some sids sees only those). */
+  readonly sids?: readonly string[];
 }
 
 /** One page of calls, newest first. */

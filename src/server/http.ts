@@ -35,7 +35,7 @@ export interface HttpContext {
  */
 export interface RecordingSource {
   /** Every recording. */
-  list(): Promise<readonly object[]>;
+  list(): Promise<readonly { readonly sid: string }[]>;
   /** The recording of a call, or undefined when there is none. */
   get(sid: string): Promise<object | undefined>;
 }
@@ -65,13 +65,18 @@ export function createHttpApp(ctx: HttpContext): Hono {
   // Public above (health; the certificate hash browsers need before connecting), bearer
   // token for every /v1 route below: `c.get("auth")` is the request's Grant.
   app.use("/v1/*", bearerAuth({ verifier: ctx.verifier }));
-  app.get("/v1/relay/stats", (c) => c.json(ctx.stats()));
+  app.get("/v1/relay/stats", requireScope("relay:read"), (c) => c.json(ctx.stats()));
   app.use("/v1/recordings", requireScope("calls:read"));
   app.use("/v1/recordings/*", requireScope("calls:read"));
   app.use("/v1/recordings/:sid", requireSid());
   app.get(
     "/v1/recordings",
-    async (c) => c.json({ recordings: await ctx.recordings?.list() ?? [] }),
+    async (c) => {
+      // A token limited to some calls sees only their recordings.
+      const grant = c.get("auth");
+      const all = await ctx.recordings?.list() ?? [];
+      return c.json({ recordings: all.filter((r) => grant.allowsSid(r.sid)) });
+    },
   );
   app.get("/v1/recordings/:sid", async (c) => {
     const sid = c.req.param("sid");

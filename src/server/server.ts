@@ -23,7 +23,7 @@ import {
   setupDevAuth,
   type TokenVerifier,
 } from "../auth/mod.ts";
-import { listRecordings, readRecording } from "../plugins/recorder/metadata.ts";
+import { listRecordings, publicRecording, readRecording } from "../plugins/recorder/metadata.ts";
 import { join } from "node:path";
 import { type CallsRuntime, startCalls } from "../calls/runtime.ts";
 import { SipGateway } from "../sip/gateway.ts";
@@ -131,8 +131,12 @@ export class VoiceServer implements AsyncDisposable {
       stats: () => ({ sessions: relay.sessionCount, tracks: relay.origin.trackCount }),
       verifier: auth.verifier,
       recordings: {
-        list: () => listRecordings(join(config.dataDir, "recordings")),
-        get: (sid) => readRecording(join(config.dataDir, "recordings"), sid),
+        list: async () =>
+          (await listRecordings(join(config.dataDir, "recordings"))).map(publicRecording),
+        get: async (sid) => {
+          const meta = await readRecording(join(config.dataDir, "recordings"), sid);
+          return meta && publicRecording(meta);
+        },
       },
       routes: [calls.app],
     });

@@ -70,3 +70,29 @@ Deno.test("voice claims are validated", () => {
   );
   assertThrows(() => parseVoiceClaim({ prefix: [1] }), TypeError, "prefix must be an array");
 });
+
+Deno.test("clients and originate claims: who may act for a client and who may create calls", () => {
+  const alice = grant({ clients: ["alice"] });
+  assertEquals([alice.allowsClient("alice"), alice.allowsClient("bob")], [true, false]);
+  assertEquals([alice.allowsOriginate, alice.allowsSid("CA1"), alice.visibleSids()], [
+    false,
+    false,
+    [],
+  ]);
+  assertThrows(() => alice.requireClient("bob"), AuthError, 'client "bob"');
+  assertThrows(() => grant({ sids: ["CA1"] }).requireOriginate(), AuthError, "originate");
+  assertEquals(grant({ sids: ["CA1"], originate: true }).allowsOriginate, true);
+  assertEquals(grant({ prefix: ["voice"] }).allowsOriginate, true);
+  assertEquals(grant().allowsClient("anyone"), true);
+  assertEquals(grant({ prefix: ["voice"] }).allowsClient("alice"), false);
+  assertEquals(grant({ prefix: ["voice"] }).visibleSids(), undefined);
+  assertEquals(grant({ sids: ["CA1"], prefix: ["voice", "CA2"] }).visibleSids(), ["CA1", "CA2"]);
+  assertEquals(grant({ prefix: ["voice", "CA2", "deeper"] }).visibleSids(), []);
+  assertThrows(() => parseVoiceClaim({ clients: "alice" }), TypeError, "clients");
+  assertThrows(() => parseVoiceClaim({ clients: ["bad identity"] }), TypeError, "clients");
+  assertThrows(() => parseVoiceClaim({ originate: "yes" }), TypeError, "originate");
+  assertEquals(parseVoiceClaim({ clients: ["alice"], originate: true }), {
+    clients: ["alice"],
+    originate: true,
+  });
+});

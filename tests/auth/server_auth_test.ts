@@ -63,7 +63,7 @@ Deno.test("a configured HS256 secret turns development mode off", async () => {
     await using server = await start(dataDir, { CLUTCHCALL_AUTH_HS256_SECRET: SECRET });
     assertEquals(server.devToken, undefined);
     await assertRejects(() => Deno.stat(`${dataDir}/dev-token`), Deno.errors.NotFound);
-    const token = await signToken({ hs256Secret: SECRET, scopes: ["calls:read"] });
+    const token = await signToken({ hs256Secret: SECRET, scopes: ["relay:read"] });
     const response = await fetch(`${server.httpUrl}/v1/relay/stats`, {
       headers: { authorization: `Bearer ${token}` },
     });

@@ -41,3 +41,17 @@ Deno.test("the KV store writes a call, its index and its idempotency record atom
   store.close();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("listing within some sids pages newest first and honours the filters", async () => {
+  await using store = await KvCallStore.open();
+  for (let i = 0; i < 6; i++) await store.putCall(call(`CA${i}`, 1000 + i * 10), null);
+  const sids = ["CA1", "CA2", "CA4", "CA5", "CAmissing"];
+  const first = await store.listCalls({ sids }, 2);
+  assertEquals(first.calls.map((c) => c.sid), ["CA5", "CA4"]);
+  const second = await store.listCalls({ sids }, 2, first.nextCursor);
+  assertEquals(second.calls.map((c) => c.sid), ["CA2", "CA1"]);
+  assertEquals(second.nextCursor, undefined);
+  const window = await store.listCalls({ sids, createdAfter: 1020, createdBefore: 1050 }, 10);
+  assertEquals(window.calls.map((c) => c.sid), ["CA4", "CA2"]);
+  assertEquals((await store.listCalls({ sids: [] }, 10)).calls, []);
+});

@@ -192,3 +192,27 @@ export async function readRecording(
   const meta = await readSidecar(join(dir, `${sid}.json`));
   return meta && await measured(meta);
 }
+
+/**
+ * The metadata as the HTTP API shows it: file paths relative to the recordings folder
+ * (`CA1.wav`), never the server's absolute paths.
+ *
+ * @example
+ * ```ts
+ * import { publicRecording } from "./metadata.ts";
+ * const meta = publicRecording({
+ *   sid: "CA1", path: "/data/recordings/CA1.wav", sampleRate: 16000, channels: 2,
+ *   duration: 0, bytes: 0, tracks: [], startedAt: new Date().toISOString(), state: "recording",
+ * });
+ * console.log(meta.path); // CA1.wav
+ * ```
+ */
+export function publicRecording(meta: RecordingMetadata): RecordingMetadata {
+  return {
+    ...meta,
+    path: basename(meta.path),
+    tracks: meta.tracks.map((track) =>
+      track.ogg === undefined ? track : { ...track, ogg: basename(track.ogg) }
+    ),
+  };
+}

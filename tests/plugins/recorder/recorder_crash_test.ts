@@ -100,7 +100,8 @@ Deno.test("kill -9 of the server mid-call leaves a valid WAV holding all but at 
     const response = await fetch(`${server.listening.http}/v1/recordings/${sid}`, { headers });
     assertEquals(response.status, 200);
     const meta = await response.json();
-    assertEquals([meta.sid, meta.path, meta.state], [sid, path, "interrupted"]);
+    // The API shows the file relative to the recordings folder, never an absolute path.
+    assertEquals([meta.sid, meta.path, meta.state], [sid, `${sid}.wav`, "interrupted"]);
     assertEquals(meta.bytes, repaired.length - 44);
     assert(Math.abs(meta.duration - seconds) < 1e-6);
     assertEquals(meta.tracks.map((t: { name: string }) => t.name).sort(), ["downlink", "uplink"]);
