@@ -1,7 +1,7 @@
 /**
- * The receive half of an `RtpSession` after the source check: SSRC tracking
- * (changes and stale packets), reordering and de-duplication, receive statistics, and
- * delivery of audio frames and RFC 4733 events.
+ * The receive half of an `RtpSession` after the source check: SSRC tracking (a new SSRC
+ * is adopted only after probation, see `source_probation.ts`), reordering and
+ * de-duplication, receive statistics, and delivery of audio frames and RFC 4733 events.
  *
  * @module
  */
@@ -12,6 +12,7 @@ import type { RtpPayloadMap } from "./payload_types.ts";
 import { ReceiveStatistics } from "./receive_statistics.ts";
 import { ReorderBuffer, type ReorderStats } from "./reorder_buffer.ts";
 import type { RtpAudioFrame, RtpCounters } from "./session_types.ts";
+import { SourceProbation } from "./source_probation.ts";
 import { decodeTelephoneEvent } from "./telephone_event.ts";
 
 /** What the receiver reads from its session, live: payload types and the handlers. */
@@ -26,6 +27,10 @@ export interface RtpReceiverHandlers {
 export interface RtpReceiverInit {
   readonly reorderWindow: number;
   readonly maxReorderDelayMs: number;
+  /** The current SSRC silent this long lets a new one take over, µs. */
+  readonly ssrcChangeUs: number;
+  /** In-sequence packets a new SSRC must send before it takes over. */
+  readonly probationPackets: number;
   /** The session's counters (the receiver updates the receive ones). */
   readonly count: RtpCounters;
   readonly handlers: RtpReceiverHandlers;
@@ -38,7 +43,10 @@ type Item = { packet: RtpPacket; arrival: number };
  *
  * @example
  * ```ts ignore
- * const receiver = new RtpReceiver({ reorderWindow: 4, maxReorderDelayMs: 60, count, handlers: session });
+ * const receiver = new RtpReceiver({
+ *   reorderWindow: 4, maxReorderDelayMs: 60, ssrcChangeUs: 5e5, probationPackets: 3,
+ *   count, handlers: session,
+ * });
  * receiver.receive(parseRtp(bytes), nowMicros());
  * ```
  */
@@ -49,7 +57,11 @@ export class RtpReceiver {
   readonly #handlers: RtpReceiverHandlers;
   #dtmfIn: DtmfReceiver;
   #remoteSsrc: number | undefined;
-  #previousSsrc: number | undefined;
+  /** When the current SSRC last sent, µs. */
+  #lastCurrentUs = 0;
+  readonly #ssrcChangeUs: number;
+  readonly #probation: SourceProbation<number>;
+  #newStreamExpected = false;
   #stats = new ReceiveStatistics();
   #reorderTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -57,6 +69,8 @@ export class RtpReceiver {
     this.#maxReorderDelayMs = init.maxReorderDelayMs;
     this.#count = init.count;
     this.#handlers = init.handlers;
+    this.#ssrcChangeUs = init.ssrcChangeUs;
+    this.#probation = new SourceProbation(init.probationPackets);
     this.#reorder = new ReorderBuffer(init.reorderWindow);
     this.#dtmfIn = this.#newDtmfReceiver();
   }
@@ -81,6 +95,14 @@ export class RtpReceiver {
     this.#dtmfIn = this.#newDtmfReceiver();
   }
 
+  /**
+   * The source check latched a new source: the next packet of another SSRC starts the new
+   * stream at once (the source already passed probation, or signalling announced it).
+   */
+  expectNewStream(): void {
+    this.#newStreamExpected = true;
+  }
+
   /** Ends DTMF events whose end packets never came. */
   tick(now: number): void {
     this.#dtmfIn.tick(now);
@@ -91,23 +113,29 @@ export class RtpReceiver {
     clearTimeout(this.#reorderTimer);
   }
 
-  /** Takes an accepted packet of a negotiated payload type. */
+  /**
+   * Takes an accepted packet of a negotiated payload type. A packet of another SSRC than the
+   * current one is dropped (counted as `staleSsrc`) unless it completes that SSRC's
+   * probation while the current one is silent; then it starts the new stream.
+   */
   receive(packet: RtpPacket, arrival: number): void {
-    if (packet.ssrc !== this.#remoteSsrc) {
-      if (packet.ssrc === this.#previousSsrc) {
+    const expected = this.#newStreamExpected;
+    this.#newStreamExpected = false;
+    if (packet.ssrc === this.#remoteSsrc) {
+      this.#lastCurrentUs = arrival;
+      this.#probation.reset();
+    } else if (this.#remoteSsrc === undefined) this.#adopt(packet.ssrc, arrival);
+    else {
+      const proven = this.#probation.offer(packet.ssrc, packet.sequenceNumber);
+      if (!expected && (!proven || arrival - this.#lastCurrentUs < this.#ssrcChangeUs)) {
         this.#count.staleSsrc++;
         return;
       }
-      if (this.#remoteSsrc !== undefined) {
-        this.#reorder.flush(this.#deliver);
-        this.#count.ssrcChanges++;
-        this.#handlers.onSsrcChange?.(this.#remoteSsrc, packet.ssrc);
-      }
-      this.#previousSsrc = this.#remoteSsrc;
-      this.#remoteSsrc = packet.ssrc;
-      this.#reorder.reset();
-      this.#stats = new ReceiveStatistics();
-      this.#dtmfIn.reset();
+      this.#reorder.flush(this.#deliver);
+      this.#count.ssrcChanges++;
+      const previous = this.#remoteSsrc;
+      this.#adopt(packet.ssrc, arrival);
+      this.#handlers.onSsrcChange?.(previous, packet.ssrc);
     }
     this.#reorder.push(packet.sequenceNumber, { packet, arrival }, this.#deliver);
     if (this.#reorder.held > 0) {
@@ -121,6 +149,15 @@ export class RtpReceiver {
       clearTimeout(this.#reorderTimer);
       this.#reorderTimer = undefined;
     }
+  }
+
+  #adopt(ssrc: number, arrival: number): void {
+    this.#remoteSsrc = ssrc;
+    this.#lastCurrentUs = arrival;
+    this.#probation.reset();
+    this.#reorder.reset();
+    this.#stats = new ReceiveStatistics();
+    this.#dtmfIn.reset();
   }
 
   #newDtmfReceiver(): DtmfReceiver {

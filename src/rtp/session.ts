@@ -7,7 +7,8 @@
  * wrapper, no callback re-entry — which keeps the per-packet path short and easy to measure
  * against the native fast path later (see BENCHMARKS.md, "RTP").
  *
- * Receive path: parse → source check (symmetric RTP latching) → SSRC check → reorder and
+ * Receive path: parse → source check (symmetric RTP latching) → SSRC check (a new source or
+ * SSRC takes over only after probation, `source_probation.ts`) → reorder and
  * de-duplicate → audio to {@linkcode RtpSession.onAudio}, RFC 4733 events to
  * {@linkcode RtpSession.onDtmf}. Send path: {@linkcode RtpSession.sendAudio} and
  * {@linkcode RtpSession.sendDigits} share one SSRC, sequence and timestamp clock.
@@ -113,6 +114,8 @@ export class RtpSession implements AsyncDisposable {
       remote,
       symmetric = true,
       relatchAfterMs = 1000,
+      ssrcChangeAfterMs = 500,
+      probationPackets = 3,
       inactivityTimeoutMs = 30_000,
       reorderWindow = 4,
       maxReorderDelayMs = 60,
@@ -135,12 +138,15 @@ export class RtpSession implements AsyncDisposable {
     this.#receiver = new RtpReceiver({
       reorderWindow,
       maxReorderDelayMs,
+      ssrcChangeUs: ssrcChangeAfterMs * 1000,
+      probationPackets,
       count: this.#count,
       handlers: this,
     });
     this.#latch = new SourceLatch({
       symmetric,
       relatchUs: relatchAfterMs * 1000,
+      probationPackets,
       rtcpPort: this.#rtcp !== undefined,
       count: this.#count,
       logger: this.#logger,
@@ -337,10 +343,14 @@ export class RtpSession implements AsyncDisposable {
       this.#count.unknownPayloadType++;
       return;
     }
-    if (!this.#latch.accept(from, arrival)) {
+    const verdict = this.#latch.accept(from, arrival, packet.sequenceNumber);
+    if (verdict === "other") {
       this.#count.wrongSource++;
       return;
     }
+    // A source that just latched (after signalling, or after silence and probation) brings
+    // its own stream: its SSRC needs no second probation.
+    if (verdict === "latched") this.#receiver.expectNewStream();
     this.#count.packetsReceived++;
     this.#count.bytesReceived += bytes.length;
     this.#lastRtpUs = arrival;

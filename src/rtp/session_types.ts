@@ -76,12 +76,23 @@ export interface RtpSessionOptions {
   /**
    * Symmetric RTP (default true): latch onto the first source that sends valid RTP and send
    * there; after latching, packets from other sources are dropped and counted, unless the
-   * latched source has been silent for `relatchAfterMs`, then the new source is latched.
+   * latched source has been silent for `relatchAfterMs` while the new source sent
+   * `probationPackets` in sequence, then the new source is latched.
    * When false, only the SDP `remote` may send.
    */
   readonly symmetric?: boolean;
   /** Silence of the latched source after which another source may take over (default 1000). */
   readonly relatchAfterMs?: number;
+  /**
+   * Silence of the current SSRC after which a new SSRC (from the latched source) may take
+   * over (default 500 ms: longer than Opus DTX's 400 ms keep-alive gap).
+   */
+  readonly ssrcChangeAfterMs?: number;
+  /**
+   * Consecutive in-sequence packets a new source or SSRC must send before it takes over
+   * (default 3; RFC 3550 A.1's `MIN_SEQUENTIAL` is 2).
+   */
+  readonly probationPackets?: number;
   /** No RTP for this long calls `onInactive` (default 30000; 0 disables). */
   readonly inactivityTimeoutMs?: number;
   /** Packets held behind a gap before it is declared lost (default 4). */
@@ -138,6 +149,7 @@ export interface RtpSessionStats {
   readonly wrongSource: number;
   readonly relatches: number;
   readonly ssrcChanges: number;
+  /** Packets of an SSRC other than the current one, not adopted (stragglers, probation). */
   readonly staleSsrc: number;
   readonly duplicates: number;
   readonly late: number;

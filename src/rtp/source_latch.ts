@@ -1,12 +1,20 @@
 /**
  * Symmetric RTP (RFC 4961 / comedia-style NAT traversal) for an `RtpSession`: where
  * to send RTP and RTCP, and which source's packets to accept, latching onto the first valid
- * source and re-latching only after the current one went quiet.
+ * source and re-latching only after the current one went quiet and the new one passed
+ * probation (see `source_probation.ts` for the policy and where it comes from).
  *
  * @module
  */
 import type { Logger } from "../log/mod.ts";
 import type { RtpCounters, RtpEndpoint } from "./session_types.ts";
+import { SourceProbation } from "./source_probation.ts";
+
+/**
+ * What {@linkcode SourceLatch.accept} decided: the packet is from the source we listen to
+ * (`"same"`), it latched a (new) source just now (`"latched"`), or it is dropped (`"other"`).
+ */
+export type SourceVerdict = "same" | "latched" | "other";
 
 /** Options for a {@linkcode SourceLatch}. */
 export interface SourceLatchInit {
@@ -14,6 +22,8 @@ export interface SourceLatchInit {
   readonly symmetric: boolean;
   /** A latched source silent for this long may be replaced, µs. */
   readonly relatchUs: number;
+  /** In-sequence packets a new source must send before it replaces the latched one. */
+  readonly probationPackets: number;
   /** RTCP has a port of its own (not rtcp-mux). */
   readonly rtcpPort: boolean;
   /** The session's counters (`relatches`). */
@@ -26,9 +36,11 @@ export interface SourceLatchInit {
  *
  * @example
  * ```ts ignore
- * const latch = new SourceLatch({ symmetric: true, relatchUs: 1e6, rtcpPort: true, count, logger });
+ * const latch = new SourceLatch({
+ *   symmetric: true, relatchUs: 1e6, probationPackets: 3, rtcpPort: true, count, logger,
+ * });
  * latch.setRemote({ hostname: "192.0.2.10", port: 40000 });
- * if (!latch.accept(from, nowMicros())) count.wrongSource++;
+ * if (latch.accept(from, nowMicros(), packet.sequenceNumber) === "other") count.wrongSource++;
  * ```
  */
 export class SourceLatch {
@@ -38,9 +50,11 @@ export class SourceLatch {
   #sdpRemote: RtpEndpoint | undefined;
   #latched = false;
   #lastFromRemoteUs = 0;
+  readonly #probation: SourceProbation<string>;
 
   constructor(init: SourceLatchInit) {
     this.#init = init;
+    this.#probation = new SourceProbation(init.probationPackets);
   }
 
   /** Where RTP goes now (the latched source, else the SDP remote). */
@@ -58,9 +72,18 @@ export class SourceLatch {
     return this.#latched;
   }
 
-  /** Points at a (new) far end and clears the latch. */
+  /**
+   * Points at a (new) far end and clears the latch. The same far end again (a session
+   * refresh re-INVITE) keeps the latch: clearing it would let any packet latch next.
+   */
   setRemote(remote: RtpEndpoint): void {
+    const sdp = this.#sdpRemote;
+    if (
+      sdp && this.#latched && sdp.hostname === remote.hostname && sdp.port === remote.port &&
+      sdp.rtcpPort === remote.rtcpPort
+    ) return;
     this.#sdpRemote = remote;
+    this.#probation.reset();
     this.#latched = false;
     this.#remote = { transport: "udp", hostname: remote.hostname, port: remote.port };
     this.#remoteRtcp = {
@@ -70,22 +93,29 @@ export class SourceLatch {
     };
   }
 
-  /** Symmetric RTP: is `from` the source we listen to (latching it when allowed)? */
-  accept(from: Deno.NetAddr, now: number): boolean {
+  /**
+   * Symmetric RTP: is `from` the source we listen to (latching it when allowed)? `sequence`
+   * is the packet's RTP sequence number: a new source re-latches only after the latched one
+   * was silent for `relatchUs` and the new one sent `probationPackets` in sequence.
+   */
+  accept(from: Deno.NetAddr, now: number, sequence: number): SourceVerdict {
     const remote = this.#remote;
     const same = remote !== undefined && remote.port === from.port &&
       remote.hostname === from.hostname;
     if (!this.#init.symmetric) {
-      if (!same) return false;
+      if (!same) return "other";
       this.#lastFromRemoteUs = now;
-      return true;
+      return "same";
     }
     if (this.#latched) {
       if (same) {
         this.#lastFromRemoteUs = now;
-        return true;
+        this.#probation.reset();
+        return "same";
       }
-      if (now - this.#lastFromRemoteUs < this.#init.relatchUs) return false;
+      const proven = this.#probation.offer(`${from.hostname}:${from.port}`, sequence);
+      if (now - this.#lastFromRemoteUs < this.#init.relatchUs || !proven) return "other";
+      this.#probation.reset();
       this.#init.count.relatches++;
       this.#init.logger?.info("RTP source re-latched", { from: `${from.hostname}:${from.port}` });
     }
@@ -96,6 +126,6 @@ export class SourceLatch {
     else if (!this.#sdpRemote || this.#sdpRemote.hostname !== from.hostname) {
       this.#remoteRtcp = { transport: "udp", hostname: from.hostname, port: from.port + 1 };
     }
-    return true;
+    return "latched";
   }
 }

@@ -14,6 +14,7 @@ import {
   RtpSession,
 } from "../../src/rtp/mod.ts";
 import { decodeTelephoneEvent } from "../../src/rtp/telephone_event.ts";
+import { encodeUlaw } from "../../src/codecs/g711.ts";
 import { delay, RawPeer, TEST_PORTS, waitFor } from "./_udp.ts";
 
 const PCMU: RtpPayloadMap = {
@@ -79,34 +80,145 @@ Deno.test("session gives up on a gap after the reorder delay and counts the loss
   assertEquals(session.stats.late, 1);
 });
 
-Deno.test("session treats a new SSRC as a new stream and drops stragglers of the old one", async () => {
-  await using session = await open();
+/**
+ * Sends packets of `ssrc` from `peer`, one every 20 ms (the pace of a real stream) from
+ * sequence `first`, until `done()` holds; returns how many were sent.
+ */
+async function streamUntil(
+  peer: RawPeer,
+  to: number,
+  ssrc: number,
+  first: number,
+  done: () => boolean,
+): Promise<number> {
+  let sent = 0;
+  while (!done()) {
+    await peer.send(to, { sequenceNumber: (first + sent) & 0xffff, ssrc });
+    sent++;
+    if (sent > 500) throw new Error("the new stream was never adopted");
+    await delay(20);
+  }
+  return sent;
+}
+
+Deno.test("session adopts a new SSRC once the old one stopped and the new one proved itself, then drops stragglers", async () => {
+  await using session = await open({ ssrcChangeAfterMs: 100 });
   using far = new RawPeer();
   const frames = collect(session);
   const changes: [number, number][] = [];
   session.onSsrcChange = (a, b) => changes.push([a, b]);
   for (const seq of [100, 101, 102]) await far.send(session.localPort, { sequenceNumber: seq });
   await waitFor(() => frames.length === 3);
-  for (const seq of [7, 8]) {
-    await far.send(session.localPort, { sequenceNumber: seq, ssrc: 0x2222 });
-  }
+  // The old stream stops; the new one (a re-INVITE, a transfer upstream) starts.
+  const sent = await streamUntil(far, session.localPort, 0x2222, 7, () => changes.length > 0);
   await far.send(session.localPort, { sequenceNumber: 103 }); // old SSRC straggler
-  await far.send(session.localPort, { sequenceNumber: 9, ssrc: 0x2222 });
-  await waitFor(() => frames.length === 6);
-  assertEquals(frames.map((f) => [f.ssrc, f.sequence]), [
+  await far.send(session.localPort, { sequenceNumber: 7 + sent, ssrc: 0x2222 });
+  await waitFor(() => frames.at(-1)?.timestamp === (7 + sent) * 160, 2000, "the next new frame");
+  const fresh = frames.slice(3);
+  assertEquals(frames.slice(0, 3).map((f) => [f.ssrc, f.sequence]), [
     [0x1111, 100],
     [0x1111, 101],
     [0x1111, 102],
-    [0x2222, 7],
-    [0x2222, 8],
-    [0x2222, 9],
   ]);
+  assert(fresh.length >= 2 && fresh.every((f) => f.ssrc === 0x2222));
+  const firstSeq = fresh[0].sequence;
+  assertEquals(fresh.map((f) => f.sequence - firstSeq), fresh.map((_, i) => i));
+  assertGreaterOrEqual(firstSeq - 7 + 1, 3); // probation: at least 3 in sequence first
   assertEquals(changes, [[0x1111, 0x2222]]);
   assertEquals(session.stats.ssrcChanges, 1);
-  assertEquals(session.stats.staleSsrc, 1);
+  // Probation packets of the new SSRC before adoption, plus the old one's straggler.
+  assertEquals(session.stats.staleSsrc, sent + 1 - fresh.length + 1);
 });
 
-Deno.test("symmetric RTP latches to the first source, drops others, re-latches after silence", async () => {
+Deno.test("five spoofed packets with a new SSRC from the caller's own address and port do not silence the caller", async () => {
+  await using session = await open();
+  using caller = new RawPeer();
+  const frames = collect(session);
+  const changes: [number, number][] = [];
+  session.onSsrcChange = (a, b) => changes.push([a, b]);
+  // 60 frames (1.2 s) of a 1 kHz tone in µ-law.
+  const tone = (i: number) => {
+    const pcm = new Int16Array(160);
+    for (let n = 0; n < 160; n++) pcm[n] = 8000 * Math.sin(2 * Math.PI * (i * 160 + n) / 8);
+    return encodeUlaw(pcm);
+  };
+  const FRAMES = 60;
+  for (let i = 0; i < FRAMES; i++) {
+    await caller.send(session.localPort, { sequenceNumber: 5000 + i, payload: tone(i) });
+    if (i === 20) {
+      // The attacker forges the caller's address and port: five in-sequence packets of a
+      // new SSRC in a burst, then a second burst later on.
+      for (let k = 0; k < 5; k++) {
+        await caller.send(session.localPort, { sequenceNumber: 100 + k, ssrc: 0xbad });
+      }
+    }
+    if (i === 40) {
+      for (let k = 0; k < 5; k++) {
+        await caller.send(session.localPort, { sequenceNumber: 105 + k, ssrc: 0xbad });
+      }
+    }
+    await delay(20);
+  }
+  await waitFor(() => frames.length === FRAMES, 3000, "every caller frame");
+  assertEquals(changes, []);
+  assert(frames.every((f) => f.ssrc === 0x1111));
+  assertEquals(frames.map((f) => f.sequence), frames.map((_, i) => 5000 + i));
+  // The audio is whole: it is the tone the caller sent, frame for frame.
+  for (let i = 0; i < FRAMES; i++) assertEquals(frames[i].payload, tone(i));
+  assertEquals(session.stats.lost, 0);
+  assertEquals(session.stats.staleSsrc, 10);
+});
+
+Deno.test("the caller's SSRC is never blacklisted: it comes back after a spoofed stream stops", async () => {
+  await using session = await open({ ssrcChangeAfterMs: 60 });
+  using caller = new RawPeer();
+  const frames = collect(session);
+  const changes: [number, number][] = [];
+  session.onSsrcChange = (a, b) => changes.push([a, b]);
+  await caller.send(session.localPort, { sequenceNumber: 1 });
+  await waitFor(() => frames.length === 1);
+  // The caller pauses (no RTP); a forged stream from its address passes probation.
+  await streamUntil(caller, session.localPort, 0xbad, 300, () => changes.length === 1);
+  // The forger stops, the caller resumes: it proves itself again and takes the call back.
+  await streamUntil(caller, session.localPort, 0x1111, 2, () => changes.length === 2);
+  assertEquals(changes, [[0x1111, 0xbad], [0xbad, 0x1111]]);
+  assertEquals(frames.at(-1)?.ssrc, 0x1111);
+});
+
+Deno.test("a re-INVITE to the same remote keeps the latch, so a packet from elsewhere cannot latch", async () => {
+  using far = new RawPeer();
+  using intruder = new RawPeer();
+  await using session = await open({ remote: { hostname: "127.0.0.1", port: far.port } });
+  const frames = collect(session);
+  await far.send(session.localPort, { sequenceNumber: 1 });
+  await waitFor(() => frames.length === 1);
+  session.setRemote({ hostname: "127.0.0.1", port: far.port }); // session refresh re-INVITE
+  assert(session.latched);
+  await intruder.send(session.localPort, { sequenceNumber: 9, ssrc: 0x9999 });
+  await far.send(session.localPort, { sequenceNumber: 2 });
+  await waitFor(() => frames.length === 2);
+  assertEquals(session.stats.wrongSource, 1);
+  assertEquals(session.remote?.port, far.port);
+});
+
+Deno.test("a re-INVITE moving the media starts the new stream at once, new SSRC included", async () => {
+  using first = new RawPeer();
+  using moved = new RawPeer();
+  await using session = await open({ remote: { hostname: "127.0.0.1", port: first.port } });
+  const frames = collect(session);
+  const changes: [number, number][] = [];
+  session.onSsrcChange = (a, b) => changes.push([a, b]);
+  await first.send(session.localPort, { sequenceNumber: 1 });
+  await waitFor(() => frames.length === 1);
+  session.setRemote({ hostname: "127.0.0.1", port: moved.port }); // re-INVITE: new c=/m=
+  await moved.send(session.localPort, { sequenceNumber: 500, ssrc: 0x3333 });
+  await waitFor(() => frames.length === 2, 2000, "the first packet of the moved stream");
+  assertEquals(frames.map((f) => f.ssrc), [0x1111, 0x3333]);
+  assertEquals(changes, [[0x1111, 0x3333]]);
+  assertEquals(session.remote?.port, moved.port);
+});
+
+Deno.test("symmetric RTP latches to the first source, drops others, re-latches after silence and probation", async () => {
   using sdp = new RawPeer(); // what SDP said (a private address behind NAT: never sends)
   using nat = new RawPeer(); // where RTP really comes from
   using intruder = new RawPeer();
@@ -125,18 +237,24 @@ Deno.test("symmetric RTP latches to the first source, drops others, re-latches a
   session.sendAudio(new Uint8Array(160), 160);
   await waitFor(() => nat.received.length === 1, 1000, "audio to the latched source");
 
-  await intruder.send(session.localPort, { sequenceNumber: 2, ssrc: 0x9999 });
+  // Five in-sequence packets from elsewhere while the latched source talks: all dropped.
+  for (let k = 0; k < 5; k++) {
+    await intruder.send(session.localPort, { sequenceNumber: 2 + k, ssrc: 0x9999 });
+  }
   await nat.send(session.localPort, { sequenceNumber: 2 });
   await waitFor(() => frames.length === 2);
   await delay(20);
-  assertEquals(session.stats.wrongSource, 1);
+  assertEquals(session.stats.wrongSource, 5);
   assertEquals(frames.every((f) => f.ssrc === 0x1111), true);
 
-  await delay(260); // the latched source falls silent: another one may take over
-  await intruder.send(session.localPort, { sequenceNumber: 3, ssrc: 0x9999 });
+  await delay(260); // the latched source falls silent: another one may take over, on probation
+  for (let k = 0; k < 3; k++) {
+    await intruder.send(session.localPort, { sequenceNumber: 10 + k, ssrc: 0x9999 });
+  }
   await waitFor(() => frames.length === 3);
   assertEquals(session.remote?.port, intruder.port);
   assertEquals(session.stats.relatches, 1);
+  assertEquals(session.stats.wrongSource, 7);
   session.sendAudio(new Uint8Array(160), 160);
   await waitFor(() => intruder.received.length >= 1, 1000, "audio to the re-latched source");
 });
