@@ -228,8 +228,8 @@ export async function loadOrCreateDevCertificate(
  */
 export async function loadCertificate(certPath: string, keyPath: string): Promise<TlsCertificate> {
   const [certPem, keyPem] = await Promise.all([
-    Deno.readTextFile(certPath),
-    Deno.readTextFile(keyPath),
+    readPemFile(certPath, "certificate"),
+    readPemFile(keyPath, "key"),
   ]);
   return await describe(certPem, keyPem, certPath, keyPath);
 }
@@ -382,6 +382,26 @@ async function readReusable(args: {
   // Keep the key file private even if someone loosened it.
   if (Deno.build.os !== "windows") await Deno.chmod(keyPath, 0o600).catch(() => {});
   return described;
+}
+
+/** Reads a PEM file; the error names the file and what it was for (same error class). */
+async function readPemFile(path: string, what: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (!(error instanceof Error)) throw error;
+    const reason = error instanceof Deno.errors.NotFound
+      ? "no such file"
+      : error instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : error instanceof Deno.errors.IsADirectory
+      ? "it is a directory"
+      : error.message;
+    const Class = error.constructor as new (message: string, options?: ErrorOptions) => Error;
+    throw new Class(`Cannot load certificate: cannot read the ${what} "${path}": ${reason}`, {
+      cause: error,
+    });
+  }
 }
 
 async function describe(

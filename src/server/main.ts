@@ -7,6 +7,7 @@
 import { ConfigError, loadConfig, usage } from "./config.ts";
 import { createLogger } from "../log/mod.ts";
 import { VoiceServer } from "./server.ts";
+import { StartupError } from "./startup_error.ts";
 
 async function main(): Promise<number> {
   let config;
@@ -26,17 +27,21 @@ async function main(): Promise<number> {
   }
   const log = createLogger({ level: config.logLevel });
 
-  // A plugin's stray async error must not take the server down: log it and go on.
-  globalThis.addEventListener("unhandledrejection", (event) => {
-    event.preventDefault();
-    log.error("Unhandled promise rejection", { error: event.reason });
-  });
-  globalThis.addEventListener("error", (event) => {
-    event.preventDefault();
-    log.error("Uncaught exception", { error: event.error });
-  });
-
-  const server = await VoiceServer.start(config, log);
+  // No process-wide "log and keep going" handler: a background task that fails is handled
+  // where it runs, and anything that still escapes ends the process (Deno's default) rather
+  // than leaving it running in an unknown state.
+  let server;
+  try {
+    server = await VoiceServer.start(config, log);
+  } catch (error) {
+    // One clear line, no stack: the cause is in the debug log for whoever wants it.
+    const failure = error instanceof StartupError
+      ? error
+      : new StartupError(`Cannot start the server: ${error}`, { cause: error });
+    log.debug("Startup failed", { error: failure.cause });
+    console.error(`error: ${failure.message.split("\n", 1)[0]}`);
+    return 1;
+  }
   log.info("ClutchCall Voice listening", {
     http: server.httpUrl,
     moq: server.moqUrl,

@@ -15,6 +15,7 @@ export * from "./certificate.ts";
 export * from "./config.ts";
 export * from "../log/mod.ts"; // re-exported for compatibility: the logger now lives in the leaf module `src/log`
 export * from "./server.ts";
+export { StartupError } from "./startup_error.ts";
 export type {
   Authorize,
   BidiStream,

@@ -17,6 +17,7 @@ import {
 import type { ServerConfig } from "./config.ts";
 import type { Logger } from "../log/mod.ts";
 import { createHttpApp } from "./http.ts";
+import { startupStep } from "./startup_error.ts";
 import {
   createTokenVerifier,
   moqAuthorizer,
@@ -81,14 +82,43 @@ export class VoiceServer implements AsyncDisposable {
     this.#http = http;
   }
 
-  /** Starts everything configured; resolves once it listens. */
+  /**
+   * Starts everything configured; resolves once it listens and every enabled plugin runs.
+   * Whatever fails on the way (a port in use, an unreadable certificate, a plugin module that
+   * cannot be loaded) closes what was already started and rejects with a
+   * `StartupError` (see `./startup_error.ts`) whose message is one line saying what and why.
+   */
   static async start(config: ServerConfig, log: Logger): Promise<VoiceServer> {
-    await Deno.mkdir(config.dataDir, { recursive: true });
-    const certificate = await VoiceServer.#loadCertificate(config);
-    const auth = config.auth
-      ? { verifier: await createTokenVerifier(config.auth), devToken: undefined }
-      : await setupDevAuth({ dataDir: config.dataDir })
-        .then(({ verifier, token }) => ({ verifier, devToken: token }));
+    await using cleanup = new AsyncDisposableStack();
+    const server = await VoiceServer.#start(config, log, cleanup);
+    // Started: the server owns what the stack held; nothing is closed on the way out.
+    cleanup.move();
+    return server;
+  }
+
+  static async #start(
+    config: ServerConfig,
+    log: Logger,
+    cleanup: AsyncDisposableStack,
+  ): Promise<VoiceServer> {
+    await startupStep(
+      `Cannot create the data directory "${config.dataDir}"`,
+      () => Deno.mkdir(config.dataDir, { recursive: true }),
+    );
+    const certificate = await startupStep(
+      config.cert
+        ? `Cannot load the certificate "${config.cert}"`
+        : "Cannot create the development certificate",
+      () => VoiceServer.#loadCertificate(config),
+    );
+    const auth = await startupStep(
+      "Cannot set up authentication",
+      (): Promise<{ verifier: TokenVerifier; devToken: string | undefined }> =>
+        config.auth
+          ? createTokenVerifier(config.auth).then((verifier) => ({ verifier, devToken: undefined }))
+          : setupDevAuth({ dataDir: config.dataDir })
+            .then(({ verifier, token }) => ({ verifier, devToken: token })),
+    );
     const relay = new Relay({
       authorizeConnection: moqAuthorizer(auth.verifier),
       log: log.child({ component: "relay" }),
@@ -97,31 +127,41 @@ export class VoiceServer implements AsyncDisposable {
       requestWindow: Math.max(1, Math.floor(config.relay.maxRequestId / 2)),
       onRouteError: (error, pattern) => log.error("Route handler failed", { pattern, error }),
     });
-    const endpoint = VoiceServer.#listen(config, certificate, log);
+    cleanup.defer(() => relay.close(0));
+    const endpoint = await startupStep(
+      `Cannot listen for MoQT on UDP ${config.host}:${config.moqPort}`,
+      () => VoiceServer.#listen(config, certificate, log),
+    );
+    cleanup.defer(() => endpoint[Symbol.asyncDispose]());
     relay.serve(endpoint);
     const plugins = new PluginHost({
       origin: relay.origin,
       log: log.child({ component: "plugins" }),
       dataDir: config.dataDir,
     });
+    cleanup.defer(() => plugins.close());
     const sip = config.sip
-      ? await SipGateway.start({
-        config: config.sip,
-        media: rtpMedia({
-          origin: relay.origin,
-          hostname: config.sip.listen.host,
-          portRange: config.sip.rtpPortRange,
-          inactivityTimeoutMs: config.sip.rtpTimeoutMs,
-        }),
-        log: log.child({ component: "sip" }),
-      })
+      ? await startupStep(
+        `Cannot start the SIP gateway on ${config.sip.listen.host}:${config.sip.listen.port}`,
+        () =>
+          SipGateway.start({
+            config: config.sip!,
+            media: rtpMedia({
+              origin: relay.origin,
+              hostname: config.sip!.listen.host,
+              portRange: config.sip!.rtpPortRange,
+              inactivityTimeoutMs: config.sip!.rtpTimeoutMs,
+            }),
+            log: log.child({ component: "sip" }),
+          }),
+      )
       : undefined;
-    const calls = await startCalls({
-      origin: relay.origin,
-      dataDir: config.dataDir,
-      log,
-      gateway: sip,
-    });
+    if (sip) cleanup.defer(() => sip.close());
+    const calls = await startupStep(
+      `Cannot open the calls store in "${config.dataDir}"`,
+      () => startCalls({ origin: relay.origin, dataDir: config.dataDir, log, gateway: sip }),
+    );
+    cleanup.defer(() => calls.close());
     sip?.attach(calls.service);
     const ref: { server?: VoiceServer } = {};
     const moqUrl = `https://${hostForUrl(config.host)}:${endpoint.addr.port}/moq`;
@@ -140,13 +180,24 @@ export class VoiceServer implements AsyncDisposable {
       },
       routes: [calls.app],
     });
-    const listening = Promise.withResolvers<void>();
-    const http = Deno.serve({
-      hostname: config.host,
-      port: config.httpPort,
-      onListen: () => listening.resolve(),
-    }, app.fetch);
-    await listening.promise;
+    const http = await startupStep(
+      `Cannot listen for HTTP on ${config.host}:${config.httpPort}`,
+      async () => {
+        const listening = Promise.withResolvers<void>();
+        const http = Deno.serve({
+          hostname: config.host,
+          port: config.httpPort,
+          onListen: () => listening.resolve(),
+        }, app.fetch);
+        await listening.promise;
+        return http;
+      },
+    );
+    cleanup.defer(() => http.shutdown());
+    for (const plugin of config.plugins) {
+      if (!plugin.enabled) continue;
+      await startupStep(`Cannot load plugin "${plugin.module}"`, () => plugins.load(plugin));
+    }
     const server = ref.server = new VoiceServer(
       config,
       log,
@@ -159,10 +210,6 @@ export class VoiceServer implements AsyncDisposable {
     );
     server.#calls = calls;
     server.#sip = sip;
-    for (const plugin of config.plugins) {
-      if (!plugin.enabled) continue;
-      await plugins.load(plugin);
-    }
     if (!config.cert) server.#scheduleRenewal();
     return server;
   }

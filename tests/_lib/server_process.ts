@@ -19,6 +19,8 @@ export interface ServerProcess extends AsyncDisposable {
   readonly listening: Listening;
   /** Every stdout line so far. */
   readonly lines: string[];
+  /** Everything the process wrote to stderr so far. */
+  readonly stderr: () => string;
   /** Resolves when stdout ends (the process exited). */
   readonly pump: Promise<void>;
   /** The data dir's development token (dev mode), if there is one. */
@@ -60,10 +62,16 @@ export async function spawnServer(
     ],
     env,
     stdout: "piped",
-    stderr: "null",
+    stderr: "piped",
     stdin: "null",
   }).spawn();
   const lines: string[] = [];
+  // Drained all along (a full pipe would block the child); an uncaught error or unhandled
+  // rejection in the server ends it with "error: Uncaught …" here, which fails the test.
+  let stderr = "";
+  const stderrPump = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (chunk) => void (stderr += chunk) }),
+  );
   let listening: Listening | undefined;
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const pump = (async () => {
@@ -91,7 +99,8 @@ export async function spawnServer(
       child.kill("SIGKILL");
     } catch { /* exited */ }
     await pump;
-    throw new Error(`Server did not start:\n${lines.join("\n")}`);
+    await stderrPump;
+    throw new Error(`Server did not start:\n${lines.join("\n")}\n${stderr}`);
   }
   let token: string | undefined;
   try {
@@ -103,12 +112,26 @@ export async function spawnServer(
     lines,
     pump,
     token,
+    stderr: () => stderr,
     async [Symbol.asyncDispose]() {
       try {
         child.kill("SIGKILL");
       } catch { /* exited */ }
       await child.status;
       await pump;
+      await stderrPump;
+      assertNoUncaughtError(stderr);
     },
   };
+}
+
+/**
+ * Throws when a server's stderr shows it died of an uncaught exception or an unhandled promise
+ * rejection (Deno prints `error: Uncaught …` and exits): no test may pass over one.
+ */
+export function assertNoUncaughtError(stderr: string): void {
+  const at = stderr.indexOf("error: Uncaught");
+  if (at >= 0) {
+    throw new Error(`The server process died of an uncaught error:\n${stderr.slice(at)}`);
+  }
 }
