@@ -144,7 +144,7 @@ export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
         400: problem("Invalid JSON or Idempotency-Key"),
         413: problem("Body too large"),
         415: problem("Not JSON"),
-        422: problem("Validation failed or idempotency key reused"),
+        422: problem("Validation failed, destination not allowed, or idempotency key reused"),
       },
     }),
     async (c) => {
@@ -246,7 +246,7 @@ export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
         200: { ...json(CallSchema), description: "The call, with the transfer recorded" },
         404: problem("No such call"),
         409: problem("The call is not in progress"),
-        422: problem("Validation failed or idempotency key reused"),
+        422: problem("Validation failed, destination not allowed, or idempotency key reused"),
       },
     }),
     async (c) => {
@@ -270,7 +270,7 @@ export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
         200: { ...json(CallSchema), description: "The call; the digits are being played" },
         404: problem("No such call"),
         409: problem("The call is not in progress or has no SIP leg"),
-        422: problem("Validation failed or idempotency key reused"),
+        422: problem("Validation failed, destination not allowed, or idempotency key reused"),
       },
     }),
     async (c) => {

@@ -34,6 +34,12 @@ export interface CallProgress {
 export interface CallGateway {
   /** Starts dialing `call.to`. */
   dial(call: Call, progress: CallProgress): void;
+  /**
+   * Why the gateway will not dial `to` (E.164 or `sip:`), or undefined when it will: checked
+   * before a call is created or transferred, so the API refuses the request (422) instead of
+   * creating a call that fails. E.g. a `sip:` host that is neither a trunk nor allowed.
+   */
+  refuses?(to: string): string | undefined;
   /** Plays DTMF digits to the far end of a live leg; rejects when there is no such leg. */
   sendDigits?(sid: string, digits: string): Promise<void>;
   /** Hands the far end of a live leg to `to` (E.164 or `sip:`), e.g. by SIP REFER. */

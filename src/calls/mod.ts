@@ -22,6 +22,7 @@ export * from "./events.ts";
 export * from "./gateway.ts";
 export * from "./problem.ts";
 export * from "./webhook.ts";
+export * from "./url_policy.ts";
 export * from "./scopes.ts";
 export * from "./service.ts";
 export * from "./idempotency.ts";

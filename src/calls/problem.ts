@@ -19,7 +19,9 @@ export type ProblemType =
   | "payload-too-large"
   | "unauthorized"
   | "forbidden"
-  | "conflict";
+  | "conflict"
+  | "destination-not-allowed"
+  | "url-not-allowed";
 
 /** Where the problem type URIs live. */
 export const PROBLEM_BASE = "https://clutchcall.dev/problems/";
@@ -50,6 +52,8 @@ const TITLES: Record<ProblemType, string> = {
   "unauthorized": "Unauthorized",
   "forbidden": "Forbidden",
   "conflict": "Conflict",
+  "destination-not-allowed": "The gateway does not dial this destination",
+  "url-not-allowed": "The server does not send requests to this URL",
 };
 
 /**

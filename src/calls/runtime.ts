@@ -16,6 +16,7 @@ import type { CallsScope } from "./scopes.ts";
 import { KvCallStore } from "./kv_store.ts";
 import { CallService } from "./service.ts";
 import { loadOrCreateWebhookSecret, WebhookSender } from "./webhook.ts";
+import { OutboundUrlPolicy, type WebhooksConfig } from "./url_policy.ts";
 
 /**
  * The auth checks of one Calls route: its scope, then the resource it names — a call
@@ -41,6 +42,8 @@ export interface StartCallsOptions {
   /** Scope checks need `bearerAuth` mounted in front of the app [true]. */
   readonly requireScopes?: boolean;
   readonly gateway?: CallGateway;
+  /** Where status callbacks may go (the config's `webhooks` section) [public addresses only]. */
+  readonly webhooks?: Partial<WebhooksConfig>;
   /** Ring timeout for `client:` calls, ms [`CLUTCHCALL_RING_TIMEOUT_MS` or 30000]. */
   readonly ringTimeoutMs?: number;
   /** Grace for legs to come back after a restart, ms [`CLUTCHCALL_RECONCILE_GRACE_MS` or 3000]. */
@@ -78,12 +81,18 @@ export async function startCalls(options: StartCallsOptions): Promise<CallsRunti
     dataDir,
     Deno.env.get("CLUTCHCALL_WEBHOOK_SECRET") || undefined,
   );
-  const webhooks = new WebhookSender({ secret, log: log.child({ component: "webhooks" }) });
+  const urlPolicy = new OutboundUrlPolicy(options.webhooks);
+  const webhooks = new WebhookSender({
+    secret,
+    log: log.child({ component: "webhooks" }),
+    policy: urlPolicy,
+  });
   const service = new CallService({
     store,
     origin,
     log: log.child({ component: "calls" }),
     webhooks,
+    urlPolicy,
     gateway,
     ringTimeoutMs: options.ringTimeoutMs ?? env("CLUTCHCALL_RING_TIMEOUT_MS"),
     reconcileGraceMs: options.reconcileGraceMs ?? env("CLUTCHCALL_RECONCILE_GRACE_MS"),

@@ -23,6 +23,7 @@ import type {
   IdempotencyRecord,
 } from "./store.ts";
 import type { WebhookSender } from "./webhook.ts";
+import { type OutboundUrlPolicy, UrlRefusedError } from "./url_policy.ts";
 
 /** An `Idempotency-Key` already checked against the store: its record is written with the
  * request's effect, in the same atomic write. */
@@ -76,6 +77,8 @@ export interface CallServiceOptions {
   readonly origin: Origin;
   readonly log: Logger;
   readonly webhooks?: WebhookSender;
+  /** Checks `statusCallback` URLs before a call is created (no check when unset). */
+  readonly urlPolicy?: OutboundUrlPolicy;
   /** Dials E.164 and `sip:` destinations; without one such calls fail (`no_sip_gateway`). */
   readonly gateway?: CallGateway;
   /** How long a client is rung before `no_answer`, in ms [30000]. */
@@ -104,6 +107,7 @@ export class CallService implements AsyncDisposable {
   readonly #origin: Origin;
   readonly #log: Logger;
   readonly #webhooks: WebhookSender | undefined;
+  readonly #urlPolicy: OutboundUrlPolicy | undefined;
   readonly #gateway: CallGateway | undefined;
   readonly #ringTimeoutMs: number;
   readonly #reconcileGraceMs: number;
@@ -124,6 +128,7 @@ export class CallService implements AsyncDisposable {
     this.#origin = options.origin;
     this.#log = options.log;
     this.#webhooks = options.webhooks;
+    this.#urlPolicy = options.urlPolicy;
     this.#gateway = options.gateway;
     this.#ringTimeoutMs = options.ringTimeoutMs ?? 30_000;
     this.#reconcileGraceMs = options.reconcileGraceMs ?? 3000;
@@ -184,6 +189,8 @@ export class CallService implements AsyncDisposable {
   /** Originates a call; resolves with it in `dialing` (201). */
   async originate(input: OriginateInput, claim?: IdempotencyClaim): Promise<Outcome<Call>> {
     const address = parseAddress(input.to);
+    this.#checkDestination(address.kind, address.value);
+    if (input.statusCallback !== undefined) await this.#checkCallback(input.statusCallback);
     const call = createCall({
       sid: newSid(),
       direction: "outbound",
@@ -324,6 +331,7 @@ export class CallService implements AsyncDisposable {
       if (address.kind !== "client" && !this.#gateway) {
         throw new ProblemError(409, "conflict", "Cannot transfer: no SIP gateway is configured");
       }
+      this.#checkDestination(address.kind, address.value);
       transfer = { to: address.value, at };
     } else {
       transfer = { agent: input.agent, at };
@@ -403,6 +411,25 @@ export class CallService implements AsyncDisposable {
   }
 
   // --- internals -----------------------------------------------------------------------------
+
+  /** Refuses (422) a destination the gateway will not dial (e.g. a `sip:` host no trunk names). */
+  #checkDestination(kind: string, to: string): void {
+    if (kind === "client") return;
+    const refusal = this.#gateway?.refuses?.(to);
+    if (refusal !== undefined) {
+      throw new ProblemError(422, "destination-not-allowed", refusal, { to });
+    }
+  }
+
+  /** Refuses (422) a callback URL the server must not send to (SSRF). */
+  async #checkCallback(url: string): Promise<void> {
+    try {
+      await this.#urlPolicy?.check(url);
+    } catch (error) {
+      if (!(error instanceof UrlRefusedError)) throw error;
+      throw new ProblemError(422, "url-not-allowed", error.message, { reason: error.reason });
+    }
+  }
 
   #track(work: Promise<unknown>): void {
     const tracked = work.catch((error) => this.#log.error("Call task failed", { error }));

@@ -16,6 +16,7 @@
  * @module
  */
 import type { Logger } from "../log/mod.ts";
+import { OutboundUrlPolicy, UrlRefusedError } from "./url_policy.ts";
 
 /** Header names. */
 export const WEBHOOK_HEADERS = Object.freeze({
@@ -129,6 +130,8 @@ export interface WebhookSenderOptions {
   readonly maxDelayMs?: number;
   /** Per-attempt timeout, in ms [10000]. */
   readonly timeoutMs?: number;
+  /** Which addresses deliveries may reach, checked on every attempt and redirect [public only]. */
+  readonly policy?: OutboundUrlPolicy;
 }
 
 /**
@@ -155,10 +158,11 @@ export class WebhookSender implements AsyncDisposable {
       baseDelayMs = 500,
       maxDelayMs = 30_000,
       timeoutMs = 10_000,
+      policy = new OutboundUrlPolicy(),
       ...rest
     }: WebhookSenderOptions,
   ) {
-    this.#options = { maxAttempts, baseDelayMs, maxDelayMs, timeoutMs, ...rest };
+    this.#options = { maxAttempts, baseDelayMs, maxDelayMs, timeoutMs, policy, ...rest };
   }
 
   /** Queues `event` for `url`; resolves when delivered or given up on. */
@@ -189,7 +193,7 @@ export class WebhookSender implements AsyncDisposable {
   }
 
   async #deliver(url: string, event: unknown): Promise<void> {
-    const { secret, log, maxAttempts, baseDelayMs, maxDelayMs, timeoutMs } = this.#options;
+    const { secret, log, maxAttempts, baseDelayMs, maxDelayMs, timeoutMs, policy } = this.#options;
     const body = JSON.stringify(event);
     const delivery = crypto.randomUUID();
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
@@ -197,7 +201,8 @@ export class WebhookSender implements AsyncDisposable {
       const timestamp = Math.floor(Date.now() / 1000);
       let outcome: string;
       try {
-        const response = await fetch(url, {
+        // Checked again on each attempt: the host may resolve elsewhere than when accepted.
+        const response = await policy.fetch(url, {
           method: "POST",
           body,
           headers: {
@@ -216,6 +221,10 @@ export class WebhookSender implements AsyncDisposable {
           return;
         }
       } catch (error) {
+        if (error instanceof UrlRefusedError) {
+          log.warn("Status callback refused by the URL policy", { url, reason: error.reason });
+          return;
+        }
         outcome = error instanceof Error ? error.message : String(error);
       }
       if (attempt === maxAttempts) {

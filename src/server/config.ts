@@ -40,6 +40,7 @@ import { pathToFileURL } from "node:url";
 import { LOG_LEVELS, type LogLevel } from "../log/mod.ts";
 import { hs256Key, importEs256PublicKey } from "../auth/keys.ts";
 import { parseSipConfig, type SipConfig } from "../sip/config.ts";
+import { type WebhooksConfig, webhooksConfigSchema } from "../calls/url_policy.ts";
 
 /**
  * A plugin to load, from the config file's `plugins` list.
@@ -151,6 +152,8 @@ export interface ServerConfig {
   readonly auth: AuthConfig | undefined;
   /** The SIP gateway (`sip` section, see `src/sip/config.ts`); undefined means no gateway. */
   readonly sip?: SipConfig;
+  /** Where status callbacks and webhooks may go (`webhooks` section, `src/calls/url_policy.ts`). */
+  readonly webhooks?: WebhooksConfig;
 }
 
 /**
@@ -225,6 +228,7 @@ const FILE_KEYS = new Set<string>([
   "relay",
   "auth",
   "sip",
+  "webhooks",
   "$schema",
 ]);
 const AUTH_KEYS = new Set(["hs256Secret", "es256PublicKeys", "issuer", "audience"]);
@@ -349,6 +353,9 @@ export async function loadConfig(
       baseDir: fileDir,
     }),
     ...(file.sip === undefined ? {} : { sip: parseSip(file.sip, configPath ?? "") }),
+    ...(file.webhooks === undefined
+      ? {}
+      : { webhooks: parseWebhooks(file.webhooks, configPath ?? "") }),
   });
 }
 
@@ -546,6 +553,16 @@ function parsePlugins(value: unknown, configPath: string, baseDir: string): Plug
     }
     return { module: specifier, options, enabled };
   });
+}
+
+function parseWebhooks(value: unknown, configPath: string): WebhooksConfig {
+  const parsed = webhooksConfigSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new ConfigError(
+    `Invalid config file "${configPath}": webhooks.${issue.path.join(".")}: ${issue.message}`,
+    { source: "file", cause: parsed.error },
+  );
 }
 
 function parseSip(value: unknown, configPath: string): SipConfig {

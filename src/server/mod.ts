@@ -55,6 +55,7 @@ export {
   type PluginTeardown,
 } from "../plugins/mod.ts";
 export type { SipConfig } from "../sip/config.ts";
+export type { WebhooksConfig } from "../calls/url_policy.ts";
 export {
   type Grant,
   type ResourceLimits,

@@ -159,7 +159,14 @@ export class VoiceServer implements AsyncDisposable {
     if (sip) cleanup.defer(() => sip.close());
     const calls = await startupStep(
       `Cannot open the calls store in "${config.dataDir}"`,
-      () => startCalls({ origin: relay.origin, dataDir: config.dataDir, log, gateway: sip }),
+      () =>
+        startCalls({
+          origin: relay.origin,
+          dataDir: config.dataDir,
+          log,
+          gateway: sip,
+          webhooks: config.webhooks,
+        }),
     );
     cleanup.defer(() => calls.close());
     sip?.attach(calls.service);

@@ -97,6 +97,12 @@ export interface SipConfig {
   readonly invitesPerSecond: number;
   /** How long an inbound `webhook` route may take to answer before 480, ms [5000]. */
   readonly webhookTimeoutMs: number;
+  /**
+   * Hosts a `sip:` URI may name directly, besides the trunks' hosts [none]. A `sip:` URI
+   * whose host is a trunk's goes through that trunk; any other host is refused (403), so an
+   * API caller cannot make the gateway signal to an arbitrary host (an open relay).
+   */
+  readonly allowDirectSip: readonly string[];
 }
 
 const TOP_KEYS = new Set([
@@ -111,6 +117,7 @@ const TOP_KEYS = new Set([
   "maxMessageBytes",
   "invitesPerSecond",
   "webhookTimeoutMs",
+  "allowDirectSip",
 ]);
 const TRUNK_KEYS = new Set([
   "name",
@@ -185,6 +192,17 @@ export function parseSipConfig(value: unknown): SipConfig {
     maxMessageBytes: opt("maxMessageBytes", 8192, 1024, 65_535),
     invitesPerSecond: opt("invitesPerSecond", 20, 1, 100_000),
     webhookTimeoutMs: opt("webhookTimeoutMs", 5000, 10, 60_000),
+    allowDirectSip: Object.freeze(
+      (obj.allowDirectSip === undefined ? [] : array(obj.allowDirectSip, "sip.allowDirectSip"))
+        .map((h, i) => {
+          const where = `sip.allowDirectSip[${i}]`;
+          const host = string(h, where);
+          if (splitHostPort(host, 5060, where).host !== host.replace(/^\[|\]$/g, "")) {
+            throw new TypeError(`Invalid ${where}: expected a host without a port`);
+          }
+          return host.replace(/^\[|\]$/g, "").toLowerCase();
+        }),
+    ),
   });
 }
 
@@ -286,6 +304,28 @@ export function trunkFor(trunks: readonly TrunkConfig[], number: string): TrunkC
     }
   }
   return best;
+}
+
+/**
+ * The trunk a `sip:` URI's host (and port, when it names one) designates, if any.
+ *
+ * @example
+ * ```ts
+ * import { parseSipConfig, trunkForHost } from "./config.ts";
+ * const sip = parseSipConfig({ trunks: [{ name: "t", address: "10.0.0.1:5080" }] });
+ * console.log(trunkForHost(sip.trunks, "10.0.0.1", 5080)?.name, trunkForHost(sip.trunks, "10.0.0.2")); // t undefined
+ * ```
+ */
+export function trunkForHost(
+  trunks: readonly TrunkConfig[],
+  host: string,
+  port?: number,
+): TrunkConfig | undefined {
+  const wanted = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return trunks.find((t) => {
+    const address = splitHostPort(t.address);
+    return address.host.toLowerCase() === wanted && (port === undefined || port === address.port);
+  });
 }
 
 /**

@@ -28,6 +28,7 @@ import {
   splitHostPort,
   type TrunkConfig,
   trunkFor,
+  trunkForHost,
 } from "./config.ts";
 import { SipEndpoint, type SipEndpointTables } from "./endpoint.ts";
 import { askInboundWebhook } from "./inbound_webhook.ts";
@@ -216,6 +217,17 @@ export class SipGateway implements CallGateway, AsyncDisposable {
         sipStatus: error instanceof SipError ? error.status : undefined,
       });
     });
+  }
+
+  /** Why `to` cannot be dialed (no trunk routes it, or a `sip:` host not allowed), if so. */
+  refuses(to: string): string | undefined {
+    try {
+      this.#route(to);
+      return undefined;
+    } catch (error) {
+      if (error instanceof SipError) return error.message;
+      throw error;
+    }
   }
 
   /** Plays DTMF on a live leg. */
@@ -522,7 +534,19 @@ export class SipGateway implements CallGateway, AsyncDisposable {
     if (to.startsWith("sip:")) {
       const uri = Core.Grammar.URIParse(to);
       if (!uri) throw new SipError(400, "Bad Request", `Cannot dial "${to}": not a SIP URI`);
-      return { ruri: uri };
+      // Never an open relay (as Kamailio's default config refuses to relay for strangers):
+      // a host is dialed only as a configured trunk or one listed in sip.allowDirectSip.
+      const { trunks, allowDirectSip } = this.#options.config;
+      const trunk = trunkForHost(trunks, uri.host, uri.port);
+      if (trunk) return { ruri: uri, trunk };
+      if (allowDirectSip.includes(uri.host.replace(/^\[|\]$/g, "").toLowerCase())) {
+        return { ruri: uri };
+      }
+      throw new SipError(
+        403,
+        "Forbidden",
+        `Cannot dial "${to}": its host is not a configured trunk nor in sip.allowDirectSip`,
+      );
     }
     const trunk = trunkFor(this.#options.config.trunks, to);
     if (!trunk) throw new SipError(404, "Not Found", `No trunk routes "${to}"`);

@@ -24,16 +24,28 @@ export interface ServerFixture extends AsyncDisposable {
   fetch(path: string, init?: RequestInit): Promise<Response>;
 }
 
-/** Starts a server; `env` is set while it starts (e.g. ring timeouts). */
+/** Starts a server; `env` is set while it starts (e.g. ring timeouts); `file` is the config file. */
 export async function startServer(
   env: Record<string, string> = {},
   dataDir?: string,
+  file?: Record<string, unknown>,
 ): Promise<ServerFixture> {
   dataDir ??= await Deno.makeTempDir({ prefix: "clutchcall-calls-" });
-  const config = await loadConfig(
-    ["--http-port", "0", "--moq-port", "0", "--data-dir", dataDir, "--log-level", "info"],
-    {},
-  );
+  const args = [
+    "--http-port",
+    "0",
+    "--moq-port",
+    "0",
+    "--data-dir",
+    dataDir,
+    "--log-level",
+    "info",
+  ];
+  if (file) {
+    await Deno.writeTextFile(`${dataDir}/config.json`, JSON.stringify(file));
+    args.push("--config", `${dataDir}/config.json`);
+  }
+  const config = await loadConfig(args, {});
   const logs: string[] = [];
   const log = createLogger({
     level: Deno.env.get("CALLS_LOG") ? "debug" : "info",

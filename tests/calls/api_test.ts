@@ -131,7 +131,10 @@ Deno.test("status callbacks are HMAC-signed, retried with backoff, and match the
       return new Response(null, { status: 204 });
     },
   );
-  await using fx = await startServer({ CLUTCHCALL_WEBHOOK_SECRET: secret });
+  // The receiver is on loopback, which status callbacks may reach only when the config says so.
+  await using fx = await startServer({ CLUTCHCALL_WEBHOOK_SECRET: secret }, undefined, {
+    webhooks: { allowNetworks: ["127.0.0.0/8"] },
+  });
   const voice = await fx.voice();
   await voice.clients.add("frank");
   const call = await voice.calls.originate({
