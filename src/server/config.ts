@@ -89,6 +89,24 @@ export interface RelayConfig {
 }
 
 /**
+ * HTTP connection limits, from the config file's `http` section (slowloris: see
+ * `src/server/http_front.ts`).
+ *
+ * @example
+ * ```ts
+ * import type { HttpConfig } from "./config.ts";
+ *
+ * const http: HttpConfig = { headerTimeoutMs: 10_000, idleTimeoutMs: 60_000 };
+ * ```
+ */
+export interface HttpConfig {
+  /** A request head must be complete within this many ms of its first byte. Default: 10000. */
+  readonly headerTimeoutMs: number;
+  /** A connection with no traffic either way for this many ms is closed. Default: 60000. */
+  readonly idleTimeoutMs: number;
+}
+
+/**
  * Token verification, from the config file's `auth` section (the HS256 secret may also come
  * from `CLUTCHCALL_AUTH_HS256_SECRET`, which wins). At least one key is set.
  *
@@ -148,6 +166,8 @@ export interface ServerConfig {
   readonly plugins: readonly PluginConfig[];
   /** Relay tuning. */
   readonly relay: RelayConfig;
+  /** HTTP connection limits. */
+  readonly http: HttpConfig;
   /** Token verification; undefined means development mode (a self-minted token). */
   readonly auth: AuthConfig | undefined;
   /** The SIP gateway (`sip` section, see `src/sip/config.ts`); undefined means no gateway. */
@@ -208,6 +228,7 @@ const DEFAULTS = {
   dataDir: "./.voice",
   logLevel: "info",
   relay: { subscribeTimeoutMs: 5000, maxQueuedGroups: 4, maxRequestId: 1024 },
+  http: { headerTimeoutMs: 10_000, idleTimeoutMs: 60_000 },
 } as const;
 
 /** Each setting's flag, environment variable and config file key. */
@@ -226,6 +247,7 @@ const FILE_KEYS = new Set<string>([
   ...Object.keys(SETTINGS),
   "plugins",
   "relay",
+  "http",
   "auth",
   "sip",
   "webhooks",
@@ -234,6 +256,7 @@ const FILE_KEYS = new Set<string>([
 const AUTH_KEYS = new Set(["hs256Secret", "es256PublicKeys", "issuer", "audience"]);
 const PLUGIN_KEYS = new Set(["module", "options", "enabled"]);
 const RELAY_KEYS = new Set(Object.keys(DEFAULTS.relay));
+const HTTP_KEYS = new Set(Object.keys(DEFAULTS.http));
 
 /**
  * The `--help` text.
@@ -263,7 +286,7 @@ Options (flag, environment variable, default):
 Precedence: flags > environment > config file > defaults. The config file (JSON) takes the
 same settings in camelCase (host, httpPort, moqPort, dataDir, cert, key, logLevel) plus
 "plugins": [{ "module", "options", "enabled" }] and "relay": { "subscribeTimeoutMs",
-"maxQueuedGroups", "maxRequestId" } and "auth": { "hs256Secret", "es256PublicKeys" (PEM or
+"maxQueuedGroups", "maxRequestId" } and "http": { "headerTimeoutMs", "idleTimeoutMs" } and "auth": { "hs256Secret", "es256PublicKeys" (PEM or
 JWK text, a JWK object, or a PEM/JWK file path), "issuer", "audience" }.`;
 }
 
@@ -348,6 +371,7 @@ export async function loadConfig(
     logLevel,
     plugins: parsePlugins(file.plugins, configPath ?? "", fileDir),
     relay: parseRelay(file.relay, configPath ?? ""),
+    http: parseHttp(file.http, configPath ?? ""),
     auth: await parseAuth(file.auth, envValue("CLUTCHCALL_AUTH_HS256_SECRET"), {
       configPath: configPath ?? "",
       baseDir: fileDir,
@@ -405,6 +429,7 @@ function defaults(cwd: string, help: boolean): ServerConfig {
     logLevel: DEFAULTS.logLevel,
     plugins: [],
     relay: { ...DEFAULTS.relay },
+    http: { ...DEFAULTS.http },
     auth: undefined,
   });
 }
@@ -412,6 +437,7 @@ function defaults(cwd: string, help: boolean): ServerConfig {
 /** Freezes the config, its relay section and its plugin list (not plugin options). */
 function freeze(config: ServerConfig): ServerConfig {
   Object.freeze(config.relay);
+  Object.freeze(config.http);
   if (config.auth) {
     Object.freeze(config.auth.es256PublicKeys);
     Object.freeze(config.auth.audience);
@@ -599,6 +625,26 @@ function parseRelay(value: unknown, configPath: string): RelayConfig {
     maxQueuedGroups: integer("maxQueuedGroups", 1),
     maxRequestId: integer("maxRequestId", 1),
   };
+}
+
+function parseHttp(value: unknown, configPath: string): HttpConfig {
+  if (value === undefined) return { ...DEFAULTS.http };
+  const where = `config file "${configPath}"`;
+  if (!isPlainObject(value)) {
+    throw new ConfigError(`Invalid ${where}: "http" must be an object`, { source: "file" });
+  }
+  rejectUnknownKeys(value, HTTP_KEYS, where, "http.");
+  const integer = (key: keyof HttpConfig): number => {
+    const v = value[key] ?? DEFAULTS.http[key];
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
+      throw new ConfigError(
+        `Invalid ${where}: http.${key} must be an integer >= 1, got ${JSON.stringify(v)}`,
+        { source: "file" },
+      );
+    }
+    return v;
+  };
+  return { headerTimeoutMs: integer("headerTimeoutMs"), idleTimeoutMs: integer("idleTimeoutMs") };
 }
 
 async function parseAuth(

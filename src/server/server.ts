@@ -17,6 +17,7 @@ import {
 import type { ServerConfig } from "./config.ts";
 import type { Logger } from "../log/mod.ts";
 import { createHttpApp } from "./http.ts";
+import { HttpFront } from "./http_front.ts";
 import { startupStep } from "./startup_error.ts";
 import {
   createTokenVerifier,
@@ -55,7 +56,7 @@ export class VoiceServer implements AsyncDisposable {
   readonly devToken: string | undefined;
   readonly #config: ServerConfig;
   readonly #log: Logger;
-  readonly #http: Deno.HttpServer<Deno.NetAddr>;
+  readonly #http: HttpListeners;
   #endpoint: MoqEndpoint;
   #certificate: TlsCertificate;
   #renewTimer: ReturnType<typeof setTimeout> | undefined;
@@ -68,7 +69,7 @@ export class VoiceServer implements AsyncDisposable {
     plugins: PluginHost,
     endpoint: MoqEndpoint,
     certificate: TlsCertificate,
-    http: Deno.HttpServer<Deno.NetAddr>,
+    http: HttpListeners,
     auth: { verifier: TokenVerifier; devToken: string | undefined },
   ) {
     this.verifier = auth.verifier;
@@ -187,20 +188,34 @@ export class VoiceServer implements AsyncDisposable {
       },
       routes: [calls.app],
     });
-    const http = await startupStep(
+    // Deno.serve has no header or idle timeout: it listens on a private Unix socket behind a
+    // front that bounds both (see http_front.ts).
+    const socketDir = await Deno.makeTempDir({ prefix: "clutchcall-http-" });
+    cleanup.defer(() => Deno.remove(socketDir, { recursive: true }));
+    const backendPath = join(socketDir, "http.sock");
+    const http = await startupStep("Cannot start the HTTP server", async () => {
+      const listening = Promise.withResolvers<void>();
+      const http = Deno.serve(
+        { path: backendPath, onListen: () => listening.resolve() },
+        app.fetch,
+      );
+      await listening.promise;
+      return http;
+    });
+    cleanup.defer(() => http.shutdown());
+    const front = await startupStep(
       `Cannot listen for HTTP on ${config.host}:${config.httpPort}`,
-      async () => {
-        const listening = Promise.withResolvers<void>();
-        const http = Deno.serve({
+      () =>
+        HttpFront.listen({
           hostname: config.host,
           port: config.httpPort,
-          onListen: () => listening.resolve(),
-        }, app.fetch);
-        await listening.promise;
-        return http;
-      },
+          backendPath,
+          headerTimeoutMs: config.http.headerTimeoutMs,
+          idleTimeoutMs: config.http.idleTimeoutMs,
+          log: log.child({ component: "http" }),
+        }),
     );
-    cleanup.defer(() => http.shutdown());
+    cleanup.defer(() => front.close());
     for (const plugin of config.plugins) {
       if (!plugin.enabled) continue;
       await startupStep(`Cannot load plugin "${plugin.module}"`, () => plugins.load(plugin));
@@ -212,7 +227,7 @@ export class VoiceServer implements AsyncDisposable {
       plugins,
       endpoint,
       certificate,
-      http,
+      { server: http, front, socketDir },
       auth,
     );
     server.#calls = calls;
@@ -228,7 +243,7 @@ export class VoiceServer implements AsyncDisposable {
 
   /** The HTTP base URL. */
   get httpUrl(): string {
-    return `http://${hostForUrl(this.#config.host)}:${this.#http.addr.port}`;
+    return `http://${hostForUrl(this.#config.host)}:${this.#http.front.addr.port}`;
   }
 
   /** The UDP port of the MoQT endpoint. */
@@ -255,7 +270,9 @@ export class VoiceServer implements AsyncDisposable {
       await this.#calls.close();
       await this.relay.close(graceMs);
       await this.plugins.close();
-      await this.#http.shutdown();
+      await this.#http.front.close();
+      await this.#http.server.shutdown();
+      await Deno.remove(this.#http.socketDir, { recursive: true });
       this.#log.info("Stopped");
     })();
   }
@@ -309,6 +326,13 @@ export class VoiceServer implements AsyncDisposable {
     }, delay);
     Deno.unrefTimer?.(this.#renewTimer as unknown as number);
   }
+}
+
+/** The HTTP server on its private Unix socket and the public front bounding its timeouts. */
+interface HttpListeners {
+  readonly server: Deno.HttpServer<Deno.UnixAddr>;
+  readonly front: HttpFront;
+  readonly socketDir: string;
 }
 
 function hostForUrl(host: string): string {

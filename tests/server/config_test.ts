@@ -42,6 +42,7 @@ Deno.test("config defaults apply when nothing is given", async () => {
     logLevel: "info",
     plugins: [],
     relay: { subscribeTimeoutMs: 5000, maxQueuedGroups: 4, maxRequestId: 1024 },
+    http: { headerTimeoutMs: 10_000, idleTimeoutMs: 60_000 },
     auth: undefined,
   });
 });
@@ -245,6 +246,8 @@ Deno.test("malformed config files give clear errors", async () => {
     [{ plugins: [{ module: "./p.ts", options: [] }] }, "plugins[0].options must be an object"],
     [{ relay: { maxQueuedGroups: 0 } }, "relay.maxQueuedGroups must be an integer >= 1, got 0"],
     [{ relay: { subscribeTimeoutMs: "5s" } }, "relay.subscribeTimeoutMs must be an integer"],
+    [{ http: { headerTimeoutMs: 0 } }, "http.headerTimeoutMs must be an integer >= 1, got 0"],
+    [{ http: { idleTimeout: 5 } }, 'unknown key "http.idleTimeout"'],
     [{ relay: [] }, '"relay" must be an object'],
     [{ dataDir: 42 }, "expected a non-empty string"],
   ];
