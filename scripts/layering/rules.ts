@@ -25,6 +25,11 @@ export interface Layer {
 /** The floors, from ARCHITECTURE.md's "Layering" table. */
 export const LAYERS: readonly Layer[] = [
   { prefix: "src/log/", floor: 0, note: "the leaf: imports nothing of ours" },
+  {
+    prefix: "src/api/",
+    floor: 0,
+    note: "the HTTP API's wire shapes (problem details), shared by server and SDK; imports nothing",
+  },
   { prefix: "src/relay/model/", floor: 1, note: "protocol-neutral MoQT model" },
   { prefix: "src/relay/wire/coding/", floor: 1, note: "varints, buffers, stream reading" },
   {

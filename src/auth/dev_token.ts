@@ -79,7 +79,10 @@ async function writePrivateFile(path: string, text: string): Promise<void> {
     await Deno.chmod(temp, 0o600); // the umask may have cleared bits, never added them
     await Deno.rename(temp, path);
   } catch (error) {
-    await Deno.remove(temp).catch(() => {});
+    // No temporary file left behind; NotFound means it was never created (or renamed away).
+    await Deno.remove(temp).catch((cleanup) => {
+      if (!(cleanup instanceof Deno.errors.NotFound)) throw cleanup;
+    });
     throw error;
   }
 }

@@ -76,10 +76,12 @@ export function connectionToken(
     }
     try {
       return decoder.decode(token.value);
-    } catch {
+    } catch (error) {
+      // The fatal decoder's TypeError: the bytes are not UTF-8.
       throw new MoqError(
         SessionErrorCode.MALFORMED_AUTH_TOKEN,
         "AUTHORIZATION_TOKEN value is not UTF-8",
+        { cause: error },
       );
     }
   }

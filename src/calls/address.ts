@@ -60,7 +60,8 @@ export function isAddress(value: string): boolean {
   try {
     parseAddress(value);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    if (error instanceof TypeError) return false; // parseAddress's refusal: not an address
+    throw error;
   }
 }

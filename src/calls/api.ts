@@ -43,6 +43,14 @@ import {
 import { CALLS_ROUTE_SCOPES, type CallsScope } from "./scopes.ts";
 import type { CallService } from "./service.ts";
 import { CALL_STATUSES, isTerminal } from "./status.ts";
+import {
+  type CallbackRefusedError,
+  CallError,
+  type DestinationRefusedError,
+  type GatewayFailedError,
+  type IllegalCallTransitionError,
+  StoreUnavailableError,
+} from "./errors.ts";
 import { InvalidCursorError } from "./store.ts";
 
 /** Options for {@linkcode createCallsApi}. */
@@ -152,6 +160,7 @@ export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
       return await respond(
         calls.store,
         c.var.idempotency,
+        201,
         (claim) => calls.originate(body, claim),
       ) as never;
     },
@@ -230,6 +239,7 @@ export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
         return await respond(
           calls.store,
           c.var.idempotency,
+          200,
           (claim) => action === "hangup" ? calls.hangup(sid, claim) : calls.answer(sid, claim),
         ) as never;
       },
@@ -255,6 +265,7 @@ export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
       return await respond(
         calls.store,
         c.var.idempotency,
+        200,
         (claim) => calls.transfer(sid, body, claim),
       ) as never;
     },
@@ -279,7 +290,8 @@ export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
       return await respond(
         calls.store,
         c.var.idempotency,
-        async () => ({ status: 200, body: await calls.sendDigits(sid, digits) }),
+        200,
+        () => calls.sendDigits(sid, digits),
       ) as never;
     },
   );
@@ -318,6 +330,7 @@ export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
       return await respond(
         calls.store,
         c.var.idempotency,
+        200,
         (claim) => calls.registerClient(identity, claim),
       ) as never;
     },
@@ -372,8 +385,16 @@ export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
   return app;
 }
 
-/** Maps any error to a problem response. */
+/** Maps any error to a problem response: the domain's {@linkcode CallError}s by kind. */
 export function errorResponse(error: unknown, c: Context): Response {
+  if (error instanceof CallError) {
+    const problem = callProblem(error);
+    const response = problemResponse(problem, c.req.path);
+    if (error instanceof StoreUnavailableError) {
+      response.headers.set("retry-after", String(error.retryAfterSec));
+    }
+    return response;
+  }
   if (error instanceof ProblemError) return problemResponse(error, c.req.path);
   if (error instanceof HTTPException) {
     if (error.status === 400 && /JSON/i.test(error.message)) {
@@ -402,16 +423,49 @@ export function errorResponse(error: unknown, c: Context): Response {
   if (error instanceof TypeError && /Invalid (phone|SIP|client)/.test(error.message)) {
     return problemResponse(new ProblemError(422, "validation-failed", error.message), c.req.path);
   }
-  console.error(error);
-  return new Response(
-    JSON.stringify({
-      type: "about:blank",
-      title: "Internal Server Error",
-      status: 500,
-      detail: error instanceof Error ? error.message : String(error),
-    }),
-    { status: 500, headers: { "content-type": "application/problem+json" } },
+  // Unexpected: logged with its message and stack, never sent (it may name internals).
+  console.error("Calls API: unexpected error", c.req.method, c.req.path, error);
+  return problemResponse(
+    new ProblemError(500, "internal-error", "The server failed to handle the request"),
+    c.req.path,
   );
+}
+
+/** The problem for a domain refusal (the one place its kinds meet HTTP statuses). */
+function callProblem(error: CallError): ProblemError {
+  switch (error.kind) {
+    case "call_not_found":
+    case "client_not_found":
+      return new ProblemError(404, "not-found", error.message);
+    case "illegal_transition":
+      return new ProblemError(409, "illegal-transition", error.message, {
+        currentStatus: (error as IllegalCallTransitionError).currentStatus,
+      });
+    case "conflict":
+      return new ProblemError(409, "conflict", error.message);
+    case "destination_refused":
+      return new ProblemError(422, "destination-not-allowed", error.message, {
+        to: (error as DestinationRefusedError).to,
+      });
+    case "callback_refused":
+      return new ProblemError(422, "url-not-allowed", error.message, {
+        reason: (error as CallbackRefusedError).reason,
+      });
+    case "invalid_filter":
+      return new ProblemError(422, "validation-failed", error.message);
+    case "gateway_failed": {
+      // 481: the leg's dialog is gone (the call is ending): a conflict with the call's state,
+      // as for a call with no leg; anything else the gateway refused is a bad gateway.
+      const { gatewayStatus } = error as GatewayFailedError;
+      return gatewayStatus === 481
+        ? new ProblemError(409, "conflict", error.message, { gatewayStatus })
+        : new ProblemError(502, "gateway-failed", error.message, { gatewayStatus });
+    }
+    case "store_unavailable":
+      return new ProblemError(503, "service-unavailable", error.message);
+    case "idempotency_race":
+      return new ProblemError(409, "idempotency-key-in-use", error.message);
+  }
 }
 
 function validationHook(

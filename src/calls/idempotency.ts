@@ -9,7 +9,17 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { CallStore } from "./store.ts";
 import { ProblemError } from "./problem.ts";
-import { type IdempotencyClaim, IdempotencyRaceError, type Outcome } from "./service.ts";
+import { IdempotencyRaceError } from "./errors.ts";
+import type { IdempotencyClaim } from "./service.ts";
+
+/** A checked key before the route adds the status it answers with (see {@linkcode respond}). */
+export type IdempotencyKeyClaim = Omit<IdempotencyClaim, "status">;
+
+/** A mutating request's answer: the HTTP status and the JSON body (replayed for a repeated key). */
+export interface Outcome<T> {
+  readonly status: number;
+  readonly body: T;
+}
 
 /** The header. */
 export const IDEMPOTENCY_HEADER = "Idempotency-Key";
@@ -25,7 +35,7 @@ async function sha256Hex(text: string): Promise<string> {
 
 /** The variables this middleware sets on the context. */
 export interface IdempotencyVariables {
-  idempotency: IdempotencyClaim | undefined;
+  idempotency: IdempotencyKeyClaim | undefined;
 }
 
 /** Who the key belongs to: the authenticated subject when auth set one, else `-`. */
@@ -60,7 +70,7 @@ export function idempotency(
       );
     }
     const body = await c.req.text();
-    const claim: IdempotencyClaim = {
+    const claim: IdempotencyKeyClaim = {
       key: `${scopeOf(c)}:${key}`,
       fingerprint: await sha256Hex(`${c.req.method} ${c.req.path}\n${body}`),
     };
@@ -72,16 +82,18 @@ export function idempotency(
 }
 
 /**
- * Runs a mutating operation with the request's claim and answers with its outcome; when a
+ * Runs a mutating operation with the request's claim and answers `status` with its result
+ * (the claim carries `status`, so a repeated key replays the same answer); when a
  * concurrent request with the same key committed first, answers with that one's instead.
  */
 export async function respond<T>(
   store: CallStore,
-  claim: IdempotencyClaim | undefined,
-  run: (claim: IdempotencyClaim | undefined) => Promise<Outcome<T>>,
+  claim: IdempotencyKeyClaim | undefined,
+  status: number,
+  run: (claim: IdempotencyClaim | undefined) => Promise<T>,
 ): Promise<Response> {
   try {
-    return outcomeResponse(await run(claim));
+    return outcomeResponse({ status, body: await run(claim && { ...claim, status }) });
   } catch (error) {
     if (!(error instanceof IdempotencyRaceError) || !claim) throw error;
     const raced = await replayOf(store, claim);
@@ -90,7 +102,10 @@ export async function respond<T>(
   }
 }
 
-async function replayOf(store: CallStore, claim: IdempotencyClaim): Promise<Response | undefined> {
+async function replayOf(
+  store: CallStore,
+  claim: IdempotencyKeyClaim,
+): Promise<Response | undefined> {
   const record = await store.getIdempotency(claim.key);
   if (!record) return undefined;
   if (record.fingerprint !== claim.fingerprint) {

@@ -244,7 +244,8 @@ function decodeCursor(cursor: string): Deno.KvKey {
     const [time, sid] = JSON.parse(json);
     if (typeof time !== "number" || typeof sid !== "string") throw new Error();
     return ["call_by_time", time, sid];
-  } catch {
-    throw new InvalidCursorError();
+  } catch (error) {
+    // atob's DOMException, JSON's SyntaxError or the shape check: a cursor we did not issue.
+    throw new InvalidCursorError({ cause: error });
   }
 }

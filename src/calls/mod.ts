@@ -20,6 +20,7 @@ export * from "./store.ts";
 export * from "./kv_store.ts";
 export * from "./events.ts";
 export * from "./gateway.ts";
+export * from "./errors.ts";
 export * from "./problem.ts";
 export * from "./webhook.ts";
 export * from "./url_policy.ts";

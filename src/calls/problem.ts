@@ -4,6 +4,9 @@
  *
  * @module
  */
+import { PROBLEM_BASE, type ProblemDetails } from "../api/problem.ts";
+
+export { PROBLEM_BASE, type ProblemDetails };
 
 /** The problem types this API uses, relative to {@linkcode PROBLEM_BASE}. */
 export type ProblemType =
@@ -21,22 +24,10 @@ export type ProblemType =
   | "forbidden"
   | "conflict"
   | "destination-not-allowed"
-  | "url-not-allowed";
-
-/** Where the problem type URIs live. */
-export const PROBLEM_BASE = "https://clutchcall.dev/problems/";
-
-/** The JSON body of a problem response. */
-export interface ProblemDetails {
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
-  readonly detail?: string;
-  readonly instance?: string;
-  /** Field-level failures for `validation-failed`. */
-  readonly errors?: readonly { readonly path: string; readonly message: string }[];
-  readonly [extension: string]: unknown;
-}
+  | "url-not-allowed"
+  | "gateway-failed"
+  | "service-unavailable"
+  | "internal-error";
 
 const TITLES: Record<ProblemType, string> = {
   "invalid-json": "Request body is not valid JSON",
@@ -54,6 +45,9 @@ const TITLES: Record<ProblemType, string> = {
   "conflict": "Conflict",
   "destination-not-allowed": "The gateway does not dial this destination",
   "url-not-allowed": "The server does not send requests to this URL",
+  "gateway-failed": "The gateway refused the request",
+  "service-unavailable": "Service temporarily unavailable",
+  "internal-error": "Internal server error",
 };
 
 /**

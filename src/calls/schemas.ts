@@ -39,8 +39,9 @@ const Url = z.string().max(2048).refine((v) => {
   try {
     const url = new URL(v);
     return url.protocol === "https:" || url.protocol === "http:";
-  } catch {
-    return false;
+  } catch (error) {
+    if (error instanceof TypeError) return false; // URL's refusal: not a URL
+    throw error;
   }
 }, { message: "Expected an http(s) URL" }).openapi({ example: "https://example.com/status" });
 

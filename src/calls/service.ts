@@ -13,29 +13,38 @@ import { parseAddress } from "./address.ts";
 import { advanceCall, type Call, type CallTransfer, createCall, newSid } from "./call.ts";
 import { EventHub } from "./events.ts";
 import type { CallGateway, CallProgress } from "./gateway.ts";
-import { ProblemError } from "./problem.ts";
-import { type CallStatus, type EndReason, IllegalTransitionError, isTerminal } from "./status.ts";
-import type {
-  CallFilter,
-  CallPage,
-  CallStore,
-  ClientRegistration,
-  IdempotencyRecord,
+import {
+  CallbackRefusedError,
+  CallConflictError,
+  CallError,
+  CallNotFoundError,
+  ClientNotFoundError,
+  DestinationRefusedError,
+  GatewayFailedError,
+  IdempotencyRaceError,
+  IllegalCallTransitionError,
+  InvalidFilterError,
+  StoreUnavailableError,
+} from "./errors.ts";
+import { type CallStatus, canTransition, type EndReason, isTerminal } from "./status.ts";
+import {
+  type CallFilter,
+  type CallPage,
+  type CallStore,
+  type ClientRegistration,
+  type IdempotencyRecord,
+  InvalidCursorError,
 } from "./store.ts";
 import type { WebhookSender } from "./webhook.ts";
 import { type OutboundUrlPolicy, UrlRefusedError } from "./url_policy.ts";
 
 /** An `Idempotency-Key` already checked against the store: its record is written with the
- * request's effect, in the same atomic write. */
+ * request's effect, in the same atomic write. `status` is what the HTTP edge answers on
+ * success (201 for a create), stored so that a repeated key replays the same answer. */
 export interface IdempotencyClaim {
   readonly key: string;
   readonly fingerprint: string;
-}
-
-/** A mutating operation's outcome, as replayed for a repeated idempotency key. */
-export interface Outcome<T> {
   readonly status: number;
-  readonly body: T;
 }
 
 /** What `originate` takes. */
@@ -85,19 +94,52 @@ export interface CallServiceOptions {
   readonly ringTimeoutMs?: number;
   /** After a restart, how long live calls' legs get to reappear in the relay, in ms [3000]. */
   readonly reconcileGraceMs?: number;
+  /** First delay before retrying a state change the store refused, doubled up to 5 s [100]. */
+  readonly persistRetryMs?: number;
+}
+
+/**
+ * Whether the service can do its work now (for a readiness probe): not while calls left live
+ * by the previous run are being reconciled, nor while the store refuses writes or state
+ * changes wait to be persisted.
+ */
+export interface Readiness {
+  readonly ok: boolean;
+  /** Why not, one sentence each; empty when ok. */
+  readonly reasons: readonly string[];
 }
 
 const DEFAULT_CAPABILITIES = ["voice/opus"];
+/** `Retry-After` for a refused write: a store that is full or down rarely recovers sooner. */
+const STORE_RETRY_AFTER_SEC = 5;
+const MAX_PERSIST_RETRY_MS = 5000;
 
 /**
  * The control plane's core.
+ *
+ * One source of truth per call status: the call's far leg. A gateway leg (SIP) reports
+ * through its {@linkcode CallProgress}; a `client:` leg (an SDK or browser client, no gateway)
+ * reports by answering ({@linkcode CallService.answer}) or by attaching its media, and by its
+ * uplink track ending. Tracks never change the status of a call that has a gateway leg.
+ *
+ * ```text
+ *   dialing ──▶ ringing ──▶ in_progress ──▶ completed
+ *      │           │             └────────▶ failed
+ *      │           ├──▶ no_answer (ring timeout) / completed (canceled) / failed
+ *      └──▶ failed (no gateway, client not registered) / completed (canceled)
+ * ```
+ *
+ * Storage: a state change a leg reports is retried until the store takes it (never lost, so
+ * a call does not stay `in_progress` after its leg ended); a request whose write the store
+ * refuses fails with {@linkcode StoreUnavailableError}, and {@linkcode CallService.ready}
+ * says not ready meanwhile.
  *
  * @example
  * ```ts ignore
  * import { CallService, KvCallStore } from "./mod.ts";
  * await using calls = new CallService({ store: await KvCallStore.open(), origin, log });
  * await calls.start();
- * const { body: call } = await calls.originate({ from: "+14155550100", to: "client:alice" });
+ * const call = await calls.originate({ from: "+14155550100", to: "client:alice" });
  * ```
  */
 export class CallService implements AsyncDisposable {
@@ -111,13 +153,22 @@ export class CallService implements AsyncDisposable {
   readonly #gateway: CallGateway | undefined;
   readonly #ringTimeoutMs: number;
   readonly #reconcileGraceMs: number;
+  readonly #persistRetryMs: number;
+  /** Calls ringing a client (an outbound `client:` call, or an inbound one via ringClient). */
   readonly #ringTimers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Inbound calls ringing a `client:` identity (their `to` is the dialed number). */
   readonly #ringingClients = new Map<string, string>();
+  /** Calls with a gateway leg: its abort ends the leg. */
   readonly #legs = new Map<string, AbortController>();
   readonly #liveTracks = new Map<string, Set<string>>();
   readonly #pending = new Set<Promise<unknown>>();
+  /** State changes reported by legs that the store has not taken yet, by sid. */
+  readonly #unpersisted = new Map<string, number>();
   readonly #closing = new AbortController();
+  readonly #reconciled = Promise.withResolvers<void>();
+  #reconciling = true;
+  /** Since when the store refuses writes (undefined: it takes them). */
+  #writeFailingSince: number | undefined;
   #route: Registration | undefined;
   #reconcileTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
@@ -132,6 +183,7 @@ export class CallService implements AsyncDisposable {
     this.#gateway = options.gateway;
     this.#ringTimeoutMs = options.ringTimeoutMs ?? 30_000;
     this.#reconcileGraceMs = options.reconcileGraceMs ?? 3000;
+    this.#persistRetryMs = options.persistRetryMs ?? 100;
   }
 
   /**
@@ -166,10 +218,39 @@ export class CallService implements AsyncDisposable {
     return this.#store;
   }
 
+  /** Resolves once calls left live by the previous run are reconciled (at once when none). */
+  get reconciled(): Promise<void> {
+    return this.#reconciled.promise;
+  }
+
   /**
-   * Starts following tracks in the relay and reconciles calls left live by a previous run
-   * (in the background: after the grace period, calls whose legs did not come back end
-   * with `server_restart`). Resolves once reconciliation is scheduled.
+   * Whether the service is ready: reconciliation done, the store taking writes, no state
+   * change waiting to be persisted.
+   *
+   * @example
+   * ```ts ignore
+   * const { ok, reasons } = calls.ready();
+   * if (!ok) console.log(reasons.join("; "));
+   * ```
+   */
+  ready(): Readiness {
+    const reasons: string[] = [];
+    if (this.#reconciling) reasons.push("Reconciling calls left live by the previous run");
+    if (this.#writeFailingSince !== undefined) {
+      reasons.push(
+        `The call store refuses writes since ${new Date(this.#writeFailingSince).toISOString()}`,
+      );
+    }
+    if (this.#unpersisted.size > 0) {
+      reasons.push(`${this.#unpersisted.size} call state change(s) wait to be persisted`);
+    }
+    return { ok: reasons.length === 0, reasons };
+  }
+
+  /**
+   * Starts following tracks in the relay and reconciles calls left live by a previous run:
+   * after the grace period, calls whose legs did not come back end with `server_restart`
+   * ({@linkcode reconciled} resolves then, and {@linkcode ready} says not ready until it has).
    */
   async start(): Promise<void> {
     this.#route = this.#origin.route("voice/*", (track) => {
@@ -177,17 +258,17 @@ export class CallService implements AsyncDisposable {
       track.close();
       this.#onTrack(info.namespace, info.name, info.capability, track.closed);
     });
-    const live = await this.#store.liveCalls();
-    if (live.length === 0) return;
+    const live = await this.#read(() => this.#store.liveCalls());
+    if (live.length === 0) return this.#doneReconciling();
     this.#log.info("Reconciling calls left live by the previous run", { count: live.length });
     this.#reconcileTimer = setTimeout(
-      () => this.#track(this.#reconcile(live)),
+      () => this.#track(this.#reconcile(live).finally(() => this.#doneReconciling())),
       this.#reconcileGraceMs,
     );
   }
 
-  /** Originates a call; resolves with it in `dialing` (201). */
-  async originate(input: OriginateInput, claim?: IdempotencyClaim): Promise<Outcome<Call>> {
+  /** Originates a call; resolves with it in `dialing`. */
+  async originate(input: OriginateInput, claim?: IdempotencyClaim): Promise<Call> {
     const address = parseAddress(input.to);
     this.#checkDestination(address.kind, address.value);
     if (input.statusCallback !== undefined) await this.#checkCallback(input.statusCallback);
@@ -199,12 +280,11 @@ export class CallService implements AsyncDisposable {
       statusCallback: input.statusCallback,
       capabilities: input.capabilities ?? DEFAULT_CAPABILITIES,
     });
-    const outcome = { status: 201, body: call };
-    const result = await this.#store.putCall(call, null, record(claim, outcome));
+    const result = await this.#write(() => this.#store.putCall(call, null, record(claim, call)));
     if (!result.ok) throw conflict(result.conflict);
     this.#emitStatus(call);
     this.#track(this.#dispatch(call));
-    return outcome;
+    return call;
   }
 
   /**
@@ -229,7 +309,7 @@ export class CallService implements AsyncDisposable {
       statusCallback: input.statusCallback,
       capabilities: input.capabilities,
     });
-    const result = await this.#store.putCall(call, null);
+    const result = await this.#write(() => this.#store.putCall(call, null));
     if (!result.ok) throw conflict(result.conflict);
     this.#emitStatus(call);
     const leg = new AbortController();
@@ -243,139 +323,169 @@ export class CallService implements AsyncDisposable {
    * false (and fails the call with `client_not_registered`) when nobody registered it.
    */
   async ringClient(sid: string, identity: string): Promise<boolean> {
-    if (!await this.#store.getClient(identity)) {
+    if (!await this.#read(() => this.#store.getClient(identity))) {
       await this.#advance(sid, "failed", "client_not_registered");
       return false;
     }
     this.#ringingClients.set(sid, identity);
-    const ringing = await this.#advance(sid, "ringing");
-    if (!ringing) {
-      this.#ringingClients.delete(sid);
-      return false;
-    }
-    this.#ringTimers.set(
-      sid,
-      setTimeout(() => {
-        this.#ringTimers.delete(sid);
-        this.#track(this.#advance(sid, "no_answer", "no_answer"));
-      }, this.#ringTimeoutMs),
-    );
-    this.events.emitIncoming(identity, { type: "ring", call: ringing });
-    return true;
+    const ringing = await this.#ring(sid, identity);
+    if (!ringing) this.#ringingClients.delete(sid);
+    return ringing !== undefined;
   }
 
   /**
-   * Plays DTMF digits to the far end of a gateway leg (SIP: RFC 4733). 409 when the call is
-   * not in progress or has no gateway leg.
+   * Plays DTMF digits to the far end of a gateway leg (SIP: RFC 4733).
+   *
+   * @throws {IllegalCallTransitionError} When the call is not in progress
+   * @throws {CallConflictError} When it has no gateway leg
+   * @throws {GatewayFailedError} When the gateway refuses (e.g. SIP 481: the dialog is gone)
    */
   async sendDigits(sid: string, digits: string): Promise<Call> {
     const call = await this.get(sid);
     if (call.status !== "in_progress") {
-      throw new ProblemError(
-        409,
-        "illegal-transition",
+      throw new IllegalCallTransitionError(
+        sid,
+        call.status,
         `Cannot send digits on call "${sid}": it is ${call.status}, not in_progress`,
-        { currentStatus: call.status },
       );
     }
     if (!this.#legs.has(sid) || !this.#gateway?.sendDigits) {
-      throw new ProblemError(
-        409,
-        "conflict",
+      throw new CallConflictError(
+        "no_gateway_leg",
         `Cannot send digits on call "${sid}": no gateway leg`,
       );
     }
-    await this.#gateway.sendDigits(sid, digits);
+    try {
+      await this.#gateway.sendDigits(sid, digits);
+    } catch (error) {
+      throw gatewayFailed(sid, "Cannot send digits", error);
+    }
     return call;
   }
 
-  /** A call, or a 404 problem. */
+  /**
+   * A call.
+   *
+   * @throws {CallNotFoundError} When there is none
+   */
   async get(sid: string): Promise<Call> {
-    const found = await this.#store.getCall(sid);
-    if (!found) throw notFound(sid);
+    const found = await this.#read(() => this.#store.getCall(sid));
+    if (!found) throw new CallNotFoundError(sid);
     return found.call;
   }
 
-  /** A page of calls, newest first. */
-  list(filter: CallFilter, limit: number, cursor?: string): Promise<CallPage> {
-    return this.#store.listCalls(filter, limit, cursor);
+  /**
+   * A page of calls, newest first.
+   *
+   * @throws {InvalidFilterError} When `createdAfter` is after `createdBefore`
+   */
+  async list(filter: CallFilter, limit: number, cursor?: string): Promise<CallPage> {
+    const { createdAfter, createdBefore } = filter;
+    if (createdAfter !== undefined && createdBefore !== undefined && createdAfter > createdBefore) {
+      throw new InvalidFilterError("createdAfter is after createdBefore: no call can match");
+    }
+    return await this.#read(() => this.#store.listCalls(filter, limit, cursor));
   }
 
   /**
    * Hangs up: `in_progress` → `completed` (`hangup`), `dialing`/`ringing` → `completed`
-   * (`canceled`); both tracks are ended in the relay. A terminal call is a 409 problem.
+   * (`canceled`); both tracks are ended in the relay.
+   *
+   * @throws {IllegalCallTransitionError} When the call already ended
    */
-  async hangup(sid: string, claim?: IdempotencyClaim): Promise<Outcome<Call>> {
-    const outcome = await this.#update(sid, claim, (call) => {
-      const reason: EndReason = call.status === "in_progress" ? "hangup" : "canceled";
-      return advanceCall(call, "completed", reason);
-    });
-    return outcome;
+  async hangup(sid: string, claim?: IdempotencyClaim): Promise<Call> {
+    return unwrap(
+      await this.#update(sid, claim, (call) => {
+        const reason: EndReason = call.status === "in_progress" ? "hangup" : "canceled";
+        return step(call, "completed", reason);
+      }),
+    );
   }
 
-  /** Answers a ringing call (the client's leg is expected on the tracks). */
-  answer(sid: string, claim?: IdempotencyClaim): Promise<Outcome<Call>> {
-    return this.#update(sid, claim, (call) => advanceCall(call, "in_progress"));
+  /**
+   * Answers a call ringing a client (the `client:` leg's answer; attaching its media answers
+   * too). A call whose far leg is a gateway's (an outbound SIP call still dialing) is answered
+   * by the gateway only.
+   *
+   * @throws {IllegalCallTransitionError} When the call is not ringing a client
+   */
+  async answer(sid: string, claim?: IdempotencyClaim): Promise<Call> {
+    return unwrap(
+      await this.#update(sid, claim, (call) => {
+        if (call.status === "in_progress" || !this.#ringTimers.has(sid)) {
+          return new IllegalCallTransitionError(
+            sid,
+            call.status,
+            `Cannot answer call "${sid}": it is ${call.status}, not ringing a client`,
+          );
+        }
+        return step(call, "in_progress");
+      }),
+    );
   }
 
   /**
    * Hands the far end of an `in_progress` call to another party; the sid and the caller's
    * leg stay. A `client:` target is rung on its incoming stream; an agent target is recorded
    * and announced (`transfer` event) for the agent runtime to pick up.
+   *
+   * @throws {IllegalCallTransitionError} When the call is not in progress
+   * @throws {CallConflictError} When a number or `sip:` target has no gateway to dial it
+   * @throws {DestinationRefusedError} When the gateway will not dial the target
    */
-  transfer(sid: string, input: TransferInput, claim?: IdempotencyClaim): Promise<Outcome<Call>> {
+  async transfer(sid: string, input: TransferInput, claim?: IdempotencyClaim): Promise<Call> {
     const at = new Date().toISOString();
     let transfer: CallTransfer;
     if ("to" in input) {
       const address = parseAddress(input.to);
       if (address.kind !== "client" && !this.#gateway) {
-        throw new ProblemError(409, "conflict", "Cannot transfer: no SIP gateway is configured");
+        throw new CallConflictError("no_gateway", "Cannot transfer: no SIP gateway is configured");
       }
       this.#checkDestination(address.kind, address.value);
       transfer = { to: address.value, at };
     } else {
       transfer = { agent: input.agent, at };
     }
-    return this.#update(sid, claim, (call) => {
-      if (call.status !== "in_progress") {
-        throw new ProblemError(
-          409,
-          "illegal-transition",
-          `Cannot transfer call "${sid}": it is ${call.status}, not in_progress`,
-          { currentStatus: call.status },
-        );
-      }
-      return { ...call, transfers: [...call.transfers, transfer] };
-    }, transfer).then((outcome) => {
-      if (transfer.to && !transfer.to.startsWith("client:") && this.#legs.has(sid)) {
-        this.#track(
-          this.#gateway?.transfer?.(sid, transfer.to).catch((error) =>
-            this.#log.warn("Gateway transfer failed", { sid, error })
-          ) ?? Promise.resolve(),
-        );
-      }
-      return outcome;
-    });
+    const call = unwrap(
+      await this.#update(sid, claim, (call) => {
+        if (call.status !== "in_progress") {
+          return new IllegalCallTransitionError(
+            sid,
+            call.status,
+            `Cannot transfer call "${sid}": it is ${call.status}, not in_progress`,
+          );
+        }
+        return { ...call, transfers: [...call.transfers, transfer] };
+      }, transfer),
+    );
+    if (transfer.to && !transfer.to.startsWith("client:") && this.#legs.has(sid)) {
+      this.#track(
+        this.#gateway?.transfer?.(sid, transfer.to).catch((error) =>
+          this.#log.warn("Gateway transfer failed", { sid, error })
+        ) ?? Promise.resolve(),
+      );
+    }
+    return call;
   }
 
   /** Registers `identity` so that `client:<identity>` can be rung. */
-  async registerClient(
-    identity: string,
-    claim?: IdempotencyClaim,
-  ): Promise<Outcome<ClientRegistration>> {
+  async registerClient(identity: string, claim?: IdempotencyClaim): Promise<ClientRegistration> {
     const registration = { identity, registeredAt: new Date().toISOString() };
-    const outcome = { status: 200, body: registration };
-    const result = await this.#store.putClient(registration, record(claim, outcome));
+    const result = await this.#write(() =>
+      this.#store.putClient(registration, record(claim, registration))
+    );
     if (!result.ok) throw conflict(result.conflict);
-    return outcome;
+    return registration;
   }
 
-  /** The registration of `identity`, or a 404 problem. */
+  /**
+   * The registration of `identity`.
+   *
+   * @throws {ClientNotFoundError} When nobody registered it
+   */
   async getClient(identity: string): Promise<ClientRegistration> {
-    const found = await this.#store.getClient(identity);
-    if (!found) {
-      throw new ProblemError(404, "not-found", `No client registered as "${identity}"`);
-    }
+    const found = await this.#read(() => this.#store.getClient(identity));
+    if (!found) throw new ClientNotFoundError(identity);
     return found;
   }
 
@@ -383,7 +493,7 @@ export class CallService implements AsyncDisposable {
   async ringing(identity: string): Promise<Call[]> {
     const calls: Call[] = [];
     for (const sid of this.#ringTimers.keys()) {
-      const found = await this.#store.getCall(sid);
+      const found = await this.#read(() => this.#store.getCall(sid));
       const rung = found?.call.to === `client:${identity}` ||
         this.#ringingClients.get(sid) === identity;
       if (found?.call.status === "ringing" && rung) {
@@ -393,12 +503,17 @@ export class CallService implements AsyncDisposable {
     return calls;
   }
 
-  /** Stops timers and watchers and waits for background work. A second close is a no-op. */
+  /**
+   * Stops timers and watchers and waits for background work (a state change still refused by
+   * the store is given up on and logged: the next start reconciles the call). A second close
+   * is a no-op.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#closing.abort();
     clearTimeout(this.#reconcileTimer);
+    this.#doneReconciling();
     this.#route?.close();
     for (const timer of this.#ringTimers.values()) clearTimeout(timer);
     this.#ringTimers.clear();
@@ -412,22 +527,56 @@ export class CallService implements AsyncDisposable {
 
   // --- internals -----------------------------------------------------------------------------
 
-  /** Refuses (422) a destination the gateway will not dial (e.g. a `sip:` host no trunk names). */
-  #checkDestination(kind: string, to: string): void {
-    if (kind === "client") return;
-    const refusal = this.#gateway?.refuses?.(to);
-    if (refusal !== undefined) {
-      throw new ProblemError(422, "destination-not-allowed", refusal, { to });
+  #doneReconciling(): void {
+    this.#reconciling = false;
+    this.#reconciled.resolve();
+  }
+
+  /** A store read; a driver failure becomes {@linkcode StoreUnavailableError}. */
+  async #read<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (error) {
+      throw this.#storeError(error, "read");
     }
   }
 
-  /** Refuses (422) a callback URL the server must not send to (SSRF). */
+  /** A store write; a failure marks the store as refusing writes until one succeeds. */
+  async #write<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      const result = await op();
+      if (this.#writeFailingSince !== undefined) {
+        this.#log.info("The call store takes writes again");
+        this.#writeFailingSince = undefined;
+      }
+      return result;
+    } catch (error) {
+      this.#writeFailingSince ??= Date.now();
+      throw this.#storeError(error, "write");
+    }
+  }
+
+  #storeError(error: unknown, op: "read" | "write"): unknown {
+    // Not driver failures: our own refusals, and a cursor the store could not decode.
+    if (error instanceof CallError || error instanceof InvalidCursorError) return error;
+    this.#log.error(`Call store ${op} failed`, { error });
+    return new StoreUnavailableError(STORE_RETRY_AFTER_SEC, { cause: error });
+  }
+
+  /** Refuses a destination the gateway will not dial (e.g. a `sip:` host no trunk names). */
+  #checkDestination(kind: string, to: string): void {
+    if (kind === "client") return;
+    const refusal = this.#gateway?.refuses?.(to);
+    if (refusal !== undefined) throw new DestinationRefusedError(to, refusal);
+  }
+
+  /** Refuses a callback URL the server must not send to (SSRF). */
   async #checkCallback(url: string): Promise<void> {
     try {
       await this.#urlPolicy?.check(url);
     } catch (error) {
       if (!(error instanceof UrlRefusedError)) throw error;
-      throw new ProblemError(422, "url-not-allowed", error.message, { reason: error.reason });
+      throw new CallbackRefusedError(error.reason, error.message);
     }
   }
 
@@ -441,20 +590,11 @@ export class CallService implements AsyncDisposable {
   async #dispatch(call: Call): Promise<void> {
     const address = parseAddress(call.to);
     if (address.kind === "client") {
-      if (!await this.#store.getClient(address.identity)) {
+      if (!await this.#read(() => this.#store.getClient(address.identity))) {
         await this.#advance(call.sid, "failed", "client_not_registered");
         return;
       }
-      const ringing = await this.#advance(call.sid, "ringing");
-      if (!ringing) return;
-      this.#ringTimers.set(
-        call.sid,
-        setTimeout(() => {
-          this.#ringTimers.delete(call.sid);
-          this.#track(this.#advance(call.sid, "no_answer", "no_answer"));
-        }, this.#ringTimeoutMs),
-      );
-      this.events.emitIncoming(address.identity, { type: "ring", call: ringing });
+      await this.#ring(call.sid, address.identity);
       return;
     }
     if (!this.#gateway) {
@@ -466,6 +606,27 @@ export class CallService implements AsyncDisposable {
     this.#gateway.dial(call, this.#progress(call.sid, leg.signal));
   }
 
+  /** `ringing`, the ring timer and the incoming `ring` event for a call rung at a client. */
+  async #ring(sid: string, identity: string): Promise<Call | undefined> {
+    // The timer is set before the status is written, so an answer right after the `ring`
+    // event finds the call ringing a client.
+    this.#ringTimers.set(
+      sid,
+      setTimeout(() => {
+        this.#ringTimers.delete(sid);
+        this.#track(this.#advance(sid, "no_answer", "no_answer"));
+      }, this.#ringTimeoutMs),
+    );
+    const ringing = await this.#advance(sid, "ringing");
+    if (!ringing) {
+      clearTimeout(this.#ringTimers.get(sid));
+      this.#ringTimers.delete(sid);
+      return undefined;
+    }
+    this.events.emitIncoming(identity, { type: "ring", call: ringing });
+    return ringing;
+  }
+
   /** The progress handle a gateway leg reports through. */
   #progress(sid: string, signal: AbortSignal): CallProgress {
     return {
@@ -473,16 +634,19 @@ export class CallService implements AsyncDisposable {
       ringing: async () => void await this.#advance(sid, "ringing"),
       answered: async () => void await this.#advance(sid, "in_progress"),
       ended: async (reason, detail) => {
-        const current = await this.#store.getCall(sid);
-        if (!current || isTerminal(current.call.status)) return;
-        const status: CallStatus = current.call.status === "in_progress"
-          ? "completed"
-          : reason === "no_answer"
-          ? "no_answer"
-          : reason === "canceled" || reason === "caller_hangup"
-          ? "completed"
-          : "failed";
-        await this.#advance(sid, status, reason, detail?.sipStatus);
+        await this.#advanceWith(sid, (call) => {
+          const status: CallStatus = call.status === "in_progress"
+            ? "completed"
+            : reason === "no_answer"
+            ? "no_answer"
+            : reason === "canceled" || reason === "caller_hangup"
+            ? "completed"
+            : "failed";
+          const next = step(call, status, reason);
+          return next instanceof CallError || detail?.sipStatus === undefined
+            ? next
+            : { ...next, sipStatus: detail.sipStatus };
+        });
       },
       digits: (digits) =>
         this.events.emitCall({ type: "dtmf", sid, at: new Date().toISOString(), digits }),
@@ -490,60 +654,76 @@ export class CallService implements AsyncDisposable {
     };
   }
 
+  /** {@linkcode #advanceWith} for one edge (with `sipStatus` recorded when given). */
+  #advance(sid: string, to: CallStatus, reason?: EndReason): Promise<Call | undefined> {
+    return this.#advanceWith(sid, (call) => step(call, to, reason));
+  }
+
   /**
-   * Moves a call by an internal event (no idempotency, illegal edges ignored: e.g. a track
-   * ending after a hangup). Returns the new call, or undefined when nothing changed.
+   * Moves a call by an internal event (a leg's report, a timer, reconciliation): an edge the
+   * call cannot take now (e.g. a track ending after a hangup) or a call that is gone changes
+   * nothing (undefined). A store that refuses the write is retried with backoff until it
+   * takes it or the service closes: a leg's report is never dropped.
    */
-  async #advance(
+  async #advanceWith(
     sid: string,
-    to: CallStatus,
-    reason?: EndReason,
-    sipStatus?: number,
+    change: (call: Call) => Call | CallError,
   ): Promise<Call | undefined> {
-    try {
-      return (await this.#update(sid, undefined, (call) => {
-        const next = advanceCall(call, to, reason);
-        return sipStatus === undefined ? next : { ...next, sipStatus };
-      })).body;
-    } catch (error) {
-      if (error instanceof ProblemError && error.status === 409) return undefined;
-      if (error instanceof ProblemError && error.status === 404) return undefined;
-      throw error;
+    let delay = this.#persistRetryMs;
+    for (;;) {
+      try {
+        const result = await this.#update(sid, undefined, change);
+        return result instanceof CallError ? undefined : result;
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        if (this.#closing.signal.aborted) {
+          this.#log.error(
+            "Giving up on a call state change the store refused: reconciled at the next start",
+            { sid },
+          );
+          return undefined;
+        }
+        this.#unpersisted.set(sid, (this.#unpersisted.get(sid) ?? 0) + 1);
+        try {
+          await sleep(delay, this.#closing.signal);
+        } finally {
+          const left = (this.#unpersisted.get(sid) ?? 1) - 1;
+          if (left > 0) this.#unpersisted.set(sid, left);
+          else this.#unpersisted.delete(sid);
+        }
+        delay = Math.min(delay * 2, MAX_PERSIST_RETRY_MS);
+      }
     }
   }
 
-  /** Read, change, conditional write (retried on a concurrent change), then side effects. */
+  /**
+   * Read, change, conditional write (retried on a concurrent change), then side effects.
+   * Returns the refusal `change` gave (or `CallNotFoundError`) instead of throwing it, so
+   * internal callers decide without catching; public callers {@linkcode unwrap} it.
+   */
   async #update(
     sid: string,
     claim: IdempotencyClaim | undefined,
-    change: (call: Call) => Call,
+    change: (call: Call) => Call | CallError,
     transfer?: CallTransfer,
-  ): Promise<Outcome<Call>> {
+  ): Promise<Call | CallError> {
     for (let attempt = 0; attempt < 16; attempt++) {
-      const found = await this.#store.getCall(sid);
-      if (!found) throw notFound(sid);
-      let next: Call;
-      try {
-        next = change(found.call);
-      } catch (error) {
-        if (error instanceof IllegalTransitionError) {
-          throw new ProblemError(409, "illegal-transition", `Call "${sid}": ${error.message}`, {
-            currentStatus: error.from,
-          });
-        }
-        throw error;
-      }
-      const outcome = { status: 200, body: next };
-      const result = await this.#store.putCall(next, found.version, record(claim, outcome));
+      const found = await this.#read(() => this.#store.getCall(sid));
+      if (!found) return new CallNotFoundError(sid);
+      const next = change(found.call);
+      if (next instanceof CallError) return next;
+      const result = await this.#write(() =>
+        this.#store.putCall(next, found.version, record(claim, next))
+      );
       if (!result.ok) {
         if (result.conflict === "idempotency") throw conflict("idempotency");
         continue;
       }
       if (transfer) this.#emitTransfer(next, transfer);
       if (next.status !== found.call.status) this.#onStatus(found.call, next);
-      return outcome;
+      return next;
     }
-    throw new ProblemError(409, "conflict", `Call "${sid}" is changing too fast; retry`);
+    return new CallConflictError("concurrent_change", `Call "${sid}" is changing too fast; retry`);
   }
 
   #onStatus(before: Call, call: Call): void {
@@ -551,9 +731,11 @@ export class CallService implements AsyncDisposable {
     const identity = call.to.startsWith("client:")
       ? call.to.slice(7)
       : this.#ringingClients.get(call.sid);
-    if (before.status === "ringing") {
+    if (call.status !== "ringing" && this.#ringTimers.has(call.sid)) {
       clearTimeout(this.#ringTimers.get(call.sid));
       this.#ringTimers.delete(call.sid);
+    }
+    if (before.status === "ringing") {
       this.#ringingClients.delete(call.sid);
       if (identity) this.events.emitIncoming(identity, { type: "cancel", call });
     }
@@ -604,31 +786,32 @@ export class CallService implements AsyncDisposable {
     if (!names) this.#liveTracks.set(sid, names = new Set());
     names.add(name);
     this.#emitMedia(sid, name, "published", capability);
-    if (name === "uplink") {
-      // The caller's leg is attached: a ringing call is answered.
-      this.#track(this.#answerByMedia(sid));
+    // Only a `client:` leg reports through its media; a gateway leg reports explicitly.
+    if (name === "uplink" && !this.#legs.has(sid) && this.#ringTimers.has(sid)) {
+      // The client's leg attached: its answer.
+      this.#track(this.#advance(sid, "in_progress"));
     }
-    closed.then(() => {
+    closed.then((error) => {
       names.delete(name);
       if (names.size === 0 && this.#liveTracks.get(sid) === names) this.#liveTracks.delete(sid);
       this.#emitMedia(sid, name, "ended", capability);
-      if (name === "uplink" && !this.#closed) {
-        this.#track(this.#callerLeft(sid));
+      if (name === "uplink" && !this.#closed && !this.#legs.has(sid)) {
+        // The client's leg left: it hung up (the track says whether it ended cleanly).
+        this.#track(this.#clientLeft(sid, error));
       }
     });
   }
 
-  async #answerByMedia(sid: string): Promise<void> {
-    const found = await this.#store.getCall(sid);
-    if (found && (found.call.status === "ringing" || found.call.status === "dialing")) {
-      await this.#advance(sid, "in_progress");
-    }
-  }
-
-  async #callerLeft(sid: string): Promise<void> {
-    const found = await this.#store.getCall(sid);
-    if (found?.call.status === "in_progress") {
-      await this.#advance(sid, "completed", "caller_hangup");
+  async #clientLeft(sid: string, error: Error | undefined): Promise<void> {
+    const ended = await this.#advanceWith(
+      sid,
+      (call) =>
+        call.status === "in_progress"
+          ? step(call, "completed", "caller_hangup")
+          : new IllegalCallTransitionError(sid, call.status, "Not in progress"),
+    );
+    if (ended && error) {
+      this.#log.info("The client's uplink ended with an error", { sid, error: error.message });
     }
   }
 
@@ -662,36 +845,61 @@ export class CallService implements AsyncDisposable {
   }
 }
 
-function record(
-  claim: IdempotencyClaim | undefined,
-  outcome: Outcome<unknown>,
-): IdempotencyRecord | undefined {
+/** The call after the edge `to`, or the refusal when the state machine has no such edge. */
+function step(call: Call, to: CallStatus, reason?: EndReason): Call | CallError {
+  if (!canTransition(call.status, to) || (isTerminal(to) && !reason)) {
+    return new IllegalCallTransitionError(
+      call.sid,
+      call.status,
+      `Call "${call.sid}": cannot move from "${call.status}" to "${to}"`,
+    );
+  }
+  return advanceCall(call, to, reason);
+}
+
+/** A public operation's result: the call, or its refusal thrown. */
+function unwrap(result: Call | CallError): Call {
+  if (result instanceof CallError) throw result;
+  return result;
+}
+
+function record(claim: IdempotencyClaim | undefined, body: unknown): IdempotencyRecord | undefined {
   return claim
     ? {
       key: claim.key,
       fingerprint: claim.fingerprint,
-      status: outcome.status,
-      body: outcome.body,
+      status: claim.status,
+      body,
       createdAt: new Date().toISOString(),
     }
     : undefined;
 }
 
-function notFound(sid: string): ProblemError {
-  return new ProblemError(404, "not-found", `No call "${sid}"`);
+/** A gateway's refusal as the domain's error; a SIP status is read from its `status`. */
+function gatewayFailed(sid: string, what: string, error: unknown): GatewayFailedError {
+  const status = (error as { status?: unknown })?.status;
+  return new GatewayFailedError(
+    sid,
+    `${what} on call "${sid}": ${error instanceof Error ? error.message : String(error)}`,
+    typeof status === "number" ? status : undefined,
+    { cause: error },
+  );
 }
 
-/** A write lost to a concurrent one: the HTTP layer replays the winner for idempotency. */
-export class IdempotencyRaceError extends Error {
-  /** Creates the error. */
-  constructor() {
-    super("Another request with the same idempotency key committed first");
-    this.name = "IdempotencyRaceError";
-  }
-}
-
-function conflict(kind: "call" | "idempotency"): Error {
+function conflict(kind: "call" | "idempotency"): CallError {
   return kind === "idempotency"
     ? new IdempotencyRaceError()
-    : new ProblemError(409, "conflict", "The call was changed concurrently");
+    : new CallConflictError("concurrent_change", "The call was changed concurrently");
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
 }

@@ -116,9 +116,9 @@ export interface CallStore extends AsyncDisposable {
  * ```
  */
 export class InvalidCursorError extends TypeError {
-  /** Creates the error. */
-  constructor() {
-    super("Invalid cursor");
+  /** Creates the error; `cause` is what failed to decode. */
+  constructor(options?: ErrorOptions) {
+    super("Invalid cursor", options);
     this.name = "InvalidCursorError";
   }
 }

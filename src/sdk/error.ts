@@ -3,24 +3,13 @@
  *
  * @module
  */
+import type { ProblemDetails } from "../api/problem.ts";
 
-/** RFC 9457 problem details as the API sends them. */
-export interface Problem {
-  /** A URI identifying the problem type; its last segment is {@linkcode VoiceApiError.code}. */
-  readonly type: string;
-  /** A short, human-readable summary of the problem type. */
-  readonly title: string;
-  /** The HTTP status code (0 when no response arrived). */
-  readonly status: number;
-  /** A human-readable explanation of this occurrence. */
-  readonly detail?: string;
-  /** A URI identifying this occurrence. */
-  readonly instance?: string;
-  /** Validation failures: each bad input's path and what is wrong with it. */
-  readonly errors?: readonly { readonly path: string; readonly message: string }[];
-  /** Extension members the API adds. */
-  readonly [extension: string]: unknown;
-}
+/**
+ * RFC 9457 problem details as the API sends them (the shared definition in
+ * `src/api/problem.ts`); the last segment of `type` is {@linkcode VoiceApiError.code}.
+ */
+export type Problem = ProblemDetails;
 
 /**
  * A request the API refused (or a transport failure, with `status` 0).

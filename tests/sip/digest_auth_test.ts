@@ -35,7 +35,7 @@ const uas = (port: number, file: string, ...more: string[]) => [
 /** Originates, waits for in_progress, hangs up: the call must complete. */
 async function callThrough(fx: Fixture): Promise<void> {
   await new Promise((r) => setTimeout(r, 300));
-  const { body: call } = await fx.calls.originate({ from: "+14155550100", to: "+14155550123" });
+  const call = await fx.calls.originate({ from: "+14155550100", to: "+14155550123" });
   await fx.waitFor(async () => {
     const c = await fx.calls.get(call.sid);
     return c.status === "in_progress" ? c : undefined;
@@ -69,7 +69,7 @@ Deno.test("digest auth: a wrong password after a 401 is refused by the trunk and
   await using peer = spawnSipp(uas(port, "uas_auth_401.xml"));
   await using fx = await startGateway({ sip: trunk(port, "wrong") });
   await new Promise((r) => setTimeout(r, 300));
-  const { body: call } = await fx.calls.originate({ from: "+14155550100", to: "+14155550123" });
+  const call = await fx.calls.originate({ from: "+14155550100", to: "+14155550123" });
   const ended = await fx.waitFor(async () => {
     const c = await fx.calls.get(call.sid);
     return c.status === "failed" ? c : undefined;

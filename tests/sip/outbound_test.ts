@@ -17,7 +17,7 @@ Deno.test("outbound: originate to a sipp UAS walks dialing → ringing → in_pr
   await using peer = spawnSipp(uas(port, "-sn", "uas"));
   await using fx = await startGateway({ uasPort: port });
   await new Promise((r) => setTimeout(r, 300));
-  const { body: call } = await fx.calls.originate({ from: "+14155550100", to: "+14155550123" });
+  const call = await fx.calls.originate({ from: "+14155550100", to: "+14155550123" });
   // The built-in uas answers right away and the caller hangs up.
   await fx.waitFor(async () => {
     const c = await fx.calls.get(call.sid);
@@ -37,7 +37,7 @@ Deno.test("outbound: a 486 from the far end fails the call as busy with the SIP 
   await using peer = spawnSipp(uas(port, "-sf", scenario("uas_busy.xml")));
   await using fx = await startGateway({ uasPort: port });
   await new Promise((r) => setTimeout(r, 300));
-  const { body: call } = await fx.calls.originate({ from: "+14155550100", to: "+14155550123" });
+  const call = await fx.calls.originate({ from: "+14155550100", to: "+14155550123" });
   const ended = await fx.waitFor(async () => {
     const c = await fx.calls.get(call.sid);
     return c.status === "failed" ? c : undefined;
@@ -53,7 +53,7 @@ Deno.test("outbound: a UAS that never answers gets CANCEL after the ring timeout
   await using peer = spawnSipp(uas(port, "-sf", scenario("uas_no_answer.xml")));
   await using fx = await startGateway({ uasPort: port, sip: { ringTimeoutMs: 1000 } });
   await new Promise((r) => setTimeout(r, 300));
-  const { body: call } = await fx.calls.originate({ from: "+14155550100", to: "+14155550123" });
+  const call = await fx.calls.originate({ from: "+14155550100", to: "+14155550123" });
   const ended = await fx.waitFor(async () => {
     const c = await fx.calls.get(call.sid);
     return c.status === "no_answer" ? c : undefined;
@@ -70,7 +70,7 @@ Deno.test("outbound: hangup while ringing sends CANCEL and the call completes as
   await using peer = spawnSipp(uas(port, "-sf", scenario("uas_no_answer.xml")));
   await using fx = await startGateway({ uasPort: port });
   await new Promise((r) => setTimeout(r, 300));
-  const { body: call } = await fx.calls.originate({ from: "+14155550100", to: "+14155550123" });
+  const call = await fx.calls.originate({ from: "+14155550100", to: "+14155550123" });
   await fx.waitFor(async () => {
     const c = await fx.calls.get(call.sid);
     return c.status === "ringing" ? c : undefined;

@@ -89,7 +89,7 @@ Deno.test("retransmit: an unanswered outbound INVITE is re-sent at growing inter
   using peer = rawPeer();
   await using fx = await startGateway({ uasPort: peer.port });
   const invites = () => peer.received.filter((d) => d.text.startsWith("INVITE "));
-  const { body: call } = await fx.calls.originate({ from: "+14155550100", to: "+14155550123" });
+  const call = await fx.calls.originate({ from: "+14155550100", to: "+14155550123" });
 
   await peer.waitFor(() => invites().length >= 4, "4 copies of the INVITE");
   const copies = invites().slice(0, 4);

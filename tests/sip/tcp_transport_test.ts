@@ -107,7 +107,7 @@ Deno.test("tcp: originate over a TCP trunk to a sipp UAS walks dialing → ringi
     },
   });
   await new Promise((r) => setTimeout(r, 300));
-  const { body: call } = await fx.calls.originate({ from: "+14155550100", to: "+14155550123" });
+  const call = await fx.calls.originate({ from: "+14155550100", to: "+14155550123" });
   await fx.waitFor(async () => {
     const c = await fx.calls.get(call.sid);
     return c.status === "in_progress" ? c : undefined;
