@@ -8,7 +8,9 @@
  *   (`voice/<sid>/uplink`, `voice/<sid>/downlink`) through a running server;
  * - the codecs (G.711, PCM16, Opus, resampling, framing, transcoding);
  * - {@linkcode Voice}, the typed SDK for the Calls API (`voice.calls`, `voice.clients`);
- * - {@linkcode AudioBridge} (`attach`, `attachCaller`): two-way audio on a call in the codec you ask for.
+ * - {@linkcode AudioBridge} (`attach`, `attachCaller`): two-way audio on a call in the codec you ask for;
+ * - {@linkcode defineAgent} and its types, to write AI voice agents run in process
+ *   (`"agents": { "<name>": { "type": "module", "module": "…" } }`).
  *
  * Server code lives under `@clutchcall/voice/server`, the relay under `/relay`.
  *
@@ -37,6 +39,16 @@ export {
   type PluginDefinition,
   type PluginTeardown,
 } from "./src/plugins/define.ts";
+export {
+  AGENT,
+  type Agent,
+  type AgentContext,
+  type AgentDefinition,
+  type CallerTurn,
+  defineAgent,
+  type ModuleAgentFormat,
+  type ReplyOutcome,
+} from "./src/agents/define.ts";
 export { LOG_LEVELS, type LogFields, type Logger, type LogLevel } from "./src/log/mod.ts";
 export {
   type BidiStream,
@@ -70,6 +82,9 @@ export {
 } from "./src/relay/mod.ts";
 export * from "./src/codecs/mod.ts";
 export {
+  type AgentEvent,
+  AgentsClient,
+  type AttachAgentParams,
   type Call,
   type CallDirection,
   type CallEvent,
@@ -83,6 +98,7 @@ export {
   type EndReason,
   type IncomingCall,
   type IncomingEvent,
+  type InterruptionEvent,
   type ListParams,
   type MediaEvent,
   type MutationOptions,
@@ -92,6 +108,7 @@ export {
   type StatusEvent,
   type StreamOptions,
   type TransferEvent,
+  type TurnEvent,
   Voice,
   VoiceApiError,
   type VoiceOptions,

@@ -56,6 +56,8 @@ export interface Call {
   readonly capabilities: readonly string[];
   /** Transfers so far, oldest first. */
   readonly transfers: readonly CallTransfer[];
+  /** The agent bound to the call now (`POST /v1/calls/{sid}/agent`), if any. */
+  readonly agent?: string;
 }
 
 /** What a new call needs. */

@@ -101,6 +101,7 @@ export const CallSchema = z.object({
     agent: z.string().optional(),
     at: z.string(),
   })),
+  agent: z.string().optional().openapi({ description: "The agent bound to the call now" }),
 }).openapi("Call");
 
 /** A page of calls. */

@@ -11,7 +11,7 @@ import { sidOf } from "../voice/track.ts";
 import type { Logger } from "../log/mod.ts";
 import { parseAddress } from "./address.ts";
 import { advanceCall, type Call, type CallTransfer, createCall, newSid } from "./call.ts";
-import { EventHub } from "./events.ts";
+import { type CallEvent, EventHub } from "./events.ts";
 import type { CallGateway, CallProgress } from "./gateway.ts";
 import {
   CallbackRefusedError,
@@ -466,6 +466,47 @@ export class CallService implements AsyncDisposable {
       );
     }
     return call;
+  }
+
+  /**
+   * Records which agent is bound to an `in_progress` call (`undefined` unbinds); the agent
+   * runtime calls it. `expect` is the agent it believes is bound now: when the stored one
+   * differs (another request won), nothing is written and it throws a 409 problem, as it
+   * does for a call that is not in progress.
+   */
+  bindAgent(
+    sid: string,
+    agent: string | undefined,
+    expect: string | undefined,
+    claim?: IdempotencyClaim,
+  ): Promise<Outcome<Call>> {
+    return this.#update(sid, claim, (call) => {
+      if (agent !== undefined && call.status !== "in_progress") {
+        throw new ProblemError(
+          409,
+          "illegal-transition",
+          `Cannot bind an agent to call "${sid}": it is ${call.status}, not in_progress`,
+          { currentStatus: call.status },
+        );
+      }
+      if (call.agent !== expect) {
+        throw new ProblemError(
+          409,
+          "conflict",
+          call.agent === undefined
+            ? `Call "${sid}" has no agent`
+            : `Call "${sid}" already has agent "${call.agent}"`,
+        );
+      }
+      const { agent: _previous, ...rest } = call;
+      return agent === undefined ? rest : { ...rest, agent };
+    });
+  }
+
+  /** Delivers an event about a call to its listeners (SSE) and its status callback. */
+  emitEvent(call: Call, event: CallEvent): void {
+    this.events.emitCall(event);
+    this.#callback(call, event);
   }
 
   /** Registers `identity` so that `client:<identity>` can be rung. */

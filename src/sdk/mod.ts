@@ -17,12 +17,16 @@ export * from "./error.ts";
 export { readSse, type SseMessage } from "./sse.ts";
 export type { CallTimes, CallTransfer } from "../calls/call.ts";
 export type { EndReason } from "../calls/status.ts";
+export { AgentsClient, type AttachAgentParams } from "./agents.ts";
 export type {
+  AgentEvent,
   DtmfEvent,
+  InterruptionEvent,
   MediaEvent,
   SpeechEvent,
   StatusEvent,
   TransferEvent,
+  TurnEvent,
 } from "../calls/events.ts";
 export type { IncomingCall, MutationOptions, StreamOptions } from "./voice.ts";
 export type {

@@ -11,6 +11,7 @@ import type { ClientRegistration } from "../calls/store.ts";
 import type { Bridge } from "../bridge/audio_bridge.ts";
 import { type Problem, VoiceApiError } from "./error.ts";
 import { readSse } from "./sse.ts";
+import { AgentsClient } from "./agents.ts";
 
 export type { Call, CallDirection, CallEvent, CallStatus, ClientRegistration, IncomingEvent };
 
@@ -370,6 +371,8 @@ export class Voice {
   readonly calls: CallsClient;
   /** Registered clients: register and ring. */
   readonly clients: ClientsClient;
+  /** AI voice agents: attach to a call, detach. */
+  readonly agents: AgentsClient;
   readonly #bridge: Bridge | undefined;
 
   /** Creates a client; nothing is sent until a method is called. */
@@ -378,6 +381,7 @@ export class Voice {
     const http = new Http(options);
     this.calls = new CallsClient(http);
     this.clients = new ClientsClient(http);
+    this.agents = new AgentsClient(http);
     this.#bridge = options.bridge;
   }
 

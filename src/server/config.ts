@@ -40,6 +40,7 @@ import { pathToFileURL } from "node:url";
 import { LOG_LEVELS, type LogLevel } from "../log/mod.ts";
 import { hs256Key, importEs256PublicKey } from "../auth/keys.ts";
 import { parseSipConfig, type SipConfig } from "../sip/config.ts";
+import { type AgentsConfig, parseAgentsConfig } from "../agents/config.ts";
 import { type WebhooksConfig, webhooksConfigSchema } from "../calls/url_policy.ts";
 
 /**
@@ -174,6 +175,8 @@ export interface ServerConfig {
   readonly sip?: SipConfig;
   /** Where status callbacks and webhooks may go (`webhooks` section, `src/calls/url_policy.ts`). */
   readonly webhooks?: WebhooksConfig;
+  /** The `agents` section (see `src/agents/config.ts`); undefined means no agents. */
+  readonly agents?: AgentsConfig;
 }
 
 /**
@@ -251,6 +254,7 @@ const FILE_KEYS = new Set<string>([
   "auth",
   "sip",
   "webhooks",
+  "agents",
   "$schema",
 ]);
 const AUTH_KEYS = new Set(["hs256Secret", "es256PublicKeys", "issuer", "audience"]);
@@ -380,6 +384,9 @@ export async function loadConfig(
     ...(file.webhooks === undefined
       ? {}
       : { webhooks: parseWebhooks(file.webhooks, configPath ?? "") }),
+    ...(file.agents === undefined
+      ? {}
+      : { agents: parseFileSection(parseAgentsConfig, file.agents, configPath ?? "") }),
   });
 }
 
@@ -589,6 +596,22 @@ function parseWebhooks(value: unknown, configPath: string): WebhooksConfig {
     `Invalid config file "${configPath}": webhooks.${issue.path.join(".")}: ${issue.message}`,
     { source: "file", cause: parsed.error },
   );
+}
+
+function parseFileSection<T>(
+  parse: (value: unknown) => T,
+  value: unknown,
+  configPath: string,
+): T {
+  try {
+    return parse(value);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new ConfigError(`Invalid config file "${configPath}": ${reason}`, {
+      source: "file",
+      cause,
+    });
+  }
 }
 
 function parseSip(value: unknown, configPath: string): SipConfig {

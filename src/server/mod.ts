@@ -55,6 +55,16 @@ export {
   type PluginTeardown,
 } from "../plugins/mod.ts";
 export type { SipConfig } from "../sip/config.ts";
+export type {
+  AgentCommonConfig,
+  AgentConfig,
+  AgentsConfig,
+  BargeInConfig,
+  MediaStreamsAgentConfig,
+  ModuleAgentConfig,
+  OpenAiRealtimeAgentConfig,
+  TurnConfig,
+} from "../agents/config.ts";
 export type { WebhooksConfig } from "../calls/url_policy.ts";
 export {
   type Grant,

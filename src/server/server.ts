@@ -26,10 +26,12 @@ import {
   type TokenVerifier,
 } from "../auth/mod.ts";
 import { listRecordings, publicRecording, readRecording } from "../plugins/recorder/metadata.ts";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { type CallsRuntime, startCalls } from "../calls/runtime.ts";
 import { SipGateway } from "../sip/gateway.ts";
 import { rtpMedia } from "../sip/rtp_media.ts";
+import { AgentRuntime, createAgentRoutes } from "../agents/mod.ts";
+import { pathToFileURL } from "node:url";
 
 /**
  * A running server.
@@ -50,6 +52,8 @@ export class VoiceServer implements AsyncDisposable {
   readonly plugins: PluginHost;
   /** The SIP gateway, when the config has a `sip` section. */
   #sip: SipGateway | undefined;
+  /** The agent runtime (agents bound to calls). */
+  #agents!: AgentRuntime;
   /** Verifies bearer tokens for HTTP and MoQT (the development secret in development mode). */
   readonly verifier: TokenVerifier;
   /** Development mode only (no `auth` configured): the token minted at start. */
@@ -171,6 +175,16 @@ export class VoiceServer implements AsyncDisposable {
     );
     cleanup.defer(() => calls.close());
     sip?.attach(calls.service);
+    const agents = new AgentRuntime({
+      agents: config.agents ?? {},
+      via: relay.origin,
+      calls: calls.service,
+      log: log.child({ component: "agents" }),
+      baseUrl: config.configPath ? `${pathToFileURL(dirname(config.configPath)).href}/` : undefined,
+    });
+    agents.start();
+    cleanup.defer(() => agents.close());
+    calls.app.route("/", createAgentRoutes({ agents, calls: calls.service }) as never);
     const ref: { server?: VoiceServer } = {};
     const moqUrl = `https://${hostForUrl(config.host)}:${endpoint.addr.port}/moq`;
     const app = createHttpApp({
@@ -232,8 +246,14 @@ export class VoiceServer implements AsyncDisposable {
     );
     server.#calls = calls;
     server.#sip = sip;
+    server.#agents = agents;
     if (!config.cert) server.#scheduleRenewal();
     return server;
+  }
+
+  /** Sizes of the agent runtime's per-call tables (all zero when no call has an agent). */
+  agentTables(): { readonly bindings: number; readonly queues: number; readonly pending: number } {
+    return this.#agents.tables();
   }
 
   /** The MoQT URL for WebTransport clients. */
@@ -266,6 +286,7 @@ export class VoiceServer implements AsyncDisposable {
       this.#log.info("Shutting down", { graceMs });
       // Calls first: live calls stay live in the store (reconciled at the next start) and
       // event streams end, so HTTP can drain.
+      await this.#agents.close();
       await this.#sip?.close();
       await this.#calls.close();
       await this.relay.close(graceMs);

@@ -1,0 +1,40 @@
+/**
+ * The agent runtime's domain errors; the HTTP layer maps `kind` to a status.
+ *
+ * @module
+ */
+
+/** Why an agent operation was refused. */
+export type AgentErrorKind =
+  /** No agent of that name in the `agents` config (HTTP 404). */
+  | "unknown_agent"
+  /** The call already has an agent (409). */
+  | "already_bound"
+  /** The call has no agent to detach (409). */
+  | "not_bound"
+  /** The call is not in progress (409). */
+  | "call_not_live"
+  /** The call's media could not be attached (409). */
+  | "no_media";
+
+/**
+ * A refused agent operation.
+ *
+ * @example
+ * ```ts
+ * import { AgentError } from "./error.ts";
+ * const error = new AgentError("unknown_agent", 'No agent "x" is configured');
+ * console.log(error.kind); // unknown_agent
+ * ```
+ */
+export class AgentError extends Error {
+  /** Why. */
+  readonly kind: AgentErrorKind;
+
+  /** Creates the error. */
+  constructor(kind: AgentErrorKind, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "AgentError";
+    this.kind = kind;
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * The `media-streams` adapter: the engine is the WebSocket client of a bot written for
+ * Twilio's bidirectional Media Streams, and speaks exactly that protocol.
+ *
+ * ```text
+ * engine → bot   connected, start, media (every 20 ms), dtmf, mark (echo), stop
+ * bot → engine   media (any length, queued in order), mark, clear
+ * ```
+ *
+ * Text frames only, JSON, every message from the engine but `connected` numbered by a
+ * `sequenceNumber` string. `start.tracks` is `["inbound"]`; the audio is 8 kHz µ-law (legs
+ * in A-law or Opus are transcoded by the bridge). A `mark` is echoed once every byte queued
+ * before it has been played to the caller; `clear` drops the queue at once and echoes the
+ * pending marks.
+ *
+ * Bad bots: a binary frame, a message that is not JSON, a message over
+ * {@linkcode MAX_MESSAGE_BYTES}, base64 that does not decode, too many pending marks, a bot
+ * that stops reading (over {@linkcode MAX_BUFFERED_BYTES} unsent), or a bot closing the
+ * socket end the agent (`agent failed` with the reason); the call goes on.
+ *
+ * @module
+ */
+import type { AgentAdapter, AgentDriver, AgentLink, CallerFrame } from "./adapter.ts";
+import type { MediaStreamsAgentConfig } from "./config.ts";
+import { messageOf } from "./session.ts";
+
+/** Largest message accepted from a bot, bytes (1 MiB: ~100 s of base64 µ-law). */
+export const MAX_MESSAGE_BYTES = 1 << 20;
+/** Unsent bytes to a bot that stopped reading before it is dropped (~20 s of media). */
+export const MAX_BUFFERED_BYTES = 1 << 19;
+/** How long the WebSocket may take to open, ms. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+/** Twilio's `accountSid` shape; the engine has no accounts, so it sends a fixed one. */
+const ACCOUNT_SID = "AC" + "0".repeat(32);
+
+/**
+ * Makes the adapter for one configured bot.
+ *
+ * @example
+ * ```ts
+ * import { mediaStreamsAdapter } from "./media_streams.ts";
+ * const adapter = mediaStreamsAdapter({ type: "media-streams", url: "ws://127.0.0.1:9000/twilio" });
+ * console.log(adapter.format); // { codec: "g711_ulaw", sampleRate: 8000 }
+ * ```
+ */
+export function mediaStreamsAdapter(config: MediaStreamsAgentConfig): AgentAdapter {
+  return {
+    format: { codec: "g711_ulaw", sampleRate: 8000 },
+    engineBargeIn: false,
+    open: (link) => MediaStreamsDriver.connect(config, link),
+  };
+}
+
+class MediaStreamsDriver implements AgentDriver {
+  readonly #ws: WebSocket;
+  readonly #link: AgentLink;
+  readonly #streamSid = "MZ" + hex(16);
+  #sequence = 0;
+  #chunk = 0;
+  #firstTimestamp: number | undefined;
+  #closed = false;
+
+  private constructor(ws: WebSocket, link: AgentLink) {
+    this.#ws = ws;
+    this.#link = link;
+  }
+
+  static async connect(config: MediaStreamsAgentConfig, link: AgentLink): Promise<AgentDriver> {
+    // Deno's WebSocket takes request headers (a bot may want a token).
+    const ws = new WebSocket(
+      config.url,
+      { headers: config.headers ?? {} } as unknown as string[],
+    );
+    await opened(ws, link.signal);
+    const driver = new MediaStreamsDriver(ws, link);
+    driver.#begin(config);
+    return driver;
+  }
+
+  #begin(config: MediaStreamsAgentConfig): void {
+    const ws = this.#ws;
+    ws.onmessage = (event) => this.#onMessage(event.data);
+    ws.onclose = (event) => {
+      if (this.#closed) return;
+      this.#closed = true;
+      this.#link.fail(
+        `bot closed the connection (code ${event.code}${event.reason ? `: ${event.reason}` : ""})`,
+      );
+    };
+    ws.onerror = (event) => {
+      if (this.#closed) return;
+      this.#closed = true;
+      this.#link.fail(`bot connection failed: ${(event as ErrorEvent).message ?? "error"}`);
+    };
+    const customParameters: Record<string, string> = { ...config.parameters };
+    for (const [key, value] of Object.entries(this.#link.parameters)) {
+      customParameters[key] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    this.#sendRaw({ event: "connected", protocol: "Call", version: "1.0.0" });
+    this.#send({
+      event: "start",
+      start: {
+        accountSid: ACCOUNT_SID,
+        streamSid: this.#streamSid,
+        callSid: this.#link.sid,
+        tracks: ["inbound"],
+        customParameters,
+        mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 },
+      },
+    });
+  }
+
+  audio(frame: CallerFrame): void {
+    if (this.#closed) return;
+    if (this.#ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.#fail(`bot is not reading (${this.#ws.bufferedAmount} bytes unsent)`);
+      return;
+    }
+    this.#firstTimestamp ??= frame.timestamp;
+    this.#send({
+      event: "media",
+      media: {
+        track: "inbound",
+        chunk: String(++this.#chunk),
+        timestamp: String(Math.max(0, Math.round((frame.timestamp - this.#firstTimestamp) / 1000))),
+        payload: toBase64(frame.payload),
+      },
+    });
+  }
+
+  dtmf(digit: string): void {
+    if (this.#closed) return;
+    this.#send({ event: "dtmf", dtmf: { track: "inbound_track", digit } });
+  }
+
+  close(_reason: string): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#send({ event: "stop", stop: { accountSid: ACCOUNT_SID, callSid: this.#link.sid } });
+    this.#closed = true;
+    try {
+      this.#ws.close(1000, "stream stopped");
+    } catch (error) {
+      this.#link.log.debug("Closing the bot socket failed", { error });
+    }
+    return Promise.resolve();
+  }
+
+  #onMessage(data: unknown): void {
+    if (this.#closed) return;
+    if (typeof data !== "string") {
+      this.#fail("bot sent a binary frame (Media Streams is text frames only)");
+      return;
+    }
+    if (data.length > MAX_MESSAGE_BYTES) {
+      this.#fail(`bot sent a ${data.length}-byte message (limit ${MAX_MESSAGE_BYTES})`);
+      return;
+    }
+    let message: unknown;
+    try {
+      message = JSON.parse(data);
+    } catch (error) {
+      this.#fail(`bot sent invalid JSON: ${messageOf(error)}`);
+      return;
+    }
+    if (typeof message !== "object" || message === null) {
+      this.#fail("bot sent a message that is not a JSON object");
+      return;
+    }
+    const m = message as Record<string, unknown>;
+    switch (m.event) {
+      case "media": {
+        const payload = (m.media as Record<string, unknown> | undefined)?.payload;
+        if (typeof payload !== "string") {
+          this.#fail("bot sent media without a payload string");
+          return;
+        }
+        let bytes: Uint8Array;
+        try {
+          bytes = fromBase64(payload);
+        } catch (error) {
+          this.#fail(`bot sent a payload that is not base64: ${messageOf(error)}`);
+          return;
+        }
+        this.#link.play(bytes);
+        return;
+      }
+      case "mark": {
+        const name = (m.mark as Record<string, unknown> | undefined)?.name;
+        if (typeof name !== "string") {
+          this.#fail("bot sent a mark without a name");
+          return;
+        }
+        const queued = this.#link.mark(name, () => {
+          if (!this.#closed) this.#send({ event: "mark", mark: { name } });
+        });
+        if (!queued) this.#fail("bot has too many marks pending");
+        return;
+      }
+      case "clear":
+        this.#link.clear();
+        return;
+      default:
+        this.#link.log.debug("Ignored a bot message", { event: String(m.event).slice(0, 64) });
+    }
+  }
+
+  #fail(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#ws.close(1008, reason.slice(0, 120));
+    } catch (error) {
+      this.#link.log.debug("Closing the bot socket failed", { error });
+    }
+    this.#link.fail(reason);
+  }
+
+  /** Sends a numbered message (every message after `connected`). */
+  #send(message: Record<string, unknown>): void {
+    this.#sendRaw({
+      event: message.event,
+      sequenceNumber: String(++this.#sequence),
+      ...message,
+      streamSid: this.#streamSid,
+    });
+  }
+
+  #sendRaw(message: Record<string, unknown>): void {
+    if (this.#ws.readyState !== WebSocket.OPEN) return;
+    this.#ws.send(JSON.stringify(message));
+  }
+}
+
+function opened(ws: WebSocket, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => finish(new Error("the bot did not answer in time")),
+      CONNECT_TIMEOUT_MS,
+    );
+    const onAbort = () => finish(new Error("the agent was detached while connecting"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    ws.onopen = () => finish();
+    ws.onerror = (event) => finish(new Error((event as ErrorEvent).message || "connection failed"));
+    ws.onclose = (event) => finish(new Error(`connection closed (code ${event.code})`));
+    function finish(error?: Error) {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      ws.onopen = ws.onerror = ws.onclose = null;
+      if (!error) return resolve();
+      try {
+        ws.close();
+      } catch (cause) {
+        // Closing a socket that never opened can throw; the connect error is what matters.
+        void cause;
+      }
+      reject(error);
+    }
+  });
+}
+
+function hex(bytes: number): string {
+  return Array.from(
+    crypto.getRandomValues(new Uint8Array(bytes)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+}
+
+/** Base64 of bytes (standard alphabet, padded). */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+/**
+ * Bytes of base64 text.
+ *
+ * @throws {DOMException} when it is not base64.
+ */
+export function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
