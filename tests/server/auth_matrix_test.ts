@@ -40,7 +40,7 @@ interface Target {
 }
 
 interface Row {
-  readonly method: "GET" | "POST";
+  readonly method: "GET" | "POST" | "DELETE";
   /** The OpenAPI path (`{sid}`, `{identity}` placeholders). */
   readonly path: string;
   readonly scope?: Scope;
@@ -255,6 +255,25 @@ const ROWS: readonly Row[] = [
     ok: 200,
     target: "fresh-answered",
     body: { to: "client:bob" },
+  },
+  {
+    // Permitted, but this server has no agents configured: 404 past the auth checks.
+    method: "POST",
+    path: "/v1/calls/{sid}/agent",
+    scope: "agents:write",
+    resource: "sid",
+    ok: 404,
+    target: "fresh-answered",
+    body: { agent: "nobody" },
+  },
+  {
+    // Permitted, but the call has no agent to unbind: 409 past the auth checks.
+    method: "DELETE",
+    path: "/v1/calls/{sid}/agent",
+    scope: "agents:write",
+    resource: "sid",
+    ok: 409,
+    target: "fresh-answered",
   },
   {
     // Permitted, but a client call has no SIP leg to play digits to: 409 past the auth checks.
