@@ -30,6 +30,11 @@ export const LAYERS: readonly Layer[] = [
     floor: 0,
     note: "the HTTP API's wire shapes (problem details), shared by server and SDK; imports nothing",
   },
+  {
+    prefix: "src/relay/error.ts",
+    floor: 0,
+    note: "the neutral MoQT session errors, a leaf that model, coding and dialects share",
+  },
   { prefix: "src/relay/model/", floor: 1, note: "protocol-neutral MoQT model" },
   { prefix: "src/relay/wire/coding/", floor: 1, note: "varints, buffers, stream reading" },
   {
@@ -72,91 +77,6 @@ export interface KnownViolation {
  */
 export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
   {
-    from: "src/relay/wire/draft14/buffer.ts",
-    to: "src/relay/error.ts",
-    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
-  },
-  {
-    from: "src/relay/wire/draft14/data.ts",
-    to: "src/relay/error.ts",
-    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
-  },
-  {
-    from: "src/relay/wire/draft14/messages.ts",
-    to: "src/relay/error.ts",
-    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
-  },
-  {
-    from: "src/relay/wire/draft14/messages_publish.ts",
-    to: "src/relay/error.ts",
-    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
-  },
-  {
-    from: "src/relay/wire/draft14/mod.ts",
-    to: "src/relay/error.ts",
-    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
-  },
-  {
-    from: "src/relay/wire/draft14/parameters.ts",
-    to: "src/relay/error.ts",
-    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
-  },
-  {
-    from: "src/relay/wire/draft14/publisher.ts",
-    to: "src/relay/error.ts",
-    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
-  },
-  {
-    from: "src/relay/wire/draft14/session.ts",
-    to: "src/relay/error.ts",
-    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
-  },
-  {
-    from: "src/relay/wire/draft14/session_core.ts",
-    to: "src/relay/error.ts",
-    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
-  },
-  {
-    from: "src/relay/wire/draft14/stream_reader.ts",
-    to: "src/relay/error.ts",
-    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
-  },
-  {
-    from: "src/relay/wire/draft14/subscriber.ts",
-    to: "src/relay/error.ts",
-    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
-  },
-  {
-    from: "src/relay/wire/draft14/track_forwarder.ts",
-    to: "src/relay/error.ts",
-    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
-  },
-  {
-    from: "src/relay/wire/draft14/varint.ts",
-    to: "src/relay/error.ts",
-    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
-  },
-  {
-    from: "src/auth/error.ts",
-    to: "src/relay/error.ts",
-    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
-  },
-  {
-    from: "src/auth/moqt.ts",
-    to: "src/relay/error.ts",
-    removedBy: "issue 8 item 2 (relay): draft-14 codes into the dialect, neutral MoqError",
-  },
-  {
-    from: "src/auth/grant.ts",
-    to: "src/relay/wire/draft14/session_core.ts",
-    removedBy: "issue 8 item 2 (relay): Authorize/Operation into the neutral model",
-  },
-  {
-    from: "src/auth/moqt.ts",
-    to: "src/relay/wire/draft14/session_core.ts",
-    removedBy: "issue 8 item 2 (relay): Authorize/Operation into the neutral model",
-  },
-  {
     from: "src/auth/moqt.ts",
     to: "src/relay/wire/draft14/parameters.ts",
     removedBy:
@@ -167,11 +87,6 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
     to: "src/voice/track.ts",
     removedBy:
       "issue 8 'Keep it that way' (calls): auth reads voice namespaces (sidOf) on its own floor",
-  },
-  {
-    from: "src/voice/track.ts",
-    to: "src/relay/wire/draft14/data.ts",
-    removedBy: "issue 8 item 2 (relay): the capture time becomes a field of the model object",
   },
   {
     from: "src/sip/gateway.ts",

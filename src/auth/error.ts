@@ -1,10 +1,10 @@
 /**
  * {@linkcode AuthError}: why a request or a MoQT connection was refused, with the HTTP status
- * and the draft-14 session termination code each reason maps to.
+ * and the protocol-neutral MoQT session error each reason maps to.
  *
  * @module
  */
-import { SessionErrorCode } from "../relay/error.ts";
+import type { MoqErrorKind } from "../relay/error.ts";
 
 /**
  * Why authentication or authorization failed.
@@ -36,13 +36,14 @@ const TITLES: Record<AuthErrorKind, string> = {
 
 /**
  * A refused request. `status` is the HTTP status (401 for the token, 403 for what it
- * allows); `moqCode` the draft-14 session termination code for a refused MoQT connection.
+ * allows); `moqKind` why a refused MoQT connection is closed (each wire dialect maps it to
+ * its code).
  *
  * @example
  * ```ts
  * import { AuthError } from "./error.ts";
  * const error = new AuthError("expired_token", "Token expired at 2026-01-01T00:00:00.000Z");
- * console.log(error.status, error.moqCode.toString(16)); // 401 18
+ * console.log(error.status, error.moqKind); // 401 expired_auth_token
  * ```
  */
 export class AuthError extends Error {
@@ -72,15 +73,15 @@ export class AuthError extends Error {
     return this.kind === "insufficient_scope" || this.kind === "forbidden_resource" ? 403 : 401;
   }
 
-  /** The draft-14 session termination code for a MoQT connection refused for this reason. */
-  get moqCode(): number {
+  /** Why a MoQT connection refused for this reason is closed. */
+  get moqKind(): MoqErrorKind {
     switch (this.kind) {
       case "malformed_token":
-        return SessionErrorCode.MALFORMED_AUTH_TOKEN;
+        return "malformed_auth_token";
       case "expired_token":
-        return SessionErrorCode.EXPIRED_AUTH_TOKEN;
+        return "expired_auth_token";
       default:
-        return SessionErrorCode.UNAUTHORIZED;
+        return "unauthorized";
     }
   }
 }

@@ -30,7 +30,7 @@
  *
  * @module
  */
-import type { Authorize } from "../relay/wire/draft14/session_core.ts";
+import type { Authorize } from "../relay/model/authorize.ts";
 import { callNamespace, parseSid } from "../voice/track.ts";
 import { AuthError } from "./error.ts";
 import type { Scope } from "./scope.ts";

@@ -14,9 +14,9 @@
  *
  * @module
  */
-import { MoqError, SessionErrorCode } from "../relay/error.ts";
+import { MoqError } from "../relay/error.ts";
 import type { MoqTransport } from "../relay/transport/transport.ts";
-import type { Authorize } from "../relay/wire/draft14/session_core.ts";
+import type { Authorize } from "../relay/model/authorize.ts";
 import {
   type AuthToken,
   decodeAuthToken,
@@ -58,19 +58,19 @@ export function connectionToken(
       token = decodeAuthToken(raw);
     } catch (error) {
       throw new MoqError(
-        SessionErrorCode.MALFORMED_AUTH_TOKEN,
+        "malformed_auth_token",
         `Malformed AUTHORIZATION_TOKEN: ${(error as Error).message}`,
       );
     }
     if (token.aliasType === "use_alias") {
       throw new MoqError(
-        SessionErrorCode.UNKNOWN_AUTH_TOKEN_ALIAS,
+        "unknown_auth_token_alias",
         `Unknown auth token alias ${token.alias}`,
       );
     }
     if (token.aliasType === "delete") {
       throw new MoqError(
-        SessionErrorCode.MALFORMED_AUTH_TOKEN,
+        "malformed_auth_token",
         "AUTHORIZATION_TOKEN in CLIENT_SETUP must carry a token, not DELETE an alias",
       );
     }
@@ -79,7 +79,7 @@ export function connectionToken(
     } catch (error) {
       // The fatal decoder's TypeError: the bytes are not UTF-8.
       throw new MoqError(
-        SessionErrorCode.MALFORMED_AUTH_TOKEN,
+        "malformed_auth_token",
         "AUTHORIZATION_TOKEN value is not UTF-8",
         { cause: error },
       );
@@ -107,7 +107,7 @@ export function moqAuthorizer(
     const token = connectionToken(transport, setup);
     if (token === undefined) {
       throw new MoqError(
-        SessionErrorCode.UNAUTHORIZED,
+        "unauthorized",
         "No token: send AUTHORIZATION_TOKEN in CLIENT_SETUP or ?jwt= on the URL",
       );
     }
@@ -115,7 +115,7 @@ export function moqAuthorizer(
     try {
       grant = await verifier.verify(token);
     } catch (error) {
-      if (error instanceof AuthError) throw new MoqError(error.moqCode, error.message);
+      if (error instanceof AuthError) throw new MoqError(error.moqKind, error.message);
       throw error;
     }
     onGrant?.(grant, transport);

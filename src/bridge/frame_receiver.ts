@@ -13,7 +13,7 @@ import {
   type TranscoderOpusOptions,
 } from "../codecs/transcoder.ts";
 import type { GroupConsumer, TrackConsumer } from "../relay/model/mod.ts";
-import { captureTimeOf, FRAMES_PER_GROUP, nowMicros } from "../voice/track.ts";
+import { FRAMES_PER_GROUP, nowMicros } from "../voice/track.ts";
 import { frameBytes, sameFormat, silenceFrame } from "./format.ts";
 import { PlayoutBuffer, type PlayoutItem, type PlayoutStats } from "./playout_buffer.ts";
 
@@ -191,7 +191,7 @@ export class FrameReceiver {
       if (this.#closed) return;
       this.#buffer.push({
         seq: group.id * FRAMES_PER_GROUP + object.id,
-        timestamp: captureTimeOf(object.extensions) ?? nowMicros(),
+        timestamp: object.timestamp ?? nowMicros(),
         payload: object.payload,
       });
       this.#notify();

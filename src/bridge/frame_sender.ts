@@ -13,7 +13,7 @@ import {
 import type { MediaFormat } from "../codecs/transcoder.ts";
 import { pcm16ToBytes } from "../codecs/pcm16.ts";
 import type { GroupProducer, TrackProducer } from "../relay/model/mod.ts";
-import { captureTimeExtension, FRAMES_PER_GROUP, nowMicros } from "../voice/track.ts";
+import { FRAMES_PER_GROUP, nowMicros } from "../voice/track.ts";
 import { frameBytes, sameFormat, silenceFrame } from "./format.ts";
 
 /**
@@ -162,7 +162,7 @@ export class FrameSender {
     this.#group!.write({
       id: objectId,
       payload,
-      extensions: captureTimeExtension(timestamp),
+      timestamp: Math.round(timestamp),
     });
   }
 }

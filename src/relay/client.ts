@@ -9,7 +9,6 @@ import { Session } from "./wire/draft14/session.ts";
 import { type ConnectMoqOptions, connectMoqQuic } from "./transport/endpoint.ts";
 import type { MoqTransport } from "./transport/transport.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
-import { SessionErrorCode } from "./error.ts";
 
 /** Options for {@linkcode MoqClient.connect}. */
 export interface MoqClientOptions extends ConnectMoqOptions {
@@ -124,7 +123,7 @@ export class MoqClient implements AsyncDisposable {
 
   /** Closes the session. A second close is a no-op. */
   close(): void {
-    this.session.close(SessionErrorCode.NO_ERROR, "Client closed");
+    this.session.close("no_error", "Client closed");
   }
 
   /** Closes the session and waits until it is closed. */

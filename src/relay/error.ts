@@ -1,291 +1,139 @@
 /**
- * Typed MoQT errors and the wire error codes of draft-ietf-moq-transport-14.
+ * The protocol-neutral errors of a MoQT session: {@linkcode MoqError} says *why* a session
+ * ends, as a {@linkcode MoqErrorKind}; each wire dialect maps kinds to its own codes at the
+ * edge (draft-14: `src/relay/wire/draft14/error_codes.ts`), as moq-lite's `Error` enum is
+ * mapped in its `ietf/` dialect. {@linkcode MoqParseError} is what every decoder throws on
+ * malformed or hostile input.
  *
- * {@link MoqError} carries a session termination code, so whoever catches one knows what to
- * put in CONNECTION_CLOSE / CLOSE_WEBTRANSPORT_SESSION. The class is protocol-neutral in
- * spirit (a code and a message), but every table in this module holds draft-14's names and
- * values (draft-14 §3.4 and §13.1). A later wire dialect would add its own tables.
+ * This module imports nothing: the model, the coding layer and every dialect stand on it.
  *
  * @example
  * ```ts
- * import { MoqError, SessionErrorCode } from "./error.ts";
+ * import { assertEquals } from "@std/assert";
+ * import { MoqError } from "@clutchcall/voice/relay";
  *
- * const err = new MoqError(SessionErrorCode.TOO_MANY_REQUESTS, "Request ID 12 is past the maximum");
- * console.log(err.code); // 7
+ * const err = new MoqError("too_many_requests", "Request ID 12 is past the maximum");
+ * assertEquals(err.kind, "too_many_requests");
  * ```
  *
  * @module
  */
 
 /**
- * Session termination error codes (draft-14 §3.4, §13.1.1).
- *
- * @example
- * ```ts
- * import { SessionErrorCode } from "./error.ts";
- * console.log(SessionErrorCode.PROTOCOL_VIOLATION); // 3
- * ```
+ * Why a MoQT session ends. Each dialect maps these to its wire codes; `remote` is a code
+ * received from a peer that the dialect has no name for (kept in {@linkcode MoqError.remoteCode}).
  */
-export const SessionErrorCode = {
-  NO_ERROR: 0x0,
-  INTERNAL_ERROR: 0x1,
-  UNAUTHORIZED: 0x2,
-  PROTOCOL_VIOLATION: 0x3,
-  INVALID_REQUEST_ID: 0x4,
-  DUPLICATE_TRACK_ALIAS: 0x5,
-  KEY_VALUE_FORMATTING_ERROR: 0x6,
-  TOO_MANY_REQUESTS: 0x7,
-  INVALID_PATH: 0x8,
-  MALFORMED_PATH: 0x9,
-  GOAWAY_TIMEOUT: 0x10,
-  CONTROL_MESSAGE_TIMEOUT: 0x11,
-  DATA_STREAM_TIMEOUT: 0x12,
-  AUTH_TOKEN_CACHE_OVERFLOW: 0x13,
-  DUPLICATE_AUTH_TOKEN_ALIAS: 0x14,
-  VERSION_NEGOTIATION_FAILED: 0x15,
-  MALFORMED_AUTH_TOKEN: 0x16,
-  UNKNOWN_AUTH_TOKEN_ALIAS: 0x17,
-  EXPIRED_AUTH_TOKEN: 0x18,
-  INVALID_AUTHORITY: 0x19,
-  MALFORMED_AUTHORITY: 0x1a,
-} as const;
+export type MoqErrorKind =
+  | "no_error"
+  | "internal"
+  | "unauthorized"
+  | "protocol_violation"
+  | "invalid_request_id"
+  | "duplicate_track_alias"
+  | "key_value_formatting"
+  | "too_many_requests"
+  | "invalid_path"
+  | "malformed_path"
+  | "goaway_timeout"
+  | "control_message_timeout"
+  | "data_stream_timeout"
+  | "auth_token_cache_overflow"
+  | "duplicate_auth_token_alias"
+  | "version_negotiation_failed"
+  | "malformed_auth_token"
+  | "unknown_auth_token_alias"
+  | "expired_auth_token"
+  | "invalid_authority"
+  | "malformed_authority"
+  | "remote";
 
-/** A value of {@link SessionErrorCode}. */
-export type SessionErrorCode = (typeof SessionErrorCode)[keyof typeof SessionErrorCode];
+/** Options of a {@linkcode MoqError}. */
+export interface MoqErrorOptions extends ErrorOptions {
+  /** The wire code, when the error came from the peer. */
+  remoteCode?: number;
+}
 
 /**
- * SUBSCRIBE_ERROR codes (draft-14 §9.9, §13.1.2). TRACK_STATUS_ERROR uses the same table
- * (§9.22). 0x11 is unassigned in draft-14.
+ * An error that ends a MoQT session, saying why in protocol-neutral terms.
  *
  * @example
  * ```ts
- * import { SubscribeErrorCode } from "./error.ts";
- * console.log(SubscribeErrorCode.TRACK_DOES_NOT_EXIST); // 4
- * ```
- */
-export const SubscribeErrorCode = {
-  INTERNAL_ERROR: 0x0,
-  UNAUTHORIZED: 0x1,
-  TIMEOUT: 0x2,
-  NOT_SUPPORTED: 0x3,
-  TRACK_DOES_NOT_EXIST: 0x4,
-  INVALID_RANGE: 0x5,
-  MALFORMED_AUTH_TOKEN: 0x10,
-  EXPIRED_AUTH_TOKEN: 0x12,
-} as const;
-
-/**
- * PUBLISH_ERROR codes (draft-14 §9.15, §13.1.4).
- *
- * @example
- * ```ts
- * import { PublishErrorCode } from "./error.ts";
- * console.log(PublishErrorCode.UNINTERESTED); // 4
- * ```
- */
-export const PublishErrorCode = {
-  INTERNAL_ERROR: 0x0,
-  UNAUTHORIZED: 0x1,
-  TIMEOUT: 0x2,
-  NOT_SUPPORTED: 0x3,
-  UNINTERESTED: 0x4,
-} as const;
-
-/**
- * FETCH_ERROR codes (draft-14 §9.18, §13.1.5).
- *
- * @example
- * ```ts
- * import { FetchErrorCode } from "./error.ts";
- * console.log(FetchErrorCode.NO_OBJECTS); // 6
- * ```
- */
-export const FetchErrorCode = {
-  INTERNAL_ERROR: 0x0,
-  UNAUTHORIZED: 0x1,
-  TIMEOUT: 0x2,
-  NOT_SUPPORTED: 0x3,
-  TRACK_DOES_NOT_EXIST: 0x4,
-  INVALID_RANGE: 0x5,
-  NO_OBJECTS: 0x6,
-  INVALID_JOINING_REQUEST_ID: 0x7,
-  UNKNOWN_STATUS_IN_RANGE: 0x8,
-  MALFORMED_TRACK: 0x9,
-  MALFORMED_AUTH_TOKEN: 0x10,
-  EXPIRED_AUTH_TOKEN: 0x12,
-} as const;
-
-/**
- * PUBLISH_NAMESPACE_ERROR codes (draft-14 §9.25; §13.1.6 still calls the table
- * "ANNOUNCE_ERROR"). PUBLISH_NAMESPACE_CANCEL uses the same codes (§9.27).
- *
- * @example
- * ```ts
- * import { PublishNamespaceErrorCode } from "./error.ts";
- * console.log(PublishNamespaceErrorCode.UNAUTHORIZED); // 1
- * ```
- */
-export const PublishNamespaceErrorCode = {
-  INTERNAL_ERROR: 0x0,
-  UNAUTHORIZED: 0x1,
-  TIMEOUT: 0x2,
-  NOT_SUPPORTED: 0x3,
-  UNINTERESTED: 0x4,
-  MALFORMED_AUTH_TOKEN: 0x10,
-  EXPIRED_AUTH_TOKEN: 0x12,
-} as const;
-
-/**
- * SUBSCRIBE_NAMESPACE_ERROR codes (draft-14 §9.30, §13.1.7).
- *
- * @example
- * ```ts
- * import { SubscribeNamespaceErrorCode } from "./error.ts";
- * console.log(SubscribeNamespaceErrorCode.NAMESPACE_PREFIX_OVERLAP); // 5
- * ```
- */
-export const SubscribeNamespaceErrorCode = {
-  INTERNAL_ERROR: 0x0,
-  UNAUTHORIZED: 0x1,
-  TIMEOUT: 0x2,
-  NOT_SUPPORTED: 0x3,
-  NAMESPACE_PREFIX_UNKNOWN: 0x4,
-  NAMESPACE_PREFIX_OVERLAP: 0x5,
-  MALFORMED_AUTH_TOKEN: 0x10,
-  EXPIRED_AUTH_TOKEN: 0x12,
-} as const;
-
-/**
- * Request error codes, one table per message family: the families share 0x0–0x3 but
- * differ from 0x4 on (0x4 is TRACK_DOES_NOT_EXIST for SUBSCRIBE, UNINTERESTED for PUBLISH,
- * NAMESPACE_PREFIX_UNKNOWN for SUBSCRIBE_NAMESPACE), so always pick the family's table.
- *
- * @example
- * ```ts
- * import { RequestErrorCode } from "./error.ts";
- * console.log(RequestErrorCode.fetch.INVALID_RANGE); // 5
- * console.log(RequestErrorCode.trackStatus.TRACK_DOES_NOT_EXIST); // 4
- * ```
- */
-export const RequestErrorCode = {
-  subscribe: SubscribeErrorCode,
-  trackStatus: SubscribeErrorCode,
-  publish: PublishErrorCode,
-  fetch: FetchErrorCode,
-  publishNamespace: PublishNamespaceErrorCode,
-  subscribeNamespace: SubscribeNamespaceErrorCode,
-} as const;
-
-/**
- * PUBLISH_DONE status codes (draft-14 §9.12, §13.1.3; SUBSCRIBE_DONE before draft-14).
- *
- * @example
- * ```ts
- * import { PublishDoneCode } from "./error.ts";
- * console.log(PublishDoneCode.TRACK_ENDED); // 2
- * ```
- */
-export const PublishDoneCode = {
-  INTERNAL_ERROR: 0x0,
-  UNAUTHORIZED: 0x1,
-  TRACK_ENDED: 0x2,
-  SUBSCRIPTION_ENDED: 0x3,
-  GOING_AWAY: 0x4,
-  EXPIRED: 0x5,
-  TOO_FAR_BEHIND: 0x6,
-  MALFORMED_TRACK: 0x7,
-} as const;
-
-/**
- * Data stream RESET_STREAM / RESET_STREAM_AT codes (draft-14 §10.4.3, §13.1.8).
- *
- * @example
- * ```ts
- * import { StreamResetCode } from "./error.ts";
- * console.log(StreamResetCode.DELIVERY_TIMEOUT); // 2
- * ```
- */
-export const StreamResetCode = {
-  INTERNAL_ERROR: 0x0,
-  CANCELLED: 0x1,
-  DELIVERY_TIMEOUT: 0x2,
-  SESSION_CLOSED: 0x3,
-} as const;
-
-/**
- * An error that ends a MoQT session, carrying the session termination code to send.
- *
- * @example
- * ```ts
- * import { MoqError, SessionErrorCode } from "./error.ts";
+ * import { assert, assertEquals } from "@std/assert";
+ * import { MoqError } from "@clutchcall/voice/relay";
  *
  * try {
- *   throw new MoqError(SessionErrorCode.DUPLICATE_TRACK_ALIAS, "Track alias 3 is already in use");
+ *   throw new MoqError("duplicate_track_alias", "Track alias 3 is already in use");
  * } catch (err) {
- *   if (err instanceof MoqError) console.log(err.code); // 5
+ *   assert(err instanceof MoqError);
+ *   assertEquals(err.kind, "duplicate_track_alias");
  * }
  * ```
  */
 export class MoqError extends Error {
-  /** The draft-14 session termination code ({@link SessionErrorCode}). */
-  readonly code: number;
+  /** Why the session ends. */
+  readonly kind: MoqErrorKind;
+  /** The wire code the peer sent, for an error received from it. */
+  readonly remoteCode: number | undefined;
 
   /**
-   * Creates an error carrying a draft-14 session termination code.
+   * Creates a session error.
    *
-   * @param code A session termination code, see {@link SessionErrorCode}
+   * @param kind Why the session ends
    * @param message Sentence case, no trailing period
-   * @param options Standard error options (`cause`)
+   * @param options Standard error options (`cause`), and `remoteCode` for a peer's error
    */
-  constructor(code: number, message: string, options?: ErrorOptions) {
+  constructor(kind: MoqErrorKind, message: string, options?: MoqErrorOptions) {
     super(message, options);
     this.name = "MoqError";
-    this.code = code;
+    this.kind = kind;
+    this.remoteCode = options?.remoteCode;
   }
 
   /**
-   * Shorthand for a PROTOCOL_VIOLATION.
+   * Shorthand for a protocol violation.
    *
    * @example
    * ```ts
-   * import { MoqError } from "./error.ts";
-   * const err = MoqError.protocolViolation("Received a second GOAWAY");
-   * console.log(err.code); // 3
+   * import { assertEquals } from "@std/assert";
+   * import { MoqError } from "@clutchcall/voice/relay";
+   * assertEquals(MoqError.protocolViolation("Received a second GOAWAY").kind, "protocol_violation");
    * ```
    */
   static protocolViolation(message: string, options?: ErrorOptions): MoqError {
-    return new MoqError(SessionErrorCode.PROTOCOL_VIOLATION, message, options);
+    return new MoqError("protocol_violation", message, options);
   }
 }
 
+/** The kinds a decoder reports: a broken rule, or a badly formatted key-value pair. */
+export type MoqParseErrorKind = "protocol_violation" | "key_value_formatting";
+
 /**
  * Raised by the wire decoders for malformed or hostile input. Decoders never throw
- * anything else on bad bytes. The code defaults to PROTOCOL_VIOLATION.
+ * anything else on bad bytes. The kind defaults to a protocol violation.
  *
  * @example
  * ```ts
- * import { MoqParseError, SessionErrorCode } from "./error.ts";
+ * import { assertEquals } from "@std/assert";
+ * import { MoqParseError } from "@clutchcall/voice/relay";
  *
- * const err = new MoqParseError("Cannot decode SUBSCRIBE: trailing bytes");
- * console.log(err.code === SessionErrorCode.PROTOCOL_VIOLATION); // true
- * const kv = new MoqParseError("Bad token", SessionErrorCode.KEY_VALUE_FORMATTING_ERROR);
- * console.log(kv.code); // 6
+ * assertEquals(new MoqParseError("Cannot decode SUBSCRIBE: trailing bytes").kind, "protocol_violation");
+ * assertEquals(new MoqParseError("Bad token", "key_value_formatting").kind, "key_value_formatting");
  * ```
  */
 export class MoqParseError extends MoqError {
   /**
-   * Creates a parse error, a PROTOCOL_VIOLATION unless another code is given.
+   * Creates a parse error, a protocol violation unless another kind is given.
    *
    * @param message Sentence case, no trailing period
-   * @param code A session termination code, PROTOCOL_VIOLATION unless given
+   * @param kind Why the input is refused
    * @param options Standard error options (`cause`)
    */
   constructor(
     message: string,
-    code: number = SessionErrorCode.PROTOCOL_VIOLATION,
+    kind: MoqParseErrorKind = "protocol_violation",
     options?: ErrorOptions,
   ) {
-    super(code, message, options);
+    super(kind, message, options);
     this.name = "MoqParseError";
   }
 }

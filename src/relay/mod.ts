@@ -21,10 +21,16 @@
  */
 export * from "./model/mod.ts";
 export * from "./transport/mod.ts";
-export { MoqError, MoqParseError, SessionErrorCode } from "./error.ts";
+export {
+  MoqError,
+  type MoqErrorKind,
+  type MoqErrorOptions,
+  MoqParseError,
+  type MoqParseErrorKind,
+} from "./error.ts";
+export { SessionErrorCode, sessionErrorCode } from "./wire/draft14/error_codes.ts";
 export { Relay, type RelayOptions } from "./relay.ts";
 export { MoqClient, type MoqClientOptions } from "./client.ts";
-export type { Authorize, Operation } from "./wire/draft14/session_core.ts";
 export type { Parameters, ParameterValue } from "./wire/draft14/parameters.ts";
 export { Session, type SessionOptions } from "./wire/draft14/session.ts";
 export type { SessionState } from "./wire/draft14/session_state.ts";

@@ -6,14 +6,13 @@
  *
  * @module
  */
-import { Origin, type OriginOptions } from "./model/mod.ts";
+import { type Authorize, Origin, type OriginOptions } from "./model/mod.ts";
 import { Session } from "./wire/draft14/session.ts";
-import type { Authorize } from "./wire/draft14/session_core.ts";
 import type { Parameters } from "./wire/draft14/parameters.ts";
 import type { MoqTransport } from "./transport/transport.ts";
 import type { MoqEndpoint } from "./transport/endpoint.ts";
 import type { Logger } from "../log/mod.ts";
-import { SessionErrorCode } from "./error.ts";
+import { SessionErrorCode } from "./wire/draft14/error_codes.ts";
 
 /** Options for a {@linkcode Relay}. */
 export interface RelayOptions extends OriginOptions {
@@ -123,7 +122,7 @@ export class Relay implements AsyncDisposable {
       Promise.all(sessions.map((s) => s.closed)),
       new Promise((resolve) => setTimeout(resolve, graceMs)),
     ]);
-    for (const session of sessions) session.close(SessionErrorCode.NO_ERROR, "Relay shut down");
+    for (const session of sessions) session.close("no_error", "Relay shut down");
     for (const endpoint of this.#endpoints) endpoint.close();
   }
 

@@ -7,7 +7,7 @@
  * @module
  */
 import type { GroupProducer, TrackProducer } from "../relay/model/mod.ts";
-import { captureTimeExtension, FRAMES_PER_GROUP } from "../voice/track.ts";
+import { FRAMES_PER_GROUP } from "../voice/track.ts";
 import type { RtpAudioFormat } from "./payload_types.ts";
 import type { RtpAudioFrame } from "./session.ts";
 
@@ -129,7 +129,7 @@ export class UplinkPublisher {
       this.#group?.close();
       this.#group = this.#track.appendGroup(Math.floor(seq / FRAMES_PER_GROUP));
     }
-    this.#group!.write({ id, payload, extensions: captureTimeExtension(at) });
+    this.#group!.write({ id, payload, timestamp: Math.round(at) });
     this.#onFrame?.(payload, at);
   }
 }

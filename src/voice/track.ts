@@ -3,15 +3,14 @@
  * recorder, browser): the namespace `["voice", sid]`, the tracks `uplink` (what the caller
  * says) and `downlink` (what is played back), the capability tags, one encoded frame per
  * object, a group every {@linkcode FRAMES_PER_GROUP} frames, and the capture time of each
- * frame in an object extension.
+ * frame as its object's `timestamp`, in µs since the Unix epoch ({@linkcode nowMicros}).
  *
- * The relay sees none of this: to it these are opaque names, tags and extension bytes.
+ * The relay sees none of this: to it these are opaque names, tags and timestamps.
  *
  * @module
  */
 import { type Codec, codecOf } from "../codecs/codec.ts";
 import type { MediaFormat } from "../codecs/transcoder.ts";
-import { decodeExtensions, encodeExtensions, ExtensionType } from "../relay/wire/draft14/data.ts";
 
 /** A call's two directions, named from the caller's point of view. */
 export type VoiceDirection = "uplink" | "downlink";
@@ -66,36 +65,6 @@ export function voiceCodecOf(capability: string | undefined): Codec | undefined 
   } catch {
     return undefined;
   }
-}
-
-/**
- * The extension block carrying a frame's capture time: extension 0x10 (the LOC timestamp id
- * `@moq/net` also uses), value = microseconds since the Unix epoch.
- *
- * @example
- * ```ts
- * import { captureTimeOf, captureTimeExtension } from "./track.ts";
- * const ext = captureTimeExtension(1_700_000_000_000_000);
- * console.log(captureTimeOf(ext)); // 1700000000000000
- * ```
- */
-export function captureTimeExtension(epochMicros: number): Uint8Array {
-  return encodeExtensions([{ type: ExtensionType.TIMESTAMP, value: Math.round(epochMicros) }]);
-}
-
-/** The capture time (µs since the Unix epoch) in an object's extensions, if present and valid. */
-export function captureTimeOf(extensions: Uint8Array | undefined): number | undefined {
-  if (!extensions || extensions.length === 0) return undefined;
-  try {
-    for (const header of decodeExtensions(extensions)) {
-      if (header.type === ExtensionType.TIMESTAMP && typeof header.value === "number") {
-        return header.value;
-      }
-    }
-  } catch {
-    // Malformed extensions carry no usable time.
-  }
-  return undefined;
 }
 
 /** Now, in µs since the Unix epoch, with sub-millisecond resolution. */

@@ -7,7 +7,8 @@
 import { assert, assertEquals, assertNotEquals, assertRejects } from "@std/assert";
 import { createTokenVerifier, moqAuthorizer, signToken } from "../../src/auth/mod.ts";
 import { MoqClient } from "../../src/relay/client.ts";
-import { MoqError, SessionErrorCode } from "../../src/relay/error.ts";
+import { MoqError } from "../../src/relay/error.ts";
+import { SessionErrorCode, sessionErrorCode } from "../../src/relay/wire/draft14/error_codes.ts";
 import { type ControlMessage, encodeAuthToken } from "../../src/relay/wire/draft14/mod.ts";
 import { startRelay, testLogger } from "../_lib/relay_fixture.ts";
 import { probe, type ProbeKind } from "./_moq_probe.ts";
@@ -176,7 +177,7 @@ Deno.test("MoqClient: a token in CLIENT_SETUP authorizes the connection; media f
       token: jwt,
     });
   const refused = await assertRejects(() => connect(), MoqError);
-  assertEquals(refused.code, SessionErrorCode.UNAUTHORIZED);
+  assertEquals(sessionErrorCode(refused), SessionErrorCode.UNAUTHORIZED);
 
   await using publisher = await connect(
     await token({ scopes: ["media:publish"], voice: { sids: ["CA1"] } }),

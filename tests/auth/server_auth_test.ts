@@ -5,7 +5,8 @@
 import { assertEquals, assertRejects } from "@std/assert";
 import { signToken } from "../../src/auth/mod.ts";
 import { MoqClient } from "../../src/relay/client.ts";
-import { MoqError, SessionErrorCode } from "../../src/relay/error.ts";
+import { MoqError } from "../../src/relay/error.ts";
+import { SessionErrorCode, sessionErrorCode } from "../../src/relay/wire/draft14/error_codes.ts";
 import { loadConfig } from "../../src/server/config.ts";
 import { VoiceServer } from "../../src/server/server.ts";
 import { testLogger } from "../_lib/relay_fixture.ts";
@@ -49,7 +50,7 @@ Deno.test("a server without auth config enforces its development token on HTTP a
         token: jwt,
       });
     const refused = await assertRejects(() => connect(), MoqError);
-    assertEquals(refused.code, SessionErrorCode.UNAUTHORIZED);
+    assertEquals(sessionErrorCode(refused), SessionErrorCode.UNAUTHORIZED);
     await using client = await connect(token);
     assertEquals(client.session.state, "established");
   } finally {

@@ -20,6 +20,7 @@ import {
   SECRET,
   unsigned,
 } from "./_tokens.ts";
+import { sessionErrorCode } from "../../src/relay/wire/draft14/error_codes.ts";
 
 const hsVerifier = await createTokenVerifier({
   hs256Secret: SECRET,
@@ -88,7 +89,7 @@ Deno.test("ES256 tokens verify against PEM and JWK keys; kid picks the key", asy
 Deno.test("an expired token is refused with when it expired", async () => {
   const token = await hs256({ expiresInSec: -60 });
   const error = await refused(hsVerifier, token, "expired_token", "Token expired at 20");
-  assertEquals([error.status, error.moqCode], [401, 0x18]);
+  assertEquals([error.status, sessionErrorCode(error.moqKind)], [401, 0x18]);
 });
 
 Deno.test("a token not yet valid is refused", async () => {
@@ -103,7 +104,7 @@ Deno.test("a token not yet valid is refused", async () => {
 Deno.test("a forged signature is refused", async () => {
   const forged = await hmac("HS256", OTHER_SECRET, claims());
   const error = await refused(hsVerifier, forged, "invalid_token", "signature does not verify");
-  assertEquals([error.status, error.moqCode], [401, 0x2]);
+  assertEquals([error.status, sessionErrorCode(error.moqKind)], [401, 0x2]);
   // A valid token with its payload swapped keeps a signature over the old payload.
   const [header, , signature] = (await hs256({ scopes: ["calls:read"] })).split(".");
   const payload = btoa(JSON.stringify(claims({ scope: "calls:write" }))).replace(/=+$/, "");
@@ -168,7 +169,7 @@ Deno.test("malformed tokens are refused as malformed", async () => {
     ] as const
   ) {
     const error = await refused(hsVerifier, token, "malformed_token", detail);
-    assertEquals(error.moqCode, 0x16);
+    assertEquals(sessionErrorCode(error.moqKind), 0x16);
   }
   await refused(
     hsVerifier,

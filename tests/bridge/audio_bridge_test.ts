@@ -14,7 +14,7 @@ import { attach, attachCaller } from "../../src/bridge/mod.ts";
 import { createOpusDecoder, createOpusEncoder } from "../../src/codecs/opus.ts";
 import { decodeUlaw, encodeUlaw } from "../../src/codecs/g711.ts";
 import { FRAMES_PER_GROUP, nowMicros } from "../../src/voice/track.ts";
-import { captureTimeExtension } from "../../src/voice/track.ts";
+
 import { startRelay } from "../_lib/relay_fixture.ts";
 import { align, chunks, concat, readFixture } from "../codecs/_signal.ts";
 import { collect, paced } from "./_pace.ts";
@@ -51,7 +51,7 @@ Deno.test("µ-law 8 kHz published on the uplink is read as PCM16 16 kHz speech t
     group.write({
       id: i % FRAMES_PER_GROUP,
       payload: frames[i],
-      extensions: captureTimeExtension(capture),
+      timestamp: Math.round(capture),
     });
   }, { speed: 2 });
   group.close();

@@ -23,7 +23,7 @@ import { createOpusEncoder } from "../../src/codecs/opus.ts";
 import { encodeUlaw } from "../../src/codecs/g711.ts";
 import type { Codec } from "../../src/codecs/codec.ts";
 import { Origin } from "../../src/relay/model/mod.ts";
-import { captureTimeExtension, FRAMES_PER_GROUP } from "../../src/voice/track.ts";
+import { FRAMES_PER_GROUP } from "../../src/voice/track.ts";
 import { startRelay } from "../_lib/relay_fixture.ts";
 import { align, chunks, concat, readFixture } from "../codecs/_signal.ts";
 import { collect, paced } from "./_pace.ts";
@@ -159,7 +159,7 @@ Deno.test("corrupt Opus packets each cost one frame through the relay, never the
     group.write({
       id: i % FRAMES_PER_GROUP,
       payload: sent[i],
-      extensions: captureTimeExtension(capture),
+      timestamp: Math.round(capture),
     });
   }, { speed: 4 });
   const got = await received;

@@ -22,7 +22,7 @@ import {
   SetupParameter,
   StreamReader,
 } from "../../src/relay/wire/draft14/mod.ts";
-import { SessionErrorCode, SubscribeErrorCode } from "../../src/relay/error.ts";
+import { SessionErrorCode, SubscribeErrorCode } from "../../src/relay/wire/draft14/error_codes.ts";
 
 const NS = ["voice", "GOOD"];
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -25,7 +25,10 @@ import { listenMoq } from "../../src/relay/transport/mod.ts";
 import { MoqClient } from "../../src/relay/client.ts";
 import type { Session } from "../../src/relay/wire/draft14/session.ts";
 import type { TrackConsumer } from "../../src/relay/model/mod.ts";
-import { encodeTimestampExtension } from "../../src/relay/wire/draft14/data.ts";
+import {
+  encodeTimestampExtension,
+  joinTimestamp,
+} from "../../src/relay/wire/draft14/extensions.ts";
 import { testCertificate, testLogger } from "../_lib/relay_fixture.ts";
 import type { TlsCertificate } from "../../src/server/certificate.ts";
 
@@ -139,7 +142,10 @@ globalThis.addEventListener("unhandledrejection", (event) => {
 /** What frame `i` of group `g` carries, so every frame is distinguishable. */
 const payloadOf = (g: number, i: number) => `g${g}f${i}`;
 
-/** Reads `count` objects from our client's track as `{group, id, text, extensions}`. */
+/**
+ * Reads `count` objects from our client's track as `{group, id, text, extensions}`, where
+ * `extensions` is the block the relay forwards (timestamp first, then the other headers).
+ */
 async function readOurs(track: TrackConsumer, count: number) {
   const seen: { group: number; id: number; text: string; extensions?: Uint8Array }[] = [];
   while (seen.length < count) {
@@ -150,7 +156,7 @@ async function readOurs(track: TrackConsumer, count: number) {
         group: group.id,
         id: o.id,
         text: decoder.decode(o.payload),
-        extensions: o.extensions,
+        extensions: joinTimestamp(o.timestamp, o.extensions),
       });
     }
   }

@@ -10,12 +10,7 @@ import {
   RtpSession,
   type SpeechEvent,
 } from "../../src/rtp/mod.ts";
-import {
-  captureTimeExtension,
-  captureTimeOf,
-  FRAMES_PER_GROUP,
-  nowMicros,
-} from "../../src/voice/track.ts";
+import { FRAMES_PER_GROUP, nowMicros } from "../../src/voice/track.ts";
 import { delay, TEST_PORTS, waitFor } from "./_udp.ts";
 
 const PCMU: RtpPayloadMap = {
@@ -96,7 +91,7 @@ Deno.test("RTP leg: 40 ms µ-law packets arrive on the uplink as 20 ms objects, 
       for (let o = await g.readObject(); o; o = await g.readObject()) {
         objects.push({
           payload: o.payload,
-          at: captureTimeOf(o.extensions)!,
+          at: o.timestamp!,
           group: g.id,
           id: o.id,
         });
@@ -145,7 +140,7 @@ Deno.test("RTP leg: pcm16 written on the downlink goes out as paced µ-law RTP t
       group.write({
         id,
         payload: pcm16ToBytes(source16k.subarray(i * 320, (i + 1) * 320)),
-        extensions: captureTimeExtension(now + i * 20_000),
+        timestamp: Math.round(now + i * 20_000),
       });
     }
     group.close();

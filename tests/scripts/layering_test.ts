@@ -13,7 +13,7 @@ Deno.test("layering check names an import from a lower floor to a higher one", (
 });
 
 Deno.test("layering check refuses imports between folders of the same floor", () => {
-  const graph = new Map([["src/voice/track.ts", ["src/relay/wire/draft14/data.ts"]]]);
+  const graph = new Map([["src/voice/track.ts", ["src/relay/wire/draft14/extensions.ts"]]]);
   assertEquals(checkLayering(graph, LAYERS, []).map((p) => p.kind), ["upward_import"]);
 });
 

@@ -8,7 +8,7 @@ import { assert, assertEquals } from "@std/assert";
 import { decodeAlaw } from "../../src/codecs/g711.ts";
 import { pcm16ToBytes } from "../../src/codecs/pcm16.ts";
 import { rtpMedia } from "../../src/sip/rtp_media.ts";
-import { captureTimeExtension, FRAMES_PER_GROUP, nowMicros } from "../../src/voice/track.ts";
+import { FRAMES_PER_GROUP, nowMicros } from "../../src/voice/track.ts";
 import { bestLagCorrelation } from "../_lib/correlate.ts";
 import { readFixtureWav } from "../_lib/fixtures.ts";
 import {
@@ -69,7 +69,7 @@ Deno.test("media: downlink audio reaches sipp (its RTP echo brings it back on th
       group.write({
         id,
         payload: pcm16ToBytes(source.subarray(i * 320, (i + 1) * 320)),
-        extensions: captureTimeExtension(now + i * 20_000),
+        timestamp: Math.round(now + i * 20_000),
       });
     }
     group.close();

@@ -10,7 +10,7 @@ import { createTranscoder, type Transcoder } from "../../codecs/transcoder.ts";
 import type { ResamplerRate } from "../../codecs/resampler.ts";
 import { pcm16FromBytes } from "../../codecs/pcm16.ts";
 import type { MoqObject, TrackConsumer } from "../../relay/model/mod.ts";
-import { captureTimeOf, nowMicros, trackFormatOf } from "../../voice/track.ts";
+import { nowMicros, trackFormatOf } from "../../voice/track.ts";
 import type { CallRecording, TrackEntry } from "./call_recording.ts";
 import type { OggOpusFile } from "./ogg_opus_file.ts";
 
@@ -76,7 +76,7 @@ export async function recordTrack(
   const maxGap = maxGapMs * rate / 1000;
 
   const place = (object: MoqObject): void => {
-    const capture = captureTimeOf(object.extensions);
+    const capture = object.timestamp;
     if (!entry) {
       entry = call.addTrack({
         name: track.info.name,

@@ -13,6 +13,7 @@
  *
  * @module
  */
+export * from "./authorize.ts";
 export * from "./capability.ts";
 export * from "./group.ts";
 export * from "./object.ts";

@@ -1,18 +1,18 @@
 /**
- * One MoQT object: an opaque payload and the opaque extension headers that travel with
- * it. The relay never looks inside either.
+ * One MoQT object: an opaque payload, its timestamp, and the opaque extension headers that
+ * travel with it. The relay never looks inside the payload or the headers.
  *
  * @module
  */
 
 /**
- * An object within a group. For ClutchCall tracks one object is one encoded audio frame,
- * and the capture timestamp travels in `extensions`.
+ * An object within a group. For ClutchCall tracks one object is one encoded audio frame and
+ * `timestamp` its capture time.
  *
  * @example
  * ```ts
  * import type { MoqObject } from "./object.ts";
- * const obj: MoqObject = { id: 0, payload: new Uint8Array(160) };
+ * const obj: MoqObject = { id: 0, payload: new Uint8Array(160), timestamp: 1_700_000_000_000_000 };
  * ```
  */
 export interface MoqObject {
@@ -20,7 +20,13 @@ export interface MoqObject {
   readonly id: number;
   /** The opaque payload. */
   readonly payload: Uint8Array;
-  /** Extension headers as encoded on the wire, passed through untouched. */
+  /**
+   * The object's timestamp, in its track's timescale (voice tracks: the capture time in µs
+   * since the Unix epoch), as moq-lite's `Frame` has its timestamp. Each wire dialect carries
+   * it its own way (draft-14: the TIMESTAMP extension header 0x10).
+   */
+  readonly timestamp?: number;
+  /** The other extension headers, as encoded on the wire, passed through untouched. */
   readonly extensions?: Uint8Array;
   /**
    * The publisher sent it unreliably (a MoQT datagram) rather than on a group stream; a relay

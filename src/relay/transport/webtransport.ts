@@ -12,23 +12,14 @@
  * @module
  */
 import type { BidiStream, CloseInfo, MoqTransport, OpenStreamOptions } from "./transport.ts";
+import {
+  encodeVarint,
+  readVarintUnchecked,
+  varintLengthFromFirstByte,
+} from "../wire/coding/varint.ts";
 
 const WT_BIDI_SIGNAL = 0x41;
 const WT_UNI_STREAM = 0x54;
-
-function encodeVarint(value: number): Uint8Array {
-  if (value < 0x40) return Uint8Array.of(value);
-  if (value < 0x4000) return Uint8Array.of(0x40 | (value >> 8), value & 0xff);
-  if (value < 0x40000000) {
-    return Uint8Array.of(
-      0x80 | (value >>> 24),
-      (value >> 16) & 0xff,
-      (value >> 8) & 0xff,
-      value & 0xff,
-    );
-  }
-  throw new RangeError(`Cannot encode WebTransport session id: ${value} is too large`);
-}
 
 /** Reads `count` varints off the front of a stream; returns them and the remaining bytes. */
 async function readVarints(
@@ -40,11 +31,9 @@ async function readVarints(
   let at = 0;
   while (values.length < count) {
     if (at < buf.length) {
-      const len = 1 << (buf[at] >> 6);
+      const len = varintLengthFromFirstByte(buf[at]);
       if (at + len <= buf.length) {
-        let v = buf[at] & 0x3f;
-        for (let i = 1; i < len; i++) v = v * 256 + buf[at + i];
-        values.push(v);
+        values.push(readVarintUnchecked(buf, at, len));
         at += len;
         continue;
       }

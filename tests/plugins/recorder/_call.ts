@@ -9,7 +9,7 @@ import { encodeUlaw } from "../../../src/codecs/g711.ts";
 import { createResampler } from "../../../src/codecs/resampler.ts";
 import { deinterleave } from "../../../src/codecs/pcm16.ts";
 import type { TrackProducer } from "../../../src/relay/model/mod.ts";
-import { captureTimeExtension, FRAMES_PER_GROUP } from "../../../src/voice/track.ts";
+import { FRAMES_PER_GROUP } from "../../../src/voice/track.ts";
 import { readSidecar, type RecordingMetadata } from "../../../src/plugins/recorder/metadata.ts";
 
 /** µ-law 20 ms frames of 8 kHz PCM. */
@@ -57,7 +57,7 @@ export async function publishFrames(
       groups[t]!.write({
         id: k % FRAMES_PER_GROUP,
         payload: frames[k],
-        extensions: captureTimeExtension(startMicros + k * 20_000),
+        timestamp: Math.round(startMicros + k * 20_000),
       });
     });
     if (paceMs > 0) await new Promise((r) => setTimeout(r, paceMs));

@@ -3,7 +3,7 @@ import { PluginHost } from "../../../src/plugins/host.ts";
 import { Origin } from "../../../src/relay/model/mod.ts";
 import { decodeWav } from "../../../src/codecs/wav.ts";
 import { deinterleave } from "../../../src/codecs/pcm16.ts";
-import { captureTimeExtension, nowMicros } from "../../../src/voice/track.ts";
+import { nowMicros } from "../../../src/voice/track.ts";
 import { testLogger } from "../../_lib/relay_fixture.ts";
 import { rms } from "../../codecs/_signal.ts";
 import { waitForRecording } from "./_call.ts";
@@ -19,7 +19,7 @@ Deno.test("the recorder survives bad input: corrupt frames, bogus timestamps, un
   });
   const sid = "CAbad1";
   const t0 = nowMicros();
-  const at = (k: number) => captureTimeExtension(t0 + k * 20_000);
+  const at = (k: number) => Math.round(t0 + k * 20_000);
 
   // Uplink, PCM16 16 kHz: a loud frame, an odd-length one, an empty one, garbage
   // extensions, a timestamp a year ahead, then a 1 s gap, then a group cut off mid-way.
@@ -30,15 +30,15 @@ Deno.test("the recorder survives bad input: corrupt frames, bogus timestamps, un
   });
   const loud = new Uint8Array(new Int16Array(320).fill(8000).buffer);
   let g = up.appendGroup();
-  g.write({ id: 0, payload: loud, extensions: at(0) });
-  g.write({ id: 1, payload: new Uint8Array(321), extensions: at(1) });
-  g.write({ id: 2, payload: new Uint8Array(0), extensions: at(2) });
+  g.write({ id: 0, payload: loud, timestamp: at(0) });
+  g.write({ id: 1, payload: new Uint8Array(321), timestamp: at(1) });
+  g.write({ id: 2, payload: new Uint8Array(0), timestamp: at(2) });
   g.write({ id: 3, payload: loud, extensions: new Uint8Array([0xff, 0xff, 0xff]) });
-  g.write({ id: 4, payload: loud, extensions: captureTimeExtension(t0 + 365 * 86400e6) });
+  g.write({ id: 4, payload: loud, timestamp: Math.round(t0 + 365 * 86400e6) });
   g.close();
   g = up.appendGroup();
-  g.write({ id: 0, payload: loud, extensions: at(55) }); // 1 s after frame 5
-  g.write({ id: 1, payload: loud, extensions: at(56) });
+  g.write({ id: 0, payload: loud, timestamp: at(55) }); // 1 s after frame 5
+  g.write({ id: 1, payload: loud, timestamp: at(56) });
   g.abort(new Error("publisher went away mid-group"));
 
   // Downlink, Opus: random bytes as packets, then the track ends with its group open.
@@ -49,7 +49,7 @@ Deno.test("the recorder survives bad input: corrupt frames, bogus timestamps, un
   });
   g = down.appendGroup();
   for (let k = 0; k < 10; k++) {
-    g.write({ id: k, payload: crypto.getRandomValues(new Uint8Array(40)), extensions: at(k) });
+    g.write({ id: k, payload: crypto.getRandomValues(new Uint8Array(40)), timestamp: at(k) });
   }
   // Not a codec, not a call track, not a call namespace: ignored.
   const odd = [

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { BufferReader, BufferWriter } from "./buffer.ts";
+import type { BufferReader, BufferWriter } from "../coding/buffer.ts";
 import type { ControlMessage, ControlMessageKind } from "./message_types.ts";
 
 /** Reads and writes the payload of one control message type. */

@@ -10,7 +10,7 @@ import {
   type BufferWriter,
   type Location,
   MAX_FULL_TRACK_NAME_LENGTH,
-} from "./buffer.ts";
+} from "../coding/buffer.ts";
 import { FilterType, MAX_REASON_LENGTH } from "./message_constants.ts";
 import type { RequestErrorFields, SubscriptionFilter } from "./message_types.ts";
 

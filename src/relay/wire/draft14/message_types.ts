@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Location } from "./buffer.ts";
+import type { Location } from "../coding/buffer.ts";
 import type { Parameters } from "./parameters.ts";
 
 /**

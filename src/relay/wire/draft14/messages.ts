@@ -14,9 +14,9 @@
  *
  * @module
  */
-import { BufferReader, BufferWriter } from "./buffer.ts";
+import { BufferReader, BufferWriter } from "../coding/buffer.ts";
 import { MoqParseError } from "../../error.ts";
-import type { StreamReader } from "./stream_reader.ts";
+import type { StreamReader } from "../coding/stream_reader.ts";
 import { MAX_CONTROL_PAYLOAD } from "./message_constants.ts";
 import type { ControlMessage, ControlMessageKind } from "./message_types.ts";
 import type { Codec, CodecTable } from "./message_codec.ts";
@@ -28,7 +28,7 @@ import { NAMESPACE_CODECS } from "./messages_namespace.ts";
 
 export * from "./message_constants.ts";
 export type * from "./message_types.ts";
-export type { Location } from "./buffer.ts";
+export type { Location } from "../coding/buffer.ts";
 
 const CODECS: CodecTable = {
   ...SETUP_CODECS,
@@ -136,7 +136,7 @@ export function decodeControlMessage(type: number, payload: Uint8Array): Control
  * @example
  * ```ts
  * import { encodeControlMessage, readControlMessage } from "./messages.ts";
- * import { StreamReader } from "./stream_reader.ts";
+ * import { StreamReader } from "../coding/stream_reader.ts";
  *
  * const bytes = encodeControlMessage({ type: "goaway", newSessionUri: "" });
  * const reader = new StreamReader(new ReadableStream({

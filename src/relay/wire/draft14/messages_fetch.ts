@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { BufferReader, BufferWriter } from "./buffer.ts";
+import type { BufferReader, BufferWriter } from "../coding/buffer.ts";
 import { readParameters, writeParameters } from "./parameters.ts";
 import { FetchType, MessageType } from "./message_constants.ts";
 import type { Fetch, FetchRange } from "./message_types.ts";

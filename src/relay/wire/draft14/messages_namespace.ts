@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { BufferReader, type TupleLimits } from "./buffer.ts";
+import { BufferReader, type TupleLimits } from "../coding/buffer.ts";
 import { readParameters, writeParameters } from "./parameters.ts";
-import { varintLengthFromFirstByte } from "./varint.ts";
+import { varintLengthFromFirstByte } from "../coding/varint.ts";
 import { MessageType } from "./message_constants.ts";
 import type { CodecsFor } from "./message_codec.ts";
 import { readErrorFields, readReason, writeErrorFields, writeReason } from "./message_fields.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { BufferReader } from "./buffer.ts";
+import type { BufferReader } from "../coding/buffer.ts";
 import { readParameters, writeParameters } from "./parameters.ts";
 import { MoqParseError } from "../../error.ts";
 import { MessageType, STREAM_COUNT_UNKNOWN } from "./message_constants.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { BufferReader, BufferWriter } from "./buffer.ts";
+import type { BufferReader, BufferWriter } from "../coding/buffer.ts";
 import { readParameters, writeParameters } from "./parameters.ts";
 import { MessageType } from "./message_constants.ts";
 import type { SubscribeFields, SubscribeOkFields, SubscribeUpdate } from "./message_types.ts";

@@ -1,8 +1,8 @@
 /**
- * The draft-ietf-moq-transport-14 wire codec: varints, control messages, data streams and
- * datagrams. Pure encoding and decoding, plus an async reader for streams; no sessions.
+ * The draft-ietf-moq-transport-14 wire codec: control messages, data streams, datagrams and
+ * error codes (with the shared coding layer re-exported). Pure encoding and decoding, plus an async reader for streams; no sessions.
  *
- * Decoders throw only {@link MoqParseError} (with a session termination code) on malformed
+ * Decoders throw only {@link MoqParseError} (with a protocol-neutral kind) on malformed
  * input; encoders throw `RangeError` / `TypeError` for values the wire cannot carry.
  *
  * @example
@@ -16,10 +16,14 @@
  *
  * @module
  */
-export * from "./varint.ts";
-export * from "./buffer.ts";
-export * from "./stream_reader.ts";
+export * from "../coding/mod.ts";
+export * from "./error_codes.ts";
 export * from "./parameters.ts";
 export * from "./messages.ts";
-export * from "./data.ts";
-export { MoqError, MoqParseError } from "../../error.ts";
+export * from "./data_object.ts";
+export * from "./data_stream.ts";
+export * from "./subgroup_stream.ts";
+export * from "./datagram.ts";
+export * from "./fetch_stream.ts";
+export * from "./extensions.ts";
+export { MoqError, type MoqErrorKind } from "../../error.ts";

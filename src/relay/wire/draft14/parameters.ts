@@ -14,8 +14,8 @@
  *
  * @module
  */
-import { SessionErrorCode } from "../../error.ts";
-import { BufferReader, BufferWriter } from "./buffer.ts";
+import { MoqParseError } from "../../error.ts";
+import { BufferReader, BufferWriter } from "../coding/buffer.ts";
 
 /**
  * A parameter value: a number for even types, bytes for odd types.
@@ -109,7 +109,7 @@ const SINGLE_MESSAGE = new Set<number>([
  *   KEY_VALUE_FORMATTING_ERROR for a length that runs past the end of the message
  * @example
  * ```ts
- * import { BufferReader } from "./buffer.ts";
+ * import { BufferReader } from "../coding/buffer.ts";
  * import { readKeyValuePair } from "./parameters.ts";
  * console.log(readKeyValuePair(new BufferReader(new Uint8Array([0x01, 0x01, 0x2f]))));
  * // { type: 1, value: Uint8Array [0x2f] }
@@ -125,7 +125,7 @@ export function readKeyValuePair(reader: BufferReader): { type: number; value: P
   if (length > reader.remaining) {
     throw reader.error(
       `parameter 0x${type.toString(16)} length past the end of the message`,
-      SessionErrorCode.KEY_VALUE_FORMATTING_ERROR,
+      "key_value_formatting",
     );
   }
   return { type, value: reader.bytes(length) };
@@ -138,7 +138,7 @@ export function readKeyValuePair(reader: BufferReader): { type: number; value: P
  * @throws {RangeError} If bytes are longer than 2^16-1
  * @example
  * ```ts
- * import { BufferWriter } from "./buffer.ts";
+ * import { BufferWriter } from "../coding/buffer.ts";
  * import { writeKeyValuePair } from "./parameters.ts";
  * const w = new BufferWriter();
  * writeKeyValuePair(w, 2, 100);
@@ -166,7 +166,7 @@ export function writeKeyValuePair(writer: BufferWriter, type: number, value: Par
  *
  * @example
  * ```ts
- * import { BufferReader } from "./buffer.ts";
+ * import { BufferReader } from "../coding/buffer.ts";
  * import { readParameters } from "./parameters.ts";
  * const params = readParameters(new BufferReader(new Uint8Array([1, 0x02, 0x0a])), "setup");
  * console.log(params.get(2)); // 10
@@ -198,7 +198,7 @@ export function readParameters(reader: BufferReader, scope: ParameterScope): Par
  *
  * @example
  * ```ts
- * import { BufferWriter } from "./buffer.ts";
+ * import { BufferWriter } from "../coding/buffer.ts";
  * import { writeParameters } from "./parameters.ts";
  * const w = new BufferWriter();
  * writeParameters(w, new Map([[4, 1000]]));
@@ -284,7 +284,7 @@ export type AuthToken =
  */
 export function decodeAuthToken(bytes: Uint8Array): AuthToken {
   const r = new BufferReader(bytes, "AUTHORIZATION TOKEN");
-  const code = SessionErrorCode.KEY_VALUE_FORMATTING_ERROR;
+  const kind = "key_value_formatting";
   try {
     const aliasType = r.varint();
     let token: AuthToken;
@@ -307,13 +307,13 @@ export function decodeAuthToken(bytes: Uint8Array): AuthToken {
         break;
       }
       default:
-        throw r.error(`unknown alias type ${aliasType}`, code);
+        throw r.error(`unknown alias type ${aliasType}`, kind);
     }
     r.expectEnd();
     return token;
   } catch (err) {
-    if (err instanceof Error && "code" in err && err.code === code) throw err;
-    throw r.error((err as Error).message.replace(/^Cannot decode [^:]*: /, ""), code);
+    if (err instanceof MoqParseError && err.kind === kind) throw err;
+    throw r.error((err as Error).message.replace(/^Cannot decode [^:]*: /, ""), kind);
   }
 }
 

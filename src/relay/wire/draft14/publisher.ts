@@ -15,8 +15,9 @@ import {
   FetchErrorCode,
   PublishDoneCode,
   SubscribeErrorCode,
+  subscribeErrorCode,
   SubscribeNamespaceErrorCode,
-} from "../../error.ts";
+} from "./error_codes.ts";
 import type {
   Fetch,
   PublishError,
@@ -33,7 +34,7 @@ import type {
 } from "./messages.ts";
 import { GroupOrder } from "./messages.ts";
 import { capabilityParameters } from "./capability_parameter.ts";
-import { type SessionCore, subscribeErrorCode } from "./session_core.ts";
+import type { SessionCore } from "./session_core.ts";
 import { TrackForwarder } from "./track_forwarder.ts";
 
 interface Serving {

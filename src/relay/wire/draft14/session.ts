@@ -11,10 +11,11 @@
  *
  * @module
  */
-import type { Origin, TrackConsumer, TrackProducer } from "../../model/mod.ts";
+import type { Authorize, Origin, TrackConsumer, TrackProducer } from "../../model/mod.ts";
 import type { MoqTransport } from "../../transport/transport.ts";
 import type { Logger } from "../../../log/mod.ts";
-import { MoqError, SessionErrorCode } from "../../error.ts";
+import { MoqError, type MoqErrorKind } from "../../error.ts";
+import { sessionErrorCode, sessionErrorFromCode } from "./error_codes.ts";
 import {
   type ControlMessage,
   DRAFT14_VERSION,
@@ -22,10 +23,11 @@ import {
   readControlMessage,
 } from "./messages.ts";
 import { encodeAuthToken, type Parameters, SetupParameter } from "./parameters.ts";
-import { StreamReader } from "./stream_reader.ts";
-import { decodeDatagram, readDataStreamHeader } from "./data.ts";
+import { StreamReader } from "../coding/stream_reader.ts";
+import { decodeDatagram } from "./datagram.ts";
+import { readDataStreamHeader } from "./data_stream.ts";
 import { type SessionState, transition } from "./session_state.ts";
-import type { Authorize, SessionCore } from "./session_core.ts";
+import type { SessionCore } from "./session_core.ts";
 import { Publisher } from "./publisher.ts";
 import { Subscriber } from "./subscriber.ts";
 import type { TrackForwarder } from "./track_forwarder.ts";
@@ -136,7 +138,7 @@ export class Session implements AsyncDisposable {
     this.ready = this.#run();
     this.ready.catch(() => {});
     transport.closed.then((info) =>
-      this.#terminate(new MoqError(info.code, info.reason || "Connection closed"), false)
+      this.#terminate(sessionErrorFromCode(info.code, info.reason || "Connection closed"), false)
     );
   }
 
@@ -183,15 +185,18 @@ export class Session implements AsyncDisposable {
     this.#state = transition(this.#state, "draining");
     this.#send({ type: "goaway", newSessionUri });
     const timer = setTimeout(
-      () => this.close(SessionErrorCode.GOAWAY_TIMEOUT, "GOAWAY grace period over"),
+      () => this.close("goaway_timeout", "GOAWAY grace period over"),
       graceMs,
     );
     this.closed.then(() => clearTimeout(timer));
   }
 
-  /** Closes the session with a draft-14 code. A second close is a no-op. */
-  close(code: number = SessionErrorCode.NO_ERROR, reason = ""): void {
-    this.#terminate(new MoqError(code, reason), true);
+  /**
+   * Closes the session for a protocol-neutral reason, sent as its draft-14 code. A second
+   * close is a no-op.
+   */
+  close(kind: MoqErrorKind = "no_error", reason = ""): void {
+    this.#terminate(new MoqError(kind, reason), true);
   }
 
   /** Closes with NO_ERROR and waits until closed. */
@@ -224,7 +229,7 @@ export class Session implements AsyncDisposable {
       send: (message) => this.#send(message),
       nextRequestId: () => this.#takeRequestId(),
       isOurs: (id) => id % 2 === this.#nextRequestId % 2 && id < this.#nextRequestId,
-      fail: (code, reason) => this.close(code, reason),
+      fail: (kind, reason) => this.close(kind, reason),
     };
   }
 
@@ -247,7 +252,7 @@ export class Session implements AsyncDisposable {
         if (this.#state === "closed") throw await this.closed;
       }
       const moqError = error instanceof MoqError ? error : new MoqError(
-        SessionErrorCode.INTERNAL_ERROR,
+        "internal",
         `Setup failed: ${(error as Error)?.message}`,
       );
       this.#terminate(moqError, true);
@@ -270,7 +275,7 @@ export class Session implements AsyncDisposable {
         work,
         new Promise<never>((_, reject) => {
           timer = setTimeout(
-            () => reject(new MoqError(SessionErrorCode.CONTROL_MESSAGE_TIMEOUT, what)),
+            () => reject(new MoqError("control_message_timeout", what)),
             ms,
           );
         }),
@@ -310,7 +315,7 @@ export class Session implements AsyncDisposable {
       }
       if (reply.version !== DRAFT14_VERSION) {
         throw new MoqError(
-          SessionErrorCode.VERSION_NEGOTIATION_FAILED,
+          "version_negotiation_failed",
           `Server chose version 0x${reply.version.toString(16)}, which was not offered`,
         );
       }
@@ -331,7 +336,7 @@ export class Session implements AsyncDisposable {
     }
     if (!hello.versions.includes(DRAFT14_VERSION)) {
       throw new MoqError(
-        SessionErrorCode.VERSION_NEGOTIATION_FAILED,
+        "version_negotiation_failed",
         `No supported version offered: ${
           hello.versions.map((v) => `0x${v.toString(16)}`).join(", ")
         }`,
@@ -344,7 +349,7 @@ export class Session implements AsyncDisposable {
       } catch (error) {
         if (error instanceof MoqError) throw error;
         throw new MoqError(
-          SessionErrorCode.UNAUTHORIZED,
+          "unauthorized",
           (error as Error)?.message ?? "Unauthorized",
         );
       }
@@ -380,7 +385,7 @@ export class Session implements AsyncDisposable {
     } catch (error) {
       if (this.#state === "closed") return;
       this.close(
-        error instanceof MoqError ? error.code : SessionErrorCode.INTERNAL_ERROR,
+        error instanceof MoqError ? error.kind : "internal",
         error instanceof MoqError ? error.message : "Control stream failed",
       );
     }
@@ -390,13 +395,13 @@ export class Session implements AsyncDisposable {
   #acceptRequestId(id: number): void {
     if (id >= this.#maxRequestId) {
       throw new MoqError(
-        SessionErrorCode.TOO_MANY_REQUESTS,
+        "too_many_requests",
         `Request id ${id} is not below MAX_REQUEST_ID ${this.#maxRequestId}`,
       );
     }
     if (id !== this.#peerNextRequestId) {
       throw new MoqError(
-        SessionErrorCode.INVALID_REQUEST_ID,
+        "invalid_request_id",
         `Expected request id ${this.#peerNextRequestId}, got ${id}`,
       );
     }
@@ -510,7 +515,7 @@ export class Session implements AsyncDisposable {
 
   async #takeRequestId(): Promise<number> {
     while (this.#nextRequestId >= this.#peerMaxRequestId) {
-      if (this.#state === "closed") throw new MoqError(SessionErrorCode.NO_ERROR, "Session closed");
+      if (this.#state === "closed") throw new MoqError("no_error", "Session closed");
       if (this.#sentBlockedAt !== this.#peerMaxRequestId) {
         this.#sentBlockedAt = this.#peerMaxRequestId;
         this.#send({ type: "requests_blocked", maximumRequestId: this.#peerMaxRequestId });
@@ -526,7 +531,7 @@ export class Session implements AsyncDisposable {
     // Draft-14 has exactly one bidirectional stream: the control stream.
     try {
       for await (const _stream of this.transport.incomingBidi) {
-        this.close(SessionErrorCode.PROTOCOL_VIOLATION, "A second bidirectional stream was opened");
+        this.close("protocol_violation", "A second bidirectional stream was opened");
         return;
       }
     } catch {
@@ -558,7 +563,7 @@ export class Session implements AsyncDisposable {
       await this.#subscriber.onSubgroup(header.header, reader);
     } catch (error) {
       if (error instanceof MoqError && this.#state !== "closed") {
-        this.close(error.code, error.message);
+        this.close(error.kind, error.message);
       }
       // Otherwise the stream was reset or the connection went away: the group is lost.
       await reader.cancel().catch(() => {});
@@ -571,7 +576,7 @@ export class Session implements AsyncDisposable {
         try {
           this.#subscriber.onDatagram(decodeDatagram(bytes));
         } catch (error) {
-          if (error instanceof MoqError) return this.close(error.code, error.message);
+          if (error instanceof MoqError) return this.close(error.kind, error.message);
         }
       }
     } catch {
@@ -585,9 +590,15 @@ export class Session implements AsyncDisposable {
     this.#publisher.close();
     this.#subscriber.close();
     for (const wake of this.#blockedWaiters.splice(0)) wake();
-    if (local) this.transport.close({ code: error.code, reason: error.message.slice(0, 1000) });
-    const level = error.code === SessionErrorCode.NO_ERROR ? "debug" : "info";
-    this.log[level]("MoQT session closed", { code: error.code, reason: error.message, local });
+    const code = sessionErrorCode(error);
+    if (local) this.transport.close({ code, reason: error.message.slice(0, 1000) });
+    const level = error.kind === "no_error" ? "debug" : "info";
+    this.log[level]("MoQT session closed", {
+      code,
+      kind: error.kind,
+      reason: error.message,
+      local,
+    });
     this.#resolveClosed(error);
   }
 }

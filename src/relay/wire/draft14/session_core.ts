@@ -4,20 +4,11 @@
  *
  * @module
  */
-import type { Origin, TrackErrorReason } from "../../model/mod.ts";
+import type { Authorize, Origin } from "../../model/mod.ts";
 import type { MoqTransport } from "../../transport/transport.ts";
 import type { Logger } from "../../../log/mod.ts";
 import type { ControlMessage } from "./messages.ts";
-import { SubscribeErrorCode } from "../../error.ts";
-
-/** What a peer asks to do with a namespace; the `authorize` hook decides. */
-export type Operation = "publish" | "subscribe";
-
-/**
- * Decides whether this session's peer may `operation` in `namespace`. Returning false
- * refuses the request with the draft's UNAUTHORIZED code.
- */
-export type Authorize = (operation: Operation, namespace: readonly string[]) => boolean;
+import type { MoqErrorKind } from "../../error.ts";
 
 /** @internal The session as its halves see it. */
 export interface SessionCore {
@@ -32,20 +23,6 @@ export interface SessionCore {
   nextRequestId(): Promise<number>;
   /** True when `requestId` has the peer's parity and was already used by us (a late reply). */
   isOurs(requestId: number): boolean;
-  /** Closes the whole session with a draft-14 error. */
-  fail(code: number, reason: string): void;
-}
-
-/** The draft-14 request error code for a protocol-neutral reason (SUBSCRIBE_ERROR table). */
-export function subscribeErrorCode(reason: TrackErrorReason): number {
-  switch (reason) {
-    case "unauthorized":
-      return SubscribeErrorCode.UNAUTHORIZED;
-    case "timeout":
-      return SubscribeErrorCode.TIMEOUT;
-    case "not_found":
-      return SubscribeErrorCode.TRACK_DOES_NOT_EXIST;
-    default:
-      return SubscribeErrorCode.INTERNAL_ERROR;
-  }
+  /** Closes the whole session for a protocol-neutral reason. */
+  fail(kind: MoqErrorKind, reason: string): void;
 }

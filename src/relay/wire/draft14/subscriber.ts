@@ -4,9 +4,9 @@
  * peer's PUBLISH_NAMESPACE and PUBLISH, and turns incoming subgroup streams and datagrams
  * into groups of the origin's tracks.
  *
- * Upstream groups are closed when their stream ends, or shortly after a newer group of the
- * same track starts: Deno WebTransport publishers (e.g. `@moq/net` under Deno) never send
- * FIN, so waiting for it would hold every group open forever.
+ * Upstream groups are closed when their stream ends, or, for a peer that has not shown it
+ * sends FIN, shortly after a newer group of the same track starts: the peer's
+ * {@linkcode GroupEndPolicy} decides.
  *
  * @module
  */
@@ -22,9 +22,8 @@ import {
   PublishDoneCode,
   PublishErrorCode,
   PublishNamespaceErrorCode,
-  SessionErrorCode,
   SubscribeErrorCode,
-} from "../../error.ts";
+} from "./error_codes.ts";
 import type {
   Publish,
   PublishDone,
@@ -34,15 +33,14 @@ import type {
   SubscribeOk,
 } from "./messages.ts";
 import { GroupOrder } from "./messages.ts";
-import {
-  type ObjectDatagram,
-  ObjectStatus,
-  readSubgroupObject,
-  type SubgroupHeader,
-} from "./data.ts";
-import type { StreamReader } from "./stream_reader.ts";
+import type { ObjectDatagram } from "./datagram.ts";
+import { ObjectStatus } from "./data_object.ts";
+import { splitTimestamp } from "./extensions.ts";
+import { readSubgroupObject, type SubgroupHeader } from "./subgroup_stream.ts";
+import type { StreamReader } from "../coding/stream_reader.ts";
 import { readCapability } from "./capability_parameter.ts";
 import type { SessionCore } from "./session_core.ts";
+import { GroupEndPolicy, type GroupEndTracker } from "./group_end_policy.ts";
 
 /** How long a data stream may wait for the SUBSCRIBE_OK / PUBLISH that names its alias. */
 const ALIAS_WAIT_MS = 1000;
@@ -50,8 +48,7 @@ const ALIAS_WAIT_MS = 1000;
 const SUBSCRIBE_TIMEOUT_MS = 10_000;
 /**
  * How long an unfinished group stream may still deliver once a newer group of its track has
- * started. Streams of consecutive groups are read concurrently, so under load group N's last
- * objects and FIN are often still queued when group N+1's header is read: ending N at once
+ * started (see {@linkcode GroupEndPolicy}). Ending group N at once when N+1's header is read
  * dropped whole groups of healthy publishers (tests/relay/hostile_input_test.ts, burst case).
  */
 const SUPERSEDED_GRACE_MS = 50;
@@ -59,8 +56,6 @@ const SUPERSEDED_GRACE_MS = 50;
 interface OpenGroup {
   readonly group: GroupProducer;
   readonly reader?: StreamReader;
-  /** Ends the group once a newer one started and the grace ran out. */
-  superseded?: ReturnType<typeof setTimeout>;
 }
 
 interface Incoming {
@@ -68,6 +63,8 @@ interface Incoming {
   readonly track: TrackProducer;
   /** Groups whose stream is still open, oldest first. */
   readonly open: Map<number, OpenGroup>;
+  /** Ends superseded groups of this track while the peer's policy says so. */
+  readonly groupEnds: GroupEndTracker;
   /** The peer ended it (PUBLISH_DONE): no UNSUBSCRIBE is owed. */
   endedByPeer: boolean;
 }
@@ -99,8 +96,8 @@ export class Subscriber implements TrackSource {
   readonly #namespaces = new Map<string, Registration>();
   readonly #aliasWaiters = new Set<() => void>();
   #closed = false;
-  /** Set once the peer ends a group stream with FIN; see {@linkcode onSubgroup}. */
-  #peerSendsFin = false;
+  /** How this peer's groups end: by FIN, or superseded by newer groups until it shows FIN. */
+  readonly groupEnds = new GroupEndPolicy({ graceMs: SUPERSEDED_GRACE_MS });
 
   constructor(core: SessionCore) {
     this.#core = core;
@@ -250,20 +247,8 @@ export class Subscriber implements TrackSource {
       await reader.cancel().catch(() => {});
       return;
     }
-    // A newer group ends older ones whose streams have not finished, after a grace period
-    // in which they may still deliver what is already on its way (SUPERSEDED_GRACE_MS).
-    // Only for peers that have never ended a group stream with FIN (Deno WebTransport
-    // publishers such as @moq/net): a peer that does FIN ends its groups itself, and cutting
-    // them short would only lose objects still queued behind a newer group's header.
-    for (const [id, older] of this.#peerSendsFin ? [] : open) {
-      if (id >= header.groupId || older.superseded !== undefined) continue;
-      older.superseded = setTimeout(() => {
-        if (open.get(id) !== older) return;
-        older.group.close();
-        older.reader?.cancel().catch(() => {});
-        open.delete(id);
-      }, SUPERSEDED_GRACE_MS);
-    }
+    // A newer group supersedes older unfinished ones, unless this peer ends groups by FIN.
+    incoming.groupEnds.groupStarted(header.groupId);
     const entry: OpenGroup = { group, reader };
     open.set(header.groupId, entry);
     try {
@@ -273,16 +258,13 @@ export class Subscriber implements TrackSource {
         if (!object) {
           // A clean end we did not cause ourselves (by cancelling a superseded group) is
           // the peer's FIN.
-          if (open.get(header.groupId) === entry) this.#peerSendsFin = true;
+          if (open.get(header.groupId) === entry) this.groupEnds.finSeen();
           break;
         }
         prev = object.objectId;
         if (object.status === ObjectStatus.NORMAL) {
-          group.write({
-            id: object.objectId,
-            payload: object.payload,
-            extensions: object.extensions,
-          });
+          const { timestamp, extensions } = splitTimestamp(object.extensions);
+          group.write({ id: object.objectId, payload: object.payload, timestamp, extensions });
         } else if (object.status === ObjectStatus.END_OF_GROUP) {
           break;
         } else if (object.status === ObjectStatus.END_OF_TRACK) {
@@ -298,7 +280,6 @@ export class Subscriber implements TrackSource {
       if (open.get(header.groupId) === entry) throw error;
     } finally {
       group.close();
-      clearTimeout(entry.superseded);
       if (open.get(header.groupId) === entry) open.delete(header.groupId);
     }
   }
@@ -320,10 +301,12 @@ export class Subscriber implements TrackSource {
       }
     }
     if (datagram.status === ObjectStatus.NORMAL) {
+      const { timestamp, extensions } = splitTimestamp(datagram.extensions);
       entry.group.write({
         id: datagram.objectId,
         payload: datagram.payload,
-        extensions: datagram.extensions,
+        timestamp,
+        extensions,
         datagram: true,
       });
     }
@@ -352,12 +335,21 @@ export class Subscriber implements TrackSource {
   #bind(requestId: number, trackAlias: number, track: TrackProducer): boolean {
     if (this.#byAlias.has(trackAlias)) {
       this.#core.fail(
-        SessionErrorCode.DUPLICATE_TRACK_ALIAS,
+        "duplicate_track_alias",
         `Track alias ${trackAlias} is in use`,
       );
       return false;
     }
-    const incoming: Incoming = { requestId, track, open: new Map(), endedByPeer: false };
+    const open = new Map<number, OpenGroup>();
+    const groupEnds = this.groupEnds.tracker((below) => {
+      for (const [id, older] of open) {
+        if (id >= below) continue;
+        older.group.close();
+        older.reader?.cancel().catch(() => {}); // the stream is ours to drop; nothing to report
+        open.delete(id);
+      }
+    });
+    const incoming: Incoming = { requestId, track, open, groupEnds, endedByPeer: false };
     this.#byRequest.set(requestId, incoming);
     this.#byAlias.set(trackAlias, incoming);
     track.closed.then(() => this.#forget(incoming));
@@ -371,8 +363,8 @@ export class Subscriber implements TrackSource {
     for (const [alias, entry] of this.#byAlias) {
       if (entry === incoming) this.#byAlias.delete(alias);
     }
-    for (const { group, reader, superseded } of incoming.open.values()) {
-      clearTimeout(superseded);
+    incoming.groupEnds[Symbol.dispose]();
+    for (const { group, reader } of incoming.open.values()) {
       group.close();
       reader?.cancel().catch(() => {});
     }

@@ -10,13 +10,14 @@
  */
 import type { GroupConsumer, MoqObject, TrackConsumer } from "../../model/mod.ts";
 import type { MoqTransport } from "../../transport/transport.ts";
+import { encodeDatagram } from "./datagram.ts";
+import { joinTimestamp } from "./extensions.ts";
 import {
-  encodeDatagram,
   encodeSubgroupHeader,
   encodeSubgroupObjectHeader,
   subgroupHeaderType,
-} from "./data.ts";
-import { StreamResetCode } from "../../error.ts";
+} from "./subgroup_stream.ts";
+import { StreamResetCode } from "./error_codes.ts";
 
 /** Subgroup 0, extensions present, FIN ends the group: what every peer here accepts. */
 const HEADER_TYPE = subgroupHeaderType({
@@ -66,7 +67,7 @@ function encodeObjectFrame(object: MoqObject, prev: number | undefined): Uint8Ar
     objectId: object.id,
     status: 0,
     payload: object.payload,
-    extensions: object.extensions,
+    extensions: joinTimestamp(object.timestamp, object.extensions),
   });
   const frame = new Uint8Array(head.length + object.payload.length);
   frame.set(head);
@@ -212,7 +213,7 @@ export class TrackForwarder {
         endOfGroup: false,
         status: 0,
         payload: object.payload,
-        extensions: object.extensions,
+        extensions: joinTimestamp(object.timestamp, object.extensions),
       });
       if (bytes.length > max) {
         this.stats.oversizedDatagrams++;

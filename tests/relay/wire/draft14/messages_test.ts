@@ -1,6 +1,10 @@
 import { assert, assertEquals, assertRejects, assertThrows, fail } from "@std/assert";
-import { MoqError, MoqParseError, SessionErrorCode } from "../../../../src/relay/error.ts";
-import { BufferWriter } from "../../../../src/relay/wire/draft14/buffer.ts";
+import { MoqError, MoqParseError } from "../../../../src/relay/error.ts";
+import {
+  SessionErrorCode,
+  sessionErrorCode,
+} from "../../../../src/relay/wire/draft14/error_codes.ts";
+import { BufferWriter } from "../../../../src/relay/wire/coding/buffer.ts";
 import {
   type ControlMessage,
   type ControlMessageKind,
@@ -15,8 +19,8 @@ import {
   type SubscriptionFilter,
 } from "../../../../src/relay/wire/draft14/messages.ts";
 import { SetupParameter } from "../../../../src/relay/wire/draft14/parameters.ts";
-import { StreamReader } from "../../../../src/relay/wire/draft14/stream_reader.ts";
-import { byteByByte, concat, readerOf, rng } from "./_streams.ts";
+import { StreamReader } from "../../../../src/relay/wire/coding/stream_reader.ts";
+import { byteByByte, concat, readerOf, rng } from "../_streams.ts";
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const ns = ["clutchcall", "room-42", "alice"];
@@ -479,7 +483,7 @@ function expectParseError(
     MoqParseError,
     includes,
   );
-  assertEquals(err.code, code, err.message);
+  assertEquals(sessionErrorCode(err), code, err.message);
   return err;
 }
 

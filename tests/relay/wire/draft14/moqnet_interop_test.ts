@@ -16,12 +16,12 @@ import { SetupParameter } from "../../../../src/relay/wire/draft14/parameters.ts
 import {
   encodeSubgroupHeader,
   encodeSubgroupObject,
-  ObjectStatus,
   readSubgroupHeader,
   readSubgroupObject,
-  readTimestampExtension,
-} from "../../../../src/relay/wire/draft14/data.ts";
-import { readerOf } from "./_streams.ts";
+} from "../../../../src/relay/wire/draft14/subgroup_stream.ts";
+import { ObjectStatus } from "../../../../src/relay/wire/draft14/data_object.ts";
+import { readTimestampExtension } from "../../../../src/relay/wire/draft14/extensions.ts";
+import { readerOf } from "../_streams.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;

@@ -1,6 +1,10 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { MoqParseError, SessionErrorCode } from "../../../../src/relay/error.ts";
-import { BufferReader, BufferWriter } from "../../../../src/relay/wire/draft14/buffer.ts";
+import { MoqParseError } from "../../../../src/relay/error.ts";
+import {
+  SessionErrorCode,
+  sessionErrorCode,
+} from "../../../../src/relay/wire/draft14/error_codes.ts";
+import { BufferReader, BufferWriter } from "../../../../src/relay/wire/coding/buffer.ts";
 import {
   AuthTokenAliasType,
   decodeAuthToken,
@@ -56,7 +60,7 @@ Deno.test("a parameter length running past the message is a key-value formatting
     () => decodeParameters(new Uint8Array([0x01, 0x03, 0x05, 0xaa]), "setup"),
     MoqParseError,
   );
-  assertEquals(err.code, SessionErrorCode.KEY_VALUE_FORMATTING_ERROR);
+  assertEquals(sessionErrorCode(err), SessionErrorCode.KEY_VALUE_FORMATTING_ERROR);
 });
 
 Deno.test("a parameter length above 65535 is a protocol violation", () => {
@@ -68,13 +72,13 @@ Deno.test("a parameter length above 65535 is a protocol violation", () => {
     MoqParseError,
     "exceeds 65535",
   );
-  assertEquals(err.code, SessionErrorCode.PROTOCOL_VIOLATION);
+  assertEquals(sessionErrorCode(err), SessionErrorCode.PROTOCOL_VIOLATION);
 });
 
 Deno.test("a duplicate known single-valued parameter is a protocol violation", () => {
   const setupDup = new Uint8Array([0x02, 0x02, 0x01, 0x02, 0x02]);
   const err = assertThrows(() => decodeParameters(setupDup, "setup"), MoqParseError, "duplicate");
-  assertEquals(err.code, SessionErrorCode.PROTOCOL_VIOLATION);
+  assertEquals(sessionErrorCode(err), SessionErrorCode.PROTOCOL_VIOLATION);
   assertThrows(
     () => decodeParameters(new Uint8Array([0x02, 0x04, 0x01, 0x04, 0x02]), "message"),
     MoqParseError,
@@ -133,6 +137,10 @@ Deno.test("authorization tokens round-trip every alias type", () => {
 Deno.test("an undecodable authorization token is a key-value formatting error", () => {
   for (const bad of [[], [0x07, 1], [0x00], [0x00, 1, 2], [0x01, 1]]) {
     const err = assertThrows(() => decodeAuthToken(new Uint8Array(bad)), MoqParseError);
-    assertEquals(err.code, SessionErrorCode.KEY_VALUE_FORMATTING_ERROR, `token ${bad}`);
+    assertEquals(
+      sessionErrorCode(err),
+      SessionErrorCode.KEY_VALUE_FORMATTING_ERROR,
+      `token ${bad}`,
+    );
   }
 });

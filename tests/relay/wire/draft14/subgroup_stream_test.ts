@@ -1,31 +1,26 @@
-import { assert, assertEquals, assertRejects, assertThrows, fail } from "@std/assert";
+import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { MoqParseError } from "../../../../src/relay/error.ts";
 import {
-  decodeDatagram,
-  decodeExtensions,
-  encodeDatagram,
+  ObjectStatus,
+  type SubgroupObject,
+} from "../../../../src/relay/wire/draft14/data_object.ts";
+import { readDataStreamHeader } from "../../../../src/relay/wire/draft14/data_stream.ts";
+import {
   encodeExtensions,
-  encodeFetchHeader,
-  encodeFetchObject,
+  encodeTimestampExtension,
+} from "../../../../src/relay/wire/draft14/extensions.ts";
+import {
   encodeSubgroupHeader,
   encodeSubgroupObject,
   encodeSubgroupObjectHeader,
-  encodeTimestampExtension,
-  ExtensionType,
-  type ObjectDatagram,
-  ObjectStatus,
   parseSubgroupHeaderType,
-  readDataStreamHeader,
-  readFetchObject,
   readSubgroupHeader,
   readSubgroupObject,
-  readTimestampExtension,
   type SubgroupHeader,
   subgroupHeaderType,
-  type SubgroupObject,
-} from "../../../../src/relay/wire/draft14/data.ts";
-import { StreamReader } from "../../../../src/relay/wire/draft14/stream_reader.ts";
-import { byteByByte, concat, readerOf, rng } from "./_streams.ts";
+} from "../../../../src/relay/wire/draft14/subgroup_stream.ts";
+import { StreamReader } from "../../../../src/relay/wire/coding/stream_reader.ts";
+import { byteByByte, concat, readerOf } from "../_streams.ts";
 
 const te = new TextEncoder();
 
@@ -215,25 +210,6 @@ Deno.test("a subgroup stream that ends cleanly before its header reads as undefi
   assertEquals(await readDataStreamHeader(readerOf()), undefined);
 });
 
-Deno.test("data stream headers distinguish subgroup and fetch streams and reject unknown types", async () => {
-  assertEquals(await readDataStreamHeader(readerOf(encodeFetchHeader(300))), {
-    type: "fetch",
-    requestId: 300,
-  });
-  const sub = await readDataStreamHeader(readerOf(new Uint8Array([0x1c, 1, 2, 3, 4])));
-  assertEquals(sub, {
-    type: "subgroup",
-    header: { headerType: 0x1c, trackAlias: 1, groupId: 2, subgroupId: 3, publisherPriority: 4 },
-  });
-  for (const t of [0x00, 0x04, 0x16, 0x17, 0x1e, 0x1f, 0x20]) {
-    await assertRejects(
-      () => readDataStreamHeader(readerOf(new Uint8Array([t, 1, 2, 3]))),
-      MoqParseError,
-    );
-  }
-  await assertRejects(() => readSubgroupHeader(readerOf(encodeFetchHeader(1))), MoqParseError);
-});
-
 Deno.test("a subgroup stream that ends mid-object or mid-header is a parse error", async () => {
   const bytes = concat(
     encodeSubgroupHeader({
@@ -282,159 +258,4 @@ Deno.test("hostile object lengths are rejected before buffering", async () => {
     MoqParseError,
     "exceeds the limit",
   );
-});
-
-Deno.test("datagrams round-trip in every form and pick the most compact type", () => {
-  const base: ObjectDatagram = {
-    trackAlias: 7,
-    groupId: 100,
-    objectId: 0,
-    publisherPriority: 128,
-    endOfGroup: false,
-    status: ObjectStatus.NORMAL,
-    payload: new Uint8Array(160).fill(1),
-  };
-  const ext = encodeTimestampExtension(5);
-  const cases: [ObjectDatagram, number][] = [
-    [{ ...base, objectId: 3 }, 0x00],
-    [{ ...base, objectId: 3, extensions: ext }, 0x01],
-    [{ ...base, objectId: 3, endOfGroup: true }, 0x02],
-    [{ ...base, objectId: 3, endOfGroup: true, extensions: ext }, 0x03],
-    [base, 0x04],
-    [{ ...base, extensions: ext }, 0x05],
-    [{ ...base, endOfGroup: true }, 0x06],
-    [{ ...base, endOfGroup: true, extensions: ext }, 0x07],
-    [{ ...base, status: ObjectStatus.END_OF_GROUP, payload: new Uint8Array() }, 0x20],
-    [{
-      ...base,
-      objectId: 9,
-      status: ObjectStatus.END_OF_TRACK,
-      payload: new Uint8Array(),
-      extensions: ext,
-    }, 0x21],
-    [{ ...base, payload: new Uint8Array() }, 0x04],
-  ];
-  for (const [d, type] of cases) {
-    const bytes = encodeDatagram(d);
-    assertEquals(bytes[0], type);
-    assertEquals(decodeDatagram(bytes), d);
-  }
-  assertEquals(
-    encodeDatagram({ ...base, payload: new Uint8Array([0xaa]) }),
-    new Uint8Array([0x04, 0x07, 0x40, 0x64, 0x80, 0xaa]),
-  );
-});
-
-Deno.test("hostile datagrams are protocol violations", () => {
-  for (
-    const bad of [
-      [0x08, 1, 1, 1],
-      [0x1f, 1, 1, 1],
-      [0x22, 1, 1, 1, 0],
-      [0x05, 1, 1, 0x80, 0x00], // extensions flagged but empty
-      [0x05, 1, 1, 0x80, 0x05, 1], // extensions past the end
-      [0x20, 1, 1, 1, 0x80, 0x02], // unknown status
-      [0x20, 1, 1, 1, 0x80, 0x03, 0xff], // trailing bytes after a status
-      [0x21, 1, 1, 1, 0x80, 0x02, 0x10, 0x01, 0x01], // extensions on Does-Not-Exist
-      [0x04, 1],
-      [],
-    ]
-  ) {
-    assertThrows(() => decodeDatagram(new Uint8Array(bad)), MoqParseError);
-  }
-  assertThrows(
-    () =>
-      encodeDatagram({
-        trackAlias: 1,
-        groupId: 1,
-        objectId: 1,
-        publisherPriority: 1,
-        endOfGroup: true,
-        status: ObjectStatus.END_OF_GROUP,
-        payload: new Uint8Array(),
-      }),
-    RangeError,
-  );
-});
-
-Deno.test("random datagrams only ever decode or throw MoqParseError", () => {
-  const random = rng(99);
-  for (let i = 0; i < 20000; i++) {
-    const bytes = new Uint8Array(Math.floor(random() * 24));
-    for (let j = 0; j < bytes.length; j++) bytes[j] = Math.floor(random() * 256);
-    if (bytes.length > 0) bytes[0] = [0, 1, 2, 3, 4, 5, 6, 7, 0x20, 0x21, 0x30][i % 11];
-    try {
-      decodeDatagram(bytes);
-    } catch (err) {
-      if (!(err instanceof MoqParseError)) fail(`${bytes}: ${err}`);
-    }
-  }
-});
-
-Deno.test("fetch streams round-trip objects of every status with and without extensions", async () => {
-  const objects = [
-    {
-      groupId: 1,
-      subgroupId: 0,
-      objectId: 0,
-      publisherPriority: 0,
-      status: 0,
-      payload: te.encode("abcd"),
-    },
-    {
-      groupId: 1,
-      subgroupId: 3,
-      objectId: 3,
-      publisherPriority: 9,
-      status: 0,
-      payload: new Uint8Array(),
-      extensions: encodeTimestampExtension(7),
-    },
-    {
-      groupId: 1,
-      subgroupId: 0,
-      objectId: 4,
-      publisherPriority: 0,
-      status: ObjectStatus.END_OF_GROUP,
-      payload: new Uint8Array(),
-    },
-    {
-      groupId: 2,
-      subgroupId: 0,
-      objectId: 0,
-      publisherPriority: 0,
-      status: ObjectStatus.END_OF_TRACK,
-      payload: new Uint8Array(),
-    },
-  ];
-  const bytes = concat(encodeFetchHeader(12), ...objects.map(encodeFetchObject));
-  const reader = new StreamReader(byteByByte(bytes));
-  assertEquals(await readDataStreamHeader(reader), { type: "fetch", requestId: 12 });
-  for (const o of objects) assertEquals(await readFetchObject(reader), o);
-  assertEquals(await readFetchObject(reader), undefined);
-  assertEquals(
-    encodeFetchObject(objects[0]),
-    new Uint8Array([1, 0, 0, 0, 0, 4, ...te.encode("abcd")]),
-  );
-});
-
-Deno.test("extension headers parse into key-value pairs and pass through as raw bytes", () => {
-  // The draft-14 §10.5 example: Type 4 = 2186796243, Type 77 (odd) = "traceID:123456".
-  const block = encodeExtensions([
-    { type: 4, value: 2186796243 },
-    { type: 77, value: te.encode("traceID:123456") },
-  ]);
-  assertEquals(decodeExtensions(block), [
-    { type: 4, value: 2186796243 },
-    { type: 77, value: te.encode("traceID:123456") },
-  ]);
-  assertEquals(readTimestampExtension(block), undefined);
-  assertEquals(readTimestampExtension(undefined), undefined);
-  const withTs = concat(block, encodeTimestampExtension(1_700_000_000_000));
-  assertEquals(readTimestampExtension(withTs), 1_700_000_000_000);
-  assertEquals(
-    encodeTimestampExtension(1000),
-    new Uint8Array([ExtensionType.TIMESTAMP, 0x43, 0xe8]),
-  );
-  assertThrows(() => decodeExtensions(new Uint8Array([0x05, 0x09, 0x00])), MoqParseError);
 });

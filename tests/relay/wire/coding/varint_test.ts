@@ -1,12 +1,16 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { MoqParseError, SessionErrorCode } from "../../../../src/relay/error.ts";
+import { MoqParseError } from "../../../../src/relay/error.ts";
+import {
+  SessionErrorCode,
+  sessionErrorCode,
+} from "../../../../src/relay/wire/draft14/error_codes.ts";
 import {
   decodeVarint,
   encodeVarint,
   MAX_VARINT,
   varintSize,
   writeVarint,
-} from "../../../../src/relay/wire/draft14/varint.ts";
+} from "../../../../src/relay/wire/coding/varint.ts";
 
 Deno.test("varint encodes the RFC 9000 appendix A.1 examples byte for byte", () => {
   assertEquals(encodeVarint(37), new Uint8Array([0x25]));
@@ -58,7 +62,7 @@ Deno.test("varint decoding rejects values above MAX_SAFE_INTEGER with a parse er
     () => decodeVarint(new Uint8Array([0xc0, 0x20, 0, 0, 0, 0, 0, 0])),
     MoqParseError,
   );
-  assertEquals(err.code, SessionErrorCode.PROTOCOL_VIOLATION);
+  assertEquals(sessionErrorCode(err), SessionErrorCode.PROTOCOL_VIOLATION);
   assertThrows(() => decodeVarint(new Uint8Array(8).fill(0xff)), MoqParseError);
 });
 

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { MoqParseError, SessionErrorCode } from "../../error.ts";
+import { MoqParseError, type MoqParseErrorKind } from "../../error.ts";
 import {
   readVarintUnchecked,
   varintLengthFromFirstByte,
@@ -111,8 +111,8 @@ export class BufferReader {
    * console.log(err.message); // "Cannot decode GOAWAY: URI too long"
    * ```
    */
-  error(reason: string, code: number = SessionErrorCode.PROTOCOL_VIOLATION): MoqParseError {
-    return new MoqParseError(`Cannot decode ${this.#what}: ${reason}`, code);
+  error(reason: string, kind: MoqParseErrorKind = "protocol_violation"): MoqParseError {
+    return new MoqParseError(`Cannot decode ${this.#what}: ${reason}`, kind);
   }
 
   #need(n: number, field: string): void {
@@ -175,14 +175,14 @@ export class BufferReader {
   /**
    * Reads a varint length and that many bytes.
    *
-   * @param max Largest length allowed; a larger one is a parse error with `code`
+   * @param max Largest length allowed; a larger one is a parse error of that `kind`
    */
   lengthPrefixedBytes(
     max = Number.MAX_SAFE_INTEGER,
-    code: number = SessionErrorCode.PROTOCOL_VIOLATION,
+    kind: MoqParseErrorKind = "protocol_violation",
   ): Uint8Array {
     const n = this.varint();
-    if (n > max) throw this.error(`length ${n} exceeds the maximum of ${max}`, code);
+    if (n > max) throw this.error(`length ${n} exceeds the maximum of ${max}`, kind);
     return this.bytes(n);
   }
 

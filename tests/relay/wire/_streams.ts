@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { StreamReader } from "../../../../src/relay/wire/draft14/stream_reader.ts";
+import { StreamReader } from "../../../src/relay/wire/coding/stream_reader.ts";
 
 /** A stream that enqueues each chunk in turn, then closes. */
 export function streamOf(...chunks: Uint8Array[]): ReadableStream<Uint8Array> {

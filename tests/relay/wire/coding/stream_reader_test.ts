@@ -1,8 +1,8 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { MoqParseError } from "../../../../src/relay/error.ts";
-import { StreamReader } from "../../../../src/relay/wire/draft14/stream_reader.ts";
-import { encodeVarint } from "../../../../src/relay/wire/draft14/varint.ts";
-import { byteByByte, concat, readerOf, streamOf } from "./_streams.ts";
+import { StreamReader } from "../../../../src/relay/wire/coding/stream_reader.ts";
+import { encodeVarint } from "../../../../src/relay/wire/coding/varint.ts";
+import { byteByByte, concat, readerOf, streamOf } from "../_streams.ts";
 
 const sample = concat(
   encodeVarint(37),

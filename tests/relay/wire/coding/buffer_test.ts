@@ -1,6 +1,10 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { MoqParseError, SessionErrorCode } from "../../../../src/relay/error.ts";
-import { BufferReader, BufferWriter } from "../../../../src/relay/wire/draft14/buffer.ts";
+import { MoqParseError } from "../../../../src/relay/error.ts";
+import {
+  SessionErrorCode,
+  sessionErrorCode,
+} from "../../../../src/relay/wire/draft14/error_codes.ts";
+import { BufferReader, BufferWriter } from "../../../../src/relay/wire/coding/buffer.ts";
 
 Deno.test("buffer writer and reader round-trip every field kind", () => {
   const w = new BufferWriter(1); // forces growth
@@ -29,7 +33,7 @@ Deno.test("buffer reader names the message in its errors", () => {
     MoqParseError,
   );
   assertEquals(err.message, "Cannot decode SUBSCRIBE: length past the end of the message");
-  assertEquals(err.code, SessionErrorCode.PROTOCOL_VIOLATION);
+  assertEquals(sessionErrorCode(err), SessionErrorCode.PROTOCOL_VIOLATION);
 });
 
 Deno.test("buffer reader throws a parse error on any read past the end", () => {
@@ -84,11 +88,10 @@ Deno.test("buffer reader flags must be 0 or 1", () => {
 Deno.test("buffer reader enforces a maximum length with the requested code", () => {
   const bytes = new BufferWriter().lengthPrefixedBytes(new Uint8Array(5)).finish();
   const err = assertThrows(
-    () =>
-      new BufferReader(bytes).lengthPrefixedBytes(4, SessionErrorCode.KEY_VALUE_FORMATTING_ERROR),
+    () => new BufferReader(bytes).lengthPrefixedBytes(4, "key_value_formatting"),
     MoqParseError,
   );
-  assertEquals(err.code, SessionErrorCode.KEY_VALUE_FORMATTING_ERROR);
+  assertEquals(sessionErrorCode(err), SessionErrorCode.KEY_VALUE_FORMATTING_ERROR);
 });
 
 Deno.test("buffer reader reports trailing bytes", () => {

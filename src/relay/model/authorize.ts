@@ -1,0 +1,25 @@
+/**
+ * What a session's peer may do, in protocol-neutral terms: every dialect asks the same
+ * {@linkcode Authorize} hook before it lets a peer publish or subscribe in a namespace.
+ *
+ * @module
+ */
+
+/** What a peer asks to do with a namespace; the `authorize` hook decides. */
+export type Operation = "publish" | "subscribe";
+
+/**
+ * Decides whether a session's peer may `operation` in `namespace`. Returning false refuses
+ * the request (draft-14 answers with its UNAUTHORIZED code).
+ *
+ * @example
+ * ```ts
+ * import { assert } from "@std/assert";
+ * import type { Authorize } from "@clutchcall/voice/relay";
+ *
+ * const onlyVoice: Authorize = (_operation, namespace) => namespace[0] === "voice";
+ * assert(onlyVoice("subscribe", ["voice", "CA1"]));
+ * assert(!onlyVoice("publish", ["video", "x"]));
+ * ```
+ */
+export type Authorize = (operation: Operation, namespace: readonly string[]) => boolean;

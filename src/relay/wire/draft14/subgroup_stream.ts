@@ -1,0 +1,315 @@
+/**
+ * Draft-14 subgroup streams (§10.4.2): the SUBGROUP_HEADER types and header, and the objects
+ * on the stream, delta coded.
+ *
+ * Hot path: object headers encode into a few bytes ({@link encodeSubgroupObjectHeader},
+ * optionally into a caller's scratch buffer) so the payload can be written to the stream
+ * separately without a copy; decoded payloads are views of the received chunk.
+ *
+ * @module
+ */
+import { BufferWriter } from "../coding/buffer.ts";
+import type { StreamReader } from "../coding/stream_reader.ts";
+import { MAX_VARINT, varintSize, writeVarint } from "../coding/varint.ts";
+import {
+  checkObjectForEncode,
+  DataLimits,
+  EMPTY,
+  fail,
+  readStatusAndPayload,
+  type SubgroupObject,
+} from "./data_object.ts";
+
+/**
+ * Where a subgroup stream's Subgroup ID comes from (draft-14 Table 7).
+ *
+ * @example
+ * ```ts
+ * import type { SubgroupIdMode } from "./subgroup_stream.ts";
+ * const mode: SubgroupIdMode = "zero";
+ * ```
+ */
+export type SubgroupIdMode = "zero" | "first_object" | "explicit";
+
+/**
+ * The meaning of the bits of a SUBGROUP_HEADER type.
+ *
+ * @example
+ * ```ts
+ * import type { SubgroupHeaderFlags } from "./subgroup_stream.ts";
+ * const flags: SubgroupHeaderFlags = { subgroupIdMode: "zero", extensions: true, endOfGroup: true };
+ * ```
+ */
+export interface SubgroupHeaderFlags {
+  /** Where the stream's Subgroup ID comes from. */
+  subgroupIdMode: SubgroupIdMode;
+  /** Every object carries an Extension Headers Length. */
+  extensions: boolean;
+  /** The last object before FIN is the last object of the group. */
+  endOfGroup: boolean;
+}
+
+/**
+ * The SUBGROUP_HEADER type for a set of flags: 0x10 | extensions (0x01) | first-object
+ * subgroup ID (0x02) or explicit subgroup ID (0x04) | end of group (0x08). @moq/net 0.3.4
+ * sends 0x19 (subgroup 0, extensions, end of group).
+ *
+ * @example
+ * ```ts
+ * import { subgroupHeaderType } from "./subgroup_stream.ts";
+ * console.log(subgroupHeaderType({ subgroupIdMode: "zero", extensions: true, endOfGroup: true })); // 25
+ * ```
+ */
+export function subgroupHeaderType(flags: SubgroupHeaderFlags): number {
+  const mode = flags.subgroupIdMode === "zero"
+    ? 0
+    : flags.subgroupIdMode === "first_object"
+    ? 0x02
+    : 0x04;
+  return 0x10 | mode | (flags.extensions ? 0x01 : 0) | (flags.endOfGroup ? 0x08 : 0);
+}
+
+/**
+ * Parses a SUBGROUP_HEADER type, or returns `undefined` if it is not one.
+ *
+ * @example
+ * ```ts
+ * import { parseSubgroupHeaderType } from "./subgroup_stream.ts";
+ * console.log(parseSubgroupHeaderType(0x14)); // { subgroupIdMode: "explicit", extensions: false, endOfGroup: false }
+ * console.log(parseSubgroupHeaderType(0x16)); // undefined
+ * ```
+ */
+export function parseSubgroupHeaderType(type: number): SubgroupHeaderFlags | undefined {
+  if (!isSubgroupHeaderType(type)) return undefined;
+  const mode = type & 0x06;
+  return {
+    subgroupIdMode: mode === 0 ? "zero" : mode === 0x02 ? "first_object" : "explicit",
+    extensions: (type & 0x01) !== 0,
+    endOfGroup: (type & 0x08) !== 0,
+  };
+}
+
+/**
+ * Whether `type` is one of draft-14's twelve SUBGROUP_HEADER types.
+ *
+ * @example
+ * ```ts
+ * import { isSubgroupHeaderType } from "./subgroup_stream.ts";
+ * console.log(isSubgroupHeaderType(0x19), isSubgroupHeaderType(0x1e)); // true false
+ * ```
+ */
+export function isSubgroupHeaderType(type: number): boolean {
+  return type >= 0x10 && type <= 0x1d && (type & 0x06) !== 0x06;
+}
+
+/**
+ * A decoded SUBGROUP_HEADER.
+ *
+ * @example
+ * ```ts
+ * import type { SubgroupHeader } from "./subgroup_stream.ts";
+ * const h: SubgroupHeader = { headerType: 0x19, trackAlias: 1, groupId: 7, subgroupId: 0, publisherPriority: 0 };
+ * ```
+ */
+export interface SubgroupHeader {
+  /** The stream type, 0x10–0x1D; see {@link parseSubgroupHeaderType}. */
+  headerType: number;
+  /** The Track Alias of the track the objects belong to. */
+  trackAlias: number;
+  /** The Group ID of every object on the stream. */
+  groupId: number;
+  /**
+   * The Subgroup ID: 0 for "zero" types, the header's field for "explicit" types. For
+   * "first_object" types it is `undefined` until the first object is read, when
+   * {@link readSubgroupObject} sets it to that object's ID.
+   */
+  subgroupId: number | undefined;
+  /** The Publisher Priority, 0..255, lower is more important. */
+  publisherPriority: number;
+}
+
+/**
+ * Encodes a SUBGROUP_HEADER, stream type included.
+ *
+ * @throws {RangeError} If `subgroupId` does not fit the header type
+ * @example
+ * ```ts
+ * import { encodeSubgroupHeader } from "./subgroup_stream.ts";
+ * console.log(encodeSubgroupHeader({ headerType: 0x14, trackAlias: 2, groupId: 0, subgroupId: 0, publisherPriority: 0 }));
+ * // Uint8Array [0x14, 0x02, 0x00, 0x00, 0x00]
+ * ```
+ */
+export function encodeSubgroupHeader(header: SubgroupHeader): Uint8Array {
+  const flags = parseSubgroupHeaderType(header.headerType);
+  if (!flags) {
+    throw new RangeError(
+      `Cannot encode subgroup header: 0x${header.headerType.toString(16)} is not a subgroup type`,
+    );
+  }
+  const w = new BufferWriter(24);
+  w.varint(header.headerType).varint(header.trackAlias).varint(header.groupId);
+  if (flags.subgroupIdMode === "explicit") {
+    if (header.subgroupId === undefined) {
+      throw new RangeError("Cannot encode subgroup header: this type needs a subgroup ID");
+    }
+    w.varint(header.subgroupId);
+  } else if (flags.subgroupIdMode === "zero" && (header.subgroupId ?? 0) !== 0) {
+    throw new RangeError("Cannot encode subgroup header: this type implies subgroup 0");
+  }
+  w.u8(header.publisherPriority);
+  return w.finish();
+}
+
+/** @internal Reads the SUBGROUP_HEADER fields after its type. */
+export async function readSubgroupHeaderBody(
+  reader: StreamReader,
+  type: number,
+): Promise<SubgroupHeader> {
+  const trackAlias = await reader.varint();
+  const groupId = await reader.varint();
+  const mode = type & 0x06;
+  const subgroupId = mode === 0x04 ? await reader.varint() : mode === 0 ? 0 : undefined;
+  const publisherPriority = await reader.u8();
+  return { headerType: type, trackAlias, groupId, subgroupId, publisherPriority };
+}
+
+/**
+ * Reads a SUBGROUP_HEADER at the start of a unidirectional stream.
+ *
+ * @returns The header, or `undefined` if the stream ended before any byte
+ * @throws {MoqParseError} If the stream type is not a subgroup type, or the header is cut
+ * @example
+ * ```ts
+ * import { readSubgroupHeader } from "./subgroup_stream.ts";
+ * import { StreamReader } from "../coding/stream_reader.ts";
+ * const s = new ReadableStream({ start(c) { c.enqueue(new Uint8Array([0x19, 1, 7, 0])); c.close(); } });
+ * console.log(await readSubgroupHeader(new StreamReader(s)));
+ * // { headerType: 25, trackAlias: 1, groupId: 7, subgroupId: 0, publisherPriority: 0 }
+ * ```
+ */
+export async function readSubgroupHeader(
+  reader: StreamReader,
+): Promise<SubgroupHeader | undefined> {
+  const type = await reader.varintOrEnd();
+  if (type === undefined) return undefined;
+  if (!isSubgroupHeaderType(type)) {
+    throw fail("subgroup header", `0x${type.toString(16)} is not a subgroup stream type`);
+  }
+  return await readSubgroupHeaderBody(reader, type);
+}
+
+/**
+ * Reads the next object of a subgroup stream. Object IDs are delta coded (draft-14
+ * §10.4.2): the first object carries its ID, each later one `id - previous - 1`.
+ *
+ * @param prevObjectId The previous object's ID on this stream, `undefined` for the first
+ * @returns The object, or `undefined` if the stream ended cleanly between objects
+ * @throws {MoqParseError} If the stream ends mid-object, a status is unknown, a
+ *   Does-Not-Exist object has extensions, or a length exceeds {@link DataLimits}
+ * @example
+ * ```ts
+ * import { readSubgroupHeader, readSubgroupObject } from "./subgroup_stream.ts";
+ * import { StreamReader } from "../coding/stream_reader.ts";
+ * const bytes = new Uint8Array([0x10, 1, 7, 0, 0x00, 0x02, 0xaa, 0xbb]);
+ * const reader = new StreamReader(new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } }));
+ * const header = (await readSubgroupHeader(reader))!;
+ * console.log(await readSubgroupObject(reader, header, undefined));
+ * // { objectId: 0, status: 0, payload: Uint8Array [0xaa, 0xbb] }
+ * ```
+ */
+export async function readSubgroupObject(
+  reader: StreamReader,
+  header: SubgroupHeader,
+  prevObjectId: number | undefined,
+): Promise<SubgroupObject | undefined> {
+  const delta = await reader.varintOrEnd();
+  if (delta === undefined) return undefined;
+  const objectId = prevObjectId === undefined ? delta : prevObjectId + delta + 1;
+  if (objectId > MAX_VARINT) throw fail("subgroup object", "object ID overflows");
+  if (header.subgroupId === undefined) header.subgroupId = objectId;
+  let extensions: Uint8Array | undefined;
+  if ((header.headerType & 0x01) !== 0) {
+    const length = await reader.varint();
+    if (length > DataLimits.MAX_EXTENSIONS_LENGTH) {
+      throw fail("subgroup object", `extension headers of ${length} bytes exceed the limit`);
+    }
+    if (length > 0) extensions = await reader.bytes(length);
+  }
+  const payloadLength = await reader.varint();
+  return await readStatusAndPayload(reader, "subgroup object", objectId, payloadLength, extensions);
+}
+
+/**
+ * Encodes the header fields of a subgroup object (everything but the payload), so the
+ * payload can be written after it without a copy.
+ *
+ * @param headerType The stream's SUBGROUP_HEADER type (decides whether extensions are written)
+ * @param prevObjectId The previous object's ID on this stream, `undefined` for the first
+ * @param obj The object; only `payload.length` of its payload is used
+ * @param scratch Optional buffer to encode into; the result is a view of it when it fits
+ * @throws {RangeError} If IDs do not increase, or the object cannot be carried by this stream type
+ * @example
+ * ```ts
+ * import { encodeSubgroupObjectHeader } from "./subgroup_stream.ts";
+ * import { ObjectStatus } from "./data_object.ts";
+ * const payload = new Uint8Array(160);
+ * const head = encodeSubgroupObjectHeader(0x10, 4, { objectId: 5, status: ObjectStatus.NORMAL, payload });
+ * console.log(head); // Uint8Array [0x00, 0x40, 0xa0]
+ * ```
+ */
+export function encodeSubgroupObjectHeader(
+  headerType: number,
+  prevObjectId: number | undefined,
+  obj: SubgroupObject,
+  scratch?: Uint8Array,
+): Uint8Array {
+  const delta = prevObjectId === undefined ? obj.objectId : obj.objectId - prevObjectId - 1;
+  if (delta < 0) {
+    throw new RangeError(
+      `Cannot encode subgroup object: ID ${obj.objectId} does not follow ${prevObjectId}`,
+    );
+  }
+  checkObjectForEncode("subgroup object", obj);
+  const withExtensions = (headerType & 0x01) !== 0;
+  const ext = obj.extensions ?? EMPTY;
+  if (!withExtensions && ext.length > 0) {
+    throw new RangeError("Cannot encode subgroup object: this stream type carries no extensions");
+  }
+  const payloadLength = obj.payload.length;
+  const size = varintSize(delta) +
+    (withExtensions ? varintSize(ext.length) + ext.length : 0) +
+    varintSize(payloadLength) + (payloadLength === 0 ? varintSize(obj.status) : 0);
+  const out = scratch && scratch.length >= size ? scratch.subarray(0, size) : new Uint8Array(size);
+  let pos = writeVarint(out, 0, delta);
+  if (withExtensions) {
+    pos = writeVarint(out, pos, ext.length);
+    out.set(ext, pos);
+    pos += ext.length;
+  }
+  pos = writeVarint(out, pos, payloadLength);
+  if (payloadLength === 0) writeVarint(out, pos, obj.status);
+  return out;
+}
+
+/**
+ * Encodes a whole subgroup object, header fields then payload, into one new array.
+ *
+ * @example
+ * ```ts
+ * import { encodeSubgroupObject } from "./subgroup_stream.ts";
+ * import { ObjectStatus } from "./data_object.ts";
+ * console.log(encodeSubgroupObject(0x10, undefined, { objectId: 0, status: ObjectStatus.NORMAL, payload: new Uint8Array([1]) }));
+ * // Uint8Array [0x00, 0x01, 0x01]
+ * ```
+ */
+export function encodeSubgroupObject(
+  headerType: number,
+  prevObjectId: number | undefined,
+  obj: SubgroupObject,
+): Uint8Array {
+  const head = encodeSubgroupObjectHeader(headerType, prevObjectId, obj);
+  const out = new Uint8Array(head.length + obj.payload.length);
+  out.set(head, 0);
+  out.set(obj.payload, head.length);
+  return out;
+}
