@@ -115,6 +115,7 @@ export function createAgentRoutes(options: AgentRoutesOptions): OpenAPIHono<Env>
       return await respond(
         calls.store,
         c.var.idempotency,
+        200,
         (claim) => agents.attach(sid, body.agent, body.parameters ?? {}, { claim }),
       ) as never;
     },
@@ -140,6 +141,7 @@ export function createAgentRoutes(options: AgentRoutesOptions): OpenAPIHono<Env>
       return await respond(
         calls.store,
         c.var.idempotency,
+        200,
         (claim) => agents.detach(sid, claim),
       ) as never;
     },

@@ -10,7 +10,7 @@
 import type { BridgeVia } from "../bridge/mod.ts";
 import type { Call } from "../calls/call.ts";
 import type { CallEvent } from "../calls/events.ts";
-import type { CallService, IdempotencyClaim, Outcome } from "../calls/service.ts";
+import type { CallService, IdempotencyClaim } from "../calls/service.ts";
 import { isTerminal } from "../calls/status.ts";
 import type { Logger } from "../log/mod.ts";
 import type { AgentAdapter } from "./adapter.ts";
@@ -104,7 +104,7 @@ export class AgentRuntime implements AsyncDisposable {
     agent: string,
     parameters: Readonly<Record<string, unknown>> = {},
     options: { readonly replace?: boolean; readonly claim?: IdempotencyClaim } = {},
-  ): Promise<Outcome<Call>> {
+  ): Promise<Call> {
     return this.#serial(sid, () => this.#attach(sid, agent, parameters, options));
   }
 
@@ -113,7 +113,7 @@ export class AgentRuntime implements AsyncDisposable {
    *
    * @throws {AgentError} `not_bound` when it has none.
    */
-  detach(sid: string, claim?: IdempotencyClaim): Promise<Outcome<Call>> {
+  detach(sid: string, claim?: IdempotencyClaim): Promise<Call> {
     return this.#serial(sid, async () => {
       const binding = this.#bindings.get(sid);
       const call = await this.#options.calls.get(sid);
@@ -154,7 +154,7 @@ export class AgentRuntime implements AsyncDisposable {
     agent: string,
     parameters: Readonly<Record<string, unknown>>,
     { replace = false, claim }: { replace?: boolean; claim?: IdempotencyClaim },
-  ): Promise<Outcome<Call>> {
+  ): Promise<Call> {
     const { calls, log } = this.#options;
     const config = this.#config(agent);
     const current = await calls.get(sid);
@@ -178,7 +178,7 @@ export class AgentRuntime implements AsyncDisposable {
       agent,
       session: undefined,
       endReason: undefined,
-      call: outcome.body,
+      call: outcome,
     };
     this.#bindings.set(sid, binding);
     try {

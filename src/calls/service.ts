@@ -471,36 +471,38 @@ export class CallService implements AsyncDisposable {
   /**
    * Records which agent is bound to an `in_progress` call (`undefined` unbinds); the agent
    * runtime calls it. `expect` is the agent it believes is bound now: when the stored one
-   * differs (another request won), nothing is written and it throws a 409 problem, as it
-   * does for a call that is not in progress.
+   * differs (another request won), nothing is written.
+   *
+   * @throws {IllegalCallTransitionError} When binding to a call that is not in progress
+   * @throws {CallConflictError} When the bound agent is not `expect`
    */
-  bindAgent(
+  async bindAgent(
     sid: string,
     agent: string | undefined,
     expect: string | undefined,
     claim?: IdempotencyClaim,
-  ): Promise<Outcome<Call>> {
-    return this.#update(sid, claim, (call) => {
-      if (agent !== undefined && call.status !== "in_progress") {
-        throw new ProblemError(
-          409,
-          "illegal-transition",
-          `Cannot bind an agent to call "${sid}": it is ${call.status}, not in_progress`,
-          { currentStatus: call.status },
-        );
-      }
-      if (call.agent !== expect) {
-        throw new ProblemError(
-          409,
-          "conflict",
-          call.agent === undefined
-            ? `Call "${sid}" has no agent`
-            : `Call "${sid}" already has agent "${call.agent}"`,
-        );
-      }
-      const { agent: _previous, ...rest } = call;
-      return agent === undefined ? rest : { ...rest, agent };
-    });
+  ): Promise<Call> {
+    return unwrap(
+      await this.#update(sid, claim, (call) => {
+        if (agent !== undefined && call.status !== "in_progress") {
+          return new IllegalCallTransitionError(
+            sid,
+            call.status,
+            `Cannot bind an agent to call "${sid}": it is ${call.status}, not in_progress`,
+          );
+        }
+        if (call.agent !== expect) {
+          return new CallConflictError(
+            "concurrent_change",
+            call.agent === undefined
+              ? `Call "${sid}" has no agent`
+              : `Call "${sid}" already has agent "${call.agent}"`,
+          );
+        }
+        const { agent: _previous, ...rest } = call;
+        return agent === undefined ? rest : { ...rest, agent };
+      }),
+    );
   }
 
   /** Delivers an event about a call to its listeners (SSE) and its status callback. */
