@@ -9,14 +9,16 @@
  * in-process (an `Origin`, a plugin's `PluginContext`).
  *
  * ```ts
- * import { attach, attachCaller } from "./mod.ts";
- * import { Origin } from "../relay/model/mod.ts";
+ * import { assertEquals } from "@std/assert";
+ * import { attach, attachCaller } from "@clutchcall/voice/bridge";
+ * import { Origin } from "@clutchcall/voice/relay";
  *
  * const origin = new Origin();
  * await using phone = await attachCaller(origin, { sid: "CA1", codec: "g711_ulaw" });
  * await using agent = await attach(origin, { sid: "CA1", codec: "pcm16", sampleRate: 16000 });
  * phone.write(new Uint8Array(160).fill(0xff));
- * const frame = await agent.read(); // 20 ms of 16 kHz PCM
+ * const frame = await agent.read();
+ * assertEquals(frame?.samples?.length, 320); // 20 ms of 16 kHz PCM16
  * ```
  *
  * @module

@@ -10,6 +10,7 @@
  *   from: { codec: "opus", sampleRate: 48000, frameMs: 20 },
  *   to: { codec: "g711_ulaw", sampleRate: 8000, frameMs: 20 },
  * });
+ * if (!toCaller) throw new Error("Opus to µ-law is a supported transcoding");
  * ```
  *
  * @module

@@ -4,8 +4,11 @@
  *
  * @example
  * ```ts
- * import { callNamespace, parseSid } from "./mod.ts";
- * console.log(callNamespace(parseSid("CA1")).join("/")); // "voice/CA1"
+ * import { assertEquals } from "@std/assert";
+ * import { callNamespace, parseSid, sidOf } from "@clutchcall/voice/voice";
+ *
+ * assertEquals(callNamespace(parseSid("CA1")).join("/"), "voice/CA1");
+ * assertEquals(sidOf(["voice", "CA1"]), "CA1");
  * ```
  *
  * @module

@@ -5,10 +5,14 @@
  *
  * @example
  * ```ts
- * import { Origin } from "./mod.ts";
+ * import { assertEquals } from "@std/assert";
+ * import { Origin } from "@clutchcall/voice/relay";
+ *
  * const origin = new Origin();
- * using route = origin.route("voice/*", (track) => console.log("new track", track.info.name));
+ * const routed: string[] = [];
+ * using _route = origin.route("voice/*", (track) => routed.push(track.info.name));
  * origin.publishTrack({ namespace: ["voice", "CA1"], name: "uplink", capability: "voice/opus" });
+ * assertEquals(routed, ["uplink"]);
  * ```
  *
  * @module

@@ -7,11 +7,15 @@
  *
  * @example
  * ```ts
- * import { decodeControlMessage, encodeControlMessage, MessageType } from "./mod.ts";
+ * import { assertEquals } from "@std/assert";
+ * import { draft14 } from "@clutchcall/voice/relay";
  *
- * const frame = encodeControlMessage({ type: "unsubscribe", requestId: 4 });
- * // frame = [type 0x0a, length 0x0001, payload 0x04]
- * console.log(decodeControlMessage(MessageType.UNSUBSCRIBE, frame.subarray(3)));
+ * const frame = draft14.encodeControlMessage({ type: "unsubscribe", requestId: 4 });
+ * assertEquals(frame, Uint8Array.of(0x0a, 0x00, 0x01, 0x04)); // type, length, payload
+ * assertEquals(draft14.decodeControlMessage(draft14.MessageType.UNSUBSCRIBE, frame.subarray(3)), {
+ *   type: "unsubscribe",
+ *   requestId: 4,
+ * });
  * ```
  *
  * @module
