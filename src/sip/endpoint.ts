@@ -127,7 +127,12 @@ export class SipEndpoint implements AsyncDisposable {
   /** Binds the configured transports (UDP and TCP share the port number when it is fixed). */
   static async listen(options: SipEndpointOptions): Promise<SipEndpoint> {
     const endpoint = new SipEndpoint(options);
-    const receive = (bytes: Uint8Array, from: SipPeer) => endpoint.#receive(bytes, from);
+    // Tells the UDP transport whether the datagram was malformed (its source's budget).
+    const receive = (bytes: Uint8Array, from: SipPeer) => {
+      const malformed = endpoint.stats.malformed;
+      endpoint.#receive(bytes, from);
+      return endpoint.stats.malformed === malformed;
+    };
     const onDrop = () => void endpoint.stats.dropped++;
     let port = options.port;
     try {
