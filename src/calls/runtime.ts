@@ -14,7 +14,7 @@ import { createCallsApi } from "./api.ts";
 import type { CallGateway } from "./gateway.ts";
 import type { CallsScope } from "./scopes.ts";
 import { KvCallStore } from "./kv_store.ts";
-import { CallService } from "./service.ts";
+import { CallService, type Readiness } from "./service.ts";
 import { loadOrCreateWebhookSecret, WebhookSender } from "./webhook.ts";
 import { OutboundUrlPolicy, type WebhooksConfig } from "./url_policy.ts";
 
@@ -48,6 +48,8 @@ export interface StartCallsOptions {
   readonly ringTimeoutMs?: number;
   /** Grace for legs to come back after a restart, ms [`CLUTCHCALL_RECONCILE_GRACE_MS` or 3000]. */
   readonly reconcileGraceMs?: number;
+  /** Resolves when legs can come back (the server listens): the grace starts then [at once]. */
+  readonly reconcileWhen?: Promise<unknown>;
 }
 
 /** The running control plane. */
@@ -56,6 +58,11 @@ export interface CallsRuntime extends AsyncDisposable {
   readonly service: CallService;
   /** The API, to mount at `/`. */
   readonly app: Hono;
+  /**
+   * Whether the control plane is ready (for `GET /readyz`): reconciliation after a restart
+   * done, the store taking writes, no state change waiting to be persisted.
+   */
+  ready(): Readiness;
   /** Stops the service and webhooks, then closes the store. */
   close(): Promise<void>;
 }
@@ -96,6 +103,7 @@ export async function startCalls(options: StartCallsOptions): Promise<CallsRunti
     gateway,
     ringTimeoutMs: options.ringTimeoutMs ?? env("CLUTCHCALL_RING_TIMEOUT_MS"),
     reconcileGraceMs: options.reconcileGraceMs ?? env("CLUTCHCALL_RECONCILE_GRACE_MS"),
+    reconcileWhen: options.reconcileWhen,
   });
   await service.start();
   const app = createCallsApi({
@@ -111,5 +119,5 @@ export async function startCalls(options: StartCallsOptions): Promise<CallsRunti
       await webhooks.drain();
       store.close();
     })();
-  return { service, app, close, [Symbol.asyncDispose]: close };
+  return { service, app, ready: () => service.ready(), close, [Symbol.asyncDispose]: close };
 }

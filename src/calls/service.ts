@@ -94,6 +94,11 @@ export interface CallServiceOptions {
   readonly ringTimeoutMs?: number;
   /** After a restart, how long live calls' legs get to reappear in the relay, in ms [3000]. */
   readonly reconcileGraceMs?: number;
+  /**
+   * When the legs of calls left live by a previous run can come back (the server listens):
+   * the reconciliation grace period starts then [at once].
+   */
+  readonly reconcileWhen?: Promise<unknown>;
   /** First delay before retrying a state change the store refused, doubled up to 5 s [100]. */
   readonly persistRetryMs?: number;
 }
@@ -154,6 +159,7 @@ export class CallService implements AsyncDisposable {
   readonly #ringTimeoutMs: number;
   readonly #reconcileGraceMs: number;
   readonly #persistRetryMs: number;
+  readonly #reconcileWhen: Promise<unknown> | undefined;
   /** Calls ringing a client (an outbound `client:` call, or an inbound one via ringClient). */
   readonly #ringTimers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Inbound calls ringing a `client:` identity (their `to` is the dialed number). */
@@ -184,6 +190,7 @@ export class CallService implements AsyncDisposable {
     this.#ringTimeoutMs = options.ringTimeoutMs ?? 30_000;
     this.#reconcileGraceMs = options.reconcileGraceMs ?? 3000;
     this.#persistRetryMs = options.persistRetryMs ?? 100;
+    this.#reconcileWhen = options.reconcileWhen;
   }
 
   /**
@@ -249,7 +256,8 @@ export class CallService implements AsyncDisposable {
 
   /**
    * Starts following tracks in the relay and reconciles calls left live by a previous run:
-   * after the grace period, calls whose legs did not come back end with `server_restart`
+   * after the grace period (from `reconcileWhen`), calls whose legs did not come back end with
+   * `server_restart`
    * ({@linkcode reconciled} resolves then, and {@linkcode ready} says not ready until it has).
    */
   async start(): Promise<void> {
@@ -261,10 +269,15 @@ export class CallService implements AsyncDisposable {
     const live = await this.#read(() => this.#store.liveCalls());
     if (live.length === 0) return this.#doneReconciling();
     this.#log.info("Reconciling calls left live by the previous run", { count: live.length });
-    this.#reconcileTimer = setTimeout(
-      () => this.#track(this.#reconcile(live).finally(() => this.#doneReconciling())),
-      this.#reconcileGraceMs,
-    );
+    const schedule = () => {
+      if (this.#closed) return;
+      this.#reconcileTimer = setTimeout(
+        () => this.#track(this.#reconcile(live).finally(() => this.#doneReconciling())),
+        this.#reconcileGraceMs,
+      );
+    };
+    if (this.#reconcileWhen) this.#track(this.#reconcileWhen.then(schedule));
+    else schedule();
   }
 
   /** Originates a call; resolves with it in `dialing`. */

@@ -108,14 +108,19 @@ export function createHttpApp(ctx: HttpContext): Hono {
       },
     )
   );
-  app.onError((error, c) =>
-    c.json(
-      { type: "about:blank", title: "Internal Server Error", status: 500, detail: error.message },
-      500,
+  app.onError((error, c) => {
+    // The message may name internals (paths, drivers): logged, never sent.
+    console.error("HTTP: unexpected error", c.req.method, c.req.path, error);
+    return c.json(
       {
-        "content-type": "application/problem+json",
+        type: "about:blank",
+        title: "Internal Server Error",
+        status: 500,
+        detail: "The server failed to handle the request",
       },
-    )
-  );
+      500,
+      { "content-type": "application/problem+json" },
+    );
+  });
   return app;
 }

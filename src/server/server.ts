@@ -162,6 +162,8 @@ export class VoiceServer implements AsyncDisposable {
       )
       : undefined;
     if (sip) cleanup.defer(() => sip.close());
+    // Calls left live by a previous run get their grace period once legs can reconnect.
+    const started = Promise.withResolvers<void>();
     const calls = await startupStep(
       `Cannot open the calls store in "${config.dataDir}"`,
       () =>
@@ -171,6 +173,7 @@ export class VoiceServer implements AsyncDisposable {
           log,
           gateway: sip,
           webhooks: config.webhooks,
+          reconcileWhen: started.promise,
         }),
     );
     cleanup.defer(() => calls.close());
@@ -248,6 +251,7 @@ export class VoiceServer implements AsyncDisposable {
     server.#sip = sip;
     server.#agents = agents;
     if (!config.cert) server.#scheduleRenewal();
+    started.resolve();
     return server;
   }
 

@@ -48,12 +48,18 @@ Deno.test("a sip: destination must be a trunk or an allowed host; others are ref
 
   const viaTrunk = await originate(`sip:bob@127.0.0.1:${trunkPort}`);
   assertEquals(viaTrunk.status, 201);
-  await viaTrunk.body?.cancel();
+  const dialing = await viaTrunk.json();
   assertEquals(
     await firstRequestLine(trunk),
     `INVITE sip:bob@127.0.0.1:${trunkPort} SIP/2.0`,
     "the trunk got the INVITE",
   );
+  // The trunk has not answered: POST /answer is for calls ringing a client, so an outbound
+  // SIP call still dialing is a 409, not a fake in_progress.
+  const answer = await fx.fetch(`/v1/calls/${dialing.sid}/answer`, { method: "POST" });
+  assertEquals(answer.status, 409);
+  assertEquals((await answer.json()).currentStatus, "dialing");
+  assertEquals((await (await fx.fetch(`/v1/calls/${dialing.sid}`)).json()).status, "dialing");
   const allowed = await originate(`sip:carol@127.0.0.2:${directPort}`);
   assertEquals(allowed.status, 201);
   await allowed.body?.cancel();
