@@ -34,6 +34,11 @@ const PACKAGES: readonly SystemPackage[] = [
     usedBy: "sipp, the real SIP/RTP peer of the RTP and SIP tests",
     probe: "/usr/bin/sipp",
   },
+  {
+    name: "chromium",
+    usedBy: "the browser softphone tests (headless, driven by playwright-core)",
+    probe: "/usr/bin/chromium",
+  },
 ];
 
 function exists(path: string): boolean {

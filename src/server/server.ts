@@ -32,6 +32,7 @@ import { SipGateway } from "../sip/gateway.ts";
 import { rtpMedia } from "../sip/rtp_media.ts";
 import { AgentRuntime, createAgentRoutes } from "../agents/mod.ts";
 import { pathToFileURL } from "node:url";
+import { createPagesApp } from "./pages.ts";
 
 /**
  * A running server.
@@ -203,7 +204,7 @@ export class VoiceServer implements AsyncDisposable {
           return meta && publicRecording(meta);
         },
       },
-      routes: [calls.app],
+      routes: [calls.app, createPagesApp()],
     });
     // Deno.serve has no header or idle timeout: it listens on a private Unix socket behind a
     // front that bounds both (see http_front.ts).

@@ -1,0 +1,109 @@
+/**
+ * Receive statistics of one audio track, from each frame's capture time (the object
+ * extension the publisher writes) and its arrival time: RFC 3550-style interarrival jitter,
+ * frames lost (gaps in capture time), frames late (older than what was already played, or
+ * delayed past the bound), and the transit delay above the fastest frame seen.
+ *
+ * Sender and receiver clocks need not agree: only differences of transit times are used,
+ * except {@linkcode FrameStats.transitMs}, which is meaningful when they do (one machine).
+ *
+ * @module
+ */
+
+/** A snapshot of {@linkcode FrameStats}. */
+export interface ReceiveStats {
+  /** Frames that arrived. */
+  readonly received: number;
+  /** Frames missing (a gap in capture times). */
+  readonly lost: number;
+  /** Frames dropped for arriving too late. */
+  readonly late: number;
+  /** Interarrival jitter, ms (RFC 3550 §6.4.1 estimator, on capture times). */
+  readonly jitterMs: number;
+  /** The last frame's arrival minus capture time, ms (sender clock = receiver clock). */
+  readonly transitMs: number;
+}
+
+/** What {@linkcode FrameStats.accept} decided about a frame. */
+export type FrameVerdict = "play" | "late";
+
+const WINDOW_US = 5_000_000;
+
+/**
+ * Tracks frames of one track and decides which are too late to play.
+ *
+ * @example
+ * ```ts
+ * import { FrameStats } from "./frame_stats.ts";
+ * const stats = new FrameStats({ frameMs: 20, maxDelayMs: 200 });
+ * stats.accept(1_000_000, 1_030_000); // "play"
+ * stats.accept(1_040_000, 1_070_000); // "play" — one 20 ms frame lost between them
+ * console.log(stats.snapshot().lost); // 1
+ * ```
+ */
+export class FrameStats {
+  readonly #frameUs: number;
+  readonly #maxDelayUs: number;
+  #received = 0;
+  #lost = 0;
+  #late = 0;
+  #jitterUs = 0;
+  #lastTransit: number | undefined;
+  #lastCapture: number | undefined;
+  // Windowed minimum transit: the fastest path seen recently.
+  #minTransit = Infinity;
+  #windowMin = Infinity;
+  #windowStart = 0;
+
+  /** `frameMs`: the frame duration; `maxDelayMs`: delay above the fastest frame tolerated. */
+  constructor({ frameMs = 20, maxDelayMs = 200 }: { frameMs?: number; maxDelayMs?: number } = {}) {
+    this.#frameUs = frameMs * 1000;
+    this.#maxDelayUs = maxDelayMs * 1000;
+  }
+
+  /** Records a frame captured at `captureUs` that arrived at `arrivalUs` (both epoch µs). */
+  accept(captureUs: number, arrivalUs: number): FrameVerdict {
+    this.#received++;
+    const transit = arrivalUs - captureUs;
+    if (this.#lastTransit !== undefined) {
+      const d = Math.abs(transit - this.#lastTransit);
+      this.#jitterUs += (d - this.#jitterUs) / 16;
+    }
+    this.#lastTransit = transit;
+    if (arrivalUs - this.#windowStart > WINDOW_US) {
+      this.#minTransit = Math.min(this.#windowMin, transit);
+      this.#windowMin = transit;
+      this.#windowStart = arrivalUs;
+    }
+    this.#windowMin = Math.min(this.#windowMin, transit);
+    this.#minTransit = Math.min(this.#minTransit, transit);
+    const last = this.#lastCapture;
+    if (last !== undefined && captureUs <= last) {
+      // Behind what was already played (a stale group's tail): playing it would go back in time.
+      this.#late++;
+      return "late";
+    }
+    if (transit - this.#minTransit > this.#maxDelayUs) {
+      this.#late++;
+      this.#lastCapture = captureUs;
+      return "late";
+    }
+    if (last !== undefined) {
+      const missing = Math.round((captureUs - last) / this.#frameUs) - 1;
+      if (missing > 0) this.#lost += missing;
+    }
+    this.#lastCapture = captureUs;
+    return "play";
+  }
+
+  /** The counters now. */
+  snapshot(): ReceiveStats {
+    return {
+      received: this.#received,
+      lost: this.#lost,
+      late: this.#late,
+      jitterMs: this.#jitterUs / 1000,
+      transitMs: (this.#lastTransit ?? 0) / 1000,
+    };
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Chromium for the browser tests: Debian's `/usr/bin/chromium` driven by `playwright-core`,
+ * headless, with a fake microphone playing a fixture WAV, plus an echo client (an SDK client
+ * registered as `client:<identity>` that loops the call's downlink back on its uplink,
+ * object by object, keeping each frame's capture time so the page can measure the round
+ * trip).
+ *
+ * @module
+ */
+import { type Browser, chromium, type Page } from "playwright-core";
+import { MoqClient } from "../../src/relay/client.ts";
+import { TrackError } from "../../src/relay/model/mod.ts";
+import { readSse, Voice } from "../../src/sdk/mod.ts";
+import type { IncomingEvent } from "../../src/calls/events.ts";
+import type { ServerFixture } from "../calls/_server.ts";
+import { fixturePath } from "../_lib/fixtures.ts";
+import type { Softphone } from "../../src/browser/mod.ts";
+import { pathExists, requireOrSkip } from "../_lib/env.ts";
+
+/** What the softphone page puts on `globalThis` for tests (read inside `page.evaluate`). */
+export interface SoftphonePage {
+  readonly softphone: Softphone;
+  readonly softphoneLog: string[];
+}
+
+/** The Chromium the tests drive. */
+export const CHROMIUM = "/usr/bin/chromium";
+
+/** True when Chromium is installed (else the test skips loudly, or fails under CI). */
+export function haveChromium(): boolean {
+  return requireOrSkip(
+    pathExists(CHROMIUM),
+    "chromium is not installed (scripts/setup_test_env.ts installs it as root)",
+  );
+}
+
+/** Launches headless Chromium whose microphone plays `wav` (a fixture name). */
+export async function launchChromium(
+  { wav = "speech-48k.wav" }: { wav?: string } = {},
+): Promise<Browser & AsyncDisposable> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--use-fake-ui-for-media-stream",
+      "--use-fake-device-for-media-stream",
+      `--use-file-for-fake-audio-capture=${fixturePath(wav)}`,
+      "--autoplay-policy=no-user-gesture-required",
+    ],
+  });
+  return Object.assign(browser, {
+    async [Symbol.asyncDispose]() {
+      await browser.close();
+    },
+  });
+}
+
+/** Opens `path` on the server in a new page, collecting console errors for diagnostics. */
+export async function openPage(browser: Browser, url: string): Promise<Page & { logs: string[] }> {
+  const page = await browser.newPage();
+  const logs: string[] = [];
+  page.on("console", (message) => logs.push(`${message.type()}: ${message.text()}`));
+  page.on("pageerror", (error) => logs.push(`pageerror: ${error.message}`));
+  await page.goto(url);
+  return Object.assign(page, { logs });
+}
+
+/** The softphone page's status text reaching `status`. */
+export async function waitForStatus(page: Page, status: string, timeout = 30_000): Promise<void> {
+  await page.locator(`[data-testid="status"]`).filter({ hasText: new RegExp(`^${status}$`) })
+    .waitFor({ timeout });
+}
+
+/** An echo registered as `client:<identity>`: answers each call and loops its audio back. */
+export async function startEcho(fx: ServerFixture, identity = "echo") {
+  const moq = await MoqClient.connect({
+    hostname: "127.0.0.1",
+    port: fx.server.moqPort,
+    caCerts: [fx.server.certificate.certPem],
+    token: fx.token,
+  });
+  const voice = new Voice({ baseUrl: fx.url, token: fx.token });
+  const abort = new AbortController();
+  const answered: string[] = [];
+  let echoed = 0;
+  await voice.clients.add(identity);
+  // Listening before returning: a call placed right after this resolves must ring us.
+  const incoming = await fx.fetch(`/v1/clients/${identity}/incoming`, { signal: abort.signal });
+  if (!incoming.ok || !incoming.body) throw new Error(`Cannot listen as ${identity}`);
+  const serve = async (sid: string) => {
+    const ns = ["voice", sid];
+    const uplink = await moq.publish({ namespace: ns, name: "uplink", capability: "voice/opus" });
+    answered.push(sid);
+    for (;;) {
+      let downlink;
+      try {
+        downlink = await moq.subscribe(ns, "downlink");
+      } catch (error) {
+        if (error instanceof TrackError && !abort.signal.aborted && !uplink.done) continue;
+        return;
+      }
+      for (let group; (group = await downlink.nextGroup());) {
+        const out = uplink.appendGroup(group.id);
+        (async () => {
+          for (let object; (object = await group.readObject());) {
+            out.write({ id: object.id, payload: object.payload, extensions: object.extensions });
+            echoed++;
+          }
+          out.close();
+        })().catch(() => out.close());
+      }
+      return;
+    }
+  };
+  (async () => {
+    for await (const message of readSse(incoming.body!)) {
+      const event = JSON.parse(message.data) as IncomingEvent;
+      if (event.type === "ring") serve(event.call.sid).catch(() => {});
+    }
+  })().catch((error) => {
+    if (!abort.signal.aborted) console.error("echo stopped listening", error);
+  });
+  return {
+    answered,
+    get echoed() {
+      return echoed;
+    },
+    async [Symbol.asyncDispose]() {
+      abort.abort();
+      moq.close();
+      await moq.closed;
+    },
+  };
+}

@@ -1,0 +1,159 @@
+import { assert, assertEquals } from "@std/assert";
+import { startServer } from "../calls/_server.ts";
+import { readFixtureWav } from "../_lib/fixtures.ts";
+import { bestLagCorrelation } from "../_lib/correlate.ts";
+import {
+  haveChromium,
+  launchChromium,
+  openPage,
+  type SoftphonePage,
+  startEcho,
+  waitForStatus,
+} from "./_browser.ts";
+
+/** Float32 samples out of the page, base64-encoded there (a big JSON array is slow). */
+function decodeSamples(b64: string): Float32Array {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  return new Float32Array(bytes.buffer);
+}
+
+function decimate(samples: Float32Array, factor: number): Float64Array {
+  const out = new Float64Array(Math.floor(samples.length / factor));
+  for (let i = 0; i < out.length; i++) {
+    let sum = 0;
+    for (let j = 0; j < factor; j++) sum += samples[i * factor + j];
+    out[i] = sum / factor;
+  }
+  return out;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/**
+ * Windowed alignment: each 500 ms window of `received` with speech in it (RMS ≥ 0.01) is
+ * aligned on its own (lags within
+ * `lagRange(windowStart)`), and the median r and lag are reported. The fake microphone and
+ * the audio output run on different clocks in Chromium, so one lag cannot fit seconds of
+ * audio; per window it does.
+ */
+function windowedCorrelation(
+  received: Float64Array,
+  reference: Float64Array,
+  lagRange: (start: number) => [number, number],
+  window = 4000,
+): { r: number; lag: number; windows: number } {
+  const rs: number[] = [];
+  const lags: number[] = [];
+  for (let start = 0; start + window <= received.length; start += window) {
+    // Pauses carry no waveform to match: only windows with speech in them count.
+    let energy = 0;
+    for (let i = start; i < start + window; i++) energy += received[i] * received[i];
+    if (Math.sqrt(energy / window) < 0.01) continue;
+    const [lo, hi] = lagRange(start);
+    const c = bestLagCorrelation(received.subarray(start, start + window), reference, {
+      minLag: lo,
+      maxLag: hi,
+      minOverlap: window,
+    });
+    rs.push(c.r);
+    lags.push(c.lag - start);
+  }
+  if (Deno.env.get("DUMP")) console.log(rs.map((r) => r.toFixed(2)).join(" "), lags.join(" "));
+  return { r: median(rs), lag: median(lags), windows: rs.length };
+}
+
+Deno.test("the softphone calls an echo over WebTransport/MoQT: what the page plays back is the file the microphone plays (r ≥ 0.8), mouth-to-ear latency measured", async () => {
+  if (!haveChromium()) return;
+  await using fx = await startServer();
+  await using echo = await startEcho(fx);
+  await using browser = await launchChromium({ wav: "speech-48k.wav" });
+  const page = await openPage(
+    browser,
+    `${fx.url}/softphone?token=${encodeURIComponent(fx.token)}&identity=alice&capture=1` +
+      // A deeper playout buffer than the default: the machine running the tests is shared.
+      "&processing=0&targetDelayMs=120&maxDelayMs=600",
+  );
+  try {
+    await page.locator("body[data-registered=alice]").waitFor();
+    await page.getByTestId("to").fill("client:echo");
+    await page.getByTestId("call").click();
+    await waitForStatus(page, "in_progress");
+    // 9 s of played audio: more than one loop of the file after the path filled.
+    await page.waitForFunction(
+      () =>
+        ((globalThis as unknown as SoftphonePage).softphone.mediaStats?.player?.playedMs ?? 0) >
+          9000,
+      undefined,
+      { timeout: 60_000 },
+    );
+    const result = await page.evaluate(async () => {
+      const phone = (globalThis as unknown as SoftphonePage).softphone;
+      const player = phone.media!.player!;
+      const played = player.takePlayed();
+      const mic = (await phone.microphone!).takeCaptured();
+      const b64 = (a: Float32Array) => {
+        const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+        let s = "";
+        for (let i = 0; i < bytes.length; i += 0x8000) {
+          s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+        }
+        return btoa(s);
+      };
+      return {
+        played: b64(played.samples),
+        playedStartUs: played.startUs,
+        mic: b64(mic.samples),
+        micStartUs: mic.startUs,
+        rate: player.sampleRate,
+        stats: player.stats,
+      };
+    });
+    assertEquals(result.rate, 48000);
+    const played = decodeSamples(result.played);
+    const mic = decodeSamples(result.mic);
+    // Compared at 8 kHz (the speech band; keeps the lag search cheap).
+    const file = readFixtureWav("speech-48k.wav");
+    const fileF = Float32Array.from(file.samples, (s) => s / 32768);
+    const tiled = new Float32Array(fileF.length * 3);
+    for (let i = 0; i < 3; i++) tiled.set(fileF, i * fileF.length);
+    const reference = decimate(tiled, 6);
+    // The last 6 s played (the start is the path filling up).
+    const tail = decimate(played.subarray(played.length - 48000 * 6), 6);
+    const vsFile = windowedCorrelation(tail, reference, () => [0, reference.length - 4000]);
+    // Mouth to ear: the microphone's PCM against what played, both stamped in epoch time;
+    // the search is kept within 2 s so the file's loop cannot alias it.
+    const offsetMs = (result.playedStartUs - result.micStartUs) / 1000;
+    const micD = decimate(mic, 6);
+    const playedD = decimate(played, 6);
+    // Windows of what played, looked up in the microphone's PCM 0…1.5 s earlier:
+    // played[j] ~ mic[j + k] with k = lag, so the delay is offset - k / 8 ms.
+    const lastPlayed = playedD.subarray(playedD.length - 8000 * 6);
+    const base = playedD.length - lastPlayed.length;
+    const vsMic = windowedCorrelation(lastPlayed, micD, (start) => {
+      const at = base + start + offsetMs * 8; // the same instant, in mic samples
+      // (±0.5 s of slack: the two clocks drift apart over the call.)
+      return [Math.max(0, Math.round(at - 2000 * 8)), Math.round(at + 500 * 8)];
+    });
+    const mouthToEarMs = offsetMs - (vsMic.lag - base) / 8;
+    console.log(
+      `echo: r(file)=${vsFile.r.toFixed(3)} r(mic)=${vsMic.r.toFixed(3)} ` +
+        `mouth-to-ear=${mouthToEarMs.toFixed(1)} ms (last frame's transit ${
+          result.stats.transitMs.toFixed(1)
+        } ms, playout buffer ${result.stats.playoutDelayMs.toFixed(1)} ms, jitter ${
+          result.stats.jitterMs.toFixed(2)
+        } ms, lost ${result.stats.lost}, late ${result.stats.late}, underruns ${result.stats.underruns}, dropped ${result.stats.droppedSamples}); echoed ${echo.echoed}`,
+    );
+    assert(vsFile.r >= 0.8, `played audio vs the file: r = ${vsFile.r}`);
+    // The in-page mouth-to-ear estimate is reported, not asserted: the fake microphone's
+    // PCM as the page records it drifts against the output clock (r(mic) ≈ 0.7–0.9).
+    assertEquals(echo.answered.length, 1);
+    await page.getByTestId("hangup").click();
+    await waitForStatus(page, "completed");
+  } catch (error) {
+    console.error(page.logs.join("\n"));
+    throw error;
+  }
+});
