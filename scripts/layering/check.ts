@@ -39,6 +39,7 @@ function allowed(from: Layer, to: Layer): boolean {
   if (from === to) return true;
   if (to.prefix === "src/server/") return false;
   if (from.floor === "entry") return true;
+  if (from.stacksOn?.includes(to.prefix)) return true;
   if (to.floor === "aside" || to.floor === "entry") return false;
   if (from.floor === "aside") return true;
   return to.floor < from.floor;

@@ -20,6 +20,8 @@ export interface Layer {
   readonly floor: number | "aside" | "entry";
   /** Why the folder stands where it does. */
   readonly note: string;
+  /** Folders beside it (`aside`) that it builds on, e.g. the browser SDK on the fetch SDK. */
+  readonly stacksOn?: readonly string[];
 }
 
 /** The floors, from ARCHITECTURE.md's "Layering" table. */
@@ -57,7 +59,12 @@ export const LAYERS: readonly Layer[] = [
   { prefix: "src/agents/", floor: 4, note: "agent runtime" },
   { prefix: "src/server/", floor: 5, note: "composition root: only main.ts imports it" },
   { prefix: "src/sdk/", floor: "aside", note: "fetch/WebTransport only, no Deno API" },
-  { prefix: "src/browser/", floor: "aside", note: "fetch/WebTransport only, no Deno API" },
+  {
+    prefix: "src/browser/",
+    floor: "aside",
+    note: "fetch/WebTransport only, no Deno API; its Calls API client is the SDK's",
+    stacksOn: ["src/sdk/"],
+  },
   { prefix: "mod.ts", floor: "entry", note: "the package entry: re-exports, no server" },
 ];
 

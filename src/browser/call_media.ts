@@ -13,7 +13,7 @@
  */
 import type { GroupConsumer, GroupProducer, TrackProducer } from "../relay/model/mod.ts";
 import { TrackError } from "../relay/model/track_error.ts";
-import { captureTimeExtension, captureTimeOf, FRAMES_PER_GROUP } from "../voice/track.ts";
+import { FRAMES_PER_GROUP } from "../voice/track.ts";
 import type { BrowserMoq } from "./moq_connection.ts";
 import type { MicrophoneCapture } from "./capture.ts";
 import { OpusPlayer, type OpusPlayerOptions, type PlayerStats } from "./player.ts";
@@ -122,7 +122,7 @@ export class CallMedia implements AsyncDisposable {
     this.#group.write({
       id: this.#objectId++,
       payload,
-      extensions: captureTimeExtension(captureUs),
+      timestamp: Math.round(captureUs),
     });
     this.#sent++;
   }
@@ -174,7 +174,7 @@ export class CallMedia implements AsyncDisposable {
     try {
       for (let object; (object = await group.readObject());) {
         if (this.#closed) return;
-        this.#player?.push(object.payload, captureTimeOf(object.extensions));
+        this.#player?.push(object.payload, object.timestamp);
       }
     } catch (error) {
       // A group dropped by the relay (a stale group for a slow page) just ends early.

@@ -7,7 +7,7 @@
  */
 import { Origin, type TrackConsumer, type TrackInfo, TrackProducer } from "../relay/model/mod.ts";
 import { Session } from "../relay/wire/draft14/session.ts";
-import { MoqError, SessionErrorCode } from "../relay/error.ts";
+import { MoqError, type MoqErrorKind } from "../relay/error.ts";
 import { connectWebTransport } from "./webtransport.ts";
 import { consoleLogger } from "./console_logger.ts";
 
@@ -23,30 +23,32 @@ export interface BrowserMoqOptions {
   readonly signal?: AbortSignal;
 }
 
-/** The relay refused the connection or ended it; `code` is the MoQT termination code. */
+/** The relay refused the connection or ended it; `kind` says why, protocol-neutrally. */
 export class MoqSessionError extends Error {
   /** Names the error in stack traces. */
   override readonly name = "MoqSessionError";
-  /** The draft-14 session termination code (0 = closed cleanly). */
-  readonly code: number;
+  /** Why the session ended (`"unauthorized"`, `"goaway_timeout"`, …), when the relay said. */
+  readonly kind: MoqErrorKind | undefined;
 
-  /** An error with the session's close code and reason. */
-  constructor(code: number, message: string, options?: ErrorOptions) {
+  /** An error with the session's end kind and a sentence. */
+  constructor(kind: MoqErrorKind | undefined, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.code = code;
+    this.kind = kind;
   }
 }
 
 /** Words for the draft-14 termination codes a page shows. */
 export function describeSessionEnd(error: MoqError | Error | undefined): string {
   if (!error) return "the relay connection closed";
-  const code = error instanceof MoqError ? error.code : undefined;
-  switch (code) {
-    case SessionErrorCode.NO_ERROR:
+  const kind = error instanceof MoqError ? error.kind : undefined;
+  switch (kind) {
+    case "no_error":
       return "the relay connection closed";
-    case SessionErrorCode.UNAUTHORIZED:
+    case "unauthorized":
+    case "malformed_auth_token":
+    case "expired_auth_token":
       return `the relay refused the token (${error.message})`;
-    case SessionErrorCode.GOAWAY_TIMEOUT:
+    case "goaway_timeout":
       return "the relay shut down";
     default:
       return `the relay connection failed: ${error.message}`;
@@ -86,7 +88,7 @@ export class BrowserMoq implements AsyncDisposable {
       const ended = await Promise.race([session.closed, Promise.resolve(undefined)]);
       const error = ended ?? cause as Error;
       throw new MoqSessionError(
-        error instanceof MoqError ? error.code : -1,
+        error instanceof MoqError ? error.kind : undefined,
         `Cannot connect to the relay: ${describeSessionEnd(error as Error)}`,
         { cause },
       );
@@ -127,7 +129,7 @@ export class BrowserMoq implements AsyncDisposable {
 
   /** Closes the session. A second close is a no-op. */
   close(): void {
-    this.#session.close(SessionErrorCode.NO_ERROR, "Client closed");
+    this.#session.close("no_error", "Client closed");
   }
 
   /** Closes and waits until closed. */

@@ -7,7 +7,6 @@
  */
 import type { GroupConsumer, TrackConsumer } from "../relay/model/mod.ts";
 import { TrackError } from "../relay/model/track_error.ts";
-import { captureTimeOf } from "../voice/track.ts";
 import { FrameStats, type ReceiveStats } from "./frame_stats.ts";
 import { createFrameDecoder, type FrameDecoder, playableCodecOf } from "./frame_decoder.ts";
 import type { BrowserMoq } from "./moq_connection.ts";
@@ -80,7 +79,7 @@ export class TrackMonitor implements Disposable {
     try {
       for (let object; (object = await group.readObject());) {
         const now = (performance.timeOrigin + performance.now()) * 1000;
-        const at = captureTimeOf(object.extensions) ?? now;
+        const at = object.timestamp ?? now;
         if (this.#stats.accept(at, now) === "play") this.#decoder?.decode(object.payload, at);
       }
     } catch (error) {

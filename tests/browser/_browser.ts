@@ -109,7 +109,7 @@ export async function startEcho(fx: ServerFixture, identity = "echo") {
         const out = uplink.appendGroup(group.id);
         (async () => {
           for (let object; (object = await group.readObject());) {
-            out.write({ id: object.id, payload: object.payload, extensions: object.extensions });
+            out.write(object); // payload, capture timestamp and extensions as they came
             echoed++;
           }
           out.close();
