@@ -84,6 +84,7 @@ export * from "./src/codecs/mod.ts";
 export {
   type AgentEvent,
   AgentsClient,
+  type AsrEvent,
   type AttachAgentParams,
   type Call,
   type CallDirection,
@@ -107,6 +108,9 @@ export {
   type SpeechEvent,
   type StatusEvent,
   type StreamOptions,
+  type Transcript,
+  type TranscriptEntry,
+  type TranscriptEvent,
   type TransferEvent,
   type TurnEvent,
   Voice,

@@ -11,6 +11,7 @@
  * POST /v1/calls/{sid}/transfer           {to} | {agent}; the sid stays
  * POST /v1/calls/{sid}/hangup             ends the call and both tracks
  * GET  /v1/calls/{sid}/events             SSE: status, media, transfer
+ * GET  /v1/calls/{sid}/transcript         the transcript's finals so far, in order
  * POST /v1/clients/{identity}/register    makes client:<identity> ringable
  * GET  /v1/clients/{identity}             its registration
  * GET  /v1/clients/{identity}/incoming    SSE: ring, cancel
@@ -38,6 +39,7 @@ import {
   OriginateBody,
   ProblemSchema,
   SidParam,
+  TranscriptSchema,
   TransferBody,
 } from "./schemas.ts";
 import { CALLS_ROUTE_SCOPES, type CallsScope } from "./scopes.ts";
@@ -300,17 +302,39 @@ export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
     route({
       method: "get",
       path: "/v1/calls/{sid}/events",
-      summary:
-        "Server-sent events: the current status, then every status, media, transfer, dtmf and speech event",
+      summary: "Server-sent events: the current status, then every status, media, transfer, " +
+        "dtmf, speech, transcript and asr event",
       request: { params: SidParam },
       responses: {
-        200: sse("`status`, `media`, `transfer`, `dtmf` and `speech` events"),
+        200: sse(
+          "`status`, `media`, `transfer`, `dtmf`, `speech`, `transcript` and `asr` events",
+        ),
         404: problem("No call"),
       },
     }),
     async (c) => {
       const { sid } = c.req.valid("param");
       return await callEvents(c, calls, sid, keepAliveMs) as never;
+    },
+  );
+
+  app.openapi(
+    route({
+      method: "get",
+      path: "/v1/calls/{sid}/transcript",
+      summary: "The call's transcript: the finals so far, in the order the recognizer gave them",
+      description: "Filled by a speech recognizer tapping the call (the `builtin:asr-tap` " +
+        "plugin); empty when none runs. Kept in memory, bounded per call.",
+      request: { params: SidParam },
+      responses: {
+        200: { ...json(TranscriptSchema), description: "The finals so far" },
+        404: problem("No such call"),
+      },
+    }),
+    async (c) => {
+      const { sid } = c.req.valid("param");
+      await calls.get(sid);
+      return c.json(calls.transcripts.get(sid), 200) as never;
     },
   );
 

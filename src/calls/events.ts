@@ -6,6 +6,9 @@
  * @module
  */
 import type { Call, CallTransfer } from "./call.ts";
+import type { AsrEvent, TranscriptEvent } from "../voice/transcript.ts";
+
+export type { AsrEvent, TranscriptEvent };
 
 /** A status change; `call` is the call after it. */
 export interface StatusEvent {
@@ -131,7 +134,10 @@ export interface InterruptionEvent {
   readonly heardMs?: number;
 }
 
-/** Any call event. */
+/**
+ * Any call event. `transcript` and `asr` come from a speech recognizer tapping the call's
+ * tracks (the `asr-tap` plugin); see `src/voice/transcript.ts`.
+ */
 export type CallEvent =
   | StatusEvent
   | MediaEvent
@@ -140,7 +146,9 @@ export type CallEvent =
   | SpeechEvent
   | AgentEvent
   | TurnEvent
-  | InterruptionEvent;
+  | InterruptionEvent
+  | TranscriptEvent
+  | AsrEvent;
 
 /** What a registered client's incoming stream carries. */
 export type IncomingEvent =

@@ -125,3 +125,19 @@ export const ProblemSchema = z.object({
   instance: z.string().optional(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 }).openapi("Problem");
+
+/** A call's transcript: the finals so far, in order (`GET /v1/calls/{sid}/transcript`). */
+export const TranscriptSchema = z.object({
+  sid: z.string(),
+  finals: z.array(z.object({
+    track: z.enum(["uplink", "downlink"]),
+    text: z.string(),
+    start: z.number().openapi({ description: "ms from the start of the call's audio" }),
+    end: z.number().openapi({ description: "ms from the start of the call's audio" }),
+    confidence: z.number().min(0).max(1).optional(),
+    at: z.string().openapi({ description: "When the final arrived (ISO 8601)" }),
+  })),
+  truncated: z.boolean().openapi({
+    description: "True when older finals were dropped to stay within the per-call bounds",
+  }),
+}).openapi("Transcript");

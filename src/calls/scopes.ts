@@ -20,6 +20,7 @@ export const CALLS_ROUTE_SCOPES: Readonly<Record<string, CallsScope>> = Object.f
   "POST /v1/calls/{sid}/transfer": "calls:write",
   "POST /v1/calls/{sid}/digits": "calls:write",
   "GET /v1/calls/{sid}/events": "calls:read",
+  "GET /v1/calls/{sid}/transcript": "calls:read",
   "POST /v1/clients/{identity}/register": "calls:write",
   "GET /v1/clients/{identity}": "calls:read",
   "GET /v1/clients/{identity}/incoming": "calls:read",

@@ -11,7 +11,8 @@ import { sidOf } from "../voice/track.ts";
 import type { Logger } from "../log/mod.ts";
 import { parseAddress } from "./address.ts";
 import { advanceCall, type Call, type CallTransfer, createCall, newSid } from "./call.ts";
-import { type CallEvent, EventHub } from "./events.ts";
+import { type AsrEvent, type CallEvent, EventHub, type TranscriptEvent } from "./events.ts";
+import { TranscriptLog } from "./transcripts.ts";
 import type { CallGateway, CallProgress } from "./gateway.ts";
 import {
   CallbackRefusedError,
@@ -150,6 +151,8 @@ const MAX_PERSIST_RETRY_MS = 5000;
 export class CallService implements AsyncDisposable {
   /** Fan-out of call and incoming events (SSE streams listen here). */
   readonly events: EventHub = new EventHub();
+  /** Each call's transcript finals (`GET /v1/calls/{sid}/transcript`), bounded, in memory. */
+  readonly transcripts: TranscriptLog = new TranscriptLog();
   readonly #store: CallStore;
   readonly #origin: Origin;
   readonly #log: Logger;
@@ -385,6 +388,23 @@ export class CallService implements AsyncDisposable {
     const found = await this.#read(() => this.#store.getCall(sid));
     if (!found) throw new CallNotFoundError(sid);
     return found.call;
+  }
+
+  /**
+   * Publishes an event a plugin produced for a call (`transcript`, `asr`): to the call's
+   * SSE streams and every listener, its finals into the call's transcript, and to its
+   * status callback — all but `partial` transcripts, which only stream (a webhook per
+   * interim result would flood receivers).
+   */
+  publish(event: TranscriptEvent | AsrEvent): void {
+    this.events.emitCall(event);
+    if (event.type === "transcript") this.transcripts.add(event);
+    if (!this.#webhooks || event.type === "transcript" && event.kind === "partial") return;
+    this.#track(
+      this.#read(() => this.#store.getCall(event.sid)).then((found) =>
+        found && this.#callback(found.call, event)
+      ),
+    );
   }
 
   /**

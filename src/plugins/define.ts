@@ -11,6 +11,40 @@ import type {
   TrackProducer,
 } from "../relay/model/mod.ts";
 import type { Logger } from "../log/mod.ts";
+import type { AsrEvent, TranscriptEvent } from "../voice/transcript.ts";
+
+/** The call events a plugin may put on a call (see `src/voice/transcript.ts`). */
+export type PluginCallEvent = TranscriptEvent | AsrEvent;
+
+/**
+ * A call event as plugins hear it: every event of every call (`status`, `media`, `dtmf`,
+ * `speech`, `transcript`, …), narrowed by `type`. Fields beyond these depend on the type
+ * (the Calls API's `CallEvent`).
+ */
+export interface PluginCallEventView {
+  /** The event type. */
+  readonly type: string;
+  /** The call id. */
+  readonly sid: string;
+  /** When it happened (ISO 8601). */
+  readonly at: string;
+}
+
+/**
+ * Call events for plugins: emit onto a call, listen to every call. What a plugin emits goes
+ * where the server's own events go: the call's SSE stream (`GET /v1/calls/{sid}/events`),
+ * its status callback, and every plugin listening (module agents included).
+ *
+ * An implementation MUST deliver `emit` synchronously to in-process listeners, MUST NOT
+ * throw from `emit` (a bad listener is isolated), and MUST stop calling a listener once
+ * its stop function ran.
+ */
+export interface PluginCallEvents {
+  /** Puts `event` on call `event.sid`. */
+  emit(event: PluginCallEvent): void;
+  /** Hears every call's events; returns the function that stops listening. */
+  on(listener: (event: PluginCallEventView) => void): () => void;
+}
 
 /** What a running plugin may do. Everything it opens is closed when it stops or is detached. */
 export interface PluginContext {
@@ -30,6 +64,19 @@ export interface PluginContext {
   route(pattern: string, handler: (track: TrackConsumer) => void | Promise<void>): void;
   /** Publishes a track into the relay, tagged with its capability. */
   publishTrack(info: TrackInfo): TrackProducer;
+  /**
+   * Call events: `ctx.calls.emit(event)` puts a `transcript` or `asr` event on a call (SSE,
+   * webhooks, other plugins); `ctx.calls.on(listener)` hears every call's events. Listeners
+   * are removed when the plugin stops; emitting after that is a no-op.
+   *
+   * @example
+   * ```ts ignore
+   * const stop = ctx.calls.on((event) => {
+   *   if (event.type === "speech") ctx.log.info("speech on call", { sid: event.sid });
+   * });
+   * ```
+   */
+  readonly calls: PluginCallEvents;
   /** Subscribes to a track through the relay. */
   subscribe(
     namespace: readonly string[],

@@ -8,7 +8,14 @@
  */
 import type { Origin, Registration, TrackConsumer, TrackProducer } from "../relay/model/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { isPlugin, type Plugin, type PluginContext, type PluginTeardown } from "./define.ts";
+import {
+  isPlugin,
+  type Plugin,
+  type PluginCallEvents,
+  type PluginCallEventView,
+  type PluginContext,
+  type PluginTeardown,
+} from "./define.ts";
 
 /**
  * What to load: a plugin entry as the server configuration lists it (the configuration's own
@@ -37,6 +44,7 @@ export interface PluginSpec {
  */
 export const BUILTIN_PLUGINS: Readonly<Record<string, string>> = Object.freeze({
   recorder: new URL("./recorder/mod.ts", import.meta.url).href,
+  "asr-tap": new URL("./asr-tap/mod.ts", import.meta.url).href,
 });
 
 function builtinPluginUrl(module: string): string {
@@ -62,6 +70,11 @@ export interface PluginHostOptions {
   readonly dataDir: string;
   /** How long `setup` and teardown may take, in ms [10000]. */
   readonly timeoutMs?: number;
+  /**
+   * Where plugins' call events go and come from (the server wires the Calls service here).
+   * Unset: an in-process fan-out between the plugins of this host only.
+   */
+  readonly calls?: PluginCallEvents;
 }
 
 /** The state of one loaded plugin. */
@@ -87,6 +100,7 @@ class LoadedPlugin {
   readonly registrations = new Set<Registration>();
   readonly tracks = new Set<TrackProducer>();
   readonly consumers = new Set<TrackConsumer>();
+  readonly listeners = new Set<() => void>();
   constructor(readonly plugin: Plugin<unknown>, readonly module: string, readonly log: Logger) {}
 }
 
@@ -119,11 +133,13 @@ export class PluginHost implements AsyncDisposable {
   readonly #log: Logger;
   readonly #dataDir: string;
   readonly #timeoutMs: number;
+  readonly #calls: PluginCallEvents;
   readonly #plugins: LoadedPlugin[] = [];
   #closed = false;
 
   /** Creates a host with no plugins. */
-  constructor({ origin, log, dataDir, timeoutMs = 10_000 }: PluginHostOptions) {
+  constructor({ origin, log, dataDir, timeoutMs = 10_000, calls }: PluginHostOptions) {
+    this.#calls = calls ?? localCallEvents();
     this.#origin = origin;
     this.#log = log;
     this.#dataDir = dataDir;
@@ -222,6 +238,27 @@ export class PluginHost implements AsyncDisposable {
         track.closed.then(() => loaded.tracks.delete(track));
         return track;
       },
+      calls: {
+        emit: (event) => {
+          if (!loaded.abort.signal.aborted) this.#calls.emit(event);
+        },
+        on: (listener) => {
+          if (loaded.abort.signal.aborted) return () => {};
+          const stop = this.#calls.on((event) => {
+            try {
+              listener(event);
+            } catch (error) {
+              loaded.log.error("Plugin call-event listener failed", { type: event.type, error });
+            }
+          });
+          const remove = () => {
+            stop();
+            loaded.listeners.delete(remove);
+          };
+          loaded.listeners.add(remove);
+          return remove;
+        },
+      },
       subscribe: async (namespace, name, options) => {
         const consumer = await origin.subscribe(namespace, name, {
           ...options,
@@ -243,6 +280,7 @@ export class PluginHost implements AsyncDisposable {
     }
     loaded.abort.abort();
     for (const r of loaded.registrations) r.close();
+    for (const stop of [...loaded.listeners]) stop();
     for (const c of loaded.consumers) c.close();
     for (const t of loaded.tracks) t.close();
     const teardown = loaded.teardown;
@@ -270,6 +308,20 @@ export class PluginHost implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** Call events between the plugins of one host, when no Calls service is wired in. */
+function localCallEvents(): PluginCallEvents {
+  const listeners = new Set<(event: PluginCallEventView) => void>();
+  return {
+    emit: (event) => {
+      for (const listener of [...listeners]) listener(event);
+    },
+    on: (listener) => {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+  };
 }
 
 async function runTeardown(teardown: PluginTeardown): Promise<void> {

@@ -20,14 +20,17 @@ export type { EndReason } from "../calls/status.ts";
 export { AgentsClient, type AttachAgentParams } from "./agents.ts";
 export type {
   AgentEvent,
+  AsrEvent,
   DtmfEvent,
   InterruptionEvent,
   MediaEvent,
   SpeechEvent,
   StatusEvent,
+  TranscriptEvent,
   TransferEvent,
   TurnEvent,
 } from "../calls/events.ts";
+export type { Transcript, TranscriptEntry } from "../calls/transcripts.ts";
 export type { IncomingCall, MutationOptions, StreamOptions } from "./voice.ts";
 export type {
   AttachOptions,

@@ -8,6 +8,7 @@ import type { Call, CallDirection } from "../calls/call.ts";
 import type { CallStatus } from "../calls/status.ts";
 import type { CallEvent, IncomingEvent } from "../calls/events.ts";
 import type { ClientRegistration } from "../calls/store.ts";
+import type { Transcript } from "../calls/transcripts.ts";
 import type { Bridge } from "../bridge/audio_bridge.ts";
 import { type Problem, VoiceApiError } from "./error.ts";
 import { readSse } from "./sse.ts";
@@ -160,6 +161,20 @@ export class CallsClient {
    */
   get(sid: string): Promise<Call> {
     return this.#http.json("GET", `/v1/calls/${encodeURIComponent(sid)}`);
+  }
+
+  /**
+   * The call's transcript: the finals a speech recognizer (the `builtin:asr-tap` plugin)
+   * produced so far, in order. Live results arrive as `transcript` call events.
+   *
+   * @example
+   * ```ts ignore
+   * const { finals } = await voice.calls.transcript("CA0123");
+   * console.log(finals.map((f) => `${f.track} ${f.start}–${f.end} ms: ${f.text}`).join("\n"));
+   * ```
+   */
+  transcript(sid: string): Promise<Transcript> {
+    return this.#http.json("GET", `/v1/calls/${encodeURIComponent(sid)}/transcript`);
   }
 
   /**

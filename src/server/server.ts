@@ -140,12 +140,6 @@ export class VoiceServer implements AsyncDisposable {
     );
     cleanup.defer(() => endpoint[Symbol.asyncDispose]());
     relay.serve(endpoint);
-    const plugins = new PluginHost({
-      origin: relay.origin,
-      log: log.child({ component: "plugins" }),
-      dataDir: config.dataDir,
-    });
-    cleanup.defer(() => plugins.close());
     const sip = config.sip
       ? await startupStep(
         `Cannot start the SIP gateway on ${config.sip.listen.host}:${config.sip.listen.port}`,
@@ -189,6 +183,16 @@ export class VoiceServer implements AsyncDisposable {
     agents.start();
     cleanup.defer(() => agents.close());
     calls.app.route("/", createAgentRoutes({ agents, calls: calls.service }) as never);
+    const plugins = new PluginHost({
+      origin: relay.origin,
+      log: log.child({ component: "plugins" }),
+      dataDir: config.dataDir,
+      calls: {
+        emit: (event) => calls.service.publish(event),
+        on: (listener) => calls.service.events.onAnyCall(listener),
+      },
+    });
+    cleanup.defer(() => plugins.close());
     const ref: { server?: VoiceServer } = {};
     const moqUrl = `https://${hostForUrl(config.host)}:${endpoint.addr.port}/moq`;
     const app = createHttpApp({

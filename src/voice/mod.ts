@@ -15,3 +15,4 @@
  */
 export * from "./track.ts";
 export type { Codec, FrameMs, MediaFormat } from "../codecs/mod.ts";
+export type * from "./transcript.ts";

@@ -204,6 +204,15 @@ const ROWS: readonly Row[] = [
   },
   {
     method: "GET",
+    path: "/v1/calls/{sid}/transcript",
+    scope: "calls:read",
+    resource: "sid",
+    ok: 200,
+    target: "shared",
+    check: (body, _, t) => assertEquals(body, { sid: t.sid, finals: [], truncated: false }),
+  },
+  {
+    method: "GET",
     path: "/v1/clients/{identity}",
     scope: "calls:read",
     resource: "identity",
