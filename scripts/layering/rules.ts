@@ -96,31 +96,6 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
       "issue 8 'Keep it that way' (calls): auth reads voice namespaces (sidOf) on its own floor",
   },
   {
-    from: "src/sip/gateway.ts",
-    to: "src/calls/call.ts",
-    removedBy: "issue 8 item 5 (sip): the gateway gets what it needs injected at construction",
-  },
-  {
-    from: "src/sip/gateway.ts",
-    to: "src/calls/gateway.ts",
-    removedBy: "issue 8 item 5 (sip): the gateway gets what it needs injected at construction",
-  },
-  {
-    from: "src/sip/gateway.ts",
-    to: "src/calls/service.ts",
-    removedBy: "issue 8 item 5 (sip): the gateway gets what it needs injected at construction",
-  },
-  {
-    from: "src/sip/gateway.ts",
-    to: "src/calls/status.ts",
-    removedBy: "issue 8 item 5 (sip): the gateway gets what it needs injected at construction",
-  },
-  {
-    from: "src/sip/inbound_webhook.ts",
-    to: "src/calls/call.ts",
-    removedBy: "issue 8 item 5 (sip): the gateway gets what it needs injected at construction",
-  },
-  {
     from: "src/codecs/opus.ts",
     to: "src/codecs/opus_native.ts",
     removedBy: "issue 8 item 8 (rtp): the cycle codecs/opus.ts <-> opus_native.ts",

@@ -44,4 +44,10 @@ export interface CallGateway {
   sendDigits?(sid: string, digits: string): Promise<void>;
   /** Hands the far end of a live leg to `to` (E.164 or `sip:`), e.g. by SIP REFER. */
   transfer?(sid: string, to: string): Promise<void>;
+  /**
+   * A client rung for an inbound call the gateway admitted answered it: the gateway answers
+   * its leg (SIP 200) and reports `answered` through that call's progress once media flows.
+   * Rejects when the call has no ringing leg there.
+   */
+  answer?(sid: string): Promise<void>;
 }

@@ -440,10 +440,14 @@ export class CallService implements AsyncDisposable {
    * too). A call whose far leg is a gateway's (an outbound SIP call still dialing) is answered
    * by the gateway only.
    *
+   * An inbound call ringing a client through the gateway has its gateway leg answered too
+   * (the gateway's explicit `answer(sid)`).
+   *
    * @throws {IllegalCallTransitionError} When the call is not ringing a client
    */
   async answer(sid: string, claim?: IdempotencyClaim): Promise<Call> {
-    return unwrap(
+    const viaGateway = this.#ringingClients.has(sid) && this.#legs.has(sid);
+    const answered = unwrap(
       await this.#update(sid, claim, (call) => {
         if (call.status === "in_progress" || !this.#ringTimers.has(sid)) {
           return new IllegalCallTransitionError(
@@ -455,6 +459,14 @@ export class CallService implements AsyncDisposable {
         return step(call, "in_progress");
       }),
     );
+    if (viaGateway && this.#gateway?.answer) {
+      this.#track(
+        this.#gateway.answer(sid).catch((error) =>
+          this.#log.warn("Gateway answer failed", { sid, error })
+        ),
+      );
+    }
+    return answered;
   }
 
   /**

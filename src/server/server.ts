@@ -28,7 +28,7 @@ import {
 import { listRecordings, publicRecording, readRecording } from "../plugins/recorder/metadata.ts";
 import { dirname, join } from "node:path";
 import { type CallsRuntime, startCalls } from "../calls/runtime.ts";
-import { SipGateway } from "../sip/gateway.ts";
+import { forwardingGateway, SipGateway } from "../sip/gateway.ts";
 import { rtpMedia } from "../sip/rtp_media.ts";
 import { AgentRuntime, createAgentRoutes } from "../agents/mod.ts";
 import { pathToFileURL } from "node:url";
@@ -140,7 +140,25 @@ export class VoiceServer implements AsyncDisposable {
     );
     cleanup.defer(() => endpoint[Symbol.asyncDispose]());
     relay.serve(endpoint);
-    const sip = config.sip
+    // The calls service and the gateway need each other: the service gets a gateway that
+    // forwards to the SIP gateway, which is started with the service.
+    const late: { sip?: SipGateway } = {};
+    // Calls left live by a previous run get their grace period once legs can reconnect.
+    const started = Promise.withResolvers<void>();
+    const calls = await startupStep(
+      `Cannot open the calls store in "${config.dataDir}"`,
+      () =>
+        startCalls({
+          origin: relay.origin,
+          dataDir: config.dataDir,
+          log,
+          gateway: config.sip ? forwardingGateway(() => late.sip) : undefined,
+          webhooks: config.webhooks,
+          reconcileWhen: started.promise,
+        }),
+    );
+    cleanup.defer(() => calls.close());
+    const sip = late.sip = config.sip
       ? await startupStep(
         `Cannot start the SIP gateway on ${config.sip.listen.host}:${config.sip.listen.port}`,
         () =>
@@ -153,26 +171,11 @@ export class VoiceServer implements AsyncDisposable {
               inactivityTimeoutMs: config.sip!.rtpTimeoutMs,
             }),
             log: log.child({ component: "sip" }),
+            calls: calls.service,
           }),
       )
       : undefined;
     if (sip) cleanup.defer(() => sip.close());
-    // Calls left live by a previous run get their grace period once legs can reconnect.
-    const started = Promise.withResolvers<void>();
-    const calls = await startupStep(
-      `Cannot open the calls store in "${config.dataDir}"`,
-      () =>
-        startCalls({
-          origin: relay.origin,
-          dataDir: config.dataDir,
-          log,
-          gateway: sip,
-          webhooks: config.webhooks,
-          reconcileWhen: started.promise,
-        }),
-    );
-    cleanup.defer(() => calls.close());
-    sip?.attach(calls.service);
     const agents = new AgentRuntime({
       agents: config.agents ?? {},
       via: relay.origin,

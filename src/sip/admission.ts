@@ -8,6 +8,7 @@
 import type { Core } from "sip.js";
 import { trunkAllowing, type TrunkConfig } from "./config.ts";
 import type { Admission } from "./endpoint.ts";
+import { ALLOW_HEADER } from "./methods.ts";
 import type { SipPeer } from "./transport.ts";
 
 /** A token bucket per key, swept when idle. */
@@ -93,7 +94,7 @@ export function createAdmission(
         ok: false,
         status: 405,
         reason: "Method Not Allowed",
-        headers: ["Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY, INFO, UPDATE"],
+        headers: [ALLOW_HEADER],
       };
     }
     if (!trunkInvites.take(from.host)) {

@@ -103,6 +103,11 @@ export interface SipConfig {
    * API caller cannot make the gateway signal to an arbitrary host (an open relay).
    */
   readonly allowDirectSip: readonly string[];
+  /** A SIP/TCP connection silent this long is closed, ms [120000]. */
+  readonly tcpIdleTimeoutMs: number;
+  /** A SIP/TCP message must arrive whole within this long of its first byte (and a new
+   * connection must send its first within it), ms [10000]. */
+  readonly tcpHeaderTimeoutMs: number;
 }
 
 const TOP_KEYS = new Set([
@@ -118,6 +123,8 @@ const TOP_KEYS = new Set([
   "invitesPerSecond",
   "webhookTimeoutMs",
   "allowDirectSip",
+  "tcpIdleTimeoutMs",
+  "tcpHeaderTimeoutMs",
 ]);
 const TRUNK_KEYS = new Set([
   "name",
@@ -203,6 +210,8 @@ export function parseSipConfig(value: unknown): SipConfig {
           return host.replace(/^\[|\]$/g, "").toLowerCase();
         }),
     ),
+    tcpIdleTimeoutMs: opt("tcpIdleTimeoutMs", 120_000, 100, 3_600_000),
+    tcpHeaderTimeoutMs: opt("tcpHeaderTimeoutMs", 10_000, 100, 600_000),
   });
 }
 

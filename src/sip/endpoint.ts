@@ -39,6 +39,9 @@ export interface SipEndpointOptions {
   readonly admit: (request: Core.IncomingRequestMessage, from: SipPeer) => Admission;
   /** Retransmission timers (tests shrink them). */
   readonly t1?: number;
+  /** SIP/TCP idle and header timeouts, ms (see `listenSipTcp`). */
+  readonly tcpIdleTimeoutMs?: number;
+  readonly tcpHeaderTimeoutMs?: number;
   readonly log?: (
     level: "debug" | "warn",
     message: string,
@@ -67,10 +70,16 @@ export interface SipEndpointTables {
 
 /** Counters for tests and metrics. */
 export interface SipEndpointStats {
+  /** Datagrams and stream messages received. */
   received: number;
+  /** Oversized messages, and responses to nothing we sent. */
   dropped: number;
+  /** Messages that are not SIP, or not complete SIP. */
   malformed: number;
+  /** Out-of-dialog requests refused by admission (answered or silently dropped). */
   rejected: number;
+  /** Of those, the ones dropped without an answer (a stranger's flood). */
+  silenced: number;
 }
 
 /** Where a request came from, and (non-INVITE) the final response it got. */
@@ -96,7 +105,13 @@ const FIRST_LINE = /^(?:[A-Z]{3,16} \S{1,1024} SIP\/2\.0|SIP\/2\.0 [1-6]\d\d [^\
  */
 export class SipEndpoint implements AsyncDisposable {
   /** Message counters. */
-  readonly stats: SipEndpointStats = { received: 0, dropped: 0, malformed: 0, rejected: 0 };
+  readonly stats: SipEndpointStats = {
+    received: 0,
+    dropped: 0,
+    malformed: 0,
+    rejected: 0,
+    silenced: 0,
+  };
   readonly #options: SipEndpointOptions;
   readonly #sockets = new Map<SipTransportName, SipSocket>();
   readonly #retransmit: Retransmitter;
@@ -133,7 +148,10 @@ export class SipEndpoint implements AsyncDisposable {
       endpoint.#receive(bytes, from);
       return endpoint.stats.malformed === malformed;
     };
-    const onDrop = () => void endpoint.stats.dropped++;
+    const onDrop = (reason: string, from: SipPeer) => {
+      endpoint.stats.dropped++;
+      options.log?.("debug", "SIP message or connection dropped", { reason, from });
+    };
     let port = options.port;
     try {
       for (const transport of options.transports) {
@@ -151,6 +169,8 @@ export class SipEndpoint implements AsyncDisposable {
             maxBytes: options.maxMessageBytes,
             receive,
             onDrop,
+            idleTimeoutMs: options.tcpIdleTimeoutMs,
+            headerTimeoutMs: options.tcpHeaderTimeoutMs,
           });
         endpoint.#sockets.set(transport, socket);
         port = socket.port;
@@ -266,6 +286,12 @@ export class SipEndpoint implements AsyncDisposable {
     return core;
   }
 
+  /** Our Contact header value for the dialog with `callId` (its core's, else the inbound one). */
+  contactFor(callId: string, transport: SipTransportName = "udp"): string {
+    const core = this.#owners.get(callId) ?? this.core("inbound", transport);
+    return core.configuration.contact.toString();
+  }
+
   /** Makes `core` the owner of the dialog(s) with `callId` (outbound calls). */
   own(callId: string, core: Core.UserAgentCore): void {
     this.#owners.set(callId, core);
@@ -297,7 +323,10 @@ export class SipEndpoint implements AsyncDisposable {
     for (const core of this.#cores.values()) {
       try {
         core.dispose();
-      } catch { /* sip.js may throw on half-finished transactions */ }
+      } catch (error) {
+        // sip.js may throw disposing half-finished transactions; the sockets close anyway.
+        this.#options.log?.("debug", "sip.js core did not dispose cleanly", { error });
+      }
     }
     for (const socket of this.#sockets.values()) await socket.close();
     this.#sockets.clear();
@@ -319,7 +348,9 @@ export class SipEndpoint implements AsyncDisposable {
         return;
       }
       message = Core.Parser.parseMessage(text, this.#parserLogger);
-    } catch {
+    } catch (error) {
+      // sip.js's parser throws on some hostile input: counted as malformed just below.
+      this.#options.log?.("debug", "SIP message does not parse", { error: String(error) });
       message = undefined;
     }
     if (
@@ -327,6 +358,15 @@ export class SipEndpoint implements AsyncDisposable {
       !message.via || !message.viaBranch
     ) {
       this.stats.malformed++;
+      return;
+    }
+    if (message.body && !message.hasHeader("Content-Type")) {
+      // RFC 3261 §20.15: a non-empty body MUST come with a Content-Type. sip.js throws on such
+      // a body half-way through making a dialog, leaving its 2xx timer running on a
+      // half-made object: refuse the request (400) before sip.js sees it, drop the rest.
+      if (message instanceof Core.IncomingRequestMessage && message.method !== "ACK") {
+        this.#replyStateless(message, from, 400, "Missing Content-Type");
+      } else this.stats.malformed++;
       return;
     }
     try {
@@ -381,21 +421,17 @@ export class SipEndpoint implements AsyncDisposable {
         if (!admission.ok) {
           this.stats.rejected++;
           if ("drop" in admission) {
+            this.stats.silenced++;
             this.#sources.delete(message.viaBranch);
             return;
           }
-          // A stateless reply has no transaction: no timer G (re-sending every 403/503 of a
-          // flood would amplify it and hold a timer per rejected INVITE for 64·T1).
-          this.#stateless = true;
-          try {
-            this.core("inbound", from.transport).replyStateless(message, {
-              statusCode: admission.status,
-              reasonPhrase: admission.reason,
-              extraHeaders: admission.headers,
-            });
-          } finally {
-            this.#stateless = false;
-          }
+          this.#replyStateless(
+            message,
+            from,
+            admission.status,
+            admission.reason,
+            admission.headers,
+          );
           return;
         }
       }
@@ -404,6 +440,32 @@ export class SipEndpoint implements AsyncDisposable {
     }
     this.#matcher.user = message.ruri.user;
     core.receiveIncomingRequestFromTransport(message);
+  }
+
+  /**
+   * Answers `message` without a transaction: no timer G (re-sending every 403/503 of a flood
+   * would amplify it and hold a timer per rejected INVITE for 64·T1).
+   */
+  #replyStateless(
+    message: Core.IncomingRequestMessage,
+    from: SipPeer,
+    statusCode: number,
+    reasonPhrase: string,
+    extraHeaders?: string[],
+  ): void {
+    if (!this.#sources.has(message.viaBranch)) {
+      this.#sources.set(message.viaBranch, { peer: from, at: Date.now() });
+    }
+    this.#stateless = true;
+    try {
+      this.core("inbound", from.transport).replyStateless(message, {
+        statusCode,
+        reasonPhrase,
+        extraHeaders,
+      });
+    } finally {
+      this.#stateless = false;
+    }
   }
 
   async #send(text: string, transport: SipTransportName): Promise<void> {

@@ -31,6 +31,11 @@ export class SipStreamFramer {
     this.#maxBytes = maxBytes;
   }
 
+  /** Bytes of a message begun but not complete yet (0 between messages). */
+  get pending(): number {
+    return this.#buffer.length;
+  }
+
   /** Appends bytes; returns the whole messages now complete (as raw bytes). */
   push(chunk: Uint8Array): Uint8Array[] {
     const joined = new Uint8Array(this.#buffer.length + chunk.length);

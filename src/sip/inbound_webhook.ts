@@ -24,7 +24,7 @@
  *
  * @module
  */
-import type { Call } from "../calls/call.ts";
+import type { GatewayCall } from "./calls_port.ts";
 import { SipError } from "./error.ts";
 
 /** What an inbound webhook may answer (see the module doc). */
@@ -55,7 +55,7 @@ export interface InboundWebhookOptions {
  */
 export async function askInboundWebhook(
   url: string,
-  call: Call,
+  call: GatewayCall,
   { timeoutMs, fetch: doFetch = fetch }: InboundWebhookOptions,
 ): Promise<InboundInstruction> {
   const signal = AbortSignal.timeout(timeoutMs);

@@ -75,7 +75,10 @@ export const signallingOnlyMedia: MediaLegFactory = function signallingOnlyMedia
   const drain = async () => {
     try {
       for (;;) await socket.receive();
-    } catch { /* closed */ }
+    } catch (error) {
+      // close() ends the pending receive: that is how this loop ends.
+      if (!closed) console.warn("Signalling-only media socket failed", error);
+    }
   };
   drain();
   const close = () => {

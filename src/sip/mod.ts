@@ -7,17 +7,20 @@
  * @example
  * ```ts ignore
  * import { parseSipConfig, SipGateway } from "./mod.ts";
- * const gateway = await SipGateway.start({ config: parseSipConfig(raw), media, log });
+ * const gateway = await SipGateway.start({ config: parseSipConfig(raw), media, log, calls });
  * ```
  *
  * @module
  */
 export * from "./admission.ts";
+export * from "./calls_port.ts";
 export * from "./config.ts";
 export * from "./endpoint.ts";
 export * from "./error.ts";
 export * from "./framing.ts";
 export * from "./gateway.ts";
+export * from "./leg.ts";
+export * from "./methods.ts";
 export * from "./media.ts";
 export * from "./retransmit.ts";
 export * from "./rtp_media.ts";

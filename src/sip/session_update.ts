@@ -5,13 +5,9 @@
  * @module
  */
 import { Core } from "sip.js";
-// sip.js keeps the methods its core accepts (others get 405 before any dialog sees them) in a
-// module-level list its index does not export.
-import { AllowedMethods } from "sip.js/lib/core/user-agent-core/allowed-methods.js";
-
-// Every core in the process then accepts UPDATE and lists it in Allow; a session without
-// answerUpdates answers it 501 as before.
-if (!AllowedMethods.includes(Core.C.UPDATE)) AllowedMethods.push(Core.C.UPDATE);
+// Puts UPDATE in the methods sip.js's cores accept (a session without answerUpdates answers
+// it 501 as before).
+import "./methods.ts";
 
 /**
  * Makes `session` hand in-dialog UPDATE requests to `onUpdate` (after the dialog's CSeq

@@ -16,9 +16,29 @@ export interface SipTcpOptions {
   readonly receive: SipReceiver;
   /** Connections open at once, beyond which new ones are closed at accept [1024]. */
   readonly maxConnections?: number;
-  /** A connection silent this long is closed, ms [300000]. */
+  /**
+   * A connection silent this long is closed (a half-open one whose peer vanished), ms
+   * [120000: Kamailio's `tcp_connection_lifetime`]. Peers reconnect to send later requests.
+   */
   readonly idleTimeoutMs?: number;
+  /**
+   * A message must arrive whole within this long of its first byte, and an accepted
+   * connection must deliver its first message within it, ms [10000]: a slow sender
+   * dribbling bytes (slowloris) or a connection that never speaks is closed, like an HTTP
+   * server's header timeout.
+   */
+  readonly headerTimeoutMs?: number;
+  /** A connection was closed, or a message dropped, and why. */
   readonly onDrop?: (reason: string, from: SipPeer) => void;
+}
+
+/** Closes `conn`; one already closed (BadResource) is the expected case and ignored. */
+function closeConn(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BadResource)) throw error;
+  }
 }
 
 const encoder = new TextEncoder();
@@ -33,25 +53,40 @@ const encoder = new TextEncoder();
  * ```
  */
 export function listenSipTcp(options: SipTcpOptions): SipSocket {
-  const { maxConnections = 1024, idleTimeoutMs = 300_000 } = options;
+  const { maxConnections = 1024, idleTimeoutMs = 120_000, headerTimeoutMs = 10_000 } = options;
   const listener = Deno.listen({ hostname: options.host, port: options.port, transport: "tcp" });
   const connections = new Map<string, Deno.Conn>();
   const keyOf = (p: { host: string; port: number }) => `${p.host}|${p.port}`;
   let closed = false;
 
-  const serve = async (conn: Deno.Conn, peer: SipPeer) => {
+  /** `accepted`: the peer connected to us (it must speak first, within the header timeout). */
+  const serve = async (conn: Deno.Conn, peer: SipPeer, accepted: boolean) => {
     const key = keyOf(peer);
     connections.set(key, conn);
     const framer = new SipStreamFramer(options.maxBytes);
     const buffer = new Uint8Array(16_384);
-    let idle = setTimeout(() => conn.close(), idleTimeoutMs);
+    const expire = (why: string) => () => {
+      options.onDrop?.(why, peer);
+      closeConn(conn);
+    };
+    let idle = setTimeout(expire("idle timeout"), idleTimeoutMs);
+    // Running while a message is incomplete (and, on an accepted connection, until its first).
+    let header = accepted ? setTimeout(expire("header timeout"), headerTimeoutMs) : undefined;
     try {
       for (;;) {
         const n = await conn.read(buffer);
         if (n === null) break;
         clearTimeout(idle);
-        idle = setTimeout(() => conn.close(), idleTimeoutMs);
-        for (const message of framer.push(buffer.subarray(0, n))) options.receive(message, peer);
+        idle = setTimeout(expire("idle timeout"), idleTimeoutMs);
+        const messages = framer.push(buffer.subarray(0, n));
+        if (messages.length > 0 || framer.pending === 0) {
+          clearTimeout(header);
+          header = undefined;
+        }
+        if (framer.pending > 0 && header === undefined) {
+          header = setTimeout(expire("header timeout"), headerTimeoutMs);
+        }
+        for (const message of messages) options.receive(message, peer);
       }
     } catch (error) {
       if (!(error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted)) {
@@ -59,10 +94,9 @@ export function listenSipTcp(options: SipTcpOptions): SipSocket {
       }
     } finally {
       clearTimeout(idle);
+      clearTimeout(header);
       if (connections.get(key) === conn) connections.delete(key);
-      try {
-        conn.close();
-      } catch { /* already closed */ }
+      closeConn(conn);
     }
   };
 
@@ -71,8 +105,11 @@ export function listenSipTcp(options: SipTcpOptions): SipSocket {
       let conn: Deno.Conn;
       try {
         conn = await listener.accept();
-      } catch {
-        if (closed) return;
+      } catch (error) {
+        if (closed) return; // close() below ends the pending accept
+        // E.g. out of file descriptors: say so, and keep serving the connections we have.
+        options.onDrop?.(`accept failed: ${error}`, { transport: "tcp", host: "", port: 0 });
+        await new Promise((resolve) => setTimeout(resolve, 100));
         continue;
       }
       const addr = conn.remoteAddr as Deno.NetAddr;
@@ -82,7 +119,7 @@ export function listenSipTcp(options: SipTcpOptions): SipSocket {
         conn.close();
         continue;
       }
-      serve(conn, peer);
+      void serve(conn, peer, true);
     }
   })();
 
@@ -90,11 +127,7 @@ export function listenSipTcp(options: SipTcpOptions): SipSocket {
     if (closed) return;
     closed = true;
     listener.close();
-    for (const conn of connections.values()) {
-      try {
-        conn.close();
-      } catch { /* already closed */ }
-    }
+    for (const conn of connections.values()) closeConn(conn);
     connections.clear();
     await Promise.resolve();
   };
@@ -108,13 +141,16 @@ export function listenSipTcp(options: SipTcpOptions): SipSocket {
       try {
         if (!conn) {
           conn = await Deno.connect({ hostname: to.host, port: to.port, transport: "tcp" });
-          serve(conn, { transport: "tcp", host: to.host, port: to.port });
+          void serve(conn, { transport: "tcp", host: to.host, port: to.port }, false);
         }
         const bytes = encoder.encode(text);
         let written = 0;
         while (written < bytes.length) written += await conn.write(bytes.subarray(written));
         return true;
-      } catch {
+      } catch (error) {
+        // The peer is unreachable or went away: a lost message (the transaction layer times
+        // out or retries); the SipSocket contract is to report it, not to throw.
+        options.onDrop?.(`send failed: ${error}`, to);
         return false;
       }
     },

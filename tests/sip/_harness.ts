@@ -11,7 +11,7 @@ import type { Call } from "../../src/calls/call.ts";
 import type { CallEvent } from "../../src/calls/events.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import { parseSipConfig } from "../../src/sip/config.ts";
-import { SipGateway } from "../../src/sip/gateway.ts";
+import { forwardingGateway, SipGateway } from "../../src/sip/gateway.ts";
 import {
   type MediaLegFactory,
   type MediaParameters,
@@ -76,16 +76,22 @@ export async function startGateway(
     ...options.sip,
   });
   const origin = new Origin();
-  const gateway = await SipGateway.start({
+  const store = await KvCallStore.open(`${dir}/calls.kv`);
+  const late: { sip?: SipGateway } = {};
+  const calls = new CallService({
+    store,
+    origin,
+    log,
+    gateway: forwardingGateway(() => late.sip),
+  });
+  await calls.start();
+  const gateway = late.sip = await SipGateway.start({
     config,
     media: options.media?.(origin) ?? signallingOnlyMedia,
     log: log.child({ component: "sip" }),
     t1: 100,
+    calls,
   });
-  const store = await KvCallStore.open(`${dir}/calls.kv`);
-  const calls = new CallService({ store, origin, log, gateway });
-  gateway.attach(calls);
-  await calls.start();
   const events: CallEvent[] = [];
   calls.events.onAnyCall((e) => events.push(e));
   const close = async () => {
@@ -211,4 +217,58 @@ export function recordingMedia(log: string[], withAddress = false): MediaLegFact
       },
     };
   };
+}
+
+/** Resolves once something listens on `port` (sipp as a UAS has bound its socket). */
+export async function sippListening(port: number, transport: "udp" | "tcp" = "udp"): Promise<void> {
+  for (let attempt = 0;; attempt++) {
+    if (transport === "tcp") {
+      try {
+        (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+        return;
+      } catch (error) {
+        if (!(error instanceof Deno.errors.ConnectionRefused)) throw error;
+      }
+    } else {
+      try {
+        Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port }).close();
+      } catch (error) {
+        if (error instanceof Deno.errors.AddrInUse) return;
+        throw error;
+      }
+    }
+    if (attempt > 600) throw new Error(`Nothing listens on ${transport} port ${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/**
+ * Waits for call `sid`'s status event to `status` (the event, not the store: the store is
+ * written first, so the event is what says every observer has heard of it).
+ */
+export function waitForCall(fx: Fixture, sid: string, status: string, ms?: number): Promise<Call> {
+  return fx.waitFor(() => {
+    const e = fx.events.find((e) =>
+      e.type === "status" && e.sid === sid && e.call.status === status
+    );
+    return e?.type === "status" ? e.call : undefined;
+  }, ms);
+}
+
+/**
+ * Originates a call from +14155550100 to `to` [+14155550123, through the loopback trunk] and
+ * waits for it to reach `until` [`in_progress`]; returns the call as it is then.
+ */
+export async function originate(
+  fx: Fixture,
+  { to = "+14155550123", until = "in_progress" }: { to?: string; until?: string } = {},
+): Promise<Call> {
+  const call = await fx.calls.originate({ from: "+14155550100", to });
+  return await waitForCall(fx, call.sid, until);
+}
+
+/** Hangs `sid` up through the calls service and waits for it to complete. */
+export async function hangUp(fx: Fixture, sid: string): Promise<Call> {
+  await fx.calls.hangup(sid);
+  return await waitForCall(fx, sid, "completed");
 }

@@ -8,7 +8,16 @@
 import { createHash } from "node:crypto";
 import { assertEquals } from "@std/assert";
 import type { Fixture } from "./_harness.ts";
-import { freeUdpPort, haveSipp, scenario, spawnSipp, startGateway } from "./_harness.ts";
+import {
+  freeUdpPort,
+  hangUp,
+  haveSipp,
+  originate,
+  scenario,
+  sippListening,
+  spawnSipp,
+  startGateway,
+} from "./_harness.ts";
 
 const trunk = (port: number, password: string) => ({
   trunks: [{
@@ -33,19 +42,10 @@ const uas = (port: number, file: string, ...more: string[]) => [
 ];
 
 /** Originates, waits for in_progress, hangs up: the call must complete. */
-async function callThrough(fx: Fixture): Promise<void> {
-  await new Promise((r) => setTimeout(r, 300));
-  const call = await fx.calls.originate({ from: "+14155550100", to: "+14155550123" });
-  await fx.waitFor(async () => {
-    const c = await fx.calls.get(call.sid);
-    return c.status === "in_progress" ? c : undefined;
-  });
-  await fx.calls.hangup(call.sid);
-  await fx.waitFor(async () => {
-    const c = await fx.calls.get(call.sid);
-    return c.status === "completed" ? c : undefined;
-  });
-  const ended = await fx.calls.get(call.sid);
+async function callThrough(fx: Fixture, port: number): Promise<void> {
+  await sippListening(port);
+  const call = await originate(fx);
+  const ended = await hangUp(fx, call.sid);
   assertEquals(ended.endReason, "hangup");
   assertEquals(fx.statuses(call.sid), ["dialing", "in_progress", "completed"]);
 }
@@ -57,7 +57,7 @@ Deno.test("digest auth: a 401 (WWW-Authenticate) to the INVITE is answered with 
   const port = freeUdpPort();
   await using peer = spawnSipp(uas(port, "uas_auth_401.xml"));
   await using fx = await startGateway({ sip: trunk(port, "secret") });
-  await callThrough(fx);
+  await callThrough(fx, port);
   const out = await peer.done;
   // sipp exits 0 only when verifyauth accepted the re-sent INVITE and the BYE came.
   assertEquals(out.code, 0, new TextDecoder().decode(out.stdout).slice(-1500));
@@ -68,12 +68,8 @@ Deno.test("digest auth: a wrong password after a 401 is refused by the trunk and
   const port = freeUdpPort();
   await using peer = spawnSipp(uas(port, "uas_auth_401.xml"));
   await using fx = await startGateway({ sip: trunk(port, "wrong") });
-  await new Promise((r) => setTimeout(r, 300));
-  const call = await fx.calls.originate({ from: "+14155550100", to: "+14155550123" });
-  const ended = await fx.waitFor(async () => {
-    const c = await fx.calls.get(call.sid);
-    return c.status === "failed" ? c : undefined;
-  });
+  await sippListening(port);
+  const ended = await originate(fx, { until: "failed" });
   assertEquals(ended.sipStatus, 403);
   // The scenario's refusal path ends in a failed sipp call: verifyauth saw a bad digest.
   assertEquals((await peer.done).code !== 0, true);
@@ -89,7 +85,7 @@ Deno.test("digest auth: a 407 (Proxy-Authenticate) to the INVITE is answered wit
       uas(port, "uas_auth_407.xml", "-trace_logs", "-log_file", logFile),
     );
     await using fx = await startGateway({ sip: trunk(port, "secret") });
-    await callThrough(fx);
+    await callThrough(fx, port);
     const out = await peer.done;
     assertEquals(out.code, 0, new TextDecoder().decode(out.stdout).slice(-1500));
 

@@ -1,4 +1,9 @@
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals, assertThrows } from "@std/assert";
+import type { Call } from "../../src/calls/call.ts";
+import type { InboundRoute } from "../../src/sip/config.ts";
+import { SipError } from "../../src/sip/error.ts";
+import { planInbound, resolveAction } from "../../src/sip/inbound.ts";
+import { parseRequest, PCMU_OFFER } from "./_fakes.ts";
 import { decodeAlaw } from "../../src/codecs/g711.ts";
 import { rtpMedia } from "../../src/sip/rtp_media.ts";
 import { bestLagCorrelation } from "../_lib/correlate.ts";
@@ -103,3 +108,78 @@ function concat(parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+// --- in memory: routing an INVITE -----------------------------------------------------------
+
+function invite(to: string, from: string, body: string) {
+  return parseRequest([
+    `INVITE sip:${to}@127.0.0.1:5060 SIP/2.0`,
+    "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1",
+    `From: <sip:${from}@10.0.0.1>;tag=a`,
+    `To: <sip:${to}@127.0.0.1>`,
+    "Call-ID: routing-1",
+    "CSeq: 1 INVITE",
+    "Contact: <sip:caller@127.0.0.1:5070>",
+    "Content-Type: application/sdp",
+  ], body);
+}
+
+const ROUTES: InboundRoute[] = [
+  { match: "+1415555*", action: { client: "alice" } },
+  { match: "+14155550199", action: { agent: "never: the prefix above matches first" } },
+  { match: "*", action: { plugin: "fallback" } },
+];
+
+Deno.test("inbound routing (unit): the first route matching the called number wins; the caller becomes E.164", () => {
+  const plan = planInbound(invite("+14155550199", "14155550100", PCMU_OFFER), ROUTES, ["PCMU"]);
+  assertEquals(plan.route.action, { client: "alice" });
+  assertEquals([plan.called, plan.from, plan.audio.codec], [
+    "+14155550199",
+    "+14155550100",
+    "PCMU",
+  ]);
+  const other = planInbound(invite("+33123456789", "anonymous", PCMU_OFFER), ROUTES, ["PCMU"]);
+  assertEquals(other.route.action, { plugin: "fallback" });
+  assertEquals(other.from, "sip:anonymous@10.0.0.1");
+});
+
+Deno.test("inbound routing (unit): no matching route is 404, an offer with no codec we take is 488", () => {
+  const noRoute = assertThrows(
+    () => planInbound(invite("+4930123", "+14155550100", PCMU_OFFER), ROUTES.slice(0, 2), ["PCMU"]),
+    SipError,
+  );
+  assertEquals(noRoute.status, 404);
+  const noCodec = assertThrows(
+    () => planInbound(invite("+14155550199", "+14155550100", PCMU_OFFER), ROUTES, ["PCMA"]),
+    SipError,
+  );
+  assertEquals(noCodec.status, 488);
+  const noSdp = assertThrows(
+    () => planInbound(invite("+14155550199", "+14155550100", "not sdp"), ROUTES, ["PCMU"]),
+    SipError,
+  );
+  assertEquals(noSdp.status, 488);
+});
+
+Deno.test("inbound routing (unit): a webhook that cannot be reached rejects the call with 500 and gateway_error", async () => {
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  const errors: unknown[] = [];
+  const action = await resolveAction(
+    { webhook: `http://127.0.0.1:${port}/inbound` },
+    { sid: "CA1", from: "+14155550100", to: "+14155550199" } as Call,
+    { webhookTimeoutMs: 5000, onWebhookError: (e) => errors.push(e) },
+  );
+  assertEquals(action, {
+    reject: 500,
+    reason: "Server Internal Error",
+    endReason: "gateway_error",
+  });
+  assertEquals(errors.length, 1);
+  const direct = await resolveAction({ agent: "support" }, {} as Call, {
+    webhookTimeoutMs: 1,
+    onWebhookError: () => {},
+  });
+  assertEquals(direct, { agent: "support" });
+});

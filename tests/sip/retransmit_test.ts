@@ -6,61 +6,7 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { startGateway } from "./_harness.ts";
-
-interface Datagram {
-  readonly text: string;
-  readonly at: number;
-  readonly from: Deno.NetAddr;
-}
-
-/** A raw UDP peer on loopback that records every datagram it gets. */
-function rawPeer(): Disposable & {
-  readonly port: number;
-  readonly received: Datagram[];
-  send(text: string, to: Deno.NetAddr): Promise<void>;
-  waitFor(check: (all: Datagram[]) => boolean, what: string, ms?: number): Promise<void>;
-} {
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const received: Datagram[] = [];
-  const decoder = new TextDecoder();
-  (async () => {
-    try {
-      for await (const [bytes, from] of socket) {
-        received.push({
-          text: decoder.decode(bytes),
-          at: performance.now(),
-          from: from as Deno.NetAddr,
-        });
-      }
-    } catch { /* closed */ }
-  })();
-  return {
-    port: (socket.addr as Deno.NetAddr).port,
-    received,
-    async send(text, to) {
-      await socket.send(new TextEncoder().encode(text), to);
-    },
-    async waitFor(check, what, ms = 10_000) {
-      const deadline = Date.now() + ms;
-      while (!check(received)) {
-        if (Date.now() > deadline) {
-          throw new Error(`Timed out waiting for ${what}: got ${received.map(firstLine)}`);
-        }
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    },
-    [Symbol.dispose]() {
-      try {
-        socket.close();
-      } catch { /* closed */ }
-    },
-  };
-}
-
-const firstLine = (d: Datagram) => d.text.slice(0, d.text.indexOf("\r\n"));
-const header = (text: string, name: string) =>
-  new RegExp(`^${name}[ \\t]*:[ \\t]*([^\\r\\n]*)`, "im").exec(text)?.[1] ?? "";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { firstLine, header, rawPeer, responseTo } from "./_raw_peer.ts";
 
 /** Asserts each gap between consecutive arrivals is longer than the one before. */
 function assertGrowingGaps(times: number[]): void {
@@ -68,21 +14,6 @@ function assertGrowingGaps(times: number[]): void {
   for (let i = 1; i < gaps.length; i++) {
     assert(gaps[i] > gaps[i - 1], `retransmission gaps should grow: ${gaps.map(Math.round)}`);
   }
-}
-
-/** A response to `request` built from its headers. */
-function responseTo(request: string, status: string, toTag: string): string {
-  return [
-    `SIP/2.0 ${status}`,
-    `Via: ${header(request, "Via")}`,
-    `From: ${header(request, "From")}`,
-    `To: ${header(request, "To")};tag=${toTag}`,
-    `Call-ID: ${header(request, "Call-ID")}`,
-    `CSeq: ${header(request, "CSeq")}`,
-    "Content-Length: 0",
-    "",
-    "",
-  ].join("\r\n");
 }
 
 Deno.test("retransmit: an unanswered outbound INVITE is re-sent at growing intervals (timer A) until a provisional arrives", async () => {
@@ -111,8 +42,8 @@ Deno.test("retransmit: an unanswered outbound INVITE is re-sent at growing inter
     return c.status === "failed" ? c : undefined;
   });
   assertEquals([ended.endReason, ended.sipStatus], ["busy", 486]);
-  // Past the next doubling (800 ms at T1 = 100 ms): no further INVITE went out.
-  await sleep(1000);
+  // The gateway stopped retransmitting: no further INVITE goes out (one may be in flight).
+  await fx.waitFor(() => fx.gateway.tables().retransmitting === 0 ? ended : undefined);
   assert(
     invites().length <= stoppedAt + 1,
     `INVITEs after the 100: ${invites().length - stoppedAt}`,
@@ -189,8 +120,8 @@ Deno.test("retransmit: a non-2xx final response to an INVITE is re-sent at growi
     to,
   );
   const ackedAt = finals().length;
-  // Past the next doubling (timer G at T1 = 100 ms): at most one copy already in flight.
-  await sleep(1000);
+  // The gateway stopped retransmitting: at most one copy was already in flight.
+  await fx.waitFor(() => fx.gateway.tables().retransmitting === 0 ? ({} as never) : undefined);
   assert(finals().length <= ackedAt + 1, `488s after the ACK: ${finals().length - ackedAt}`);
   assertEquals(fx.gateway.activeLegs, 0);
 });

@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
-import { startGateway } from "./_harness.ts";
+import type { Call } from "../../src/calls/call.ts";
+import { type Fixture, startGateway } from "./_harness.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -28,38 +29,61 @@ function invite(
   ].join("\r\n");
 }
 
-/** Sends datagrams from a fresh socket and collects the responses for `ms`. */
+/**
+ * Sends datagrams from a fresh socket and collects the responses until `done(responses)`
+ * holds (checked as each response arrives and as the gateway's counters move).
+ */
 async function exchange(
-  port: number,
+  fx: Fixture,
   messages: (string | Uint8Array)[],
-  ms = 400,
+  done: (got: string[]) => boolean,
 ): Promise<string[]> {
   const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const got: string[] = [];
   const reading = (async () => {
     try {
       for (;;) got.push(dec.decode((await socket.receive())[0]));
-    } catch { /* closed */ }
+    } catch (error) {
+      // Closed below: a pending receive ends with BadResource or Interrupted.
+      if (!(error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted)) {
+        throw error;
+      }
+    }
   })();
   for (const m of messages) {
     await socket.send(typeof m === "string" ? enc.encode(m) : m, {
       transport: "udp",
       hostname: "127.0.0.1",
-      port,
+      port: fx.port,
     });
   }
-  await new Promise((r) => setTimeout(r, ms));
-  socket.close();
-  await reading;
+  try {
+    await fx.waitFor(() => done(got) ? ({} as Call) : undefined, 30_000);
+  } finally {
+    socket.close();
+    await reading;
+  }
   return got;
 }
 
+/** Every datagram sent so far was processed by the gateway. */
+const processed = (fx: Fixture, sent: number) => () =>
+  fx.gateway.stats.received + fx.gateway.stats.dropped >= sent;
+
 const status = (r: string) => Number(r.slice(8, 11));
+const isFinal = (r: string) => status(r) >= 200;
+const callIdOf = (r: string) => /^Call-ID:\s*(\S+)/im.exec(r)?.[1];
 
 Deno.test("security: an INVITE from an address that is no trunk gets 403, and a flood of them is rate-limited to drops", async () => {
   await using fx = await startGateway({ sip: { trunks: [] } });
   const started = performance.now();
-  const got = await exchange(fx.port, Array.from({ length: 40 }, () => invite(fx.port)));
+  const stats = fx.gateway.stats;
+  // Done when all 40 were processed and every refusal that was answered has arrived.
+  const got = await exchange(
+    fx,
+    Array.from({ length: 40 }, () => invite(fx.port)),
+    (got) => stats.received >= 40 && got.length >= stats.rejected - stats.silenced,
+  );
   const seconds = (performance.now() - started) / 1000;
   const finals = got.filter((r) => status(r) >= 200);
   assert(finals.length >= 1 && finals.every((r) => status(r) === 403), got.join("\n"));
@@ -80,7 +104,8 @@ Deno.test("security: malformed SIP, binary junk and oversized datagrams are drop
   const noCallId = invite(fx.port).replace(/^Call-ID:.*\r\n/m, "");
   const badFirst = "INVITE\r\n\r\n";
   const truncated = invite(fx.port).slice(0, 200);
-  const got = await exchange(fx.port, [junk, huge, noCallId, badFirst, truncated, "\r\n\r\n"]);
+  const sent = [junk, huge, noCallId, badFirst, truncated, "\r\n\r\n"];
+  const got = await exchange(fx, sent, processed(fx, sent.length));
   assertEquals(got.filter((r) => status(r) === 200), []);
   assertEquals(fx.events.length, 0);
   assert(fx.gateway.stats.malformed + fx.gateway.stats.dropped >= 4);
@@ -89,7 +114,7 @@ Deno.test("security: malformed SIP, binary junk and oversized datagrams are drop
     "CSeq: 1 INVITE",
     "CSeq: 1 OPTIONS",
   );
-  const reply = await exchange(fx.port, [options]);
+  const reply = await exchange(fx, [options], (got) => got.length >= 1);
   assertEquals(reply.map(status), [200]);
 });
 
@@ -104,7 +129,7 @@ Deno.test("security: an SDP bomb (thousands of lines, too many media sections) i
   const noCodec =
     "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 18\r\n";
   for (const sdp of [bomb, many, noCodec]) {
-    const got = await exchange(fx.port, [invite(fx.port, { sdp })]);
+    const got = await exchange(fx, [invite(fx.port, { sdp })], (got) => got.some(isFinal));
     assert(got.some((r) => status(r) === 488), got.join("\n"));
   }
   assertEquals(fx.gateway.activeLegs, 0);
@@ -113,13 +138,18 @@ Deno.test("security: an SDP bomb (thousands of lines, too many media sections) i
 Deno.test("security: an INVITE flood from a trunk gets 503 beyond the rate while a call already up is unharmed", async () => {
   await using fx = await startGateway({ sip: { invitesPerSecond: 5 } });
   // One call up first.
-  const up = await exchange(fx.port, [invite(fx.port)], 300);
+  const up = await exchange(fx, [invite(fx.port)], (got) => got.some(isFinal));
   assert(up.some((r) => status(r) === 200), up.join("\n"));
   const sid = await fx.waitFor(() => {
     const e = fx.events.find((e) => e.type === "status");
     return e?.type === "status" ? e.call : undefined;
   });
-  const flood = await exchange(fx.port, Array.from({ length: 60 }, () => invite(fx.port)), 600);
+  // Done when each of the 60 INVITEs has its final response (503, or 200 when admitted).
+  const flood = await exchange(
+    fx,
+    Array.from({ length: 60 }, () => invite(fx.port)),
+    (got) => new Set(got.filter(isFinal).map(callIdOf)).size >= 60,
+  );
   assert(
     flood.filter((r) => status(r) === 503).length >= 40,
     `503s: ${flood.filter((r) => status(r) === 503).length}`,

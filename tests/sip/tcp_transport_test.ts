@@ -4,7 +4,18 @@
  * writes).
  */
 import { assert, assertEquals } from "@std/assert";
-import { callerArgs, haveSipp, sipp, spawnSipp, startGateway, waitForStatus } from "./_harness.ts";
+import { listenSipTcp } from "../../src/sip/tcp_transport.ts";
+import {
+  callerArgs,
+  hangUp,
+  haveSipp,
+  originate,
+  sipp,
+  sippListening,
+  spawnSipp,
+  startGateway,
+  waitForStatus,
+} from "./_harness.ts";
 
 Deno.test("tcp: a sipp call over TCP becomes an inbound call that reaches in_progress and completes on BYE", async () => {
   if (!haveSipp()) return;
@@ -106,16 +117,11 @@ Deno.test("tcp: originate over a TCP trunk to a sipp UAS walks dialing → ringi
       }],
     },
   });
-  await new Promise((r) => setTimeout(r, 300));
-  const call = await fx.calls.originate({ from: "+14155550100", to: "+14155550123" });
-  await fx.waitFor(async () => {
-    const c = await fx.calls.get(call.sid);
-    return c.status === "in_progress" ? c : undefined;
-  });
-  await fx.calls.hangup(call.sid);
+  await sippListening(port, "tcp");
+  const call = await originate(fx);
+  const ended = await hangUp(fx, call.sid);
   const out = await peer.done;
   assertEquals(out.code, 0, new TextDecoder().decode(out.stdout).slice(-1500));
-  const ended = await fx.calls.get(call.sid);
   assertEquals([ended.status, ended.endReason], ["completed", "hangup"]);
   assertEquals(fx.statuses(call.sid), ["dialing", "ringing", "in_progress", "completed"]);
 });
@@ -124,3 +130,88 @@ function freeTcpPort(): number {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   return (listener.addr as Deno.NetAddr).port;
 }
+
+/** A raw TCP transport with the given timeouts; `drops` records why connections closed. */
+function tcpServer(timeouts: { idleTimeoutMs: number; headerTimeoutMs: number }) {
+  const drops: string[] = [];
+  const received: string[] = [];
+  const socket = listenSipTcp({
+    host: "127.0.0.1",
+    port: 0,
+    maxBytes: 8192,
+    receive: (bytes) => received.push(new TextDecoder().decode(bytes)),
+    onDrop: (reason) => drops.push(reason),
+    ...timeouts,
+  });
+  return { socket, drops, received };
+}
+
+/** Resolves with how `conn` ended: the server closed it (EOF or reset). Bounded by 30 s so
+ * that a server that never closes fails the test instead of hanging it. */
+async function closedByServer(conn: Deno.TcpConn): Promise<"closed"> {
+  const buffer = new Uint8Array(1024);
+  const deadline = setTimeout(() => conn.close(), 30_000);
+  try {
+    while (await conn.read(buffer) !== null) { /* responses are not the point here */ }
+    return "closed";
+  } catch (error) {
+    if (error instanceof Deno.errors.ConnectionReset) return "closed";
+    throw new Error(`The server never closed the connection: ${error}`);
+  } finally {
+    clearTimeout(deadline);
+    closeQuietly(conn);
+  }
+}
+
+/** Closes `conn` on our side too; already closed (BadResource) is the expected case. */
+function closeQuietly(conn: Deno.TcpConn): void {
+  try {
+    conn.close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BadResource)) throw error;
+  }
+}
+
+Deno.test("tcp: a connection that never sends a message is closed at the header timeout", async () => {
+  const server = tcpServer({ idleTimeoutMs: 600_000, headerTimeoutMs: 300 });
+  await using _socket = server.socket;
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.socket.port });
+  assertEquals(await closedByServer(conn), "closed");
+  assertEquals(server.drops, ["header timeout"]);
+});
+
+Deno.test("tcp: a slow sender dribbling a message that never completes is closed at the header timeout, though it is never idle", async () => {
+  const server = tcpServer({ idleTimeoutMs: 600_000, headerTimeoutMs: 500 });
+  await using _socket = server.socket;
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.socket.port });
+  const closed = closedByServer(conn);
+  const text = new TextEncoder().encode(options("slow", server.socket.port));
+  let done = false;
+  closed.finally(() => done = true);
+  // A byte at a time, each well within the idle timeout, until the server hangs up.
+  for (let i = 0; !done && i < text.length - 1; i++) {
+    try {
+      await conn.write(text.subarray(i, i + 1));
+    } catch (error) {
+      if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.BrokenPipe) {
+        break;
+      }
+      if (error instanceof Deno.errors.ConnectionReset) break;
+      throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assertEquals(await closed, "closed");
+  assertEquals(server.drops, ["header timeout"]);
+  assertEquals(server.received, []);
+});
+
+Deno.test("tcp: a connection silent after a complete message is closed at the idle timeout (a half-open peer)", async () => {
+  const server = tcpServer({ idleTimeoutMs: 300, headerTimeoutMs: 600_000 });
+  await using _socket = server.socket;
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.socket.port });
+  await conn.write(new TextEncoder().encode(options("once", server.socket.port)));
+  assertEquals(await closedByServer(conn), "closed");
+  assertEquals(server.received.length, 1);
+  assertEquals(server.drops, ["idle timeout"]);
+});
