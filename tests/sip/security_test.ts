@@ -66,10 +66,6 @@ async function exchange(
   return got;
 }
 
-/** Every datagram sent so far was processed by the gateway. */
-const processed = (fx: Fixture, sent: number) => () =>
-  fx.gateway.stats.received + fx.gateway.stats.dropped >= sent;
-
 const status = (r: string) => Number(r.slice(8, 11));
 const isFinal = (r: string) => status(r) >= 200;
 const callIdOf = (r: string) => /^Call-ID:\s*(\S+)/im.exec(r)?.[1];
@@ -104,18 +100,15 @@ Deno.test("security: malformed SIP, binary junk and oversized datagrams are drop
   const noCallId = invite(fx.port).replace(/^Call-ID:.*\r\n/m, "");
   const badFirst = "INVITE\r\n\r\n";
   const truncated = invite(fx.port).slice(0, 200);
-  const sent = [junk, huge, noCallId, badFirst, truncated, "\r\n\r\n"];
-  const got = await exchange(fx, sent, processed(fx, sent.length));
-  assertEquals(got.filter((r) => status(r) === 200), []);
+  // Still serving: an OPTIONS sent after the junk is answered. One socket, read in order:
+  // its answer also says every datagram before it was dealt with.
+  const options = invite(fx.port, { callId: "after-the-junk" }).replace(/^INVITE/, "OPTIONS")
+    .replace("CSeq: 1 INVITE", "CSeq: 1 OPTIONS");
+  const sent = [junk, huge, noCallId, badFirst, truncated, "\r\n\r\n", options];
+  const got = await exchange(fx, sent, (got) => got.some((r) => callIdOf(r) === "after-the-junk"));
+  assertEquals(got.filter((r) => status(r) === 200).map(callIdOf), ["after-the-junk"]);
   assertEquals(fx.events.length, 0);
   assert(fx.gateway.stats.malformed + fx.gateway.stats.dropped >= 4);
-  // Still serving: OPTIONS is answered.
-  const options = invite(fx.port).replace(/^INVITE/, "OPTIONS").replace(
-    "CSeq: 1 INVITE",
-    "CSeq: 1 OPTIONS",
-  );
-  const reply = await exchange(fx, [options], (got) => got.length >= 1);
-  assertEquals(reply.map(status), [200]);
 });
 
 Deno.test("security: an SDP bomb (thousands of lines, too many media sections) is refused with 488", async () => {
