@@ -62,7 +62,10 @@ export async function launchChromium(
 }
 
 /** Opens `path` on the server in a new page, collecting console errors for diagnostics. */
-export async function openPage(browser: Browser, url: string): Promise<Page & { logs: string[] }> {
+export async function openPage(
+  browser: Pick<Browser, "newPage">,
+  url: string,
+): Promise<Page & { logs: string[] }> {
   const page = await browser.newPage();
   const logs: string[] = [];
   page.on("console", (message) => logs.push(`${message.type()}: ${message.text()}`));
@@ -137,4 +140,35 @@ export async function startEcho(fx: ServerFixture, identity = "echo") {
       await moq.closed;
     },
   };
+}
+
+/** The softphone page's URL with `token` and more query parameters. */
+export function softphoneUrl(
+  base: string,
+  token: string,
+  params: Record<string, string> = {},
+): string {
+  const query = new URLSearchParams({ token, ...params });
+  return `${base}/softphone?${query}`;
+}
+
+/** Waits until the page's message (its words for the user) matches `pattern`; returns it. */
+export async function waitForMessage(
+  page: Page,
+  pattern: RegExp,
+  timeout = 30_000,
+): Promise<string> {
+  const message = page.getByTestId("message").filter({ hasText: pattern });
+  await message.waitFor({ timeout });
+  return await message.innerText();
+}
+
+/** Waits until the page has played `ms` of the far end's audio. */
+export async function waitForPlayed(page: Page, ms: number, timeout = 30_000): Promise<void> {
+  await page.waitForFunction(
+    (ms) =>
+      ((globalThis as unknown as SoftphonePage).softphone.mediaStats?.player?.playedMs ?? 0) > ms,
+    ms,
+    { timeout },
+  );
 }

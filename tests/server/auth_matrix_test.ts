@@ -153,6 +153,12 @@ const ROWS: readonly Row[] = [
   { method: "GET", path: "/healthz", resource: "public", ok: 200 },
   { method: "GET", path: "/openapi.json", resource: "public", ok: 200 },
   { method: "GET", path: "/v1/relay/certificate", resource: "public", ok: 200 },
+  // The browser SDK and the two pages hold no secret: the token is the user's (src/server/pages.ts).
+  { method: "GET", path: "/sdk/browser.js", resource: "public", ok: 200 },
+  { method: "GET", path: "/sdk/softphone.js", resource: "public", ok: 200 },
+  { method: "GET", path: "/sdk/calls.js", resource: "public", ok: 200 },
+  { method: "GET", path: "/softphone", resource: "public", ok: 200 },
+  { method: "GET", path: "/calls", resource: "public", ok: 200 },
   { method: "GET", path: "/v1/relay/stats", scope: "relay:read", resource: "none", ok: 200 },
   {
     method: "GET",
