@@ -9,13 +9,14 @@
  * @example
  * ```ts
  * import { Origin } from "../relay/model/mod.ts";
- * import { negotiatePayloadMap, RtpLeg, RtpSession } from "./mod.ts";
+ * import { RtpLeg, type RtpPayloadMap, RtpSession } from "./mod.ts";
  *
  * const origin = new Origin();
- * const payloads = negotiatePayloadMap([
- *   { payloadType: 0, encoding: "PCMU", clockRate: 8000 },
- *   { payloadType: 101, encoding: "telephone-event", clockRate: 8000 },
- * ])!;
+ * // What the SDP offer/answer agreed on (the SIP gateway's negotiateAudio, src/sip/sdp.ts).
+ * const payloads: RtpPayloadMap = {
+ *   audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 },
+ *   telephoneEvent: { payloadType: 101, clockRate: 8000 },
+ * };
  * const session = await RtpSession.open({ hostname: "127.0.0.1", payloads });
  * const leg = await RtpLeg.start({ origin, sid: "CA1", session });
  * // … SDP answer carries session.localPort …

@@ -40,7 +40,7 @@ export interface SipGatewayOptions {
   readonly maxCalls?: number;
   /** Retransmission T1 (tests shrink it) [500]. */
   readonly t1?: number;
-  /** Codecs we accept, in preference order [PCMU, PCMA, opus]. */
+  /** Codecs we accept, in preference order [g711_ulaw, g711_alaw, opus]. */
   readonly codecs?: readonly SipCodec[];
 }
 

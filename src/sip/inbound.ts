@@ -48,7 +48,7 @@ export interface InboundPlan {
  *
  * @example
  * ```ts ignore
- * const plan = planInbound(request.message, config.inbound, ["PCMU"]);
+ * const plan = planInbound(request.message, config.inbound, ["g711_ulaw"]);
  * console.log(plan.route.action, plan.audio.codec);
  * ```
  */

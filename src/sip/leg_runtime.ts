@@ -12,17 +12,13 @@ import type { SipConfig } from "./config.ts";
 import type { SipEndpoint } from "./endpoint.ts";
 import { LegTable, type SipLeg } from "./leg.ts";
 import type { MediaLeg, MediaLegFactory } from "./media.ts";
-import { answerDirection, type NegotiatedAudio, type SipCodec, writeSdp } from "./sdp.ts";
-
-/** Static payload types we offer, when the peer has not chosen others. */
-const PAYLOAD_TYPES: Record<
-  SipCodec,
-  { payloadType: number; clockRate: number; channels: number }
-> = {
-  PCMU: { payloadType: 0, clockRate: 8000, channels: 1 },
-  PCMA: { payloadType: 8, clockRate: 8000, channels: 1 },
-  opus: { payloadType: 111, clockRate: 48000, channels: 2 },
-};
+import {
+  answerDirection,
+  defaultPayloadFormat,
+  type NegotiatedAudio,
+  type SipCodec,
+  writeSdp,
+} from "./sdp.ts";
 
 /** What a {@linkcode LegRuntime} is made of. */
 export interface LegRuntimeOptions {
@@ -106,12 +102,14 @@ export class LegRuntime {
       port,
       codecs: codecs.map((codec) => ({
         codec,
-        ...PAYLOAD_TYPES[codec],
+        ...defaultPayloadFormat(codec),
         ...(audio && audio.codec === codec
           ? { payloadType: audio.payloadType, clockRate: audio.clockRate, channels: audio.channels }
           : {}),
       })),
       dtmfPayloadType: audio ? audio.dtmfPayloadType : 101,
+      dtmfClockRate: audio?.dtmfClockRate,
+      dtmfEvents: audio?.dtmfEvents,
       direction: audio ? answerDirection(audio.remoteDirection) : "sendrecv",
       ptime: audio?.ptime,
     });

@@ -128,7 +128,7 @@ export async function dial(
     await progress.ended("canceled");
     return undefined;
   }
-  const codecs = options.codecs ?? rt.codecs ?? ["PCMU", "PCMA"];
+  const codecs = options.codecs ?? rt.codecs ?? ["g711_ulaw", "g711_alaw"];
   const sdp = { sdpSession: newSdpSession(), sdpVersion: 1 };
   const contact = core.configuration.contact.toString();
   const message = core.makeOutgoingRequestMessage("INVITE", ruri, from, ruri.clone(), {}, [

@@ -25,9 +25,18 @@ export interface RtpMediaOptions {
   readonly vad?: boolean;
 }
 
-const CODECS = { PCMU: "g711_ulaw", PCMA: "g711_alaw", opus: "opus" } as const;
-
-function payloadsOf(audio: NegotiatedAudio | undefined): RtpPayloadMap {
+/**
+ * The RTP payload map of what SDP negotiated (PCMU with telephone-event/8000 before an
+ * answer is known). Telephone-event keeps the clock rate the peer offered for it, which may
+ * differ from the audio's (an Opus offer with `telephone-event/8000`).
+ *
+ * @example
+ * ```ts
+ * import { payloadMapOf } from "./rtp_media.ts";
+ * console.log(payloadMapOf(undefined).audio.codec); // g711_ulaw
+ * ```
+ */
+export function payloadMapOf(audio: NegotiatedAudio | undefined): RtpPayloadMap {
   if (!audio) {
     return {
       audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 },
@@ -35,14 +44,13 @@ function payloadsOf(audio: NegotiatedAudio | undefined): RtpPayloadMap {
     };
   }
   return {
-    audio: {
-      payloadType: audio.payloadType,
-      codec: CODECS[audio.codec],
-      clockRate: audio.clockRate,
-    },
-    ...(audio.dtmfPayloadType === undefined
-      ? {}
-      : { telephoneEvent: { payloadType: audio.dtmfPayloadType, clockRate: audio.clockRate } }),
+    audio: { payloadType: audio.payloadType, codec: audio.codec, clockRate: audio.clockRate },
+    ...(audio.dtmfPayloadType === undefined ? {} : {
+      telephoneEvent: {
+        payloadType: audio.dtmfPayloadType,
+        clockRate: audio.dtmfClockRate ?? audio.clockRate,
+      },
+    }),
   };
 }
 
@@ -69,7 +77,7 @@ export function rtpMedia(options: RtpMediaOptions): MediaLegFactory {
         portRange: port ? { min: port, max: port + 1 } : range,
         inactivityTimeoutMs: options.inactivityTimeoutMs ?? 30_000,
       });
-    let session = await open(payloadsOf(init.offer));
+    let session = await open(payloadMapOf(init.offer));
     const port = session.localPort;
     let leg: RtpLeg | undefined;
     let closed = false;
@@ -93,7 +101,7 @@ export function rtpMedia(options: RtpMediaOptions): MediaLegFactory {
     const media: MediaLeg = {
       localPort: port,
       async start(p) {
-        const wanted = payloadsOf(p.audio);
+        const wanted = payloadMapOf(p.audio);
         if (JSON.stringify(wanted) !== JSON.stringify(session.payloads)) {
           // The answer picked another codec than the provisional map: reopen on the same port.
           await session.close();

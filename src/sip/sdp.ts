@@ -9,6 +9,14 @@
  *
  * @module
  */
+import {
+  capabilityOf,
+  RTP_CODECS,
+  type RtpCodec,
+  rtpCodecOfSdp,
+  sdpNameOf,
+  type VoiceCapability,
+} from "../codecs/codec.ts";
 import { SdpError } from "./error.ts";
 
 /** Limits that bound the parser's work on hostile input. */
@@ -57,10 +65,6 @@ export interface SessionDescription {
   readonly media: readonly SdpMedia[];
 }
 
-const STATIC: Readonly<Record<number, RtpMap>> = {
-  0: { encoding: "PCMU", clockRate: 8000, channels: 1 },
-  8: { encoding: "PCMA", clockRate: 8000, channels: 1 },
-};
 const DIRECTIONS = new Set(["sendrecv", "sendonly", "recvonly", "inactive"]);
 const TOKEN = /^[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+$/;
 const ADDRESS = /^[0-9A-Za-z.:\-]{1,255}$/;
@@ -243,15 +247,36 @@ function parseInteger(text: string, min: number, max: number, what: string): num
   return value;
 }
 
-/** A codec the gateway carries without transcoding. */
-export type SipCodec = "PCMU" | "PCMA" | "opus";
+/**
+ * A codec the gateway carries without transcoding: the codec registry's RTP codecs
+ * (`src/codecs/codec.ts`), named as everywhere else on the voice path (`g711_ulaw`, not
+ * SDP's `PCMU`; SDP names live in the registry only).
+ */
+export type SipCodec = RtpCodec;
 
-/** The relay capability tag for each codec. */
-export const CODEC_CAPABILITY: Readonly<Record<SipCodec, string>> = Object.freeze({
-  PCMU: "voice/g711_ulaw",
-  PCMA: "voice/g711_alaw",
-  opus: "voice/opus",
-});
+/** The relay capability tag for each codec (from the registry). */
+export const CODEC_CAPABILITY: Readonly<Record<SipCodec, VoiceCapability>> = Object.freeze(
+  Object.fromEntries(RTP_CODECS.map((c) => [c, capabilityOf(c)])) as Record<
+    SipCodec,
+    VoiceCapability
+  >,
+);
+
+/**
+ * The payload type, clock rate and channels we offer a codec with (from the registry).
+ *
+ * @example
+ * ```ts
+ * import { defaultPayloadFormat } from "./sdp.ts";
+ * console.log(defaultPayloadFormat("opus")); // { payloadType: 111, clockRate: 48000, channels: 2 }
+ * ```
+ */
+export function defaultPayloadFormat(
+  codec: SipCodec,
+): { payloadType: number; clockRate: number; channels: number } {
+  const { payloadType, clockRate, channels } = sdpNameOf(codec);
+  return { payloadType, clockRate, channels };
+}
 
 /** What offer/answer agreed on for the audio stream. */
 export interface NegotiatedAudio {
@@ -261,6 +286,13 @@ export interface NegotiatedAudio {
   readonly channels: number;
   /** The telephone-event payload type, when both sides do RFC 4733. */
   readonly dtmfPayloadType: number | undefined;
+  /** The telephone-event clock rate the peer offered (it may differ from the audio's). */
+  readonly dtmfClockRate?: number;
+  /**
+   * The events the peer's `a=fmtp` listed for telephone-event (e.g. `0-15`), to repeat in
+   * the answer; `0-15` (RFC 4733 §2.4.1's default) when it listed none.
+   */
+  readonly dtmfEvents?: string;
   /** Where the peer wants RTP. */
   readonly remote: { readonly address: string; readonly port: number };
   /** The direction of the peer's description. */
@@ -270,20 +302,24 @@ export interface NegotiatedAudio {
   readonly ptime: number;
 }
 
+/** An RFC 4733 §2.4.1 event list (`0-15,66`), bounded. */
+const EVENT_LIST = /^\d{1,3}(?:-\d{1,3})?(?:,\d{1,3}(?:-\d{1,3})?){0,15}$/;
+
 /**
- * Picks the first codec of `preference` that the peer's audio section carries (and its
- * telephone-event at the same clock rate). Throws {@linkcode SdpError} when nothing fits.
+ * Picks the first codec of `preference` that the peer's audio section carries, and its
+ * telephone-event whatever the codec: the one at the codec's clock rate, else any (an Opus
+ * offer may carry `telephone-event/8000`). Throws {@linkcode SdpError} when nothing fits.
  *
  * @example
  * ```ts
  * import { negotiateAudio, parseSdp } from "./sdp.ts";
  * const offer = parseSdp("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 8\r\n");
- * console.log(negotiateAudio(offer, ["PCMA", "PCMU"]).codec); // PCMA
+ * console.log(negotiateAudio(offer, ["g711_alaw", "g711_ulaw"]).codec); // g711_ulaw
  * ```
  */
 export function negotiateAudio(
   description: SessionDescription,
-  preference: readonly SipCodec[] = ["PCMU", "PCMA", "opus"],
+  preference: readonly SipCodec[] = ["g711_ulaw", "g711_alaw", "opus"],
 ): NegotiatedAudio {
   const mediaIndex = description.media.findIndex((m) =>
     m.type === "audio" && m.port !== 0 && m.protocol.startsWith("RTP/AVP")
@@ -291,23 +327,37 @@ export function negotiateAudio(
   if (mediaIndex < 0) throw new SdpError("Cannot negotiate: no audio RTP/AVP stream offered");
   const media = description.media[mediaIndex];
   if (!media.address) throw new SdpError("Cannot negotiate: no connection address");
-  const maps = media.formats.map((pt) => ({ pt, map: media.rtpmap.get(pt) ?? STATIC[pt] }));
-  // The offerer's order wins among codecs we support; `preference` filters and breaks ties.
-  const supported = maps.filter(({ map }) =>
-    map && preference.some((c) => c.toLowerCase() === map.encoding.toLowerCase())
-  );
-  if (supported.length === 0) throw new SdpError("Cannot negotiate: no common audio codec");
-  const { pt, map } = supported[0];
-  const codec = preference.find((c) => c.toLowerCase() === map!.encoding.toLowerCase())!;
-  const dtmf = maps.find(({ map: m }) =>
-    m?.encoding.toLowerCase() === "telephone-event" && m.clockRate === map!.clockRate
-  );
+  const formats = media.formats.map((pt) => {
+    const map = media.rtpmap.get(pt);
+    const codec = rtpCodecOfSdp(
+      map ? { encoding: map.encoding, clockRate: map.clockRate } : {
+        encoding: "",
+        clockRate: 0,
+        payloadType: pt,
+      },
+    );
+    return { pt, map, codec };
+  });
+  // The offerer's order wins among codecs we support; `preference` filters.
+  const chosen = formats.find(({ codec }) => codec !== undefined && preference.includes(codec));
+  if (!chosen) throw new SdpError("Cannot negotiate: no common audio codec");
+  const codec = chosen.codec!;
+  const { clockRate, channels } = chosen.map ?? sdpNameOf(codec);
+  const events = formats.filter(({ map }) => map?.encoding.toLowerCase() === "telephone-event");
+  const dtmf = events.find(({ map }) => map!.clockRate === clockRate) ?? events[0];
+  const offeredEvents = dtmf && media.fmtp.get(dtmf.pt)?.replaceAll(" ", "");
   return {
     codec,
-    payloadType: pt,
-    clockRate: map!.clockRate,
-    channels: map!.channels,
+    payloadType: chosen.pt,
+    clockRate,
+    channels,
     dtmfPayloadType: dtmf?.pt,
+    ...(dtmf ? { dtmfClockRate: dtmf.map!.clockRate } : {}),
+    ...(dtmf
+      ? {
+        dtmfEvents: offeredEvents && EVENT_LIST.test(offeredEvents) ? offeredEvents : "0-15",
+      }
+      : {}),
     remote: { address: media.address, port: media.port },
     remoteDirection: media.direction,
     mediaIndex,
@@ -349,6 +399,13 @@ export interface LocalDescription {
     channels: number;
   }[];
   readonly dtmfPayloadType?: number;
+  /** telephone-event's clock rate [the first codec's]: an answer repeats the offer's. */
+  readonly dtmfClockRate?: number;
+  /**
+   * The events to list in telephone-event's `a=fmtp` [`0-16` in an offer]: an answer repeats
+   * what the offer listed (RFC 4733 §2.4.1), `0-15` when it listed none.
+   */
+  readonly dtmfEvents?: string;
   readonly direction: SdpDirection;
   readonly ptime?: number;
   /** Rejected sections to echo with port 0, by index, so the answer keeps the offer's order. */
@@ -362,7 +419,7 @@ export interface LocalDescription {
  * @example
  * ```ts
  * import { writeSdp } from "./sdp.ts";
- * const text = writeSdp({ sessionId: "1", version: 1, address: "10.0.0.2", port: 20000, codecs: [{ codec: "PCMU", payloadType: 0, clockRate: 8000, channels: 1 }], dtmfPayloadType: 101, direction: "sendrecv" });
+ * const text = writeSdp({ sessionId: "1", version: 1, address: "10.0.0.2", port: 20000, codecs: [{ codec: "g711_ulaw", payloadType: 0, clockRate: 8000, channels: 1 }], dtmfPayloadType: 101, direction: "sendrecv" });
  * console.log(text.includes("m=audio 20000 RTP/AVP 0 101")); // true
  * ```
  */
@@ -380,16 +437,18 @@ export function writeSdp(local: LocalDescription): string {
   if (local.dtmfPayloadType !== undefined) pts.push(local.dtmfPayloadType);
   audio.push(`m=audio ${local.port} RTP/AVP ${pts.join(" ")}`);
   for (const c of local.codecs) {
-    const name = c.codec === "opus" ? "opus" : c.codec;
+    const sdp = sdpNameOf(c.codec);
     audio.push(
-      `a=rtpmap:${c.payloadType} ${name}/${c.clockRate}${c.channels > 1 ? "/" + c.channels : ""}`,
+      `a=rtpmap:${c.payloadType} ${sdp.name}/${c.clockRate}${
+        c.channels > 1 ? "/" + c.channels : ""
+      }`,
     );
-    if (c.codec === "opus") audio.push(`a=fmtp:${c.payloadType} useinbandfec=1`);
+    if (sdp.fmtp) audio.push(`a=fmtp:${c.payloadType} ${sdp.fmtp}`);
   }
-  const dtmfRate = local.codecs[0]?.codec === "opus" ? 48000 : 8000;
   if (local.dtmfPayloadType !== undefined) {
-    audio.push(`a=rtpmap:${local.dtmfPayloadType} telephone-event/${dtmfRate}`);
-    audio.push(`a=fmtp:${local.dtmfPayloadType} 0-16`);
+    const rate = local.dtmfClockRate ?? local.codecs[0]?.clockRate ?? 8000;
+    audio.push(`a=rtpmap:${local.dtmfPayloadType} telephone-event/${rate}`);
+    audio.push(`a=fmtp:${local.dtmfPayloadType} ${local.dtmfEvents ?? "0-16"}`);
   }
   audio.push(`a=ptime:${local.ptime ?? 20}`);
   audio.push(`a=${local.direction}`);

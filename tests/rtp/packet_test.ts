@@ -5,7 +5,6 @@ import {
   encodeTelephoneEvent,
   eventToDigit,
   isRtcpPacket,
-  negotiatePayloadMap,
   parseRtcp,
   parseRtp,
   RtpParseError,
@@ -155,27 +154,6 @@ Deno.test("RTCP SR, RR and BYE round-trip in a compound packet; unknown types ar
   // Length past the end.
   const error = assertThrows(() => parseRtcp(bytes.subarray(0, bytes.length - 4)), RtpParseError);
   assertEquals(error.code, "bad_length");
-});
-
-Deno.test("payload map negotiation picks the first supported codec and matching telephone-event", () => {
-  const map = negotiatePayloadMap([
-    { payloadType: 111, encoding: "opus", clockRate: 48000, channels: 2 },
-    { payloadType: 0, encoding: "", clockRate: 8000 },
-    { payloadType: 101, encoding: "telephone-event", clockRate: 8000 },
-    { payloadType: 110, encoding: "telephone-event", clockRate: 48000 },
-  ]);
-  assertEquals(map, {
-    audio: { payloadType: 111, codec: "opus", clockRate: 48000 },
-    telephoneEvent: { payloadType: 110, clockRate: 48000 },
-  });
-  assertEquals(
-    negotiatePayloadMap([{ payloadType: 8, encoding: "", clockRate: 8000 }])?.audio.codec,
-    "g711_alaw",
-  );
-  assertEquals(
-    negotiatePayloadMap([{ payloadType: 18, encoding: "G729", clockRate: 8000 }]),
-    undefined,
-  );
 });
 
 Deno.test("Opus packet durations come from the TOC byte", () => {

@@ -91,7 +91,7 @@ export const PCMU_OFFER = [
 ].join("\r\n");
 
 /** {@linkcode PCMU_OFFER} negotiated. */
-export const PCMU_AUDIO: NegotiatedAudio = negotiateAudio(parseSdp(PCMU_OFFER), ["PCMU"]);
+export const PCMU_AUDIO: NegotiatedAudio = negotiateAudio(parseSdp(PCMU_OFFER), ["g711_ulaw"]);
 
 /** An inbound INVITE server transaction that records its final response. */
 export function fakeInvite(responses: number[] = []): Core.IncomingInviteRequest {

@@ -131,31 +131,36 @@ const ROUTES: InboundRoute[] = [
 ];
 
 Deno.test("inbound routing (unit): the first route matching the called number wins; the caller becomes E.164", () => {
-  const plan = planInbound(invite("+14155550199", "14155550100", PCMU_OFFER), ROUTES, ["PCMU"]);
+  const plan = planInbound(invite("+14155550199", "14155550100", PCMU_OFFER), ROUTES, [
+    "g711_ulaw",
+  ]);
   assertEquals(plan.route.action, { client: "alice" });
   assertEquals([plan.called, plan.from, plan.audio.codec], [
     "+14155550199",
     "+14155550100",
-    "PCMU",
+    "g711_ulaw",
   ]);
-  const other = planInbound(invite("+33123456789", "anonymous", PCMU_OFFER), ROUTES, ["PCMU"]);
+  const other = planInbound(invite("+33123456789", "anonymous", PCMU_OFFER), ROUTES, ["g711_ulaw"]);
   assertEquals(other.route.action, { plugin: "fallback" });
   assertEquals(other.from, "sip:anonymous@10.0.0.1");
 });
 
 Deno.test("inbound routing (unit): no matching route is 404, an offer with no codec we take is 488", () => {
   const noRoute = assertThrows(
-    () => planInbound(invite("+4930123", "+14155550100", PCMU_OFFER), ROUTES.slice(0, 2), ["PCMU"]),
+    () =>
+      planInbound(invite("+4930123", "+14155550100", PCMU_OFFER), ROUTES.slice(0, 2), [
+        "g711_ulaw",
+      ]),
     SipError,
   );
   assertEquals(noRoute.status, 404);
   const noCodec = assertThrows(
-    () => planInbound(invite("+14155550199", "+14155550100", PCMU_OFFER), ROUTES, ["PCMA"]),
+    () => planInbound(invite("+14155550199", "+14155550100", PCMU_OFFER), ROUTES, ["g711_alaw"]),
     SipError,
   );
   assertEquals(noCodec.status, 488);
   const noSdp = assertThrows(
-    () => planInbound(invite("+14155550199", "+14155550100", "not sdp"), ROUTES, ["PCMU"]),
+    () => planInbound(invite("+14155550199", "+14155550100", "not sdp"), ROUTES, ["g711_ulaw"]),
     SipError,
   );
   assertEquals(noSdp.status, 488);

@@ -1,5 +1,6 @@
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals, assertThrows } from "@std/assert";
 import { SdpError } from "../../src/sip/error.ts";
+import { payloadMapOf } from "../../src/sip/rtp_media.ts";
 import { negotiateAudio, parseSdp, SDP_LIMITS, writeSdp } from "../../src/sip/sdp.ts";
 
 const base = {
@@ -17,7 +18,7 @@ Deno.test("SDP: what writeSdp writes parses back to the same codecs, port, addre
       direction,
       ptime: 20,
       codecs: [
-        { codec: "PCMA", payloadType: 8, clockRate: 8000, channels: 1 },
+        { codec: "g711_alaw", payloadType: 8, clockRate: 8000, channels: 1 },
         { codec: "opus", payloadType: 111, clockRate: 48000, channels: 2 },
       ],
     });
@@ -33,8 +34,9 @@ Deno.test("SDP: what writeSdp writes parses back to the same codecs, port, addre
     ]);
     assertEquals(m.formats, [8, 111, 101]);
     assertEquals(m.rtpmap.get(111), { encoding: "opus", clockRate: 48000, channels: 2 });
-    const audio = negotiateAudio(sdp, ["PCMA"]);
-    assertEquals([audio.codec, audio.payloadType, audio.dtmfPayloadType], ["PCMA", 8, 101]);
+    assertEquals(m.rtpmap.get(8), { encoding: "PCMA", clockRate: 8000, channels: 1 });
+    const audio = negotiateAudio(sdp, ["g711_alaw"]);
+    assertEquals([audio.codec, audio.payloadType, audio.dtmfPayloadType], ["g711_alaw", 8, 101]);
     // And writing the negotiated answer again is stable.
     assertEquals(
       parseSdp(
@@ -92,7 +94,7 @@ Deno.test("SDP: random mutations of a valid offer never throw anything but SdpEr
   const valid = writeSdp({
     ...base,
     direction: "sendrecv",
-    codecs: [{ codec: "PCMU", payloadType: 0, clockRate: 8000, channels: 1 }],
+    codecs: [{ codec: "g711_ulaw", payloadType: 0, clockRate: 8000, channels: 1 }],
   });
   let seed = 7;
   const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
@@ -106,5 +108,89 @@ Deno.test("SDP: random mutations of a valid offer never throw anything but SdpEr
     } catch (error) {
       assert(error instanceof SdpError, `mutation ${i}: ${error}`);
     }
+  }
+});
+
+const offer = (formats: string, ...attributes: string[]) =>
+  parseSdp(
+    "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n" +
+      `m=audio 4000 RTP/AVP ${formats}\r\n` + attributes.map((a) => `a=${a}\r\n`).join(""),
+  );
+
+// Moved from tests/rtp/packet_test.ts with its assertions when the RTP side's own, test-only
+// negotiator (negotiatePayloadMap) was removed: the gateway's negotiateAudio is the one.
+Deno.test("payload map negotiation picks the first supported codec and matching telephone-event", () => {
+  const audio = negotiateAudio(
+    offer(
+      "111 0 101 110",
+      "rtpmap:111 opus/48000/2",
+      "rtpmap:101 telephone-event/8000",
+      "rtpmap:110 telephone-event/48000",
+    ),
+    ["opus", "g711_ulaw", "g711_alaw"],
+  );
+  assertEquals(payloadMapOf(audio), {
+    audio: { payloadType: 111, codec: "opus", clockRate: 48000 },
+    telephoneEvent: { payloadType: 110, clockRate: 48000 },
+  });
+  assertEquals(payloadMapOf(negotiateAudio(offer("8"))).audio.codec, "g711_alaw");
+  assertThrows(() => negotiateAudio(offer("18", "rtpmap:18 G729/8000")), SdpError);
+});
+
+Deno.test("SDP answer repeats the telephone-event events the offer listed (RFC 4733 §2.4.1)", () => {
+  const answer = (o: ReturnType<typeof offer>) => {
+    const audio = negotiateAudio(o);
+    return parseSdp(writeSdp({
+      ...base,
+      direction: "sendrecv",
+      codecs: [audio],
+      dtmfPayloadType: audio.dtmfPayloadType,
+      dtmfClockRate: audio.dtmfClockRate,
+      dtmfEvents: audio.dtmfEvents,
+    })).media[0];
+  };
+  assertEquals(
+    answer(offer("0 101", "rtpmap:101 telephone-event/8000", "fmtp:101 0-15")).fmtp.get(101),
+    "0-15",
+  );
+  assertEquals(
+    answer(offer("0 96", "rtpmap:96 telephone-event/8000", "fmtp:96 0-11,16")).fmtp.get(96),
+    "0-11,16",
+  );
+  // No fmtp offered: the RFC's default, 0-15, not our 0-16.
+  assertEquals(answer(offer("0 101", "rtpmap:101 telephone-event/8000")).fmtp.get(101), "0-15");
+  // An offer of ours (no negotiated audio) lists what we handle.
+  const ours = parseSdp(writeSdp({
+    ...base,
+    direction: "sendrecv",
+    codecs: [{ codec: "g711_ulaw", payloadType: 0, clockRate: 8000, channels: 1 }],
+  })).media[0];
+  assertEquals(ours.fmtp.get(101), "0-16");
+});
+
+Deno.test("SDP: an Opus offer gets telephone-event back at the rate it offered, /48000 or /8000", () => {
+  for (const rate of [48000, 8000]) {
+    const audio = negotiateAudio(
+      offer(
+        "111 101",
+        "rtpmap:111 opus/48000/2",
+        `rtpmap:101 telephone-event/${rate}`,
+        "fmtp:101 0-15",
+      ),
+      ["g711_ulaw", "g711_alaw", "opus"],
+    );
+    assertEquals([audio.codec, audio.dtmfPayloadType, audio.dtmfClockRate], ["opus", 101, rate]);
+    const m = parseSdp(writeSdp({
+      ...base,
+      direction: "sendrecv",
+      codecs: [{ codec: audio.codec, payloadType: 111, clockRate: 48000, channels: 2 }],
+      dtmfPayloadType: audio.dtmfPayloadType,
+      dtmfClockRate: audio.dtmfClockRate,
+      dtmfEvents: audio.dtmfEvents,
+    })).media[0];
+    assertEquals(m.formats, [111, 101]);
+    assertEquals(m.rtpmap.get(101), { encoding: "telephone-event", clockRate: rate, channels: 1 });
+    assertEquals(m.fmtp.get(101), "0-15");
+    assertEquals(payloadMapOf(audio).telephoneEvent, { payloadType: 101, clockRate: rate });
   }
 });

@@ -206,7 +206,7 @@ Deno.test("transfer (unit): a refused REFER dials the target on the same sid wit
   fake.refers[0].delegate?.onReject?.({ message: { statusCode: 405 } } as Core.IncomingResponse);
   await waitUntil(() => leg.state.name === "confirmed" && leg.state.transfer?.kind === "b2bua");
   assertEquals(dialed.length, 1);
-  assertEquals(dialed[0].options.codecs, ["PCMU"]);
+  assertEquals(dialed[0].options.codecs, ["g711_ulaw"]);
   assertEquals(dialed[0].options.tracks, { publish: "downlink", play: "uplink" });
   await dialed[0].progress.answered();
   await done;
