@@ -143,8 +143,8 @@ export class AudioBridge implements AsyncIterable<BridgeFrame>, AsyncDisposable 
     });
     this.receiving = init.receiver.then(({ track }) => this.#received = track);
     // Failures surface through read() and `receiving`; neither may go unhandled meanwhile.
-    this.#receiver.catch(() => {});
-    this.receiving.catch(() => {});
+    this.#receiver.catch(() => {}); // observed through closed and the read/write paths
+    this.receiving.catch(() => {}); // callers that await receiving see the rejection; unobserved it is not an error
   }
 
   /** The peer's track once subscribed (see {@linkcode receiving}), else `undefined`. */

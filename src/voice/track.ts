@@ -63,7 +63,7 @@ export function voiceCodecOf(capability: string | undefined): Codec | undefined 
   try {
     return codecOf(capability);
   } catch {
-    return undefined;
+    return undefined; // not a codec we know: the tag is not voice
   }
 }
 

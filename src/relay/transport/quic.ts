@@ -15,6 +15,7 @@ function datagramStream(conn: Deno.QuicConn): ReadableStream<Uint8Array> {
       try {
         controller.enqueue(await conn.readDatagram());
       } catch {
+        // The connection closed: no more datagrams.
         controller.close();
       }
     },
@@ -78,7 +79,7 @@ export class QuicTransport implements MoqTransport {
 
   sendDatagram(payload: Uint8Array): void {
     if (this.#closed) return;
-    this.#conn.sendDatagram(payload).catch(() => {});
+    this.#conn.sendDatagram(payload).catch(() => {}); // datagrams are unreliable: a send on a closing connection is dropped
   }
 
   close({ code, reason }: CloseInfo = { code: 0, reason: "" }): void {

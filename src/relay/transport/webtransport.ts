@@ -84,18 +84,18 @@ function unwrapStreams<S, T>(
       const reader = readableOf(stream).getReader();
       readVarints(reader, 2).then((header) => {
         if (!header || header.values[0] !== signal || header.values[1] !== sessionId) {
-          reader.cancel().catch(() => {});
+          reader.cancel().catch(() => {}); // a foreign stream: dropping it can fail only if it is already gone
           return;
         }
         try {
           controller.enqueue(rebuild(stream, prepend(header.rest, reader)));
         } catch {
-          reader.cancel().catch(() => {});
+          reader.cancel().catch(() => {}); // the session was closed meanwhile: the stream goes with it
         }
-      }, () => reader.cancel().catch(() => {}));
+      }, () => reader.cancel().catch(() => {})); // the stream ended before its header: nothing to deliver
     },
   });
-  incoming.pipeTo(writable).catch(() => {});
+  incoming.pipeTo(writable).catch(() => {}); // the connection ended: no more incoming streams
   return readable;
 }
 
@@ -181,7 +181,7 @@ export class WebTransportServerTransport implements MoqTransport {
 
   sendDatagram(payload: Uint8Array): void {
     if (this.#closed) return;
-    this.#datagramWriter.write(payload).catch(() => {});
+    this.#datagramWriter.write(payload).catch(() => {}); // datagrams are unreliable: a send on a closing session is dropped
   }
 
   close({ code, reason }: CloseInfo = { code: 0, reason: "" }): void {
@@ -206,7 +206,7 @@ export class WebTransportServerTransport implements MoqTransport {
     const header = new Uint8Array([...encodeVarint(signal), ...encodeVarint(this.#sessionId)]);
     // Queue the header before releasing the lock so it precedes every later write.
     const writer = stream.getWriter();
-    writer.write(header).catch(() => {});
+    writer.write(header).catch(() => {}); // a write on a reset stream fails again on the caller's next write
     writer.releaseLock();
   }
 }

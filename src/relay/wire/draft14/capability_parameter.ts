@@ -36,6 +36,6 @@ export function readCapability(params: Parameters): string | undefined {
   try {
     return decoder.decode(value);
   } catch {
-    return undefined;
+    return undefined; // not UTF-8: a capability we cannot read is no capability
   }
 }

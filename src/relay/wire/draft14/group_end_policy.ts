@@ -57,8 +57,9 @@ const GLOBAL_CLOCK: GroupEndClock = {
  *
  * const policy = new GroupEndPolicy({ graceMs: 50 });
  * const ended: number[] = [];
- * using track = policy.tracker((below) => ended.push(below));
- * track.groupStarted(1); // group 0 now ends 50 ms later, unless the peer sends FIN first
+ * using track = policy.tracker((groupId) => ended.push(groupId));
+ * track.groupStarted(0);
+ * track.groupStarted(1); // group 0 now ends 50 ms later, unless it or the peer's FIN ends first
  * policy.finSeen(); // it did: from now on groups end only by FIN
  * assertEquals(policy.state, "fin");
  * track.groupStarted(2);
@@ -98,10 +99,10 @@ export class GroupEndPolicy {
   }
 
   /**
-   * The tracker of one track: `end(below)` is called when every group older than `below`
-   * that is still open should end.
+   * The tracker of one track: `end(groupId)` is called when a superseded group's grace ran
+   * out and it is still open.
    */
-  tracker(end: (below: number) => void): GroupEndTracker {
+  tracker(end: (groupId: number) => void): GroupEndTracker {
     const tracker = new GroupEndTracker(
       this,
       this.#clock,
@@ -114,16 +115,22 @@ export class GroupEndPolicy {
 }
 
 /**
- * Supersession of one track's groups under a {@linkcode GroupEndPolicy}: at most one timer,
- * deadlines kept in order. Disposing it cancels what is pending.
+ * Supersession of one track's groups under a {@linkcode GroupEndPolicy}: it knows which of
+ * the track's groups are open, and when a newer group starts it gives the older open ones
+ * their grace; at most one timer, deadlines kept in order. Disposing it cancels what is
+ * pending.
  */
 export class GroupEndTracker implements Disposable {
   readonly #policy: GroupEndPolicy;
   readonly #clock: GroupEndClock;
-  readonly #end: (below: number) => void;
+  readonly #end: (groupId: number) => void;
   readonly #forget: () => void;
-  /** Groups started and not yet acted on: `[deadline, groupId]`, oldest first. */
-  readonly #pending: [number, number][] = [];
+  /** Groups started and not ended. */
+  readonly #open = new Set<number>();
+  /** Open groups already given their grace. */
+  readonly #superseded = new Set<number>();
+  /** `[deadline, groups]`, oldest first. */
+  readonly #pending: [number, number[]][] = [];
   #timer: unknown;
   #disposed = false;
 
@@ -131,7 +138,7 @@ export class GroupEndTracker implements Disposable {
   constructor(
     policy: GroupEndPolicy,
     clock: GroupEndClock,
-    end: (below: number) => void,
+    end: (groupId: number) => void,
     forget: () => void,
   ) {
     this.#policy = policy;
@@ -140,26 +147,37 @@ export class GroupEndTracker implements Disposable {
     this.#forget = forget;
   }
 
-  /** Supersessions waiting for their deadline. */
+  /** Groups waiting for their grace to run out. */
   get pending(): number {
-    return this.#pending.length;
+    return this.#pending.reduce((n, [, groups]) => n + groups.length, 0);
   }
 
   /**
-   * A group started on this track: while the policy is `learning`, the older groups still
-   * open end once the grace has passed.
+   * A group started on this track: while the policy is `learning`, the older groups open
+   * right now end once the grace has passed (unless they end first).
    */
   groupStarted(groupId: number): void {
-    if (this.#disposed || this.#policy.state === "fin") return;
-    const last = this.#pending[this.#pending.length - 1];
-    if (last && last[1] >= groupId) return; // an older header, read late: nothing new to end
-    this.#pending.push([this.#clock.now() + this.#policy.graceMs, groupId]);
+    if (this.#disposed) return;
+    this.#open.add(groupId);
+    if (this.#policy.state === "fin") return;
+    const older = [...this.#open].filter((id) => id < groupId && !this.#superseded.has(id))
+      .sort((a, b) => a - b);
+    if (older.length === 0) return;
+    for (const id of older) this.#superseded.add(id);
+    this.#pending.push([this.#clock.now() + this.#policy.graceMs, older]);
     if (this.#timer === undefined) this.#arm(this.#policy.graceMs);
+  }
+
+  /** A group ended by itself (FIN, END_OF_GROUP, the track's end): it needs no supersession. */
+  groupEnded(groupId: number): void {
+    this.#open.delete(groupId);
+    this.#superseded.delete(groupId);
   }
 
   /** Cancels every pending supersession (the peer sends FIN after all, or the track ended). */
   cancel(): void {
     this.#pending.length = 0;
+    this.#superseded.clear();
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
@@ -172,7 +190,11 @@ export class GroupEndTracker implements Disposable {
     this.#timer = undefined;
     const next = this.#pending.shift();
     if (!next || this.#disposed || this.#policy.state === "fin") return;
-    this.#end(next[1]);
+    for (const id of next[1]) {
+      if (!this.#open.has(id)) continue;
+      this.groupEnded(id);
+      this.#end(id);
+    }
     const after = this.#pending[0];
     if (after) this.#arm(after[0] - this.#clock.now());
   }
@@ -182,6 +204,7 @@ export class GroupEndTracker implements Disposable {
     if (this.#disposed) return;
     this.#disposed = true;
     this.cancel();
+    this.#open.clear();
     this.#forget();
   }
 }

@@ -54,6 +54,8 @@ export class Publisher {
   readonly #core: SessionCore;
   readonly #serving = new Map<number, Serving>();
   readonly #pushing = new Map<number, Pushing>();
+  /** Set by {@linkcode close}: nothing new is published on a closed session. */
+  #closed = false;
   readonly #watches = new Map<number, Registration>();
   readonly #announcing = new Map<number, string>();
   #nextAlias = 0;
@@ -147,6 +149,16 @@ export class Publisher {
   }
 
   onUnsubscribe(msg: Unsubscribe): void {
+    const pushing = this.#pushing.get(msg.requestId);
+    if (pushing) {
+      // The peer no longer wants a track we PUBLISHed (e.g. a relay ending a call's tracks):
+      // stop sending it. No PUBLISH_DONE follows; the subscription is over for both sides.
+      this.#pushing.delete(msg.requestId);
+      pushing.forwarder?.stop();
+      pushing.consumer.close();
+      pushing.accepted.reject(new TrackError("closed", "The peer unsubscribed"));
+      return;
+    }
     const serving = this.#serving.get(msg.requestId);
     if (!serving) return; // already ended: PUBLISH_DONE crossed the UNSUBSCRIBE
     this.#serving.delete(msg.requestId);
@@ -251,7 +263,11 @@ export class Publisher {
   /** Pushes a local track to the peer with PUBLISH; resolves once the peer accepted it. */
   async publish(consumer: TrackConsumer): Promise<TrackForwarder> {
     const core = this.#core;
+    const closed = () => new TrackError("closed", "Cannot publish: the session is closed");
+    if (this.#closed) throw closed();
     const requestId = await core.nextRequestId();
+    // A PUBLISH_OK can no longer come once the session closed: refuse rather than wait for ever.
+    if (this.#closed) throw closed();
     const info: TrackInfo = consumer.info;
     const trackAlias = this.#nextAlias++;
     const pushing: Pushing = { consumer, accepted: Promise.withResolvers() };
@@ -304,6 +320,7 @@ export class Publisher {
 
   /** Stops everything: the session is closing. */
   close(): void {
+    this.#closed = true;
     for (const serving of this.#serving.values()) {
       serving.abort.abort();
       serving.forwarder?.stop();

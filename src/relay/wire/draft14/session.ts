@@ -136,7 +136,7 @@ export class Session implements AsyncDisposable {
     this.#publisher = new Publisher(core);
     this.#subscriber = new Subscriber(core);
     this.ready = this.#run();
-    this.ready.catch(() => {});
+    this.ready.catch(() => {}); // setup failures are reported through closed and by callers awaiting ready
     transport.closed.then((info) =>
       this.#terminate(sessionErrorFromCode(info.code, info.reason || "Connection closed"), false)
     );
@@ -215,7 +215,7 @@ export class Session implements AsyncDisposable {
       this.log.error("Cannot encode control message", { type: message.type, error });
       return;
     }
-    this.#control.write(frame).catch(() => {});
+    this.#control.write(frame).catch(() => {}); // the control stream broke: the session closes through transport.closed
   }
 
   #core(): SessionCore {
@@ -566,7 +566,7 @@ export class Session implements AsyncDisposable {
         this.close(error.kind, error.message);
       }
       // Otherwise the stream was reset or the connection went away: the group is lost.
-      await reader.cancel().catch(() => {});
+      await reader.cancel().catch(() => {}); // the stream is already reset or the connection gone
     }
   }
 

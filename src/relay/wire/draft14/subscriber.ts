@@ -44,6 +44,11 @@ import { GroupEndPolicy, type GroupEndTracker } from "./group_end_policy.ts";
 
 /** How long a data stream may wait for the SUBSCRIBE_OK / PUBLISH that names its alias. */
 const ALIAS_WAIT_MS = 1000;
+/**
+ * How many PUBLISH request ids we ended ourselves (with UNSUBSCRIBE) are remembered, so a
+ * PUBLISH_DONE that crossed our UNSUBSCRIBE is recognised as late, not unknown.
+ */
+const REMEMBERED_UNSUBSCRIBES = 1024;
 /** How long we wait for SUBSCRIBE_OK before giving up on the upstream. */
 const SUBSCRIBE_TIMEOUT_MS = 10_000;
 /**
@@ -95,6 +100,8 @@ export class Subscriber implements TrackSource {
   readonly #byAlias = new Map<number, Incoming>();
   readonly #namespaces = new Map<string, Registration>();
   readonly #aliasWaiters = new Set<() => void>();
+  /** Peer PUBLISH requests we ended with UNSUBSCRIBE, oldest first (bounded). */
+  readonly #unsubscribed = new Set<number>();
   #closed = false;
   /** How this peer's groups end: by FIN, or superseded by newer groups until it shows FIN. */
   readonly groupEnds = new GroupEndPolicy({ graceMs: SUPERSEDED_GRACE_MS });
@@ -169,7 +176,8 @@ export class Subscriber implements TrackSource {
 
   onPublishDone(msg: PublishDone): boolean {
     const incoming = this.#byRequest.get(msg.requestId);
-    if (!incoming) return false;
+    // A PUBLISH_DONE that crossed our UNSUBSCRIBE of the peer's PUBLISH: late, not unknown.
+    if (!incoming) return this.#unsubscribed.delete(msg.requestId);
     incoming.endedByPeer = true;
     this.#forget(incoming);
     // PUBLISH_DONE's stream count cannot be trusted (@moq/net always sends 0): end now.
@@ -223,6 +231,17 @@ export class Subscriber implements TrackSource {
       return refuse(PublishErrorCode.INTERNAL_ERROR, (error as Error).message);
     }
     if (!this.#bind(msg.requestId, msg.trackAlias, track)) return;
+    const incoming = this.#byRequest.get(msg.requestId)!;
+    // When the track ends on our side (the relay ended the call's tracks), tell the peer to
+    // stop publishing it: draft-14 ends a PUBLISH-initiated subscription with UNSUBSCRIBE too.
+    track.closed.then(() => {
+      if (incoming.endedByPeer || this.#closed) return;
+      core.send({ type: "unsubscribe", requestId: msg.requestId });
+      this.#unsubscribed.add(msg.requestId);
+      if (this.#unsubscribed.size > REMEMBERED_UNSUBSCRIBES) {
+        this.#unsubscribed.delete(this.#unsubscribed.values().next().value!);
+      }
+    });
     core.send({
       type: "publish_ok",
       requestId: msg.requestId,
@@ -238,13 +257,13 @@ export class Subscriber implements TrackSource {
   async onSubgroup(header: SubgroupHeader, reader: StreamReader): Promise<void> {
     const incoming = await this.#awaitAlias(header.trackAlias);
     if (!incoming) {
-      await reader.cancel(new Error("Unknown track alias")).catch(() => {});
+      await reader.cancel(new Error("Unknown track alias")).catch(() => {}); // the stream is already reset or the connection gone
       return;
     }
     const { track, open } = incoming;
     const group = track.appendGroup(header.groupId);
     if (group.done) {
-      await reader.cancel().catch(() => {});
+      await reader.cancel().catch(() => {}); // the stream is already reset or the connection gone
       return;
     }
     // A newer group supersedes older unfinished ones, unless this peer ends groups by FIN.
@@ -280,7 +299,10 @@ export class Subscriber implements TrackSource {
       if (open.get(header.groupId) === entry) throw error;
     } finally {
       group.close();
-      if (open.get(header.groupId) === entry) open.delete(header.groupId);
+      if (open.get(header.groupId) === entry) {
+        open.delete(header.groupId);
+        incoming.groupEnds.groupEnded(header.groupId);
+      }
     }
   }
 
@@ -341,13 +363,12 @@ export class Subscriber implements TrackSource {
       return false;
     }
     const open = new Map<number, OpenGroup>();
-    const groupEnds = this.groupEnds.tracker((below) => {
-      for (const [id, older] of open) {
-        if (id >= below) continue;
-        older.group.close();
-        older.reader?.cancel().catch(() => {}); // the stream is ours to drop; nothing to report
-        open.delete(id);
-      }
+    const groupEnds = this.groupEnds.tracker((id) => {
+      const older = open.get(id);
+      if (!older) return;
+      older.group.close();
+      older.reader?.cancel().catch(() => {}); // the stream is ours to drop; nothing to report
+      open.delete(id);
     });
     const incoming: Incoming = { requestId, track, open, groupEnds, endedByPeer: false };
     this.#byRequest.set(requestId, incoming);
@@ -366,7 +387,7 @@ export class Subscriber implements TrackSource {
     incoming.groupEnds[Symbol.dispose]();
     for (const { group, reader } of incoming.open.values()) {
       group.close();
-      reader?.cancel().catch(() => {});
+      reader?.cancel().catch(() => {}); // the stream is already reset or the connection gone
     }
     incoming.open.clear();
   }

@@ -231,7 +231,7 @@ export class TrackForwarder {
     send.dropped = true;
     send.group.cancel();
     if (code === StreamResetCode.DELIVERY_TIMEOUT) this.stats.droppedGroups++;
-    send.writer?.abort(code).catch(() => {});
+    send.writer?.abort(code).catch(() => {}); // the stream is already reset or the connection gone
   }
 
   async #send(send: GroupSend): Promise<void> {
@@ -246,7 +246,7 @@ export class TrackForwarder {
       const stream = await this.#transport.openUni();
       writer = stream.getWriter();
       if (send.dropped) {
-        writer.abort(StreamResetCode.DELIVERY_TIMEOUT).catch(() => {});
+        writer.abort(StreamResetCode.DELIVERY_TIMEOUT).catch(() => {}); // the stream is already reset or the connection gone
         return;
       }
       send.writer = writer;
@@ -257,7 +257,7 @@ export class TrackForwarder {
         groupId: group.id,
         subgroupId: 0,
         publisherPriority: this.#priority,
-      })).catch(() => {});
+      })).catch(() => {}); // a reset stream: the object writes below see it and stop
       let prev: number | undefined;
       for (let object: MoqObject | undefined = first; object; object = await group.readObject()) {
         if (send.dropped) return;
@@ -269,7 +269,7 @@ export class TrackForwarder {
       if (!send.dropped) await writer.close();
     } catch {
       // The peer reset or stopped the stream, or the connection went away: this group is lost.
-      if (!send.dropped) writer?.abort(StreamResetCode.INTERNAL_ERROR).catch(() => {});
+      if (!send.dropped) writer?.abort(StreamResetCode.INTERNAL_ERROR).catch(() => {}); // the stream is already reset or the connection gone
     } finally {
       const at = this.#inFlight.indexOf(send);
       if (at >= 0) this.#inFlight.splice(at, 1);

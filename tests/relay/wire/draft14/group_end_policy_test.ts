@@ -35,48 +35,77 @@ class ManualClock implements GroupEndClock {
   }
 }
 
-Deno.test("a peer that has not sent FIN has older groups superseded after the grace", () => {
+Deno.test("a peer that has not sent FIN has older open groups superseded after the grace", () => {
   const clock = new ManualClock();
   const policy = new GroupEndPolicy({ graceMs: 50, clock });
   const ended: number[] = [];
-  using track = policy.tracker((below) => ended.push(below));
+  using track = policy.tracker((id) => ended.push(id));
   assertEquals(policy.state, "learning");
   track.groupStarted(0);
   track.groupStarted(1);
   clock.advance(49);
   assertEquals(ended, [], "still within the grace");
   clock.advance(1);
-  assertEquals(ended, [0, 1]);
+  assertEquals(ended, [0], "group 0 is superseded; group 1 is the newest");
   assertEquals(track.pending, 0);
 });
 
-Deno.test("each newer group gets its own deadline, with one timer per track at a time", () => {
+Deno.test("a group that ends by itself within its grace is not cut", () => {
   const clock = new ManualClock();
   const policy = new GroupEndPolicy({ graceMs: 50, clock });
   const ended: number[] = [];
-  using track = policy.tracker((below) => ended.push(below));
+  using track = policy.tracker((id) => ended.push(id));
+  track.groupStarted(0);
+  track.groupStarted(1);
+  track.groupEnded(0); // its last objects and FIN arrived in time
+  clock.advance(100);
+  assertEquals(ended, []);
+});
+
+Deno.test("each newer group gives the groups open then their grace, one timer per track", () => {
+  const clock = new ManualClock();
+  const policy = new GroupEndPolicy({ graceMs: 50, clock });
+  const ended: number[] = [];
+  using track = policy.tracker((id) => ended.push(id));
+  track.groupStarted(4);
   track.groupStarted(5);
   clock.advance(20);
   track.groupStarted(6);
-  track.groupStarted(6); // a repeated or late header schedules nothing new
-  track.groupStarted(4);
+  track.groupStarted(6); // a repeated header gives nobody a second grace
   assertEquals([track.pending, clock.timers.size], [2, 1]);
   clock.advance(30);
-  assertEquals(ended, [5], "group 5's deadline: groups below 5 end");
+  assertEquals(ended, [4], "group 5's start gave group 4 its grace");
   clock.advance(19);
-  assertEquals(ended, [5]);
+  assertEquals(ended, [4]);
   clock.advance(1);
-  assertEquals(ended, [5, 6], "group 6 started 20 ms later, so its deadline is 20 ms later");
+  assertEquals(ended, [4, 5], "group 6 started 20 ms later, so group 5's grace ends 20 ms later");
   assertEquals(clock.timers.size, 0);
+});
+
+Deno.test("an older group whose stream starts late gets its own grace, not the newer group's", () => {
+  const clock = new ManualClock();
+  const policy = new GroupEndPolicy({ graceMs: 50, clock });
+  const ended: number[] = [];
+  using track = policy.tracker((id) => ended.push(id));
+  track.groupStarted(8);
+  clock.advance(40);
+  track.groupStarted(7); // read after group 8 began: nothing newer started since
+  clock.advance(40);
+  assertEquals(ended, [], "group 7 is only superseded by a group starting after it");
+  track.groupStarted(9);
+  clock.advance(50);
+  assertEquals(ended, [7, 8]);
 });
 
 Deno.test("one FIN from the peer ends supersession on every track of that peer", () => {
   const clock = new ManualClock();
   const policy = new GroupEndPolicy({ graceMs: 50, clock });
   const ended: string[] = [];
-  using a = policy.tracker((below) => ended.push(`a<${below}`));
-  using b = policy.tracker((below) => ended.push(`b<${below}`));
+  using a = policy.tracker((id) => ended.push(`a${id}`));
+  using b = policy.tracker((id) => ended.push(`b${id}`));
+  a.groupStarted(0);
   a.groupStarted(1);
+  b.groupStarted(6);
   b.groupStarted(7);
   policy.finSeen();
   assertEquals(policy.state, "fin");
@@ -94,19 +123,22 @@ Deno.test("another peer keeps its own policy", () => {
   const noFinPeer = new GroupEndPolicy({ graceMs: 50, clock });
   const ended: number[] = [];
   using a = finPeer.tracker(() => ended.push(-1));
-  using b = noFinPeer.tracker((below) => ended.push(below));
+  using b = noFinPeer.tracker((id) => ended.push(id));
   finPeer.finSeen();
-  a.groupStarted(3);
-  b.groupStarted(3);
+  for (const id of [2, 3]) {
+    a.groupStarted(id);
+    b.groupStarted(id);
+  }
   clock.advance(50);
-  assertEquals(ended, [3]);
+  assertEquals(ended, [2]);
 });
 
 Deno.test("disposing a track's tracker cancels its pending supersession; twice is a no-op", () => {
   const clock = new ManualClock();
   const policy = new GroupEndPolicy({ graceMs: 50, clock });
   const ended: number[] = [];
-  const track = policy.tracker((below) => ended.push(below));
+  const track = policy.tracker((id) => ended.push(id));
+  track.groupStarted(0);
   track.groupStarted(1);
   track[Symbol.dispose]();
   track[Symbol.dispose]();
