@@ -160,7 +160,7 @@ export class Softphone extends EventTarget implements AsyncDisposable {
     await this.#connectMedia();
     const from = `client:${this.#identity ?? "browser"}`;
     const call = await this.voice.calls.originate({ from, to });
-    this.#setActive(call, "callee");
+    await this.#activate(call, "callee");
     return call;
   }
 
@@ -172,7 +172,7 @@ export class Softphone extends EventTarget implements AsyncDisposable {
     const answered = await this.voice.calls.answer(call.sid);
     // A call that reached us through a gateway has its caller there; one dialed through
     // the API to this client makes this page the caller's side (it publishes the uplink).
-    this.#setActive(answered, call.direction === "inbound" ? "callee" : "caller");
+    await this.#activate(answered, call.direction === "inbound" ? "callee" : "caller");
   }
 
   /** Rejects the ringing call (it ends `canceled`). */
@@ -236,7 +236,7 @@ export class Softphone extends EventTarget implements AsyncDisposable {
         this.#say(`Lost the incoming-call stream (${describeError(error)}); reconnecting`);
       }
       await waitMs(backoff, signal);
-      backoff = Math.min(backoff * 2, 4000);
+      backoff = Math.min(backoff * 2, 2000);
       // The server may have restarted without our registration: register again.
       await this.voice.clients.add(identity).catch((error) =>
         this.#say(`Cannot register "${identity}" again yet: ${describeError(error)}`)
@@ -276,33 +276,46 @@ export class Softphone extends EventTarget implements AsyncDisposable {
     return await this.#moq;
   }
 
-  #setActive(call: Call, side: "caller" | "callee"): void {
+  /**
+   * Makes `call` the active one: follows its status and attaches its media. A call whose
+   * media cannot be attached (the relay refuses the token's rights, say) is hung up rather
+   * than left silent; the reason has been said.
+   */
+  async #activate(call: Call, side: "caller" | "callee"): Promise<void> {
     this.#callAbort?.abort();
     const callAbort = this.#callAbort = new AbortController();
     this.#phone = { state: "active", call, side, media: undefined };
     this.#emitStatus(call);
     this.#follow(call, callAbort.signal);
-    this.#attach(call.sid, side, callAbort.signal);
+    const failure = await this.#attach(call.sid, side, callAbort.signal);
+    if (failure === undefined || callAbort.signal.aborted) return;
+    this.#say(`No audio on this call, so it is hung up: ${failure}`);
+    await this.voice.calls.hangup(call.sid).catch((error) =>
+      this.#say(`No audio on this call (${failure}); hanging up failed: ${describeError(error)}`)
+    );
   }
 
-  /** Attaches the call's media; false (and said why) when it could not. */
-  async #attach(sid: string, side: "caller" | "callee", signal: AbortSignal): Promise<boolean> {
+  /** Attaches the call's media; resolves with why it could not, undefined when it did. */
+  async #attach(
+    sid: string,
+    side: "caller" | "callee",
+    signal: AbortSignal,
+  ): Promise<string | undefined> {
     try {
       const moq = await this.#connectMedia();
       const microphone = await this.#mic!;
-      if (signal.aborted) return false;
+      if (signal.aborted) return "the call was left";
       const attach = side === "caller" ? attachCaller : attachCallee;
       const media = await attach({ moq, sid, microphone, player: this.#options.player });
       if (signal.aborted || this.#phone.state !== "active" || this.#phone.call.sid !== sid) {
         await media.close();
-        return false;
+        return "the call was left";
       }
       this.#phone = { ...this.#phone, media };
       this.dispatchEvent(new CustomEvent("media", { detail: media }));
-      return true;
+      return undefined;
     } catch (error) {
-      if (!signal.aborted) this.#say(`No audio on this call: ${describeError(error)}`);
-      return false;
+      return describeError(error);
     }
   }
 
@@ -325,7 +338,7 @@ export class Softphone extends EventTarget implements AsyncDisposable {
         this.#say(`Lost the call's status stream (${describeError(error)}); reconnecting`);
       }
       await waitMs(backoff, signal);
-      backoff = Math.min(backoff * 2, 4000);
+      backoff = Math.min(backoff * 2, 2000);
       try {
         last = await this.voice.calls.get(call.sid);
         this.#onCall(last);
@@ -364,12 +377,15 @@ export class Softphone extends EventTarget implements AsyncDisposable {
     const signal = this.#callAbort?.signal ?? this.#abort.signal;
     let backoff = 250;
     while (!signal.aborted && this.#phone.state === "active" && this.#phone.call.sid === sid) {
-      if (await this.#attach(sid, side, signal)) {
+      const failure = await this.#attach(sid, side, signal);
+      if (failure === undefined) {
         this.#say("Audio reconnected");
         return;
       }
+      if (signal.aborted) return;
+      this.#say(`Cannot reconnect the audio yet: ${failure}`);
       await waitMs(backoff, signal);
-      backoff = Math.min(backoff * 2, 4000);
+      backoff = Math.min(backoff * 2, 2000);
     }
   }
 

@@ -66,7 +66,7 @@ const STYLE = `
   button { margin: 2px; min-width: 3rem; }
   .keypad { display: grid; grid-template-columns: repeat(3, 3.5rem); gap: 2px; }
   [data-testid=status] { font-weight: bold; }
-  [data-testid=message] { color: #a40; min-height: 1.2em; }
+  [data-testid=message] { color: #a40; min-height: 3.6em; white-space: pre-line; }
   .call { border: 1px solid #ccc; border-radius: 6px; padding: .5rem; margin: .5rem 0; }
   meter { width: 8rem; }
 `;

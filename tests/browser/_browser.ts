@@ -159,7 +159,16 @@ export async function waitForMessage(
   timeout = 30_000,
 ): Promise<string> {
   const message = page.getByTestId("message").filter({ hasText: pattern });
-  await message.waitFor({ timeout });
+  try {
+    await message.waitFor({ timeout });
+  } catch (error) {
+    const said = await page.evaluate(() =>
+      (globalThis as unknown as Partial<SoftphonePage>).softphoneLog ?? []
+    );
+    throw new Error(`The page never said ${pattern}; it said:\n${said.join("\n")}`, {
+      cause: error,
+    });
+  }
   return await message.innerText();
 }
 

@@ -19,9 +19,10 @@ const messageEl = $("message");
 const sidEl = $("sid");
 const log: string[] = [];
 
+/** Shows `text` under the two messages before it (a reason stays visible as the call ends). */
 function say(text: string): void {
-  messageEl.textContent = text;
   log.push(text);
+  messageEl.textContent = log.slice(-3).join("\n");
 }
 
 async function guarded(action: () => Promise<unknown>): Promise<void> {
