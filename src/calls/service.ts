@@ -633,15 +633,18 @@ export class CallService implements AsyncDisposable {
   async #write<T>(op: () => Promise<T>): Promise<T> {
     try {
       const result = await op();
-      if (this.#writeFailingSince !== undefined) {
-        this.#log.info("The call store takes writes again");
-        this.#writeFailingSince = undefined;
-      }
+      this.#writeSucceeded();
       return result;
     } catch (error) {
       this.#writeFailingSince ??= Date.now();
       throw this.#storeError(error, "write");
     }
+  }
+
+  #writeSucceeded(): void {
+    if (this.#writeFailingSince === undefined) return;
+    this.#log.info("The call store takes writes again");
+    this.#writeFailingSince = undefined;
   }
 
   #storeError(error: unknown, op: "read" | "write"): unknown {
@@ -796,13 +799,25 @@ export class CallService implements AsyncDisposable {
     transfer?: CallTransfer,
   ): Promise<Call | CallError> {
     for (let attempt = 0; attempt < 16; attempt++) {
-      const found = await this.#read(() => this.#store.getCall(sid));
+      // The store is awaited directly (no wrapper): the status event follows the commit with
+      // no extra turn, so a reader polling the store rarely sees a status before its event.
+      let found;
+      try {
+        found = await this.#store.getCall(sid);
+      } catch (error) {
+        throw this.#storeError(error, "read");
+      }
       if (!found) return new CallNotFoundError(sid);
       const next = change(found.call);
       if (next instanceof CallError) return next;
-      const result = await this.#write(() =>
-        this.#store.putCall(next, found.version, record(claim, next))
-      );
+      let result;
+      try {
+        result = await this.#store.putCall(next, found.version, record(claim, next));
+      } catch (error) {
+        this.#writeFailingSince ??= Date.now();
+        throw this.#storeError(error, "write");
+      }
+      this.#writeSucceeded();
       if (!result.ok) {
         if (result.conflict === "idempotency") throw conflict("idempotency");
         continue;
