@@ -83,7 +83,7 @@ Deno.test("errors are serialized with name, message, stack, code and cause", () 
   const parsed = JSON.parse(lines[0]);
   assertEquals(parsed.error.name, "TypeError");
   assertEquals(parsed.error.message, "Bad frame");
-  assertStringIncludes(parsed.error.stack, "log_test.ts");
+  assertStringIncludes(parsed.error.stack, "logger_test.ts");
   assertEquals(parsed.error.code, 3);
   assertEquals(parsed.error.cause.name, "RangeError");
   assertEquals(parsed.error.cause.message, "Varint too large");
