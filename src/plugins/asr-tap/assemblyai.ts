@@ -59,6 +59,7 @@ function words(value: unknown): Word[] {
 export const assemblyai: RecognizerProvider = {
   name: "assemblyai",
   chunkMs: 100,
+  minChunkMs: 50,
   needsSilence: false,
   format(track, options) {
     if (track.codec === "g711_ulaw") return { encoding: "g711_ulaw", sampleRate: 8000 };

@@ -40,6 +40,7 @@ const ENCODINGS = { pcm16: "linear16", g711_ulaw: "mulaw", g711_alaw: "alaw" } a
 export const deepgram: RecognizerProvider = {
   name: "deepgram",
   chunkMs: 20,
+  minChunkMs: 0,
   needsSilence: false,
   format(track, options) {
     if (track.codec === "g711_ulaw" || track.codec === "g711_alaw") {

@@ -54,6 +54,7 @@ interface Item {
 export const openai: RecognizerProvider = {
   name: "openai",
   chunkMs: 100,
+  minChunkMs: 0,
   needsSilence: true,
   format(track) {
     if (track.codec === "g711_ulaw" || track.codec === "g711_alaw") {

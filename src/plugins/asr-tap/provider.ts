@@ -102,6 +102,11 @@ export interface RecognizerProvider {
   /** Audio per message, in ms (20 for Deepgram; AssemblyAI takes 50–1000). */
   readonly chunkMs: number;
   /**
+   * The shortest message the recognizer takes, in ms (AssemblyAI: 50); a shorter last chunk
+   * of a speech run is padded with silence.
+   */
+  readonly minChunkMs: number;
+  /**
    * True when the recognizer must hear the silence (its own VAD finds the turns); false when
    * the tap may leave silence out and keep the stream alive with keep-alives instead.
    */

@@ -48,6 +48,9 @@ interface Frame {
   readonly durationMs: number;
 }
 
+/** A silent byte of each encoding (PCM16: both bytes of 0). */
+const SILENCE = { pcm16: 0, g711_ulaw: 0xff, g711_alaw: 0xd5 } as const;
+
 /** The longest plausible jump between two frames' capture times. */
 const MAX_JUMP_MS = 600_000;
 
@@ -150,12 +153,16 @@ export async function tapTrack(consumer: TrackConsumer, o: TrackTapOptions): Pro
   let pending: Frame[] = [];
   const flushChunk = () => {
     if (pending.length === 0) return;
-    const bytes = pending.length === 1 ? pending[0].bytes : concat(pending.map((f) => f.bytes));
-    const chunk: AudioChunk = {
-      bytes,
-      callMs: pending[0].callMs,
-      durationMs: pending.reduce((sum, f) => sum + f.durationMs, 0),
-    };
+    let durationMs = pending.reduce((sum, f) => sum + f.durationMs, 0);
+    const parts = pending.map((f) => f.bytes);
+    if (durationMs < provider.minChunkMs) {
+      // Too short for the recognizer: pad with silence of the stream's encoding.
+      const pad = Math.ceil((provider.minChunkMs - durationMs) * bytesPerMs);
+      parts.push(new Uint8Array(pad).fill(SILENCE[format.encoding]));
+      durationMs += pad / bytesPerMs;
+    }
+    const bytes = parts.length === 1 ? parts[0] : concat(parts);
+    const chunk: AudioChunk = { bytes, callMs: pending[0].callMs, durationMs };
     pending = [];
     link.write(chunk);
   };

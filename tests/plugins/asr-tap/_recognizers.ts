@@ -44,6 +44,8 @@ export interface RecognizerConnection {
   /** Utterances found, stream ms. */
   readonly utterances: { start: number; end: number; text: string }[];
   readonly closed: Promise<void>;
+  /** True once the socket closed. */
+  readonly closedNow: boolean;
 }
 
 export interface FakeRecognizer extends AsyncDisposable {
@@ -147,6 +149,7 @@ export function startFakeRecognizer(options: FakeRecognizerOptions): FakeRecogni
         received.flatMap((r) => r.kind === "text" && r.message.type === type ? [r.message] : []),
       utterances: found,
       closed: closed.promise,
+      closedNow: false,
     };
     connections.push(conn);
 
@@ -342,6 +345,7 @@ export function startFakeRecognizer(options: FakeRecognizerOptions): FakeRecogni
       poke();
     };
     socket.onclose = () => {
+      (conn as { closedNow: boolean }).closedNow = true;
       sockets.delete(socket);
       closed.resolve();
       poke();
