@@ -292,7 +292,7 @@ export class RecognizerLink implements AsyncDisposable {
     if (size > options.maxMessageBytes) {
       connection.reason =
         `the recognizer sent a ${size}-byte message (limit ${options.maxMessageBytes})`;
-      connection.socket.close(1009, "message too big");
+      connection.socket.close(4009, "message too big");
       return;
     }
     let results: RecognizerResult[];
@@ -308,7 +308,7 @@ export class RecognizerLink implements AsyncDisposable {
       if (connection.malformed >= MAX_MALFORMED) {
         connection.reason = `the recognizer sent ${MAX_MALFORMED} malformed messages in a row ` +
           `(${error.message})`;
-        connection.socket.close(1002, "protocol error");
+        connection.socket.close(4002, "protocol error");
       }
       return;
     }

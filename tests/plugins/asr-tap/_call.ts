@@ -8,15 +8,17 @@
 import type { AttachOptions, AudioBridge, Voice } from "../../../src/sdk/mod.ts";
 import type { AsrServer } from "./_server.ts";
 
-/** Originates to client:alice and answers with a caller leg in `format`. */
+/** Originates to client:alice, runs `beforeAttach`, answers with a caller leg in `format`. */
 export async function callClient(
   fx: AsrServer,
   format: Omit<AttachOptions, "sid">,
+  beforeAttach?: (app: Voice, sid: string) => Promise<void>,
 ): Promise<{ app: Voice; phone: Voice; sid: string; leg: AudioBridge }> {
   const app = await fx.voice();
   const phone = await fx.voice({ media: true });
   await phone.clients.add("alice");
   const call = await app.calls.originate({ from: "+14155550100", to: "client:alice" });
+  await beforeAttach?.(app, call.sid);
   const leg = await phone.bridge.attachCaller({ sid: call.sid, ...format });
   return { app, phone, sid: call.sid, leg };
 }

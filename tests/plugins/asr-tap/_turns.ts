@@ -51,8 +51,12 @@ export async function withClientTurns(
     },
     { env: { [env]: key } },
   );
-  const { app, sid, leg } = await callClient(fx, format);
-  const sse = collectEvents(app, sid);
+  let sse!: ReturnType<typeof collectEvents>;
+  const { app, sid, leg } = await callClient(fx, format, async (app, sid) => {
+    // Listen before the caller's track exists, so that the tap's first event is seen.
+    sse = collectEvents(app, sid);
+    await sse.until((e) => e.length > 0, "the SSE stream's first status");
+  });
   const source = readFixtureWav("turns-48k.wav").samples;
   await speak(leg, source, 48000, nowMicros());
   await sse.until((e) => transcripts(e, "final").length >= 2, "two finals");

@@ -1,0 +1,168 @@
+import { assert, assertEquals, assertGreater, assertMatch } from "@std/assert";
+import type { AsrEvent, TranscriptEvent } from "../../../src/voice/transcript.ts";
+import { readFixtureWav } from "../../_lib/fixtures.ts";
+import { startFakeRecognizer } from "./_recognizers.ts";
+import { publishUlaw, startTapHost } from "./_host.ts";
+import { ulawFrames } from "./_sipp.ts";
+import { UTTERANCES } from "./_turns.ts";
+
+const FRAMES = ulawFrames(readFixtureWav("turns-8k.wav").samples);
+const asr = (events: readonly { type: string }[], sid?: string) =>
+  events.filter((e): e is AsrEvent => e.type === "asr" && (!sid || (e as AsrEvent).sid === sid));
+const finals = (events: readonly { type: string }[], sid?: string) =>
+  events.filter((e): e is TranscriptEvent =>
+    e.type === "transcript" && (e as TranscriptEvent).kind === "final" &&
+    (!sid || (e as TranscriptEvent).sid === sid)
+  );
+const base = { endpointingMs: 700, hangoverMs: 900 };
+
+Deno.test("a wrong key (401 at the upgrade) fails the track at once with an event saying so: no reconnection storm, the plugin and the call's track go on", async () => {
+  await using fake = startFakeRecognizer({
+    protocol: "deepgram",
+    key: "right",
+    utterances: UTTERANCES,
+  });
+  await using tap = await startTapHost({ provider: "deepgram", url: fake.url, ...base }, "wrong");
+  const publishing = publishUlaw(tap.origin, "CAkey", FRAMES.slice(0, 200));
+  await tap.until((e) => asr(e).some((a) => a.state === "failed"), "failed");
+  const failed = asr(tap.events).find((a) => a.state === "failed")!;
+  assertEquals(failed.reason, "the recognizer refused the key (HTTP 401)");
+  assertEquals([failed.sid, failed.track, failed.provider], ["CAkey", "uplink", "deepgram"]);
+  await publishing; // the publisher never noticed
+  assertEquals(fake.refused, 1);
+  assertEquals(asr(tap.events).filter((a) => a.state === "reconnecting").length, 0);
+  assertEquals(tap.host.status()[0].state, "running");
+  assert(
+    !tap.logs.some((l) => l.includes("right") || l.includes('"wrong"')),
+    "the key is never logged",
+  );
+});
+
+Deno.test("a recognizer that closes mid-call is reconnected with backoff; the audio in between is buffered and sent, the next utterance is transcribed on the call's timeline", async () => {
+  await using fake = startFakeRecognizer({
+    protocol: "deepgram",
+    key: "k",
+    utterances: UTTERANCES,
+    behaviour: (i) => i === 0 ? "drop-after-first-final" : "normal",
+  });
+  await using tap = await startTapHost(
+    { provider: "deepgram", url: fake.url, reconnectDelayMs: 50, ...base },
+    "k",
+  );
+  await publishUlaw(tap.origin, "CAdrop", FRAMES);
+  await tap.until((e) => finals(e).length >= 2, "two finals");
+  assertEquals(fake.connections.length, 2);
+  const states = asr(tap.events).map((a) => a.state);
+  assertEquals(states.slice(0, 3), ["connected", "reconnecting", "connected"]);
+  assertMatch(asr(tap.events)[1].reason!, /1011/);
+  assertEquals(states.includes("gap"), false, "nothing was lost");
+  const [first, second] = finals(tap.events);
+  assertEquals([first.text, second.text], UTTERANCES);
+  // The second connection's stream starts at 0 again; its result still lands near 8.0 s.
+  assert(Math.abs(second.start - 8000) < 300, `second utterance at ${second.start} ms`);
+});
+
+Deno.test("when the reconnection buffer overflows, an asr gap event says which ms of the call were not transcribed", async () => {
+  await using fake = startFakeRecognizer({
+    protocol: "deepgram",
+    key: "k",
+    utterances: UTTERANCES,
+    behaviour: (i) => i === 0 ? "drop-after-first-final" : "normal",
+  });
+  await using tap = await startTapHost(
+    { provider: "deepgram", url: fake.url, reconnectDelayMs: 800, bufferMs: 200, ...base },
+    "k",
+  );
+  await publishUlaw(tap.origin, "CAgap", FRAMES, { paceMs: 20 });
+  await tap.until((e) => asr(e).some((a) => a.state === "gap"), "gap");
+  const gap = asr(tap.events).find((a) => a.state === "gap")!;
+  assertEquals(gap.reason, "the buffer kept while reconnecting overflowed");
+  assert(gap.start! >= finals(tap.events)[0].end && gap.end! > gap.start!, JSON.stringify(gap));
+});
+
+for (
+  const [behaviour, what, reason] of [
+    ["garbage", "garbage", /malformed messages in a row/],
+    ["huge", "a 4 MiB frame", /4194304-byte message \(limit 1048576\)/],
+  ] as const
+) {
+  Deno.test(`a recognizer sending ${what} is cut off with a reason, retried, then given up on; another call on a healthy connection is transcribed all along`, async () => {
+    await using fake = startFakeRecognizer({
+      protocol: "deepgram",
+      key: "k",
+      utterances: UTTERANCES,
+      // The bad call connects first; its retries keep getting the bad behaviour.
+      behaviour: (i) => i === 1 ? "normal" : behaviour,
+    });
+    await using tap = await startTapHost(
+      { provider: "deepgram", url: fake.url, maxReconnects: 1, reconnectDelayMs: 20, ...base },
+      "k",
+    );
+    const bad = publishUlaw(tap.origin, "CAbad", FRAMES);
+    await fake.until(() => fake.connections.length >= 1, "the bad call's connection");
+    const good = publishUlaw(tap.origin, "CAgood", FRAMES);
+    await Promise.all([bad, good]);
+    await tap.until((e) => asr(e, "CAbad").some((a) => a.state === "failed"), "bad call failed");
+    await tap.until((e) => finals(e, "CAgood").length >= 2, "good call finals");
+    const failed = asr(tap.events, "CAbad").find((a) => a.state === "failed")!;
+    assertMatch(failed.reason!, reason);
+    assertEquals(asr(tap.events, "CAgood").map((a) => a.state), ["connected"]);
+    assertEquals(finals(tap.events, "CAbad").length, 0);
+    assertEquals(tap.host.status()[0].state, "running");
+  });
+}
+
+Deno.test("an unreachable recognizer: reconnecting events with the reason, then failed after maxReconnects, and no more attempts", async () => {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close(); // nothing listens there now
+  await using tap = await startTapHost(
+    {
+      provider: "deepgram",
+      url: `ws://127.0.0.1:${port}/v1/listen`,
+      maxReconnects: 2,
+      reconnectDelayMs: 20,
+      ...base,
+    },
+    "k",
+  );
+  const publishing = publishUlaw(tap.origin, "CAnone", FRAMES.slice(0, 300));
+  await tap.until((e) => asr(e).some((a) => a.state === "failed"), "failed");
+  await publishing;
+  const states = asr(tap.events).map((a) => a.state);
+  assertEquals(states.slice(0, 3), ["reconnecting", "reconnecting", "failed"]);
+  assertMatch(asr(tap.events)[2].reason!, /gave up after 3 attempts/);
+  assertMatch(asr(tap.events)[0].reason!, /connect/);
+  assertEquals(asr(tap.events).filter((a) => a.state === "reconnecting").length, 2);
+});
+
+Deno.test("a recognizer that accepts and then says nothing (no Begin) is timed out and retried", async () => {
+  await using fake = startFakeRecognizer({
+    protocol: "assemblyai",
+    key: "k",
+    utterances: UTTERANCES,
+    behaviour: (i) => i === 0 ? "silent" : "normal",
+  });
+  await using tap = await startTapHost(
+    { provider: "assemblyai", url: fake.url, connectTimeoutMs: 300, reconnectDelayMs: 20, ...base },
+    "k",
+  );
+  await publishUlaw(tap.origin, "CAsilent", FRAMES);
+  await tap.until((e) => finals(e).length >= 2, "finals on the second connection");
+  const reconnecting = asr(tap.events).find((a) => a.state === "reconnecting")!;
+  assertEquals(reconnecting.reason, "no session within 300 ms");
+  assertGreater(fake.connections.length, 1);
+});
+
+Deno.test("100 calls tapped at once: every call gets its own recognizer stream and its finals, every stream is closed at the end", async () => {
+  await using fake = startFakeRecognizer({ protocol: "deepgram", key: "k", utterances: ["hello"] });
+  await using tap = await startTapHost({ provider: "deepgram", url: fake.url, ...base }, "k");
+  const speech = FRAMES.slice(70, 340); // 1.5 s … 6.8 s: utterance 1 and some silence after
+  const sids = Array.from({ length: 100 }, (_, i) => `CAmany${i}`);
+  await Promise.all(sids.map((sid) => publishUlaw(tap.origin, sid, speech, { paceMs: 20 })));
+  await fake.until(
+    () => fake.connections.length === 100 && fake.connections.every((c) => c.closedNow),
+    "100 streams closed",
+  );
+  for (const sid of sids) assertEquals(finals(tap.events, sid).length, 1, sid);
+});
