@@ -4,6 +4,14 @@
  * to the negotiated codec when the track's capability differs, and sends the frames as RTP
  * paced at real time (one frame per frame duration, drift-corrected, never in bursts).
  *
+ * Whenever the downlink has nothing to play (no track yet, a pause, the queue ran dry) the
+ * player sends silence in the negotiated codec at the negotiated ptime instead of nothing:
+ * carriers' RTP-inactivity timers and NAT bindings drop a call that receives no RTP (issue
+ * 15: 236 packets in, 0 out in a 10 s call). G.711 silence is the codec's zero level; Opus
+ * silence is the 3-byte 20 ms CELT frame `F8 FF FE` that libopus itself emits for digital
+ * silence. (RFC 3389 comfort noise would need CN negotiated in SDP, which the gateway does
+ * not offer yet; silence frames keep the stream alive just as well.)
+ *
  * @module
  */
 import { createTranscoder, type Transcoder } from "../codecs/transcoder.ts";
@@ -32,6 +40,8 @@ export interface DownlinkStats {
   readonly overflowDropped: number;
   /** Times the downlink track was subscribed. */
   readonly subscriptions: number;
+  /** Silence frames sent while the downlink had nothing. */
+  readonly silence: number;
 }
 
 interface Queued {
@@ -40,6 +50,26 @@ interface Queued {
 }
 
 const RESUBSCRIBE_WAIT_MS = 2000;
+/** Opus digital silence, 20 ms (TOC 0xF8: CELT fullband 20 ms, mono, one frame). */
+const OPUS_SILENCE = Uint8Array.of(0xf8, 0xff, 0xfe);
+/**
+ * A queue that runs dry for less than this mid-speech (a writer a little late, event-loop
+ * jitter) is a pause, as before: the next frame goes out with the timestamp jumped over it,
+ * and the far end's jitter buffer conceals it. Filling such a gap with silence would splice
+ * silence into the speech and shift everything after it. Beyond it, silence flows.
+ */
+const SILENCE_AFTER_MS = 100;
+
+/** One ptime of silence in `format`'s codec (Opus: always one 20 ms frame). */
+function silenceFrame(format: RtpAudioFormat, ptimeMs: number): Queued {
+  if (format.codec === "opus") return { payload: OPUS_SILENCE, samples: 960 };
+  const samples = Math.round((format.clockRate * ptimeMs) / 1000);
+  // G.711 zero level: µ-law 0xFF, A-law 0xD5 (ITU-T G.711 tables).
+  return {
+    payload: new Uint8Array(samples).fill(format.codec === "g711_ulaw" ? 0xff : 0xd5),
+    samples,
+  };
+}
 
 /** @internal Plays one leg's downlink. */
 export class DownlinkPlayer {
@@ -60,6 +90,9 @@ export class DownlinkPlayer {
   #played = 0;
   #overflow = 0;
   #subscriptions = 0;
+  #silence = 0;
+  #lastAudioAt = Number.NEGATIVE_INFINITY;
+  readonly #silenceFrame: Queued;
   #stopped = false;
   readonly #loop: Promise<void>;
 
@@ -70,6 +103,8 @@ export class DownlinkPlayer {
     track?: string;
     session: RtpSession;
     maxQueueMs: number;
+    /** The negotiated ptime: silence frames are this long [20]. */
+    ptimeMs?: number;
     logger?: Logger;
   }) {
     this.#origin = options.origin;
@@ -79,7 +114,11 @@ export class DownlinkPlayer {
     this.#format = options.session.payloads.audio;
     this.#maxQueue = Math.max(1, Math.ceil(options.maxQueueMs / 20));
     this.#logger = options.logger;
+    this.#silenceFrame = silenceFrame(this.#format, options.ptimeMs ?? 20);
     this.#loop = this.#run();
+    // The clock runs from the start: silence until there is something to play.
+    this.#due = performance.now();
+    this.#timer = setTimeout(this.#tick, 0);
   }
 
   get stats(): DownlinkStats {
@@ -88,6 +127,7 @@ export class DownlinkPlayer {
       played: this.#played,
       overflowDropped: this.#overflow,
       subscriptions: this.#subscriptions,
+      silence: this.#silence,
     };
   }
 
@@ -164,28 +204,29 @@ export class DownlinkPlayer {
       this.#overflow++;
     }
     this.#queue.push({ payload, samples });
-    if (this.#timer === undefined) {
-      this.#due = performance.now();
-      this.#tick();
-    }
   }
 
   readonly #tick = (): void => {
     this.#timer = undefined;
     if (this.#stopped) return;
-    const next = this.#queue[this.#head];
-    if (!next) {
+    let next = this.#queue[this.#head];
+    if (next) {
+      this.#queue[this.#head++] = undefined as unknown as Queued;
+      if (this.#head > 256) {
+        this.#queue.splice(0, this.#head);
+        this.#head = 0;
+      }
+      this.#session.sendAudio(next.payload, next.samples);
+      this.#played++;
+      this.#lastAudioAt = performance.now();
+    } else {
       this.#queue.length = 0;
       this.#head = 0;
-      return;
+      next = this.#silenceFrame;
+      if (performance.now() - this.#lastAudioAt >= SILENCE_AFTER_MS) {
+        if (this.#session.sendAudio(next.payload, next.samples)) this.#silence++;
+      }
     }
-    this.#queue[this.#head++] = undefined as unknown as Queued;
-    if (this.#head > 256) {
-      this.#queue.splice(0, this.#head);
-      this.#head = 0;
-    }
-    this.#session.sendAudio(next.payload, next.samples);
-    this.#played++;
     this.#due += (next.samples / this.#format.clockRate) * 1000;
     const now = performance.now();
     // Fell far behind (a stalled event loop): restart the clock rather than burst.

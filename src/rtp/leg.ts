@@ -50,6 +50,8 @@ export interface RtpLegOptions {
   readonly onSpeech?: (event: SpeechEvent) => void;
   /** Downlink audio buffered ahead of real time before the oldest is dropped (default 5000). */
   readonly maxDownlinkQueueMs?: number;
+  /** The negotiated ptime: silence is sent in frames this long while nothing plays [20]. */
+  readonly ptimeMs?: number;
   /**
    * Track names under `voice/<sid>/`: the one RTP audio is published on [uplink] and the one
    * played out as RTP [downlink]. A B2BUA-side transfer swaps them for the new far end, so
@@ -135,6 +137,7 @@ export class RtpLeg implements AsyncDisposable {
       track: options.tracks?.play ?? "downlink",
       session,
       maxQueueMs: maxDownlinkQueueMs,
+      ...(options.ptimeMs ? { ptimeMs: options.ptimeMs } : {}),
       logger: options.logger,
     });
   }

@@ -114,6 +114,7 @@ export function rtpMedia(options: RtpMediaOptions): MediaLegFactory {
           sid: init.sid,
           session,
           vad: options.vad ?? true,
+          ptimeMs: p.audio.ptime,
           ...(init.onSpeech
             ? {
               onSpeech: (e: SpeechEvent) =>
