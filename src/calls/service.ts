@@ -905,17 +905,20 @@ export class CallService implements AsyncDisposable {
     });
   }
 
+  /**
+   * The client's uplink ended: the track says why — cleanly (the client released its leg:
+   * `caller_hangup`) or with an error (its session was lost: `connection_lost`).
+   */
   async #clientLeft(sid: string, error: Error | undefined): Promise<void> {
+    const reason: EndReason = error ? "connection_lost" : "caller_hangup";
     const ended = await this.#advanceWith(
       sid,
       (call) =>
         call.status === "in_progress"
-          ? step(call, "completed", "caller_hangup")
+          ? step(call, "completed", reason)
           : new IllegalCallTransitionError(sid, call.status, "Not in progress"),
     );
-    if (ended && error) {
-      this.#log.info("The client's uplink ended with an error", { sid, error: error.message });
-    }
+    if (ended && error) this.#log.info("The client's leg was lost", { sid, error: error.message });
   }
 
   #emitMedia(

@@ -58,7 +58,12 @@ export type EndReason =
   /** An answered SIP call's RTP stopped for longer than the gateway's timeout. */
   | "media_timeout"
   /** The far end was handed to another party by SIP REFER and left the call. */
-  | "transferred";
+  | "transferred"
+  /**
+   * A `client:` leg's media connection was lost (its uplink track ended with an error, e.g.
+   * its MoQT session closed) rather than hung up (the track ended cleanly: `caller_hangup`).
+   */
+  | "connection_lost";
 
 /** Every end reason. */
 export const END_REASONS: readonly EndReason[] = Object.freeze([
@@ -75,6 +80,7 @@ export const END_REASONS: readonly EndReason[] = Object.freeze([
   "rejected",
   "media_timeout",
   "transferred",
+  "connection_lost",
 ]);
 
 const EDGES: Readonly<Record<CallStatus, readonly CallStatus[]>> = {

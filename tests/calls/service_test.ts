@@ -165,6 +165,21 @@ Deno.test("a client leg reports through its media: its uplink answers, its end h
   assertEquals(fx.calls.tables().ringTimers, 0);
 });
 
+Deno.test("a client leg's track says why it ended: an aborted uplink is connection_lost", async () => {
+  await using fx = await setup();
+  await fx.calls.registerClient("bea");
+  const ringing = fx.rung("bea");
+  const call = await fx.calls.originate({ from: "+14155550100", to: "client:bea" });
+  await ringing;
+  const answered = fx.reaches(call.sid, "in_progress");
+  const track = fx.uplink(call.sid);
+  await answered;
+  const completed = fx.reaches(call.sid, "completed");
+  // What the relay does when the client's MoQT session closes under the track.
+  track.abort(new Error("The publisher's session closed"));
+  assertEquals((await completed).endReason, "connection_lost");
+});
+
 Deno.test("a gateway call's status comes from the gateway only, never from its tracks", async () => {
   const gateway = new MemoryGateway();
   await using fx = await setup({ gateway });
