@@ -160,6 +160,11 @@ export class KvCallStore implements CallStore {
       : { calls: page.map((f) => f.call) };
   }
 
+  async probeWrite(): Promise<void> {
+    // One small key, overwritten each time: a real commit that needs free space.
+    await this.#kv.set(["health", "write_probe"], new Date().toISOString());
+  }
+
   async liveCalls(): Promise<Call[]> {
     const sids: string[] = [];
     for await (const entry of this.#kv.list({ prefix: ["call_live"] })) {

@@ -178,6 +178,7 @@ export class CallService implements AsyncDisposable {
   #reconciling = true;
   /** Since when the store refuses writes (undefined: it takes them). */
   #writeFailingSince: number | undefined;
+  #probing = false;
   #route: Registration | undefined;
   #reconcileTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
@@ -636,9 +637,36 @@ export class CallService implements AsyncDisposable {
       this.#writeSucceeded();
       return result;
     } catch (error) {
-      this.#writeFailingSince ??= Date.now();
-      throw this.#storeError(error, "write");
+      throw this.#writeFailed(error);
     }
+  }
+
+  /**
+   * A write failed: not ready until one succeeds. With no traffic no write would come, so
+   * the store's probe (when it has one) is retried with backoff until the store takes it.
+   */
+  #writeFailed(error: unknown): unknown {
+    this.#writeFailingSince ??= Date.now();
+    const probe = this.#store.probeWrite?.bind(this.#store);
+    if (probe && !this.#probing && !this.#closed) {
+      this.#probing = true;
+      this.#track((async () => {
+        let delay = this.#persistRetryMs;
+        while (this.#writeFailingSince !== undefined && !this.#closing.signal.aborted) {
+          await sleep(delay, this.#closing.signal);
+          if (this.#closing.signal.aborted) break;
+          try {
+            await probe();
+            this.#writeSucceeded();
+          } catch (failure) {
+            this.#log.debug("Call store write probe failed", { error: failure });
+          }
+          delay = Math.min(delay * 2, MAX_PERSIST_RETRY_MS);
+        }
+        this.#probing = false;
+      })());
+    }
+    return this.#storeError(error, "write");
   }
 
   #writeSucceeded(): void {
@@ -814,8 +842,7 @@ export class CallService implements AsyncDisposable {
       try {
         result = await this.#store.putCall(next, found.version, record(claim, next));
       } catch (error) {
-        this.#writeFailingSince ??= Date.now();
-        throw this.#storeError(error, "write");
+        throw this.#writeFailed(error);
       }
       this.#writeSucceeded();
       if (!result.ok) {

@@ -102,6 +102,11 @@ export interface CallStore extends AsyncDisposable {
   getClient(identity: string): Promise<ClientRegistration | undefined>;
   /** Forgets a client. */
   deleteClient(identity: string): Promise<void>;
+  /**
+   * Writes something harmless and durable, to learn whether the store takes writes again
+   * after a failure (readiness recovers without traffic). Optional.
+   */
+  probeWrite?(): Promise<void>;
   /** Closes the store. A second close is a no-op. */
   close(): void;
 }

@@ -82,7 +82,10 @@ Deno.test({
       const before = refusals();
       await leg[Symbol.asyncDispose]();
       const ended = until("completed");
-      while (refusals() === before) await new Promise((r) => setTimeout(r, 10));
+      for (const hang = Date.now() + 30_000; refusals() === before;) {
+        if (Date.now() > hang) throw new Error("The server never logged the refused write");
+        await new Promise((r) => setTimeout(r, 10));
+      }
       assertEquals((await voice.calls.get(call.sid)).status, "in_progress", "not persisted yet");
       await Deno.remove(filler);
       const completed = await ended;

@@ -23,6 +23,15 @@ import { createLogger } from "../../src/log/mod.ts";
 
 const log = createLogger({ level: "error", json: true, sink: () => {} });
 
+/** Waits for `condition` (a state the service reaches); the bound only guards against a hang. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const hang = Date.now() + 30_000;
+  while (!condition()) {
+    if (Date.now() > hang) throw new Error(`Never reached: ${what}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
 /** A gateway that records its legs and lets the test report their progress. */
 class MemoryGateway implements CallGateway {
   readonly legs = new Map<string, CallProgress>();
@@ -76,6 +85,10 @@ class FlakyStore implements CallStore {
   }
   deleteClient(identity: string) {
     return this.inner.deleteClient(identity);
+  }
+  probeWrite() {
+    this.#refuse();
+    return this.inner.probeWrite();
   }
   close() {
     this.inner.close();
@@ -246,7 +259,7 @@ Deno.test("a leg's report the store refuses is retried until persisted; never le
   // The far end hangs up while the disk is full: the report waits, it is not dropped.
   const completed = fx.reaches(call.sid, "completed");
   const reported = leg.ended("caller_hangup");
-  while (store.writesRefused < 3) await new Promise((r) => setTimeout(r, 1));
+  await until(() => store.writesRefused >= 3, "three refused writes");
   const notReady = fx.calls.ready();
   assertEquals(notReady.ok, false);
   assert(notReady.reasons.some((r) => r.includes("refuses writes")), notReady.reasons.join());
@@ -257,6 +270,20 @@ Deno.test("a leg's report the store refuses is retried until persisted; never le
   const ended = await completed;
   assertEquals([ended.status, ended.endReason], ["completed", "caller_hangup"]);
   assertEquals((await fx.calls.get(call.sid)).status, "completed");
+  assertEquals(fx.calls.ready(), { ok: true, reasons: [] });
+});
+
+Deno.test("readiness recovers without traffic once the store takes writes again (its probe)", async () => {
+  await using fx = await setup({ flaky: true });
+  const store = fx.store as FlakyStore;
+  store.failing = true;
+  await assertRejects(() => fx.calls.registerClient("ann"), StoreUnavailableError);
+  assertEquals(fx.calls.ready().ok, false);
+  const refusedSoFar = store.writesRefused;
+  // The service probes on its own: wait until a probe has been refused, then heal the store.
+  await until(() => store.writesRefused > refusedSoFar, "a refused probe");
+  store.failing = false;
+  await until(() => fx.calls.ready().ok, "ready again");
   assertEquals(fx.calls.ready(), { ok: true, reasons: [] });
 });
 
