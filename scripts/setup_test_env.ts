@@ -35,6 +35,11 @@ const PACKAGES: readonly SystemPackage[] = [
     probe: "/usr/bin/sipp",
   },
   {
+    name: "baresip",
+    usedBy: "a real third-party SIP user agent calling the gateway and called by it",
+    probe: "/usr/bin/baresip",
+  },
+  {
     name: "chromium",
     usedBy: "the browser softphone tests (headless, driven by playwright-core)",
     probe: "/usr/bin/chromium",
