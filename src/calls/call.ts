@@ -50,6 +50,8 @@ export interface Call {
   readonly sipStatus?: number;
   /** The status callback URL given at originate. */
   readonly statusCallback?: string;
+  /** The ring timeout given at originate, ms (else the gateway's or the service's). */
+  readonly ringTimeoutMs?: number;
   /** The call's two tracks, full names (`voice/<sid>/uplink`). */
   readonly tracks: { readonly uplink: string; readonly downlink: string };
   /** Capability tags the legs may publish, e.g. `["voice/opus"]`. */
@@ -67,6 +69,7 @@ export interface NewCall {
   readonly from: string;
   readonly to: string;
   readonly statusCallback?: string;
+  readonly ringTimeoutMs?: number;
   readonly capabilities: readonly string[];
   readonly now?: Date;
 }
@@ -92,6 +95,7 @@ export function createCall(init: NewCall): Call {
     createdAt: at,
     times: { dialing: at },
     ...(init.statusCallback ? { statusCallback: init.statusCallback } : {}),
+    ...(init.ringTimeoutMs ? { ringTimeoutMs: init.ringTimeoutMs } : {}),
     tracks: { uplink: `voice/${init.sid}/uplink`, downlink: `voice/${init.sid}/downlink` },
     capabilities: [...init.capabilities],
     transfers: [],

@@ -52,6 +52,11 @@ export const OriginateBody = z.strictObject({
   statusCallback: Url.optional(),
   capabilities: z.array(z.string().max(255).regex(CAPABILITY)).min(1).max(8).optional()
     .openapi({ example: ["voice/opus"] }),
+  ringTimeoutMs: z.number().int().min(1000).max(600_000).optional().openapi({
+    description:
+      "How long the callee may ring before the call ends no_answer, ms [sip.ringTimeoutMs (60000) for SIP destinations, the client ring timeout (30000) for client:]",
+    example: 25_000,
+  }),
 }).openapi("OriginateRequest");
 
 /** `POST /v1/calls/{sid}/transfer` body: exactly one of `to` and `agent`. */
@@ -94,6 +99,9 @@ export const CallSchema = z.object({
     description: "SIP legs: the final response that ended the call (e.g. 486)",
   }),
   statusCallback: z.string().optional(),
+  ringTimeoutMs: z.number().int().optional().openapi({
+    description: "The ring timeout given at originate, ms",
+  }),
   tracks: z.object({ uplink: z.string(), downlink: z.string() }),
   capabilities: z.array(z.string()),
   transfers: z.array(z.object({

@@ -55,6 +55,8 @@ export interface OriginateInput {
   readonly statusCallback?: string;
   /** Capability tags the legs may publish [`["voice/opus"]`]. */
   readonly capabilities?: readonly string[];
+  /** How long the callee may ring before `no_answer`, ms [the gateway's, or `ringTimeoutMs`]. */
+  readonly ringTimeoutMs?: number;
 }
 
 /** What {@linkcode CallService.admitInbound} takes: a caller reaching us through a gateway. */
@@ -295,6 +297,7 @@ export class CallService implements AsyncDisposable {
       from: input.from,
       to: address.value,
       statusCallback: input.statusCallback,
+      ringTimeoutMs: input.ringTimeoutMs,
       capabilities: input.capabilities ?? DEFAULT_CAPABILITIES,
     });
     const result = await this.#write(() => this.#store.putCall(call, null, record(claim, call)));
@@ -713,7 +716,7 @@ export class CallService implements AsyncDisposable {
         await this.#advance(call.sid, "failed", "client_not_registered");
         return;
       }
-      await this.#ring(call.sid, address.identity);
+      await this.#ring(call.sid, address.identity, call.ringTimeoutMs);
       return;
     }
     if (!this.#gateway) {
@@ -726,7 +729,7 @@ export class CallService implements AsyncDisposable {
   }
 
   /** `ringing`, the ring timer and the incoming `ring` event for a call rung at a client. */
-  async #ring(sid: string, identity: string): Promise<Call | undefined> {
+  async #ring(sid: string, identity: string, timeoutMs?: number): Promise<Call | undefined> {
     // The timer is set before the status is written, so an answer right after the `ring`
     // event finds the call ringing a client.
     this.#ringTimers.set(
@@ -734,7 +737,7 @@ export class CallService implements AsyncDisposable {
       setTimeout(() => {
         this.#ringTimers.delete(sid);
         this.#track(this.#advance(sid, "no_answer", "no_answer"));
-      }, this.#ringTimeoutMs),
+      }, timeoutMs ?? this.#ringTimeoutMs),
     );
     const ringing = await this.#advance(sid, "ringing");
     if (!ringing) {

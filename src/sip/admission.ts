@@ -1,7 +1,7 @@
 /**
  * Who may start calls: INVITEs only from trunk addresses (others get 403, themselves rate
- * limited, then silently dropped), a per-source INVITE rate for trunks (503 beyond it), and
- * a cap on concurrent calls.
+ * limited, then silently dropped), an INVITE rate per trunk (503 with Retry-After beyond it,
+ * all of a trunk's addresses sharing one budget), and a cap on concurrent calls.
  *
  * @module
  */
@@ -56,13 +56,15 @@ export class RateLimiter {
 /** Options for {@linkcode createAdmission}. */
 export interface AdmissionOptions {
   readonly trunks: readonly TrunkConfig[];
-  /** INVITEs per second from one trunk address. */
+  /** New INVITEs per second from a trunk that sets no `invitesPerSecond` of its own. */
   readonly invitesPerSecond: number;
   /** Calls up now. */
   readonly activeCalls: () => number;
   readonly maxCalls: number;
   /** Called when an INVITE is admitted, with the trunk it came from. */
   readonly onAdmitted?: (callId: string, trunk: TrunkConfig) => void;
+  /** The clock, ms (tests drive it) [`performance.now`]. */
+  readonly now?: () => number;
 }
 
 /**
@@ -77,15 +79,26 @@ export interface AdmissionOptions {
 export function createAdmission(
   options: AdmissionOptions,
 ): (request: Core.IncomingRequestMessage, from: SipPeer) => Admission {
+  const now = options.now ?? (() => performance.now());
   const strangers = new RateLimiter(5, 10);
-  const trunkInvites = new RateLimiter(options.invitesPerSecond);
+  // One bucket per trunk, at the trunk's own rate (Kamailio's pike limits per source; a
+  // trunk's several addresses are one peer here, so they share its budget).
+  const trunkInvites = new Map<string, RateLimiter>();
+  const limiterOf = (trunk: TrunkConfig) => {
+    let limiter = trunkInvites.get(trunk.name);
+    if (!limiter) {
+      limiter = new RateLimiter(trunk.invitesPerSecond ?? options.invitesPerSecond);
+      trunkInvites.set(trunk.name, limiter);
+    }
+    return limiter;
+  };
   return function admit(request, from) {
     const trunk = trunkAllowing(options.trunks, from.host);
     if (request.method === "OPTIONS") {
-      return trunk || strangers.take(from.host) ? { ok: true } : { ok: false, drop: true };
+      return trunk || strangers.take(from.host, now()) ? { ok: true } : { ok: false, drop: true };
     }
     if (!trunk) {
-      if (!strangers.take(from.host)) return { ok: false, drop: true };
+      if (!strangers.take(from.host, now())) return { ok: false, drop: true };
       return { ok: false, status: 403, reason: "Forbidden" };
     }
     if (request.method !== "INVITE") {
@@ -97,7 +110,7 @@ export function createAdmission(
         headers: [ALLOW_HEADER],
       };
     }
-    if (!trunkInvites.take(from.host)) {
+    if (!limiterOf(trunk).take(trunk.name, now())) {
       return { ok: false, status: 503, reason: "Service Unavailable", headers: ["Retry-After: 1"] };
     }
     if (options.activeCalls() >= options.maxCalls) {

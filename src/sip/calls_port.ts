@@ -28,6 +28,8 @@ export interface GatewayCall {
   readonly from: string;
   /** The callee (E.164, `sip:` or `client:`). */
   readonly to: string;
+  /** How long an outbound call may ring, ms [the `sip` section's `ringTimeoutMs`]. */
+  readonly ringTimeoutMs?: number;
 }
 
 /** How the gateway reports a leg's progress to the control plane (the calls' `CallProgress`). */

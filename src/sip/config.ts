@@ -56,6 +56,9 @@ export interface TrunkConfig {
   readonly allowFrom: readonly string[];
   /** Called-number prefixes routed out through this trunk; `*` ends a pattern. */
   readonly outboundNumbers: readonly string[];
+  /** New INVITEs per second this trunk may send (all its addresses together), beyond which
+   * they get 503 with Retry-After [the section's `invitesPerSecond`]. */
+  readonly invitesPerSecond?: number;
 }
 
 /** What to do with an inbound call. */
@@ -93,7 +96,11 @@ export interface SipConfig {
   readonly rtpTimeoutMs: number;
   /** Largest SIP message accepted, bytes [8192]. */
   readonly maxMessageBytes: number;
-  /** INVITEs per second allowed from one source address before 503/drop [20]. */
+  /**
+   * New INVITEs per second each trunk may send before 503 with Retry-After, unless the trunk
+   * sets its own [200: what one server carries with RTP, so a trunk is never throttled below
+   * it; bursts of twice that pass].
+   */
   readonly invitesPerSecond: number;
   /** How long an inbound `webhook` route may take to answer before 480, ms [5000]. */
   readonly webhookTimeoutMs: number;
@@ -133,6 +140,7 @@ const TRUNK_KEYS = new Set([
   "credentials",
   "allowFrom",
   "outboundNumbers",
+  "invitesPerSecond",
 ]);
 
 /**
@@ -197,7 +205,7 @@ export function parseSipConfig(value: unknown): SipConfig {
     ringTimeoutMs: opt("ringTimeoutMs", 60_000, 100, 600_000),
     rtpTimeoutMs: opt("rtpTimeoutMs", 30_000, 100, 3_600_000),
     maxMessageBytes: opt("maxMessageBytes", 8192, 1024, 65_535),
-    invitesPerSecond: opt("invitesPerSecond", 20, 1, 100_000),
+    invitesPerSecond: opt("invitesPerSecond", 200, 1, 100_000),
     webhookTimeoutMs: opt("webhookTimeoutMs", 5000, 10, 60_000),
     allowDirectSip: Object.freeze(
       (obj.allowDirectSip === undefined ? [] : array(obj.allowDirectSip, "sip.allowDirectSip"))
@@ -246,6 +254,9 @@ function parseTrunk(value: unknown, where: string): TrunkConfig {
       (t.outboundNumbers === undefined ? [] : array(t.outboundNumbers, `${where}.outboundNumbers`))
         .map((n, i) => string(n, `${where}.outboundNumbers[${i}]`)),
     ),
+    ...(t.invitesPerSecond === undefined
+      ? {}
+      : { invitesPerSecond: integer(t.invitesPerSecond, 1, 100_000, `${where}.invitesPerSecond`) }),
   });
 }
 

@@ -21,13 +21,21 @@ export class SipError extends Error {
   readonly status: number;
   /** The reason phrase. */
   readonly reason: string;
+  /** Header lines the response carries, e.g. `Retry-After: 5` on a 503. */
+  readonly headers: readonly string[];
 
   /** Creates the error; `message` defaults to `"<status> <reason>"`. */
-  constructor(status: number, reason: string, message?: string) {
+  constructor(
+    status: number,
+    reason: string,
+    message?: string,
+    options: { readonly headers?: readonly string[] } = {},
+  ) {
     super(message ?? `${status} ${reason}`);
     this.name = "SipError";
     this.status = status;
     this.reason = reason;
+    this.headers = options.headers ?? [];
   }
 }
 

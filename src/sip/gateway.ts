@@ -178,7 +178,7 @@ export class SipGateway implements GatewayPort, AsyncDisposable {
 
   /** Dials `call.to` through its trunk (see {@linkcode GatewayPort}). */
   dial(call: GatewayCall, progress: LegProgress): void {
-    dial(this.#rt, call, progress).catch(async (error) => {
+    dial(this.#rt, call, progress, { ringTimeoutMs: call.ringTimeoutMs }).catch(async (error) => {
       this.#rt.log.warn("SIP dial failed", { sid: call.sid, error });
       await progress.ended(error instanceof SipError ? "rejected" : "gateway_error", {
         sipStatus: error instanceof SipError ? error.status : undefined,

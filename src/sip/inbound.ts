@@ -8,7 +8,7 @@
  * @module
  */
 import type { Core } from "sip.js";
-import type { GatewayCall, SipEndReason } from "./calls_port.ts";
+import type { GatewayCall, LegProgress, SipEndReason } from "./calls_port.ts";
 import { type InboundAction, type InboundRoute, matchNumber, type TrunkConfig } from "./config.ts";
 import { SdpError, SipError } from "./error.ts";
 import { askInboundWebhook } from "./inbound_webhook.ts";
@@ -110,6 +110,7 @@ export async function handleInvite(
 ): Promise<void> {
   const message = request.message;
   let leg: SipLeg | undefined;
+  let admittedProgress: LegProgress | undefined;
   try {
     request.trying();
     const plan = planInbound(message, rt.config.inbound, rt.codecs);
@@ -118,6 +119,7 @@ export async function handleInvite(
       to: plan.called || "unknown",
       capabilities: [CODEC_CAPABILITY[plan.audio.codec]],
     });
+    admittedProgress = progress;
     // A CANCEL or a hangup while the media port is bound still ends the call.
     let canceled = false;
     request.delegate = { onCancel: () => void (canceled = true) };
@@ -173,14 +175,24 @@ export async function handleInvite(
     if (!(error instanceof SipError)) rt.log.error("Inbound INVITE failed", { error });
     if (!leg || leg.pending) {
       try {
-        request.reject({ statusCode: sip.status, reasonPhrase: sip.reason });
+        request.reject({
+          statusCode: sip.status,
+          reasonPhrase: sip.reason,
+          extraHeaders: [...sip.headers],
+        });
       } catch (rejectError) {
         // The INVITE already has its final response (e.g. a CANCEL's 487 crossed).
         rt.log.debug("Cannot reject inbound INVITE", { status: sip.status, error: rejectError });
       }
     }
     if (leg) await rt.finish(leg, "rejected", sip.status);
-    else rt.endpoint.release(message.callId);
+    else {
+      rt.endpoint.release(message.callId);
+      // Admitted, but no leg was made (e.g. no RTP port): the call still ends.
+      await admittedProgress?.ended(sip.status >= 500 ? "gateway_error" : "rejected", {
+        sipStatus: sip.status,
+      }).catch((error) => rt.log.warn("Cannot report SIP call end", { error }));
+    }
   }
 }
 

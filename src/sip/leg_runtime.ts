@@ -10,6 +10,7 @@ import type { InboundCalls, LegProgress, SipEndReason } from "./calls_port.ts";
 import type { Logger } from "../log/mod.ts";
 import type { SipConfig } from "./config.ts";
 import type { SipEndpoint } from "./endpoint.ts";
+import { SipError } from "./error.ts";
 import { LegTable, type SipLeg } from "./leg.ts";
 import type { MediaLeg, MediaLegFactory } from "./media.ts";
 import {
@@ -19,6 +20,9 @@ import {
   type SipCodec,
   writeSdp,
 } from "./sdp.ts";
+
+/** Seconds a caller refused for want of RTP ports is asked to wait (calls last minutes). */
+const RTP_PORTS_RETRY_AFTER_S = 5;
 
 /** What a {@linkcode LegRuntime} is made of. */
 export interface LegRuntimeOptions {
@@ -61,8 +65,24 @@ export class LegRuntime {
     this.#media = options.media;
   }
 
-  /** Binds a media leg (its port goes into the SDP) whose events reach `of.leg()`. */
-  newMedia(of: MediaFor): Promise<MediaLeg> {
+  /**
+   * Binds a media leg (its port goes into the SDP) whose events reach `of.leg()`. Throws
+   * {@linkcode SipError} 503 with `Retry-After` when no RTP port is free (as Kamailio and
+   * FreeSWITCH answer when out of media resources): a busy server, not a broken one.
+   */
+  async newMedia(of: MediaFor): Promise<MediaLeg> {
+    try {
+      return await this.#bindMedia(of);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+      this.log.warn("No free RTP port: refusing the call with 503", { sid: of.sid });
+      throw new SipError(503, "Service Unavailable", "No free RTP port", {
+        headers: [`Retry-After: ${RTP_PORTS_RETRY_AFTER_S}`],
+      });
+    }
+  }
+
+  #bindMedia(of: MediaFor): Promise<MediaLeg> {
     return this.#media({
       sid: of.sid,
       ...(of.offer ? { offer: of.offer } : {}),
@@ -155,9 +175,8 @@ export class LegRuntime {
   }
 
   /**
-   * The leg is over: terminated, forgotten, its end reported (before its media closes:
-   * closing ends the uplink track, which must not be read first as a hangup), its media
-   * freed. A second call is a no-op.
+   * The leg is over: terminated, forgotten, its media freed and its end reported. A second
+   * call is a no-op.
    */
   async finish(leg: SipLeg, reason: SipEndReason, sipStatus?: number): Promise<void> {
     const state = leg.state;
@@ -169,13 +188,17 @@ export class LegRuntime {
     }
     // Keep the Call-ID routed a little longer: retransmitted BYE/200/ACK still find the core.
     this.endpoint.release(leg.callId, this.endpoint.lingerMs);
+    // The RTP ports are freed now, not after the end is reported: a report waits on the
+    // store, and under load legs lagging there held sockets for calls long over. (The calls
+    // service reads a gateway leg's end from this report only, never from its tracks.)
+    const closing = leg.media.close().catch((error) =>
+      this.log.warn("Cannot close SIP leg media", { sid: leg.sid, error })
+    );
     await leg.report(
       () => leg.progress.ended(reason, sipStatus === undefined ? undefined : { sipStatus }),
       (error) => this.log.warn("Cannot report SIP call end", { sid: leg.sid, error }),
     );
-    await leg.media.close().catch((error) =>
-      this.log.warn("Cannot close SIP leg media", { sid: leg.sid, error })
-    );
+    await closing;
   }
 
   /** A progress report in the leg's order, failures logged. */

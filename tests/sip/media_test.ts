@@ -16,6 +16,7 @@ import {
   freeUdpPort,
   haveSipp,
   scenario,
+  sipp,
   spawnSipp,
   startGateway,
   waitForStatus,
@@ -129,3 +130,55 @@ function concat(parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/** sipp arguments placing `n` calls instead of one. */
+function calls(args: string[], n: number): string[] {
+  const at = args.indexOf("-m");
+  return [...args.slice(0, at + 1), String(n), ...args.slice(at + 2)];
+}
+
+/** An even port with it and the next three free on loopback (two RTP/RTCP pairs). */
+function freePortQuad(): number {
+  for (let port = 34_000 + 4 * Math.floor(Math.random() * 2000); port < 60_000; port += 4) {
+    const held: Deno.DatagramConn[] = [];
+    try {
+      for (let p = port; p < port + 4; p++) {
+        held.push(Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: p }));
+      }
+      return port;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error; // taken: try the next four
+    } finally {
+      for (const socket of held) socket.close();
+    }
+  }
+  throw new Error("No four free ports in a row");
+}
+
+Deno.test("media: with the RTP port range used up a new call gets 503 with Retry-After (never 500), and the ports of ended calls are free again", async () => {
+  if (!haveSipp()) return;
+  const first = freePortQuad();
+  await using fx = await startGateway({
+    media: (origin) => rtpMedia({ origin, hostname: "127.0.0.1", portRange: [first, first + 3] }),
+  });
+  // Two calls hold both port pairs for 4 s each.
+  const holders = sipp(calls(callerArgs(fx.port, ["-sn", "uac", "-d", "4000", "-l", "2"]), 2));
+  await fx.waitFor(() =>
+    fx.events.filter((e) => e.type === "status" && e.call.status === "in_progress").length >= 2
+      ? ({} as never)
+      : undefined
+  );
+  // A third call: no port left.
+  const refused = await sipp(callerArgs(fx.port, ["-sf", scenario("uac_refused_503.xml")], 0));
+  assertEquals(refused.code, 0, refused.stdout.slice(-1500) + refused.stderr);
+  const held = await holders;
+  assertEquals(held.code, 0, held.stdout.slice(-1500) + held.stderr);
+  // Both ended: their ports serve the next calls.
+  const again = await sipp(calls(callerArgs(fx.port, ["-sn", "uac", "-l", "2"], 0), 2));
+  assertEquals(again.code, 0, again.stdout.slice(-1500) + again.stderr);
+  const failed = fx.events.filter((e) => e.type === "status" && e.call.status === "failed");
+  assertEquals(failed.length, 1, "only the refused call failed");
+  const call = failed[0].type === "status" ? failed[0].call : undefined;
+  assertEquals([call?.endReason, call?.sipStatus], ["gateway_error", 503]);
+  assertEquals(fx.gateway.activeLegs, 0);
+});

@@ -8,6 +8,7 @@ import {
   sippListening,
   spawnSipp,
   startGateway,
+  waitForCall,
 } from "./_harness.ts";
 
 const uas = (port: number, ...args: string[]) => [
@@ -73,4 +74,23 @@ Deno.test("outbound: hangup while ringing sends CANCEL and the call completes as
   assertEquals(out.code, 0, new TextDecoder().decode(out.stdout).slice(-1500));
   assertEquals([ended.status, ended.endReason], ["completed", "canceled"]);
   assert(fx.gateway.activeLegs === 0);
+});
+
+Deno.test("outbound: a per-call ringTimeoutMs (POST /v1/calls) overrides sip.ringTimeoutMs: CANCEL and no_answer after it", async () => {
+  if (!haveSipp()) return;
+  const port = freeUdpPort();
+  await using peer = spawnSipp(uas(port, "-sf", scenario("uas_no_answer.xml")));
+  // The gateway's own ring timeout is 10 minutes: only the call's can end it in this test.
+  await using fx = await startGateway({ uasPort: port, sip: { ringTimeoutMs: 600_000 } });
+  await sippListening(port);
+  const call = await fx.calls.originate({
+    from: "+14155550100",
+    to: "+14155550123",
+    ringTimeoutMs: 1000,
+  });
+  assertEquals(call.ringTimeoutMs, 1000);
+  const ended = await waitForCall(fx, call.sid, "no_answer", 30_000);
+  assertEquals(ended.endReason, "no_answer");
+  const out = await peer.done;
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stdout).slice(-1500));
 });
