@@ -145,7 +145,8 @@ export async function sipp(
 /** A running sipp (UAS), killed on dispose. */
 export function spawnSipp(args: string[]): AsyncDisposable & { done: Promise<Deno.CommandOutput> } {
   const child = new Deno.Command("/usr/bin/sipp", {
-    args: [...args, "-nostdin"],
+    // Unexpected messages go to stderr: a failing test's `done` says why.
+    args: [...args, "-nostdin", "-trace_err", "-error_file", "/dev/stderr"],
     stdout: "piped",
     stderr: "piped",
   }).spawn();

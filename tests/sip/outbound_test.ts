@@ -71,7 +71,7 @@ Deno.test("outbound: hangup while ringing sends CANCEL and the call completes as
   const call = await originate(fx, { until: "ringing" });
   const ended = await hangUp(fx, call.sid);
   const out = await peer.done;
-  assertEquals(out.code, 0, new TextDecoder().decode(out.stdout).slice(-1500));
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr).slice(-1500));
   assertEquals([ended.status, ended.endReason], ["completed", "canceled"]);
   assert(fx.gateway.activeLegs === 0);
 });
