@@ -13,11 +13,16 @@ export async function callClient(
   fx: AsrServer,
   format: Omit<AttachOptions, "sid">,
   beforeAttach?: (app: Voice, sid: string) => Promise<void>,
+  statusCallback?: string,
 ): Promise<{ app: Voice; phone: Voice; sid: string; leg: AudioBridge }> {
   const app = await fx.voice();
   const phone = await fx.voice({ media: true });
   await phone.clients.add("alice");
-  const call = await app.calls.originate({ from: "+14155550100", to: "client:alice" });
+  const call = await app.calls.originate({
+    from: "+14155550100",
+    to: "client:alice",
+    ...(statusCallback ? { statusCallback } : {}),
+  });
   await beforeAttach?.(app, call.sid);
   const leg = await phone.bridge.attachCaller({ sid: call.sid, ...format });
   return { app, phone, sid: call.sid, leg };

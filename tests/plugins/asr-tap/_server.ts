@@ -33,6 +33,8 @@ export async function startAsrServer(
     configPath,
     JSON.stringify({
       plugins: [{ module: "builtin:asr-tap", options }],
+      // Status callbacks to this machine's test receiver.
+      webhooks: { allowNetworks: ["127.0.0.0/8"] },
       ...(sip ? { sip } : {}),
     }),
   );

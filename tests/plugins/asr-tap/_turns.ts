@@ -28,6 +28,8 @@ export interface TurnsResult {
   readonly events: CallEvent[];
   /** The caller's audio (48 kHz). */
   readonly source: Int16Array;
+  /** The call's status-callback deliveries, parsed, in arrival order. */
+  readonly webhooks: { readonly type: string; readonly kind?: string }[];
 }
 
 export async function withClientTurns(
@@ -51,12 +53,23 @@ export async function withClientTurns(
     },
     { env: { [env]: key } },
   );
+  const webhooks: { type: string; kind?: string }[] = [];
+  const twoFinalHooks = Promise.withResolvers<void>();
+  await using receiver = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (req) => {
+      webhooks.push(await req.json());
+      const finals = webhooks.filter((w) => w.type === "transcript" && w.kind === "final");
+      if (finals.length >= 2) twoFinalHooks.resolve();
+      return new Response(null, { status: 204 });
+    },
+  );
   let sse!: ReturnType<typeof collectEvents>;
   const { app, sid, leg } = await callClient(fx, format, async (app, sid) => {
     // Listen before the caller's track exists, so that the tap's first event is seen.
     sse = collectEvents(app, sid);
     await sse.until((e) => e.length > 0, "the SSE stream's first status");
-  });
+  }, `http://127.0.0.1:${receiver.addr.port}/status`);
   const source = readFixtureWav("turns-48k.wav").samples;
   await speak(leg, source, 48000, nowMicros());
   await sse.until((e) => transcripts(e, "final").length >= 2, "two finals");
@@ -67,5 +80,7 @@ export async function withClientTurns(
     () => fake.connections.every((c) => c.closedNow),
     "the recognizer stream closed",
   );
-  await check({ fx, fake, sid, events: sse.events, source });
+  const guard = setTimeout(() => twoFinalHooks.reject(new Error("no final webhooks")), 30_000);
+  await twoFinalHooks.promise.finally(() => clearTimeout(guard));
+  await check({ fx, fake, sid, events: sse.events, source, webhooks });
 }

@@ -10,7 +10,7 @@ Deno.test("asr-tap streams a client: Opus leg to a Deepgram-style recognizer as 
     "deepgram",
     {},
     { codec: "pcm16", sampleRate: 48000, publishCodec: "opus" },
-    async ({ fx, fake, sid, events, source }) => {
+    async ({ fx, fake, sid, events, source, webhooks }) => {
       // What the recognizer was asked for and got.
       assertEquals(fake.connections.length, 1);
       const conn = fake.connections[0];
@@ -69,6 +69,12 @@ Deno.test("asr-tap streams a client: Opus leg to a Deepgram-style recognizer as 
       const speechStart = transcripts(events, "speech_start")[0].start;
       assert(Math.abs(speechStart - expected[0].start) <= 80, `${speechStart}`);
       assert(events.some((e) => e.type === "asr" && e.state === "connected"));
+
+      // Webhooks carry the transcript too, all but the partials.
+      const hooked = webhooks.filter((w) => w.type === "transcript").map((w) => w.kind);
+      assertEquals(hooked.filter((k) => k === "final").length, 2, JSON.stringify(webhooks));
+      assertEquals(hooked.includes("partial"), false);
+      assert(webhooks.some((w) => w.type === "asr"));
 
       // The transcript route lists the finals in order (and the SDK reads it).
       const res = await fx.fetch(`/v1/calls/${sid}/transcript`);
