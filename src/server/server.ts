@@ -299,7 +299,7 @@ export class VoiceServer implements AsyncDisposable {
       // Calls first: live calls stay live in the store (reconciled at the next start) and
       // event streams end, so HTTP can drain.
       await this.#agents.close();
-      await this.#sip?.close();
+      await this.#sip?.close(graceMs);
       await this.#calls.close();
       await this.relay.close(graceMs);
       await this.plugins.close();

@@ -255,10 +255,10 @@ export class SipGateway implements GatewayPort, AsyncDisposable {
   }
 
   /**
-   * Ends every leg (BYE/CANCEL), waiting up to 2 s for their ends to be reported, then closes
-   * the transports. A second close is a no-op.
+   * Ends every leg (BYE/CANCEL), waiting up to `graceMs` [2000] for their ends to be reported
+   * (whatever else is pending on them), then closes the transports. A second close is a no-op.
    */
-  async close(): Promise<void> {
+  async close(graceMs: number = CLOSE_GRACE_MS): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     const ending = Promise.all(
@@ -266,7 +266,7 @@ export class SipGateway implements GatewayPort, AsyncDisposable {
     );
     let timer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), CLOSE_GRACE_MS);
+      timer = setTimeout(() => resolve("timeout"), graceMs);
     });
     if (await Promise.race([ending, grace]) === "timeout") {
       this.#rt.log.warn("SIP legs still ending at shutdown; closing the transports anyway", {
