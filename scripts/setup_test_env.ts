@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { buildNative } from "./build_native.ts";
 
 /** A Debian package and how to tell it is already there. */
 interface SystemPackage {
@@ -86,5 +87,16 @@ if (missing.length === 0) {
     `setup: NOT ROOT, cannot install: ${
       missing.map((p) => `${p.name} (${p.usedBy})`).join(", ")
     }. Tests that need them will skip with a reason (and fail under CI=true).`,
+  );
+}
+
+// The native libraries (ffi/): built here, never at run time by the code that loads them.
+try {
+  for (const path of buildNative()) console.log(`setup: built ${path} (deno task build:native)`);
+} catch (error) {
+  console.warn(
+    `setup: cannot build the native libraries, the Opus tests will use WASM: ${
+      (error as Error).message
+    }`,
   );
 }

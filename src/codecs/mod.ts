@@ -35,7 +35,7 @@ export {
   opusNativeAvailability,
   type OpusSampleRate,
 } from "./opus.ts";
-export { ensureOpusShim } from "./opus_native.ts";
+export { opusShimPath } from "./opus_native.ts";
 export * from "./pcm16.ts";
 export * from "./resampler.ts";
 export * from "./transcoder.ts";

@@ -3,11 +3,16 @@
  * (`ffi/opus/opus_shim.c`) for the variadic CTL calls.
  *
  * Library lookup: `CLUTCHCALL_OPUS_LIB` when set, else the loader's `libopus.so.0`. The
- * shim: `CLUTCHCALL_OPUS_SHIM` when set, else `ffi/build/libopus_shim.so`, compiled with
- * gcc by {@linkcode ensureOpusShim} when missing or older than its source. Needs
- * `--allow-ffi` (and `--allow-run`/`--allow-write` to build the shim); when anything is
- * missing, {@linkcode nativeOpusStatus} says why and the factories in `opus.ts` fall back
- * to WASM.
+ * shim: `CLUTCHCALL_OPUS_SHIM` when set, else the local build `ffi/build/libopus_shim.so`
+ * made by `deno task build:native` (which the test setup runs). Nothing is compiled here.
+ * The build used to run here on first use, into `libopus_shim.so.<pid>.tmp` then renamed:
+ * under `deno test --parallel` every test file is a worker of the same process (one pid),
+ * so two workers loading Opus while the shim looked stale ran gcc into the same temporary
+ * file at once, and a worker could `dlopen` a shared object the other gcc was still
+ * writing — a native crash with no test failure, the crash seen in a full suite run
+ * (issue 17). A build at run time also needs gcc and write access on every server. Needs
+ * `--allow-ffi`; when anything is missing, {@linkcode nativeOpusStatus} says why and the
+ * factories in `opus.ts` fall back to WASM (and log it once).
  *
  * @module
  */
@@ -121,11 +126,13 @@ function granted(name: Deno.PermissionName): boolean {
 function load(): { native: Native } | { reason: string } {
   if (!granted("ffi")) return { reason: "FFI permission not granted (--allow-ffi)" };
   const libPath = (granted("env") && Deno.env.get("CLUTCHCALL_OPUS_LIB")) || "libopus.so.0";
-  let shimPath: string;
-  try {
-    shimPath = (granted("env") && Deno.env.get("CLUTCHCALL_OPUS_SHIM")) || ensureOpusShim();
-  } catch (error) {
-    return { reason: error instanceof Error ? error.message : String(error) };
+  const override = granted("env") ? Deno.env.get("CLUTCHCALL_OPUS_SHIM") : undefined;
+  const shimPath = override || opusShimPath();
+  if (!shimPath) {
+    return {
+      reason: "the Opus shim is not built (run `deno task build:native`, or set " +
+        "CLUTCHCALL_OPUS_SHIM)",
+    };
   }
   let opus: OpusLib;
   try {
@@ -151,75 +158,27 @@ function load(): { native: Native } | { reason: string } {
 }
 
 /**
- * Returns the path of the compiled shim `ffi/build/libopus_shim.so`, compiling
- * `ffi/opus/opus_shim.c` with gcc first when the library is missing or older than the
- * source. Compiles into a temporary file and renames, so parallel test processes are safe.
- *
- * @throws {CodecError} with code `"backend_unavailable"` when gcc, the opus headers or a
- * permission is missing.
+ * The local build of the shim, `ffi/build/libopus_shim.so` (from `deno task build:native`),
+ * or undefined when it is not there (or this module is not on disk).
  *
  * @example
  * ```ts
- * import { ensureOpusShim } from "./opus_native.ts";
- * const path = ensureOpusShim(); // e.g. /repo/ffi/build/libopus_shim.so
+ * import { opusShimPath } from "./opus_native.ts";
+ * console.log(opusShimPath() ?? "not built: deno task build:native");
  * ```
  */
-export function ensureOpusShim(): string {
+export function opusShimPath(): string | undefined {
   const root = new URL("../../", import.meta.url);
-  if (root.protocol !== "file:") {
-    throw unavailable(`the shim source is not on disk (${root.href})`);
-  }
-  const source = new URL("ffi/opus/opus_shim.c", root).pathname;
-  const buildDir = new URL("ffi/build/", root).pathname;
-  const output = `${buildDir}libopus_shim.so`;
-  const sourceTime = mtime(source);
-  if (sourceTime === undefined) throw unavailable(`shim source missing at ${source}`);
-  const outputTime = mtime(output);
-  if (outputTime !== undefined && outputTime >= sourceTime) return output;
-  if (!granted("run") || !granted("write")) {
-    throw unavailable("the shim needs building and --allow-run/--allow-write are not granted");
-  }
-  Deno.mkdirSync(buildDir, { recursive: true });
-  const temporary = `${output}.${Deno.pid}.tmp`;
-  let result: Deno.CommandOutput;
+  if (root.protocol !== "file:") return undefined;
+  const path = new URL("ffi/build/libopus_shim.so", root).pathname;
   try {
-    result = new Deno.Command("gcc", {
-      args: [
-        "-std=gnu11",
-        "-O2",
-        "-fPIC",
-        "-shared",
-        "-Wall",
-        "-Wextra",
-        "-Werror",
-        "-o",
-        temporary,
-        source,
-        "-ldl",
-      ],
-      stdin: "null",
-    }).outputSync();
+    return Deno.statSync(path).isFile ? path : undefined;
   } catch (error) {
-    throw unavailable(`cannot run gcc: ${(error as Error).message}`);
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotCapable) {
+      return undefined; // not built, or no read permission: the WASM backend then
+    }
+    throw error;
   }
-  if (!result.success) {
-    const stderr = new TextDecoder().decode(result.stderr).trim().split("\n").slice(0, 3);
-    throw unavailable(`gcc failed to build the shim: ${stderr.join(" | ")}`);
-  }
-  Deno.renameSync(temporary, output);
-  return output;
-}
-
-function mtime(path: string): number | undefined {
-  try {
-    return Deno.statSync(path).mtime?.getTime();
-  } catch {
-    return undefined;
-  }
-}
-
-function unavailable(reason: string): CodecError {
-  return new CodecError("backend_unavailable", `Cannot build the Opus shim: ${reason}`);
 }
 
 function cString(text: string): Uint8Array<ArrayBuffer> {

@@ -1,11 +1,6 @@
-import {
-  assertEquals,
-  assertGreater,
-  assertGreaterOrEqual,
-  assertStringIncludes,
-} from "@std/assert";
+import { assertEquals, assertGreater, assertStringIncludes } from "@std/assert";
 import { createOpusDecoder, createOpusEncoder } from "../../src/codecs/opus.ts";
-import { ensureOpusShim, nativeOpusStatus } from "../../src/codecs/opus_native.ts";
+import { nativeOpusStatus, opusShimPath } from "../../src/codecs/opus_native.ts";
 import { requireOrSkip } from "../_lib/env.ts";
 import { align, chunks, readFixture } from "./_signal.ts";
 
@@ -18,17 +13,77 @@ Deno.test("opus native reports the libopus version it loaded", () => {
   assertStringIncludes(STATUS.version!, "libopus");
 });
 
-Deno.test("opus native rebuilds the shim when it is older than its source", () => {
+Deno.test("deno task build:native builds the shim (into a fresh directory, renamed into place) and it loads", async () => {
   if (!ready()) return;
-  const path = ensureOpusShim();
-  const source = new URL("ffi/opus/opus_shim.c", ROOT).pathname;
-  Deno.utimeSync(path, new Date(0), new Date(0));
-  assertEquals(ensureOpusShim(), path);
-  assertGreaterOrEqual(
-    Deno.statSync(path).mtime!.getTime(),
-    Deno.statSync(source).mtime!.getTime(),
-  );
+  const dir = await Deno.makeTempDir({ prefix: "clutchcall-native-" });
+  try {
+    const build = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("scripts/build_native.ts", ROOT).pathname, `--out=${dir}`],
+      cwd: ROOT.pathname,
+    }).output();
+    assertEquals(build.code, 0, new TextDecoder().decode(build.stderr));
+    const built = `${dir}/libopus_shim.so`;
+    assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), ["libopus_shim.so"]);
+    // The build it made is what the library loads when pointed at it.
+    const probe = await runWith({ CLUTCHCALL_OPUS_SHIM: built });
+    assertStringIncludes(probe.out, "backend=native");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  // And the library itself only looks the local build up.
+  assertEquals(opusShimPath(), new URL("ffi/build/libopus_shim.so", ROOT).pathname);
 });
+
+Deno.test("opus native never builds at run time: an unbuilt checkout runs Opus on WASM and says why", async () => {
+  if (!ready()) return;
+  // A checkout with the shim's source but no ffi/build/: the code as it ships, unbuilt.
+  const root = await Deno.makeTempDir({ prefix: "clutchcall-unbuilt-" });
+  try {
+    await Deno.mkdir(`${root}/src/codecs`, { recursive: true });
+    await Deno.mkdir(`${root}/ffi/opus`, { recursive: true });
+    for (const entry of Deno.readDirSync(new URL("src/codecs/", ROOT))) {
+      if (entry.isFile) {
+        await Deno.copyFile(
+          new URL(`src/codecs/${entry.name}`, ROOT),
+          `${root}/src/codecs/${entry.name}`,
+        );
+      }
+    }
+    await Deno.copyFile(new URL("ffi/opus/opus_shim.c", ROOT), `${root}/ffi/opus/opus_shim.c`);
+    const code = `
+      import { createOpusEncoder } from "file://${root}/src/codecs/opus.ts";
+      using encoder = createOpusEncoder({ sampleRate: 8000 });
+      console.log("backend=" + encoder.backend);
+    `;
+    const { stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--config", new URL("deno.json", ROOT).pathname, code],
+      cwd: ROOT.pathname,
+      env: { NO_COLOR: "1" },
+    }).output();
+    const out = new TextDecoder().decode(stdout), err = new TextDecoder().decode(stderr);
+    assertStringIncludes(out, "backend=wasm", err);
+    assertStringIncludes(err, "deno task build:native");
+    const built = [...Deno.readDirSync(`${root}/ffi`)].map((e) => e.name);
+    assertEquals(built, ["opus"], "nothing was compiled at run time");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+/** Makes an encoder in a fresh `deno eval` with `env`, printing its backend. */
+async function runWith(env: Record<string, string>): Promise<{ out: string; err: string }> {
+  const code = `
+    import { createOpusEncoder } from "${new URL("src/codecs/opus.ts", ROOT).href}";
+    using encoder = createOpusEncoder({ sampleRate: 8000 });
+    console.log("backend=" + encoder.backend);
+  `;
+  const { stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    cwd: ROOT.pathname,
+    env: { ...env, NO_COLOR: "1" },
+  }).output();
+  return { out: new TextDecoder().decode(stdout), err: new TextDecoder().decode(stderr) };
+}
 
 Deno.test("opus native falls back to WASM with a logged reason when CLUTCHCALL_OPUS_LIB is wrong", async () => {
   if (!ready()) return;
