@@ -45,6 +45,11 @@ const PACKAGES: readonly SystemPackage[] = [
     usedBy: "the browser softphone tests (headless, driven by playwright-core)",
     probe: "/usr/bin/chromium",
   },
+  {
+    name: "prometheus",
+    usedBy: "promtool check metrics, validating GET /metrics",
+    probe: "/usr/bin/promtool",
+  },
 ];
 
 function exists(path: string): boolean {

@@ -37,6 +37,7 @@ export const LAYERS: readonly Layer[] = [
     floor: 0,
     note: "the neutral MoQT session errors, a leaf that model, coding and dialects share",
   },
+  { prefix: "src/metrics/", floor: 0, note: "process metrics every floor feeds (prom-client)" },
   { prefix: "src/relay/model/", floor: 1, note: "protocol-neutral MoQT model" },
   { prefix: "src/relay/wire/coding/", floor: 1, note: "varints, buffers, stream reading" },
   {

@@ -17,6 +17,7 @@
  */
 import type { Logger } from "../log/mod.ts";
 import { OutboundUrlPolicy, UrlRefusedError } from "./url_policy.ts";
+import { metrics } from "../metrics/mod.ts";
 
 /** Header names. */
 export const WEBHOOK_HEADERS = Object.freeze({
@@ -214,9 +215,13 @@ export class WebhookSender implements AsyncDisposable {
           signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(timeoutMs)]),
         });
         await response.body?.cancel();
-        if (response.ok) return;
+        if (response.ok) {
+          metrics.webhooks.inc({ outcome: "delivered" });
+          return;
+        }
         outcome = `HTTP ${response.status}`;
         if (response.status < 500 && response.status !== 429) {
+          metrics.webhooks.inc({ outcome: "refused" });
           log.warn("Status callback refused", { url, status: response.status, delivery });
           return;
         }
@@ -228,11 +233,13 @@ export class WebhookSender implements AsyncDisposable {
         outcome = error instanceof Error ? error.message : String(error);
       }
       if (attempt === maxAttempts) {
+        metrics.webhooks.inc({ outcome: "failed" });
         log.warn("Status callback failed, giving up", { url, attempts: attempt, outcome });
         return;
       }
       const cap = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
       const delay = cap / 2 + Math.random() * cap / 2;
+      metrics.webhooks.inc({ outcome: "retried" });
       log.debug("Status callback failed, retrying", { url, attempt, outcome, delay });
       await sleep(delay, this.#abort.signal);
     }

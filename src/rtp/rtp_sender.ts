@@ -9,6 +9,7 @@ import { serializeRtp } from "./packet.ts";
 import type { RtpPayloadMap } from "./payload_types.ts";
 import type { RtpCounters, RtpDirection, SendDigitsOptions } from "./session_types.ts";
 import { digitToEvent, encodeTelephoneEvent } from "./telephone_event.ts";
+import { rtpTally } from "../metrics/mod.ts";
 
 const DTMF_PACKET_MS = 20;
 /** A pause in sending longer than this starts a new talkspurt (marker bit, timestamp jump). */
@@ -172,6 +173,7 @@ export class RtpSender {
     });
     this.#seq = (this.#seq + 1) & 0xffff;
     this.#count.packetsSent++;
+    rtpTally.downlinkPackets++;
     this.#count.bytesSent += payload.length;
     this.sentSinceReport = true;
     this.#lastSentTimestamp = timestamp;

@@ -37,6 +37,7 @@ import {
   type SendDigitsOptions,
 } from "./session_types.ts";
 import { SourceLatch } from "./source_latch.ts";
+import { metrics, rtpTally } from "../metrics/mod.ts";
 
 export type {
   RtpAudioFrame,
@@ -103,6 +104,8 @@ export class RtpSession implements AsyncDisposable {
   #lastRtcpMs = Date.now();
   direction: RtpDirection = "sendrecv";
   #closed = false;
+  #uplinkLostReported = 0;
+  #downlinkLostReported = 0;
   readonly #done: Promise<void>[] = [];
 
   private constructor(options: RtpSessionOptions) {
@@ -352,6 +355,7 @@ export class RtpSession implements AsyncDisposable {
     // its own stream: its SSRC needs no second probation.
     if (verdict === "latched") this.#receiver.expectNewStream();
     this.#count.packetsReceived++;
+    rtpTally.uplinkPackets++;
     this.#count.bytesReceived += bytes.length;
     this.#lastRtpUs = arrival;
     this.#inactiveFired = false;
@@ -367,6 +371,7 @@ export class RtpSession implements AsyncDisposable {
       return;
     }
     for (const packet of packets) {
+      if (packet.type === "sr" || packet.type === "rr") this.#observeDownlink(packet.reports);
       if (packet.type === "sr") this.#receiver.statistics.senderReport(packet, Date.now());
       else if (packet.type === "bye" && packet.ssrcs.includes(this.#receiver.remoteSsrc ?? -1)) {
         this.onBye?.(packet.reason);
@@ -374,9 +379,31 @@ export class RtpSession implements AsyncDisposable {
     }
   }
 
+  /** Metrics: the far end's report on our downlink (loss since its last report, jitter). */
+  #observeDownlink(reports: readonly ReceiveReport[]): void {
+    const ours = reports.find((r) => r.ssrc === this.#ssrc);
+    if (!ours) return;
+    rtpTally.downlinkLost += Math.max(0, ours.cumulativeLost - this.#downlinkLostReported);
+    this.#downlinkLostReported = Math.max(this.#downlinkLostReported, ours.cumulativeLost);
+    metrics.rtpJitterSeconds.observe(
+      { direction: "downlink" },
+      ours.jitter / this.#payloads.audio.clockRate,
+    );
+  }
+
   #report(): RtcpPacket {
     const receiver = this.#receiver;
     const ssrc = receiver.remoteSsrc;
+    if (ssrc !== undefined) {
+      // Metrics: uplink loss since the last report, and jitter, once per RTCP interval.
+      const lost = receiver.reorderStats.lost;
+      rtpTally.uplinkLost += Math.max(0, lost - this.#uplinkLostReported);
+      this.#uplinkLostReported = Math.max(this.#uplinkLostReported, lost);
+      metrics.rtpJitterSeconds.observe(
+        { direction: "uplink" },
+        receiver.statistics.jitter / this.#payloads.audio.clockRate,
+      );
+    }
     const reports: ReceiveReport[] = ssrc === undefined
       ? []
       : [receiver.statistics.report(ssrc, receiver.reorderStats.lost, Date.now())];

@@ -285,6 +285,7 @@ Options (flag, environment variable, default):
   --key <key.pem>        CLUTCHCALL_KEY        none
   --log-level <level>    CLUTCHCALL_LOG_LEVEL  ${DEFAULTS.logLevel}   (${LOG_LEVELS.join(", ")})
   (environment only)     CLUTCHCALL_AUTH_HS256_SECRET  none (development mode: self-minted token)
+  -V, --version          Print the version and exit
   -h, --help             Show this text
 
 Precedence: flags > environment > config file > defaults. The config file (JSON) takes the

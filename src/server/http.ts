@@ -7,6 +7,11 @@
 import { Hono } from "hono";
 import type { TlsCertificate } from "./certificate.ts";
 import { bearerAuth, requireScope, requireSid, type TokenVerifier } from "../auth/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import type { VoiceMetrics } from "../metrics/mod.ts";
+import { accessLog } from "./observability.ts";
+import type { ReadinessReport } from "./readiness.ts";
+import { VERSION } from "./version.ts";
 
 /** What the HTTP app reads from the running server. */
 export interface HttpContext {
@@ -20,6 +25,14 @@ export interface HttpContext {
   readonly verifier: TokenVerifier;
   /** Recording metadata for `/v1/recordings` (the recorder plugin's sidecars). */
   readonly recordings?: RecordingSource;
+  /** Where the access log goes (one line per request); none means no access log. */
+  readonly log?: Logger;
+  /** The metrics served at `/metrics` (and fed with HTTP latency). */
+  readonly metrics?: VoiceMetrics;
+  /** Called before `/metrics` is serialized, to set gauges read from live state. */
+  onScrape?(): void;
+  /** Readiness for `/readyz`; absent means always ready. */
+  readiness?(): ReadinessReport;
   /** More routes (the Calls API), mounted at `/` behind the bearer-token check on `/v1`. */
   readonly routes?: readonly Hono[];
 }
@@ -52,7 +65,23 @@ export interface RecordingSource {
  */
 export function createHttpApp(ctx: HttpContext): Hono {
   const app = new Hono();
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  if (ctx.log && ctx.metrics) app.use("*", accessLog(ctx.log, ctx.metrics));
+  app.get("/healthz", (c) => c.json({ status: "ok", version: VERSION }));
+  // Readiness apart from liveness: 503 until every check passes (a load balancer's signal).
+  app.get("/readyz", (c) => {
+    const report = ctx.readiness?.() ?? { ready: true, checks: [] };
+    return c.json(
+      { status: report.ready ? "ready" : "not_ready", checks: report.checks },
+      report.ready ? 200 : 503,
+    );
+  });
+  app.get("/metrics", async (c) => {
+    if (!ctx.metrics) return c.text("", 404);
+    ctx.onScrape?.();
+    return c.body(await ctx.metrics.exposition(), 200, {
+      "content-type": ctx.metrics.contentType,
+    });
+  });
   app.get("/v1/relay/certificate", (c) => {
     const cert = ctx.certificate();
     return c.json({

@@ -8,8 +8,13 @@ import { ConfigError, loadConfig, usage } from "./config.ts";
 import { createLogger } from "../log/mod.ts";
 import { VoiceServer } from "./server.ts";
 import { StartupError } from "./startup_error.ts";
+import { VERSION } from "./version.ts";
 
 async function main(): Promise<number> {
+  if (Deno.args.length === 1 && (Deno.args[0] === "--version" || Deno.args[0] === "-V")) {
+    console.log(`clutchcall-voice ${VERSION}`);
+    return 0;
+  }
   let config;
   try {
     config = await loadConfig(Deno.args, Deno.env.toObject());
@@ -43,6 +48,7 @@ async function main(): Promise<number> {
     return 1;
   }
   log.info("ClutchCall Voice listening", {
+    version: VERSION,
     http: server.httpUrl,
     moq: server.moqUrl,
     quic: `${config.host}:${server.moqPort} (ALPN moq-00)`,

@@ -81,3 +81,5 @@ export type {
   TrunkCredentials,
 } from "../sip/config.ts";
 export type { PluginSpec } from "../plugins/host.ts";
+export type { CheckResult, ReadinessCheck, ReadinessReport } from "./readiness.ts";
+export { VERSION } from "./version.ts";

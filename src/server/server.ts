@@ -19,6 +19,9 @@ import type { Logger } from "../log/mod.ts";
 import { createHttpApp } from "./http.ts";
 import { HttpFront } from "./http_front.ts";
 import { startupStep } from "./startup_error.ts";
+import { metrics } from "../metrics/mod.ts";
+import { callStatusObserver, sampleEventLoopLag } from "./observability.ts";
+import { assessReadiness, type ReadinessCheck, type ReadinessReport } from "./readiness.ts";
 import {
   createTokenVerifier,
   moqAuthorizer,
@@ -66,6 +69,7 @@ export class VoiceServer implements AsyncDisposable {
   #certificate: TlsCertificate;
   #renewTimer: ReturnType<typeof setTimeout> | undefined;
   #closing: Promise<void> | undefined;
+  #observers: DisposableStack | undefined;
 
   private constructor(
     config: ServerConfig,
@@ -196,6 +200,14 @@ export class VoiceServer implements AsyncDisposable {
       },
     });
     cleanup.defer(() => plugins.close());
+    // A log line and metrics on every call state change; event-loop lag sampled meanwhile.
+    const observers = new DisposableStack();
+    cleanup.defer(() => observers.dispose());
+    const onStatus = callStatusObserver(log.child({ component: "calls" }), metrics);
+    observers.defer(calls.service.events.onAnyCall((event) => {
+      if (event.type === "status") onStatus(event.call);
+    }));
+    observers.use(sampleEventLoopLag(metrics));
     const ref: { server?: VoiceServer } = {};
     const moqUrl = `https://${hostForUrl(config.host)}:${endpoint.addr.port}/moq`;
     const app = createHttpApp({
@@ -212,6 +224,15 @@ export class VoiceServer implements AsyncDisposable {
         },
       },
       routes: [calls.app, createPagesApp()],
+      log: log.child({ component: "http" }),
+      metrics,
+      onScrape: () => {
+        metrics.relaySessions.set(relay.sessionCount);
+        metrics.relayTracks.set(relay.origin.trackCount);
+      },
+      readiness: () =>
+        ref.server?.readiness() ??
+          { ready: false, checks: [{ name: "startup", ok: false, reason: "Starting" }] },
     });
     // Deno.serve has no header or idle timeout: it listens on a private Unix socket behind a
     // front that bounds both (see http_front.ts).
@@ -258,6 +279,7 @@ export class VoiceServer implements AsyncDisposable {
     server.#calls = calls;
     server.#sip = sip;
     server.#agents = agents;
+    server.#observers = observers;
     if (!config.cert) server.#scheduleRenewal();
     started.resolve();
     return server;
@@ -266,6 +288,43 @@ export class VoiceServer implements AsyncDisposable {
   /** Sizes of the agent runtime's per-call tables (all zero when no call has an agent). */
   agentTables(): { readonly bindings: number; readonly queues: number; readonly pending: number } {
     return this.#agents.tables();
+  }
+
+  /**
+   * Whether the server is ready for traffic (`GET /readyz`): not while shutting down, and only
+   * when the calls control plane is (reconciliation done, storage taking writes), every
+   * enabled plugin runs and the SIP gateway (when configured) is up.
+   */
+  readiness(): ReadinessReport {
+    const checks: ReadinessCheck[] = [
+      {
+        name: "server",
+        check: () => this.#closing ? { ok: false, reason: "Shutting down" } : { ok: true },
+      },
+      {
+        name: "calls",
+        check: () => {
+          // The calls service's own signal: reconciliation done, storage taking writes.
+          const verdict = this.#calls.service.ready();
+          return verdict.ok ? { ok: true } : { ok: false, reason: verdict.reasons.join("; ") };
+        },
+      },
+      ...this.plugins.status().map((plugin): ReadinessCheck => ({
+        name: `plugin:${plugin.name}`,
+        check: () =>
+          plugin.state === "running"
+            ? { ok: true }
+            : { ok: false, reason: `Plugin "${plugin.name}" is ${plugin.state}` },
+      })),
+    ];
+    if (this.#config.sip) {
+      checks.push({
+        name: "sip",
+        check: () =>
+          this.#sip ? { ok: true } : { ok: false, reason: "The SIP gateway is not running" },
+      });
+    }
+    return assessReadiness(checks);
   }
 
   /** The MoQT URL for WebTransport clients. */
@@ -303,6 +362,7 @@ export class VoiceServer implements AsyncDisposable {
       await this.#calls.close();
       await this.relay.close(graceMs);
       await this.plugins.close();
+      this.#observers?.dispose();
       await this.#http.front.close();
       await this.#http.server.shutdown();
       await Deno.remove(this.#http.socketDir, { recursive: true });

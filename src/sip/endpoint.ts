@@ -13,6 +13,7 @@ import { Retransmitter } from "./retransmit.ts";
 import type { SipPeer, SipSocket } from "./transport.ts";
 import { listenSipUdp } from "./udp_transport.ts";
 import { listenSipTcp } from "./tcp_transport.ts";
+import { metrics } from "../metrics/mod.ts";
 
 /** What the endpoint asks about each new (out-of-dialog) request before sip.js sees it. */
 export type Admission =
@@ -369,6 +370,11 @@ export class SipEndpoint implements AsyncDisposable {
       } else this.stats.malformed++;
       return;
     }
+    if (message instanceof Core.IncomingResponseMessage) {
+      metrics.sipResponses.inc({ code: String(message.statusCode ?? 0), direction: "in" });
+    } else {
+      metrics.sipRequests.inc({ method: message.method, direction: "in" });
+    }
     try {
       if (message instanceof Core.IncomingResponseMessage) this.#receiveResponse(message);
       else this.#receiveRequest(message as Core.IncomingRequestMessage, from);
@@ -489,6 +495,7 @@ export class SipEndpoint implements AsyncDisposable {
         this.#retransmit.response(branch, () => void socket.send(text, peer));
       }
       await socket.send(text, peer);
+      metrics.sipResponses.inc({ code: String(status), direction: "out" });
       return;
     }
     const peer = requestPeer(text, transport);
@@ -499,6 +506,7 @@ export class SipEndpoint implements AsyncDisposable {
     const target = this.#sockets.get(peer.transport) ?? socket;
     await target.send(text, peer);
     const method = text.slice(0, text.indexOf(" "));
+    metrics.sipRequests.inc({ method, direction: "out" });
     if (peer.transport === "udp" && method !== "ACK" && branch) {
       this.#retransmit.request(branch, method === "INVITE", () => void target.send(text, peer));
     }

@@ -3,6 +3,7 @@ import { MoqClient } from "../../src/relay/client.ts";
 import { testLogger } from "../_lib/relay_fixture.ts";
 import { spawnServer } from "../_lib/server_process.ts";
 import { sessionErrorCode } from "../../src/relay/wire/draft14/error_codes.ts";
+import { VERSION } from "../../src/server/version.ts";
 
 Deno.test("the server starts on defaults, serves health and its certificate, and drains MoQT peers on SIGTERM", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "clutchcall-server-" });
@@ -10,7 +11,7 @@ Deno.test("the server starts on defaults, serves health and its certificate, and
   const { child, listening, lines, pump } = server;
   try {
     const health = await fetch(`${listening.http}/healthz`);
-    assertEquals([health.status, await health.json()], [200, { status: "ok" }]);
+    assertEquals([health.status, await health.json()], [200, { status: "ok", version: VERSION }]);
 
     const certResponse = await fetch(`${listening.http}/v1/relay/certificate`);
     const cert = await certResponse.json();

@@ -18,6 +18,7 @@ import {
   subgroupHeaderType,
 } from "./subgroup_stream.ts";
 import { StreamResetCode } from "./error_codes.ts";
+import { metrics } from "../../../metrics/mod.ts";
 
 /** Subgroup 0, extensions present, FIN ends the group: what every peer here accepts. */
 const HEADER_TYPE = subgroupHeaderType({
@@ -220,6 +221,7 @@ export class TrackForwarder {
         continue;
       }
       this.stats.objects++;
+      metrics.relayObjects.inc();
       this.#transport.sendDatagram(bytes);
     }
   }
@@ -230,7 +232,10 @@ export class TrackForwarder {
     if (send.dropped) return;
     send.dropped = true;
     send.group.cancel();
-    if (code === StreamResetCode.DELIVERY_TIMEOUT) this.stats.droppedGroups++;
+    if (code === StreamResetCode.DELIVERY_TIMEOUT) {
+      this.stats.droppedGroups++;
+      metrics.relayDroppedGroups.inc();
+    }
     send.writer?.abort(code).catch(() => {}); // the stream is already reset or the connection gone
   }
 
@@ -264,6 +269,8 @@ export class TrackForwarder {
         const frame = encodeObjectFrame(object, prev);
         prev = object.id;
         this.stats.objects++;
+        metrics.relayObjects.inc();
+        metrics.relayObjects.inc();
         await writer.write(frame);
       }
       if (!send.dropped) await writer.close();

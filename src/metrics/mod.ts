@@ -1,0 +1,15 @@
+/**
+ * Prometheus metrics for the whole process: one registry that the calls, relay, RTP, SIP,
+ * webhook, HTTP and storage code feed, served by the server at `GET /metrics`. A leaf: it
+ * imports nothing of ours, so every floor may feed it.
+ *
+ * ```ts
+ * import { metrics } from "./mod.ts";
+ *
+ * metrics.relayObjects.inc();
+ * const text = await metrics.exposition();
+ * ```
+ *
+ * @module
+ */
+export * from "./metrics.ts";

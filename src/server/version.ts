@@ -1,0 +1,18 @@
+/**
+ * The server's version: the package version in `deno.json`, printed by `--version` and
+ * reported by `GET /healthz`.
+ *
+ * @module
+ */
+import denoJson from "../../deno.json" with { type: "json" };
+
+/**
+ * The package version, e.g. `0.1.0`.
+ *
+ * @example
+ * ```ts
+ * import { VERSION } from "./version.ts";
+ * console.log(`clutchcall-voice ${VERSION}`);
+ * ```
+ */
+export const VERSION: string = denoJson.version;
