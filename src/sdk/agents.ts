@@ -4,7 +4,7 @@
  * @module
  */
 import type { Call } from "../calls/call.ts";
-import type { MutationOptions } from "./voice.ts";
+import type { MutationOptions } from "./options.ts";
 
 /** `voice.agents.attach` input. */
 export interface AttachAgentParams {

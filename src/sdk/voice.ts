@@ -13,6 +13,7 @@ import type { Bridge } from "../bridge/audio_bridge.ts";
 import { type Problem, VoiceApiError } from "./error.ts";
 import { readSse } from "./sse.ts";
 import { AgentsClient } from "./agents.ts";
+import type { MutationOptions } from "./options.ts";
 
 export type { Call, CallDirection, CallEvent, CallStatus, ClientRegistration, IncomingEvent };
 
@@ -56,11 +57,7 @@ export interface ListParams {
   readonly cursor?: string;
 }
 
-/** Options every mutating call takes. */
-export interface MutationOptions {
-  /** Sent as `Idempotency-Key` [a random UUID, so a retry of the same call object is safe]. */
-  readonly idempotencyKey?: string;
-}
+export type { MutationOptions } from "./options.ts";
 
 /** Options for event streams. */
 export interface StreamOptions {
