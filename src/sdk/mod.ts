@@ -55,3 +55,9 @@ export type {
   TranscoderOpusOptions,
   VoiceDirection,
 } from "../bridge/mod.ts";
+export {
+  verifyWebhook,
+  type VerifyWebhookOptions,
+  WEBHOOK_SIGNATURE_HEADERS,
+  type WebhookVerification,
+} from "./webhook.ts";
