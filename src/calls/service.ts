@@ -38,6 +38,7 @@ import {
 } from "./store.ts";
 import type { WebhookSender } from "./webhook.ts";
 import { type OutboundUrlPolicy, UrlRefusedError } from "./url_policy.ts";
+import { metrics } from "../metrics/mod.ts";
 
 /** An `Idempotency-Key` already checked against the store: its record is written with the
  * request's effect, in the same atomic write. `status` is what the HTTP edge answers on
@@ -682,6 +683,7 @@ export class CallService implements AsyncDisposable {
     // Not driver failures: our own refusals, and a cursor the store could not decode.
     if (error instanceof CallError || error instanceof InvalidCursorError) return error;
     this.#log.error(`Call store ${op} failed`, { error });
+    metrics.storageErrors.inc({ operation: op });
     return new StoreUnavailableError(STORE_RETRY_AFTER_SEC, { cause: error });
   }
 

@@ -15,8 +15,20 @@
  * @module
  */
 
-/** The header names of a webhook delivery. */
-export const WEBHOOK_SIGNATURE_HEADERS = Object.freeze({
+/**
+ * The header names of a webhook delivery.
+ *
+ * @example
+ * ```ts
+ * import { WEBHOOK_SIGNATURE_HEADERS } from "./webhook.ts";
+ * console.log(WEBHOOK_SIGNATURE_HEADERS.signature); // clutchcall-signature
+ * ```
+ */
+export const WEBHOOK_SIGNATURE_HEADERS: {
+  readonly timestamp: "clutchcall-timestamp";
+  readonly signature: "clutchcall-signature";
+  readonly delivery: "clutchcall-delivery";
+} = Object.freeze({
   timestamp: "clutchcall-timestamp",
   signature: "clutchcall-signature",
   delivery: "clutchcall-delivery",

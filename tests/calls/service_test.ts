@@ -20,6 +20,7 @@ import {
 } from "../../src/calls/mod.ts";
 import { Origin } from "../../src/relay/model/origin.ts";
 import { createLogger } from "../../src/log/mod.ts";
+import { metrics } from "../../src/metrics/mod.ts";
 
 const log = createLogger({ level: "error", json: true, sink: () => {} });
 
@@ -248,12 +249,17 @@ Deno.test("a leg's report the store refuses is retried until persisted; never le
   await leg.answered();
   assertEquals(fx.calls.ready(), { ok: true, reasons: [] });
 
+  const writeErrors = async () =>
+    (await metrics.storageErrors.get()).values.find((v) => v.labels.operation === "write")
+      ?.value ?? 0;
+  const errorsBefore = await writeErrors();
   store.failing = true;
   // A request that needs a write gets the domain's "unavailable", with no driver message.
   const refused = await assertRejects(
     () => fx.calls.originate({ from: "+14155550100", to: "+14155550123" }),
     StoreUnavailableError,
   );
+  assertEquals(await writeErrors(), errorsBefore + 1, "the storage error is counted in /metrics");
   assert(!refused.message.includes("/secret/path"), refused.message);
   assertEquals(refused.retryAfterSec > 0, true);
   // The far end hangs up while the disk is full: the report waits, it is not dropped.

@@ -9,7 +9,7 @@ Deno.test("verifyWebhook accepts the server's real deliveries and refuses tamper
   const received = Promise.withResolvers<{ headers: Headers; body: string }>();
   const verdicts: unknown[] = [];
   const listening = Promise.withResolvers<Deno.NetAddr>();
-  await using server = Deno.serve(
+  await using _server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: (addr) => listening.resolve(addr) },
     async (request) => {
       const copy = request.clone();
