@@ -10,6 +10,7 @@
  * @module
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { relayTally } from "./tally.ts";
 
 /** Packets and loss per RTP direction: bumped per packet, read when `/metrics` is scraped. */
 export interface RtpTally {
@@ -56,9 +57,9 @@ export class VoiceMetrics {
   readonly relaySessions: Gauge;
   /** Tracks published in the relay now. */
   readonly relayTracks: Gauge;
-  /** MoQT objects the relay forwarded to subscribers. */
+  /** MoQT objects the relay forwarded to subscribers (read from `relayTally`). */
   readonly relayObjects: Counter;
-  /** Whole groups dropped for slow subscribers. */
+  /** Whole groups dropped for slow subscribers (read from `relayTally`). */
   readonly relayDroppedGroups: Counter;
   /** RTP packets per direction (`uplink` received, `downlink` sent). */
   readonly rtpPackets: Counter<"direction">;
@@ -114,11 +115,19 @@ export class VoiceMetrics {
       name: "clutchcall_relay_objects_total",
       help: "MoQT objects forwarded to subscribers",
       registers,
+      collect() {
+        this.reset();
+        this.inc(relayTally.objects);
+      },
     });
     this.relayDroppedGroups = new Counter({
       name: "clutchcall_relay_dropped_groups_total",
       help: "Whole groups dropped for slow subscribers",
       registers,
+      collect() {
+        this.reset();
+        this.inc(relayTally.droppedGroups);
+      },
     });
     this.rtpPackets = new Counter({
       name: "clutchcall_rtp_packets_total",
@@ -206,7 +215,6 @@ export class VoiceMetrics {
  * ```ts
  * import { metrics } from "./metrics.ts";
  *
- * metrics.relayObjects.inc();
  * metrics.sipRequests.inc({ method: "INVITE", direction: "in" });
  * ```
  */

@@ -6,10 +6,11 @@
  * ```ts
  * import { metrics } from "./mod.ts";
  *
- * metrics.relayObjects.inc();
+ * metrics.sipRequests.inc({ method: "INVITE", direction: "in" });
  * const text = await metrics.exposition();
  * ```
  *
  * @module
  */
 export * from "./metrics.ts";
+export * from "./tally.ts";

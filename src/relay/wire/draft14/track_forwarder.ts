@@ -18,7 +18,8 @@ import {
   subgroupHeaderType,
 } from "./subgroup_stream.ts";
 import { StreamResetCode } from "./error_codes.ts";
-import { metrics } from "../../../metrics/mod.ts";
+// The plain tally, not the registry: browsers bundle this file.
+import { relayTally } from "../../../metrics/tally.ts";
 
 /** Subgroup 0, extensions present, FIN ends the group: what every peer here accepts. */
 const HEADER_TYPE = subgroupHeaderType({
@@ -221,7 +222,7 @@ export class TrackForwarder {
         continue;
       }
       this.stats.objects++;
-      metrics.relayObjects.inc();
+      relayTally.objects++;
       this.#transport.sendDatagram(bytes);
     }
   }
@@ -234,7 +235,7 @@ export class TrackForwarder {
     send.group.cancel();
     if (code === StreamResetCode.DELIVERY_TIMEOUT) {
       this.stats.droppedGroups++;
-      metrics.relayDroppedGroups.inc();
+      relayTally.droppedGroups++;
     }
     send.writer?.abort(code).catch(() => {}); // the stream is already reset or the connection gone
   }
@@ -269,8 +270,7 @@ export class TrackForwarder {
         const frame = encodeObjectFrame(object, prev);
         prev = object.id;
         this.stats.objects++;
-        metrics.relayObjects.inc();
-        metrics.relayObjects.inc();
+        relayTally.objects++;
         await writer.write(frame);
       }
       if (!send.dropped) await writer.close();
