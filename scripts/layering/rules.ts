@@ -155,10 +155,4 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
     removedBy:
       "issue 8 'Keep it that way' (agents): agents import calls on their own floor; inject what they need (found by this check after landing)",
   },
-  {
-    from: "src/sdk/agents.ts",
-    to: "src/sdk/voice.ts",
-    removedBy:
-      "issue 8 'Keep it that way' (agents): the cycle sdk/agents.ts <-> sdk/voice.ts (found by this check after landing)",
-  },
 ];
