@@ -37,3 +37,27 @@ Deno.test("examples/originate_client.ts: an SDK client answers a client: call an
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("examples/track_logger.ts (the README's plugin): the server loads it from examples/track_logger.json and it logs a call's tracks", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "clutchcall-example-plugin-" });
+  try {
+    await using server = await spawnServer({
+      dataDir,
+      configPath: `${ROOT}examples/track_logger.json`,
+      args: ["--http-port", "0", "--moq-port", "0"],
+    });
+    assertEquals(server.listening.plugins, ["track-logger:running"]);
+    const run = await runExample("originate_client.ts", {
+      CLUTCHCALL_URL: server.listening.http,
+      CLUTCHCALL_DATA_DIR: dataDir,
+    });
+    assertEquals(run.code, 0, run.stderr);
+    const logged = server.lines.map((line) => JSON.parse(line))
+      .filter((record) => record.msg === "new track" && record.plugin === "track-logger")
+      .map((record) => record.track)
+      .sort();
+    assertEquals(logged, ["downlink", "uplink"]);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
