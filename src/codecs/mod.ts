@@ -36,6 +36,7 @@ export {
   type OpusSampleRate,
 } from "./opus.ts";
 export { opusShimPath } from "./opus_native.ts";
+export * from "./opus_packet.ts";
 export * from "./pcm16.ts";
 export * from "./resampler.ts";
 export * from "./transcoder.ts";

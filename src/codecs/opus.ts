@@ -9,6 +9,11 @@
  */
 import { CodecError } from "./error.ts";
 import {
+  type DecoderCore,
+  type EncoderCore,
+  MAX_FRAME_SAMPLES,
+} from "./opus_core.ts";
+import {
   createNativeDecoderCore,
   createNativeEncoderCore,
   nativeOpusStatus,
@@ -201,31 +206,6 @@ export interface OpusDecoder extends Disposable {
   close(): void;
 }
 
-/** A setting of the encoder, as its backends apply it. */
-export type EncoderSetting =
-  | "bitrate"
-  | "complexity"
-  | "inband_fec"
-  | "packet_loss_perc"
-  | "dtx"
-  | "max_bandwidth"
-  | "signal";
-
-/** What a backend provides for an encoder; the wrapper validates before calling. @internal */
-export interface EncoderCore {
-  encode(pcm: Int16Array, frameSize: number): Uint8Array;
-  set(setting: EncoderSetting, value: number): void;
-  destroy(): void;
-}
-
-/** What a backend provides for a decoder. @internal */
-export interface DecoderCore {
-  readonly fecSupported: boolean;
-  /** `packet === null`: conceal `frameSize`; `fec`: decode FEC of `packet` into `frameSize`. */
-  decode(packet: Uint8Array | null, frameSize: number, fec: boolean): Int16Array;
-  destroy(): void;
-}
-
 /** libopus constants used by both backends. @internal */
 export const OPUS_APPLICATION: Readonly<Record<OpusApplication, number>> = {
   voip: 2048,
@@ -242,8 +222,6 @@ export const OPUS_BANDWIDTH: Readonly<Record<OpusBandwidth, number>> = {
 };
 /** `OPUS_SIGNAL_VOICE`. @internal */
 export const OPUS_SIGNAL_VOICE = 3001;
-/** Longest frame a decoder may return: 120 ms at 48 kHz. @internal */
-export const MAX_FRAME_SAMPLES = 5760;
 
 /**
  * Makes an Opus encoder on the native backend when libopus loads, else on WASM.

@@ -22,7 +22,7 @@ import {
   type EncoderCore,
   type EncoderSetting,
   MAX_FRAME_SAMPLES,
-} from "./opus.ts";
+} from "./opus_core.ts";
 
 /** libopus, as declared in opus.h (parameter names from the header). */
 const OPUS_SYMBOLS = {

@@ -19,7 +19,7 @@
 import createOpusScriptModule from "opusscript/build/opusscript_native_wasm.js";
 import type { OpusScriptHandler, OpusScriptModule } from "./opusscript_native.d.ts";
 import { CodecError } from "./error.ts";
-import type { DecoderCore, EncoderCore, EncoderSetting } from "./opus.ts";
+import type { DecoderCore, EncoderCore, EncoderSetting } from "./opus_core.ts";
 
 /** `OPUS_SET_*_REQUEST` numbers from opus_defines.h. */
 const SET_REQUEST: Readonly<Record<EncoderSetting, number>> = {

@@ -18,7 +18,7 @@ import { createTranscoder, type Transcoder } from "../codecs/transcoder.ts";
 import type { Origin, TrackConsumer } from "../relay/model/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { trackFormatOf } from "../voice/track.ts";
-import { opusPacketSamples } from "./opus_duration.ts";
+import { opusPacketSamples } from "../codecs/opus_packet.ts";
 import type { RtpAudioFormat } from "./payload_types.ts";
 import type { RtpSession } from "./session.ts";
 
@@ -197,7 +197,9 @@ export class DownlinkPlayer {
 
   #enqueue(payload: Uint8Array): void {
     if (this.#stopped) return;
-    const samples = this.#format.codec === "opus" ? opusPacketSamples(payload) : payload.length;
+    const samples = this.#format.codec === "opus"
+      ? opusPacketSamples(payload) ?? 0 // malformed: not played
+      : payload.length;
     if (samples === 0) return;
     if (this.#queue.length - this.#head >= this.#maxQueue) {
       this.#head++;

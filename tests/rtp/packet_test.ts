@@ -11,7 +11,6 @@ import {
   serializeRtcp,
   serializeRtp,
 } from "../../src/rtp/mod.ts";
-import { opusPacketSamples } from "../../src/rtp/opus_duration.ts";
 
 Deno.test("RTP header round-trips every field, with CSRCs, extension and padding", () => {
   const packet = {
@@ -154,12 +153,4 @@ Deno.test("RTCP SR, RR and BYE round-trip in a compound packet; unknown types ar
   // Length past the end.
   const error = assertThrows(() => parseRtcp(bytes.subarray(0, bytes.length - 4)), RtpParseError);
   assertEquals(error.code, "bad_length");
-});
-
-Deno.test("Opus packet durations come from the TOC byte", () => {
-  assertEquals(opusPacketSamples(Uint8Array.of(0x08)), 960); // SILK NB 20 ms
-  assertEquals(opusPacketSamples(Uint8Array.of(0x09)), 1920); // two 20 ms frames
-  assertEquals(opusPacketSamples(Uint8Array.of(0xf8)), 960); // CELT FB 20 ms
-  assertEquals(opusPacketSamples(Uint8Array.of(0x0b, 3)), 2880); // code 3, 3 frames
-  assertEquals(opusPacketSamples(new Uint8Array(0)), 0);
 });

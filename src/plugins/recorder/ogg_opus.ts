@@ -6,42 +6,11 @@
  *
  * @module
  */
+import { opusPacketSamples } from "../../codecs/opus_packet.ts";
 import { concatBytes, encodeOggPage, OggFlag, oggSegmentsOf } from "./ogg.ts";
 
-/** Frame duration in 48 kHz samples per TOC config (RFC 6716 table 2). */
-function frameSamplesOf(config: number): number {
-  if (config < 12) return [480, 960, 1920, 2880][config % 4]; // SILK 10/20/40/60 ms
-  if (config < 16) return [480, 960][config % 2]; // hybrid 10/20 ms
-  return [120, 240, 480, 960][config % 4]; // CELT 2.5/5/10/20 ms
-}
-
-/**
- * The duration of an Opus packet in 48 kHz samples, read from its TOC byte (and frame
- * count byte for code 3), or `undefined` when the packet is malformed (empty, a missing
- * count byte, zero frames, more than 120 ms).
- *
- * @example
- * ```ts
- * import { opusPacketSamples } from "./ogg_opus.ts";
- * console.assert(opusPacketSamples(new Uint8Array([0xf8])) === 960); // CELT FB 20 ms, 1 frame
- * console.assert(opusPacketSamples(new Uint8Array(0)) === undefined);
- * ```
- */
-export function opusPacketSamples(packet: Uint8Array): number | undefined {
-  if (packet.length === 0) return undefined;
-  const toc = packet[0];
-  const size = frameSamplesOf(toc >> 3);
-  const code = toc & 3;
-  let frames: number;
-  if (code === 0) frames = 1;
-  else if (code !== 3) frames = 2;
-  else {
-    if (packet.length < 2) return undefined;
-    frames = packet[1] & 0x3f;
-  }
-  const samples = frames * size;
-  return frames === 0 || samples > 5760 ? undefined : samples;
-}
+// The TOC parser lives in the codec layer (one copy for RTP timestamps and Ogg granules).
+export { opusPacketSamples } from "../../codecs/opus_packet.ts";
 
 /**
  * Options of an {@linkcode OggOpusStream}.
@@ -155,8 +124,11 @@ export class OggOpusStream {
    * `samples` 48 kHz samples; returns how many samples were added.
    */
   pushGap(samples: number): number {
-    const config = this.#lastToc >> 3;
-    const toc = frameSamplesOf(config) === 960 ? this.#lastToc & 0xfc : 0xf8 | (this.#lastToc & 4);
+    // One frame of the last packet's config (code 0) lasts its frame size.
+    const oneFrame = this.#lastToc & 0xfc;
+    const toc = opusPacketSamples(Uint8Array.of(oneFrame)) === 960
+      ? oneFrame
+      : 0xf8 | (this.#lastToc & 4);
     let added = 0;
     while (added < samples) {
       this.#pending.push(new Uint8Array([toc]));
