@@ -8,11 +8,7 @@
  * @module
  */
 import { CodecError } from "./error.ts";
-import {
-  type DecoderCore,
-  type EncoderCore,
-  MAX_FRAME_SAMPLES,
-} from "./opus_core.ts";
+import { type DecoderCore, type EncoderCore, MAX_FRAME_SAMPLES } from "./opus_core.ts";
 import {
   createNativeDecoderCore,
   createNativeEncoderCore,
