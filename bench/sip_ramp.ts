@@ -1,0 +1,140 @@
+/**
+ * SIP call-rate ramp against the real server process, started as the README says
+ * (`deno run … src/server/main.ts --config <file>`), not in-process: for each rate sipp places
+ * `uac_pcap` calls (G.711 A-law RTP ~9 s each, one RFC 4733 digit, BYE) for `--seconds`, and
+ * one row is printed per rate: calls, sipp's successes and failures, retransmissions (sipp's
+ * cumulative counter), the server's CPU (utime+stime from /proc, as a share of one core over
+ * the round) and its peak RSS (sampled every 500 ms).
+ *
+ *   deno run -A bench/sip_ramp.ts --rates 25,50,100,200 --seconds 20 --limit 2500
+ *
+ * The server runs on its defaults plus a `sip` section: one loopback trunk (its
+ * `invitesPerSecond` at the section default), inbound calls to a plugin route (answered, RTP
+ * published on the call's uplink, nothing attached).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { scenario, sipp } from "../tests/sip/_harness.ts";
+import { spawnServer } from "../tests/_lib/server_process.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    rates: { type: "string", default: "25,50,100" },
+    seconds: { type: "string", default: "20" },
+    limit: { type: "string", default: "2500" },
+    /** Seconds to wait between rates for the previous calls to end. */
+    pause: { type: "string", default: "15" },
+  },
+});
+const rates = values.rates.split(",").map(Number);
+const seconds = Number(values.seconds);
+const limit = Number(values.limit);
+const pause = Number(values.pause);
+
+const dataDir = await Deno.makeTempDir({ prefix: "clutchcall-sip-ramp-" });
+const sipPort = 25_060;
+await Deno.writeTextFile(
+  `${dataDir}/config.json`,
+  JSON.stringify({
+    sip: {
+      listen: { host: "127.0.0.1", port: sipPort },
+      publicAddress: "127.0.0.1",
+      rtpPortRange: [30000, 39999],
+      trunks: [{
+        name: "sipp",
+        address: "127.0.0.1:5999",
+        allowFrom: ["127.0.0.1"],
+        outboundNumbers: ["+1"],
+      }],
+      inbound: [{ match: "*", action: { plugin: "none" } }],
+    },
+  }),
+);
+await using server = await spawnServer({
+  dataDir,
+  configPath: `${dataDir}/config.json`,
+  args: ["--http-port", "0", "--moq-port", "0"],
+});
+const pid = server.child.pid;
+const ticks = 100; // getconf CLK_TCK
+
+function cpuSeconds(): number {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / ticks;
+}
+function rssMiB(): number {
+  const line = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+  return line ? Number(line[1]) / 1024 : NaN;
+}
+function cumulative(stdout: string, name: string): number {
+  const row = new RegExp(`${name}\\s*\\|[^|]*\\|\\s*(\\d+)`).exec(stdout);
+  return row ? Number(row[1]) : NaN;
+}
+
+console.log(
+  "| rate (calls/s) | calls | successful | failed | retransmissions | server CPU (share of one core) | server RSS peak (MiB) |",
+);
+console.log(
+  "| -------------- | ----- | ---------- | ------ | --------------- | ------------------------------ | --------------------- |",
+);
+for (const rate of rates) {
+  const calls = rate * seconds;
+  let peak = rssMiB();
+  const sampler = setInterval(() => peak = Math.max(peak, rssMiB()), 500);
+  const cpu0 = cpuSeconds();
+  const t0 = performance.now();
+  const statFile = `${dataDir}/stat_${rate}.csv`;
+  const result = await sipp([
+    "-sf",
+    scenario("uac_pcap.xml"),
+    "-s",
+    "+14155550199",
+    "-i",
+    "127.0.0.1",
+    "-p",
+    "0",
+    "-mp",
+    "0",
+    "-r",
+    String(rate),
+    "-l",
+    String(limit),
+    "-m",
+    String(calls),
+    "-trace_stat",
+    "-stf",
+    statFile,
+    "-fd",
+    "5",
+    `127.0.0.1:${sipPort}`,
+  ], (seconds + 120) * 1000);
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds() - cpu0;
+  clearInterval(sampler);
+  const retransmissions = await retransmissionsOf(statFile);
+  console.log(
+    `| ${rate} | ${calls} | ${cumulative(result.stdout, "Successful call")} | ${
+      cumulative(result.stdout, "Failed call")
+    } | ${retransmissions} | ${(cpu / wall).toFixed(2)} | ${peak.toFixed(0)} |`,
+  );
+  await new Promise((resolve) => setTimeout(resolve, pause * 1000));
+}
+server.child.kill("SIGTERM");
+await server.child.status;
+await Deno.remove(dataDir, { recursive: true });
+
+/** sipp's cumulative `Retransmissions(C)` in the last row of its statistics CSV. */
+async function retransmissionsOf(path: string): Promise<number> {
+  try {
+    const lines = (await Deno.readTextFile(path)).trim().split("\n");
+    const head = lines[0].split(";");
+    const row = lines[lines.length - 1].split(";");
+    const at = head.indexOf("Retransmissions(C)");
+    return at < 0 ? NaN : Number(row[at]);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return NaN; // sipp wrote no statistics
+    throw error;
+  }
+}
