@@ -1,5 +1,8 @@
 import { assertEquals, assertMatch } from "@std/assert";
 import { spawnServer } from "../_lib/server_process.ts";
+import { pathExists, requireOrSkip } from "../_lib/env.ts";
+import { freeUdpPort, sipp } from "../sip/_harness.ts";
+import { Voice } from "../../src/sdk/mod.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -57,6 +60,73 @@ Deno.test("examples/track_logger.ts (the README's plugin): the server loads it f
       .map((record) => record.track)
       .sort();
     assertEquals(logged, ["downlink", "uplink"]);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("examples/inbound_sip.ts: an inbound sipp call routed to client:desk is answered by code, whose tone comes back through the SIP leg", async () => {
+  if (!requireOrSkip(pathExists("/usr/bin/sipp"), "sipp is not installed (sip-tester)")) return;
+  const dataDir = await Deno.makeTempDir({ prefix: "clutchcall-example-sip-" });
+  try {
+    // The example's config, on free ports.
+    const config = JSON.parse(await Deno.readTextFile(`${ROOT}examples/inbound_sip.json`));
+    const sipPort = freeUdpPort();
+    config.sip.listen.port = sipPort;
+    Object.assign(config, { httpPort: 0, moqPort: 0 });
+    const configPath = `${dataDir}/config.json`;
+    await Deno.writeTextFile(configPath, JSON.stringify(config));
+    await using server = await spawnServer({ dataDir, configPath });
+    const program = runExample("inbound_sip.ts", {
+      CLUTCHCALL_URL: server.listening.http,
+      CLUTCHCALL_DATA_DIR: dataDir,
+    });
+    // The call is placed once the program is registered (its incoming stream is open).
+    const voice = new Voice({ baseUrl: server.listening.http, token: server.token! });
+    for (;;) {
+      const response = await fetch(`${server.listening.http}/v1/clients/desk`, {
+        headers: { authorization: `Bearer ${server.token}` },
+      });
+      await response.body?.cancel();
+      if (
+        response.ok &&
+        server.lines.some((l) => l.includes('"route":"/v1/clients/:identity/incoming"'))
+      ) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const caller = await sipp(
+      [
+        "-sf",
+        `${ROOT}tests/sip/scenarios/uac_echo.xml`,
+        "-rtp_echo",
+        "-mp",
+        String(freeUdpPort()),
+        "-m",
+        "1",
+        "-d",
+        "4000",
+        "-s",
+        "desk",
+        "-i",
+        "127.0.0.1",
+        "-p",
+        "0",
+        `127.0.0.1:${sipPort}`,
+      ],
+      60_000,
+    );
+    assertEquals(caller.code, 0, caller.stdout.slice(-1500) + caller.stderr);
+    const run = await program;
+    assertEquals(run.code, 0, run.stderr);
+    const lines = run.stdout.trim().split("\n");
+    assertEquals(lines[0], "waiting for a call to client:desk");
+    const sid = /^ringing: (CA\S+) from /.exec(lines[1])?.[1];
+    assertEquals(lines.slice(2), [
+      `heard our tone back from the caller on ${sid}`,
+      `call ${sid} completed (caller_hangup)`,
+    ]);
+    const call = await voice.calls.get(sid!);
+    assertEquals([call.direction, call.status], ["inbound", "completed"]);
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
