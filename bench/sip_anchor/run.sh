@@ -1,0 +1,43 @@
+#!/bin/sh
+# The kamailio + rtpengine anchor of bench/sip_ramp.ts (Debian 12 packages, userspace RTP):
+# sipp UAC (uac_pcap, the same scenario and rates) -> kamailio :25070 -> sipp UAS :25080
+# (-rtp_echo), rtpengine relaying every call's RTP both ways.
+#   sh bench/sip_anchor/run.sh "25 50 100 200" 20
+set -eu
+RATES=${1:-"25 50 100"}
+SECONDS_PER_RATE=${2:-20}
+HERE=$(cd "$(dirname "$0")" && pwd)
+TMP=$(mktemp -d)
+rtpengine --interface=127.0.0.1 --listen-ng=127.0.0.1:22222 --port-min=40000 --port-max=49999 \
+  --table=-1 --foreground --log-stderr --log-level=3 2>"$TMP/rtpengine.log" &
+RTPENGINE=$!
+sleep 1
+kamailio -f "$HERE/kamailio.cfg" -DD -E 2>"$TMP/kamailio.log" &
+KAMAILIO=$!
+sipp -sn uas -i 127.0.0.1 -p 25080 -rtp_echo -nostdin >/dev/null 2>&1 &
+UAS=$!
+# The CPU of the anchor's two processes (kamailio's children included), from /proc.
+cpu() { for P in "$KAMAILIO" "$RTPENGINE"; do
+  for C in $P $(cat /proc/$P/task/*/children 2>/dev/null); do
+    awk '{ print $14 + $15 }' /proc/$C/stat 2>/dev/null; done; done | awk '{ s += $1 } END { print s }'; }
+sleep 1
+echo "| rate (calls/s) | calls | successful | failed | retransmissions | kamailio+rtpengine CPU (share of one core) |"
+echo "| -------------- | ----- | ---------- | ------ | --------------- | ------------------------------------------ |"
+for RATE in $RATES; do
+  CALLS=$((RATE * SECONDS_PER_RATE))
+  C0=$(cpu); T0=$(date +%s.%N)
+  OUT=$(sipp -sf "$HERE/../../tests/sip/scenarios/uac_pcap.xml" -s +14155550199 -i 127.0.0.1 -p 0 \
+    -mp 0 -r "$RATE" -l 2500 -m "$CALLS" -nostdin -trace_stat -stf "$TMP/stat_$RATE.csv" -fd 5 \
+    127.0.0.1:25070 2>&1 || true)
+  OK=$(echo "$OUT" | sed -n 's/^ *Successful call *| *[0-9]* *| *\([0-9]*\).*/\1/p' | tail -1)
+  FAILED=$(echo "$OUT" | sed -n 's/^ *Failed call *| *[0-9]* *| *\([0-9]*\).*/\1/p' | tail -1)
+  COL=$(head -1 "$TMP/stat_$RATE.csv" | tr ';' '\n' | grep -n '^Retransmissions(C)$' | cut -d: -f1)
+  RETRANS=$(tail -1 "$TMP/stat_$RATE.csv" | cut -d';' -f"$COL")
+  C1=$(cpu); T1=$(date +%s.%N)
+  SHARE=$(echo "$C0 $C1 $T0 $T1" | awk '{ printf "%.2f", ($2 - $1) / 100 / ($4 - $3) }')
+  echo "| $RATE | $CALLS | $OK | $FAILED | $RETRANS | $SHARE |"
+  sleep 15
+done
+kill "$UAS" "$KAMAILIO" "$RTPENGINE" 2>/dev/null || true
+wait 2>/dev/null || true
+rm -rf "$TMP"
