@@ -41,6 +41,16 @@ const PACKAGES: readonly SystemPackage[] = [
     probe: "/usr/bin/baresip",
   },
   {
+    name: "pocketsphinx",
+    usedBy: "a real offline recognizer hearing what the ASR tap sends (with pocketsphinx-en-us)",
+    probe: "/usr/bin/pocketsphinx_continuous",
+  },
+  {
+    name: "pocketsphinx-en-us",
+    usedBy: "the pocketsphinx acoustic model and dictionary",
+    probe: "/usr/share/pocketsphinx/model/en-us/en-us",
+  },
+  {
     name: "chromium",
     usedBy: "the browser softphone tests (headless, driven by playwright-core)",
     probe: "/usr/bin/chromium",

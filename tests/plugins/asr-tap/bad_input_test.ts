@@ -166,3 +166,45 @@ Deno.test("100 calls tapped at once: every call gets its own recognizer stream a
   );
   for (const sid of sids) assertEquals(finals(tap.events, sid).length, 1, sid);
 });
+
+Deno.test("a track on hold (no audio for a while) gets a Finalize for what the recognizer holds, then KeepAlives until audio comes back", async () => {
+  await using fake = startFakeRecognizer({
+    protocol: "deepgram",
+    key: "k",
+    utterances: UTTERANCES,
+  });
+  await using tap = await startTapHost(
+    { provider: "deepgram", url: fake.url, keepAliveMs: 200, gateSilence: false, ...base },
+    "k",
+  );
+  const startMicros = Date.now() * 1000;
+  const track = tap.origin.publishTrack({
+    namespace: ["voice", "CAhold"],
+    name: "uplink",
+    capability: "voice/g711_ulaw",
+  });
+  // 3 s of speech, then nothing (hold) until the recognizer has been kept alive, then more.
+  const speech = FRAMES.slice(75, 225);
+  const send = (from: number, frames: readonly Uint8Array[]) => {
+    const group = track.appendGroup();
+    frames.forEach((payload, i) =>
+      group.write({ id: i, payload, timestamp: startMicros + (from + i) * 20_000 })
+    );
+    group.close();
+  };
+  for (let k = 0; k < speech.length; k += 10) send(k, speech.slice(k, k + 10));
+  await fake.until(() => (fake.connections[0]?.texts("KeepAlive").length ?? 0) >= 2, "keep-alives");
+  const conn = fake.connections[0];
+  const firstKeepAlive = conn.received.findIndex((r) =>
+    r.kind === "text" && r.message.type === "KeepAlive"
+  );
+  const before = conn.received.slice(0, firstKeepAlive);
+  assert(before.some((r) => r.kind === "audio"));
+  const last = before.at(-1);
+  assertEquals(last?.kind === "text" ? last.message.type : last?.kind, "Finalize");
+  send(400, speech.slice(0, 10)); // back from hold
+  await fake.until(() => conn.received.at(-1)?.kind === "audio", "audio after hold");
+  track.close();
+  await fake.until(() => conn.closedNow, "closed");
+  assertEquals(conn.texts("CloseStream").length, 1);
+});
