@@ -15,7 +15,7 @@
  * @module
  */
 import { createTranscoder, type Transcoder } from "../codecs/transcoder.ts";
-import type { Origin, TrackConsumer } from "../relay/model/mod.ts";
+import { type Origin, type TrackConsumer, TrackError } from "../relay/model/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { trackFormatOf } from "../voice/track.ts";
 import { opusPacketSamples } from "../codecs/opus_packet.ts";
@@ -149,9 +149,14 @@ export class DownlinkPlayer {
           timeoutMs: RESUBSCRIBE_WAIT_MS,
           signal: this.#abort.signal,
         });
-      } catch {
-        if (this.#stopped) return;
-        continue; // Not published yet: wait again.
+      } catch (error) {
+        if (this.#stopped) return; // stop() aborted the wait
+        // Not published yet (the wait timed out): wait again. Anything else is logged.
+        if (!(error instanceof TrackError && error.reason === "not_found")) {
+          this.#logger?.warn("Downlink subscribe failed, retrying", { error });
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        continue;
       }
       this.#consumer = consumer;
       this.#subscriptions++;

@@ -42,7 +42,7 @@ export interface RtpLegOptions {
   readonly origin: Origin;
   /** The call. */
   readonly sid: Sid | string;
-  /** The leg's RTP session (payload types negotiated). The leg takes `session.onAudio`. */
+  /** The leg's RTP session (payload types negotiated). The leg listens to its audio. */
   readonly session: RtpSession;
   /** Run a VAD on the uplink (default off); `true` = default options. */
   readonly vad?: VadOptions | boolean;
@@ -111,6 +111,7 @@ export class RtpLeg implements AsyncDisposable {
   #vadDecoder: ((payload: Uint8Array) => Int16Array | undefined) | undefined;
   #vadTranscoder: Transcoder | undefined;
   #vadFrames = 0;
+  readonly #audioListener: Disposable;
   #stopped = false;
 
   private constructor(options: RtpLegOptions) {
@@ -130,7 +131,7 @@ export class RtpLeg implements AsyncDisposable {
       format,
       (payload, at) => this.#detect(payload, at),
     );
-    session.onAudio = (frame) => this.#uplink.push(frame);
+    this.#audioListener = session.on("audio", (frame) => this.#uplink.push(frame));
     this.#downlink = new DownlinkPlayer({
       origin,
       namespace,
@@ -230,7 +231,7 @@ export class RtpLeg implements AsyncDisposable {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#session.onAudio = undefined;
+    this.#audioListener[Symbol.dispose]();
     this.#uplink.close();
     this.disableVad();
     await this.#downlink.stop();

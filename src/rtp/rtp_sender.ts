@@ -105,7 +105,9 @@ export class RtpSender {
       );
     }
     const run = this.#dtmfChain.then(() => this.#playDigits(events, options));
-    this.#dtmfChain = run.catch(() => {});
+    // The caller gets this call's failure from `run`; the chain only orders the next call
+    // after this one, failed or not.
+    this.#dtmfChain = run.then(() => {}, () => {});
     return run;
   }
 

@@ -9,8 +9,8 @@
  *
  * Receive path: parse → source check (symmetric RTP latching) → SSRC check (a new source or
  * SSRC takes over only after probation, `source_probation.ts`) → reorder and
- * de-duplicate → audio to {@linkcode RtpSession.onAudio}, RFC 4733 events to
- * {@linkcode RtpSession.onDtmf}. Send path: {@linkcode RtpSession.sendAudio} and
+ * de-duplicate → audio and RFC 4733 events to the listeners added with
+ * {@linkcode RtpSession.on} (`"audio"`, `"dtmf"`; any number each). Send path: {@linkcode RtpSession.sendAudio} and
  * {@linkcode RtpSession.sendDigits} share one SSRC, sequence and timestamp clock.
  *
  * @module
@@ -39,6 +39,30 @@ import {
 import { SourceLatch } from "./source_latch.ts";
 import { metrics, rtpTally } from "../metrics/mod.ts";
 
+/**
+ * The events of an {@linkcode RtpSession} and their listeners' signatures.
+ *
+ * @example
+ * ```ts
+ * import type { RtpSessionEvents } from "./session.ts";
+ * const onAudio: RtpSessionEvents["audio"] = (frame) => console.log(frame.sequence);
+ * ```
+ */
+export interface RtpSessionEvents {
+  /** Each in-order audio packet of the negotiated payload type. */
+  audio: (frame: RtpAudioFrame) => void;
+  /** Once per received telephone event. */
+  dtmf: (event: DtmfEvent) => void;
+  /** No RTP came for `inactivityTimeoutMs` (again after RTP resumes). */
+  inactive: () => void;
+  /** The far end's SSRC changed (a new stream; sequence state was reset). */
+  ssrcChange: (previous: number, next: number) => void;
+  /** The far end sent RTCP BYE. */
+  bye: (reason: string | undefined) => void;
+}
+
+type Listeners = { [K in keyof RtpSessionEvents]: Set<RtpSessionEvents[K]> };
+
 export type {
   RtpAudioFrame,
   RtpDirection,
@@ -53,7 +77,8 @@ const TICK_MS = 250;
 const RECEIVE_BYTES = 1500;
 
 /**
- * One RTP session. Open with {@linkcode RtpSession.open}; set the handlers; close with
+ * One RTP session. Open with {@linkcode RtpSession.open}; add listeners with
+ * {@linkcode RtpSession.on} (each returns a `Disposable` that removes it); close with
  * `close()` or `await using`. Closing sends an RTCP BYE; closing twice is a no-op.
  *
  * @example
@@ -67,23 +92,19 @@ const RECEIVE_BYTES = 1500;
  *   },
  *   remote: { hostname: "127.0.0.1", port: 40000 },
  * });
- * session.onDtmf = (e) => console.log("digit", e.digit);
+ * using _digits = session.on("dtmf", (e) => console.log("digit", e.digit));
  * session.sendAudio(new Uint8Array(160).fill(0xff), 160);
  * await session.sendDigits("12#");
  * ```
  */
 export class RtpSession implements AsyncDisposable {
-  /** Called for each in-order audio packet of the negotiated payload type. */
-  onAudio: ((frame: RtpAudioFrame) => void) | undefined;
-  /** Called once per received telephone event. */
-  onDtmf: ((event: DtmfEvent) => void) | undefined;
-  /** Called once when no RTP came for `inactivityTimeoutMs` (again after RTP resumes). */
-  onInactive: (() => void) | undefined;
-  /** Called when the far end's SSRC changes (a new stream; sequence state was reset). */
-  onSsrcChange: ((previous: number, next: number) => void) | undefined;
-  /** Called when the far end sends RTCP BYE. */
-  onBye: ((reason: string | undefined) => void) | undefined;
-
+  readonly #listeners: Listeners = {
+    audio: new Set(),
+    dtmf: new Set(),
+    inactive: new Set(),
+    ssrcChange: new Set(),
+    bye: new Set(),
+  };
   readonly #rtp: Deno.DatagramConn;
   readonly #rtcp: Deno.DatagramConn | undefined;
   readonly #port: number;
@@ -128,6 +149,8 @@ export class RtpSession implements AsyncDisposable {
       sendClock = () => performance.now(),
     } = options;
     const bound = bindRtpSockets(hostname, portRange, rtcpMux);
+    // deno-lint-ignore no-this-alias
+    const session = this;
     this.#rtp = bound.rtp;
     this.#rtcp = bound.rtcp;
     this.#port = bound.port;
@@ -144,7 +167,14 @@ export class RtpSession implements AsyncDisposable {
       ssrcChangeUs: ssrcChangeAfterMs * 1000,
       probationPackets,
       count: this.#count,
-      handlers: this,
+      handlers: {
+        get payloads() {
+          return session.#payloads;
+        },
+        onAudio: (frame) => this.#emit("audio", frame),
+        onDtmf: (event) => this.#emit("dtmf", event),
+        onSsrcChange: (previous, next) => this.#emit("ssrcChange", previous, next),
+      },
     });
     this.#latch = new SourceLatch({
       symmetric,
@@ -251,6 +281,41 @@ export class RtpSession implements AsyncDisposable {
     this.#latch.setRemote(remote);
   }
 
+  /**
+   * Adds a listener for `type` (any number per event; they run in the order added). The
+   * returned `Disposable` removes it; disposing twice is a no-op. A listener that throws is
+   * logged and does not stop the others.
+   *
+   * @example
+   * ```ts
+   * import { RtpSession } from "./session.ts";
+   * await using s = await RtpSession.open({
+   *   hostname: "127.0.0.1",
+   *   payloads: { audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 } },
+   * });
+   * using _audio = s.on("audio", (frame) => console.log(frame.payload.length));
+   * using _bye = s.on("bye", (reason) => console.log("BYE", reason));
+   * ```
+   */
+  on<K extends keyof RtpSessionEvents>(type: K, listener: RtpSessionEvents[K]): Disposable {
+    const set = this.#listeners[type] as Set<RtpSessionEvents[K]>;
+    set.add(listener);
+    return { [Symbol.dispose]: () => void set.delete(listener) };
+  }
+
+  #emit<K extends keyof RtpSessionEvents>(
+    type: K,
+    ...args: Parameters<RtpSessionEvents[K]>
+  ): void {
+    for (const listener of this.#listeners[type]) {
+      try {
+        (listener as (...a: Parameters<RtpSessionEvents[K]>) => void)(...args);
+      } catch (error) {
+        this.#logger?.error("RTP session listener failed", { event: type, error });
+      }
+    }
+  }
+
   /** Changes the payload types after a re-negotiation. */
   setPayloads(payloads: RtpPayloadMap): void {
     this.#payloads = payloads;
@@ -295,8 +360,9 @@ export class RtpSession implements AsyncDisposable {
         const bye = serializeRtcp([this.#report(), { type: "bye", ssrcs: [this.#ssrc] }]);
         await (this.#rtcp ?? this.#rtp).send(bye, remoteRtcp);
         this.#count.rtcpSent++;
-      } catch {
-        // Best effort: the far end may be gone.
+      } catch (error) {
+        // Best effort: the far end may be gone (an unreachable port, a closed route).
+        this.#logger?.debug("RTCP BYE not sent", { error });
       }
     }
     this.#closed = true;
@@ -374,7 +440,7 @@ export class RtpSession implements AsyncDisposable {
       if (packet.type === "sr" || packet.type === "rr") this.#observeDownlink(packet.reports);
       if (packet.type === "sr") this.#receiver.statistics.senderReport(packet, Date.now());
       else if (packet.type === "bye" && packet.ssrcs.includes(this.#receiver.remoteSsrc ?? -1)) {
-        this.onBye?.(packet.reason);
+        this.#emit("bye", packet.reason);
       }
     }
   }
@@ -429,7 +495,7 @@ export class RtpSession implements AsyncDisposable {
     ) {
       this.#inactiveFired = true;
       this.#logger?.info("RTP inactivity timeout", { ms: this.#inactivityUs / 1000 });
-      this.onInactive?.();
+      this.#emit("inactive");
     }
     const remoteRtcp = this.#latch.remoteRtcp;
     if (remoteRtcp && Date.now() - this.#lastRtcpMs >= this.#rtcpIntervalMs) {
@@ -437,7 +503,10 @@ export class RtpSession implements AsyncDisposable {
       const bytes = serializeRtcp([this.#report()]);
       this.#sender.sentSinceReport = false;
       this.#count.rtcpSent++;
-      (this.#rtcp ?? this.#rtp).send(bytes, remoteRtcp).catch(() => {});
+      (this.#rtcp ?? this.#rtp).send(bytes, remoteRtcp).catch((error) =>
+        // A report lost on the way is replaced by the next one: note it, keep going.
+        this.#logger?.debug("RTCP report not sent", { error })
+      );
     }
   }
 }

@@ -82,8 +82,8 @@ export function rtpMedia(options: RtpMediaOptions): MediaLegFactory {
     let leg: RtpLeg | undefined;
     let closed = false;
     const wire = (s: RtpSession) => {
-      s.onDtmf = (event) => event.digit && init.onDigits(event.digit);
-      s.onInactive = () => init.onInactive();
+      s.on("dtmf", (event) => event.digit && init.onDigits(event.digit));
+      s.on("inactive", () => init.onInactive());
     };
     wire(session);
     const apply = (p: MediaParameters) => {

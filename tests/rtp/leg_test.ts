@@ -100,7 +100,8 @@ Deno.test("RTP leg: 40 ms µ-law packets arrive on the uplink as 20 ms objects, 
   })();
   const sentAt = nowMicros();
   await play(t.far, ulaw, 40);
-  await waitFor(() => objects.length === 100, 2000, "100 uplink objects");
+  await waitFor(() => objects.length === 100, 20_000, "100 uplink objects");
+  const allReadAt = nowMicros();
   await t.leg.stop();
   await reading;
   assert(objects.every((o) => o.payload.length === 160));
@@ -114,7 +115,12 @@ Deno.test("RTP leg: 40 ms µ-law packets arrive on the uplink as 20 ms objects, 
   assert(steps.every((s) => s > 0), "capture times increase");
   const exact = steps.filter((s) => Math.abs(s - 20_000) < 1).length;
   assertGreater(exact, 90, `capture times follow the RTP clock (${exact}/99 exact 20 ms steps)`);
-  assertLess(Math.abs(objects[0].at - sentAt), 50_000);
+  // Anchored on the wall clock when the first packet arrived: after it was sent, before all
+  // were read (bounds from signals, not a time budget a loaded machine could overrun).
+  assert(
+    objects[0].at >= sentAt - 1000 && objects[0].at <= allReadAt,
+    "capture times on the wall clock",
+  );
 });
 
 Deno.test("RTP leg: pcm16 written on the downlink goes out as paced µ-law RTP that correlates", async () => {
@@ -122,14 +128,17 @@ Deno.test("RTP leg: pcm16 written on the downlink goes out as paced µ-law RTP t
   const source16k = wav("speech-16k.wav").subarray(0, 32000); // 2 s
   const reference = wav("speech-8k.wav").subarray(0, 16000);
   const frames: { frame: RtpAudioFrame; at: number }[] = [];
-  t.far.onAudio = (frame) =>
-    frames.push({ frame: { ...frame, payload: frame.payload.slice() }, at: performance.now() });
+  t.far.on(
+    "audio",
+    (frame) =>
+      frames.push({ frame: { ...frame, payload: frame.payload.slice() }, at: performance.now() }),
+  );
   const downlink = t.origin.publishTrack({
     namespace: ["voice", t.sid],
     name: "downlink",
     capability: "voice/pcm16",
   });
-  await waitFor(() => downlink.consumers > 0, 3000, "the leg to subscribe");
+  await waitFor(() => downlink.consumers > 0, 20_000, "the leg to subscribe");
   await delay(100); // its transcoder is made
   // Written in 400 ms bursts (two groups at once, as a TTS engine might): the leg paces them.
   const now = nowMicros();
@@ -149,7 +158,7 @@ Deno.test("RTP leg: pcm16 written on the downlink goes out as paced µ-law RTP t
   // Before the downlink had audio the leg sent µ-law silence (0xFF): the speech starts after.
   const isSilence = (p: Uint8Array) => p.length === 160 && p.every((b) => b === 0xff);
   const start = () => frames.findIndex((f) => !isSilence(f.frame.payload));
-  await waitFor(() => start() >= 0 && frames.length - start() >= 100, 4000, "100 RTP packets");
+  await waitFor(() => start() >= 0 && frames.length - start() >= 100, 20_000, "100 RTP packets");
   assertEquals(frames[0].frame.marker, true, "the stream starts with the marker bit");
   frames.splice(0, start());
   // The writer hands over 20 frames (400 ms of audio) at once; unpaced they would leave within
@@ -168,7 +177,7 @@ Deno.test("RTP leg: the downlink is picked up again when a bridge re-attaches", 
   await using t = await pair();
   let count = 0;
   // Counts the frames written (0x7f), not the silence (0xff) the leg sends in between.
-  t.far.onAudio = (frame) => frame.payload[0] === 0x7f && count++;
+  t.far.on("audio", (frame) => frame.payload[0] === 0x7f && count++);
   for (let round = 1; round <= 2; round++) {
     const downlink = t.origin.publishTrack({
       namespace: ["voice", t.sid],
@@ -178,7 +187,7 @@ Deno.test("RTP leg: the downlink is picked up again when a bridge re-attaches", 
     const group = downlink.appendGroup(0);
     for (let i = 0; i < 5; i++) group.write({ id: i, payload: new Uint8Array(160).fill(0x7f) });
     group.close();
-    await waitFor(() => count === round * 5, 2000, `round ${round}`);
+    await waitFor(() => count === round * 5, 20_000, `round ${round}`);
     downlink.close();
     await delay(50);
   }
@@ -190,12 +199,12 @@ Deno.test("RTP leg VAD reports the speech start of turns-8k.wav sent as real-tim
   await using t = await pair({ vad: true, onSpeech: (e) => events.push(e) });
   const source = wav("turns-8k.wav").subarray(0, 8000 * 2.4);
   const firstFrame: number[] = [];
-  t.session.onAudio = ((inner) => (f: RtpAudioFrame) => {
+  // A second audio listener beside the leg's (listeners add up, none replaces another).
+  t.session.on("audio", (f: RtpAudioFrame) => {
     if (firstFrame.length === 0) firstFrame.push(f.arrival);
-    inner!(f);
-  })(t.session.onAudio);
+  });
   await play(t.far, encodeUlaw(source), 20);
-  await waitFor(() => events.length >= 1, 1000, "speech start");
+  await waitFor(() => events.length >= 1, 20_000, "speech start");
   const startS = (events[0].at - firstFrame[0]) / 1e6;
   assertEquals(events[0].type, "speech_start");
   assertLess(Math.abs(startS - 1.5), 0.2, `speech start at ${startS.toFixed(3)} s`);

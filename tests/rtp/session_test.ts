@@ -33,7 +33,7 @@ function open(extra: Partial<Parameters<typeof RtpSession.open>[0]> = {}) {
 
 function collect(session: RtpSession): RtpAudioFrame[] {
   const frames: RtpAudioFrame[] = [];
-  session.onAudio = (frame) => frames.push(frame);
+  session.on("audio", (frame) => frames.push(frame));
   return frames;
 }
 
@@ -106,7 +106,7 @@ Deno.test("session adopts a new SSRC once the old one stopped and the new one pr
   using far = new RawPeer();
   const frames = collect(session);
   const changes: [number, number][] = [];
-  session.onSsrcChange = (a, b) => changes.push([a, b]);
+  session.on("ssrcChange", (a, b) => changes.push([a, b]));
   for (const seq of [100, 101, 102]) await far.send(session.localPort, { sequenceNumber: seq });
   await waitFor(() => frames.length === 3);
   // The old stream stops; the new one (a re-INVITE, a transfer upstream) starts.
@@ -135,7 +135,7 @@ Deno.test("five spoofed packets with a new SSRC from the caller's own address an
   using caller = new RawPeer();
   const frames = collect(session);
   const changes: [number, number][] = [];
-  session.onSsrcChange = (a, b) => changes.push([a, b]);
+  session.on("ssrcChange", (a, b) => changes.push([a, b]));
   // 60 frames (1.2 s) of a 1 kHz tone in µ-law.
   const tone = (i: number) => {
     const pcm = new Int16Array(160);
@@ -174,7 +174,7 @@ Deno.test("the caller's SSRC is never blacklisted: it comes back after a spoofed
   using caller = new RawPeer();
   const frames = collect(session);
   const changes: [number, number][] = [];
-  session.onSsrcChange = (a, b) => changes.push([a, b]);
+  session.on("ssrcChange", (a, b) => changes.push([a, b]));
   await caller.send(session.localPort, { sequenceNumber: 1 });
   await waitFor(() => frames.length === 1);
   // The caller pauses (no RTP); a forged stream from its address passes probation.
@@ -207,7 +207,7 @@ Deno.test("a re-INVITE moving the media starts the new stream at once, new SSRC 
   await using session = await open({ remote: { hostname: "127.0.0.1", port: first.port } });
   const frames = collect(session);
   const changes: [number, number][] = [];
-  session.onSsrcChange = (a, b) => changes.push([a, b]);
+  session.on("ssrcChange", (a, b) => changes.push([a, b]));
   await first.send(session.localPort, { sequenceNumber: 1 });
   await waitFor(() => frames.length === 1);
   session.setRemote({ hostname: "127.0.0.1", port: moved.port }); // re-INVITE: new c=/m=
@@ -297,7 +297,7 @@ Deno.test("session reports RTP inactivity once, and again after RTP resumed and 
   await using session = await open({ inactivityTimeoutMs: 300 });
   using far = new RawPeer();
   let fired = 0;
-  session.onInactive = () => fired++;
+  session.on("inactive", () => fired++);
   const started = performance.now();
   await waitFor(() => fired === 1, 2000, "inactivity");
   const took = performance.now() - started;
@@ -340,8 +340,8 @@ Deno.test("DTMF both ways between two sessions, with RFC 4733 packet rules on th
   b.setRemote({ hostname: "127.0.0.1", port: a.localPort });
   const atA: DtmfEvent[] = [];
   const atB: DtmfEvent[] = [];
-  a.onDtmf = (e) => atA.push(e);
-  b.onDtmf = (e) => atB.push(e);
+  a.on("dtmf", (e) => atA.push(e));
+  b.on("dtmf", (e) => atB.push(e));
   await Promise.all([a.sendDigits("123#"), b.sendDigits("*9", { durationMs: 160 })]);
   await waitFor(() => atB.length === 4 && atA.length === 2, 2000, "digits");
   assertEquals(atB.map((e) => e.digit).join(""), "123#");
@@ -410,4 +410,23 @@ Deno.test("RTCP: BYE on close (separate port and muxed), reports parsed, closing
   await muxed.close();
   await waitFor(() => reports().some((packets) => packets.some((p) => p.type === "bye")));
   assertEquals(reports()[0][0].type, "rr");
+});
+
+Deno.test("session listeners add up: each gets every frame, and one disposed stops alone", async () => {
+  await using session = await open();
+  using far = new RawPeer();
+  const a: number[] = [], b: number[] = [];
+  const first = session.on("audio", (f) => a.push(f.sequence));
+  using _second = session.on("audio", (f) => b.push(f.sequence));
+  using _thrower = session.on("audio", () => {
+    throw new Error("a broken listener");
+  });
+  await far.send(session.localPort, { sequenceNumber: 1 });
+  await waitFor(() => b.length === 1);
+  first[Symbol.dispose]();
+  first[Symbol.dispose](); // twice: a no-op
+  await far.send(session.localPort, { sequenceNumber: 2 });
+  await waitFor(() => b.length === 2);
+  assertEquals(a, [1]);
+  assertEquals(b, [1, 2]);
 });
