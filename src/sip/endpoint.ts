@@ -93,6 +93,8 @@ interface Source {
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: false });
+/** Methods whose bodies sip.js reads as session descriptions (for a response: its CSeq's). */
+const OFFER_METHODS = new Set(["INVITE", "ACK", "UPDATE", "PRACK"]);
 const FIRST_LINE = /^(?:[A-Z]{3,16} \S{1,1024} SIP\/2\.0|SIP\/2\.0 [1-6]\d\d [^\r\n]{0,256})\r\n/;
 
 /**
@@ -361,10 +363,11 @@ export class SipEndpoint implements AsyncDisposable {
       this.stats.malformed++;
       return;
     }
-    if (message.body && !message.hasHeader("Content-Type")) {
-      // RFC 3261 §20.15: a non-empty body MUST come with a Content-Type. sip.js throws on such
-      // a body half-way through making a dialog, leaving its 2xx timer running on a
-      // half-made object: refuse the request (400) before sip.js sees it, drop the rest.
+    if (message.body && !message.hasHeader("Content-Type") && OFFER_METHODS.has(message.method)) {
+      // RFC 3261 §20.15: a non-empty body MUST come with a Content-Type. sip.js reads the
+      // bodies of these methods as offers/answers and throws on such a body half-way through
+      // making a dialog, leaving its 2xx timer running on a half-made object: refuse the
+      // request (400) before sip.js sees it; an ACK or a response gets no answer: dropped.
       if (message instanceof Core.IncomingRequestMessage && message.method !== "ACK") {
         this.#replyStateless(message, from, 400, "Missing Content-Type");
       } else this.stats.malformed++;
