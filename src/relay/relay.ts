@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type Authorize, Origin, type OriginOptions } from "./model/mod.ts";
+import { type Authorize, Origin, type OriginOptions, StreamBudget } from "./model/mod.ts";
 import { Session } from "./wire/draft14/session.ts";
 import type { Parameters } from "./wire/draft14/parameters.ts";
 import type { MoqTransport } from "./transport/transport.ts";
@@ -22,6 +22,12 @@ export interface RelayOptions extends OriginOptions {
   readonly maxInFlightGroups?: number;
   /** Requests a peer may have outstanding [100]. */
   readonly requestWindow?: number;
+  /**
+   * Open incoming data streams the whole relay aims to stay under, shared fairly by its
+   * sessions (see {@linkcode StreamBudget}) [16384, ~700 MB of transport state at ~44 KB a
+   * stream]. Each connection is also bounded by its QUIC stream limit (`listenMoq`).
+   */
+  readonly maxDataStreams?: number;
   /** How long a new connection may take to send CLIENT_SETUP, in ms [10000]. */
   readonly setupTimeoutMs?: number;
   /** How long a started control message may take to complete, in ms [10000]. */
@@ -54,6 +60,7 @@ export class Relay implements AsyncDisposable {
   readonly origin: Origin;
   readonly #options: RelayOptions;
   readonly #sessions = new Set<Session>();
+  readonly #streamBudget: StreamBudget;
   readonly #endpoints = new Set<MoqEndpoint>();
   #closed = false;
 
@@ -61,6 +68,13 @@ export class Relay implements AsyncDisposable {
   constructor(options: RelayOptions) {
     this.#options = options;
     this.origin = new Origin(options);
+    this.#streamBudget = new StreamBudget(options.maxDataStreams ?? 16384);
+  }
+
+  /** Incoming data streams: open now, and refused because the budget was spent. */
+  get dataStreams(): { open: number; refused: number; limit: number } {
+    const budget = this.#streamBudget;
+    return { open: budget.open, refused: budget.refused, limit: budget.limit };
   }
 
   /** Live sessions. */
@@ -98,6 +112,7 @@ export class Relay implements AsyncDisposable {
       // closes with UNAUTHORIZED (or the auth-token code thrown) when this throws.
       authorizeSetup: authorizeConnection && ((setup) => authorizeConnection(transport, setup)),
       maxInFlightGroups: this.#options.maxInFlightGroups,
+      streamBudget: this.#streamBudget,
       requestWindow: this.#options.requestWindow,
       setupTimeoutMs: this.#options.setupTimeoutMs,
       messageTimeoutMs: this.#options.messageTimeoutMs,

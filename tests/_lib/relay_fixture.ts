@@ -5,7 +5,11 @@
  * @module
  */
 import { Relay, type RelayOptions } from "../../src/relay/relay.ts";
-import { listenMoq, type MoqEndpoint } from "../../src/relay/transport/mod.ts";
+import {
+  listenMoq,
+  type ListenMoqOptions,
+  type MoqEndpoint,
+} from "../../src/relay/transport/mod.ts";
 import { MoqClient } from "../../src/relay/client.ts";
 import { loadOrCreateDevCertificate, type TlsCertificate } from "../../src/server/certificate.ts";
 import { createLogger, type Logger } from "../../src/log/mod.ts";
@@ -49,7 +53,10 @@ export interface RelayFixture extends AsyncDisposable {
 }
 
 /** Starts a relay on 127.0.0.1 with a free port. */
-export async function startRelay(options: Partial<RelayOptions> = {}): Promise<RelayFixture> {
+export async function startRelay(
+  options: Partial<RelayOptions> = {},
+  listen: Pick<ListenMoqOptions, "maxStreamsPerConnection"> = {},
+): Promise<RelayFixture> {
   const cert = await testCertificate();
   const { log, lines } = testLogger();
   const relay = new Relay({ log, ...options });
@@ -58,6 +65,7 @@ export async function startRelay(options: Partial<RelayOptions> = {}): Promise<R
     port: 0,
     cert: cert.certPem,
     key: cert.keyPem,
+    ...listen,
   });
   relay.serve(endpoint);
   const port = endpoint.addr.port;

@@ -24,3 +24,4 @@ export * from "./object.ts";
 export * from "./origin.ts";
 export * from "./track.ts";
 export * from "./track_error.ts";
+export * from "./stream_budget.ts";

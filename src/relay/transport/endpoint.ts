@@ -8,10 +8,18 @@ import { MOQ_ALPN, QuicTransport } from "./quic.ts";
 import type { MoqTransport } from "./transport.ts";
 import { acceptWebTransport } from "./webtransport.ts";
 
-/** Stream limits sized for a relay: every group is a stream, and calls have two tracks. */
+/**
+ * Stream limits of one connection. Every open stream holds ~44 KB of transport state in Deno
+ * 2.9.6 whether or not a byte arrives (issue 17: 10,000 allowed streams let one client take
+ * ~440 MB), so the limits are what MoQT needs, not what QUIC allows: draft-14 uses one
+ * bidirectional stream (the control stream; WebTransport adds its CONNECT stream), and a
+ * unidirectional stream per group in flight: a voice call has two tracks with at most a few
+ * groups in flight each, a relay cascade a few per track it carries. 1024 streams bound a
+ * connection to ~45 MB; the relay's `maxDataStreams` bounds the server.
+ */
 const TRANSPORT_LIMITS = {
-  maxConcurrentBidirectionalStreams: 256,
-  maxConcurrentUnidirectionalStreams: 10000,
+  maxConcurrentBidirectionalStreams: 16,
+  maxConcurrentUnidirectionalStreams: 1024,
   maxIdleTimeout: 30_000,
   keepAliveInterval: 10_000,
 } as const;
@@ -30,6 +38,8 @@ export interface ListenMoqOptions {
   readonly path?: string;
   /** Called with connections that failed before becoming a transport. */
   readonly onError?: (error: unknown) => void;
+  /** Unidirectional streams a peer may have open at once on one connection [1024]. */
+  readonly maxStreamsPerConnection?: number;
 }
 
 /**
@@ -50,13 +60,19 @@ export class MoqEndpoint implements AsyncIterable<MoqTransport>, AsyncDisposable
   #closed = false;
 
   /** @internal Use {@linkcode listenMoq}. */
-  constructor({ hostname, port, cert, key, path = "/moq", onError }: ListenMoqOptions) {
+  constructor(
+    { hostname, port, cert, key, path = "/moq", onError, maxStreamsPerConnection }:
+      ListenMoqOptions,
+  ) {
     this.#endpoint = new Deno.QuicEndpoint({ hostname, port });
     this.#listener = this.#endpoint.listen({
       cert,
       key,
       alpnProtocols: ["h3", MOQ_ALPN],
       ...TRANSPORT_LIMITS,
+      ...(maxStreamsPerConnection && {
+        maxConcurrentUnidirectionalStreams: maxStreamsPerConnection,
+      }),
     });
     this.#path = path;
     this.#onError = onError;

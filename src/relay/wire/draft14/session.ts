@@ -11,7 +11,13 @@
  *
  * @module
  */
-import type { Authorize, Origin, TrackConsumer, TrackProducer } from "../../model/mod.ts";
+import type {
+  Authorize,
+  Origin,
+  StreamBudget,
+  TrackConsumer,
+  TrackProducer,
+} from "../../model/mod.ts";
 import type { MoqTransport } from "../../transport/transport.ts";
 import type { Logger } from "../../../log/mod.ts";
 import { MoqError, type MoqErrorKind } from "../../error.ts";
@@ -57,6 +63,11 @@ export interface SessionOptions {
    * such as MALFORMED_AUTH_TOKEN); any other error closes it with UNAUTHORIZED.
    */
   readonly authorizeSetup?: (parameters: Parameters) => Authorize | Promise<Authorize>;
+  /**
+   * A budget of open incoming data streams shared with other sessions (a relay's): a stream
+   * it refuses is stopped at once (STOP_SENDING), its objects lost, the session kept.
+   */
+  readonly streamBudget?: StreamBudget;
   /** Client only: a token sent as CLIENT_SETUP's AUTHORIZATION_TOKEN (USE_VALUE, type 0). */
   readonly token?: string;
   /** Client only: the PATH setup parameter (raw QUIC). */
@@ -94,6 +105,7 @@ export class Session implements AsyncDisposable {
   readonly #token: string | undefined;
   readonly #requestWindow: number;
   readonly #maxInFlightGroups: number;
+  readonly #streamBudget: StreamBudget | undefined;
   readonly #setupTimeoutMs: number;
   readonly #messageTimeoutMs: number;
   readonly #path: string | undefined;
@@ -122,6 +134,7 @@ export class Session implements AsyncDisposable {
     this.#token = options.token;
     this.#requestWindow = options.requestWindow ?? 100;
     this.#maxInFlightGroups = options.maxInFlightGroups ?? 4;
+    this.#streamBudget = options.streamBudget;
     this.#setupTimeoutMs = options.setupTimeoutMs ?? 10_000;
     this.#messageTimeoutMs = options.messageTimeoutMs ?? 10_000;
     this.#path = options.path;
@@ -550,6 +563,18 @@ export class Session implements AsyncDisposable {
   }
 
   async #readDataStream(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const budget = this.#streamBudget;
+    if (budget && !budget.take(this)) {
+      if (budget.refused === 1 || budget.refused % 1000 === 0) {
+        this.log.warn("Data stream refused: the relay's stream budget is spent", {
+          limit: budget.limit,
+          held: budget.heldBy(this),
+          refused: budget.refused,
+        });
+      }
+      await stream.cancel().catch(() => {}); // the peer may have reset it already
+      return;
+    }
     const reader = new StreamReader(stream);
     try {
       const header = await readDataStreamHeader(reader);
@@ -567,6 +592,8 @@ export class Session implements AsyncDisposable {
       }
       // Otherwise the stream was reset or the connection went away: the group is lost.
       await reader.cancel().catch(() => {}); // the stream is already reset or the connection gone
+    } finally {
+      budget?.release(this);
     }
   }
 
