@@ -97,11 +97,6 @@ export const KNOWN_VIOLATIONS: readonly KnownViolation[] = [
       "issue 8 'Keep it that way' (calls): auth reads voice namespaces (sidOf) on its own floor",
   },
   {
-    from: "src/codecs/opus.ts",
-    to: "src/codecs/opus_native.ts",
-    removedBy: "issue 8 item 8 (rtp): the cycle codecs/opus.ts <-> opus_native.ts",
-  },
-  {
     from: "src/agents/routes.ts",
     to: "src/calls/api.ts",
     removedBy:
