@@ -2,13 +2,13 @@
  * {@linkcode captureMicrophone}: the page's microphone as Opus frames. getUserMedia with
  * echo cancellation, automatic gain control and noise suppression → a
  * `MediaStreamTrackProcessor` (insertable streams: the track's `AudioData`) → a WebCodecs
- * `AudioEncoder` (Opus, 48 kHz mono, 20 ms frames). Only encoded frames leave it; raw PCM
+ * `AudioEncoder` (Opus, mono, 20 ms frames, fed at the microphone's rate). Only encoded frames leave it; raw PCM
  * stays in the page (the level meter, and an optional recording for measurements).
  *
  * @module
  */
 
-import type { AudioContext, AudioData, AudioEncoder, MediaStreamTrack } from "./web_media_types.ts";
+import type { AudioData, AudioEncoder, MediaStreamTrack } from "./web_media_types.ts";
 import { type MediaStream, requireWebMedia } from "./web_media_types.ts";
 
 /** One encoded 20 ms frame with its capture time. */
@@ -36,8 +36,10 @@ export interface CaptureOptions {
 
 /** Captured PCM with the epoch time (µs) of its first sample. */
 export interface CapturedAudio {
-  /** Mono samples at 48 kHz. */
+  /** Mono samples at `sampleRate`. */
   readonly samples: Float32Array;
+  /** The microphone's rate, Hz (48000 with processing on; a device's own without). */
+  readonly sampleRate: number;
   /** Capture time of the first sample, µs since the Unix epoch. */
   readonly startUs: number;
 }
@@ -79,23 +81,15 @@ export class MicrophoneCapture implements AsyncDisposable {
   #closed = false;
   readonly #done: Promise<void>;
 
-  readonly #source: MediaStreamTrack;
-  readonly #resampler: AudioContext | undefined;
+  readonly #bitrate: number;
+  // The rate the encoder is configured for: the microphone's own (Opus resamples inside).
+  #encoderRate = 0;
+  #recordedRate = 0;
 
-  /**
-   * @internal Use {@linkcode captureMicrophone}. `track` is encoded; `source` is the
-   * microphone (the same track, or the one a 48 kHz `resampler` context reads).
-   */
-  constructor(
-    track: MediaStreamTrack,
-    bitrate: number,
-    record: boolean,
-    source: MediaStreamTrack = track,
-    resampler?: AudioContext,
-  ) {
+  /** @internal Use {@linkcode captureMicrophone}. */
+  constructor(track: MediaStreamTrack, bitrate: number, record: boolean) {
     this.track = track;
-    this.#source = source;
-    this.#resampler = resampler;
+    this.#bitrate = bitrate;
     this.#record = record;
     const web = requireWebMedia(
       "capture the microphone",
@@ -114,14 +108,9 @@ export class MicrophoneCapture implements AsyncDisposable {
       },
       error: (error) => console.warn("Opus encoding failed", error),
     });
-    this.#encoder.configure({
-      codec: "opus",
-      sampleRate: 48000,
-      numberOfChannels: 1,
-      bitrate,
-      opus: { frameDuration: FRAME_US, complexity: 5, application: "voip" },
-    });
-    const processor = new web.MediaStreamTrackProcessor({ track });
+    // A deep queue (1 s of 10 ms chunks): the default few chunks are dropped, oldest first,
+    // whenever the page's main thread stalls for a moment, which cuts holes in the audio.
+    const processor = new web.MediaStreamTrackProcessor({ track, maxBufferSize: 100 });
     this.#reader = processor.readable.getReader();
     this.#done = this.#pump();
   }
@@ -144,7 +133,6 @@ export class MicrophoneCapture implements AsyncDisposable {
   /** Mutes (silence is encoded, so the far end's timing stays intact) or unmutes. */
   setMuted(muted: boolean): void {
     this.track.enabled = !muted;
-    this.#source.enabled = !muted;
   }
 
   /** Calls `listener` with every encoded frame; returns the unsubscribe function. */
@@ -166,7 +154,7 @@ export class MicrophoneCapture implements AsyncDisposable {
     }
     const startUs = (this.#recordedStartUs ?? 0) + (this.#offsetUs ?? 0);
     this.#recordedStartUs = undefined;
-    return { samples, startUs };
+    return { samples, startUs, sampleRate: this.#recordedRate || 48000 };
   }
 
   async #pump(): Promise<void> {
@@ -199,7 +187,20 @@ export class MicrophoneCapture implements AsyncDisposable {
       this.#level = Math.sqrt(sum / Math.max(1, pcm.length));
       if (this.#record) {
         this.#recordedStartUs ??= data.timestamp;
+        this.#recordedRate ||= data.sampleRate;
         this.#recorded.push(pcm);
+      }
+      if (data.sampleRate !== this.#encoderRate) {
+        // Configured from the first chunk (and again should the device's rate change): a
+        // device without processing may run at 44.1 kHz; the encoder takes it as it is.
+        this.#encoderRate = data.sampleRate;
+        this.#encoder.configure({
+          codec: "opus",
+          sampleRate: data.sampleRate,
+          numberOfChannels: 1,
+          bitrate: this.#bitrate,
+          opus: { frameDuration: FRAME_US, complexity: 5, application: "voip" },
+        });
       }
       if (data.numberOfChannels === 1) {
         this.#encoder.encode(data);
@@ -226,8 +227,6 @@ export class MicrophoneCapture implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     this.track.stop();
-    this.#source.stop();
-    await this.#resampler?.close().catch(() => {});
     await this.#reader.cancel().catch(() => {});
     await this.#done;
     if (this.#encoder.state !== "closed") this.#encoder.close();
@@ -283,15 +282,5 @@ export async function captureMicrophone(options: CaptureOptions = {}): Promise<M
     );
   }
   const [track] = stream.getAudioTracks();
-  const rate = track.getSettings().sampleRate;
-  if (rate === 48000) return new MicrophoneCapture(track, bitrate, record);
-  // Opus takes 48 kHz: let Web Audio resample a microphone running at another rate (a
-  // 44.1 kHz device without processing, for one).
-  const { AudioContext } = requireWebMedia("resample the microphone", "AudioContext");
-  const context = new AudioContext({ sampleRate: 48000 });
-  const destination = context.createMediaStreamDestination();
-  context.createMediaStreamSource(stream).connect(destination);
-  if (context.state === "suspended") await context.resume().catch(() => {});
-  const [resampled] = destination.stream.getAudioTracks();
-  return new MicrophoneCapture(resampled, bitrate, record, track, context);
+  return new MicrophoneCapture(track, bitrate, record);
 }

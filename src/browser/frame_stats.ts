@@ -22,12 +22,17 @@ export interface ReceiveStats {
   readonly jitterMs: number;
   /** The last frame's arrival minus capture time, ms (sender clock = receiver clock). */
   readonly transitMs: number;
+  /** Median arrival minus capture time over the last 500 frames, ms. */
+  readonly transitP50Ms: number;
+  /** 95th percentile of the same, ms. */
+  readonly transitP95Ms: number;
 }
 
 /** What {@linkcode FrameStats.accept} decided about a frame. */
 export type FrameVerdict = "play" | "late";
 
 const WINDOW_US = 5_000_000;
+const RECENT = 500;
 
 /**
  * Tracks frames of one track and decides which are too late to play.
@@ -54,6 +59,8 @@ export class FrameStats {
   #minTransit = Infinity;
   #windowMin = Infinity;
   #windowStart = 0;
+  readonly #recent = new Float64Array(RECENT);
+  #recentCount = 0;
 
   /** `frameMs`: the frame duration; `maxDelayMs`: delay above the fastest frame tolerated. */
   constructor({ frameMs = 20, maxDelayMs = 200 }: { frameMs?: number; maxDelayMs?: number } = {}) {
@@ -70,6 +77,7 @@ export class FrameStats {
       this.#jitterUs += (d - this.#jitterUs) / 16;
     }
     this.#lastTransit = transit;
+    this.#recent[this.#recentCount++ % RECENT] = transit;
     if (arrivalUs - this.#windowStart > WINDOW_US) {
       this.#minTransit = Math.min(this.#windowMin, transit);
       this.#windowMin = transit;
@@ -98,7 +106,12 @@ export class FrameStats {
 
   /** The counters now. */
   snapshot(): ReceiveStats {
+    const recent = this.#recent.slice(0, Math.min(this.#recentCount, RECENT)).sort();
+    const at = (q: number) =>
+      recent.length ? recent[Math.min(recent.length - 1, Math.floor(q * recent.length))] : 0;
     return {
+      transitP50Ms: at(0.5) / 1000,
+      transitP95Ms: at(0.95) / 1000,
       received: this.#received,
       lost: this.#lost,
       late: this.#late,

@@ -127,7 +127,7 @@ export interface WebMediaGlobals {
     timestamp: number;
     data: Float32Array;
   }) => AudioData;
-  MediaStreamTrackProcessor: new (init: { track: MediaStreamTrack }) => {
+  MediaStreamTrackProcessor: new (init: { track: MediaStreamTrack; maxBufferSize?: number }) => {
     readonly readable: ReadableStream<AudioData>;
   };
   AudioContext: new (options?: { sampleRate?: number; latencyHint?: string }) => AudioContext;

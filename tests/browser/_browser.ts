@@ -181,3 +181,51 @@ export async function waitForPlayed(page: Page, ms: number, timeout = 30_000): P
     { timeout },
   );
 }
+
+/** What the page played (with `?capture=1`), out of the page. */
+export async function takePlayed(
+  page: Page,
+): Promise<{ samples: Float32Array; rate: number; capability: string | undefined }> {
+  const out = await page.evaluate(() => {
+    const phone = (globalThis as unknown as SoftphonePage).softphone;
+    const player = phone.media!.player!;
+    const { samples } = player.takePlayed();
+    const bytes = new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
+    let s = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+      s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    }
+    return { b64: btoa(s), rate: player.sampleRate };
+  });
+  const bytes = Uint8Array.from(atob(out.b64), (c) => c.charCodeAt(0));
+  return { samples: new Float32Array(bytes.buffer), rate: out.rate, capability: undefined };
+}
+
+/** A VoiceServer in process with `config` (a config file's content) on free ports. */
+export async function startServerWithConfig(config: Record<string, unknown>) {
+  const dataDir = await Deno.makeTempDir({ prefix: "clutchcall-browser-" });
+  const path = `${dataDir}/config.json`;
+  await Deno.writeTextFile(path, JSON.stringify(config));
+  const { loadConfig } = await import("../../src/server/config.ts");
+  const { VoiceServer } = await import("../../src/server/server.ts");
+  const { createLogger } = await import("../../src/log/mod.ts");
+  const loaded = await loadConfig(
+    ["--http-port", "0", "--moq-port", "0", "--data-dir", dataDir, "--config", path],
+    {},
+  );
+  const logs: string[] = [];
+  const server = await VoiceServer.start(
+    loaded,
+    createLogger({ level: "info", json: true, sink: (line) => logs.push(line) }),
+  );
+  return {
+    server,
+    url: server.httpUrl,
+    token: server.devToken!,
+    logs,
+    async [Symbol.asyncDispose]() {
+      await server.close(100);
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    },
+  };
+}

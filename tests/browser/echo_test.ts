@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { startServer } from "../calls/_server.ts";
 import { readFixtureWav } from "../_lib/fixtures.ts";
-import { bestLagCorrelation } from "../_lib/correlate.ts";
+import { decimate, decodeSamples, to8k, windowedCorrelation } from "./_audio.ts";
 import {
   haveChromium,
   launchChromium,
@@ -10,60 +10,6 @@ import {
   startEcho,
   waitForStatus,
 } from "./_browser.ts";
-
-/** Float32 samples out of the page, base64-encoded there (a big JSON array is slow). */
-function decodeSamples(b64: string): Float32Array {
-  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-  return new Float32Array(bytes.buffer);
-}
-
-function decimate(samples: Float32Array, factor: number): Float64Array {
-  const out = new Float64Array(Math.floor(samples.length / factor));
-  for (let i = 0; i < out.length; i++) {
-    let sum = 0;
-    for (let j = 0; j < factor; j++) sum += samples[i * factor + j];
-    out[i] = sum / factor;
-  }
-  return out;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-/**
- * Windowed alignment: each 500 ms window of `received` with speech in it (RMS ≥ 0.01) is
- * aligned on its own (lags within
- * `lagRange(windowStart)`), and the median r and lag are reported. The fake microphone and
- * the audio output run on different clocks in Chromium, so one lag cannot fit seconds of
- * audio; per window it does.
- */
-function windowedCorrelation(
-  received: Float64Array,
-  reference: Float64Array,
-  lagRange: (start: number) => [number, number],
-  window = 4000,
-): { r: number; lag: number; windows: number } {
-  const rs: number[] = [];
-  const lags: number[] = [];
-  for (let start = 0; start + window <= received.length; start += window) {
-    // Pauses carry no waveform to match: only windows with speech in them count.
-    let energy = 0;
-    for (let i = start; i < start + window; i++) energy += received[i] * received[i];
-    if (Math.sqrt(energy / window) < 0.01) continue;
-    const [lo, hi] = lagRange(start);
-    const c = bestLagCorrelation(received.subarray(start, start + window), reference, {
-      minLag: lo,
-      maxLag: hi,
-      minOverlap: window,
-    });
-    rs.push(c.r);
-    lags.push(c.lag - start);
-  }
-  if (Deno.env.get("DUMP")) console.log(rs.map((r) => r.toFixed(2)).join(" "), lags.join(" "));
-  return { r: median(rs), lag: median(lags), windows: rs.length };
-}
 
 Deno.test("the softphone calls an echo over WebTransport/MoQT: what the page plays back is the file the microphone plays (r ≥ 0.8), mouth-to-ear latency measured", async () => {
   if (!haveChromium()) return;
@@ -107,6 +53,7 @@ Deno.test("the softphone calls an echo over WebTransport/MoQT: what the page pla
         playedStartUs: played.startUs,
         mic: b64(mic.samples),
         micStartUs: mic.startUs,
+        micRate: mic.sampleRate,
         rate: player.sampleRate,
         stats: player.stats,
       };
@@ -126,7 +73,7 @@ Deno.test("the softphone calls an echo over WebTransport/MoQT: what the page pla
     // Mouth to ear: the microphone's PCM against what played, both stamped in epoch time;
     // the search is kept within 2 s so the file's loop cannot alias it.
     const offsetMs = (result.playedStartUs - result.micStartUs) / 1000;
-    const micD = decimate(mic, 6);
+    const micD = to8k(mic, result.micRate);
     const playedD = decimate(played, 6);
     // Windows of what played, looked up in the microphone's PCM 0…1.5 s earlier:
     // played[j] ~ mic[j + k] with k = lag, so the delay is offset - k / 8 ms.
