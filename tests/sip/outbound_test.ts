@@ -1,4 +1,7 @@
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals, assertThrows } from "@std/assert";
+import { parseSipConfig } from "../../src/sip/config.ts";
+import { SipError } from "../../src/sip/error.ts";
+import { endReasonOf, routeOutbound } from "../../src/sip/outbound.ts";
 import {
   freeUdpPort,
   hangUp,
@@ -93,4 +96,41 @@ Deno.test("outbound: a per-call ringTimeoutMs (POST /v1/calls) overrides sip.rin
   assertEquals(ended.endReason, "no_answer");
   const out = await peer.done;
   assertEquals(out.code, 0, new TextDecoder().decode(out.stdout).slice(-1500));
+});
+
+// --- in memory: routing and end reasons ------------------------------------------------------
+
+Deno.test("outbound routing (unit): E.164 through the trunk whose prefix matches; sip: through the trunk it names or an allowed host; anything else refused", () => {
+  const config = parseSipConfig({
+    trunks: [
+      { name: "us", address: "10.0.0.1:5060", outboundNumbers: ["+1"] },
+      { name: "tcp", address: "10.0.0.2:5070", transport: "tcp", outboundNumbers: ["+44"] },
+    ],
+    allowDirectSip: ["pbx.example"],
+  });
+  const us = routeOutbound(config, "+14155550123");
+  assertEquals([us.trunk?.name, us.ruri.toString()], ["us", "sip:+14155550123@10.0.0.1:5060"]);
+  const uk = routeOutbound(config, "+442071234567");
+  assertEquals(uk.ruri.toString(), "sip:+442071234567@10.0.0.2:5070;transport=tcp");
+  assertEquals(routeOutbound(config, "sip:alice@10.0.0.2:5070").trunk?.name, "tcp");
+  assertEquals(routeOutbound(config, "sip:bob@pbx.example").trunk, undefined);
+  const status = (to: string) => assertThrows(() => routeOutbound(config, to), SipError).status;
+  assertEquals(status("+33123456789"), 404);
+  assertEquals(status("sip:mallory@198.51.100.7"), 403);
+  assertEquals(status("sip:alice@10.0.0.2:9999"), 403, "a trunk's host on another port");
+  assertEquals(status("sip:"), 400);
+});
+
+Deno.test("outbound end reasons (unit): 486/600 busy, 603 declined, 408/480 no_answer, 487 canceled, others rejected", () => {
+  const cases: [number, string][] = [
+    [486, "busy"],
+    [600, "busy"],
+    [603, "declined"],
+    [408, "no_answer"],
+    [480, "no_answer"],
+    [487, "canceled"],
+    [404, "rejected"],
+    [503, "rejected"],
+  ];
+  for (const [status, reason] of cases) assertEquals(endReasonOf(status), reason, String(status));
 });
