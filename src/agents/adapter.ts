@@ -51,6 +51,8 @@ export interface AgentLink {
   readonly playing: boolean;
   /** Milliseconds of `item` played to the caller so far. */
   playedMs(item: string): number;
+  /** The item playing now and how much of it was played, if any. */
+  readonly current: { readonly id: string; readonly playedMs: number } | undefined;
   /** Ends the binding with an `agent failed` event saying `reason`. */
   fail(reason: string): void;
   /** Reports an interruption the driver handled itself (e.g. a Realtime server's VAD). */

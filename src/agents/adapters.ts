@@ -23,7 +23,11 @@ import { loadModuleAgent } from "./module_agent.ts";
 export async function createAdapter(
   _name: string,
   config: AgentConfig,
-  options: { readonly baseUrl?: string } = {},
+  options: {
+    readonly baseUrl?: string;
+    /** The codec the call's leg carries (`g711_ulaw`…): Realtime agents default to it. */
+    readonly legCodec?: string;
+  } = {},
 ): Promise<AgentAdapter> {
   switch (config.type) {
     case "media-streams":
@@ -32,7 +36,7 @@ export async function createAdapter(
       return await loadModuleAgent(config, options);
     case "openai-realtime": {
       const { openaiRealtimeAdapter } = await import("./openai_realtime.ts");
-      return openaiRealtimeAdapter(config);
+      return openaiRealtimeAdapter(config, options.legCodec);
     }
   }
 }

@@ -15,7 +15,9 @@ export type AgentErrorKind =
   /** The call is not in progress (409). */
   | "call_not_live"
   /** The call's media could not be attached (409). */
-  | "no_media";
+  | "no_media"
+  /** The agent could not be made: its module did not load, a secret is missing (409). */
+  | "unavailable";
 
 /**
  * A refused agent operation.

@@ -1,12 +1,300 @@
 /**
- * The `openai-realtime` adapter (placeholder until the client lands).
+ * The `openai-realtime` adapter: the engine is the client of a server speaking the OpenAI
+ * Realtime API (GA protocol) over a WebSocket.
+ *
+ * ```text
+ * engine → server  session.update (audio formats, instructions, voice, turn detection),
+ *                  input_audio_buffer.append (the caller, every 20 ms),
+ *                  response.cancel + conversation.item.truncate (on barge-in)
+ * server → engine  response.output_audio.delta (played to the caller, in order),
+ *                  input_audio_buffer.speech_started (barge-in), response.created/done, error
+ * ```
+ *
+ * Barge-in follows the server's VAD: on `input_audio_buffer.speech_started` while the agent's
+ * audio plays, the playout is flushed within one frame, `response.cancel` is sent if a
+ * response is still in progress, and `conversation.item.truncate` tells the server how much
+ * of the item was actually played to the caller (`audio_end_ms`, counted at the playout, not
+ * at the queue).
+ *
+ * Why a plain WebSocket and not the `openai` npm package's realtime client: its client
+ * (openai 7.55.0, `openai/realtime/ws`) forces `wss:` (`buildRealtimeURL` rewrites the
+ * scheme and refuses custom URLs that are not `wss:`), so it cannot reach a `ws://`
+ * Realtime-compatible server on a private network, and it needs the optional `ws` peer. The
+ * protocol is a handful of JSON messages; this file speaks them directly.
  *
  * @module
  */
-import type { AgentAdapter } from "./adapter.ts";
+import type {
+  AgentAdapter,
+  AgentAudioFormat,
+  AgentDriver,
+  AgentLink,
+  CallerFrame,
+} from "./adapter.ts";
 import type { OpenAiRealtimeAgentConfig } from "./config.ts";
+import { CONNECT_TIMEOUT_MS, fromBase64, MAX_BUFFERED_BYTES, toBase64 } from "./media_streams.ts";
+import { messageOf } from "./session.ts";
 
-/** Makes the adapter for one configured Realtime server. */
-export function openaiRealtimeAdapter(_config: OpenAiRealtimeAgentConfig): AgentAdapter {
-  throw new TypeError("The openai-realtime adapter is not available in this build");
+/** The default server. */
+export const OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime";
+/** Largest message accepted from the server, bytes. */
+export const MAX_REALTIME_MESSAGE_BYTES = 4 << 20;
+
+/** Realtime GA audio format objects by our format name. */
+function realtimeFormat(format: AgentAudioFormat): Record<string, unknown> {
+  switch (format.codec) {
+    case "g711_ulaw":
+      return { type: "audio/pcmu" };
+    case "g711_alaw":
+      return { type: "audio/pcma" };
+    case "pcm16":
+      return { type: "audio/pcm", rate: 24000 };
+  }
+}
+
+/**
+ * Makes the adapter. `legCodec` is the codec the call's leg carries: the default format is
+ * that G.711 (no transcoding), PCM16 at 24 kHz for other legs.
+ *
+ * @throws {TypeError} when a header's environment variable is unset.
+ *
+ * @example
+ * ```ts
+ * import { openaiRealtimeAdapter } from "./openai_realtime.ts";
+ * const adapter = openaiRealtimeAdapter({ type: "openai-realtime", url: "ws://127.0.0.1:9/v1/realtime" }, "g711_alaw");
+ * console.log(adapter.format.codec); // g711_alaw
+ * ```
+ */
+export function openaiRealtimeAdapter(
+  config: OpenAiRealtimeAgentConfig,
+  legCodec?: string,
+): AgentAdapter {
+  const codec = config.format ??
+    (legCodec === "g711_ulaw" || legCodec === "g711_alaw" ? legCodec : "pcm16");
+  const format: AgentAudioFormat = { codec, sampleRate: codec === "pcm16" ? 24000 : 8000 };
+  const headers: Record<string, string> = { ...config.headers };
+  for (const [name, variable] of Object.entries(config.headersFromEnv ?? {})) {
+    const value = Deno.env.get(variable);
+    if (value === undefined) {
+      throw new TypeError(`Cannot configure agent: environment variable ${variable} is unset`);
+    }
+    headers[name] = value;
+  }
+  const url = new URL(config.url ?? OPENAI_REALTIME_URL);
+  if (config.model) url.searchParams.set("model", config.model);
+  return {
+    format,
+    engineBargeIn: false,
+    open: (link) => RealtimeDriver.connect(url.href, headers, config, format, link),
+  };
+}
+
+class RealtimeDriver implements AgentDriver {
+  readonly #ws: WebSocket;
+  readonly #link: AgentLink;
+  /** The response in progress (between response.created and response.done). */
+  #response: string | undefined;
+  /** The output item whose audio was last queued, and its transcript so far. */
+  #item: { id: string; transcript: string; queuedMs: number } | undefined;
+  readonly #bytesPerMs: number;
+  #closed = false;
+
+  private constructor(ws: WebSocket, link: AgentLink, format: AgentAudioFormat) {
+    this.#ws = ws;
+    this.#link = link;
+    this.#bytesPerMs = format.codec === "pcm16" ? 48 : 8;
+  }
+
+  static async connect(
+    url: string,
+    headers: Record<string, string>,
+    config: OpenAiRealtimeAgentConfig,
+    format: AgentAudioFormat,
+    link: AgentLink,
+  ): Promise<AgentDriver> {
+    // Deno's WebSocket takes request headers (the bearer token).
+    const ws = new WebSocket(url, { headers } as unknown as string[]);
+    await opened(ws, link.signal);
+    const driver = new RealtimeDriver(ws, link, format);
+    driver.#begin(config, format);
+    return driver;
+  }
+
+  #begin(config: OpenAiRealtimeAgentConfig, format: AgentAudioFormat): void {
+    const ws = this.#ws;
+    ws.onmessage = (event) => this.#onMessage(event.data);
+    ws.onclose = (event) => {
+      if (this.#closed) return;
+      this.#closed = true;
+      this.#link.fail(
+        `realtime server closed the connection (code ${event.code}${
+          event.reason ? `: ${event.reason}` : ""
+        })`,
+      );
+    };
+    ws.onerror = (event) =>
+      this.#fail(`realtime connection failed: ${(event as ErrorEvent).message ?? "error"}`);
+    const audioFormat = realtimeFormat(format);
+    const input: Record<string, unknown> = { format: audioFormat };
+    if (config.turnDetection !== undefined) input.turn_detection = config.turnDetection;
+    const output: Record<string, unknown> = { format: audioFormat };
+    if (config.voice !== undefined) output.voice = config.voice;
+    this.#send({
+      type: "session.update",
+      session: {
+        type: "realtime",
+        ...(config.model ? { model: config.model } : {}),
+        ...(config.instructions !== undefined ? { instructions: config.instructions } : {}),
+        output_modalities: ["audio"],
+        audio: { input, output },
+      },
+    });
+  }
+
+  audio(frame: CallerFrame): void {
+    if (this.#closed) return;
+    if (this.#ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.#fail(`realtime server is not reading (${this.#ws.bufferedAmount} bytes unsent)`);
+      return;
+    }
+    this.#send({ type: "input_audio_buffer.append", audio: toBase64(frame.payload) });
+  }
+
+  close(_reason: string): Promise<void> {
+    this.#closed = true;
+    try {
+      this.#ws.close(1000, "agent detached");
+    } catch (error) {
+      this.#link.log.debug("Closing the realtime socket failed", { error });
+    }
+    return Promise.resolve();
+  }
+
+  #onMessage(data: unknown): void {
+    if (this.#closed) return;
+    if (typeof data !== "string") return this.#fail("realtime server sent a binary frame");
+    if (data.length > MAX_REALTIME_MESSAGE_BYTES) {
+      return this.#fail(`realtime server sent a ${data.length}-byte message`);
+    }
+    let m: Record<string, unknown>;
+    try {
+      m = JSON.parse(data);
+    } catch (error) {
+      return this.#fail(`realtime server sent invalid JSON: ${messageOf(error)}`);
+    }
+    if (typeof m !== "object" || m === null) return this.#fail("realtime server sent a non-object");
+    switch (m.type) {
+      case "response.created":
+        this.#response = (m.response as { id?: string } | undefined)?.id ?? "response";
+        return;
+      case "response.done":
+        this.#response = undefined;
+        return;
+      case "response.output_audio.delta": {
+        const itemId = typeof m.item_id === "string" ? m.item_id : "item";
+        if (typeof m.delta !== "string") return this.#fail("output_audio.delta without a delta");
+        let bytes: Uint8Array;
+        try {
+          bytes = fromBase64(m.delta);
+        } catch (error) {
+          return this.#fail(`output_audio.delta is not base64: ${messageOf(error)}`);
+        }
+        if (this.#item?.id !== itemId) this.#item = { id: itemId, transcript: "", queuedMs: 0 };
+        this.#item.queuedMs += bytes.length / this.#bytesPerMs;
+        this.#link.play(bytes, itemId);
+        return;
+      }
+      case "response.output_audio_transcript.delta":
+        if (this.#item && m.item_id === this.#item.id && typeof m.delta === "string") {
+          this.#item.transcript = (this.#item.transcript + m.delta).slice(-8192);
+        }
+        return;
+      case "input_audio_buffer.speech_started":
+        this.#bargeIn();
+        return;
+      case "error": {
+        const error = m.error as { message?: string; code?: string; type?: string } | undefined;
+        // Cancelling a response that just finished is not a failure.
+        if (error?.code === "response_cancel_not_active") return;
+        return this.#fail(
+          `realtime server error: ${error?.code ?? error?.type ?? "error"}: ${error?.message ?? ""}`
+            .trim(),
+        );
+      }
+      default:
+        return;
+    }
+  }
+
+  #bargeIn(): void {
+    // The item being played (later items may be queued behind it; clear drops them too).
+    const playing = this.#link.current;
+    if (!playing || !this.#link.playing) return;
+    const item = this.#item?.id === playing.id
+      ? this.#item
+      : { id: playing.id, transcript: "", queuedMs: 0 };
+    const cleared = this.#link.clear();
+    const playedMs = Math.round(cleared.item?.playedMs ?? playing.playedMs);
+    if (this.#response !== undefined) {
+      this.#send({ type: "response.cancel" });
+      this.#response = undefined;
+    }
+    this.#send({
+      type: "conversation.item.truncate",
+      item_id: item.id,
+      content_index: 0,
+      audio_end_ms: playedMs,
+    });
+    const words = item.transcript
+      ? item.transcript.slice(
+        0,
+        Math.round(item.transcript.length * Math.min(1, playedMs / Math.max(1, item.queuedMs))),
+      )
+        .replace(/\S*$/, "").trim()
+      : undefined;
+    this.#link.interrupted({ playedMs, ...(words === undefined ? {} : { words }) });
+    this.#item = undefined;
+  }
+
+  #fail(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#ws.close(1011, reason.slice(0, 120));
+    } catch (error) {
+      this.#link.log.debug("Closing the realtime socket failed", { error });
+    }
+    this.#link.fail(reason);
+  }
+
+  #send(message: Record<string, unknown>): void {
+    if (this.#ws.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify(message));
+  }
+}
+
+function opened(ws: WebSocket, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => finish(new Error("the realtime server did not answer in time")),
+      CONNECT_TIMEOUT_MS,
+    );
+    const onAbort = () => finish(new Error("the agent was detached while connecting"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    ws.onopen = () => finish();
+    ws.onerror = (event) => finish(new Error((event as ErrorEvent).message || "connection failed"));
+    ws.onclose = (event) => finish(new Error(`connection closed (code ${event.code})`));
+    function finish(error?: Error) {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      ws.onopen = ws.onerror = ws.onclose = null;
+      if (!error) return resolve();
+      try {
+        ws.close();
+      } catch (cause) {
+        // Closing a socket that never opened can throw; the connect error is what matters.
+        void cause;
+      }
+      reject(error);
+    }
+  });
 }

@@ -157,6 +157,7 @@ const STATUS: Record<AgentError["kind"], 404 | 409> = {
   not_bound: 409,
   call_not_live: 409,
   no_media: 409,
+  unavailable: 409,
 };
 
 /** Maps an agent error to its problem; anything else as the Calls API does. */

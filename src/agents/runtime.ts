@@ -171,7 +171,12 @@ export class AgentRuntime implements AsyncDisposable {
         `Call "${sid}" already has agent "${previous?.agent ?? current.agent}"`,
       );
     }
-    const adapter = await this.#adapter(agent, config);
+    const legCodec = current.capabilities[0]?.replace(/^voice\//, "");
+    const adapter = await this.#adapter(agent, config, legCodec).catch((error) => {
+      throw new AgentError("unavailable", `Agent "${agent}" is unavailable: ${messageOf(error)}`, {
+        cause: error,
+      });
+    });
     const outcome = await calls.bindAgent(sid, agent, current.agent, claim);
     if (previous) await this.#end(sid, previous, "replaced");
     const binding: Binding = {
@@ -217,13 +222,15 @@ export class AgentRuntime implements AsyncDisposable {
     return this.#options.agents[agent];
   }
 
-  #adapter(agent: string, config: AgentConfig): Promise<AgentAdapter> {
-    let adapter = this.#adapters.get(agent);
+  #adapter(agent: string, config: AgentConfig, legCodec?: string): Promise<AgentAdapter> {
+    // Realtime agents default to the leg's codec: one adapter per agent and leg codec.
+    const key = config.type === "openai-realtime" ? `${agent}\n${legCodec}` : agent;
+    let adapter = this.#adapters.get(key);
     if (!adapter) {
-      adapter = createAdapter(agent, config, { baseUrl: this.#options.baseUrl });
+      adapter = createAdapter(agent, config, { baseUrl: this.#options.baseUrl, legCodec });
       // A module that fails to load is retried on the next attach.
-      adapter.catch(() => this.#adapters.delete(agent));
-      this.#adapters.set(agent, adapter);
+      adapter.catch(() => this.#adapters.delete(key));
+      this.#adapters.set(key, adapter);
     }
     return adapter;
   }
@@ -305,6 +312,7 @@ export class AgentRuntime implements AsyncDisposable {
         this.attach(sid, agent, {}, { replace: true }).catch((error) => {
           log.warn("Cannot bind the agent a call was transferred to", { sid, agent, error });
           if (error instanceof AgentError && error.kind !== "no_media") {
+            // (no_media already reported `agent failed` itself)
             this.#options.calls.emitEvent(event.call, {
               type: "agent",
               sid,

@@ -47,6 +47,8 @@ export interface AgentSessionOptions {
   readonly reports: SessionReports;
 }
 
+/** Oldest a caller frame may be when read before the bridge drops it, ms. */
+const UPLINK_MAX_LATENCY_MS = 1000;
 /** Caller audio kept for a module agent's turn: at most this much, ms. */
 const MAX_TURN_AUDIO_MS = 30_000;
 /** Audio kept from before a turn's detected start (the VAD needs a few frames), ms. */
@@ -108,6 +110,9 @@ export class AgentSession implements AsyncDisposable {
       sid: options.sid,
       codec: format.codec,
       sampleRate: format.sampleRate,
+      // An agent wants every word: caller frames up to a second late are still delivered
+      // (the bridge's default, 200 ms, drops them when a busy event loop reads late).
+      maxLatencyMs: UPLINK_MAX_LATENCY_MS,
     });
     let turns: TurnDetector;
     try {
@@ -289,6 +294,9 @@ export class AgentSession implements AsyncDisposable {
       clear: () => this.#playout.clear(),
       get playing(): boolean {
         return playout.playing;
+      },
+      get current(): { readonly id: string; readonly playedMs: number } | undefined {
+        return playout.current;
       },
       playedMs: (item) => this.#playout.playedMs(item),
       fail: (reason) => this.#fail(reason),

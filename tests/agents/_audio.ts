@@ -8,6 +8,7 @@ import type { AudioBridge } from "../../src/bridge/mod.ts";
 import { decodeUlaw, encodeUlaw } from "../../src/codecs/g711.ts";
 import { nowMicros } from "../../src/voice/track.ts";
 import { readFixtureWav } from "../_lib/fixtures.ts";
+import { guard } from "./_fixture.ts";
 
 /** The 8 kHz turns fixture as PCM. */
 export function turns8k(): Int16Array {
@@ -79,8 +80,11 @@ export class Recorder {
     for (let i = from; i < this.frames.length; i++) {
       if (match(this.frames[i], i)) return Promise.resolve(i);
     }
-    return new Promise((resolve) =>
-      this.#waiters.push({ match: (f, i) => i >= from && match(f, i), resolve })
+    return guard(
+      new Promise((resolve) =>
+        this.#waiters.push({ match: (f, i) => i >= from && match(f, i), resolve })
+      ),
+      `a heard frame matching ${match.toString().replace(/\s+/g, " ").slice(0, 120)}`,
     );
   }
 

@@ -87,7 +87,11 @@ export async function startAgentServer(sections: Record<string, unknown>): Promi
       const identity = `phone${++clients}`;
       const registered = await fx.fetch(`/v1/clients/${identity}/register`, { method: "POST" });
       await registered.body?.cancel();
-      const call = await voice.calls.originate({ from: "+14155550100", to: `client:${identity}` });
+      const call = await voice.calls.originate({
+        from: "+14155550100",
+        to: `client:${identity}`,
+        capabilities: [`voice/${codec}`],
+      });
       const events = fx.events(call.sid);
       const caller = await voice.bridge.attachCaller({ sid: call.sid, codec });
       bridges.push(caller);
@@ -129,8 +133,23 @@ function eventLog(voice: Voice, sid: string): EventLog {
     next(match: (e: CallEvent) => boolean) {
       const seen = events.find(match);
       if (seen) return Promise.resolve(seen);
-      return new Promise<CallEvent>((resolve) => waiters.push({ match, resolve }));
+      return guard(
+        new Promise<CallEvent>((resolve) => waiters.push({ match, resolve })),
+        `a call event matching ${match.toString().replace(/\s+/g, " ").slice(0, 120)}`,
+      );
     },
     stop: () => abort.abort(),
   } as EventLog;
+}
+
+/**
+ * Rejects when `promise` has not settled after `ms` (a guard against a hang, so a test that
+ * waits on a signal that never comes fails saying which, instead of stalling the suite).
+ */
+export function guard<T>(promise: Promise<T>, what: string, ms = 60_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Gave up waiting for ${what} after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { guard } from "./_fixture.ts";
+
 /** A message as received, with its arrival time. */
 export interface Received {
   readonly message: Record<string, unknown>;
@@ -43,8 +45,9 @@ export function startTwilioBot(onConnection?: (conn: BotConnection) => void): Bo
   const connections: BotConnection[] = [];
   const waiting: Array<{ n: number; resolve: (c: BotConnection) => void }> = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    const headers = new Headers(req.headers);
     const { socket, response } = Deno.upgradeWebSocket(req);
-    const conn = connect(socket, req.headers);
+    const conn = connect(socket, headers);
     socket.addEventListener("open", () => {
       connections.push(conn);
       onConnection?.(conn);
@@ -110,7 +113,10 @@ function connect(socket: WebSocket, headers: Headers): BotConnection {
     next(match) {
       const seen = received.find((r) => match(r.message));
       if (seen) return Promise.resolve(seen);
-      return new Promise((resolve) => waiters.push({ match, resolve }));
+      return guard(
+        new Promise((resolve) => waiters.push({ match, resolve })),
+        `a message matching ${match.toString().replace(/\s+/g, " ").slice(0, 120)}`,
+      );
     },
     send: (message) => socket.readyState === WebSocket.OPEN && socket.send(JSON.stringify(message)),
     sendRaw: (data) => socket.readyState === WebSocket.OPEN && socket.send(data),

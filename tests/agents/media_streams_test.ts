@@ -62,7 +62,11 @@ Deno.test("media-streams: a Twilio bot on a client: call gets connected/start/me
     const at = Number(m.timestamp) * 8;
     if (at + 160 <= botHeard.length) botHeard.set(decodeUlaw(unb64(m.payload)), at);
   }
-  const up = bestLagCorrelation(speech, botHeard, { maxLag: 8000, minOverlap: 40000 });
+  const up = bestLagCorrelation(speech, botHeard, {
+    minLag: -8000,
+    maxLag: 8000,
+    minOverlap: 40000,
+  });
   assert(up.r >= 0.9, `bot heard the caller with r = ${up.r.toFixed(3)}`);
 
   // Turn events: starts at 1.5 s and ~8.0 s of the fixture (±150 ms).
