@@ -110,6 +110,8 @@ export interface SipConfig {
    * API caller cannot make the gateway signal to an arbitrary host (an open relay).
    */
   readonly allowDirectSip: readonly string[];
+  /** Calls up at once beyond which new INVITEs get 503 with Retry-After [2000]. */
+  readonly maxCalls: number;
   /** A SIP/TCP connection silent this long is closed, ms [120000]. */
   readonly tcpIdleTimeoutMs: number;
   /** A SIP/TCP message must arrive whole within this long of its first byte (and a new
@@ -132,6 +134,7 @@ const TOP_KEYS = new Set([
   "allowDirectSip",
   "tcpIdleTimeoutMs",
   "tcpHeaderTimeoutMs",
+  "maxCalls",
 ]);
 const TRUNK_KEYS = new Set([
   "name",
@@ -218,6 +221,7 @@ export function parseSipConfig(value: unknown): SipConfig {
           return host.replace(/^\[|\]$/g, "").toLowerCase();
         }),
     ),
+    maxCalls: opt("maxCalls", 2000, 1, 1_000_000),
     tcpIdleTimeoutMs: opt("tcpIdleTimeoutMs", 120_000, 100, 3_600_000),
     tcpHeaderTimeoutMs: opt("tcpHeaderTimeoutMs", 10_000, 100, 600_000),
   });

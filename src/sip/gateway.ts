@@ -36,7 +36,7 @@ export interface SipGatewayOptions {
   readonly log: Logger;
   /** The calls control plane inbound calls are admitted to. */
   readonly calls: InboundCalls;
-  /** Calls up at once before new INVITEs get 503 [2000]. */
+  /** Calls up at once before new INVITEs get 503 [the config's `maxCalls`]. */
   readonly maxCalls?: number;
   /** Retransmission T1 (tests shrink it) [500]. */
   readonly t1?: number;
@@ -135,7 +135,7 @@ export class SipGateway implements GatewayPort, AsyncDisposable {
         trunks: config.trunks,
         invitesPerSecond: config.invitesPerSecond,
         activeCalls: () => late.rt?.legs.size ?? 0,
-        maxCalls: options.maxCalls ?? 2000,
+        maxCalls: options.maxCalls ?? config.maxCalls,
         onAdmitted: (callId, trunk) => trunkOf.set(callId, trunk),
       }),
       log: (level, message, fields) => options.log[level](message, fields),

@@ -73,3 +73,27 @@ Deno.test("admission: beyond its own rate a trunk gets 503 with Retry-After, its
   clock.ms = 500;
   assertEquals(admit(invite(), from("10.0.1.1")).ok, true);
 });
+
+Deno.test("admission: at sip.maxCalls calls up a new INVITE gets 503 with Retry-After: 5; one fewer is admitted", () => {
+  const sip = parseSipConfig({
+    ...JSON.parse(JSON.stringify({ trunks: config.trunks })),
+    maxCalls: 3,
+  });
+  assertEquals([parseSipConfig({}).maxCalls, sip.maxCalls], [2000, 3]);
+  let up = 3;
+  const admit = createAdmission({
+    trunks: sip.trunks,
+    invitesPerSecond: sip.invitesPerSecond,
+    activeCalls: () => up,
+    maxCalls: sip.maxCalls,
+    now: () => 0,
+  });
+  assertEquals(admit(invite(), from("10.0.0.1")), {
+    ok: false,
+    status: 503,
+    reason: "Service Unavailable",
+    headers: ["Retry-After: 5"],
+  });
+  up = 2;
+  assertEquals(admit(invite(), from("10.0.0.1")).ok, true);
+});
