@@ -96,6 +96,8 @@ export class Softphone extends EventTarget implements AsyncDisposable {
   #callAbort: AbortController | undefined;
   #muted = false;
   #closed = false;
+  // Ends the current reconnect backoff early (a network change).
+  #nudge: (() => void) | undefined;
 
   /** A phone; nothing is sent until a method is called. */
   constructor(options: SoftphoneOptions) {
@@ -384,15 +386,19 @@ export class Softphone extends EventTarget implements AsyncDisposable {
       }
       if (signal.aborted) return;
       this.#say(`Cannot reconnect the audio yet: ${failure}`);
-      await waitMs(backoff, signal);
+      const nudged = new AbortController();
+      this.#nudge = () => nudged.abort();
+      await waitMs(backoff, AbortSignal.any([signal, nudged.signal]));
+      this.#nudge = undefined;
       backoff = Math.min(backoff * 2, 2000);
     }
   }
 
   readonly #onNetworkChange = () => {
-    // A new network path: the old QUIC connection may be dead without knowing it yet.
-    if (this.#phone.state !== "active") return;
-    this.#moq?.then((moq) => moq.close(), () => {});
+    // A new network path. A live QUIC connection migrates by itself (closing it would leave
+    // the relay holding this page's tracks until its idle timeout); a lost one is being
+    // re-established: retry now instead of at the end of the backoff.
+    this.#nudge?.();
   };
 
   /** Hangs nothing up; stops listening, closes media and the connection. Idempotent. */
