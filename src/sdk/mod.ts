@@ -13,6 +13,7 @@
  * @module
  */
 export * from "./voice.ts";
+export { CallHandle, type CallOperations } from "./call_handle.ts";
 export * from "./error.ts";
 export { readSse, type SseMessage } from "./sse.ts";
 export type { CallTimes, CallTransfer } from "../calls/call.ts";

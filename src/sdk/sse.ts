@@ -1,9 +1,11 @@
 /**
- * A minimal server-sent events reader over a `fetch` body (no `EventSource`, so a bearer
- * header can be sent; no Deno APIs, so it runs in browsers).
+ * A server-sent events reader over a `fetch` body (no `EventSource`, so a bearer header can be
+ * sent; no Deno APIs, so it runs in browsers). Parsing is `eventsource-parser`'s (WHATWG
+ * event-stream rules: CR/LF/CRLF line ends, BOM, comments, multi-line data, `retry`).
  *
  * @module
  */
+import { EventSourceParserStream } from "eventsource-parser/stream";
 
 /** One event. */
 export interface SseMessage {
@@ -26,36 +28,20 @@ export interface SseMessage {
  * ```
  */
 export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  let event = "message";
-  let data: string[] = [];
+  const events = body
+    .pipeThrough(new TextDecoderStream())
+    .pipeThrough(new EventSourceParserStream());
+  const reader = events.getReader();
   let id: string | undefined;
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
-      buffer += value;
-      let nl;
-      while ((nl = buffer.search(/\r?\n/)) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + (buffer[nl] === "\r" ? 2 : 1));
-        if (line === "") {
-          if (data.length > 0) yield { event, data: data.join("\n"), ...(id ? { id } : {}) };
-          event = "message";
-          data = [];
-          continue;
-        }
-        if (line.startsWith(":")) continue;
-        const colon = line.indexOf(":");
-        const field = colon < 0 ? line : line.slice(0, colon);
-        const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-        if (field === "event") event = value;
-        else if (field === "data") data.push(value);
-        else if (field === "id") id = value;
-      }
+      // The last event id persists across events (the EventSource `lastEventId` rule).
+      if (value.id !== undefined) id = value.id;
+      yield { event: value.event ?? "message", data: value.data, ...(id ? { id } : {}) };
     }
   } finally {
-    await reader.cancel().catch(() => {});
+    await reader.cancel().catch(() => {/* the stream already failed or ended */});
   }
 }

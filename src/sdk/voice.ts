@@ -14,6 +14,7 @@ import { type Problem, VoiceApiError } from "./error.ts";
 import { readSse } from "./sse.ts";
 import { AgentsClient } from "./agents.ts";
 import type { MutationOptions } from "./options.ts";
+import { CallHandle, type CallOperations } from "./call_handle.ts";
 
 export type { Call, CallDirection, CallEvent, CallStatus, ClientRegistration, IncomingEvent };
 
@@ -123,14 +124,26 @@ class Http {
 /** `voice.calls`. */
 export class CallsClient {
   readonly #http: Http;
+  readonly #bridge: Bridge | undefined;
+  readonly #ops: CallOperations;
 
   /** @internal Use `new Voice(…).calls`. */
-  constructor(http: Http) {
+  constructor(http: Http, bridge?: Bridge) {
     this.#http = http;
+    this.#bridge = bridge;
+    this.#ops = {
+      fetch: (sid) => this.#http.json("GET", `/v1/calls/${encodeURIComponent(sid)}`),
+      hangup: (sid, options) => this.hangup(sid, options),
+      answer: (sid, options) => this.answer(sid, options),
+      transfer: (sid, target, options) => this.transfer(sid, target, options),
+      sendDigits: (sid, digits, options) => this.sendDigits(sid, digits, options),
+      events: (sid, options) => this.events(sid, options),
+    };
   }
 
   /**
-   * Originates a call; resolves with it in `dialing`.
+   * Originates a call; resolves with its {@linkcode CallHandle} in `dialing` (disposing the
+   * handle hangs the call up unless it ended).
    *
    * @example
    * ```ts ignore
@@ -138,17 +151,18 @@ export class CallsClient {
    * console.log(call.sid, call.status); // CA… dialing
    * ```
    */
-  originate(params: OriginateParams, options: MutationOptions = {}): Promise<Call> {
-    return this.#http.json(
+  async originate(params: OriginateParams, options: MutationOptions = {}): Promise<CallHandle> {
+    const call = await this.#http.json<Call>(
       "POST",
       "/v1/calls",
       params,
       options.idempotencyKey ?? crypto.randomUUID(),
     );
+    return new CallHandle(call, { ops: this.#ops, bridge: this.#bridge, originated: true });
   }
 
   /**
-   * A call by sid.
+   * A call by sid, as a {@linkcode CallHandle} (disposing it leaves the call alone).
    *
    * @example
    * ```ts ignore
@@ -156,8 +170,8 @@ export class CallsClient {
    * console.log(call.status, call.times);
    * ```
    */
-  get(sid: string): Promise<Call> {
-    return this.#http.json("GET", `/v1/calls/${encodeURIComponent(sid)}`);
+  async get(sid: string): Promise<CallHandle> {
+    return new CallHandle(await this.#ops.fetch(sid), { ops: this.#ops, bridge: this.#bridge });
   }
 
   /**
@@ -391,7 +405,7 @@ export class Voice {
   constructor(options: VoiceOptions) {
     if (!options.baseUrl) throw new TypeError("Cannot create Voice: baseUrl is required");
     const http = new Http(options);
-    this.calls = new CallsClient(http);
+    this.calls = new CallsClient(http, options.bridge);
     this.clients = new ClientsClient(http);
     this.agents = new AgentsClient(http);
     this.#bridge = options.bridge;
