@@ -32,6 +32,8 @@ export interface SoftphoneOptions {
   readonly token: string;
   /** Overrides the relay certificate hash from `/v1/relay/certificate` (tests, pinning). */
   readonly certificateHash?: string;
+  /** Overrides the relay URL from `/v1/relay/certificate` (a proxy in front of the relay). */
+  readonly relayUrl?: string;
   /** Player settings. */
   readonly player?: Omit<OpusPlayerOptions, "codec">;
   /** Microphone settings (see `captureMicrophone`). */
@@ -261,7 +263,7 @@ export class Softphone extends EventTarget implements AsyncDisposable {
         if (!response.ok) throw new Error(`Cannot read the relay certificate: ${response.status}`);
         const cert = await response.json() as { url: string; sha256Base64: string };
         const moq = await BrowserMoq.connect({
-          url: cert.url,
+          url: this.#options.relayUrl ?? cert.url,
           certificateHash: this.#options.certificateHash ?? cert.sha256Base64,
           token: this.#options.token,
         });

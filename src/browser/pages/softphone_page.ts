@@ -5,7 +5,8 @@
  * the token (else the token field), `?capture=1` keeps the played audio and the microphone's
  * PCM for measurements, `?processing=0` turns the microphone's echo cancellation, gain control
  * and noise suppression off (measurements with a known signal), `?certificateHash=` pins a
- * relay certificate hash, `?targetDelayMs=` / `?maxDelayMs=` set the playout buffer [60 / 200].
+ * relay certificate hash, `?relayUrl=` connects through another address (an impairment proxy),
+ * `?targetDelayMs=` / `?maxDelayMs=` set the playout buffer [60 / 200].
  *
  * @module
  */
@@ -38,6 +39,7 @@ function start(token: string): Softphone {
   const phone = new Softphone({
     token,
     certificateHash: params.get("certificateHash") ?? undefined,
+    relayUrl: params.get("relayUrl") ?? undefined,
     player: {
       capture,
       targetDelayMs: Number(params.get("targetDelayMs") ?? 60),
