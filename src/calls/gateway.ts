@@ -20,7 +20,8 @@ export interface CallProgress {
   digits?(digits: string): void;
   /** The leg's voice-activity detector heard speech start or stop at `at` (ISO 8601). */
   speech?(state: "start" | "stop", at: string): void;
-  /** Aborted when the call ends on our side (hangup, cancel). */
+  /** Aborted when the call ends on our side (hangup, cancel, ring timeout), with the call's
+   * end reason as the abort reason. */
   readonly signal: AbortSignal;
 }
 

@@ -875,7 +875,8 @@ export class CallService implements AsyncDisposable {
       if (identity) this.events.emitIncoming(identity, { type: "cancel", call });
     }
     if (isTerminal(call.status)) {
-      this.#legs.get(call.sid)?.abort();
+      // The reason tells the leg how to end (a SIP INVITE not answered: 480 after no_answer).
+      this.#legs.get(call.sid)?.abort(call.endReason);
       this.#legs.delete(call.sid);
       const ended = this.#origin.closeTracks(["voice", call.sid]);
       this.#log.info("Call ended", {

@@ -44,7 +44,8 @@ export interface LegProgress {
   digits?(digits: string): void;
   /** Speech started or stopped at `at` (ISO 8601). */
   speech?(state: "start" | "stop", at: string): void;
-  /** Aborted when the call ends on the control plane's side (hangup, cancel). */
+  /** Aborted when the call ends on the control plane's side (hangup, cancel, ring timeout);
+   * its reason, when given, is the call's end reason. */
   readonly signal: AbortSignal;
 }
 

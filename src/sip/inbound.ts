@@ -144,11 +144,13 @@ export async function handleInvite(
     request.delegate = { onCancel: () => void rt.terminate(admitted, "canceled", false) };
     progress.signal.addEventListener(
       "abort",
-      () => void rt.terminate(admitted, "hangup", true),
+      () => void rt.terminate(admitted, endedFor(progress.signal.reason), true),
       { once: true, signal: admitted.ended },
     );
     if (canceled) return await rt.terminate(admitted, "canceled", false);
-    if (progress.signal.aborted) return await rt.terminate(admitted, "hangup", true);
+    if (progress.signal.aborted) {
+      return await rt.terminate(admitted, endedFor(progress.signal.reason), true);
+    }
     const action = await resolveAction(plan.route.action, call, {
       webhookTimeoutMs: rt.config.webhookTimeoutMs,
       onWebhookError: (error) => rt.log.warn("Inbound webhook failed", { sid: call.sid, error }),
@@ -228,6 +230,16 @@ export function answerInbound(
         );
       }
     }));
+}
+
+/**
+ * How an inbound leg ends when the control plane ends its call: a client that was not rung
+ * (not registered) or did not answer in time is `no_answer` (a ringing INVITE then gets 480
+ * Temporarily Unavailable, RFC 3261 §21.4.18), anything else a hangup (487 before the answer,
+ * BYE after).
+ */
+function endedFor(reason: unknown): SipEndReason {
+  return reason === "no_answer" || reason === "client_not_registered" ? "no_answer" : "hangup";
 }
 
 /** The caller as E.164 (with `+`) when the From user is a number, else a `sip:` URI. */

@@ -12,6 +12,7 @@ import {
   startGateway,
   waitForStatus,
 } from "./_harness.ts";
+import { firstLine, rawInvite, rawPeer } from "./_raw_peer.ts";
 
 /** A real HTTP receiver on loopback that records what it was POSTed and answers `reply`. */
 function webhookReceiver(reply: (body: Record<string, unknown>) => Response | Promise<Response>) {
@@ -208,4 +209,21 @@ Deno.test("RTP inactivity: a caller that sends no RTP is hung up (BYE) and the c
   const call = await ended(fx);
   assertEquals([call.status, call.endReason], ["completed", "media_timeout"]);
   await caller; // sipp fails its call: our BYE came during its pause (that is the point)
+});
+
+Deno.test("inbound to a client nobody registered: the caller gets 480 Temporarily Unavailable (not 487, which means canceled) and the call fails client_not_registered", async () => {
+  using peer = rawPeer();
+  await using fx = await startGateway({
+    sip: { inbound: [{ match: "*", action: { client: "nobody" } }] },
+  });
+  const invite = rawInvite(fx.port, peer.port);
+  await peer.send(invite.text, { transport: "udp", hostname: "127.0.0.1", port: fx.port });
+  await peer.waitFor(
+    (all) => all.some((d) => /^SIP\/2\.0 [3-6]/.test(d.text)),
+    "a final response",
+  );
+  const final = peer.received.find((d) => /^SIP\/2\.0 [3-6]/.test(d.text))!;
+  assertEquals(firstLine(final).slice(0, 11), "SIP/2.0 480");
+  const call = await ended(fx);
+  assertEquals([call.status, call.endReason], ["failed", "client_not_registered"]);
 });
