@@ -236,7 +236,17 @@ export class RecognizerLink implements AsyncDisposable {
       for (const message of session.opening()) this.#sendRaw(connection, message);
       if (!session.waitsForReady) this.#ready(connection);
     };
-    socket.onmessage = (event: MessageEvent) => this.#message(connection, event.data);
+    socket.onmessage = (event: MessageEvent) => {
+      try {
+        this.#message(connection, event.data);
+      } catch (error) {
+        // A bug of ours, not the recognizer's: never let it out of an event handler (it
+        // would take the process down); end this connection and let the backoff retry.
+        log.error("Cannot handle a recognizer message", { error });
+        connection.reason = `internal error: ${(error as Error)?.message}`;
+        socket.close(4011, "internal error");
+      }
+    };
     socket.onerror = (event: Event) => {
       const message = (event as ErrorEvent).message ?? "WebSocket error";
       connection.reason ??= message;
