@@ -79,6 +79,12 @@ type LinkState =
 const MAX_MALFORMED = 20;
 /** A connection ready for this long resets the backoff. */
 const STABLE_MS = 10_000;
+/**
+ * No audio for this long is a hold (or a muted or stalled leg): the recognizer is asked to
+ * finalize what it holds. Longer than the delivery jitter of a loaded server, so that a burst
+ * arriving late does not cut an utterance in two.
+ */
+const HOLD_MS = 1000;
 
 /**
  * The recognizer link of one track.
@@ -99,6 +105,7 @@ export class RecognizerLink implements AsyncDisposable {
   #attempts = 0;
   #connections = 0;
   #lastSentAt = Date.now();
+  #lastAudioAt = Date.now();
   #audioSinceFinalize = false;
   readonly #keepAlive: ReturnType<typeof setInterval>;
   readonly #done = Promise.withResolvers<void>();
@@ -389,6 +396,7 @@ export class RecognizerLink implements AsyncDisposable {
     this.#sendRaw(connection, connection.session.audio(chunk.bytes));
     connection.timeline.sent(chunk.callMs, chunk.durationMs);
     this.#audioSinceFinalize = true;
+    this.#lastAudioAt = Date.now();
   }
 
   #sendRaw(connection: Connection, message: string | Uint8Array): void {
@@ -426,9 +434,9 @@ export class RecognizerLink implements AsyncDisposable {
   #tick(): void {
     const state = this.#state;
     if (state.name !== "open" || !state.connection.ready) return;
-    const idle = Date.now() - this.#lastSentAt;
-    if (idle < this.#o.options.keepAliveMs) return;
-    this.finalize(); // audio stopped (hold): flush what the recognizer holds
+    const now = Date.now();
+    if (now - this.#lastAudioAt >= HOLD_MS) this.finalize(); // hold: flush what it holds
+    if (now - this.#lastSentAt < this.#o.options.keepAliveMs) return;
     const message = state.connection.session.keepAlive();
     if (message) this.#sendRaw(state.connection, message);
     else this.#lastSentAt = Date.now();
