@@ -5,12 +5,7 @@
  *
  * @module
  */
-import type {
-  SubscribeOptions,
-  TrackConsumer,
-  TrackInfo,
-  TrackProducer,
-} from "../relay/model/mod.ts";
+import type { LocalTracks, TrackConsumer, TrackInfo, TrackProducer } from "../relay/model/mod.ts";
 
 /**
  * Publishes and subscribes tracks for a bridge.
@@ -41,7 +36,8 @@ export interface BridgeConnection {
 }
 
 /**
- * An in-process track host: an `Origin`, or the `PluginContext` a plugin gets.
+ * An in-process track host: an `Origin`, or the `PluginContext` a plugin gets; the relay
+ * model's {@linkcode LocalTracks}, named here for the bridge's callers.
  *
  * @example
  * ```ts
@@ -50,16 +46,7 @@ export interface BridgeConnection {
  * const tracks: InProcessTracks = new Origin();
  * ```
  */
-export interface InProcessTracks {
-  /** Publishes a track pushed from this process. */
-  publishTrack(info: TrackInfo): TrackProducer;
-  /** Subscribes to a track. */
-  subscribe(
-    namespace: readonly string[],
-    name: string,
-    options?: SubscribeOptions,
-  ): Promise<TrackConsumer>;
-}
+export type InProcessTracks = LocalTracks;
 
 /**
  * What a bridge can run over: a remote connection or an in-process track host.

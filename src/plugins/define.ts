@@ -4,12 +4,7 @@
  *
  * @module
  */
-import type {
-  SubscribeOptions,
-  TrackConsumer,
-  TrackInfo,
-  TrackProducer,
-} from "../relay/model/mod.ts";
+import type { LocalTracks, TrackConsumer } from "../relay/model/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { AsrEvent, TranscriptEvent } from "../voice/transcript.ts";
 
@@ -46,8 +41,12 @@ export interface PluginCallEvents {
   on(listener: (event: PluginCallEventView) => void): () => void;
 }
 
-/** What a running plugin may do. Everything it opens is closed when it stops or is detached. */
-export interface PluginContext {
+/**
+ * What a running plugin may do. Everything it opens is closed when it stops or is detached.
+ * Its `publishTrack` and `subscribe` are the relay's {@linkcode LocalTracks}, the interface an
+ * `Origin` and a bridge share.
+ */
+export interface PluginContext extends LocalTracks {
   /** The plugin's name, as declared. */
   readonly name: string;
   /** A logger tagged with the plugin's name. */
@@ -62,8 +61,6 @@ export interface PluginContext {
    * rejects detaches the plugin.
    */
   route(pattern: string, handler: (track: TrackConsumer) => void | Promise<void>): void;
-  /** Publishes a track into the relay, tagged with its capability. */
-  publishTrack(info: TrackInfo): TrackProducer;
   /**
    * Call events: `ctx.calls.emit(event)` puts a `transcript` or `asr` event on a call (SSE,
    * webhooks, other plugins); `ctx.calls.on(listener)` hears every call's events. Listeners
@@ -77,12 +74,6 @@ export interface PluginContext {
    * ```
    */
   readonly calls: PluginCallEvents;
-  /** Subscribes to a track through the relay. */
-  subscribe(
-    namespace: readonly string[],
-    name: string,
-    options?: SubscribeOptions,
-  ): Promise<TrackConsumer>;
 }
 
 /** What a plugin's `setup` may return: a function (or disposable) run when it stops. */

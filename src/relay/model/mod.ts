@@ -20,6 +20,7 @@
 export * from "./authorize.ts";
 export * from "./capability.ts";
 export * from "./group.ts";
+export * from "./local_tracks.ts";
 export * from "./object.ts";
 export * from "./origin.ts";
 export * from "./track.ts";

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { LocalTracks, SubscribeOptions } from "./local_tracks.ts";
 import { type CapabilityPattern, parseCapabilityPattern } from "./capability.ts";
 import { type TrackConsumer, type TrackInfo, TrackProducer } from "./track.ts";
 import { TrackError } from "./track_error.ts";
@@ -42,14 +43,6 @@ export interface OriginOptions {
   readonly groupWindow?: number;
   /** Called when a route handler throws; the handler's consumer is closed. */
   readonly onRouteError?: (error: unknown, pattern: string, track: TrackInfo) => void;
-}
-
-/** Options for {@linkcode Origin.subscribe}. */
-export interface SubscribeOptions {
-  /** Overrides the origin's wait bound for this request. */
-  readonly timeoutMs?: number;
-  /** Aborts the wait. */
-  readonly signal?: AbortSignal;
 }
 
 /** A handle on something registered with the origin; closing it unregisters. */
@@ -102,7 +95,7 @@ export function isNamespacePrefix(
  * console.log((await reader.nextGroup())?.id); // 0
  * ```
  */
-export class Origin {
+export class Origin implements LocalTracks {
   readonly #namespaces = new Map<
     string,
     { namespace: readonly string[]; sources: TrackSource[] }
