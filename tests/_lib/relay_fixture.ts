@@ -11,6 +11,7 @@ import {
   type MoqEndpoint,
 } from "../../src/relay/transport/mod.ts";
 import { MoqClient } from "../../src/relay/client.ts";
+import type { TrackConsumer, TrackInfo, TrackProducer } from "../../src/relay/model/mod.ts";
 import { loadOrCreateDevCertificate, type TlsCertificate } from "../../src/server/certificate.ts";
 import { createLogger, type Logger } from "../../src/log/mod.ts";
 
@@ -92,4 +93,35 @@ export async function startRelay(
       endpoint.close();
     },
   };
+}
+
+/** A publisher and a subscriber client of one relay, with one track between them. */
+export interface PublishedPair {
+  readonly publisher: MoqClient;
+  readonly subscriber: MoqClient;
+  /** The publisher's track (PUBLISHed to the relay). */
+  readonly track: TrackProducer;
+  /** The subscriber's consumer of it (SUBSCRIBEd through the relay). */
+  readonly reader: TrackConsumer;
+}
+
+/**
+ * Connects a publisher and a subscriber to `fx`, publishes `info` on the first and
+ * subscribes to it on the second: the set-up most relay tests start from.
+ */
+export async function publishedPair(fx: RelayFixture, info: TrackInfo): Promise<PublishedPair> {
+  const publisher = await fx.client();
+  const subscriber = await fx.client();
+  const track = await publisher.publish(info);
+  const reader = await subscriber.subscribe(info.namespace, info.name);
+  return { publisher, subscriber, track, reader };
+}
+
+/**
+ * Resolves once `check()` holds, re-checking after each turn of the event loop: for state
+ * that has no event of its own (a counter, a table). Not a sleep: it returns as soon as the
+ * state is reached, and only a state that never comes makes the test time out.
+ */
+export async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 1));
 }

@@ -7,7 +7,7 @@
  * same relay and must receive every object in order.
  */
 import { assert, assertEquals } from "@std/assert";
-import { type RelayFixture, startRelay } from "../_lib/relay_fixture.ts";
+import { publishedPair, type RelayFixture, startRelay } from "../_lib/relay_fixture.ts";
 import type { RelayOptions } from "../../src/relay/relay.ts";
 import {
   type BidiStream,
@@ -37,14 +37,11 @@ interface GoodPair {
 
 /** A publisher streaming numbered objects (5 per group, a group every 10 ms) to a subscriber. */
 async function startGoodPair(fx: RelayFixture): Promise<GoodPair> {
-  const publisher = await fx.client();
-  const subscriber = await fx.client();
-  const track = await publisher.publish({
+  const { publisher, subscriber, track, reader } = await publishedPair(fx, {
     namespace: NS,
     name: "uplink",
     capability: "voice/opus",
   });
-  const reader = await subscriber.subscribe(NS, "uplink");
   let sent = 0;
   let running = true;
   const pump = (async () => {

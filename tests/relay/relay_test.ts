@@ -1,5 +1,5 @@
 import { assertEquals, assertGreater } from "@std/assert";
-import { startRelay } from "../_lib/relay_fixture.ts";
+import { publishedPair, startRelay, until } from "../_lib/relay_fixture.ts";
 import type { TrackConsumer } from "../../src/relay/model/mod.ts";
 
 const NS = ["voice", "CA1"];
@@ -16,14 +16,11 @@ async function readObjects(track: TrackConsumer, count: number): Promise<number[
 
 Deno.test("a published track reaches a subscriber through the relay over real QUIC", async () => {
   await using fx = await startRelay();
-  const publisher = await fx.client();
-  const subscriber = await fx.client();
-  const uplink = await publisher.publish({
+  const { track: uplink, reader } = await publishedPair(fx, {
     namespace: NS,
     name: "uplink",
     capability: "voice/opus",
   });
-  const reader = await subscriber.subscribe(NS, "uplink");
   assertEquals(reader.info.capability, "voice/opus", "capability travels in SUBSCRIBE_OK");
   const pending = readObjects(reader, 20);
   for (let g = 0; g < 4; g++) {
@@ -58,7 +55,7 @@ Deno.test("a namespace publisher is subscribed upstream once for many subscriber
   const publisher = await fx.client();
   const trackOf = await publisher.publishNamespace(NS);
   const uplink = trackOf("uplink", "voice/opus");
-  await new Promise((r) => setTimeout(r, 50));
+  await until(() => fx.relay.origin.namespaces().length > 0); // the relay read PUBLISH_NAMESPACE
   const subs = await Promise.all(Array.from({ length: 10 }, () => fx.client()));
   const readers = await Promise.all(subs.map((s) => s.subscribe(NS, "uplink")));
   assertEquals(uplink.consumers, 1, "the relay holds one upstream subscription");
@@ -67,8 +64,9 @@ Deno.test("a namespace publisher is subscribed upstream once for many subscriber
   for (let i = 0; i < 5; i++) group.write({ id: i, payload: Uint8Array.of(i) });
   group.close();
   for (const result of await Promise.all(pending)) assertEquals(result, [0, 1, 2, 3, 4]);
+  const unused = new Promise<void>((resolve) => uplink.onUnused(resolve));
   for (const r of readers) r.close();
-  await new Promise((r) => setTimeout(r, 100));
+  await unused;
   assertEquals(uplink.consumers, 0, "the last UNSUBSCRIBE reached the publisher");
 });
 
@@ -82,14 +80,11 @@ Deno.test("subscribing to a track nobody publishes gets SUBSCRIBE_ERROR after th
 
 Deno.test("when the publisher leaves, subscribers see the track end", async () => {
   await using fx = await startRelay();
-  const publisher = await fx.client();
-  const subscriber = await fx.client();
-  const track = await publisher.publish({
+  const { publisher, track, reader } = await publishedPair(fx, {
     namespace: NS,
     name: "uplink",
     capability: "voice/opus",
   });
-  const reader = await subscriber.subscribe(NS, "uplink");
   track.appendGroup().write({ id: 0, payload: Uint8Array.of(1) });
   assertEquals(await readObjects(reader, 1), [1]);
   publisher.close();
@@ -101,14 +96,11 @@ Deno.test("when the publisher leaves, subscribers see the track end", async () =
 
 Deno.test("objects published as datagrams are forwarded as datagrams", async () => {
   await using fx = await startRelay();
-  const publisher = await fx.client();
-  const subscriber = await fx.client();
-  const track = await publisher.publish({
+  const { track, reader } = await publishedPair(fx, {
     namespace: NS,
     name: "uplink",
     capability: "voice/opus",
   });
-  const reader = await subscriber.subscribe(NS, "uplink");
   const received: { id: number; first: number; datagram?: boolean }[] = [];
   const reading = (async () => {
     for (let group; received.length < 10 && (group = await reader.nextGroup());) {

@@ -6,7 +6,7 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import type { MoqClient } from "../../src/relay/client.ts";
-import { type RelayFixture, startRelay } from "../_lib/relay_fixture.ts";
+import { publishedPair, type RelayFixture, startRelay, until } from "../_lib/relay_fixture.ts";
 
 const NS = ["voice", "CAres"];
 
@@ -15,10 +15,7 @@ const NS = ["voice", "CAres"];
  * previous one has arrived (a reader that keeps up loses nothing), and checks all arrive.
  */
 async function streamThrough(fx: RelayFixture, groups: number): Promise<void> {
-  const publisher = await fx.client();
-  const subscriber = await fx.client();
-  const track = await publisher.publish({ namespace: NS, name: "uplink" });
-  const reader = await subscriber.subscribe(NS, "uplink");
+  const { track, reader } = await publishedPair(fx, { namespace: NS, name: "uplink" });
   const received: number[] = [];
   let arrived = Promise.withResolvers<void>();
   const reading = (async () => {
@@ -80,10 +77,7 @@ Deno.test("over the relay's stream budget a greedy session is refused, the other
   const held = await Promise.all(Array.from({ length: 200 }, () => holdStream(hostile)));
   // Every stream the relay accepted is counted or refused; wait for all 200 to be seen.
   const seen = () => fx.relay.dataStreams.open + fx.relay.dataStreams.refused;
-  for (let i = 0; seen() < 200; i++) {
-    assert(i < 1000, `the relay saw ${seen()} of 200 streams`);
-    await new Promise((resolve) => setTimeout(resolve, 10)); // polling a counter, not a wait for time
-  }
+  await until(() => seen() >= 200);
   assertEquals(fx.relay.dataStreams.open, 32, "the greedy session got the budget, no more");
   assertEquals(fx.relay.dataStreams.refused, 168);
   await streamThrough(fx, 20);
