@@ -20,18 +20,18 @@ Deno.test("the softphone calls an echo over WebTransport/MoQT: what the page pla
     browser,
     `${fx.url}/softphone?token=${encodeURIComponent(fx.token)}&identity=alice&capture=1` +
       // A deeper playout buffer than the default: the machine running the tests is shared.
-      "&processing=0&targetDelayMs=120&maxDelayMs=600",
+      "&processing=0&targetDelayMs=150&maxDelayMs=1500",
   );
   try {
     await page.locator("body[data-registered=alice]").waitFor();
     await page.getByTestId("to").fill("client:echo");
     await page.getByTestId("call").click();
     await waitForStatus(page, "in_progress");
-    // 9 s of played audio: more than one loop of the file after the path filled.
+    // 15 s of played audio: two loops of the file after the path filled.
     await page.waitForFunction(
       () =>
         ((globalThis as unknown as SoftphonePage).softphone.mediaStats?.player?.playedMs ?? 0) >
-          9000,
+          15_000,
       undefined,
       { timeout: 60_000 },
     );
@@ -67,8 +67,8 @@ Deno.test("the softphone calls an echo over WebTransport/MoQT: what the page pla
     const tiled = new Float32Array(fileF.length * 3);
     for (let i = 0; i < 3; i++) tiled.set(fileF, i * fileF.length);
     const reference = decimate(tiled, 6);
-    // The last 6 s played (the start is the path filling up).
-    const tail = decimate(played.subarray(played.length - 48000 * 6), 6);
+    // The last 12 s played (the start is the path filling up).
+    const tail = decimate(played.subarray(played.length - 48000 * 12), 6);
     const vsFile = windowedCorrelation(tail, reference, () => [0, reference.length - 4000]);
     // Mouth to ear: the microphone's PCM against what played, both stamped in epoch time;
     // the search is kept within 2 s so the file's loop cannot alias it.
@@ -77,7 +77,7 @@ Deno.test("the softphone calls an echo over WebTransport/MoQT: what the page pla
     const playedD = decimate(played, 6);
     // Windows of what played, looked up in the microphone's PCM 0…1.5 s earlier:
     // played[j] ~ mic[j + k] with k = lag, so the delay is offset - k / 8 ms.
-    const lastPlayed = playedD.subarray(playedD.length - 8000 * 6);
+    const lastPlayed = playedD.subarray(playedD.length - 8000 * 12);
     const base = playedD.length - lastPlayed.length;
     const vsMic = windowedCorrelation(lastPlayed, micD, (start) => {
       const at = base + start + offsetMs * 8; // the same instant, in mic samples
