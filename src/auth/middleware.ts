@@ -18,6 +18,7 @@ import { AuthError } from "./error.ts";
 import type { Grant } from "./grant.ts";
 import type { Scope } from "./scope.ts";
 import type { TokenVerifier } from "./verifier.ts";
+import { PROBLEM_BASE } from "../api/problem.ts";
 
 /** Hono variables set by {@linkcode bearerAuth}: `c.get("auth")` is the request's grant. */
 export type AuthVariables = { auth: Grant };
@@ -68,7 +69,8 @@ export function authErrorResponse(
   { realm = "clutchcall-voice", instance }: { realm?: string; instance?: string } = {},
 ): Response {
   const body: AuthProblem = {
-    type: `urn:clutchcall:problem:${error.kind}`,
+    // The API's one problem type convention (src/api/problem.ts): base URI + kebab-case name.
+    type: `${PROBLEM_BASE}${error.kind.replaceAll("_", "-")}`,
     title: error.title,
     status: error.status,
     detail: error.message,

@@ -15,6 +15,7 @@ export type ProblemType =
   | "validation-failed"
   | "invalid-cursor"
   | "not-found"
+  | "method-not-allowed"
   | "illegal-transition"
   | "idempotency-key-reused"
   | "idempotency-key-in-use"
@@ -35,6 +36,7 @@ const TITLES: Record<ProblemType, string> = {
   "validation-failed": "Request failed validation",
   "invalid-cursor": "Invalid pagination cursor",
   "not-found": "Not found",
+  "method-not-allowed": "Method not allowed",
   "illegal-transition": "Illegal call status transition",
   "idempotency-key-reused": "Idempotency key reused with a different request",
   "idempotency-key-in-use": "A request with this idempotency key is in progress",

@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import type { TlsCertificate } from "./certificate.ts";
 import { bearerAuth, requireScope, requireSid, type TokenVerifier } from "../auth/mod.ts";
 import type { Logger } from "../log/mod.ts";
+import { ProblemError, problemResponse } from "../calls/problem.ts";
 import type { VoiceMetrics } from "../metrics/mod.ts";
 import { accessLog } from "./observability.ts";
 import type { ReadinessReport } from "./readiness.ts";
@@ -111,45 +112,71 @@ export function createHttpApp(ctx: HttpContext): Hono {
     const sid = c.req.param("sid");
     const recording = await ctx.recordings?.get(sid);
     if (recording) return c.json(recording);
-    return c.json(
-      {
-        type: "about:blank",
-        title: "Not Found",
-        status: 404,
-        detail: `No recording of call "${sid}"`,
-      },
-      404,
-      { "content-type": "application/problem+json" },
+    return problemResponse(
+      new ProblemError(404, "not-found", `No recording of call "${sid}"`),
+      c.req.path,
     );
   });
   for (const routes of ctx.routes ?? []) app.route("/", routes);
-  app.notFound((c) =>
-    c.json(
-      {
-        type: "about:blank",
-        title: "Not Found",
-        status: 404,
-        detail: `No route for ${c.req.path}`,
-      },
-      404,
-      {
-        "content-type": "application/problem+json",
-      },
-    )
-  );
+  // A path some route serves with other methods is 405 with `Allow` (RFC 9110 §15.5.6);
+  // any other is 404.
+  const allowed = allowedMethods(app);
+  app.notFound((c) => {
+    const allow = allowed(c.req.path);
+    if (allow.length > 0) {
+      const response = problemResponse(
+        new ProblemError(
+          405,
+          "method-not-allowed",
+          `${c.req.method} is not allowed on ${c.req.path}`,
+        ),
+        c.req.path,
+      );
+      response.headers.set("allow", allow.join(", "));
+      return response;
+    }
+    return problemResponse(
+      new ProblemError(404, "not-found", `No route for ${c.req.path}`),
+      c.req.path,
+    );
+  });
   app.onError((error, c) => {
     // The message may name internals (paths, drivers): logged, never sent.
     console.error("HTTP: unexpected error", c.req.method, c.req.path, error);
-    return c.json(
-      {
-        type: "about:blank",
-        title: "Internal Server Error",
-        status: 500,
-        detail: "The server failed to handle the request",
-      },
-      500,
-      { "content-type": "application/problem+json" },
+    return problemResponse(
+      new ProblemError(500, "internal-error", "The server failed to handle the request"),
+      c.req.path,
     );
   });
   return app;
+}
+
+/**
+ * The methods each registered route serves, matched against a path: Hono's own route list
+ * (`app.routes`), middleware (`ALL`) left out, `:param` and `*` as path patterns. HEAD goes
+ * with GET (Hono answers it from the GET handler).
+ */
+function allowedMethods(app: Hono): (path: string) => string[] {
+  let table: { method: string; pattern: RegExp }[] | undefined;
+  return (path) => {
+    table ??= app.routes
+      .filter((r) => r.method !== "ALL")
+      .map((r) => ({
+        method: r.method,
+        pattern: new RegExp(
+          `^${
+            r.path.split("/").map((part) =>
+              part === "*"
+                ? ".*"
+                : part.startsWith(":")
+                ? "[^/]+"
+                : part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+            ).join("/")
+          }/?$`,
+        ),
+      }));
+    const methods = new Set(table.filter((r) => r.pattern.test(path)).map((r) => r.method));
+    if (methods.has("GET")) methods.add("HEAD");
+    return [...methods].sort();
+  };
 }

@@ -100,7 +100,7 @@ Deno.test("HTTP: a missing token is 401 problem+json with a Bearer challenge", a
     assertEquals([r.status, r.type], [401, "application/problem+json"]);
     assertEquals(r.challenge, 'Bearer realm="clutchcall-voice"');
     assertEquals(r.body, {
-      type: "urn:clutchcall:problem:missing_token",
+      type: "https://clutchcall.dev/problems/missing-token",
       title: "Authentication required",
       status: 401,
       detail: "No bearer token: send an Authorization: Bearer header",
