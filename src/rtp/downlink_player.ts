@@ -9,8 +9,8 @@
  * carriers' RTP-inactivity timers and NAT bindings drop a call that receives no RTP (issue
  * 15: 236 packets in, 0 out in a 10 s call). G.711 silence is the codec's zero level; Opus
  * silence is the 3-byte 20 ms CELT frame `F8 FF FE` that libopus itself emits for digital
- * silence. (RFC 3389 comfort noise would need CN negotiated in SDP, which the gateway does
- * not offer yet; silence frames keep the stream alive just as well.)
+ * silence. Where the peer negotiated RFC 3389 comfort noise (`CN/8000`), CN packets go out
+ * at the ptime instead.
  *
  * @module
  */
@@ -59,6 +59,8 @@ const OPUS_SILENCE = Uint8Array.of(0xf8, 0xff, 0xfe);
  * silence into the speech and shift everything after it. Beyond it, silence flows.
  */
 const SILENCE_AFTER_MS = 100;
+/** RFC 3389 noise level sent for a downlink with nothing: −127 dBov, digital silence. */
+const NOISE_LEVEL = 127;
 
 /** One ptime of silence in `format`'s codec (Opus: always one 20 ms frame). */
 function silenceFrame(format: RtpAudioFormat, ptimeMs: number): Queued {
@@ -231,7 +233,10 @@ export class DownlinkPlayer {
       this.#head = 0;
       next = this.#silenceFrame;
       if (performance.now() - this.#lastAudioAt >= SILENCE_AFTER_MS) {
-        if (this.#session.sendAudio(next.payload, next.samples)) this.#silence++;
+        const sent = this.#session.payloads.comfortNoise
+          ? this.#session.sendComfortNoise(NOISE_LEVEL, next.samples)
+          : this.#session.sendAudio(next.payload, next.samples);
+        if (sent) this.#silence++;
       }
     }
     this.#due += (next.samples / this.#format.clockRate) * 1000;

@@ -43,6 +43,8 @@ export interface RtpPayloadMap {
   readonly audio: RtpAudioFormat;
   /** Absent when the peer did not negotiate RFC 4733. */
   readonly telephoneEvent?: { readonly payloadType: number; readonly clockRate: number };
+  /** RFC 3389 comfort noise (8 kHz), when negotiated: sent instead of silence frames. */
+  readonly comfortNoise?: { readonly payloadType: number };
 }
 
 /**

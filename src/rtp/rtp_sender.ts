@@ -58,6 +58,8 @@ export class RtpSender {
   #lastSentTimestamp = 0;
   #dtmfChain: Promise<void> = Promise.resolve();
   #dtmfActive = false;
+  /** Comfort noise went out last: the next audio packet starts a talkspurt (marker). */
+  #afterNoise = false;
   #inFlight = false;
   readonly #sendQueue: [Uint8Array, Deno.NetAddr][] = [];
   /** Whether RTP went out since the last RTCP report (an SR rather than an RR). */
@@ -77,8 +79,17 @@ export class RtpSender {
     return this.#lastSentTimestamp;
   }
 
-  /** See `RtpSession.sendAudio`. */
-  sendAudio(payload: Uint8Array, samples: number, marker: boolean): boolean {
+  /** See `RtpSession.sendComfortNoise`. */
+  sendComfortNoise(level: number, samples: number): boolean {
+    const cn = this.#state.payloads.comfortNoise;
+    if (!cn) return false;
+    const sent = this.sendAudio(Uint8Array.of(level & 0x7f), samples, false, cn.payloadType);
+    if (sent) this.#afterNoise = true;
+    return sent;
+  }
+
+  /** See `RtpSession.sendAudio`; `payloadType` overrides the audio's (comfort noise). */
+  sendAudio(payload: Uint8Array, samples: number, marker: boolean, payloadType?: number): boolean {
     const state = this.#state;
     if (
       state.closed || !state.remote || this.#dtmfActive || state.direction === "recvonly" ||
@@ -90,7 +101,12 @@ export class RtpSender {
     const rate = state.payloads.audio.clockRate;
     const start = this.#advanceClock();
     marker ||= start.talkspurt;
-    this.#send(state.payloads.audio.payloadType, marker, this.#timestamp, payload);
+    if (payloadType === undefined) {
+      // RFC 3389 §4: the first speech packet after comfort noise starts a talkspurt.
+      marker ||= this.#afterNoise;
+      this.#afterNoise = false;
+    }
+    this.#send(payloadType ?? state.payloads.audio.payloadType, marker, this.#timestamp, payload);
     this.#timestamp = (this.#timestamp + samples) >>> 0;
     this.#nextSendMs = start.now + (samples / rate) * 1000;
     return true;

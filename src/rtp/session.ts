@@ -340,6 +340,15 @@ export class RtpSession implements AsyncDisposable {
   }
 
   /**
+   * Sends one RFC 3389 comfort-noise packet (noise `level` in −dBov, 0–127; 127 is digital
+   * silence) covering `samples`, when CN was negotiated; false otherwise (or not sent, as
+   * {@linkcode RtpSession.sendAudio}). The next audio packet carries the marker bit.
+   */
+  sendComfortNoise(level: number, samples: number): boolean {
+    return this.#sender.sendComfortNoise(level, samples);
+  }
+
+  /**
    * Sends DTMF digits as RFC 4733 events: per digit a packet every 20 ms with the growing
    * duration (marker on the first), the end packet three times, then the gap. Audio is not
    * sent while an event plays. Calls queue behind each other. Resolves when all are sent.

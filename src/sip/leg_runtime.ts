@@ -130,6 +130,7 @@ export class LegRuntime {
       dtmfPayloadType: audio ? audio.dtmfPayloadType : 101,
       dtmfClockRate: audio?.dtmfClockRate,
       dtmfEvents: audio?.dtmfEvents,
+      cnPayloadType: audio?.cnPayloadType,
       direction: audio ? answerDirection(audio.remoteDirection) : "sendrecv",
       ptime: audio?.ptime,
     });

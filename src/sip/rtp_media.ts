@@ -51,6 +51,9 @@ export function payloadMapOf(audio: NegotiatedAudio | undefined): RtpPayloadMap 
         clockRate: audio.dtmfClockRate ?? audio.clockRate,
       },
     }),
+    ...(audio.cnPayloadType === undefined
+      ? {}
+      : { comfortNoise: { payloadType: audio.cnPayloadType } }),
   };
 }
 

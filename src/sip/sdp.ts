@@ -293,6 +293,12 @@ export interface NegotiatedAudio {
    * the answer; `0-15` (RFC 4733 §2.4.1's default) when it listed none.
    */
   readonly dtmfEvents?: string;
+  /**
+   * The comfort-noise (RFC 3389, `CN/8000`) payload type, when the peer offered it and the
+   * audio runs at 8 kHz (G.711): the leg then sends CN, not silence frames, while nothing
+   * plays. (Opus has its own DTX.)
+   */
+  readonly cnPayloadType?: number;
   /** Where the peer wants RTP. */
   readonly remote: { readonly address: string; readonly port: number };
   /** The direction of the peer's description. */
@@ -346,6 +352,11 @@ export function negotiateAudio(
   const events = formats.filter(({ map }) => map?.encoding.toLowerCase() === "telephone-event");
   const dtmf = events.find(({ map }) => map!.clockRate === clockRate) ?? events[0];
   const offeredEvents = dtmf && media.fmtp.get(dtmf.pt)?.replaceAll(" ", "");
+  const cn = clockRate === 8000
+    ? formats.find(({ pt, map }) =>
+      map ? map.encoding.toLowerCase() === "cn" && map.clockRate === 8000 : pt === 13
+    )
+    : undefined;
   return {
     codec,
     payloadType: chosen.pt,
@@ -358,6 +369,7 @@ export function negotiateAudio(
         dtmfEvents: offeredEvents && EVENT_LIST.test(offeredEvents) ? offeredEvents : "0-15",
       }
       : {}),
+    ...(cn ? { cnPayloadType: cn.pt } : {}),
     remote: { address: media.address, port: media.port },
     remoteDirection: media.direction,
     mediaIndex,
@@ -406,6 +418,8 @@ export interface LocalDescription {
    * what the offer listed (RFC 4733 §2.4.1), `0-15` when it listed none.
    */
   readonly dtmfEvents?: string;
+  /** Comfort noise (RFC 3389) to answer with, when the offer had it. */
+  readonly cnPayloadType?: number;
   readonly direction: SdpDirection;
   readonly ptime?: number;
   /** Rejected sections to echo with port 0, by index, so the answer keeps the offer's order. */
@@ -434,6 +448,7 @@ export function writeSdp(local: LocalDescription): string {
   ];
   const audio: string[] = [];
   const pts = local.codecs.map((c) => c.payloadType);
+  if (local.cnPayloadType !== undefined) pts.push(local.cnPayloadType);
   if (local.dtmfPayloadType !== undefined) pts.push(local.dtmfPayloadType);
   audio.push(`m=audio ${local.port} RTP/AVP ${pts.join(" ")}`);
   for (const c of local.codecs) {
@@ -445,6 +460,7 @@ export function writeSdp(local: LocalDescription): string {
     );
     if (sdp.fmtp) audio.push(`a=fmtp:${c.payloadType} ${sdp.fmtp}`);
   }
+  if (local.cnPayloadType !== undefined) audio.push(`a=rtpmap:${local.cnPayloadType} CN/8000`);
   if (local.dtmfPayloadType !== undefined) {
     const rate = local.dtmfClockRate ?? local.codecs[0]?.clockRate ?? 8000;
     audio.push(`a=rtpmap:${local.dtmfPayloadType} telephone-event/${rate}`);

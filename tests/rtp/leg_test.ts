@@ -11,7 +11,7 @@ import {
   type SpeechEvent,
 } from "../../src/rtp/mod.ts";
 import { FRAMES_PER_GROUP, nowMicros } from "../../src/voice/track.ts";
-import { delay, TEST_PORTS, waitFor } from "./_udp.ts";
+import { delay, RawPeer, TEST_PORTS, waitFor } from "./_udp.ts";
 
 const PCMU: RtpPayloadMap = {
   audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 },
@@ -209,4 +209,41 @@ Deno.test("RTP leg VAD reports the speech start of turns-8k.wav sent as real-tim
   assertEquals(events[0].type, "speech_start");
   assertLess(Math.abs(startS - 1.5), 0.2, `speech start at ${startS.toFixed(3)} s`);
   assertGreater(t.leg.stats.vadFrames, 100);
+});
+
+Deno.test("RTP leg: with comfort noise negotiated, nothing to play sends RFC 3389 CN at the ptime, then audio with the marker", async () => {
+  using far = new RawPeer();
+  const origin = new Origin();
+  const sid = `CA${crypto.randomUUID().slice(0, 8)}`;
+  const session = await RtpSession.open({
+    hostname: "127.0.0.1",
+    portRange: TEST_PORTS,
+    payloads: { ...PCMU, comfortNoise: { payloadType: 13 } },
+    remote: { hostname: "127.0.0.1", port: far.port },
+  });
+  await using leg = await RtpLeg.start({ origin, sid, session });
+  await waitFor(() => far.received.length >= 10, 20_000, "10 comfort-noise packets");
+  const noise = far.packets().slice(0, 10);
+  assert(
+    noise.every((p) => p.payloadType === 13 && p.payload.length === 1 && p.payload[0] === 127),
+  );
+  // One ptime (20 ms at 8 kHz) of timeline per CN packet.
+  assertEquals(
+    noise.slice(1).map((p, i) => (p.timestamp - noise[i].timestamp) >>> 0),
+    noise.slice(1).map(() => 160),
+  );
+  const downlink = origin.publishTrack({
+    namespace: ["voice", sid],
+    name: "downlink",
+    capability: "voice/g711_ulaw",
+  });
+  const group = downlink.appendGroup(0);
+  group.write({ id: 0, payload: new Uint8Array(160).fill(0x7f) });
+  group.close();
+  await waitFor(() => far.packets().some((p) => p.payloadType === 0), 20_000, "the audio packet");
+  const audio = far.packets().find((p) => p.payloadType === 0)!;
+  assertEquals(audio.marker, true, "the first speech after CN starts a talkspurt");
+  assertEquals(audio.payload, new Uint8Array(160).fill(0x7f));
+  assertGreater(leg.stats.downlink.silence, 9);
+  downlink.close();
 });

@@ -109,3 +109,17 @@ for (const rate of [48000, 8000]) {
     );
   });
 }
+
+Deno.test("sipp: an offer with comfort noise (CN/8000) gets CN back in the answer", async () => {
+  if (!haveSipp()) return;
+  await answerMatches(
+    [
+      "m=audio [media_port] RTP/AVP 8 13 101",
+      "a=rtpmap:8 PCMA/8000",
+      "a=rtpmap:13 CN/8000",
+      "a=rtpmap:101 telephone-event/8000",
+      "a=fmtp:101 0-15",
+    ],
+    ["m=audio [0-9]+ RTP/AVP 8 13 101[[:space:]]", "a=rtpmap:13 CN/8000"],
+  );
+});
