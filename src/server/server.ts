@@ -17,6 +17,7 @@ import {
 import type { ServerConfig } from "./config.ts";
 import type { Logger } from "../log/mod.ts";
 import { createHttpApp } from "./http.ts";
+import { serverOpenApiDocument } from "./openapi.ts";
 import { HttpFront } from "./http_front.ts";
 import { startupStep } from "./startup_error.ts";
 import { metrics } from "../metrics/mod.ts";
@@ -229,6 +230,10 @@ export class VoiceServer implements AsyncDisposable {
       onScrape: () => {
         metrics.relaySessions.set(relay.sessionCount);
         metrics.relayTracks.set(relay.origin.trackCount);
+      },
+      openapi: async () => {
+        const response = await calls.app.request("/openapi.json");
+        return serverOpenApiDocument(await response.json(), ref.server?.httpUrl ?? "/");
       },
       readiness: () =>
         ref.server?.readiness() ??

@@ -151,6 +151,8 @@ function checkList(key: "calls" | "recordings") {
 
 const ROWS: readonly Row[] = [
   { method: "GET", path: "/healthz", resource: "public", ok: 200 },
+  { method: "GET", path: "/readyz", resource: "public", ok: 200 },
+  { method: "GET", path: "/metrics", resource: "public", ok: 200 },
   { method: "GET", path: "/openapi.json", resource: "public", ok: 200 },
   { method: "GET", path: "/v1/relay/certificate", resource: "public", ok: 200 },
   // The browser SDK and the two pages hold no secret: the token is the user's (src/server/pages.ts).
