@@ -289,10 +289,17 @@ Options (flag, environment variable, default):
   -h, --help             Show this text
 
 Precedence: flags > environment > config file > defaults. The config file (JSON) takes the
-same settings in camelCase (host, httpPort, moqPort, dataDir, cert, key, logLevel) plus
-"plugins": [{ "module", "options", "enabled" }] and "relay": { "subscribeTimeoutMs",
-"maxQueuedGroups", "maxRequestId" } and "http": { "headerTimeoutMs", "idleTimeoutMs" } and "auth": { "hs256Secret", "es256PublicKeys" (PEM or
-JWK text, a JWK object, or a PEM/JWK file path), "issuer", "audience" }.`;
+same settings in camelCase (host, httpPort, moqPort, dataDir, cert, key, logLevel) plus these
+sections (the README's "Configuration" says more):
+  "plugins"   [{ "module", "options", "enabled" }]: plugins to load (builtin:recorder, …)
+  "relay"     { "subscribeTimeoutMs", "maxQueuedGroups", "maxRequestId" }: MoQT relay tuning
+  "http"      { "headerTimeoutMs", "idleTimeoutMs" }: slow-client limits
+  "auth"      { "hs256Secret", "es256PublicKeys" (PEM or JWK text, a JWK object, or a PEM/JWK
+              file path), "issuer", "audience" }: bearer JWTs (none: development mode)
+  "sip"       { "listen", "transports", "publicAddress", "rtpPortRange", "trunks", "inbound",
+              "allowDirectSip", … }: the SIP gateway (none: no gateway)
+  "webhooks"  { "allowNetworks", "maxRedirects" }: where status callbacks may be sent
+  "agents"    { "<name>": { "type", … } }: AI voice agents calls can be handed to`;
 }
 
 /**

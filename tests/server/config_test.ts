@@ -264,3 +264,21 @@ Deno.test("malformed config files give clear errors", async () => {
     'Cannot read config file "/does/not/exist.json"',
   );
 });
+
+Deno.test("--help lists every section the config file takes", async () => {
+  // The sections are what the loader knows (its unknown-key error lists them), so a section
+  // added without a --help line fails here.
+  let known: string[] = [];
+  await withConfigFile({ nope: 1 }, async (path) => {
+    const error = await assertRejects(() => loadConfig(["--config", path], {}), ConfigError);
+    known = /\(known: ([^)]*)\)/.exec(error.message)![1].split(", ");
+  });
+  const settings = ["host", "httpPort", "moqPort", "dataDir", "cert", "key", "logLevel"];
+  const sections = known.filter((k) => !settings.includes(k));
+  assertEquals(sections.length >= 7, true, sections.join());
+  const text = usage();
+  for (const section of sections) {
+    assertEquals(text.includes(`"${section}"`), true, `usage names "${section}"`);
+  }
+  assertEquals(text.includes("--version"), true);
+});
