@@ -127,7 +127,8 @@ export function createHttpApp(ctx: HttpContext): Hono {
   const allowed = allowedMethods(app);
   app.notFound((c) => {
     const allow = allowed(c.req.path);
-    if (allow.length > 0) {
+    // A route for this very method that found nothing (an unknown file, say) is a 404.
+    if (allow.length > 0 && !allow.includes(c.req.method)) {
       const response = problemResponse(
         new ProblemError(
           405,
@@ -173,7 +174,7 @@ function allowedMethods(app: Hono): (path: string) => string[] {
               part === "*"
                 ? ".*"
                 : part.startsWith(":")
-                ? "[^/]+"
+                ? `(?:${/\{(.+)\}$/.exec(part)?.[1] ?? "[^/]+"})`
                 : part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")
             ).join("/")
           }/?$`,

@@ -19,6 +19,14 @@ Deno.test("a wrong method is 405 with Allow; an unknown path is 404; both are pr
   assertEquals([hangup.status, hangup.headers.get("allow")], [405, "POST"]);
   await hangup.body?.cancel();
 
+  // A route for the method that finds nothing is still a 404, with no Allow.
+  const script = await fetch(`${fx.url}/sdk/nothing.js`);
+  assertEquals([script.status, script.headers.get("allow")], [404, null]);
+  await script.body?.cancel();
+  const scriptPost = await fetch(`${fx.url}/sdk/browser.js`, { method: "POST" });
+  assertEquals([scriptPost.status, scriptPost.headers.get("allow")], [405, "GET, HEAD"]);
+  await scriptPost.body?.cancel();
+
   const missing = await fetch(`${fx.url}/nope`);
   assertEquals(missing.status, 404);
   assertEquals(missing.headers.get("allow"), null);
