@@ -209,7 +209,7 @@ class MediaStreamsDriver implements AgentDriver {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      this.#ws.close(1008, reason.slice(0, 120));
+      this.#ws.close(1000, reason.slice(0, 120));
     } catch (error) {
       this.#link.log.debug("Closing the bot socket failed", { error });
     }

@@ -260,7 +260,7 @@ class RealtimeDriver implements AgentDriver {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      this.#ws.close(1011, reason.slice(0, 120));
+      this.#ws.close(1000, reason.slice(0, 120));
     } catch (error) {
       this.#link.log.debug("Closing the realtime socket failed", { error });
     }

@@ -265,14 +265,15 @@ export class AgentRuntime implements AsyncDisposable {
         // The agent ended on its own (it failed, or the bot hung up): unbind, the call goes on.
         binding.endReason = reason;
         if (this.#bindings.get(sid) === binding) this.#bindings.delete(sid);
-        this.#emit(binding, { state: failed ? "failed" : "detached", reason });
+        // Unbound in the store first, so the call reads without the agent once the event is out.
         this.#track(
           this.#serial(sid, async () => {
             const call = await calls.get(sid);
             if (call.agent === binding.agent && !isTerminal(call.status)) {
               await calls.bindAgent(sid, undefined, binding.agent);
             }
-          }).catch((error) => log.warn("Cannot unbind a failed agent", { sid, error })),
+          }).catch((error) => log.warn("Cannot unbind a failed agent", { sid, error }))
+            .finally(() => this.#emit(binding, { state: failed ? "failed" : "detached", reason })),
         );
       },
       hangup: async () => void await calls.hangup(sid),

@@ -93,7 +93,11 @@ export async function startAgentServer(sections: Record<string, unknown>): Promi
         capabilities: [`voice/${codec}`],
       });
       const events = fx.events(call.sid);
-      const caller = await voice.bridge.attachCaller({ sid: call.sid, codec });
+      // The client answers a ringing call by attaching its leg.
+      await events.next((e) => e.type === "status" && e.call.status === "ringing");
+      // A busy test process reads late: keep late frames rather than drop them (the
+      // measurements count what the caller got).
+      const caller = await voice.bridge.attachCaller({ sid: call.sid, codec, maxLatencyMs: 1000 });
       bridges.push(caller);
       await events.next((e) => e.type === "status" && e.call.status === "in_progress");
       return { sid: call.sid, caller, events };
