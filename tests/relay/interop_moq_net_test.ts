@@ -343,8 +343,10 @@ Deno.test("two @moq/net subscribers share one upstream subscription to a @moq/ne
     return { conn, broadcast, sub: broadcast.subscribe("uplink") };
   });
   await waitFor(
-    "both SUBSCRIBEs to be served",
-    () => fx.sessions.filter((s) => s !== publisher.session && s.stats.serving === 1).length === 2,
+    "both SUBSCRIBEs to be served and the upstream SUBSCRIBE answered",
+    () =>
+      fx.sessions.filter((s) => s !== publisher.session && s.stats.serving === 1).length === 2 &&
+      publisher.session.stats.receiving >= 1,
   );
   assertEquals(publisher.session.stats.receiving, 1, "the relay holds one upstream subscription");
   assertEquals(fx.relay.origin.trackCount, 1);
