@@ -40,6 +40,8 @@ export interface SipGatewayOptions {
   readonly maxCalls?: number;
   /** Retransmission T1 (tests shrink it) [500]. */
   readonly t1?: number;
+  /** The admission limiters' clock in ms (tests freeze it so a rate is exact) [`performance.now`]. */
+  readonly now?: () => number;
   /** Codecs we accept, in preference order [g711_ulaw, g711_alaw, opus]. */
   readonly codecs?: readonly SipCodec[];
 }
@@ -137,6 +139,7 @@ export class SipGateway implements GatewayPort, AsyncDisposable {
         activeCalls: () => late.rt?.legs.size ?? 0,
         maxCalls: options.maxCalls ?? config.maxCalls,
         onAdmitted: (callId, trunk) => trunkOf.set(callId, trunk),
+        now: options.now,
       }),
       log: (level, message, fields) => options.log[level](message, fields),
     });

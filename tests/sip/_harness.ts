@@ -50,6 +50,8 @@ export async function startGateway(
     sip?: Record<string, unknown>;
     media?: (origin: Origin) => MediaLegFactory;
     uasPort?: number;
+    /** The admission clock (a frozen one makes rate limits exact under any load). */
+    now?: () => number;
   } = {},
 ): Promise<Fixture> {
   const dir = await Deno.makeTempDir({ prefix: "clutchcall-sip-" });
@@ -91,6 +93,7 @@ export async function startGateway(
     log: log.child({ component: "sip" }),
     t1: 100,
     calls,
+    now: options.now,
   });
   const events: CallEvent[] = [];
   calls.events.onAnyCall((e) => events.push(e));
