@@ -18,15 +18,19 @@ import type { BrowserMoq } from "./moq_connection.ts";
 import type { MicrophoneCapture } from "./capture.ts";
 import { OpusPlayer, type OpusPlayerOptions, type PlayerStats } from "./player.ts";
 import { playableCodecOf } from "./frame_decoder.ts";
+import { defaultMicrophone, defaultMoq } from "./default_media.ts";
 
 /** Options for {@linkcode attachCaller} and {@linkcode attachCallee}. */
 export interface AttachMediaOptions {
-  /** The MoQT connection. */
-  readonly moq: BrowserMoq;
+  /** The MoQT connection [the page's default connection, see `defaultMoq`]. */
+  readonly moq?: BrowserMoq;
   /** The call. */
   readonly sid: string;
-  /** The microphone whose frames are published (see `captureMicrophone`). */
-  readonly microphone: MicrophoneCapture;
+  /**
+   * The microphone whose frames are published [the page's default microphone, see
+   * `defaultMicrophone`].
+   */
+  readonly microphone?: MicrophoneCapture;
   /** Player settings for the far end's audio (the codec comes from the track). */
   readonly player?: Omit<OpusPlayerOptions, "codec">;
   /** Told when the played track starts playing (with its capability). */
@@ -73,7 +77,7 @@ export class CallMedia implements AsyncDisposable {
   readonly #playing: Promise<void>;
 
   private constructor(
-    options: AttachMediaOptions,
+    options: AttachMediaOptions & { moq: BrowserMoq; microphone: MicrophoneCapture },
     publishes: "uplink" | "downlink",
     track: TrackProducer,
   ) {
@@ -94,12 +98,14 @@ export class CallMedia implements AsyncDisposable {
     options: AttachMediaOptions,
     publishes: "uplink" | "downlink",
   ): Promise<CallMedia> {
-    const track = await options.moq.publish({
+    const moq = options.moq ?? await defaultMoq();
+    const microphone = options.microphone ?? await defaultMicrophone();
+    const track = await moq.publish({
       namespace: ["voice", options.sid],
       name: publishes,
       capability: "voice/opus",
     });
-    return new CallMedia(options, publishes, track);
+    return new CallMedia({ ...options, moq, microphone }, publishes, track);
   }
 
   /** The player of the far end's audio, once its track plays. */
@@ -203,10 +209,19 @@ export class CallMedia implements AsyncDisposable {
  * The caller's side of a call: publishes the microphone on `voice/<sid>/uplink` (which also
  * answers a ringing call) and plays `voice/<sid>/downlink`.
  *
+ * With only a `sid`, it uses the page's default connection and microphone (see
+ * `configureDefaultMedia`): the connection is opened from the page's origin with the relay
+ * URL and certificate hash of `GET /v1/relay/certificate` and the token configured, else the
+ * page's `?token=`; it is shared by every attach and opened again after it drops. Passing
+ * `moq` and `microphone` uses those instead.
+ *
  * @example
  * ```ts ignore
- * import { attachCaller } from "./call_media.ts";
- * const media = await attachCaller({ moq, sid: call.sid, microphone });
+ * import { attachCaller } from "/sdk/browser.js";
+ * // On a page opened as https://voice.example/app?token=<jwt>:
+ * const media = await attachCaller({ sid: call.sid });
+ * // Or with an explicit connection and microphone:
+ * const other = await attachCaller({ moq, sid: second.sid, microphone });
  * ```
  */
 export function attachCaller(options: AttachMediaOptions): Promise<CallMedia> {

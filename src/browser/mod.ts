@@ -8,7 +8,8 @@
  * - {@linkcode OpusPlayer}: `AudioDecoder` → AudioWorklet ring buffer (bounded delay,
  *   silence on underrun, late frames dropped by capture time), live stats.
  * - {@linkcode attachCaller} / {@linkcode attachCallee}: a call's two tracks over a
- *   {@linkcode BrowserMoq} connection.
+ *   {@linkcode BrowserMoq} connection; `attachCaller({ sid })` alone uses the page's default
+ *   connection and microphone ({@linkcode configureDefaultMedia}).
  * - {@linkcode Softphone}: registration as `client:<identity>`, dial, answer, reject, hang
  *   up, mute, DTMF, status from SSE, reconnect.
  *
@@ -29,6 +30,7 @@ export * from "./frame_stats.ts";
 export * from "./frame_decoder.ts";
 export * from "./player.ts";
 export * from "./call_media.ts";
+export * from "./default_media.ts";
 export * from "./track_monitor.ts";
 export * from "./softphone.ts";
 export * from "../sdk/mod.ts";
