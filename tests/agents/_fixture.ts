@@ -19,6 +19,8 @@ export interface AgentServer extends AsyncDisposable {
   readonly token: string;
   readonly voice: Voice;
   readonly logs: string[];
+  /** The test's MoQT connection to the server (to subscribe to a call's tracks). */
+  readonly moq: MoqClient;
   /** `fetch` with the token. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** An in-progress `client:` call whose caller leg publishes in `codec` over MoQT. */
@@ -73,6 +75,7 @@ export async function startAgentServer(sections: Record<string, unknown>): Promi
     token,
     voice,
     logs,
+    moq,
     fetch(path, init = {}) {
       const headers = new Headers(init.headers);
       if (!headers.has("authorization")) headers.set("authorization", `Bearer ${token}`);
