@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { websocketOpened } from "./websocket_open.ts";
 import type { AgentAdapter, AgentDriver, AgentLink, CallerFrame } from "./adapter.ts";
 import type { MediaStreamsAgentConfig } from "./config.ts";
 import { messageOf } from "./session.ts";
@@ -72,7 +73,7 @@ class MediaStreamsDriver implements AgentDriver {
       config.url,
       { headers: config.headers ?? {} } as unknown as string[],
     );
-    await opened(ws, link.signal);
+    await websocketOpened(ws, link.signal, { peer: "the bot", timeoutMs: CONNECT_TIMEOUT_MS });
     const driver = new MediaStreamsDriver(ws, link);
     driver.#begin(config);
     return driver;
@@ -230,33 +231,6 @@ class MediaStreamsDriver implements AgentDriver {
     if (this.#ws.readyState !== WebSocket.OPEN) return;
     this.#ws.send(JSON.stringify(message));
   }
-}
-
-function opened(ws: WebSocket, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => finish(new Error("the bot did not answer in time")),
-      CONNECT_TIMEOUT_MS,
-    );
-    const onAbort = () => finish(new Error("the agent was detached while connecting"));
-    signal.addEventListener("abort", onAbort, { once: true });
-    ws.onopen = () => finish();
-    ws.onerror = (event) => finish(new Error((event as ErrorEvent).message || "connection failed"));
-    ws.onclose = (event) => finish(new Error(`connection closed (code ${event.code})`));
-    function finish(error?: Error) {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-      ws.onopen = ws.onerror = ws.onclose = null;
-      if (!error) return resolve();
-      try {
-        ws.close();
-      } catch (cause) {
-        // Closing a socket that never opened can throw; the connect error is what matters.
-        void cause;
-      }
-      reject(error);
-    }
-  });
 }
 
 function hex(bytes: number): string {

@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { websocketOpened } from "./websocket_open.ts";
 import type {
   AgentAdapter,
   AgentAudioFormat,
@@ -114,7 +115,10 @@ class RealtimeDriver implements AgentDriver {
   ): Promise<AgentDriver> {
     // Deno's WebSocket takes request headers (the bearer token).
     const ws = new WebSocket(url, { headers } as unknown as string[]);
-    await opened(ws, link.signal);
+    await websocketOpened(ws, link.signal, {
+      peer: "the realtime server",
+      timeoutMs: CONNECT_TIMEOUT_MS,
+    });
     const driver = new RealtimeDriver(ws, link, format);
     driver.#begin(config, format);
     return driver;
@@ -270,31 +274,4 @@ class RealtimeDriver implements AgentDriver {
   #send(message: Record<string, unknown>): void {
     if (this.#ws.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify(message));
   }
-}
-
-function opened(ws: WebSocket, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => finish(new Error("the realtime server did not answer in time")),
-      CONNECT_TIMEOUT_MS,
-    );
-    const onAbort = () => finish(new Error("the agent was detached while connecting"));
-    signal.addEventListener("abort", onAbort, { once: true });
-    ws.onopen = () => finish();
-    ws.onerror = (event) => finish(new Error((event as ErrorEvent).message || "connection failed"));
-    ws.onclose = (event) => finish(new Error(`connection closed (code ${event.code})`));
-    function finish(error?: Error) {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-      ws.onopen = ws.onerror = ws.onclose = null;
-      if (!error) return resolve();
-      try {
-        ws.close();
-      } catch (cause) {
-        // Closing a socket that never opened can throw; the connect error is what matters.
-        void cause;
-      }
-      reject(error);
-    }
-  });
 }
