@@ -35,6 +35,11 @@ export async function ring(
     return undefined;
   }
   core.events.emitIncoming(identity, { type: "ring", call: ringing });
+  // The client's leg may have attached while the call was still dialing (its uplink came before
+  // the ring timer existed, so onTrack did not count it): that attachment is its answer.
+  if (core.liveTracks.get(sid)?.has("uplink") && !core.legs.has(sid)) {
+    core.track(core.advance(sid, "in_progress"));
+  }
   return ringing;
 }
 
