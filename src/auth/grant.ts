@@ -31,7 +31,7 @@
  * @module
  */
 import type { Authorize } from "../relay/model/authorize.ts";
-import { callNamespace, parseSid } from "../voice/track.ts";
+import { callNamespace, parseSid } from "../voice/sid.ts";
 import { AuthError } from "./error.ts";
 import type { Scope } from "./scope.ts";
 

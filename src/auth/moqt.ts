@@ -16,13 +16,7 @@
  */
 import { MoqError } from "../relay/error.ts";
 import type { MoqTransport } from "../relay/transport/transport.ts";
-import type { Authorize } from "../relay/model/authorize.ts";
-import {
-  type AuthToken,
-  decodeAuthToken,
-  type Parameters,
-  SetupParameter,
-} from "../relay/wire/draft14/parameters.ts";
+import type { Authorize, ConnectionCredentials } from "../relay/model/authorize.ts";
 import { AuthError } from "./error.ts";
 import type { Grant } from "./grant.ts";
 import type { TokenVerifier } from "./verifier.ts";
@@ -30,62 +24,26 @@ import type { TokenVerifier } from "./verifier.ts";
 /** Decides a connection's rights; the shape of `RelayOptions.authorizeConnection`. */
 export type ConnectionAuthorizer = (
   transport: MoqTransport,
-  setup: Parameters,
+  credentials: ConnectionCredentials,
 ) => Promise<Authorize>;
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
-
 /**
- * The connection's token: the setup parameter's value, else the URL's `jwt` query.
+ * The connection's token: the one its setup carried, else the URL's `jwt` query.
  *
- * @throws {MoqError} MALFORMED_AUTH_TOKEN or UNKNOWN_AUTH_TOKEN_ALIAS for an unusable
- *   setup parameter
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { connectionToken } from "./moqt.ts";
  * const query = new URLSearchParams("jwt=abc.def.ghi");
- * console.log(connectionToken({ query }, new Map())); // "abc.def.ghi"
+ * assertEquals(connectionToken({ query }, {}), "abc.def.ghi");
+ * assertEquals(connectionToken({ query }, { token: "from.setup.wins" }), "from.setup.wins");
  * ```
  */
 export function connectionToken(
   transport: Pick<MoqTransport, "query">,
-  setup: Parameters,
+  credentials: ConnectionCredentials,
 ): string | undefined {
-  const raw = setup.get(SetupParameter.AUTHORIZATION_TOKEN);
-  if (raw instanceof Uint8Array) {
-    let token: AuthToken;
-    try {
-      token = decodeAuthToken(raw);
-    } catch (error) {
-      throw new MoqError(
-        "malformed_auth_token",
-        `Malformed AUTHORIZATION_TOKEN: ${(error as Error).message}`,
-      );
-    }
-    if (token.aliasType === "use_alias") {
-      throw new MoqError(
-        "unknown_auth_token_alias",
-        `Unknown auth token alias ${token.alias}`,
-      );
-    }
-    if (token.aliasType === "delete") {
-      throw new MoqError(
-        "malformed_auth_token",
-        "AUTHORIZATION_TOKEN in CLIENT_SETUP must carry a token, not DELETE an alias",
-      );
-    }
-    try {
-      return decoder.decode(token.value);
-    } catch (error) {
-      // The fatal decoder's TypeError: the bytes are not UTF-8.
-      throw new MoqError(
-        "malformed_auth_token",
-        "AUTHORIZATION_TOKEN value is not UTF-8",
-        { cause: error },
-      );
-    }
-  }
-  return transport.query.get("jwt") ?? undefined;
+  return credentials.token ?? transport.query.get("jwt") ?? undefined;
 }
 
 /**
@@ -103,8 +61,8 @@ export function moqAuthorizer(
   verifier: TokenVerifier,
   { onGrant }: { onGrant?: (grant: Grant, transport: MoqTransport) => void } = {},
 ): ConnectionAuthorizer {
-  return async function authorizeConnection(transport, setup) {
-    const token = connectionToken(transport, setup);
+  return async function authorizeConnection(transport, credentials) {
+    const token = connectionToken(transport, credentials);
     if (token === undefined) {
       throw new MoqError(
         "unauthorized",

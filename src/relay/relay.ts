@@ -6,9 +6,14 @@
  *
  * @module
  */
-import { type Authorize, Origin, type OriginOptions, StreamBudget } from "./model/mod.ts";
+import {
+  type Authorize,
+  type ConnectionCredentials,
+  Origin,
+  type OriginOptions,
+  StreamBudget,
+} from "./model/mod.ts";
 import { Session } from "./wire/draft14/session.ts";
-import type { Parameters } from "./wire/draft14/parameters.ts";
 import type { MoqTransport } from "./transport/transport.ts";
 import type { MoqEndpoint } from "./transport/endpoint.ts";
 import type { Logger } from "../log/mod.ts";
@@ -34,13 +39,13 @@ export interface RelayOptions extends OriginOptions {
   readonly messageTimeoutMs?: number;
   /**
    * Decides, per connection, what its peer may publish and subscribe [allow all]. Called once
-   * CLIENT_SETUP is read, with its parameters (raw QUIC peers carry their token in
-   * AUTHORIZATION_TOKEN; WebTransport peers may use `transport.query`). Throwing closes the
-   * session: with a `MoqError`'s code, else UNAUTHORIZED.
+   * the setup is read, with the credentials it carried (raw QUIC peers carry their token in
+   * draft-14's AUTHORIZATION_TOKEN; WebTransport peers may use `transport.query`). Throwing
+   * closes the session: with a `MoqError`'s code, else UNAUTHORIZED.
    */
   readonly authorizeConnection?: (
     transport: MoqTransport,
-    setup: Parameters,
+    credentials: ConnectionCredentials,
   ) => Authorize | Promise<Authorize>;
 }
 
@@ -110,7 +115,8 @@ export class Relay implements AsyncDisposable {
       log,
       // Auth waits for CLIENT_SETUP, where raw QUIC peers put their token; the session
       // closes with UNAUTHORIZED (or the auth-token code thrown) when this throws.
-      authorizeSetup: authorizeConnection && ((setup) => authorizeConnection(transport, setup)),
+      authorizeSetup: authorizeConnection &&
+        ((credentials) => authorizeConnection(transport, credentials)),
       maxInFlightGroups: this.#options.maxInFlightGroups,
       streamBudget: this.#streamBudget,
       requestWindow: this.#options.requestWindow,

@@ -12,50 +12,13 @@
 import { type Codec, codecOf } from "../codecs/codec.ts";
 import type { MediaFormat } from "../codecs/transcoder.ts";
 
+export { callNamespace, parseSid, type Sid, sidOf } from "./sid.ts";
+
 /** A call's two directions, named from the caller's point of view. */
 export type VoiceDirection = "uplink" | "downlink";
 
 /** Frames per group: 10 × 20 ms = 200 ms, the unit a slow subscriber loses at worst. */
 export const FRAMES_PER_GROUP = 10;
-
-const SID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-
-/** A validated call id. */
-export type Sid = string & { readonly __brand: "Sid" };
-
-/**
- * Validates a call id (1–64 of `A-Z a-z 0-9 _ -`, not starting with `_`/`-`).
- *
- * @example
- * ```ts
- * import { parseSid } from "./track.ts";
- * const sid = parseSid("CA0123");
- * ```
- */
-export function parseSid(value: string): Sid {
-  if (!SID.test(value)) throw new TypeError(`Invalid call sid: "${value}"`);
-  return value as Sid;
-}
-
-/**
- * The namespace tuple of a call.
- *
- * @example
- * ```ts
- * import { callNamespace, parseSid } from "./track.ts";
- * callNamespace(parseSid("CA1")); // ["voice", "CA1"]
- * ```
- */
-export function callNamespace(sid: Sid | string): readonly string[] {
-  return ["voice", sid];
-}
-
-/** The sid of a voice namespace, or undefined when `namespace` is not one. */
-export function sidOf(namespace: readonly string[]): Sid | undefined {
-  return namespace.length === 2 && namespace[0] === "voice" && SID.test(namespace[1])
-    ? namespace[1] as Sid
-    : undefined;
-}
 
 /** The codec a voice capability tag names, or undefined for a tag that is not voice. */
 export function voiceCodecOf(capability: string | undefined): Codec | undefined {

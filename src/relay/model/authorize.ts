@@ -23,3 +23,22 @@ export type Operation = "publish" | "subscribe";
  * ```
  */
 export type Authorize = (operation: Operation, namespace: readonly string[]) => boolean;
+
+/**
+ * What a peer presented to prove who it is, once its dialect has read its setup: the
+ * dialect decodes its own wire form (draft-14's AUTHORIZATION_TOKEN setup parameter), so an
+ * authorizer never reads a dialect's parameters.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import type { ConnectionCredentials } from "@clutchcall/voice/relay";
+ *
+ * const credentials: ConnectionCredentials = { token: "abc.def.ghi" };
+ * assertEquals(credentials.token, "abc.def.ghi");
+ * ```
+ */
+export interface ConnectionCredentials {
+  /** The token the peer sent in its setup, if any (a WebTransport peer may use its URL). */
+  readonly token?: string;
+}

@@ -13,6 +13,7 @@
  */
 import type {
   Authorize,
+  ConnectionCredentials,
   Origin,
   StreamBudget,
   TrackConsumer,
@@ -28,7 +29,8 @@ import {
   encodeControlMessage,
   readControlMessage,
 } from "./messages.ts";
-import { encodeAuthToken, type Parameters, SetupParameter } from "./parameters.ts";
+import { encodeAuthToken, SetupParameter } from "./parameters.ts";
+import { setupCredentials } from "./setup_credentials.ts";
 import { StreamReader } from "../coding/stream_reader.ts";
 import { decodeDatagram } from "./datagram.ts";
 import { readDataStreamHeader } from "./data_stream.ts";
@@ -57,12 +59,15 @@ export interface SessionOptions {
   /** Policy hook for PUBLISH_NAMESPACE / PUBLISH / SUBSCRIBE [allow all]. */
   readonly authorize?: Authorize;
   /**
-   * Server only: decides the peer's rights from CLIENT_SETUP's parameters (its
-   * AUTHORIZATION_TOKEN), before SERVER_SETUP is sent; the result replaces `authorize`.
+   * Server only: decides the peer's rights from the credentials CLIENT_SETUP carries (its
+   * AUTHORIZATION_TOKEN, decoded by {@linkcode setupCredentials}), before SERVER_SETUP is
+   * sent; the result replaces `authorize`.
    * Throwing a {@linkcode MoqError} closes the session with its code (an auth-token code
    * such as MALFORMED_AUTH_TOKEN); any other error closes it with UNAUTHORIZED.
    */
-  readonly authorizeSetup?: (parameters: Parameters) => Authorize | Promise<Authorize>;
+  readonly authorizeSetup?: (
+    credentials: ConnectionCredentials,
+  ) => Authorize | Promise<Authorize>;
   /**
    * A budget of open incoming data streams shared with other sessions (a relay's): a stream
    * it refuses is stopped at once (STOP_SENDING), its objects lost, the session kept.
@@ -358,7 +363,7 @@ export class Session implements AsyncDisposable {
     this.#peerMaxRequestId = Number(hello.parameters.get(SetupParameter.MAX_REQUEST_ID) ?? 0);
     if (this.#authorizeSetup) {
       try {
-        this.#authorize = await this.#authorizeSetup(hello.parameters);
+        this.#authorize = await this.#authorizeSetup(setupCredentials(hello.parameters));
       } catch (error) {
         if (error instanceof MoqError) throw error;
         throw new MoqError(
