@@ -440,8 +440,7 @@ export class RtpSession implements AsyncDisposable {
   #onRtcp(bytes: Uint8Array, from: Deno.NetAddr): void {
     const packets = parseRtcp(bytes);
     this.#count.rtcpReceived++;
-    const remote = this.#latch.remote;
-    if (this.#latch.latched && remote && from.hostname !== remote.hostname) {
+    if (!this.#latch.acceptsRtcp(from)) {
       this.#count.wrongSource++;
       return;
     }

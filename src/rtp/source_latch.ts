@@ -94,6 +94,19 @@ export class SourceLatch {
   }
 
   /**
+   * Is RTCP from `from` the far end's? Only from an address we already trust: where we send
+   * RTCP (the SDP's RTCP port, or the latched source's), or the latched RTP source itself
+   * (with rtcp-mux, and endpoints that send RTCP from their RTP port). The host alone is not
+   * enough: anyone behind the caller's NAT, or spoofing its address, could end the stream with
+   * a BYE. Before anything latched (or with no far end known) nothing is trusted. As with
+   * rtpengine's `strict-source`, RTCP never latches a source by itself.
+   */
+  acceptsRtcp(from: Deno.NetAddr): boolean {
+    if (!this.#latched && !this.#sdpRemote) return false;
+    return sameAddress(from, this.#remoteRtcp) || sameAddress(from, this.#remote);
+  }
+
+  /**
    * Symmetric RTP: is `from` the source we listen to (latching it when allowed)? `sequence`
    * is the packet's RTP sequence number: a new source re-latches only after the latched one
    * was silent for `relatchUs` and the new one sent `probationPackets` in sequence.
@@ -128,4 +141,9 @@ export class SourceLatch {
     }
     return "latched";
   }
+}
+
+/** `a` and `b` are the same host and port. */
+function sameAddress(a: Deno.NetAddr, b: Deno.NetAddr | undefined): boolean {
+  return b !== undefined && a.port === b.port && a.hostname === b.hostname;
 }

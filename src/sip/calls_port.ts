@@ -49,9 +49,38 @@ export interface LegProgress {
   readonly signal: AbortSignal;
 }
 
+/**
+ * The shape of a control-plane refusal that is temporary (the calls' `StoreUnavailableError`:
+ * the store cannot be written now): it says when to try again.
+ */
+export interface RetryLater {
+  /** Seconds after which a retry may succeed. */
+  readonly retryAfterSec: number;
+}
+
+/**
+ * Whether `error` is a temporary refusal ({@linkcode RetryLater}): the gateway answers it
+ * with 503 and `Retry-After` (RFC 3261 §21.5.4), as a carrier expects of an overloaded or
+ * degraded server, never 500.
+ *
+ * @example
+ * ```ts
+ * import { isRetryLater } from "./calls_port.ts";
+ * const error = Object.assign(new Error("The call store is unavailable"), { retryAfterSec: 5 });
+ * console.log(isRetryLater(error), isRetryLater(new Error("boom"))); // true false
+ * ```
+ */
+export function isRetryLater(error: unknown): error is RetryLater {
+  return typeof error === "object" && error !== null && "retryAfterSec" in error &&
+    typeof error.retryAfterSec === "number" && error.retryAfterSec >= 0;
+}
+
 /** What the gateway needs of the control plane for inbound calls (the calls service). */
 export interface InboundCalls {
-  /** Creates an inbound call and returns the progress handle its leg reports through. */
+  /**
+   * Creates an inbound call and returns the progress handle its leg reports through. Rejects
+   * with a {@linkcode RetryLater} error when it cannot take calls now (the store fails).
+   */
   admitInbound(input: {
     readonly from: string;
     readonly to: string;

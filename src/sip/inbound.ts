@@ -8,7 +8,12 @@
  * @module
  */
 import type { Core } from "sip.js";
-import type { GatewayCall, LegProgress, SipEndReason } from "./calls_port.ts";
+import {
+  type GatewayCall,
+  isRetryLater,
+  type LegProgress,
+  type SipEndReason,
+} from "./calls_port.ts";
 import { type InboundAction, type InboundRoute, matchNumber, type TrunkConfig } from "./config.ts";
 import { SdpError, SipError } from "./error.ts";
 import { askInboundWebhook } from "./inbound_webhook.ts";
@@ -173,8 +178,12 @@ export async function handleInvite(
       "agent" in action ? () => rt.calls.transfer(call.sid, { agent: action.agent }) : undefined,
     );
   } catch (error) {
-    const sip = error instanceof SipError ? error : new SipError(500, "Server Internal Error");
-    if (!(error instanceof SipError)) rt.log.error("Inbound INVITE failed", { error });
+    const sip = asSipError(error);
+    if (isRetryLater(error)) {
+      rt.log.warn("Refusing an inbound INVITE with 503: the call store is unavailable", {
+        callId: message.callId,
+      });
+    } else if (!(error instanceof SipError)) rt.log.error("Inbound INVITE failed", { error });
     if (!leg || leg.pending) {
       try {
         request.reject({
@@ -196,6 +205,22 @@ export async function handleInvite(
       }).catch((error) => rt.log.warn("Cannot report SIP call end", { error }));
     }
   }
+}
+
+/**
+ * The final response for an INVITE that failed with `error`: a {@linkcode SipError} as it is;
+ * the control plane refusing for now (its store fails) 503 with `Retry-After`, so the trunk
+ * retries or routes elsewhere (RFC 3261 §21.5.4, as Kamailio answers when its database is
+ * down); anything else 500.
+ */
+function asSipError(error: unknown): SipError {
+  if (error instanceof SipError) return error;
+  if (isRetryLater(error)) {
+    return new SipError(503, "Service Unavailable", "The call store is unavailable", {
+      headers: [`Retry-After: ${Math.ceil(error.retryAfterSec)}`],
+    });
+  }
+  return new SipError(500, "Server Internal Error");
 }
 
 /**

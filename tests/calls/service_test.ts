@@ -11,7 +11,6 @@ import {
   CallNotFoundError,
   type CallProgress,
   CallService,
-  type CallStore,
   GatewayFailedError,
   IllegalCallTransitionError,
   InvalidFilterError,
@@ -21,6 +20,7 @@ import {
 import { Origin } from "../../src/relay/model/origin.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import { metrics } from "../../src/metrics/mod.ts";
+import { FlakyStore } from "../_lib/flaky_store.ts";
 
 const log = createLogger({ level: "error", json: true, sink: () => {} });
 
@@ -44,59 +44,6 @@ class MemoryGateway implements CallGateway {
   }
   sendDigits(): Promise<void> {
     return this.digitsError ? Promise.reject(this.digitsError) : Promise.resolve();
-  }
-}
-
-/** A store whose writes fail while `failing` is set (as a full disk or a KV error would). */
-class FlakyStore implements CallStore {
-  failing = false;
-  writesRefused = 0;
-  constructor(readonly inner: KvCallStore) {}
-  #refuse(): void {
-    if (!this.failing) return;
-    this.writesRefused++;
-    throw new Error("database or disk is full (SQLITE_FULL) at /secret/path/calls.kv");
-  }
-  getCall(sid: string) {
-    return this.inner.getCall(sid);
-  }
-  putCall(...args: Parameters<CallStore["putCall"]>) {
-    this.#refuse();
-    return this.inner.putCall(...args);
-  }
-  listCalls(...args: Parameters<CallStore["listCalls"]>) {
-    return this.inner.listCalls(...args);
-  }
-  liveCalls() {
-    return this.inner.liveCalls();
-  }
-  getIdempotency(key: string) {
-    return this.inner.getIdempotency(key);
-  }
-  putIdempotency(...args: Parameters<CallStore["putIdempotency"]>) {
-    this.#refuse();
-    return this.inner.putIdempotency(...args);
-  }
-  putClient(...args: Parameters<CallStore["putClient"]>) {
-    this.#refuse();
-    return this.inner.putClient(...args);
-  }
-  getClient(identity: string) {
-    return this.inner.getClient(identity);
-  }
-  deleteClient(identity: string) {
-    return this.inner.deleteClient(identity);
-  }
-  probeWrite() {
-    this.#refuse();
-    return this.inner.probeWrite();
-  }
-  close() {
-    this.inner.close();
-  }
-  [Symbol.asyncDispose]() {
-    this.close();
-    return Promise.resolve();
   }
 }
 

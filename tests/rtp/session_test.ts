@@ -12,6 +12,7 @@ import {
   type RtpAudioFrame,
   type RtpPayloadMap,
   RtpSession,
+  serializeRtcp,
 } from "../../src/rtp/mod.ts";
 import { decodeTelephoneEvent } from "../../src/rtp/telephone_event.ts";
 import { encodeUlaw } from "../../src/codecs/g711.ts";
@@ -410,6 +411,61 @@ Deno.test("RTCP: BYE on close (separate port and muxed), reports parsed, closing
   await muxed.close();
   await waitFor(() => reports().some((packets) => packets.some((p) => p.type === "bye")));
   assertEquals(reports()[0][0].type, "rr");
+});
+
+/** The caller's RTCP BYE for its SSRC 0x1111. */
+const callerBye = (reason: string) =>
+  serializeRtcp([{ type: "rr", ssrc: 0x1111, reports: [] }, {
+    type: "bye",
+    ssrcs: [0x1111],
+    reason,
+  }]);
+
+Deno.test("a spoofed RTCP BYE from the caller's host but an unlatched port neither ends nor disturbs the stream; the caller's own BYE does", async () => {
+  using caller = new RawPeer();
+  using callerRtcp = new RawPeer();
+  using intruder = new RawPeer(); // same host (127.0.0.1), another port
+  await using session = await open({
+    remote: { hostname: "127.0.0.1", port: caller.port, rtcpPort: callerRtcp.port },
+  });
+  const frames = collect(session);
+  const byes: (string | undefined)[] = [];
+  session.on("bye", (reason) => byes.push(reason));
+  await caller.send(session.localPort, { sequenceNumber: 1 });
+  await waitFor(() => frames.length === 1, 5000, "the caller's first frame");
+  await intruder.sendRaw(session.localRtcpPort, callerBye("spoofed"));
+  await waitFor(() => session.stats.rtcpReceived === 1, 5000, "the spoofed BYE");
+  assertEquals(session.stats.wrongSource, 1);
+  await caller.send(session.localPort, { sequenceNumber: 2 });
+  await waitFor(() => frames.length === 2, 5000, "the caller's next frame");
+  assertEquals(byes, []);
+  assert(!session.closed);
+  await callerRtcp.sendRaw(session.localRtcpPort, callerBye("hangup"));
+  await waitFor(() => byes.length === 1, 5000, "the caller's BYE");
+  assertEquals(byes, ["hangup"]);
+});
+
+Deno.test("with rtcp-mux a spoofed RTCP BYE from another port is ignored; the latched source's BYE counts", async () => {
+  using caller = new RawPeer();
+  using intruder = new RawPeer();
+  await using session = await open({ rtcpMux: true }); // no SDP remote: latches the first RTP
+  const frames = collect(session);
+  const byes: (string | undefined)[] = [];
+  session.on("bye", (reason) => byes.push(reason));
+  // Before any RTP latched, nobody is trusted: not even the later caller's BYE would count.
+  await intruder.sendRaw(session.localPort, callerBye("before latching"));
+  await waitFor(() => session.stats.rtcpReceived === 1, 5000, "the early BYE");
+  await caller.send(session.localPort, { sequenceNumber: 1 });
+  await waitFor(() => frames.length === 1, 5000, "the caller's first frame");
+  await intruder.sendRaw(session.localPort, callerBye("spoofed"));
+  await waitFor(() => session.stats.rtcpReceived === 2, 5000, "the spoofed BYE");
+  assertEquals(session.stats.wrongSource, 2);
+  assertEquals(byes, []);
+  await caller.send(session.localPort, { sequenceNumber: 2 });
+  await waitFor(() => frames.length === 2, 5000, "the caller's next frame");
+  await caller.sendRaw(session.localPort, callerBye("hangup"));
+  await waitFor(() => byes.length === 1, 5000, "the caller's BYE");
+  assertEquals(byes, ["hangup"]);
 });
 
 Deno.test("session listeners add up: each gets every frame, and one disposed stops alone", async () => {

@@ -7,6 +7,7 @@
 import { Origin } from "../../src/relay/model/origin.ts";
 import { CallService } from "../../src/calls/service.ts";
 import { KvCallStore } from "../../src/calls/kv_store.ts";
+import type { CallStore } from "../../src/calls/store.ts";
 import type { Call } from "../../src/calls/call.ts";
 import type { CallEvent } from "../../src/calls/events.ts";
 import { createLogger } from "../../src/log/mod.ts";
@@ -52,6 +53,8 @@ export async function startGateway(
     uasPort?: number;
     /** The admission clock (a frozen one makes rate limits exact under any load). */
     now?: () => number;
+    /** Wraps the KV store the calls service writes to (e.g. a `FlakyStore`). */
+    store?: (kv: KvCallStore) => CallStore;
   } = {},
 ): Promise<Fixture> {
   const dir = await Deno.makeTempDir({ prefix: "clutchcall-sip-" });
@@ -81,7 +84,7 @@ export async function startGateway(
   const store = await KvCallStore.open(`${dir}/calls.kv`);
   const late: { sip?: SipGateway } = {};
   const calls = new CallService({
-    store,
+    store: options.store?.(store) ?? store,
     origin,
     log,
     gateway: forwardingGateway(() => late.sip),

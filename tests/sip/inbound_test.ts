@@ -9,6 +9,7 @@ import { rtpMedia } from "../../src/sip/rtp_media.ts";
 import { bestLagCorrelation } from "../_lib/correlate.ts";
 import { readPcapRtp } from "../_lib/pcap.ts";
 import { callerArgs, haveSipp, scenario, sipp, startGateway, waitForStatus } from "./_harness.ts";
+import { FlakyStore } from "../_lib/flaky_store.ts";
 
 Deno.test("inbound: a sipp call from the trunk becomes an inbound call that walks to in_progress and completes on BYE", async () => {
   if (!haveSipp()) return;
@@ -187,4 +188,23 @@ Deno.test("inbound routing (unit): a webhook that cannot be reached rejects the 
     onWebhookError: () => {},
   });
   assertEquals(direct, { agent: "support" });
+});
+
+Deno.test("inbound: while the call store refuses writes an INVITE gets 503 with Retry-After (never 500), and once it takes writes again calls go through", async () => {
+  if (!haveSipp()) return;
+  let flaky: FlakyStore | undefined;
+  await using fx = await startGateway({ store: (kv) => flaky = new FlakyStore(kv) });
+  flaky!.failing = true;
+  // The scenario fails unless the final response is 503 carrying a numeric Retry-After.
+  const refused = await sipp(callerArgs(fx.port, ["-sf", scenario("uac_refused_503.xml")], 0));
+  assertEquals(refused.code, 0, refused.stdout.slice(-1500) + refused.stderr);
+  assert(flaky!.writesRefused > 0, "the INVITE reached the store");
+  assertEquals(fx.gateway.activeLegs, 0);
+  assert(fx.logs.some((line) => line.includes("Refusing an inbound INVITE with 503")));
+  assert(!fx.logs.some((line) => line.includes("Inbound INVITE failed")), "not an internal error");
+  flaky!.failing = false;
+  const result = await sipp(callerArgs(fx.port, ["-sn", "uac"]));
+  assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr);
+  const call = await waitForStatus(fx, "completed");
+  assertEquals(fx.statuses(call.sid), ["dialing", "in_progress", "completed"]);
 });
