@@ -6,7 +6,7 @@
  * @module
  */
 
-interface CallFrame {
+export interface CallFrame {
   readonly functionName: string;
   readonly url: string;
   readonly lineNumber: number;
@@ -61,8 +61,18 @@ export async function inspectorUrl(stderr: ReadableStream<Uint8Array>): Promise<
   }
 }
 
-/** Connects to `url` and starts sampling every `intervalUs` µs. */
-export async function startCpuProfile(url: string, intervalUs = 200): Promise<CpuProfiler> {
+/** Names the area of the code a sampled frame belongs to. */
+export type AreaOf = (frame: CallFrame) => string;
+
+/**
+ * Connects to `url` and starts sampling every `intervalUs` µs; `area` groups the self time
+ * (default: the relay's folders, everything else of ours as "src (other)").
+ */
+export async function startCpuProfile(
+  url: string,
+  intervalUs = 200,
+  area: AreaOf = areaOf,
+): Promise<CpuProfiler> {
   const socket = new WebSocket(url);
   await new Promise((resolve, reject) => {
     socket.onopen = resolve;
@@ -87,7 +97,7 @@ export async function startCpuProfile(url: string, intervalUs = 200): Promise<Cp
     async stop() {
       const { profile } = await call("Profiler.stop") as { profile: Profile };
       socket.close();
-      return summarize(profile);
+      return summarize(profile, area);
     },
   };
 }
@@ -110,8 +120,23 @@ function rank(totals: Map<string, number>, sampledMs: number, limit: number): Se
   }));
 }
 
+/**
+ * An {@linkcode AreaOf} by folder: `src/<folder>`, `npm <package>`, Deno's extensions, V8's
+ * own (idle, GC, program).
+ */
+export function folderAreaOf({ functionName, url }: CallFrame): string {
+  if (functionName.startsWith("(")) return functionName;
+  const src = url.match(/\/src\/([a-z_-]+)\//);
+  if (src) return `src/${src[1]}`;
+  const npm = url.match(/node_modules\/(?:\.deno\/)?((?:@[^/+]+[/+])?[^/@]+)/);
+  if (npm) return `npm ${npm[1].replace("+", "/")}`;
+  const ext = url.match(/^ext:([a-z_]+)\/(?:\d+_)?([a-z_]+)/);
+  if (ext) return `Deno ${ext[1]} ${ext[2]}`;
+  return url === "" ? "V8 builtins / native" : "other JS";
+}
+
 /** Self time per function (top 15) and per area of the code. */
-export function summarize(profile: Profile): ProfileSummary {
+export function summarize(profile: Profile, area: AreaOf = areaOf): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const functions = new Map<string, number>();
   const areas = new Map<string, number>();
@@ -124,8 +149,8 @@ export function summarize(profile: Profile): ProfileSummary {
     const file = frame.url.replace(/^.*\/(src|ext:[a-z_]+)\//, "$1/");
     const name = `${frame.functionName || "(anonymous)"} ${file}:${frame.lineNumber + 1}`;
     functions.set(name, (functions.get(name) ?? 0) + ms);
-    const area = areaOf(frame);
-    areas.set(area, (areas.get(area) ?? 0) + ms);
+    const where = area(frame);
+    areas.set(where, (areas.get(where) ?? 0) + ms);
   }
   return {
     sampledMs,

@@ -17,6 +17,7 @@
 import { parseArgs } from "node:util";
 import { scenario, sipp } from "../tests/sip/_harness.ts";
 import { spawnServer } from "../tests/_lib/server_process.ts";
+import { folderAreaOf, type ProfileSummary, startCpuProfile } from "./cpu_profile.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -26,6 +27,8 @@ const { values } = parseArgs({
     limit: { type: "string", default: "2500" },
     /** Seconds to wait between rates for the previous calls to end. */
     pause: { type: "string", default: "15" },
+    /** Sample the server's CPU (V8 inspector) during each rate; print self time by area. */
+    profile: { type: "boolean", default: false },
   },
 });
 const rates = values.rates.split(",").map(Number);
@@ -56,7 +59,11 @@ await using server = await spawnServer({
   dataDir,
   configPath: `${dataDir}/config.json`,
   args: ["--http-port", "0", "--moq-port", "0"],
+  denoFlags: values.profile ? ["--inspect=127.0.0.1:0"] : [],
 });
+const inspector = values.profile ? /ws:\/\/\S+/.exec(server.stderr())?.[0] : undefined;
+if (values.profile && !inspector) throw new Error(`No inspector URL: ${server.stderr()}`);
+const profiles: [number, ProfileSummary][] = [];
 const pid = server.child.pid;
 const ticks = 100; // getconf CLK_TCK
 
@@ -86,6 +93,7 @@ for (const rate of rates) {
   const cpu0 = cpuSeconds();
   const t0 = performance.now();
   const statFile = `${dataDir}/stat_${rate}.csv`;
+  const profiler = inspector ? await startCpuProfile(inspector, 500, folderAreaOf) : undefined;
   const result = await sipp([
     "-sf",
     scenario("uac_pcap.xml"),
@@ -112,6 +120,7 @@ for (const rate of rates) {
   ], (seconds + 120) * 1000);
   const wall = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds() - cpu0;
+  if (profiler) profiles.push([rate, await profiler.stop()]);
   clearInterval(sampler);
   const retransmissions = await retransmissionsOf(statFile);
   console.log(
@@ -120,6 +129,15 @@ for (const rate of rates) {
     } | ${retransmissions} | ${(cpu / wall).toFixed(2)} | ${peak.toFixed(0)} |`,
   );
   await new Promise((resolve) => setTimeout(resolve, pause * 1000));
+}
+for (const [rate, summary] of profiles) {
+  const line = (t: { name: string; ms: number; share: number }) =>
+    `  ${(t.share * 100).toFixed(1).padStart(5)} %  ${t.ms.toFixed(0).padStart(7)} ms  ${t.name}`;
+  console.log(
+    `\nServer CPU profile at ${rate} calls/s (${summary.sampledMs.toFixed(0)} ms sampled)`,
+  );
+  console.log("by area:\n" + summary.areas.map(line).join("\n"));
+  console.log("by function (self time):\n" + summary.functions.map(line).join("\n"));
 }
 server.child.kill("SIGTERM");
 await server.child.status;

@@ -37,6 +37,8 @@ export interface SpawnServerOptions {
   readonly env?: Record<string, string>;
   /** More command-line flags. */
   readonly args?: readonly string[];
+  /** Flags for `deno run` itself (e.g. `--inspect=127.0.0.1:0`, `--v8-flags=…`). */
+  readonly denoFlags?: readonly string[];
 }
 
 /**
@@ -44,7 +46,7 @@ export interface SpawnServerOptions {
  * for it to listen. Disposing kills it (SIGKILL) if it still runs.
  */
 export async function spawnServer(
-  { dataDir, configPath, env, args = [] }: SpawnServerOptions,
+  { dataDir, configPath, env, args = [], denoFlags = [] }: SpawnServerOptions,
 ): Promise<ServerProcess> {
   const ports = configPath ? [] : ["--http-port", "0", "--moq-port", "0"];
   const child = new Deno.Command(Deno.execPath(), {
@@ -53,6 +55,7 @@ export async function spawnServer(
       "--allow-all",
       "--unstable-net",
       "--unstable-kv",
+      ...denoFlags,
       new URL("../../src/server/main.ts", import.meta.url).pathname,
       ...ports,
       "--data-dir",
