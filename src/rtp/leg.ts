@@ -27,14 +27,20 @@ export type { DownlinkStats } from "./downlink_player.ts";
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import type { RtpLegOptions } from "./leg.ts";
- * import type { RtpSession } from "./session.ts";
+ * import { RtpSession } from "./session.ts";
  * import { Origin } from "../relay/model/mod.ts";
- * declare const session: RtpSession;
+ * await using session = await RtpSession.open({
+ *   hostname: "127.0.0.1",
+ *   payloads: { audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 } },
+ * });
+ * const speech: string[] = [];
  * const options: RtpLegOptions = {
  *   origin: new Origin(), sid: "CA1", session,
- *   vad: { mode: 2 }, onSpeech: (e) => console.log(e.type),
+ *   vad: { mode: 2 }, onSpeech: (e) => speech.push(e.type),
  * };
+ * assertEquals(options.session.localPort % 2, 0);
  * ```
  */
 export interface RtpLegOptions {

@@ -67,10 +67,14 @@ const SIGNING_ALGORITHM = { ...EC_P256, hash: "SHA-256" } as const;
  *
  * @example
  * ```ts
- * import { loadCertificate, type TlsCertificate } from "./certificate.ts";
+ * import { assertEquals } from "@std/assert";
+ * import { loadCertificate, loadOrCreateDevCertificate, type TlsCertificate } from "./certificate.ts";
  *
- * const tls: TlsCertificate = await loadCertificate("cert.pem", "key.pem");
+ * const dev = await loadOrCreateDevCertificate({ dataDir: await Deno.makeTempDir() });
+ * const tls: TlsCertificate = await loadCertificate(dev.certPath, dev.keyPath);
  * const hashes = [{ algorithm: "sha-256", value: tls.sha256 }]; // for serverCertificateHashes
+ * assertEquals(hashes[0].value.length, 32);
+ * assertEquals(tls.sha256Hex, dev.sha256Hex);
  * ```
  */
 export interface TlsCertificate {
@@ -102,10 +106,14 @@ export interface TlsCertificate {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { type DevCertificate, loadOrCreateDevCertificate } from "./certificate.ts";
  *
- * const tls: DevCertificate = await loadOrCreateDevCertificate({ dataDir: "./.voice" });
- * console.log(tls.generated ? "New certificate" : "Reused", tls.renewAt.toISOString());
+ * const dataDir = await Deno.makeTempDir();
+ * const first: DevCertificate = await loadOrCreateDevCertificate({ dataDir });
+ * const again: DevCertificate = await loadOrCreateDevCertificate({ dataDir });
+ * assert(first.generated && !again.generated); // reused from disk the second time
+ * assert(again.renewAt < again.notAfter);
  * ```
  */
 export interface DevCertificate extends TlsCertificate {
@@ -151,16 +159,15 @@ export interface DevCertificateOptions {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { loadOrCreateDevCertificate } from "./certificate.ts";
  *
- * const tls = await loadOrCreateDevCertificate({ dataDir: "./.voice", hosts: ["127.0.0.1"] });
- * const endpoint = new Deno.QuicEndpoint({ hostname: "127.0.0.1", port: 4443 });
- * const listener = endpoint.listen({
- *   cert: tls.certPem,
- *   key: tls.keyPem,
- *   alpnProtocols: ["moq-00"],
- * });
- * console.log(`serverCertificateHashes: sha-256 ${tls.sha256Base64}`);
+ * const dataDir = await Deno.makeTempDir();
+ * const tls = await loadOrCreateDevCertificate({ dataDir, hosts: ["127.0.0.1"] });
+ * const endpoint = new Deno.QuicEndpoint({ hostname: "127.0.0.1", port: 0 });
+ * endpoint.listen({ cert: tls.certPem, key: tls.keyPem, alpnProtocols: ["moq-00"] });
+ * assertEquals(atob(tls.sha256Base64).length, 32); // the serverCertificateHashes value
+ * endpoint.close();
  * ```
  */
 export async function loadOrCreateDevCertificate(
@@ -220,10 +227,13 @@ export async function loadOrCreateDevCertificate(
  *
  * @example
  * ```ts
- * import { loadCertificate } from "./certificate.ts";
+ * import { assert } from "@std/assert";
+ * import { loadCertificate, loadOrCreateDevCertificate } from "./certificate.ts";
  *
- * const tls = await loadCertificate("/etc/voice/cert.pem", "/etc/voice/key.pem");
- * if (tls.notAfter.getTime() < Date.now()) console.warn("The certificate has expired");
+ * // Any PEM pair; here the development certificate's files.
+ * const dev = await loadOrCreateDevCertificate({ dataDir: await Deno.makeTempDir() });
+ * const tls = await loadCertificate(dev.certPath, dev.keyPath);
+ * assert(tls.notAfter.getTime() > Date.now(), "not expired"); // expiry is yours to check
  * ```
  */
 export async function loadCertificate(certPath: string, keyPath: string): Promise<TlsCertificate> {

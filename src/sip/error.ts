@@ -44,12 +44,10 @@ export class SipError extends Error {
  *
  * @example
  * ```ts
- * import { parseSdp, SdpError } from "./sdp.ts";
- * try {
- *   parseSdp("not sdp");
- * } catch (error) {
- *   console.log(error instanceof SdpError); // true
- * }
+ * import { assertThrows } from "@std/assert";
+ * import { parseSdp } from "./sdp.ts";
+ * import { SdpError } from "./error.ts";
+ * assertThrows(() => parseSdp("not sdp"), SdpError);
  * ```
  */
 export class SdpError extends SyntaxError {
