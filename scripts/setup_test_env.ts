@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { buildNative } from "./build_native.ts";
+import { buildNative, buildNativeTests } from "./build_native.ts";
 
 /** A Debian package and how to tell it is already there. */
 interface SystemPackage {
@@ -25,6 +25,11 @@ const PACKAGES: readonly SystemPackage[] = [
     probe: "/usr/include/opus/opus.h",
   },
   { name: "gcc", usedBy: "building the native shims in ffi/", probe: "/usr/bin/gcc" },
+  {
+    name: "liburing-dev",
+    usedBy: "the io_uring RTP engine in ffi/uring (libclutch_native.so)",
+    probe: "/usr/include/liburing.h",
+  },
   {
     name: "openssl",
     usedBy: "checking the development certificate with an independent parser",
@@ -108,9 +113,10 @@ if (missing.length === 0) {
 // The native libraries (ffi/): built here, never at run time by the code that loads them.
 try {
   for (const path of buildNative()) console.log(`setup: built ${path} (deno task build:native)`);
+  for (const path of buildNativeTests()) console.log(`setup: built ${path} (C unit test)`);
 } catch (error) {
   console.warn(
-    `setup: cannot build the native libraries, the Opus tests will use WASM: ${
+    `setup: cannot build the native libraries (the Opus tests will use WASM, the native RTP engines are unavailable): ${
       (error as Error).message
     }`,
   );

@@ -1,0 +1,35 @@
+/*
+ * abi.h: what every native part of ClutchCall shares with the TypeScript bindings
+ * (ffi/mod.ts): return codes, record kinds and the ABI version. Pinned by static asserts;
+ * the TypeScript side checks cc_abi_version() once when it opens the library.
+ */
+#ifndef CC_ABI_H
+#define CC_ABI_H
+
+#include <stdint.h>
+
+/* Bumped whenever a signature or a shared layout changes (checked by ffi/mod.ts). */
+#define CC_ABI_VERSION 1u
+
+/* Return codes: 0 ok; -errno (1..999) straight from the kernel; or one of these. */
+#define CC_OK 0
+#define CC_EINVAL (-1001)     /* bad argument (checked at setup, never on the hot path) */
+#define CC_ENOMEM (-1002)     /* allocation failed */
+#define CC_EFULL (-1003)      /* no free port in the range, no call slot, ring full */
+#define CC_ESTATE (-1004)     /* wrong lifecycle state (not started, stopped, closed call) */
+#define CC_ENOSUPPORT (-1005) /* this engine cannot run on this machine (see last_error) */
+
+/* Record kinds (struct cc_rec.kind). */
+#define CC_KIND_RTP 0u
+#define CC_KIND_RTCP 1u
+
+/* Engine kinds (cc_engine_create). */
+#define CC_ENGINE_URING 1
+#define CC_ENGINE_XDP 2
+
+_Static_assert(sizeof(int) == 4, "int must be 32-bit (FFI i32)");
+_Static_assert(sizeof(void *) == 8, "64-bit pointers only (FFI pointer)");
+
+uint32_t cc_abi_version(void);
+
+#endif

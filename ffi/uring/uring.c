@@ -1,0 +1,370 @@
+/*
+ * uring.c: the io_uring RTP engine. One shard per core (engine.c pins the threads); each
+ * shard owns one io_uring with
+ *   - a provided-buffer ring (IORING_REGISTER_PBUF_RING, group 0) of CC_URING_BUFS buffers,
+ *   - one multishot IORING_OP_RECVMSG per call socket (RTP, and RTCP unless muxed) picking
+ *     buffers from that group, re-armed when it ends (ENOBUFS) while the call lives,
+ *   - one read on its eventfd (JS kicks it after writing a TX batch or a control op),
+ *   - IORING_OP_SENDMSG for every TX record, submitted as one batch per loop iteration.
+ *
+ * Per datagram: validate (cc_rtp_classify: RTP v2 bounds or RTCP; malformed ones are counted
+ * and dropped here), stamp the arrival, copy it into the RX ring slot (the provided buffer is
+ * returned at once), publish; one flush + doorbell per CQE batch, so JS wakes per batch.
+ * The TX ring's records are released in order once their send completed (their payload is
+ * the send's buffer until then: no copy on the way out).
+ *
+ * Busy-poll (cfg.busy_poll_us > 0): the loop spins on the CQ for that long before sleeping
+ * in io_uring_enter, and sockets get SO_BUSY_POLL.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <liburing.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../engine/engine_impl.h"
+#include "../pkt/rtp.h"
+
+#define CC_URING_BUFS 1024u /* provided buffers per shard (power of two) */
+#define CC_URING_BUF_SZ 2048u
+#define CC_URING_BGID 0
+
+enum { OP_RECV = 1, OP_SEND = 2, OP_KICK = 3, OP_CANCEL = 4 };
+/* user_data: op in bits 0..7, socket (0 RTP / 1 RTCP) in bit 8, call index or TX slot above. */
+static inline uint64_t ud(uint32_t op, uint32_t sock, uint32_t value) {
+  return (uint64_t)op | ((uint64_t)sock << 8) | ((uint64_t)value << 16);
+}
+
+struct send_slot {
+  struct msghdr msg;
+  struct iovec iov;
+  struct sockaddr_in to;
+  uint8_t done;
+};
+
+struct uring_shard {
+  struct io_uring ring;
+  struct io_uring_buf_ring *br;
+  uint8_t *bufs;
+  size_t br_bytes;
+  struct msghdr recv_tmpl; /* multishot recvmsg: only msg_namelen matters */
+  uint64_t kick_value;
+  uint32_t tx_inflight_from; /* oldest TX seq not yet released */
+  struct send_slot *slots;   /* one per TX ring record */
+};
+
+static int uring_probe(const cc_engine_cfg_t *cfg) {
+  (void)cfg;
+  struct io_uring ring;
+  int rc = io_uring_queue_init(8, &ring, 0);
+  if (rc < 0) {
+    cc_engine_set_error("io_uring_queue_init: %s", strerror(-rc));
+    return rc == -ENOSYS || rc == -EPERM ? CC_ENOSUPPORT : rc;
+  }
+  struct io_uring_probe *p = io_uring_get_probe_ring(&ring);
+  int ok = p && io_uring_opcode_supported(p, IORING_OP_RECVMSG) && io_uring_opcode_supported(p, IORING_OP_SENDMSG);
+  if (p) io_uring_free_probe(p);
+  /* Multishot recvmsg with provided buffer rings needs Linux 6.0. */
+  struct io_uring_buf_reg reg = {0};
+  void *mem = NULL;
+  if (ok && posix_memalign(&mem, 4096, 4096) == 0) {
+    reg.ring_addr = (uintptr_t)mem;
+    reg.ring_entries = 8;
+    reg.bgid = 7;
+    ok = io_uring_register_buf_ring(&ring, &reg, 0) == 0;
+    if (ok) io_uring_unregister_buf_ring(&ring, 7);
+  }
+  free(mem);
+  io_uring_queue_exit(&ring);
+  if (!ok) {
+    cc_engine_set_error("io_uring lacks RECVMSG/SENDMSG or provided buffer rings (Linux >= 6.0)");
+    return CC_ENOSUPPORT;
+  }
+  return CC_OK;
+}
+
+static int uring_shard_init(cc_engine_t *e, uint32_t index) {
+  struct uring_shard *u = calloc(1, sizeof *u);
+  if (!u) return CC_ENOMEM;
+  u->slots = calloc(e->cfg.ring_depth, sizeof *u->slots);
+  if (!u->slots) {
+    free(u);
+    return CC_ENOMEM;
+  }
+  e->shards[index].impl = u;
+  return CC_OK;
+}
+
+static void uring_shard_fini(cc_engine_t *e, uint32_t index) {
+  struct uring_shard *u = e->shards[index].impl;
+  if (!u) return;
+  free(u->slots);
+  free(u);
+  e->shards[index].impl = NULL;
+}
+
+static struct io_uring_sqe *sqe_of(struct uring_shard *u) {
+  struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+  if (!sqe) { /* SQ full: submit what is there and take the freed entry */
+    io_uring_submit(&u->ring);
+    sqe = io_uring_get_sqe(&u->ring);
+  }
+  return sqe;
+}
+
+static void arm_recv(struct uring_shard *u, struct cc_call *c, uint32_t index, uint32_t sock) {
+  struct io_uring_sqe *sqe = sqe_of(u);
+  if (!sqe) return;
+  io_uring_prep_recvmsg_multishot(sqe, c->fd[sock], &u->recv_tmpl, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = CC_URING_BGID;
+  io_uring_sqe_set_data64(sqe, ud(OP_RECV, sock, index));
+  c->armed[sock] = 1;
+}
+
+static void arm_kick(struct uring_shard *u, struct cc_shard *s) {
+  struct io_uring_sqe *sqe = sqe_of(u);
+  if (!sqe) return;
+  io_uring_prep_read(sqe, s->kick_fd, &u->kick_value, sizeof u->kick_value, 0);
+  io_uring_sqe_set_data64(sqe, ud(OP_KICK, 0, 0));
+}
+
+static void maybe_freed(struct cc_shard *s, struct cc_call *c) {
+  if (c->armed[0] || c->armed[1]) return;
+  for (int k = 0; k < 2; k++) {
+    if (c->fd[k] >= 0) close(c->fd[k]);
+    c->fd[k] = -1;
+  }
+  cc_shard_call_freed(s, c);
+}
+
+static void apply_ctl(struct cc_shard *s, struct uring_shard *u) {
+  struct cc_ctl ops[64];
+  uint32_t n, total = 0;
+  while ((n = cc_shard_take_ctl(s, ops, 64)) > 0) {
+    for (uint32_t i = 0; i < n; i++) {
+      struct cc_call *c = &s->e->calls[ops[i].index];
+      if (ops[i].op == CC_CTL_ADD) {
+        uint32_t expected = CC_CALL_OPENING;
+        /* A call closed before its shard saw it goes straight to the close below. */
+        if (__atomic_compare_exchange_n(&c->state, &expected, CC_CALL_LIVE, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE)) {
+          for (uint32_t k = 0; k < 2; k++) if (c->fd[k] >= 0) arm_recv(u, c, ops[i].index, k);
+        }
+      } else if (ops[i].op == CC_CTL_CLOSE) {
+        for (uint32_t k = 0; k < 2; k++) {
+          if (!c->armed[k]) continue;
+          struct io_uring_sqe *sqe = sqe_of(u);
+          io_uring_prep_cancel_fd(sqe, c->fd[k], 0);
+          io_uring_sqe_set_data64(sqe, ud(OP_CANCEL, k, ops[i].index));
+        }
+        maybe_freed(s, c);
+      }
+    }
+    total += n;
+  }
+  if (total) cc_shard_ctl_done(s);
+}
+
+static void on_recv(struct cc_shard *s, struct uring_shard *u, struct io_uring_cqe *cqe) {
+  uint32_t index = (uint32_t)(cqe->user_data >> 16), sock = (uint32_t)(cqe->user_data >> 8) & 1u;
+  struct cc_call *c = &s->e->calls[index];
+  int more = (cqe->flags & IORING_CQE_F_MORE) != 0;
+  if (cqe->res >= 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
+    uint32_t bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+    uint8_t *buf = u->bufs + (size_t)bid * CC_URING_BUF_SZ;
+    struct io_uring_recvmsg_out *o = io_uring_recvmsg_validate(buf, cqe->res, &u->recv_tmpl);
+    uint32_t st = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+    if (o && st == CC_CALL_LIVE && !(o->flags & MSG_TRUNC)) {
+      const uint8_t *payload = io_uring_recvmsg_payload(o, &u->recv_tmpl);
+      uint32_t len = io_uring_recvmsg_payload_length(o, cqe->res, &u->recv_tmpl);
+      const struct sockaddr_in *from = io_uring_recvmsg_name(o);
+      int kind = cc_rtp_classify(payload, len, NULL);
+      if (kind == CC_PKT_MALFORMED || o->namelen < sizeof *from) {
+        s->stats[CC_ST_RX_MALFORMED]++;
+      } else {
+        cc_rec_t *r = cc_ring_claim(s->rx, s->rx_seq);
+        if (!r) {
+          s->rx->drops++; /* JS is behind: drop the newest, never overwrite unread audio */
+        } else {
+          memcpy(cc_ring_dcache(s->rx) + r->chunk, payload, len);
+          uint64_t now = cc_now_us();
+          r->call = c->id;
+          r->sz = (uint16_t)len;
+          /* What the socket says, not what the bytes claim: RTCP on the RTCP port, and on the
+           * RTP port only when muxed (JS decides mux by the packet, as the Deno path does). */
+          r->kind = (uint8_t)(sock == 1u ? CC_KIND_RTCP : CC_KIND_RTP);
+          r->flags = (uint8_t)(kind == CC_PKT_RTCP ? 1u : 0u);
+          r->port = ntohs(from->sin_port);
+          r->family = 4;
+          r->ts_us_lo = (uint32_t)now;
+          r->ts_us_hi = (uint32_t)(now >> 32);
+          memcpy(r->addr, &from->sin_addr, 4);
+          cc_ring_publish(r, s->rx_seq);
+          s->rx_seq++;
+          s->stats[CC_ST_RX_PKTS]++;
+          s->stats[CC_ST_RX_BYTES] += len;
+        }
+      }
+    } else if (o && (o->flags & MSG_TRUNC)) {
+      s->stats[CC_ST_RX_MALFORMED]++;
+    }
+    /* Give the buffer back to the kernel at once (its bytes were copied). */
+    io_uring_buf_ring_add(u->br, buf, CC_URING_BUF_SZ, (unsigned short)bid,
+                          io_uring_buf_ring_mask(CC_URING_BUFS), 0);
+    io_uring_buf_ring_advance(u->br, 1);
+  }
+  if (!more) {
+    c->armed[sock] = 0;
+    uint32_t st = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+    if (st == CC_CALL_LIVE && c->fd[sock] >= 0) arm_recv(u, c, index, sock); /* ENOBUFS etc. */
+    else if (st == CC_CALL_CLOSING) maybe_freed(s, c);
+  }
+}
+
+static void release_tx(struct cc_shard *s, struct uring_shard *u) {
+  uint32_t seq = u->tx_inflight_from, mask = s->tx->depth - 1u;
+  while (seq != s->tx_seq && u->slots[seq & mask].done) {
+    u->slots[seq & mask].done = 0;
+    seq++;
+  }
+  if (seq != u->tx_inflight_from) {
+    u->tx_inflight_from = seq;
+    cc_ring_release(s->tx, seq);
+  }
+}
+
+static void drain_tx(struct cc_shard *s, struct uring_shard *u) {
+  uint32_t mask = s->tx->depth - 1u;
+  cc_rec_t *r;
+  while ((r = cc_ring_peek(s->tx, s->tx_seq))) {
+    struct send_slot *slot = &u->slots[s->tx_seq & mask];
+    uint32_t index = r->call & 0xffffu;
+    struct cc_call *c = index < CC_MAX_CALLS ? &s->e->calls[index] : NULL;
+    uint32_t sock = r->kind == CC_KIND_RTCP ? 1u : 0u;
+    int fd = -1;
+    if (c && c->id == r->call && __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == CC_CALL_LIVE) {
+      fd = c->fd[sock] >= 0 ? c->fd[sock] : c->fd[0]; /* rtcp-mux: RTCP leaves from the RTP port */
+    }
+    slot->to = (struct sockaddr_in){.sin_family = AF_INET};
+    if (r->family == 0 && c) {
+      uint64_t rem = __atomic_load_n(&c->remote[sock], __ATOMIC_ACQUIRE);
+      slot->to.sin_port = htons((uint16_t)rem);
+      slot->to.sin_addr.s_addr = (uint32_t)(rem >> 16);
+    } else {
+      slot->to.sin_port = htons(r->port);
+      memcpy(&slot->to.sin_addr, r->addr, 4);
+    }
+    struct io_uring_sqe *sqe = fd >= 0 && slot->to.sin_port ? sqe_of(u) : NULL;
+    if (!sqe) {
+      s->stats[fd < 0 ? CC_ST_TX_ERRORS : CC_ST_TX_NO_REMOTE]++;
+      slot->done = 1;
+    } else {
+      slot->iov = (struct iovec){cc_ring_dcache(s->tx) + r->chunk, r->sz};
+      slot->msg = (struct msghdr){.msg_name = &slot->to, .msg_namelen = sizeof slot->to,
+                                  .msg_iov = &slot->iov, .msg_iovlen = 1};
+      slot->done = 0;
+      io_uring_prep_sendmsg(sqe, fd, &slot->msg, 0);
+      io_uring_sqe_set_data64(sqe, ud(OP_SEND, sock, s->tx_seq & mask));
+    }
+    s->tx_seq++;
+  }
+  release_tx(s, u);
+}
+
+static void *uring_shard_main(void *arg) {
+  struct cc_shard *s = arg;
+  cc_engine_t *e = s->e;
+  struct uring_shard *u = s->impl;
+  struct io_uring_params params = {0};
+  params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN;
+  params.cq_entries = 8192;
+  params.flags |= IORING_SETUP_CQSIZE;
+  int rc = io_uring_queue_init_params(2048, &u->ring, &params);
+  if (rc < 0) {
+    fprintf(stderr, "cc-uring shard %u: io_uring_queue_init: %s\n", s->index, strerror(-rc));
+    return NULL;
+  }
+  u->br_bytes = CC_URING_BUFS * sizeof(struct io_uring_buf);
+  u->br = mmap(NULL, u->br_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+  u->bufs = malloc((size_t)CC_URING_BUFS * CC_URING_BUF_SZ);
+  struct io_uring_buf_reg reg = {.ring_addr = (uintptr_t)u->br, .ring_entries = CC_URING_BUFS,
+                                 .bgid = CC_URING_BGID};
+  if (u->br == MAP_FAILED || !u->bufs || io_uring_register_buf_ring(&u->ring, &reg, 0) != 0) {
+    fprintf(stderr, "cc-uring shard %u: cannot register the provided buffer ring\n", s->index);
+    io_uring_queue_exit(&u->ring);
+    return NULL;
+  }
+  io_uring_buf_ring_init(u->br);
+  for (uint32_t i = 0; i < CC_URING_BUFS; i++) {
+    io_uring_buf_ring_add(u->br, u->bufs + (size_t)i * CC_URING_BUF_SZ, CC_URING_BUF_SZ,
+                          (unsigned short)i, io_uring_buf_ring_mask(CC_URING_BUFS), (int)i);
+  }
+  io_uring_buf_ring_advance(u->br, CC_URING_BUFS);
+  u->recv_tmpl = (struct msghdr){.msg_namelen = sizeof(struct sockaddr_in)};
+  u->tx_inflight_from = s->tx_seq;
+  arm_kick(u, s);
+
+  while (!__atomic_load_n(&e->stopping, __ATOMIC_ACQUIRE)) {
+    apply_ctl(s, u);
+    drain_tx(s, u);
+    struct io_uring_cqe *cqe;
+    if (e->cfg.busy_poll_us) {
+      io_uring_submit(&u->ring);
+      uint64_t until = cc_now_us() + e->cfg.busy_poll_us;
+      while (io_uring_peek_cqe(&u->ring, &cqe) != 0 && cc_now_us() < until) {
+        if (cc_ring_peek(s->tx, s->tx_seq)) break; /* JS wrote more: go send it */
+      }
+    }
+    if (io_uring_peek_cqe(&u->ring, &cqe) != 0 && !cc_ring_peek(s->tx, s->tx_seq)) {
+      s->stats[CC_ST_WAKEUPS]++;
+      io_uring_submit_and_wait(&u->ring, 1);
+    } else {
+      io_uring_submit(&u->ring);
+    }
+    uint32_t rx_before = s->rx_seq;
+    unsigned head, seen = 0;
+    io_uring_for_each_cqe(&u->ring, head, cqe) {
+      seen++;
+      uint32_t op = (uint32_t)(cqe->user_data & 0xffu);
+      if (op == OP_RECV) on_recv(s, u, cqe);
+      else if (op == OP_SEND) {
+        uint32_t slot = (uint32_t)(cqe->user_data >> 16);
+        u->slots[slot].done = 1;
+        if (cqe->res < 0) s->stats[CC_ST_TX_ERRORS]++;
+        else {
+          s->stats[CC_ST_TX_PKTS]++;
+          s->stats[CC_ST_TX_BYTES] += (uint64_t)cqe->res;
+        }
+      } else if (op == OP_KICK) arm_kick(u, s);
+      /* OP_CANCEL: the cancelled receive reports itself (its last CQE, without F_MORE). */
+    }
+    io_uring_cq_advance(&u->ring, seen);
+    release_tx(s, u);
+    if (s->rx_seq != rx_before) {
+      s->stats[CC_ST_BATCHES]++;
+      cc_ring_flush(s->rx, s->rx_seq);
+      cc_engine_ring_doorbell(e);
+    }
+  }
+  /* Stopping: engine.c closes the sockets; the ring goes with its requests. */
+  apply_ctl(s, u);
+  io_uring_queue_exit(&u->ring);
+  munmap(u->br, u->br_bytes);
+  free(u->bufs);
+  return NULL;
+}
+
+const struct cc_engine_ops cc_uring_ops = {
+    .name = "uring",
+    .probe = uring_probe,
+    .shard_init = uring_shard_init,
+    .shard_main = uring_shard_main,
+    .shard_fini = uring_shard_fini,
+};
