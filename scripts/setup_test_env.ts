@@ -61,6 +61,11 @@ const PACKAGES: readonly SystemPackage[] = [
     probe: "/usr/bin/chromium",
   },
   {
+    name: "redis-server",
+    usedBy: "the Redis call store and the cluster tests (several nodes on one Redis)",
+    probe: "/usr/bin/redis-server",
+  },
+  {
     name: "prometheus",
     usedBy: "promtool check metrics, validating GET /metrics",
     probe: "/usr/bin/promtool",

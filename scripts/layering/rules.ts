@@ -63,6 +63,12 @@ export const LAYERS: readonly Layer[] = [
   { prefix: "src/sip/", floor: 4, note: "SIP gateway" },
   { prefix: "src/plugins/", floor: 4, note: "built-in plugins and the plugin API" },
   { prefix: "src/agents/", floor: 4, note: "agent runtime" },
+  {
+    prefix: "src/cluster/",
+    floor: 4.5,
+    note:
+      "many nodes on Redis: joins the floor-4 services of the nodes (leases, events, forwarding)",
+  },
   { prefix: "src/server/", floor: 5, note: "composition root: only main.ts imports it" },
   { prefix: "src/sdk/", floor: "aside", note: "fetch/WebTransport only, no Deno API" },
   {

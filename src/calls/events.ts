@@ -208,6 +208,15 @@ export class EventHub {
   }
 
   /** Delivers an incoming event to `identity`'s listeners. */
+  /**
+   * Delivers an event another node emitted (cluster mode) to this node's listeners of its call
+   * only (SSE streams): never to {@linkcode onAnyCall} listeners, which act on this node's own
+   * calls (logs, metrics, plugins, agents) and must not act twice.
+   */
+  emitRemote(event: CallEvent): void {
+    for (const listener of [...this.#calls.get(event.sid) ?? []]) safely(listener, event);
+  }
+
   emitIncoming(identity: string, event: IncomingEvent): void {
     for (const listener of [...this.#incoming.get(identity) ?? []]) safely(listener, event);
   }

@@ -19,15 +19,15 @@
  */
 import type { Call, CallDirection } from "./call.ts";
 import { type CallStatus, isTerminal } from "./status.ts";
-import {
-  type CallFilter,
-  type CallPage,
-  type CallStore,
-  type ClientRegistration,
-  type IdempotencyRecord,
-  InvalidCursorError,
-  type VersionedCall,
-  type WriteResult,
+import { decodeCursor as decodePosition, encodeCursor, sortsBefore } from "./list_cursor.ts";
+import type {
+  CallFilter,
+  CallPage,
+  CallStore,
+  ClientRegistration,
+  IdempotencyRecord,
+  VersionedCall,
+  WriteResult,
 } from "./store.ts";
 
 /** How long idempotency records are kept: 24 hours. */
@@ -121,7 +121,12 @@ export class KvCallStore implements CallStore {
       );
       for (const entry of entries) if (entry.value) calls.push(entry.value);
     }
-    return more && lastKey ? { calls, nextCursor: encodeCursor(lastKey) } : { calls };
+    return more && lastKey
+      ? {
+        calls,
+        nextCursor: encodeCursor({ time: lastKey[1] as number, sid: lastKey[2] as string }),
+      }
+      : { calls };
   }
 
   /** `listCalls` within a few sids: looked up directly, ordered and paged as the index is. */
@@ -131,7 +136,7 @@ export class KvCallStore implements CallStore {
     limit: number,
     cursor?: string,
   ): Promise<CallPage> {
-    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const after = cursor === undefined ? undefined : decodePosition(cursor);
     const found: { time: number; call: Call }[] = [];
     const unique = [...new Set(sids)];
     for (let i = 0; i < unique.length; i += 10) {
@@ -145,17 +150,19 @@ export class KvCallStore implements CallStore {
         if (filter.direction && call.direction !== filter.direction) continue;
         if (filter.createdAfter !== undefined && time < filter.createdAfter) continue;
         if (filter.createdBefore !== undefined && time >= filter.createdBefore) continue;
-        if (after && !before([time, call.sid], [after[1] as number, after[2] as string])) continue;
+        if (after && !sortsBefore({ time, sid: call.sid }, after)) continue;
         found.push({ time, call });
       }
     }
-    found.sort((a, b) => before([a.time, a.call.sid], [b.time, b.call.sid]) ? 1 : -1);
+    found.sort((a, b) =>
+      sortsBefore({ time: a.time, sid: a.call.sid }, { time: b.time, sid: b.call.sid }) ? 1 : -1
+    );
     const page = found.slice(0, limit);
     const last = page.at(-1);
     return found.length > limit && last
       ? {
         calls: page.map((f) => f.call),
-        nextCursor: encodeCursor(["call_by_time", last.time, last.call.sid]),
+        nextCursor: encodeCursor({ time: last.time, sid: last.call.sid }),
       }
       : { calls: page.map((f) => f.call) };
   }
@@ -233,24 +240,8 @@ export class KvCallStore implements CallStore {
   }
 }
 
-/** True when index key `[time, sid]` `a` sorts before `b` (as Deno KV orders them). */
-function before(a: readonly [number, string], b: readonly [number, string]): boolean {
-  return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
-}
-
-function encodeCursor(key: Deno.KvKey): string {
-  return btoa(JSON.stringify([key[1], key[2]])).replaceAll("+", "-").replaceAll("/", "_")
-    .replaceAll("=", "");
-}
-
+/** A cursor as the KV index key it stands for. */
 function decodeCursor(cursor: string): Deno.KvKey {
-  try {
-    const json = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-    const [time, sid] = JSON.parse(json);
-    if (typeof time !== "number" || typeof sid !== "string") throw new Error();
-    return ["call_by_time", time, sid];
-  } catch (error) {
-    // atob's DOMException, JSON's SyntaxError or the shape check: a cursor we did not issue.
-    throw new InvalidCursorError({ cause: error });
-  }
+  const { time, sid } = decodePosition(cursor);
+  return ["call_by_time", time, sid];
 }

@@ -1,5 +1,6 @@
 /**
- * The Calls control plane as the server runs it: the KV store at `<data-dir>/calls.kv`, the
+ * The Calls control plane as the server runs it: the KV store at `<data-dir>/calls.kv` (or
+ * the store given, e.g. Redis in cluster mode), the
  * webhook secret, the service (reconciling calls left live by a previous run) and the HTTP
  * API guarded by the auth middleware's scopes.
  *
@@ -14,6 +15,7 @@ import { createCallsApi } from "./api.ts";
 import type { CallGateway } from "./gateway.ts";
 import type { CallsScope } from "./scopes.ts";
 import { KvCallStore } from "./kv_store.ts";
+import type { CallStore } from "./store.ts";
 import { CallService, type Readiness } from "./service.ts";
 import { loadOrCreateWebhookSecret, WebhookSender } from "./webhook.ts";
 import { OutboundUrlPolicy, type WebhooksConfig } from "./url_policy.ts";
@@ -50,6 +52,11 @@ export interface StartCallsOptions {
   readonly reconcileGraceMs?: number;
   /** Resolves when legs can come back (the server listens): the grace starts then [at once]. */
   readonly reconcileWhen?: Promise<unknown>;
+  /**
+   * The store to use instead of Deno KV at `<dataDir>/calls.kv` (cluster mode: Redis). The
+   * runtime owns it: closing the runtime closes it.
+   */
+  readonly store?: CallStore;
 }
 
 /** The running control plane. */
@@ -83,7 +90,7 @@ export async function startCalls(options: StartCallsOptions): Promise<CallsRunti
     const value = Number(Deno.env.get(name));
     return Number.isFinite(value) && value > 0 ? value : undefined;
   };
-  const store = await KvCallStore.open(`${dataDir}/calls.kv`);
+  const store = options.store ?? await KvCallStore.open(`${dataDir}/calls.kv`);
   const secret = await loadOrCreateWebhookSecret(
     dataDir,
     Deno.env.get("CLUTCHCALL_WEBHOOK_SECRET") || undefined,

@@ -349,6 +349,15 @@ export class CallService implements AsyncDisposable {
     return handoff.bindAgent(this.#core, sid, agent, expect, claim);
   }
 
+  /**
+   * Ends a call whose legs were on a node that is gone (cluster mode: its lease expired):
+   * `failed` with `reason`, unless it has ended already (then undefined, nothing changes).
+   * Its status event and status callback come from this node.
+   */
+  endOrphaned(sid: string, reason: EndReason): Promise<Call | undefined> {
+    return this.#core.advance(sid, "failed", reason);
+  }
+
   /** Delivers an event about a call to its listeners (SSE) and its status callback. */
   emitEvent(call: Call, event: CallEvent): void {
     this.#core.events.emitCall(event);

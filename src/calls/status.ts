@@ -63,7 +63,12 @@ export type EndReason =
    * A `client:` leg's media connection was lost (its uplink track ended with an error, e.g.
    * its MoQT session closed) rather than hung up (the track ended cleanly: `caller_hangup`).
    */
-  | "connection_lost";
+  | "connection_lost"
+  /**
+   * The node that held the call's legs stopped renewing its cluster lease (it died or lost
+   * Redis for longer than the lease): another node ended the call (cluster mode).
+   */
+  | "node_lost";
 
 /** Every end reason. */
 export const END_REASONS: readonly EndReason[] = Object.freeze([
@@ -81,6 +86,7 @@ export const END_REASONS: readonly EndReason[] = Object.freeze([
   "media_timeout",
   "transferred",
   "connection_lost",
+  "node_lost",
 ]);
 
 const EDGES: Readonly<Record<CallStatus, readonly CallStatus[]>> = {

@@ -41,6 +41,7 @@ import { LOG_LEVELS, type LogLevel } from "../log/mod.ts";
 import { hs256Key, importEs256PublicKey } from "../auth/keys.ts";
 import { parseSipConfig, type SipConfig } from "../sip/config.ts";
 import { type AgentsConfig, parseAgentsConfig } from "../agents/config.ts";
+import { type ClusterConfig, parseClusterConfig } from "../cluster/config.ts";
 import { type WebhooksConfig, webhooksConfigSchema } from "../calls/url_policy.ts";
 
 /**
@@ -177,6 +178,8 @@ export interface ServerConfig {
   readonly webhooks?: WebhooksConfig;
   /** The `agents` section (see `src/agents/config.ts`); undefined means no agents. */
   readonly agents?: AgentsConfig;
+  /** The `cluster` section (see `src/cluster/config.ts`); undefined means one node on Deno KV. */
+  readonly cluster?: ClusterConfig;
 }
 
 /**
@@ -255,6 +258,7 @@ const FILE_KEYS = new Set<string>([
   "sip",
   "webhooks",
   "agents",
+  "cluster",
   "$schema",
 ]);
 const AUTH_KEYS = new Set(["hs256Secret", "es256PublicKeys", "issuer", "audience"]);
@@ -299,7 +303,9 @@ sections (the README's "Configuration" says more):
   "sip"       { "listen", "transports", "publicAddress", "rtpPortRange", "trunks", "inbound",
               "allowDirectSip", … }: the SIP gateway (none: no gateway)
   "webhooks"  { "allowNetworks", "maxRedirects" }: where status callbacks may be sent
-  "agents"    { "<name>": { "type", … } }: AI voice agents calls can be handed to`;
+  "agents"    { "<name>": { "type", … } }: AI voice agents calls can be handed to
+  "cluster"   { "redisUrl", "nodeId", "advertise": { "moq", "http" }, "leaseMs" }: many nodes on
+              one Redis (or CLUTCHCALL_REDIS_URL / CLUTCHCALL_NODE_ID; none: one node on Deno KV)`;
 }
 
 /**
@@ -395,10 +401,26 @@ export async function loadConfig(
     ...(file.agents === undefined
       ? {}
       : { agents: parseFileSection(parseAgentsConfig, file.agents, configPath ?? "") }),
+    ...clusterSection(file.cluster, env, configPath ?? ""),
   });
 }
 
 // --- internals -------------------------------------------------------------------------------
+
+function clusterSection(
+  value: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  configPath: string,
+): { cluster?: ClusterConfig } {
+  const source: ConfigSource = value === undefined ? "env" : "file";
+  try {
+    const cluster = parseClusterConfig(value, env);
+    return cluster ? { cluster } : {};
+  } catch (cause) {
+    const where = source === "file" ? `config file "${configPath}"` : "environment";
+    throw new ConfigError(`Invalid ${where}: ${(cause as Error).message}`, { source, cause });
+  }
+}
 
 type Picked = { value: unknown; source: ConfigSource; where: string } | undefined;
 type Flags = Partial<Record<(typeof SETTINGS)[Setting]["flag"] | "config", string>> & {

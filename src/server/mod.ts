@@ -66,6 +66,7 @@ export type {
   TurnConfig,
 } from "../agents/config.ts";
 export type { WebhooksConfig } from "../calls/url_policy.ts";
+export type { ClusterAdvertise, ClusterConfig } from "../cluster/config.ts";
 export {
   type Grant,
   type ResourceLimits,

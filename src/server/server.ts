@@ -37,6 +37,7 @@ import { rtpMedia } from "../sip/rtp_media.ts";
 import { AgentRuntime, createAgentRoutes } from "../agents/mod.ts";
 import { pathToFileURL } from "node:url";
 import { createPagesApp } from "./pages.ts";
+import { type ClusterNode, openClusterStore } from "../cluster/mod.ts";
 
 /**
  * A running server.
@@ -71,6 +72,8 @@ export class VoiceServer implements AsyncDisposable {
   #renewTimer: ReturnType<typeof setTimeout> | undefined;
   #closing: Promise<void> | undefined;
   #observers: DisposableStack | undefined;
+  /** This node of the cluster, when the config has a `cluster` section. */
+  #cluster: ClusterNode | undefined;
 
   private constructor(
     config: ServerConfig,
@@ -150,6 +153,14 @@ export class VoiceServer implements AsyncDisposable {
     const late: { sip?: SipGateway } = {};
     // Calls left live by a previous run get their grace period once legs can reconnect.
     const started = Promise.withResolvers<void>();
+    // Cluster mode: the calls live in Redis, shared with the other nodes.
+    const cluster = config.cluster
+      ? await startupStep(
+        `Cannot connect to Redis at ${config.cluster.redisUrl.replace(/\/\/[^@/]*@/, "//***@")}`,
+        () => openClusterStore(config.cluster!, log.child({ component: "cluster" })),
+      )
+      : undefined;
+    if (cluster) cleanup.defer(() => cluster.close());
     const calls = await startupStep(
       `Cannot open the calls store in "${config.dataDir}"`,
       () =>
@@ -160,6 +171,7 @@ export class VoiceServer implements AsyncDisposable {
           gateway: config.sip ? forwardingGateway(() => late.sip) : undefined,
           webhooks: config.webhooks,
           reconcileWhen: started.promise,
+          store: cluster?.store,
         }),
     );
     cleanup.defer(() => calls.close());
@@ -224,7 +236,7 @@ export class VoiceServer implements AsyncDisposable {
           return meta && publicRecording(meta);
         },
       },
-      routes: [calls.app, createPagesApp()],
+      routes: [...(cluster ? [cluster.forwarder()] : []), calls.app, createPagesApp()],
       log: log.child({ component: "http" }),
       metrics,
       onScrape: () => {
@@ -267,6 +279,14 @@ export class VoiceServer implements AsyncDisposable {
         }),
     );
     cleanup.defer(() => front.close());
+    if (cluster) {
+      const host = hostForUrl(config.host);
+      await startupStep("Cannot join the cluster", () =>
+        cluster.join(calls.service, {
+          moq: `${host}:${endpoint.addr.port}`,
+          http: `http://${host}:${front.addr.port}`,
+        }));
+    }
     for (const plugin of config.plugins) {
       if (!plugin.enabled) continue;
       await startupStep(`Cannot load plugin "${plugin.module}"`, () => plugins.load(plugin));
@@ -285,6 +305,7 @@ export class VoiceServer implements AsyncDisposable {
     server.#sip = sip;
     server.#agents = agents;
     server.#observers = observers;
+    server.#cluster = cluster;
     if (!config.cert) server.#scheduleRenewal();
     started.resolve();
     return server;
@@ -322,6 +343,16 @@ export class VoiceServer implements AsyncDisposable {
             : { ok: false, reason: `Plugin "${plugin.name}" is ${plugin.state}` },
       })),
     ];
+    if (this.#cluster) {
+      const cluster = this.#cluster;
+      checks.push({
+        name: "cluster",
+        check: () => {
+          const reason = cluster.notReady();
+          return reason ? { ok: false, reason } : { ok: true };
+        },
+      });
+    }
     if (this.#config.sip) {
       checks.push({
         name: "sip",
@@ -365,6 +396,7 @@ export class VoiceServer implements AsyncDisposable {
       await this.#agents.close();
       await this.#sip?.close(graceMs);
       await this.#calls.close();
+      await this.#cluster?.close();
       await this.relay.close(graceMs);
       await this.plugins.close();
       this.#observers?.dispose();

@@ -1,0 +1,89 @@
+/**
+ * Control requests for a call go to the node that owns its legs: a hangup, transfer, digits,
+ * answer or agent bind (`POST`/`DELETE /v1/calls/{sid}` and below, and the in-memory
+ * transcript) sent to another node is forwarded over HTTP to the owner's advertised URL, with
+ * the caller's headers (its token is checked again there) and body, and the owner's answer
+ * is returned as it is. Reads from the store (`GET /v1/calls/{sid}`) and event streams are
+ * answered by any node.
+ *
+ * A forwarded request carries `X-ClutchCall-Forwarded-By`; a node never forwards such a
+ * request again (no loops if two nodes disagree on the owner for a moment).
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { Logger } from "../log/mod.ts";
+import type { NodeInfo } from "./node_lease.ts";
+import { PROBLEM_BASE, type ProblemDetails } from "../api/problem.ts";
+
+/** The header marking a forwarded request. */
+export const FORWARDED_HEADER = "X-ClutchCall-Forwarded-By";
+
+/** Options for {@linkcode createForwarder}. */
+export interface ForwarderOptions {
+  readonly nodeId: string;
+  /** The owning node of a live call (undefined: ended, unknown). */
+  readonly ownerOf: (sid: string) => Promise<string | undefined>;
+  /** A live node's info (undefined: its lease expired). */
+  readonly peer: (nodeId: string) => Promise<NodeInfo | undefined>;
+  readonly log: Logger;
+}
+
+/**
+ * Routes to mount before the Calls API: they forward what belongs to another node and pass
+ * everything else on.
+ *
+ * @example
+ * ```ts ignore
+ * import { createForwarder } from "./forward.ts";
+ * const app = createForwarder({ nodeId: "a", ownerOf, peer, log });
+ * ```
+ */
+export function createForwarder(options: ForwarderOptions): Hono {
+  const { nodeId, ownerOf, peer, log } = options;
+  const app = new Hono();
+  const forward = async (
+    c: Parameters<Parameters<typeof app.use>[1]>[0],
+    next: () => Promise<void>,
+  ) => {
+    const sid = c.req.param("sid");
+    const method = c.req.method;
+    const transcript = c.req.path.endsWith("/transcript");
+    if (!sid || c.req.header(FORWARDED_HEADER) || (method === "GET" && !transcript)) {
+      return await next();
+    }
+    const owner = await ownerOf(sid);
+    if (!owner || owner === nodeId) return await next();
+    const info = await peer(owner);
+    // The owner is gone: its calls are being ended; this node answers from the store.
+    if (!info) return await next();
+    const url = new URL(c.req.path, info.http);
+    url.search = new URL(c.req.url).search;
+    const headers = new Headers(c.req.raw.headers);
+    headers.set(FORWARDED_HEADER, nodeId);
+    headers.delete("host");
+    headers.delete("content-length");
+    const body = method === "GET" || method === "HEAD" ? undefined : await c.req.arrayBuffer();
+    try {
+      const response = await fetch(url, { method, headers, body, redirect: "manual" });
+      log.debug("Forwarded a call request to its node", { sid, owner, method, path: c.req.path });
+      return new Response(response.body, { status: response.status, headers: response.headers });
+    } catch (error) {
+      log.warn("Cannot forward a call request to its node", { sid, owner, error });
+      const problem: ProblemDetails = {
+        type: `${PROBLEM_BASE}node-unreachable`,
+        title: "The node holding this call cannot be reached",
+        status: 503,
+        detail: `Node "${owner}" did not answer`,
+        instance: c.req.path,
+      };
+      return new Response(JSON.stringify(problem), {
+        status: 503,
+        headers: { "content-type": "application/problem+json", "retry-after": "1" },
+      });
+    }
+  };
+  app.use("/v1/calls/:sid", forward);
+  app.use("/v1/calls/:sid/*", forward);
+  return app;
+}

@@ -1,0 +1,23 @@
+/**
+ * Many nodes on one Redis: the `cluster` config section, the node lease (and the reaping of
+ * lost nodes' calls), call events across nodes, and forwarding call control to the node that
+ * owns a call's legs. Only the server (the composition root) uses it.
+ *
+ * @example
+ * ```ts
+ * import { parseClusterConfig } from "./mod.ts";
+ * console.log(parseClusterConfig(undefined, {})); // undefined: one node on Deno KV
+ * ```
+ *
+ * @module
+ */
+export {
+  type ClusterAdvertise,
+  type ClusterConfig,
+  clusterConfigSchema,
+  parseClusterConfig,
+} from "./config.ts";
+export { ClusterNode, openClusterStore } from "./runtime.ts";
+export { EventBus, type EventBusOptions } from "./event_bus.ts";
+export { createForwarder, FORWARDED_HEADER, type ForwarderOptions } from "./forward.ts";
+export { type NodeInfo, NodeLease, type NodeLeaseOptions } from "./node_lease.ts";

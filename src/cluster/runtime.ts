@@ -1,0 +1,128 @@
+/**
+ * A node of the cluster as the server runs it: the Redis call store, the node's lease (and
+ * the reaping of lost nodes' calls), the event bus and the request forwarder.
+ *
+ * @module
+ */
+import type { Hono } from "hono";
+import type { Redis } from "ioredis";
+import type { Logger } from "../log/mod.ts";
+import type { CallService } from "../calls/service.ts";
+import { connectOrThrow, RedisCallStore, redisClient } from "../calls/redis_store.ts";
+import type { ClusterConfig } from "./config.ts";
+import { EventBus } from "./event_bus.ts";
+import { createForwarder } from "./forward.ts";
+import { NodeLease } from "./node_lease.ts";
+
+/** A cluster node being started (see {@linkcode openClusterStore}). */
+export class ClusterNode implements AsyncDisposable {
+  /** The shared call store, owned by the calls runtime once handed to it. */
+  readonly store: RedisCallStore;
+  readonly config: ClusterConfig;
+  readonly #redis: Redis;
+  readonly #log: Logger;
+  #bus: EventBus | undefined;
+  #lease: NodeLease | undefined;
+  #closed = false;
+
+  /** Use {@linkcode openClusterStore}. */
+  constructor(config: ClusterConfig, store: RedisCallStore, redis: Redis, log: Logger) {
+    this.config = config;
+    this.store = store;
+    this.#redis = redis;
+    this.#log = log;
+  }
+
+  /** Routes to mount before the Calls API: requests for another node's call go there. */
+  forwarder(): Hono {
+    return createForwarder({
+      nodeId: this.config.nodeId,
+      ownerOf: (sid) => this.store.ownerOf(sid),
+      peer: async (nodeId) => await this.#lease?.peer(nodeId),
+      log: this.#log,
+    });
+  }
+
+  /**
+   * Joins: publishes this node's call events to the others and theirs to its streams, takes
+   * the lease (advertising `moq` and `http` unless the config names others) and starts
+   * reaping lost nodes' calls (`failed` / `node_lost`).
+   */
+  async join(calls: CallService, bound: { moq: string; http: string }): Promise<void> {
+    const { nodeId, keyPrefix: prefix, leaseMs, advertise } = this.config;
+    this.#bus = await EventBus.start({
+      redis: this.#redis,
+      prefix,
+      nodeId,
+      hub: calls.events,
+      log: this.#log,
+    });
+    this.#lease = await NodeLease.join({
+      redis: this.#redis,
+      prefix,
+      leaseMs,
+      log: this.#log,
+      info: {
+        nodeId,
+        moq: advertise.moq ?? bound.moq,
+        http: advertise.http ?? bound.http,
+        startedAt: new Date().toISOString(),
+      },
+      callsOwnedBy: (id) => this.store.callsOwnedBy(id),
+      onNodeLost: async (call, lost) => {
+        const ended = await calls.endOrphaned(call.sid, "node_lost");
+        if (ended) this.#log.info("Ended a lost node's call", { sid: call.sid, nodeId: lost });
+      },
+    });
+  }
+
+  /** Why this node is not ready, or undefined: its lease must be current. */
+  notReady(): string | undefined {
+    if (!this.#lease) return "Not joined to the cluster yet";
+    return this.#lease.held ? undefined : "The cluster lease is not renewed (Redis unreachable?)";
+  }
+
+  /** Leaves: stops the bus and the lease (which then runs out). A second close is a no-op. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#bus?.close();
+    await this.#lease?.[Symbol.asyncDispose]();
+    this.#redis.disconnect();
+    // Normally closed by the calls runtime already (a second close is a no-op).
+    this.store.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * Connects to the cluster's Redis: the call store (owned by this node's calls as their
+ * creator) and a second connection for the lease and the event bus.
+ *
+ * @example
+ * ```ts ignore
+ * import { openClusterStore } from "./runtime.ts";
+ * const node = await openClusterStore(config.cluster, log);
+ * const calls = await startCalls({ ..., store: node.store });
+ * await node.join(calls.service, { moq: "127.0.0.1:4443", http: "http://127.0.0.1:8080" });
+ * ```
+ */
+export async function openClusterStore(config: ClusterConfig, log: Logger): Promise<ClusterNode> {
+  const store = await RedisCallStore.connect({
+    url: config.redisUrl,
+    prefix: config.keyPrefix,
+    nodeId: config.nodeId,
+    log,
+  });
+  const redis = redisClient(config.redisUrl);
+  try {
+    await connectOrThrow(redis, 5000);
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  return new ClusterNode(config, store, redis, log);
+}

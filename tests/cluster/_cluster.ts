@@ -1,0 +1,106 @@
+/**
+ * Several real server processes (`src/server/main.ts`) on one real Redis, for the cluster
+ * tests: each node has its own data dir and ports, the same auth secret (one token works on
+ * every node) and a short lease so that node loss is seen quickly.
+ *
+ * @module
+ */
+import { type ServerProcess, spawnServer } from "../_lib/server_process.ts";
+import { signToken } from "../../src/auth/sign.ts";
+import { Voice } from "../../src/sdk/mod.ts";
+import type { RedisFixture } from "../_lib/redis.ts";
+
+/** The secret every node verifies tokens with. */
+export const CLUSTER_SECRET = "a cluster-wide secret of at least thirty-two bytes";
+
+/** One node of the cluster. */
+export interface ClusterNodeProcess extends AsyncDisposable {
+  readonly nodeId: string;
+  readonly process: ServerProcess;
+  readonly http: string;
+  /** An SDK client talking to this node. */
+  readonly voice: Voice;
+  /** `fetch` against this node with the token. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** SIGKILL, and wait until it is gone. */
+  kill(): Promise<void>;
+}
+
+/** A token with every Calls scope, valid on every node. */
+export function clusterToken(): Promise<string> {
+  return signToken({
+    hs256Secret: CLUSTER_SECRET,
+    scopes: ["calls:read", "calls:write", "relay:read", "media:publish", "media:subscribe"],
+    subject: "cluster-test",
+  });
+}
+
+/** Starts node `nodeId` on `redis` with a lease of `leaseMs`. */
+export async function startNode(
+  redis: RedisFixture,
+  nodeId: string,
+  options: { leaseMs?: number; env?: Record<string, string>; file?: Record<string, unknown> } = {},
+): Promise<ClusterNodeProcess> {
+  const dataDir = await Deno.makeTempDir({ prefix: `clutchcall-cluster-${nodeId}-` });
+  const configPath = `${dataDir}/config.json`;
+  await Deno.writeTextFile(
+    configPath,
+    JSON.stringify({
+      httpPort: 0,
+      moqPort: 0,
+      cluster: { redisUrl: redis.url, nodeId, leaseMs: options.leaseMs ?? 2000 },
+      ...options.file,
+    }),
+  );
+  const process = await spawnServer({
+    dataDir,
+    configPath,
+    env: {
+      CLUTCHCALL_AUTH_HS256_SECRET: CLUSTER_SECRET,
+      CLUTCHCALL_RING_TIMEOUT_MS: "120000",
+      ...options.env,
+    },
+  });
+  const token = await clusterToken();
+  const http = process.listening.http;
+  let killed = false;
+  const kill = async () => {
+    if (killed) return;
+    killed = true;
+    try {
+      process.child.kill("SIGKILL");
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error; // exited already
+    }
+    await process.child.status;
+  };
+  return {
+    nodeId,
+    process,
+    http,
+    voice: new Voice({ baseUrl: http, token }),
+    fetch(path, init = {}) {
+      const headers = new Headers(init.headers);
+      if (!headers.has("authorization")) headers.set("authorization", `Bearer ${token}`);
+      return fetch(`${http}${path}`, { ...init, headers });
+    },
+    kill,
+    async [Symbol.asyncDispose]() {
+      await kill();
+      await process[Symbol.asyncDispose]();
+      await Deno.remove(dataDir, { recursive: true });
+    },
+  };
+}
+
+/** The first event from `events` that `match` accepts (the stream is left open). */
+export async function nextMatching<T>(
+  events: AsyncIterator<T>,
+  match: (event: T) => boolean,
+): Promise<T> {
+  for (;;) {
+    const { value, done } = await events.next();
+    if (done) throw new Error("The event stream ended before the event came");
+    if (match(value)) return value;
+  }
+}
