@@ -15,9 +15,10 @@ import { loadModuleAgent } from "./module_agent.ts";
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createAdapter } from "./adapters.ts";
  * const adapter = await createAdapter("bot", { type: "media-streams", url: "ws://127.0.0.1:9/ws" });
- * console.log(adapter.engineBargeIn); // false: the bot sends `clear`
+ * assertEquals(adapter.engineBargeIn, false); // the bot sends `clear`
  * ```
  */
 export async function createAdapter(

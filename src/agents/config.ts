@@ -129,8 +129,9 @@ const common = {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { agentsConfigSchema } from "./config.ts";
- * console.log(agentsConfigSchema.safeParse({ a: { type: "module", module: "builtin:echo" } }).success); // true
+ * assertEquals(agentsConfigSchema.safeParse({ a: { type: "module", module: "builtin:echo" } }).success, true);
  * ```
  */
 export const agentsConfigSchema: z.ZodType<AgentsConfig> = z.record(
@@ -171,9 +172,10 @@ export const agentsConfigSchema: z.ZodType<AgentsConfig> = z.record(
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseAgentsConfig } from "./config.ts";
  * const agents = parseAgentsConfig({ echo: { type: "module", module: "builtin:echo" } });
- * console.log(agents.echo.type); // module
+ * assertEquals(agents.echo.type, "module");
  * ```
  */
 export function parseAgentsConfig(value: unknown): AgentsConfig {

@@ -24,9 +24,10 @@ export type AgentErrorKind =
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { AgentError } from "./error.ts";
  * const error = new AgentError("unknown_agent", 'No agent "x" is configured');
- * console.log(error.kind); // unknown_agent
+ * assertEquals(error.kind, "unknown_agent");
  * ```
  */
 export class AgentError extends Error {

@@ -40,9 +40,10 @@ const ACCOUNT_SID = "AC" + "0".repeat(32);
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { mediaStreamsAdapter } from "./media_streams.ts";
  * const adapter = mediaStreamsAdapter({ type: "media-streams", url: "ws://127.0.0.1:9000/twilio" });
- * console.log(adapter.format); // { codec: "g711_ulaw", sampleRate: 8000 }
+ * assertEquals(adapter.format, { codec: "g711_ulaw", sampleRate: 8000 });
  * ```
  */
 export function mediaStreamsAdapter(config: MediaStreamsAgentConfig): AgentAdapter {

@@ -37,9 +37,10 @@ export const BUILTIN_AGENTS: Readonly<Record<string, string>> = Object.freeze({
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { loadModuleAgent } from "./module_agent.ts";
  * const adapter = await loadModuleAgent({ type: "module", module: "builtin:echo" });
- * console.log(adapter.format.codec); // pcm16
+ * assertEquals(adapter.format.codec, "pcm16");
  * ```
  */
 export async function loadModuleAgent(

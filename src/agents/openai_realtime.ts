@@ -61,9 +61,10 @@ function realtimeFormat(format: AgentAudioFormat): Record<string, unknown> {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { openaiRealtimeAdapter } from "./openai_realtime.ts";
  * const adapter = openaiRealtimeAdapter({ type: "openai-realtime", url: "ws://127.0.0.1:9/v1/realtime" }, "g711_alaw");
- * console.log(adapter.format.codec); // g711_alaw
+ * assertEquals(adapter.format.codec, "g711_alaw");
  * ```
  */
 export function openaiRealtimeAdapter(

@@ -68,6 +68,7 @@ type Entry =
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { Playout } from "./playout.ts";
  * const frames: Int16Array[] = [];
  * await using playout = new Playout({ sampleRate: 8000, sink: (pcm) => frames.push(pcm) });
@@ -76,7 +77,7 @@ type Entry =
  * playout.mark("end", () => played.resolve());
  * playout.start();
  * await played.promise;
- * console.log(frames[0][0]); // 1000
+ * assertEquals(frames[0][0], 1000);
  * ```
  */
 export class Playout implements AsyncDisposable {

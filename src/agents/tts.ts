@@ -29,9 +29,10 @@ export const MAX_TEXT_CHARS = 4000;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { speak } from "./tts.ts";
  * const pcm = await speak("Hello", { sampleRate: 8000 });
- * console.log(pcm.length > 1600); // true: more than 0.2 s of speech
+ * assertEquals(pcm.length > 1600, true); // more than 0.2 s of speech
  * ```
  */
 export async function speak(text: string, options: SpeakOptions = {}): Promise<Int16Array> {

@@ -62,10 +62,11 @@ type State =
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { TurnDetector } from "./turn_detector.ts";
  * using turns = await TurnDetector.create({ sampleRate: 8000 });
  * const signals = turns.process(new Int16Array(160), Date.now() * 1000, false);
- * console.log(signals.length); // 0: silence
+ * assertEquals(signals.length, 0); // silence
  * ```
  */
 export class TurnDetector implements Disposable {

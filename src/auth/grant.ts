@@ -68,10 +68,11 @@ export interface ResourceLimits {
  * @throws {TypeError} With a precise reason when the claim has the wrong shape
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseVoiceClaim } from "./grant.ts";
- * console.log(parseVoiceClaim({ sids: ["CA1"] })); // { sids: ["CA1"] }
+ * assertEquals(parseVoiceClaim({ sids: ["CA1"] }), { sids: ["CA1"] });
  * console.log(parseVoiceClaim({ clients: ["alice"], originate: true }));
- * console.log(parseVoiceClaim(undefined)); // undefined: unrestricted
+ * assertEquals(parseVoiceClaim(undefined), undefined); // unrestricted
  * ```
  */
 export function parseVoiceClaim(value: unknown): ResourceLimits | undefined {
@@ -227,13 +228,14 @@ export class Grant {
    *
    * @example
    * ```ts
+   * import { assertEquals } from "@std/assert";
    * import { Grant } from "./grant.ts";
    * const grant = new Grant({
    *   scopes: new Set(["calls:read"]),
    *   limits: { sids: ["CA1"], prefix: ["voice", "CA2"] },
    *   expiresAt: new Date(Date.now() + 60_000),
    * });
-   * console.log(grant.visibleSids()); // ["CA1", "CA2"]
+   * assertEquals(grant.visibleSids(), ["CA1", "CA2"]);
    * ```
    */
   visibleSids(): readonly string[] | undefined {

@@ -103,6 +103,7 @@ function challengeOf(error: AuthError, realm: string): string | undefined {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { Hono } from "hono";
  * import { bearerAuth, createTokenVerifier, requireScope } from "./mod.ts";
  * const verifier = await createTokenVerifier({
@@ -115,7 +116,7 @@ function challengeOf(error: AuthError, realm: string): string | undefined {
  *   return c.json({ sid: c.req.param("sid") });
  * });
  * const response = await app.request("/v1/calls/CA1");
- * console.log(response.status); // 401
+ * assertEquals(response.status, 401);
  * ```
  */
 export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<AuthEnv> {

@@ -48,12 +48,13 @@ export interface SignTokenOptions {
  * @throws {TypeError} Unless exactly one of `hs256Secret` and `es256PrivateKey` is given
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { signToken } from "./sign.ts";
  * const jwt = await signToken({
  *   hs256Secret: "a shared secret of at least thirty-two bytes",
  *   scopes: ["calls:read"],
  * });
- * console.log(jwt.split(".").length); // 3
+ * assertEquals(jwt.split(".").length, 3);
  * ```
  */
 export async function signToken(options: SignTokenOptions): Promise<string> {

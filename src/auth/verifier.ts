@@ -56,12 +56,13 @@ export interface TokenVerifier {
  * @throws {TypeError} When no key is configured or a key is invalid
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createTokenVerifier } from "./verifier.ts";
  * const verifier = await createTokenVerifier({
  *   hs256Secret: "a shared secret of at least thirty-two bytes",
  * });
  * const error = await verifier.verify("not-a-jwt").catch((e) => e);
- * console.log(error.kind); // "malformed_token"
+ * assertEquals(error.kind, "malformed_token");
  * ```
  */
 export async function createTokenVerifier(options: VerifierOptions): Promise<TokenVerifier> {

@@ -232,6 +232,7 @@ const EMPTY_RECEIVER_STATS: ReceiverStats = {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { attach, attachCaller } from "./audio_bridge.ts";
  * import { Origin } from "../relay/model/mod.ts";
  *
@@ -240,7 +241,7 @@ const EMPTY_RECEIVER_STATS: ReceiverStats = {
  * await using agent = await attach(origin, { sid: "CA1", codec: "pcm16", sampleRate: 16000 });
  * phone.write(new Uint8Array(160).fill(0xff)); // 20 ms of µ-law silence
  * const heard = await agent.read();
- * console.log(heard?.samples?.length); // 320: 20 ms at 16 kHz
+ * assertEquals(heard?.samples?.length, 320); // 20 ms at 16 kHz
  * ```
  */
 export function attach(via: BridgeVia, options: AttachOptions): Promise<AudioBridge> {

@@ -98,8 +98,9 @@ export function resolveBridgeFormat(options: BridgeFormatOptions): BridgeFormat 
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { frameBytes } from "./format.ts";
- * console.log(frameBytes({ codec: "g711_ulaw", sampleRate: 8000, channels: 1, frameMs: 20 })); // 160
+ * assertEquals(frameBytes({ codec: "g711_ulaw", sampleRate: 8000, channels: 1, frameMs: 20 }), 160);
  * ```
  */
 export function frameBytes(format: Required<MediaFormat>): number | undefined {
@@ -120,8 +121,9 @@ export function frameBytes(format: Required<MediaFormat>): number | undefined {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { silenceFrame } from "./format.ts";
- * console.log(silenceFrame({ codec: "g711_ulaw", sampleRate: 8000, channels: 1, frameMs: 10 })[0]); // 255
+ * assertEquals(silenceFrame({ codec: "g711_ulaw", sampleRate: 8000, channels: 1, frameMs: 10 })[0], 255);
  * ```
  */
 export function silenceFrame(format: Required<MediaFormat>): Uint8Array {
@@ -136,9 +138,10 @@ export function silenceFrame(format: Required<MediaFormat>): Uint8Array {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { sameFormat } from "./format.ts";
  * const a = { codec: "opus", sampleRate: 48000, channels: 1, frameMs: 20 } as const;
- * console.log(sameFormat(a, { ...a, frameMs: 10 })); // false
+ * assertEquals(sameFormat(a, { ...a, frameMs: 10 }), false);
  * ```
  */
 export function sameFormat(a: Required<MediaFormat>, b: Required<MediaFormat>): boolean {

@@ -49,9 +49,10 @@ export type PlayoutItem =
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { PlayoutBuffer } from "./playout_buffer.ts";
  * const buffer = new PlayoutBuffer({ frameMs: 20 });
- * console.log(buffer.stats.lateDropped); // 0
+ * assertEquals(buffer.stats.lateDropped, 0);
  * ```
  */
 export interface PlayoutStats {
@@ -114,19 +115,20 @@ function wallClockMicros(): number {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { PlayoutBuffer } from "./playout_buffer.ts";
  * let now = 1_000_000;
  * const buffer = new PlayoutBuffer({ frameMs: 20, maxLatencyMs: 100, clock: () => now });
  * buffer.push({ seq: 0, timestamp: now, payload: new Uint8Array(1) });
  * buffer.push({ seq: 2, timestamp: now + 40_000, payload: new Uint8Array(1) });
- * console.log(buffer.next()?.kind); // "frame" (seq 0)
+ * assertEquals(buffer.next()?.kind, "frame"); // (seq 0)
  * now += 40_000;
- * console.log(buffer.next()?.kind); // "gap" (seq 1, concealed)
- * console.log(buffer.next()?.kind); // "frame" (seq 2)
+ * assertEquals(buffer.next()?.kind, "gap"); // (seq 1, concealed)
+ * assertEquals(buffer.next()?.kind, "frame"); // (seq 2)
  * now += 1_000_000; // the reader stalls for a second
  * buffer.push({ seq: 3, timestamp: now - 500_000, payload: new Uint8Array(1) });
- * console.log(buffer.next()); // undefined: seq 3 was too old to play
- * console.log(buffer.stats.lateDropped); // 1
+ * assertEquals(buffer.next(), undefined); // seq 3 was too old to play
+ * assertEquals(buffer.stats.lateDropped, 1);
  * ```
  */
 export class PlayoutBuffer {

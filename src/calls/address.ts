@@ -23,8 +23,9 @@ export const SIP_URI = /^sips?:[^\s@]+@[^\s@]+$/;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseAddress } from "./address.ts";
- * console.log(parseAddress("client:alice")); // { kind: "client", value: "client:alice", identity: "alice" }
+ * assertEquals(parseAddress("client:alice"), { kind: "client", value: "client:alice", identity: "alice" });
  * ```
  */
 export function parseAddress(value: string): Address {

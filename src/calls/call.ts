@@ -108,10 +108,11 @@ export function createCall(init: NewCall): Call {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { advanceCall, createCall } from "./call.ts";
  * const call = createCall({ sid: "CA1", direction: "outbound", from: "+14155550100", to: "client:alice", capabilities: [] });
  * const ended = advanceCall(call, "failed", "client_not_registered");
- * console.log(ended.endReason); // client_not_registered
+ * assertEquals(ended.endReason, "client_not_registered");
  * ```
  */
 export function advanceCall(
@@ -137,8 +138,9 @@ export function advanceCall(
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { newSid } from "./call.ts";
- * console.log(/^CA[0-9a-f]{32}$/.test(newSid())); // true
+ * assertEquals(/^CA[0-9a-f]{32}$/.test(newSid()), true);
  * ```
  */
 export function newSid(): string {

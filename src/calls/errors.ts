@@ -52,8 +52,9 @@ export abstract class CallError extends Error {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { CallNotFoundError } from "./errors.ts";
- * console.log(new CallNotFoundError("CA1").sid); // CA1
+ * assertEquals(new CallNotFoundError("CA1").sid, "CA1");
  * ```
  */
 export class CallNotFoundError extends CallError {
@@ -94,9 +95,10 @@ export class ClientNotFoundError extends CallError {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { IllegalCallTransitionError } from "./errors.ts";
  * const error = new IllegalCallTransitionError("CA1", "completed", "Cannot hang up");
- * console.log(error.currentStatus); // completed
+ * assertEquals(error.currentStatus, "completed");
  * ```
  */
 export class IllegalCallTransitionError extends CallError {
@@ -120,8 +122,9 @@ export class IllegalCallTransitionError extends CallError {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { CallConflictError } from "./errors.ts";
- * console.log(new CallConflictError("no_gateway", "No SIP gateway is configured").reason); // no_gateway
+ * assertEquals(new CallConflictError("no_gateway", "No SIP gateway is configured").reason, "no_gateway");
  * ```
  */
 export class CallConflictError extends CallError {
@@ -162,8 +165,9 @@ export class DestinationRefusedError extends CallError {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { CallbackRefusedError } from "./errors.ts";
- * console.log(new CallbackRefusedError("address", "loopback").reason); // address
+ * assertEquals(new CallbackRefusedError("address", "loopback").reason, "address");
  * ```
  */
 export class CallbackRefusedError extends CallError {
@@ -183,8 +187,9 @@ export class CallbackRefusedError extends CallError {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { InvalidFilterError } from "./errors.ts";
- * console.log(new InvalidFilterError("createdAfter is after createdBefore").kind); // invalid_filter
+ * assertEquals(new InvalidFilterError("createdAfter is after createdBefore").kind, "invalid_filter");
  * ```
  */
 export class InvalidFilterError extends CallError {
@@ -202,8 +207,9 @@ export class InvalidFilterError extends CallError {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { GatewayFailedError } from "./errors.ts";
- * console.log(new GatewayFailedError("CA1", "No live SIP leg", 481).gatewayStatus); // 481
+ * assertEquals(new GatewayFailedError("CA1", "No live SIP leg", 481).gatewayStatus, 481);
  * ```
  */
 export class GatewayFailedError extends CallError {
@@ -227,8 +233,9 @@ export class GatewayFailedError extends CallError {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { StoreUnavailableError } from "./errors.ts";
- * console.log(new StoreUnavailableError(5).retryAfterSec); // 5
+ * assertEquals(new StoreUnavailableError(5).retryAfterSec, 5);
  * ```
  */
 export class StoreUnavailableError extends CallError {
@@ -249,8 +256,9 @@ export class StoreUnavailableError extends CallError {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { IdempotencyRaceError } from "./errors.ts";
- * console.log(new IdempotencyRaceError().kind); // idempotency_race
+ * assertEquals(new IdempotencyRaceError().kind, "idempotency_race");
  * ```
  */
 export class IdempotencyRaceError extends CallError {

@@ -57,9 +57,10 @@ const TITLES: Record<ProblemType, string> = {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { ProblemError } from "./problem.ts";
  * const error = new ProblemError(404, "not-found", 'No call "CA1"');
- * console.log(error.details.type); // https://clutchcall.dev/problems/not-found
+ * assertEquals(error.details.type, "https://clutchcall.dev/problems/not-found");
  * ```
  */
 export class ProblemError extends Error {
@@ -93,9 +94,10 @@ export class ProblemError extends Error {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { problemResponse, ProblemError } from "./problem.ts";
  * const response = problemResponse(new ProblemError(413, "payload-too-large"));
- * console.log(response.headers.get("content-type")); // application/problem+json
+ * assertEquals(response.headers.get("content-type"), "application/problem+json");
  * ```
  */
 export function problemResponse(error: ProblemError, instance?: string): Response {

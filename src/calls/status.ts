@@ -103,11 +103,12 @@ const EDGES: Readonly<Record<CallStatus, readonly CallStatus[]>> = {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { IllegalTransitionError, transition } from "./status.ts";
  * try {
  *   transition("completed", "in_progress");
  * } catch (error) {
- *   console.log(error instanceof IllegalTransitionError); // true
+ *   assertEquals(error instanceof IllegalTransitionError, true);
  * }
  * ```
  */
@@ -144,8 +145,9 @@ export function isTerminal(status: CallStatus): boolean {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { canTransition } from "./status.ts";
- * console.log(canTransition("ringing", "in_progress")); // true
+ * assertEquals(canTransition("ringing", "in_progress"), true);
  * ```
  */
 export function canTransition(from: CallStatus, to: CallStatus): boolean {

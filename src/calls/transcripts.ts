@@ -56,10 +56,11 @@ interface CallTranscript {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { TranscriptLog } from "./transcripts.ts";
  * const log = new TranscriptLog({ maxCalls: 10 });
  * log.add({ type: "transcript", sid: "CA1", at: new Date().toISOString(), track: "uplink", kind: "final", text: "hello", start: 0, end: 400 });
- * console.log(log.get("CA1").finals.length); // 1
+ * assertEquals(log.get("CA1").finals.length, 1);
  * ```
  */
 export class TranscriptLog {

@@ -39,9 +39,10 @@ const cidr: z.ZodType<string, string> = z.string().refine((value) => {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { webhooksConfigSchema } from "./url_policy.ts";
  * const config = webhooksConfigSchema.parse({ allowNetworks: ["127.0.0.0/8"] });
- * console.log(config.maxRedirects); // 3
+ * assertEquals(config.maxRedirects, 3);
  * ```
  */
 export const webhooksConfigSchema: z.ZodType<
@@ -70,9 +71,10 @@ export type UrlRefusal = "scheme" | "credentials" | "address" | "unresolvable" |
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { UrlRefusedError } from "./url_policy.ts";
  * const error = new UrlRefusedError("address", "Refused http://127.0.0.1/: 127.0.0.1 is loopback");
- * console.log(error.reason); // address
+ * assertEquals(error.reason, "address");
  * ```
  */
 export class UrlRefusedError extends Error {
@@ -102,12 +104,13 @@ export interface OutboundUrlPolicyOptions {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { OutboundUrlPolicy, UrlRefusedError } from "./url_policy.ts";
  * const policy = new OutboundUrlPolicy();
  * try {
  *   await policy.check("http://127.0.0.1:8080/admin");
  * } catch (error) {
- *   console.log(error instanceof UrlRefusedError); // true: loopback is refused
+ *   assertEquals(error instanceof UrlRefusedError, true); // loopback is refused
  * }
  * ```
  */

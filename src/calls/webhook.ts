@@ -45,9 +45,10 @@ async function hmacHex(secret: string, message: string): Promise<string> {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { signWebhook } from "./webhook.ts";
  * const signature = await signWebhook("secret", 1767225600, '{"type":"status"}');
- * console.log(signature.startsWith("v1=")); // true
+ * assertEquals(signature.startsWith("v1="), true);
  * ```
  */
 export async function signWebhook(
@@ -64,10 +65,11 @@ export async function signWebhook(
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { signWebhook, verifyWebhook } from "./webhook.ts";
  * const ts = Math.floor(Date.now() / 1000);
  * const headers = new Headers({ "clutchcall-timestamp": String(ts), "clutchcall-signature": await signWebhook("s", ts, "{}") });
- * console.log(await verifyWebhook("s", headers, "{}")); // true
+ * assertEquals(await verifyWebhook("s", headers, "{}"), true);
  * ```
  */
 export async function verifyWebhook(

@@ -40,8 +40,9 @@ export interface SdpCodecName {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { codecInfo } from "./codec.ts";
- * console.log(codecInfo("opus").sampleRate); // 48000
+ * assertEquals(codecInfo("opus").sampleRate, 48000);
  * ```
  */
 export interface CodecInfo {
@@ -59,8 +60,9 @@ export interface CodecInfo {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { CODEC_REGISTRY } from "./codec.ts";
- * console.log(CODEC_REGISTRY.map((e) => e.codec)); // ["opus", "g711_ulaw", "g711_alaw", "pcm16"]
+ * assertEquals(CODEC_REGISTRY.map((e) => e.codec), ["opus", "g711_ulaw", "g711_alaw", "pcm16"]);
  * ```
  */
 export const CODEC_REGISTRY = [
@@ -153,8 +155,9 @@ export const RTP_CODECS: readonly RtpCodec[] = CODEC_REGISTRY.flatMap((e) =>
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { codecInfo } from "./codec.ts";
- * console.log(codecInfo("g711_alaw").sdp?.name); // PCMA
+ * assertEquals(codecInfo("g711_alaw").sdp?.name, "PCMA");
  * ```
  */
 export function codecInfo<C extends Codec>(codec: C): CodecInfo & { codec: C } {
@@ -168,8 +171,9 @@ export function codecInfo<C extends Codec>(codec: C): CodecInfo & { codec: C } {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { sdpNameOf } from "./codec.ts";
- * console.log(sdpNameOf("g711_ulaw").payloadType); // 0
+ * assertEquals(sdpNameOf("g711_ulaw").payloadType, 0);
  * ```
  */
 export function sdpNameOf(codec: RtpCodec): SdpCodecName {
@@ -183,10 +187,11 @@ export function sdpNameOf(codec: RtpCodec): SdpCodecName {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { rtpCodecOfSdp } from "./codec.ts";
- * console.log(rtpCodecOfSdp({ encoding: "pcma", clockRate: 8000 })); // g711_alaw
- * console.log(rtpCodecOfSdp({ encoding: "", clockRate: 0, payloadType: 0 })); // g711_ulaw
- * console.log(rtpCodecOfSdp({ encoding: "G729", clockRate: 8000 })); // undefined
+ * assertEquals(rtpCodecOfSdp({ encoding: "pcma", clockRate: 8000 }), "g711_alaw");
+ * assertEquals(rtpCodecOfSdp({ encoding: "", clockRate: 0, payloadType: 0 }), "g711_ulaw");
+ * assertEquals(rtpCodecOfSdp({ encoding: "G729", clockRate: 8000 }), undefined);
  * ```
  */
 export function rtpCodecOfSdp(

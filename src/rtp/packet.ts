@@ -50,12 +50,13 @@ export const RTP_HEADER_BYTES = 12;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseRtp, serializeRtp } from "./packet.ts";
  * const bytes = serializeRtp({
  *   marker: false, payloadType: 8, sequenceNumber: 7, timestamp: 1120, ssrc: 42,
  *   payload: new Uint8Array(160),
  * });
- * console.log(parseRtp(bytes).sequenceNumber); // 7
+ * assertEquals(parseRtp(bytes).sequenceNumber, 7);
  * ```
  */
 export function parseRtp(bytes: Uint8Array): RtpPacket {
@@ -125,12 +126,13 @@ export function parseRtp(bytes: Uint8Array): RtpPacket {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { serializeRtp } from "./packet.ts";
  * const bytes = serializeRtp({
  *   marker: true, payloadType: 0, sequenceNumber: 65535, timestamp: 0xffffff00, ssrc: 1,
  *   payload: new Uint8Array(160),
  * });
- * console.log(bytes.length); // 172
+ * assertEquals(bytes.length, 172);
  * ```
  */
 export function serializeRtp(packet: RtpPacket): Uint8Array {
@@ -180,8 +182,9 @@ export function serializeRtp(packet: RtpPacket): Uint8Array {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { isRtcpPacket } from "./packet.ts";
- * console.log(isRtcpPacket(new Uint8Array([0x80, 200, 0, 6]))); // true (SR)
+ * assertEquals(isRtcpPacket(new Uint8Array([0x80, 200, 0, 6])), true); // (SR)
  * ```
  */
 export function isRtcpPacket(bytes: Uint8Array): boolean {

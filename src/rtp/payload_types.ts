@@ -53,8 +53,9 @@ export interface RtpPayloadMap {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { capabilityOfRtp } from "./payload_types.ts";
- * console.log(capabilityOfRtp({ payloadType: 0, codec: "g711_ulaw", clockRate: 8000 })); // "voice/g711_ulaw"
+ * assertEquals(capabilityOfRtp({ payloadType: 0, codec: "g711_ulaw", clockRate: 8000 }), "voice/g711_ulaw");
  * ```
  */
 export function capabilityOfRtp(format: RtpAudioFormat): VoiceCapability {

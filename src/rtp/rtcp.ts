@@ -69,9 +69,10 @@ export type RtcpPacket =
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseRtcp, serializeRtcp } from "./rtcp.ts";
  * const [bye] = parseRtcp(serializeRtcp([{ type: "bye", ssrcs: [7], reason: "hangup" }]));
- * console.log(bye); // { type: "bye", ssrcs: [7], reason: "hangup" }
+ * assertEquals(bye, { type: "bye", ssrcs: [7], reason: "hangup" });
  * ```
  */
 export function parseRtcp(bytes: Uint8Array): RtcpPacket[] {
@@ -162,9 +163,10 @@ export function parseRtcp(bytes: Uint8Array): RtcpPacket[] {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { serializeRtcp } from "./rtcp.ts";
  * const bytes = serializeRtcp([{ type: "rr", ssrc: 1, reports: [] }, { type: "bye", ssrcs: [1] }]);
- * console.log(bytes.length); // 16
+ * assertEquals(bytes.length, 16);
  * ```
  */
 export function serializeRtcp(packets: readonly RtcpPacket[]): Uint8Array {

@@ -208,12 +208,13 @@ export class RtpSession implements AsyncDisposable {
    *
    * @example
    * ```ts
+   * import { assertEquals } from "@std/assert";
    * import { RtpSession } from "./session.ts";
    * await using s = await RtpSession.open({
    *   hostname: "127.0.0.1",
    *   payloads: { audio: { payloadType: 8, codec: "g711_alaw", clockRate: 8000 } },
    * });
-   * console.log(s.localPort % 2); // 0
+   * assertEquals(s.localPort % 2, 0);
    * ```
    */
   static open(options: RtpSessionOptions): Promise<RtpSession> {

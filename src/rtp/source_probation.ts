@@ -30,11 +30,12 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { SourceProbation } from "./source_probation.ts";
  * const probation = new SourceProbation(3);
  * probation.offer(0x2222, 7); // false: 1 packet
  * probation.offer(0x2222, 8); // false: 2 in sequence
- * console.log(probation.offer(0x2222, 9)); // true: 3 in sequence
+ * assertEquals(probation.offer(0x2222, 9), true); // 3 in sequence
  * ```
  */
 export class SourceProbation<K = number | string> {

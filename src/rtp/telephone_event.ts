@@ -33,8 +33,9 @@ const DIGITS = "0123456789*#ABCD";
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { DTMF_DIGITS } from "./telephone_event.ts";
- * console.log(DTMF_DIGITS.includes("#")); // true
+ * assertEquals(DTMF_DIGITS.includes("#"), true);
  * ```
  */
 export const DTMF_DIGITS: string = DIGITS;
@@ -46,8 +47,9 @@ export const DTMF_DIGITS: string = DIGITS;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { digitToEvent } from "./telephone_event.ts";
- * console.log(digitToEvent("#")); // 11
+ * assertEquals(digitToEvent("#"), 11);
  * ```
  */
 export function digitToEvent(digit: string): number {
@@ -61,8 +63,9 @@ export function digitToEvent(digit: string): number {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { eventToDigit } from "./telephone_event.ts";
- * console.log(eventToDigit(10)); // "*"
+ * assertEquals(eventToDigit(10), "*");
  * ```
  */
 export function eventToDigit(event: number): string | undefined {

@@ -20,8 +20,9 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { WEBHOOK_SIGNATURE_HEADERS } from "./webhook.ts";
- * console.log(WEBHOOK_SIGNATURE_HEADERS.signature); // clutchcall-signature
+ * assertEquals(WEBHOOK_SIGNATURE_HEADERS.signature, "clutchcall-signature");
  * ```
  */
 export const WEBHOOK_SIGNATURE_HEADERS: {

@@ -174,9 +174,10 @@ function operationIdOf(method: string, path: string): string {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { serverOpenApiDocument } from "./openapi.ts";
  * const doc = serverOpenApiDocument({ openapi: "3.1.0", info: { title: "x", version: "1" }, paths: {} }, "http://127.0.0.1:8080");
- * console.log(Object.keys(doc.paths as object).includes("/readyz")); // true
+ * assertEquals(Object.keys(doc.paths as object).includes("/readyz"), true);
  * ```
  */
 export function serverOpenApiDocument(calls: Json, serverUrl: string): Json {

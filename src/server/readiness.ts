@@ -37,10 +37,11 @@ export interface ReadinessReport {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { assessReadiness } from "./readiness.ts";
  *
  * const report = assessReadiness([{ name: "store", check: () => ({ ok: true }) }]);
- * console.log(report.ready); // true
+ * assertEquals(report.ready, true);
  * ```
  */
 export function assessReadiness(checks: readonly ReadinessCheck[]): ReadinessReport {

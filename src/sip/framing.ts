@@ -16,10 +16,11 @@ const decoder = new TextDecoder();
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { SipStreamFramer } from "./framing.ts";
  * const framer = new SipStreamFramer(8192);
  * const bytes = new TextEncoder().encode("OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 0\r\n\r\n");
- * console.log(framer.push(bytes).length); // 1
+ * assertEquals(framer.push(bytes).length, 1);
  * ```
  */
 export class SipStreamFramer {

@@ -32,8 +32,9 @@ export const HANDLED_METHODS: readonly string[] = Object.freeze([
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { ALLOW_HEADER } from "./methods.ts";
- * console.log(ALLOW_HEADER); // Allow: INVITE,ACK,CANCEL,BYE,OPTIONS,INFO,UPDATE,NOTIFY
+ * assertEquals(ALLOW_HEADER, "Allow: INVITE,ACK,CANCEL,BYE,OPTIONS,INFO,UPDATE,NOTIFY");
  * ```
  */
 export const ALLOW_HEADER: string = `Allow: ${HANDLED_METHODS.join(",")}`;

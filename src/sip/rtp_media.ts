@@ -32,8 +32,9 @@ export interface RtpMediaOptions {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { payloadMapOf } from "./rtp_media.ts";
- * console.log(payloadMapOf(undefined).audio.codec); // g711_ulaw
+ * assertEquals(payloadMapOf(undefined).audio.codec, "g711_ulaw");
  * ```
  */
 export function payloadMapOf(audio: NegotiatedAudio | undefined): RtpPayloadMap {

@@ -267,8 +267,9 @@ export const CODEC_CAPABILITY: Readonly<Record<SipCodec, VoiceCapability>> = Obj
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { defaultPayloadFormat } from "./sdp.ts";
- * console.log(defaultPayloadFormat("opus")); // { payloadType: 111, clockRate: 48000, channels: 2 }
+ * assertEquals(defaultPayloadFormat("opus"), { payloadType: 111, clockRate: 48000, channels: 2 });
  * ```
  */
 export function defaultPayloadFormat(
@@ -318,9 +319,10 @@ const EVENT_LIST = /^\d{1,3}(?:-\d{1,3})?(?:,\d{1,3}(?:-\d{1,3})?){0,15}$/;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { negotiateAudio, parseSdp } from "./sdp.ts";
  * const offer = parseSdp("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 8\r\n");
- * console.log(negotiateAudio(offer, ["g711_alaw", "g711_ulaw"]).codec); // g711_ulaw
+ * assertEquals(negotiateAudio(offer, ["g711_alaw", "g711_ulaw"]).codec, "g711_ulaw");
  * ```
  */
 export function negotiateAudio(
@@ -382,8 +384,9 @@ export function negotiateAudio(
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { answerDirection } from "./sdp.ts";
- * console.log(answerDirection("sendonly")); // recvonly
+ * assertEquals(answerDirection("sendonly"), "recvonly");
  * ```
  */
 export function answerDirection(offered: SdpDirection): SdpDirection {
@@ -432,9 +435,10 @@ export interface LocalDescription {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { writeSdp } from "./sdp.ts";
  * const text = writeSdp({ sessionId: "1", version: 1, address: "10.0.0.2", port: 20000, codecs: [{ codec: "g711_ulaw", payloadType: 0, clockRate: 8000, channels: 1 }], dtmfPayloadType: 101, direction: "sendrecv" });
- * console.log(text.includes("m=audio 20000 RTP/AVP 0 101")); // true
+ * assertEquals(text.includes("m=audio 20000 RTP/AVP 0 101"), true);
  * ```
  */
 export function writeSdp(local: LocalDescription): string {

@@ -52,6 +52,7 @@ export interface SipUdpOptions {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { listenSipUdp } from "./udp_transport.ts";
  * await using socket = await listenSipUdp({
  *   host: "127.0.0.1",
@@ -59,7 +60,7 @@ export interface SipUdpOptions {
  *   maxBytes: 8192,
  *   receive: (bytes) => console.log(new TextDecoder().decode(bytes)),
  * });
- * console.log(socket.port > 0); // true
+ * assertEquals(socket.port > 0, true);
  * ```
  */
 export function listenSipUdp(options: SipUdpOptions): Promise<SipSocket> {

@@ -42,8 +42,9 @@ export function nowMicros(): number {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { trackFormatOf } from "./track.ts";
- * console.log(trackFormatOf("voice/g711_ulaw")); // { codec: "g711_ulaw", sampleRate: 8000, channels: 1, frameMs: 20 }
+ * assertEquals(trackFormatOf("voice/g711_ulaw"), { codec: "g711_ulaw", sampleRate: 8000, channels: 1, frameMs: 20 });
  * ```
  */
 export function trackFormatOf(capability: string | undefined): Required<MediaFormat> | undefined {

@@ -30,11 +30,12 @@ const ENCODINGS = { pcm16: "linear16", g711_ulaw: "mulaw", g711_alaw: "alaw" } a
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { deepgram } from "./deepgram.ts";
  * import { parseAsrTapOptions } from "./options.ts";
  * const options = parseAsrTapOptions({ provider: "deepgram" });
  * const format = deepgram.format({ codec: "g711_ulaw", sampleRate: 8000, channels: 1, frameMs: 20 }, options);
- * console.log(format); // { encoding: "g711_ulaw", sampleRate: 8000 }
+ * assertEquals(format, { encoding: "g711_ulaw", sampleRate: 8000 });
  * ```
  */
 export const deepgram: RecognizerProvider = {

@@ -136,8 +136,9 @@ export type ResolvedAsrTapOptions = z.output<typeof asrTapOptionsSchema>;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseAsrTapOptions } from "./options.ts";
- * console.log(parseAsrTapOptions({ provider: "deepgram" }).keepAliveMs); // 3000
+ * assertEquals(parseAsrTapOptions({ provider: "deepgram" }).keepAliveMs, 3000);
  * ```
  */
 export function parseAsrTapOptions(input: unknown): ResolvedAsrTapOptions {

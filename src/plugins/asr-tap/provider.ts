@@ -127,8 +127,9 @@ export interface RecognizerProvider {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseJsonMessage } from "./provider.ts";
- * console.log(parseJsonMessage('{"type":"Begin"}').type); // Begin
+ * assertEquals(parseJsonMessage('{"type":"Begin"}').type, "Begin");
  * ```
  */
 export function parseJsonMessage(data: string | Uint8Array): Record<string, unknown> {

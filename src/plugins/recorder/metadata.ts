@@ -199,12 +199,13 @@ export async function readRecording(
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { publicRecording } from "./metadata.ts";
  * const meta = publicRecording({
  *   sid: "CA1", path: "/data/recordings/CA1.wav", sampleRate: 16000, channels: 2,
  *   duration: 0, bytes: 0, tracks: [], startedAt: new Date().toISOString(), state: "recording",
  * });
- * console.log(meta.path); // CA1.wav
+ * assertEquals(meta.path, "CA1.wav");
  * ```
  */
 export function publicRecording(meta: RecordingMetadata): RecordingMetadata {

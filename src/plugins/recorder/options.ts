@@ -54,8 +54,9 @@ export type ResolvedRecorderOptions = Required<RecorderOptions> & { sampleRate: 
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseRecorderOptions } from "./options.ts";
- * console.log(parseRecorderOptions({ ogg: true }).sampleRate); // 16000
+ * assertEquals(parseRecorderOptions({ ogg: true }).sampleRate, 16000);
  * ```
  */
 export function parseRecorderOptions(input: unknown): ResolvedRecorderOptions {
