@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { buildBpf } from "./build_bpf.ts";
 
 /** One native library: its C source(s) and the gcc arguments around them. */
 interface NativeLibrary {
@@ -51,12 +52,15 @@ function sourcesIn(folders: readonly string[]): string[] {
 /** The folders of libclutch_native.so (see ffi/abi.h and /ffi/engine/engine.h). */
 const NATIVE_FOLDERS = ["ffi/ring", "ffi/engine", "ffi/uring", "ffi/pkt", "ffi/xdp"] as const;
 
+/** What libclutch_native.so links: liburing (ffi/uring), libxdp + libbpf (ffi/xdp, bpf/). */
+const NATIVE_LIBS = ["-luring", "-lxdp", "-lbpf", "-lelf", "-lz", "-ldl", "-lpthread"] as const;
+
 const LIBRARIES: readonly NativeLibrary[] = [
   { name: "libopus_shim.so", sources: ["ffi/opus/opus_shim.c"], libs: ["-ldl"] },
   {
     name: "libclutch_native.so",
     sources: sourcesIn(NATIVE_FOLDERS),
-    libs: ["-luring", "-lpthread"],
+    libs: NATIVE_LIBS,
   },
 ];
 
@@ -80,6 +84,8 @@ export function buildNativeTests(outDir = new URL("ffi/build/", ROOT).pathname):
   Deno.mkdirSync(dir, { recursive: true });
   const lib = sourcesIn(NATIVE_FOLDERS).map((s) => new URL(s, ROOT).pathname);
   const built: string[] = [];
+  // The BPF objects the tests load (found at <test dir>/../bpf, see ffi/xdp/bpf_obj.h).
+  buildBpf(outDir);
   for (const folder of NATIVE_FOLDERS) {
     let entries: Deno.DirEntry[];
     try {
@@ -96,9 +102,11 @@ export function buildNativeTests(outDir = new URL("ffi/build/", ROOT).pathname):
           "-o",
           temporary,
           new URL(`${folder}/${e.name}`, ROOT).pathname,
+          // Sanitized: a C test reading past a hostile buffer's end must fail, not pass.
+          "-fsanitize=address,undefined",
+          "-fno-sanitize-recover=all",
           ...lib,
-          "-luring",
-          "-lpthread",
+          ...NATIVE_LIBS,
         ],
         e.name,
       );
@@ -134,4 +142,5 @@ if (import.meta.main) {
   if (Deno.args.includes("--tests")) {
     for (const path of buildNativeTests(out)) console.log(`build:native: built ${path}`);
   }
+  for (const path of buildBpf(out)) console.log(`build:native: built ${path}`);
 }

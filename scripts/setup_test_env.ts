@@ -7,6 +7,7 @@
  * @module
  */
 import { buildNative, buildNativeTests } from "./build_native.ts";
+import { buildBpf } from "./build_bpf.ts";
 
 /** A Debian package and how to tell it is already there. */
 interface SystemPackage {
@@ -70,6 +71,34 @@ const PACKAGES: readonly SystemPackage[] = [
     usedBy: "promtool check metrics, validating GET /metrics",
     probe: "/usr/bin/promtool",
   },
+  // The kernel-bypass engine (ffi/xdp, bpf/): BPF programs, AF_XDP, the packet fuzzer.
+  {
+    name: "clang",
+    usedBy: "compiling bpf/*.bpf.c and the libFuzzer target",
+    probe: "/usr/bin/clang",
+  },
+  {
+    name: "libclang-rt-14-dev",
+    usedBy: "libFuzzer and the sanitizers for the packet-parser fuzzer",
+    probe: "/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a",
+  },
+  {
+    name: "libbpf-dev",
+    usedBy: "loading the XDP and sk_reuseport programs",
+    probe: "/usr/include/bpf/libbpf.h",
+  },
+  {
+    name: "libxdp-dev",
+    usedBy: "AF_XDP sockets and UMEM (xsk.h)",
+    probe: "/usr/include/xdp/xsk.h",
+  },
+  { name: "libelf-dev", usedBy: "libbpf's ELF loader", probe: "/usr/include/libelf.h" },
+  { name: "zlib1g-dev", usedBy: "libbpf's link dependency", probe: "/usr/include/zlib.h" },
+  {
+    name: "iproute2",
+    usedBy: "network namespaces and veth pairs for the XDP tests",
+    probe: "/usr/sbin/ip",
+  },
 ];
 
 function exists(path: string): boolean {
@@ -122,6 +151,16 @@ try {
 } catch (error) {
   console.warn(
     `setup: cannot build the native libraries (the Opus tests will use WASM, the native RTP engines are unavailable): ${
+      (error as Error).message
+    }`,
+  );
+}
+
+try {
+  for (const path of buildBpf()) console.log(`setup: built ${path} (deno task build:native)`);
+} catch (error) {
+  console.warn(
+    `setup: cannot build the BPF programs, the xdp engine will be unavailable: ${
       (error as Error).message
     }`,
   );
