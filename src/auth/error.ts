@@ -41,9 +41,10 @@ const TITLES: Record<AuthErrorKind, string> = {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { AuthError } from "./error.ts";
  * const error = new AuthError("expired_token", "Token expired at 2026-01-01T00:00:00.000Z");
- * console.log(error.status, error.moqKind); // 401 expired_auth_token
+ * assertEquals([error.status, error.moqKind], [401, "expired_auth_token"]);
  * ```
  */
 export class AuthError extends Error {

@@ -59,9 +59,11 @@ export interface AuthProblem {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { AuthError, authErrorResponse } from "./mod.ts";
  * const response = authErrorResponse(new AuthError("missing_token", "No bearer token"));
- * console.log(response.status, response.headers.get("www-authenticate")); // 401 Bearer realm="clutchcall-voice"
+ * assertEquals(response.status, 401);
+ * assertEquals(response.headers.get("www-authenticate"), 'Bearer realm="clutchcall-voice"');
  * ```
  */
 export function authErrorResponse(

@@ -19,8 +19,9 @@
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { SCOPES } from "./scope.ts";
- * console.log(SCOPES.join(" ")); // the scope claim of an all-powerful token
+ * assert(SCOPES.includes("calls:write")); // SCOPES.join(" ") is the scope claim of an all-powerful token
  * ```
  */
 export const SCOPES = [
@@ -42,8 +43,9 @@ const KNOWN: ReadonlySet<string> = new Set(SCOPES);
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { isScope } from "./scope.ts";
- * console.log(isScope("calls:read"), isScope("calls:admin")); // true false
+ * assertEquals([isScope("calls:read"), isScope("calls:admin")], [true, false]);
  * ```
  */
 export function isScope(value: string): value is Scope {

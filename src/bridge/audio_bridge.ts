@@ -255,13 +255,15 @@ export function attach(via: BridgeVia, options: AttachOptions): Promise<AudioBri
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { attach, attachCaller } from "./audio_bridge.ts";
  * import { Origin } from "../relay/model/mod.ts";
  *
  * const origin = new Origin();
  * await using phone = await attachCaller(origin, { sid: "CA2", codec: "g711_ulaw" });
  * await using server = await attach(origin, { sid: "CA2", codec: "g711_ulaw" });
- * console.log(phone.published.capability, server.published.capability); // voice/g711_ulaw voice/g711_ulaw
+ * assertEquals(phone.published.capability, "voice/g711_ulaw");
+ * assertEquals(server.published.capability, "voice/g711_ulaw");
  * ```
  */
 export function attachCaller(via: BridgeVia, options: AttachOptions): Promise<AudioBridge> {

@@ -53,8 +53,9 @@ export function parseAddress(value: string): Address {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { isAddress } from "./address.ts";
- * console.log(isAddress("+14155550100"), isAddress("0800 123")); // true false
+ * assertEquals([isAddress("+14155550100"), isAddress("0800 123")], [true, false]);
  * ```
  */
 export function isAddress(value: string): boolean {

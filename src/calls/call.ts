@@ -79,9 +79,10 @@ export interface NewCall {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createCall } from "./call.ts";
  * const call = createCall({ sid: "CA1", direction: "outbound", from: "+14155550100", to: "client:alice", capabilities: ["voice/opus"] });
- * console.log(call.status, call.tracks.uplink); // dialing voice/CA1/uplink
+ * assertEquals([call.status, call.tracks.uplink], ["dialing", "voice/CA1/uplink"]);
  * ```
  */
 export function createCall(init: NewCall): Call {

@@ -74,8 +74,9 @@ export class CallNotFoundError extends CallError {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { ClientNotFoundError } from "./errors.ts";
- * console.log(new ClientNotFoundError("alice").message); // No client registered as "alice"
+ * assertEquals(new ClientNotFoundError("alice").message, 'No client registered as "alice"');
  * ```
  */
 export class ClientNotFoundError extends CallError {

@@ -17,9 +17,10 @@ export interface ListPosition {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { decodeCursor, encodeCursor } from "./list_cursor.ts";
  * const cursor = encodeCursor({ time: 1000, sid: "CAa" });
- * console.log(decodeCursor(cursor)); // { time: 1000, sid: "CAa" }
+ * assertEquals(decodeCursor(cursor), { time: 1000, sid: "CAa" });
  * ```
  */
 export function encodeCursor(position: ListPosition): string {
@@ -58,8 +59,9 @@ export function decodeCursor(cursor: string): ListPosition {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { sortsBefore } from "./list_cursor.ts";
- * console.log(sortsBefore({ time: 1, sid: "b" }, { time: 2, sid: "a" })); // true
+ * assertEquals(sortsBefore({ time: 1, sid: "b" }, { time: 2, sid: "a" }), true);
  * ```
  */
 export function sortsBefore(a: ListPosition, b: ListPosition): boolean {

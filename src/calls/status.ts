@@ -132,8 +132,9 @@ export class IllegalTransitionError extends Error {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { isTerminal } from "./status.ts";
- * console.log(isTerminal("no_answer"), isTerminal("ringing")); // true false
+ * assertEquals([isTerminal("no_answer"), isTerminal("ringing")], [true, false]);
  * ```
  */
 export function isTerminal(status: CallStatus): boolean {

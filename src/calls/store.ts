@@ -116,8 +116,9 @@ export interface CallStore extends AsyncDisposable {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { InvalidCursorError } from "./store.ts";
- * console.log(new InvalidCursorError().message); // Invalid cursor
+ * assertEquals(new InvalidCursorError().message, "Invalid cursor");
  * ```
  */
 export class InvalidCursorError extends TypeError {

@@ -53,9 +53,10 @@ const hostPort = z.string().regex(
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { clusterConfigSchema } from "./config.ts";
  * const parsed = clusterConfigSchema.safeParse({ redisUrl: "http://x" });
- * console.log(parsed.success); // false
+ * assertEquals(parsed.success, false);
  * ```
  */
 export const clusterConfigSchema = z.strictObject({
@@ -81,10 +82,11 @@ export const clusterConfigSchema = z.strictObject({
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseClusterConfig } from "./config.ts";
  * const config = parseClusterConfig(undefined, { CLUTCHCALL_REDIS_URL: "redis://127.0.0.1:6379" });
- * console.log(config?.leaseMs); // 10000
- * console.log(parseClusterConfig(undefined, {})); // undefined
+ * assertEquals(config?.leaseMs, 10000);
+ * assertEquals(parseClusterConfig(undefined, {}), undefined);
  * ```
  */
 export function parseClusterConfig(

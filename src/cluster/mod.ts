@@ -5,8 +5,9 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseClusterConfig } from "./mod.ts";
- * console.log(parseClusterConfig(undefined, {})); // undefined: one node on Deno KV
+ * assertEquals(parseClusterConfig(undefined, {}), undefined); // one node on Deno KV
  * ```
  *
  * @module

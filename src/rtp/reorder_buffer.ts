@@ -35,13 +35,15 @@ const RING = 128;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { ReorderBuffer } from "./reorder_buffer.ts";
  * const out: string[] = [];
  * const buffer = new ReorderBuffer<string>(4);
  * for (const [seq, item] of [[1, "a"], [3, "c"], [2, "b"], [2, "b"]] as const) {
  *   buffer.push(seq, item, (x) => out.push(x));
  * }
- * console.log(out, buffer.stats.duplicates); // ["a", "b", "c"] 1
+ * assertEquals(out, ["a", "b", "c"]);
+ * assertEquals(buffer.stats.duplicates, 1);
  * ```
  */
 export class ReorderBuffer<T> {

@@ -80,9 +80,10 @@ export function eventToDigit(event: number): string | undefined {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { decodeTelephoneEvent } from "./telephone_event.ts";
  * const e = decodeTelephoneEvent(new Uint8Array([1, 0x8a, 0x03, 0x20]));
- * console.log(e.event, e.end, e.volume, e.duration); // 1 true 10 800
+ * assertEquals([e.event, e.end, e.volume, e.duration], [1, true, 10, 800]);
  * ```
  */
 export function decodeTelephoneEvent(payload: Uint8Array): TelephoneEvent {
@@ -104,9 +105,10 @@ export function decodeTelephoneEvent(payload: Uint8Array): TelephoneEvent {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { encodeTelephoneEvent } from "./telephone_event.ts";
  * const bytes = encodeTelephoneEvent({ event: 11, end: true, volume: 10, duration: 960 });
- * console.log(bytes); // Uint8Array(4) [ 11, 138, 3, 192 ]
+ * assertEquals(bytes, new Uint8Array([11, 138, 3, 192]));
  * ```
  */
 export function encodeTelephoneEvent(event: TelephoneEvent): Uint8Array {

@@ -54,10 +54,11 @@ let modulePromise: Promise<FvadModule> | undefined;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { VoiceActivityDetector } from "./vad.ts";
  * using vad = await VoiceActivityDetector.create({ mode: 2 });
  * const event = vad.process(new Int16Array(160), 0);
- * console.log(event, vad.speaking); // undefined false
+ * assertEquals([event, vad.speaking], [undefined, false]);
  * ```
  */
 export class VoiceActivityDetector implements Disposable {

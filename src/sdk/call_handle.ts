@@ -49,12 +49,13 @@ export interface CallHandle extends Call {}
  *
  * @example
  * ```ts ignore
+ * import { assertEquals } from "@std/assert";
  * await using call = await voice.calls.originate({ from: "+14155550100", to: "client:alice" });
  * for await (const event of call.events()) {
  *   if (event.type === "status" && event.call.status === "in_progress") break;
  * }
  * await using leg = await call.attach({ codec: "pcm16", sampleRate: 16000 });
- * console.log(call.status); // in_progress: the snapshot follows the events it saw
+ * assertEquals(call.status, "in_progress"); // the snapshot follows the events it saw
  * ```
  */
 export class CallHandle implements AsyncDisposable {

@@ -249,10 +249,11 @@ export async function loadCertificate(certPath: string, keyPath: string): Promis
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { renewalTime } from "./certificate.ts";
  *
  * const at = renewalTime(new Date("2030-01-11T00:00:00Z"));
- * console.log(at.toISOString()); // 2030-01-09T00:00:00.000Z
+ * assertEquals(at.toISOString(), "2030-01-09T00:00:00.000Z");
  * ```
  */
 export function renewalTime(notAfter: Date, renewBeforeMs = DEFAULT_RENEW_BEFORE_MS): Date {

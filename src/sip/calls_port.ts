@@ -65,9 +65,10 @@ export interface RetryLater {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { isRetryLater } from "./calls_port.ts";
  * const error = Object.assign(new Error("The call store is unavailable"), { retryAfterSec: 5 });
- * console.log(isRetryLater(error), isRetryLater(new Error("boom"))); // true false
+ * assertEquals([isRetryLater(error), isRetryLater(new Error("boom"))], [true, false]);
  * ```
  */
 export function isRetryLater(error: unknown): error is RetryLater {

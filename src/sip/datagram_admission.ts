@@ -39,9 +39,11 @@ function versionAt(bytes: Uint8Array, at: number): boolean {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { classifyDatagram } from "./datagram_admission.ts";
  * const bytes = new TextEncoder().encode("OPTIONS sip:a@b SIP/2.0\r\n\r\n");
- * console.log(classifyDatagram(bytes), classifyDatagram(new Uint8Array([1, 2, 3]))); // sip not_sip
+ * assertEquals(classifyDatagram(bytes), "sip");
+ * assertEquals(classifyDatagram(new Uint8Array([1, 2, 3])), "not_sip");
  * ```
  */
 export function classifyDatagram(bytes: Uint8Array): DatagramClass {
@@ -88,11 +90,12 @@ const MAX_SOURCES = 10_000;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { MalformedBudget } from "./datagram_admission.ts";
  * const budget = new MalformedBudget({ perSourcePerSecond: 1, perSourceBurst: 2 });
  * budget.charge("192.0.2.9", 0);
  * budget.charge("192.0.2.9", 0);
- * console.log(budget.admits("192.0.2.9", 0), budget.admits("192.0.2.10", 0)); // false true
+ * assertEquals([budget.admits("192.0.2.9", 0), budget.admits("192.0.2.10", 0)], [false, true]);
  * ```
  */
 export class MalformedBudget {

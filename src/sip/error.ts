@@ -11,9 +11,10 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { SipError } from "./error.ts";
  * const error = new SipError(403, "Forbidden", "Cannot accept INVITE: 10.0.0.9 is no trunk");
- * console.log(error.status, error.reason); // 403 Forbidden
+ * assertEquals([error.status, error.reason], [403, "Forbidden"]);
  * ```
  */
 export class SipError extends Error {

@@ -111,10 +111,11 @@ export function newSdpSession(): string {
  *
  * @example
  * ```ts ignore
+ * import { assertEquals } from "@std/assert";
  * const leg = new SipLeg({ sid, callId, progress, media, pending: { direction: "inbound", invite, offer }, remoteIdentity: "+14155550100", contact });
  * leg.transition({ name: "early", pending: leg.pending! });
  * leg.transition({ name: "terminated", reason: "canceled" });
- * console.log(leg.ended.aborted); // true
+ * assertEquals(leg.ended.aborted, true);
  * ```
  */
 export class SipLeg {

@@ -63,9 +63,10 @@ export type MediaLegFactory = (init: MediaLegInit) => Promise<MediaLeg>;
  *
  * @example
  * ```ts ignore
+ * import { assert } from "@std/assert";
  * import { signallingOnlyMedia } from "./media.ts";
  * const leg = await signallingOnlyMedia({ sid: "CA1", onDigits() {}, onInactive() {} });
- * console.log(leg.localPort > 0);
+ * assert(leg.localPort > 0);
  * await leg.close();
  * ```
  */

@@ -75,9 +75,12 @@ const ADDRESS = /^[0-9A-Za-z.:\-]{1,255}$/;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseSdp } from "./sdp.ts";
  * const sdp = parseSdp("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8 101\r\na=rtpmap:101 telephone-event/8000\r\n");
- * console.log(sdp.media[0].port, sdp.media[0].rtpmap.get(8)?.encoding); // 4000 PCMA
+ * assertEquals(sdp.media[0].port, 4000);
+ * assertEquals(sdp.media[0].rtpmap.get(101)?.encoding, "telephone-event");
+ * assertEquals(sdp.media[0].rtpmap.get(8), undefined); // static payload types need no rtpmap
  * ```
  */
 export function parseSdp(text: string): SessionDescription {

@@ -51,9 +51,11 @@ const ms = (min: number, max: number, fallback: number) =>
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { asrTapOptionsSchema } from "./options.ts";
  * const options = asrTapOptionsSchema.parse({ provider: "deepgram" });
- * console.log(options.tracks, options.match); // [ "uplink" ] voice/*
+ * assertEquals(options.tracks, ["uplink"]);
+ * assertEquals(options.match, "voice/*");
  * ```
  */
 export const asrTapOptionsSchema = z.strictObject({

@@ -23,11 +23,12 @@ interface Segment {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { StreamTimeline } from "./timeline.ts";
  * const t = new StreamTimeline();
  * t.sent(1500, 1000); // call 1.5–2.5 s is stream 0–1 s
  * t.sent(8000, 500); // silence left out: call 8.0 s is stream 1.0 s
- * console.log(t.toCall(500), t.toCall(1200)); // 2000 8200
+ * assertEquals([t.toCall(500), t.toCall(1200)], [2000, 8200]);
  * ```
  */
 export class StreamTimeline {

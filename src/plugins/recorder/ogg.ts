@@ -230,8 +230,9 @@ export function parseOggPages(bytes: Uint8Array): OggParseResult {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { concatBytes } from "./ogg.ts";
- * console.log(concatBytes([Uint8Array.of(1), Uint8Array.of(2, 3)])); // Uint8Array [1, 2, 3]
+ * assertEquals(concatBytes([Uint8Array.of(1), Uint8Array.of(2, 3)]), Uint8Array.of(1, 2, 3));
  * ```
  */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {

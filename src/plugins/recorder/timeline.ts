@@ -22,11 +22,12 @@ class Channel {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { Timeline } from "./timeline.ts";
  * const timeline = new Timeline(2);
  * timeline.write(0, 1000, new Int16Array([1, 2])); // left at positions 1000, 1001
  * timeline.write(1, 1001, new Int16Array([3])); // right at 1001
- * console.log(timeline.take(1002)); // Int16Array [1, 0, 2, 3]
+ * assertEquals(timeline.take(1002), Int16Array.of(1, 0, 2, 3));
  * ```
  */
 export class Timeline {
