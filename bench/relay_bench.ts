@@ -14,7 +14,8 @@
  * relay adds over `direct`, relay RSS (VmRSS at the end, VmHWM peak).
  *
  * Run: `deno run -A --unstable-net bench/relay_bench.ts [--quick] [--only name,...]
- * [--modes direct,relay] [--gens N] [--group-objects N] [--seconds S] [--profile] [--json file]`.
+ * [--modes direct,relay] [--gens N] [--group-objects N] [--seconds S] [--rss-every S] [--profile]
+ * [--json file]`. `--seconds 300 --rss-every 10` is the memory-flat soak.
  * Results and analysis: BENCHMARKS.md, section "Relay data path at voice scale".
  *
  * @module
@@ -158,6 +159,8 @@ interface Result {
   readonly relayCores?: number;
   readonly genCores: number[];
   readonly rssMiB?: number;
+  /** Relay VmRSS (MiB) every `--rss-every` seconds through the window. */
+  readonly rssSeries: number[];
   readonly peakRssMiB?: number;
   readonly failedSubscriptions: number;
   readonly brokenSessions: number;
@@ -175,6 +178,7 @@ interface RunOptions {
   readonly measureMs: number;
   readonly groupObjects: number;
   readonly profile?: boolean;
+  readonly rssEveryMs?: number;
 }
 
 const LOAD = new URL("./relay_load.ts", import.meta.url).pathname;
@@ -237,7 +241,16 @@ async function run(scenario: Scenario, mode: Mode, options: RunOptions): Promise
     const w0 = performance.now();
     const relayCpu0 = relay ? procCpuUs(relay.pid) : 0;
     const genCpu0 = children.map((c) => procCpuUs(c.pid));
-    await delay(t1 - (performance.timeOrigin + performance.now()));
+    const rssSeries: number[] = [];
+    for (;;) {
+      const left = t1 - (performance.timeOrigin + performance.now());
+      if (!relay || !options.rssEveryMs || left <= options.rssEveryMs) {
+        await delay(left);
+        break;
+      }
+      await delay(options.rssEveryMs);
+      rssSeries.push(Math.round(procRss(relay.pid).rss));
+    }
     const relayCpu1 = relay ? procCpuUs(relay.pid) : 0;
     const genCpu1 = children.map((c) => procCpuUs(c.pid));
     const seconds = (performance.now() - w0) / 1000;
@@ -263,6 +276,7 @@ async function run(scenario: Scenario, mode: Mode, options: RunOptions): Promise
       relayCores: relayUs === undefined ? undefined : relayUs / 1e6 / seconds,
       genCores: genCpu1.map((c, i) => (c - genCpu0[i]) / 1e6 / seconds),
       rssMiB: memory?.rss,
+      rssSeries,
       peakRssMiB: memory?.peak,
       failedSubscriptions,
       brokenSessions: reports.reduce((n, r) => n + r.brokenSessions, 0),
@@ -328,6 +342,7 @@ async function main(): Promise<void> {
       "group-objects": { type: "string", default: String(FRAMES_PER_GROUP) },
       gens: { type: "string", default: "2" },
       seconds: { type: "string" },
+      "rss-every": { type: "string" },
       modes: { type: "string", default: "direct,relay" },
       only: { type: "string" },
       json: { type: "string" },
@@ -348,6 +363,7 @@ async function main(): Promise<void> {
     measureMs: values.seconds ? Number(values.seconds) * 1000 : quick ? 3000 : 8000,
     groupObjects: Number(values["group-objects"]),
     profile: values.profile,
+    rssEveryMs: values["rss-every"] ? Number(values["rss-every"]) * 1000 : undefined,
   };
   console.log(
     `Relay bench: 160-byte objects every 20 ms, ${options.groupObjects} objects per group, ${
@@ -373,6 +389,9 @@ async function main(): Promise<void> {
               : ""),
         );
         if (r.profile) console.log(profileReport(r.profile));
+        if (r.rssSeries.length) {
+          console.log(`relay RSS MiB every ${values["rss-every"]} s: ${r.rssSeries.join(" ")}`);
+        }
       }
     }
     console.log("\n" + table(results));

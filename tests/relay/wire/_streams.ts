@@ -15,6 +15,29 @@ export function streamOf(...chunks: Uint8Array[]): ReadableStream<Uint8Array> {
   });
 }
 
+/**
+ * A byte stream (as a QUIC stream is) delivering each chunk in turn on demand, then closing;
+ * `reads` counts the pulls, so a test sees how many reads a reader made.
+ */
+export function byteStreamOf(
+  ...chunks: Uint8Array[]
+): ReadableStream<Uint8Array> & { reads: number } {
+  let next = 0;
+  const stream = new ReadableStream({
+    type: "bytes",
+    pull(controller) {
+      result.reads++;
+      if (next < chunks.length) controller.enqueue(chunks[next++].slice());
+      else {
+        controller.close();
+        controller.byobRequest?.respond(0);
+      }
+    },
+  });
+  const result = Object.assign(stream, { reads: 0 });
+  return result;
+}
+
 /** A stream that delivers `bytes` one byte per chunk: every value straddles chunks. */
 export function byteByByte(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return streamOf(...Array.from(bytes, (b) => new Uint8Array([b])));

@@ -8,13 +8,24 @@ import { readVarintUnchecked, varintLengthFromFirstByte } from "./varint.ts";
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
+/** Initial size of a byte stream's reused read buffer; it doubles while a value needs more. */
+const INITIAL_CAPACITY = 2048;
+/** Free space below which the unread bytes are moved to the front before the next read. */
+const MIN_FREE = 512;
+
 /**
  * Reads varints, integers and byte runs from a `ReadableStream<Uint8Array>`.
  *
- * It keeps the current chunk and an offset into it; values inside one chunk are read in
- * place and {@link StreamReader.bytes} returns a view of the chunk (no copy). Only a value
- * that straddles chunks costs one copy. A stream that ends in the middle of a value throws
- * {@link MoqParseError}; errors of the stream itself (a reset) are rethrown unchanged.
+ * A byte stream (a QUIC stream) is read with a BYOB reader into one buffer per stream, reused
+ * read after read, so reading allocates no chunk per object (Deno's default reader allocates a
+ * 64 KiB buffer for every read). Any other stream is read chunk by chunk. Either way the
+ * unread bytes are exposed for synchronous decoding ({@link StreamReader.buffer},
+ * {@link StreamReader.position}, {@link StreamReader.end}, {@link StreamReader.consume}) with
+ * {@link StreamReader.fill} to wait for more only when a value is short, and through async
+ * helpers that await only when the bytes are not buffered yet. {@link StreamReader.bytes}
+ * returns a copy: the buffer is reused, and a view of a transport chunk would pin all of it.
+ * A stream that ends in the middle of a value throws {@link MoqParseError}; errors of the
+ * stream itself (a reset) are rethrown unchanged.
  *
  * Holds the stream's lock until {@link StreamReader.release} or
  * {@link StreamReader.cancel}; disposing it releases the lock.
@@ -35,9 +46,11 @@ const EMPTY: Uint8Array = new Uint8Array(0);
  * ```
  */
 export class StreamReader {
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #byob: ReadableStreamBYOBReader | undefined;
+  readonly #default: ReadableStreamDefaultReader<Uint8Array> | undefined;
   #buf: Uint8Array = EMPTY;
   #pos = 0;
+  #end = 0;
   #ended = false;
   #released = false;
 
@@ -47,48 +60,130 @@ export class StreamReader {
    * @param stream The stream to read; locked until release or cancel
    */
   constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.getReader();
+    let byob: ReadableStreamBYOBReader | undefined;
+    try {
+      byob = stream.getReader({ mode: "byob" });
+    } catch (error) {
+      // Expected for a stream that is not a byte stream: read it chunk by chunk.
+      if (!(error instanceof TypeError)) throw error;
+    }
+    this.#byob = byob;
+    this.#default = byob ? undefined : stream.getReader();
+    if (byob) this.#buf = new Uint8Array(INITIAL_CAPACITY);
   }
 
   /** Bytes already buffered and not yet consumed. */
   get buffered(): number {
-    return this.#buf.length - this.#pos;
+    return this.#end - this.#pos;
   }
 
   /**
-   * Makes at least `n` bytes available; false if the stream ended first.
-   * Copies only when a value straddles chunks.
+   * The buffer holding the unread bytes, from {@link StreamReader.position} to
+   * {@link StreamReader.end}. Valid until the next {@link StreamReader.fill}: copy what you keep.
    */
-  async #ensure(n: number): Promise<boolean> {
-    let avail = this.#buf.length - this.#pos;
-    if (avail >= n) return true;
-    if (this.#ended) return false;
-    const chunks: Uint8Array[] = [];
-    while (avail < n) {
-      const { value, done } = await this.#reader.read();
-      if (done) {
+  get buffer(): Uint8Array {
+    return this.#buf;
+  }
+
+  /** Offset of the first unread byte in {@link StreamReader.buffer}. */
+  get position(): number {
+    return this.#pos;
+  }
+
+  /** Offset just past the last buffered byte in {@link StreamReader.buffer}. */
+  get end(): number {
+    return this.#end;
+  }
+
+  /** Marks `n` buffered bytes as read (after decoding them synchronously). */
+  consume(n: number): void {
+    if (n < 0 || this.#pos + n > this.#end) {
+      throw new RangeError(`Cannot consume ${n} bytes: ${this.buffered} are buffered`);
+    }
+    this.#pos += n;
+  }
+
+  /**
+   * Waits for more bytes, appending them to what is buffered.
+   *
+   * @returns false if the stream ended (or was cancelled) instead
+   * @example
+   * ```ts
+   * import { StreamReader } from "./stream_reader.ts";
+   * const s = new ReadableStream({ start: (c) => { c.enqueue(new Uint8Array([1, 2])); c.close(); } });
+   * const reader = new StreamReader(s);
+   * console.log(await reader.fill(), reader.buffered, await reader.fill()); // true 2 false
+   * ```
+   */
+  fill(): Promise<boolean> {
+    // Not async itself: the read's own promise is the only one per chunk.
+    if (this.#ended || this.#released) return Promise.resolve(false);
+    return this.#byob ? this.#fillByob(this.#byob) : this.#fillChunk(this.#default!);
+  }
+
+  async #fillByob(reader: ReadableStreamBYOBReader): Promise<boolean> {
+    for (;;) {
+      let buf = this.#buf;
+      if (this.#pos === this.#end) {
+        this.#pos = this.#end = 0;
+      } else if (buf.length - this.#end < MIN_FREE) {
+        const unread = this.#end - this.#pos;
+        if (unread > buf.length / 2) {
+          // A value bigger than the buffer: grow it (lengths are bounded by the decoders' limits).
+          const grown = new Uint8Array(buf.length * 2);
+          grown.set(buf.subarray(this.#pos, this.#end));
+          buf = this.#buf = grown;
+        } else buf.copyWithin(0, this.#pos, this.#end);
+        this.#pos = 0;
+        this.#end = unread;
+      }
+      const { value, done } = await reader.read(
+        new Uint8Array(buf.buffer, this.#end, buf.length - this.#end),
+      );
+      // The read transferred the buffer: keep the new one (same memory, same size). A
+      // cancelled read gives none back; nothing is read after that anyway.
+      if (value) this.#buf = new Uint8Array(value.buffer);
+      if (done || this.#released) {
         this.#ended = true;
-        break;
+        return false;
       }
       if (value.length === 0) continue;
-      chunks.push(value);
-      avail += value.length;
+      this.#end += value.length;
+      return true;
     }
-    if (chunks.length === 0) return false;
-    if (this.#pos === this.#buf.length && chunks.length === 1) {
-      this.#buf = chunks[0];
-    } else {
-      const merged = new Uint8Array(avail);
-      merged.set(this.#buf.subarray(this.#pos), 0);
-      let off = this.#buf.length - this.#pos;
-      for (const c of chunks) {
-        merged.set(c, off);
-        off += c.length;
+  }
+
+  async #fillChunk(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<boolean> {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) {
+        this.#ended = true;
+        return false;
       }
-      this.#buf = merged;
+      if (this.#released) return false;
+      if (value.length === 0) continue;
+      if (this.#pos === this.#end) {
+        this.#buf = value;
+        this.#end = value.length;
+      } else {
+        const unread = this.#end - this.#pos;
+        const merged = new Uint8Array(unread + value.length);
+        merged.set(this.#buf.subarray(this.#pos, this.#end), 0);
+        merged.set(value, unread);
+        this.#buf = merged;
+        this.#end = merged.length;
+      }
+      this.#pos = 0;
+      return true;
     }
-    this.#pos = 0;
-    return avail >= n;
+  }
+
+  /** Makes at least `n` bytes available; false if the stream ended first. */
+  async #ensure(n: number): Promise<boolean> {
+    while (this.#end - this.#pos < n) {
+      if (!(await this.fill())) return false;
+    }
+    return true;
   }
 
   #ended_mid(what: string): MoqParseError {
@@ -120,7 +215,7 @@ export class StreamReader {
    * ```
    */
   async varintOrEnd(): Promise<number | undefined> {
-    if (this.#pos >= this.#buf.length && !(await this.#ensure(1))) return undefined;
+    if (this.#pos >= this.#end && !(await this.#ensure(1))) return undefined;
     return await this.varint();
   }
 
@@ -135,11 +230,11 @@ export class StreamReader {
    * ```
    */
   async varint(): Promise<number> {
-    if (this.#pos >= this.#buf.length && !(await this.#ensure(1))) {
+    if (this.#pos >= this.#end && !(await this.#ensure(1))) {
       throw this.#ended_mid("varint");
     }
     const size = varintLengthFromFirstByte(this.#buf[this.#pos]);
-    if (this.#buf.length - this.#pos < size && !(await this.#ensure(size))) {
+    if (this.#end - this.#pos < size && !(await this.#ensure(size))) {
       throw this.#ended_mid("varint");
     }
     const v = readVarintUnchecked(this.#buf, this.#pos, size);
@@ -158,7 +253,7 @@ export class StreamReader {
    * ```
    */
   async u8(): Promise<number> {
-    if (this.#pos >= this.#buf.length && !(await this.#ensure(1))) {
+    if (this.#pos >= this.#end && !(await this.#ensure(1))) {
       throw this.#ended_mid("byte");
     }
     return this.#buf[this.#pos++];
@@ -175,7 +270,7 @@ export class StreamReader {
    * ```
    */
   async u16(): Promise<number> {
-    if (this.#buf.length - this.#pos < 2 && !(await this.#ensure(2))) {
+    if (this.#end - this.#pos < 2 && !(await this.#ensure(2))) {
       throw this.#ended_mid("16-bit integer");
     }
     const v = (this.#buf[this.#pos] << 8) | this.#buf[this.#pos + 1];
@@ -184,8 +279,7 @@ export class StreamReader {
   }
 
   /**
-   * Reads exactly `n` bytes. The result may be a view of the stream's chunk: copy it if
-   * you keep it beyond the chunk's life and care about the memory it pins.
+   * Reads exactly `n` bytes, as a copy the caller owns.
    *
    * @example
    * ```ts
@@ -196,10 +290,10 @@ export class StreamReader {
    */
   async bytes(n: number): Promise<Uint8Array> {
     if (n === 0) return EMPTY;
-    if (this.#buf.length - this.#pos < n && !(await this.#ensure(n))) {
+    if (this.#end - this.#pos < n && !(await this.#ensure(n))) {
       throw this.#ended_mid(`${n} bytes`);
     }
-    const out = this.#buf.subarray(this.#pos, this.#pos + n);
+    const out = this.#buf.slice(this.#pos, this.#pos + n);
     this.#pos += n;
     return out;
   }
@@ -219,7 +313,7 @@ export class StreamReader {
   release(): void {
     if (this.#released) return;
     this.#released = true;
-    this.#reader.releaseLock();
+    (this.#byob ?? this.#default!).releaseLock();
   }
 
   /**
@@ -235,9 +329,10 @@ export class StreamReader {
     if (this.#released) return;
     this.#released = true;
     this.#buf = EMPTY;
-    this.#pos = 0;
-    await this.#reader.cancel(reason);
-    this.#reader.releaseLock();
+    this.#pos = this.#end = 0;
+    const reader = this.#byob ?? this.#default!;
+    await reader.cancel(reason);
+    reader.releaseLock();
   }
 
   /** Releases the lock, as {@link StreamReader.release}. */

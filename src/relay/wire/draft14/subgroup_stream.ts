@@ -10,13 +10,20 @@
  */
 import { BufferWriter } from "../coding/buffer.ts";
 import type { StreamReader } from "../coding/stream_reader.ts";
-import { MAX_VARINT, varintSize, writeVarint } from "../coding/varint.ts";
+import {
+  MAX_VARINT,
+  readVarintUnchecked,
+  varintLengthFromFirstByte,
+  varintSize,
+  writeVarint,
+} from "../coding/varint.ts";
 import {
   checkObjectForEncode,
+  checkStatus,
   DataLimits,
   EMPTY,
   fail,
-  readStatusAndPayload,
+  ObjectStatus,
   type SubgroupObject,
 } from "./data_object.ts";
 
@@ -199,8 +206,105 @@ export async function readSubgroupHeader(
 }
 
 /**
- * Reads the next object of a subgroup stream. Object IDs are delta coded (draft-14
- * §10.4.2): the first object carries its ID, each later one `id - previous - 1`.
+ * What {@link decodeSubgroupObject} returns when the buffered bytes end inside the object:
+ * wait for more ({@linkcode StreamReader.fill}) and decode again.
+ *
+ * @example
+ * ```ts
+ * import { SHORT } from "./subgroup_stream.ts";
+ * console.log(typeof SHORT); // "symbol"
+ * ```
+ */
+export const SHORT: unique symbol = Symbol("short");
+
+/** Cursor of the synchronous decoder: where the next field starts in the reader's buffer. */
+let at = 0;
+
+/** The varint at `at`, advancing it, or -1 if it is not all buffered. */
+function varintAt(buf: Uint8Array, end: number): number {
+  if (at >= end) return -1;
+  const size = varintLengthFromFirstByte(buf[at]);
+  if (end - at < size) return -1;
+  const value = readVarintUnchecked(buf, at, size);
+  at += size;
+  return value;
+}
+
+/**
+ * Decodes the next object of a subgroup stream from the bytes `reader` has already buffered,
+ * synchronously: no promise per field or per object. Consumes the object's bytes only when it
+ * is complete; returns {@link SHORT} (consuming nothing) when it is not yet. Object IDs are
+ * delta coded (draft-14 §10.4.2): the first object carries its ID, each later one
+ * `id - previous - 1`. The payload and extensions are copies (the reader's buffer is reused).
+ *
+ * @param prevObjectId The previous object's ID on this stream, `undefined` for the first
+ * @throws {MoqParseError} If a status is unknown, a Does-Not-Exist object has extensions, or a
+ *   length exceeds {@link DataLimits} (as soon as the length itself is buffered)
+ * @example
+ * ```ts
+ * import { decodeSubgroupObject, SHORT } from "./subgroup_stream.ts";
+ * import { StreamReader } from "../coding/stream_reader.ts";
+ * const bytes = new Uint8Array([0x00, 0x02, 0xaa, 0xbb, 0x00, 0x02, 0xcc]);
+ * const reader = new StreamReader(new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } }));
+ * const header = { headerType: 0x10, trackAlias: 1, groupId: 7, subgroupId: 0, publisherPriority: 0 };
+ * await reader.fill();
+ * console.log(decodeSubgroupObject(reader, header, undefined)); // { objectId: 0, status: 0, payload: Uint8Array [0xaa, 0xbb] }
+ * console.log(decodeSubgroupObject(reader, header, 0) === SHORT); // true: the second object is cut
+ * ```
+ */
+export function decodeSubgroupObject(
+  reader: StreamReader,
+  header: SubgroupHeader,
+  prevObjectId: number | undefined,
+): SubgroupObject | typeof SHORT {
+  const buf = reader.buffer;
+  const end = reader.end;
+  at = reader.position;
+  const delta = varintAt(buf, end);
+  if (delta < 0) return SHORT;
+  const objectId = prevObjectId === undefined ? delta : prevObjectId + delta + 1;
+  if (objectId > MAX_VARINT) throw fail("subgroup object", "object ID overflows");
+  let extStart = 0;
+  let extLength = 0;
+  if ((header.headerType & 0x01) !== 0) {
+    extLength = varintAt(buf, end);
+    if (extLength < 0) return SHORT;
+    if (extLength > DataLimits.MAX_EXTENSIONS_LENGTH) {
+      throw fail("subgroup object", `extension headers of ${extLength} bytes exceed the limit`);
+    }
+    if (end - at < extLength) return SHORT;
+    extStart = at;
+    at += extLength;
+  }
+  const payloadLength = varintAt(buf, end);
+  if (payloadLength < 0) return SHORT;
+  let status: number = ObjectStatus.NORMAL;
+  let payload = EMPTY;
+  if (payloadLength === 0) {
+    status = varintAt(buf, end);
+    if (status < 0) return SHORT;
+    checkStatus("subgroup object", status);
+    if (status === ObjectStatus.DOES_NOT_EXIST && extLength > 0) {
+      throw fail("subgroup object", "a Does-Not-Exist object carries extension headers");
+    }
+  } else {
+    if (payloadLength > DataLimits.MAX_PAYLOAD_LENGTH) {
+      throw fail("subgroup object", `payload of ${payloadLength} bytes exceeds the limit`);
+    }
+    if (end - at < payloadLength) return SHORT;
+    payload = buf.slice(at, at + payloadLength);
+    at += payloadLength;
+  }
+  reader.consume(at - reader.position);
+  if (header.subgroupId === undefined) header.subgroupId = objectId;
+  const obj: SubgroupObject = { objectId, status, payload };
+  if (extLength > 0) obj.extensions = buf.slice(extStart, extStart + extLength);
+  return obj;
+}
+
+/**
+ * Reads the next object of a subgroup stream: {@link decodeSubgroupObject}, waiting for more
+ * bytes only while the object is short.
  *
  * @param prevObjectId The previous object's ID on this stream, `undefined` for the first
  * @returns The object, or `undefined` if the stream ended cleanly between objects
@@ -222,21 +326,13 @@ export async function readSubgroupObject(
   header: SubgroupHeader,
   prevObjectId: number | undefined,
 ): Promise<SubgroupObject | undefined> {
-  const delta = await reader.varintOrEnd();
-  if (delta === undefined) return undefined;
-  const objectId = prevObjectId === undefined ? delta : prevObjectId + delta + 1;
-  if (objectId > MAX_VARINT) throw fail("subgroup object", "object ID overflows");
-  if (header.subgroupId === undefined) header.subgroupId = objectId;
-  let extensions: Uint8Array | undefined;
-  if ((header.headerType & 0x01) !== 0) {
-    const length = await reader.varint();
-    if (length > DataLimits.MAX_EXTENSIONS_LENGTH) {
-      throw fail("subgroup object", `extension headers of ${length} bytes exceed the limit`);
-    }
-    if (length > 0) extensions = await reader.bytes(length);
+  for (;;) {
+    const object = decodeSubgroupObject(reader, header, prevObjectId);
+    if (object !== SHORT) return object;
+    if (await reader.fill()) continue;
+    if (reader.buffered === 0) return undefined;
+    throw fail("subgroup object", "the stream ended in the middle of an object");
   }
-  const payloadLength = await reader.varint();
-  return await readStatusAndPayload(reader, "subgroup object", objectId, payloadLength, extensions);
 }
 
 /**

@@ -34,9 +34,9 @@ import type {
 } from "./messages.ts";
 import { GroupOrder } from "./messages.ts";
 import type { ObjectDatagram } from "./datagram.ts";
-import { ObjectStatus } from "./data_object.ts";
+import { fail, ObjectStatus } from "./data_object.ts";
 import { splitTimestamp } from "./extensions.ts";
-import { readSubgroupObject, type SubgroupHeader } from "./subgroup_stream.ts";
+import { decodeSubgroupObject, SHORT, type SubgroupHeader } from "./subgroup_stream.ts";
 import type { StreamReader } from "../coding/stream_reader.ts";
 import { readCapability } from "./capability_parameter.ts";
 import type { SessionCore } from "./session_core.ts";
@@ -273,8 +273,13 @@ export class Subscriber implements TrackSource {
     try {
       let prev: number | undefined;
       for (;;) {
-        const object = await readSubgroupObject(reader, header, prev);
-        if (!object) {
+        // Decode what is buffered synchronously; wait (one read) only when an object is short.
+        const object = decodeSubgroupObject(reader, header, prev);
+        if (object === SHORT) {
+          if (await reader.fill()) continue;
+          if (reader.buffered > 0) {
+            throw fail("subgroup object", "the stream ended in the middle of an object");
+          }
           // A clean end we did not cause ourselves (by cancelling a superseded group) is
           // the peer's FIN.
           if (open.get(header.groupId) === entry) this.groupEnds.finSeen();

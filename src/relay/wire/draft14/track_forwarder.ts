@@ -28,6 +28,13 @@ const HEADER_TYPE = subgroupHeaderType({
   endOfGroup: true,
 });
 
+/**
+ * Object writes queued on one group stream before the forwarder waits for the oldest: enough
+ * that a burst (a late joiner's cached group) flows without a round trip per object, few
+ * enough that a stalled stream holds little.
+ */
+const MAX_WRITES_IN_FLIGHT = 16;
+
 /** Options for a {@linkcode TrackForwarder}. */
 export interface TrackForwarderOptions {
   readonly trackAlias: number;
@@ -204,7 +211,7 @@ export class TrackForwarder {
     for (
       let object: MoqObject | undefined = first;
       object;
-      object = await send.group.readObject()
+      object = send.group.tryReadObject() ?? await send.group.readObject()
     ) {
       if (send.dropped) return;
       const bytes = encodeDatagram({
@@ -264,15 +271,40 @@ export class TrackForwarder {
         subgroupId: 0,
         publisherPriority: this.#priority,
       })).catch(() => {}); // a reset stream: the object writes below see it and stop
+      // Writes are not awaited one by one (each await is an op round trip plus queue
+      // promises): up to MAX_WRITES_IN_FLIGHT are queued on the stream, and the loop waits
+      // only when that many are still pending. A failed write ends the group.
+      let inFlight = 0;
+      let failure: unknown;
+      let wake: (() => void) | undefined;
+      const written = () => {
+        inFlight--;
+        wake?.();
+      };
+      const broken = (error: unknown) => {
+        failure ??= error;
+        written();
+      };
       let prev: number | undefined;
-      for (let object: MoqObject | undefined = first; object; object = await group.readObject()) {
+      for (
+        let object: MoqObject | undefined = first;
+        object;
+        object = group.tryReadObject() ?? await group.readObject()
+      ) {
         if (send.dropped) return;
+        if (failure !== undefined) throw failure;
         const frame = encodeObjectFrame(object, prev);
         prev = object.id;
         this.stats.objects++;
         relayTally.objects++;
-        await writer.write(frame);
+        inFlight++;
+        writer.write(frame).then(written, broken);
+        while (inFlight >= MAX_WRITES_IN_FLIGHT && failure === undefined && !send.dropped) {
+          await new Promise<void>((resolve) => wake = resolve);
+          wake = undefined;
+        }
       }
+      if (failure !== undefined) throw failure;
       if (!send.dropped) await writer.close();
     } catch {
       // The peer reset or stopped the stream, or the connection went away: this group is lost.

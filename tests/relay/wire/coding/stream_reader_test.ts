@@ -1,8 +1,8 @@
-import { assert, assertEquals, assertRejects } from "@std/assert";
+import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { MoqParseError } from "../../../../src/relay/error.ts";
 import { StreamReader } from "../../../../src/relay/wire/coding/stream_reader.ts";
 import { encodeVarint } from "../../../../src/relay/wire/coding/varint.ts";
-import { byteByByte, concat, readerOf, streamOf } from "../_streams.ts";
+import { byteByByte, byteStreamOf, concat, readerOf, streamOf } from "../_streams.ts";
 
 const sample = concat(
   encodeVarint(37),
@@ -32,18 +32,73 @@ Deno.test("stream reader reads values that straddle one-byte chunks", async () =
   await readSample(new StreamReader(byteByByte(sample)));
 });
 
+Deno.test("stream reader reads values that straddle one-byte chunks of a byte stream", async () => {
+  await readSample(
+    new StreamReader(byteStreamOf(...Array.from(sample, (b) => new Uint8Array([b])))),
+  );
+});
+
 Deno.test("stream reader reads values across uneven chunks and skips empty ones", async () => {
   await readSample(
     readerOf(sample.subarray(0, 3), new Uint8Array(), sample.subarray(3, 14), sample.subarray(14)),
   );
 });
 
-Deno.test("stream reader returns a view of the chunk when a read fits in it", async () => {
-  const chunk = new Uint8Array([1, 2, 3, 4]);
-  const reader = readerOf(chunk);
-  await reader.u8();
-  const bytes = await reader.bytes(2);
-  assertEquals(bytes.buffer, chunk.buffer);
+Deno.test("stream reader returns copies that stay valid when the reused buffer is refilled", async () => {
+  const reader = new StreamReader(
+    byteStreamOf(new Uint8Array([1, 2, 3, 4]), new Uint8Array([5, 6, 7, 8])),
+  );
+  const first = await reader.bytes(4);
+  const second = await reader.bytes(4);
+  assertEquals(first, new Uint8Array([1, 2, 3, 4]));
+  assertEquals(second, new Uint8Array([5, 6, 7, 8]));
+  assert(first.buffer !== second.buffer);
+  assert(first.buffer !== reader.buffer.buffer);
+});
+
+Deno.test("stream reader reads a byte stream with a BYOB reader into one reused buffer", async () => {
+  const chunks = Array.from({ length: 50 }, (_, i) => new Uint8Array(160).fill(i));
+  const stream = byteStreamOf(...chunks);
+  const reader = new StreamReader(stream);
+  const size = reader.buffer.length;
+  for (let i = 0; i < chunks.length; i++) assertEquals(await reader.bytes(160), chunks[i]);
+  assert(await reader.done());
+  // 50 chunks of 160 bytes went through the same buffer: it never grew, and no read was
+  // needed beyond one per chunk plus the end.
+  assertEquals(reader.buffer.length, size);
+  assertEquals(stream.reads, chunks.length + 1);
+});
+
+Deno.test("stream reader grows its BYOB buffer for a value larger than it", async () => {
+  const payload = new Uint8Array(100_000).map((_, i) => (i * 7) & 0xff);
+  const chunks: Uint8Array[] = [];
+  for (let i = 0; i < payload.length; i += 1200) chunks.push(payload.subarray(i, i + 1200));
+  const reader = new StreamReader(byteStreamOf(new Uint8Array([9]), ...chunks));
+  assertEquals(await reader.u8(), 9);
+  assertEquals(await reader.bytes(payload.length), payload);
+  assert(await reader.done());
+});
+
+Deno.test("stream reader exposes buffered bytes for synchronous decoding", async () => {
+  const reader = new StreamReader(byteStreamOf(new Uint8Array([1, 2, 3]), new Uint8Array([4])));
+  assert(await reader.fill());
+  assertEquals(reader.buffer.subarray(reader.position, reader.end), new Uint8Array([1, 2, 3]));
+  reader.consume(2);
+  assertEquals(reader.buffered, 1);
+  assert(await reader.fill());
+  assertEquals(reader.buffer.subarray(reader.position, reader.end), new Uint8Array([3, 4]));
+  assertThrows(() => reader.consume(3), RangeError);
+  reader.consume(2);
+  assertEquals(await reader.fill(), false);
+});
+
+Deno.test("stream reader cancel ends a pending BYOB read cleanly", async () => {
+  const stream = new ReadableStream({ type: "bytes" });
+  const reader = new StreamReader(stream);
+  const pending = reader.fill();
+  await reader.cancel();
+  assertEquals(await pending, false);
+  assertEquals(reader.buffered, 0);
 });
 
 Deno.test("stream reader reports a clean end only at a value boundary", async () => {
