@@ -10,17 +10,19 @@ import {
   encodeTimestampExtension,
 } from "../../../../src/relay/wire/draft14/extensions.ts";
 import {
+  decodeSubgroupObject,
   encodeSubgroupHeader,
   encodeSubgroupObject,
   encodeSubgroupObjectHeader,
   parseSubgroupHeaderType,
   readSubgroupHeader,
   readSubgroupObject,
+  SHORT,
   type SubgroupHeader,
   subgroupHeaderType,
 } from "../../../../src/relay/wire/draft14/subgroup_stream.ts";
 import { StreamReader } from "../../../../src/relay/wire/coding/stream_reader.ts";
-import { byteByByte, concat, readerOf } from "../_streams.ts";
+import { byteByByte, byteStreamOf, concat, readerOf } from "../_streams.ts";
 
 const te = new TextEncoder();
 
@@ -258,4 +260,78 @@ Deno.test("hostile object lengths are rejected before buffering", async () => {
     MoqParseError,
     "exceeds the limit",
   );
+});
+
+Deno.test("a buffered object decodes synchronously; a cut one is SHORT and consumes nothing", async () => {
+  const headerType = 0x19;
+  const header: SubgroupHeader = {
+    headerType,
+    trackAlias: 1,
+    groupId: 2,
+    subgroupId: 0,
+    publisherPriority: 0,
+  };
+  const objects: SubgroupObject[] = [0, 1].map((objectId) => ({
+    objectId,
+    status: ObjectStatus.NORMAL,
+    payload: new Uint8Array(160).fill(objectId + 1),
+    extensions: encodeTimestampExtension(1000 + objectId),
+  }));
+  const bytes = concat(
+    encodeSubgroupObject(headerType, undefined, objects[0]),
+    encodeSubgroupObject(headerType, 0, objects[1]),
+  );
+  const first = encodeSubgroupObject(headerType, undefined, objects[0]).length;
+  for (let cut = 0; cut < bytes.length; cut++) {
+    const reader = new StreamReader(
+      byteStreamOf(...[bytes.subarray(0, cut), bytes.subarray(cut)].filter((c) => c.length)),
+    );
+    await reader.fill();
+    const decoded: SubgroupObject[] = [];
+    let prev: number | undefined;
+    for (;;) {
+      const before = reader.position;
+      const object = decodeSubgroupObject(reader, { ...header }, prev);
+      if (object === SHORT) {
+        assertEquals(reader.position, before, `cut ${cut}: a short object consumes nothing`);
+        if (!(await reader.fill())) break;
+        continue;
+      }
+      decoded.push(object);
+      prev = object.objectId;
+    }
+    assertEquals(decoded, objects, `cut at byte ${cut}`);
+    assertEquals(reader.buffered, 0);
+    // Objects completely inside the first read decode without a second one.
+    if (cut >= first) assertEquals(decoded[0], objects[0]);
+  }
+});
+
+Deno.test("decoded payloads are copies, untouched when the reader's buffer is reused", async () => {
+  const headerType = 0x10;
+  const header: SubgroupHeader = {
+    headerType,
+    trackAlias: 1,
+    groupId: 0,
+    subgroupId: 0,
+    publisherPriority: 0,
+  };
+  const chunks = Array.from(
+    { length: 40 },
+    (_, i) =>
+      encodeSubgroupObject(headerType, i === 0 ? undefined : i - 1, {
+        objectId: i,
+        status: ObjectStatus.NORMAL,
+        payload: new Uint8Array(160).fill(i),
+      }),
+  );
+  const reader = new StreamReader(byteStreamOf(...chunks));
+  const payloads: Uint8Array[] = [];
+  let prev: number | undefined;
+  for (let o; (o = await readSubgroupObject(reader, header, prev));) {
+    payloads.push(o.payload);
+    prev = o.objectId;
+  }
+  assertEquals(payloads.length, 40);
+  payloads.forEach((p, i) => assertEquals(p, new Uint8Array(160).fill(i)));
 });

@@ -54,3 +54,57 @@ Deno.test("a forwarder sends each group on its own stream, objects and timestamp
   ]);
   client.close();
 });
+
+Deno.test("a forwarder queues a group's buffered objects without waiting for each write", async () => {
+  // A transport whose streams accept writes but complete none until released: the old
+  // forwarder awaited every write, so it had written one object when the first write began.
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => release = resolve);
+  const firstWrite = Promise.withResolvers<void>();
+  const chunks: Uint8Array[] = [];
+  const { server } = memoryTransports();
+  const transport = Object.create(server, {
+    openUni: {
+      value: () =>
+        Promise.resolve(
+          new WritableStream<Uint8Array>({
+            async write(chunk) {
+              firstWrite.resolve();
+              await released;
+              chunks.push(chunk);
+            },
+          }),
+        ),
+    },
+  });
+  const track = new TrackProducer({ namespace: ["voice", "CAq"], name: "uplink" });
+  const group = track.appendGroup();
+  for (let i = 0; i < 40; i++) group.write({ id: i, payload: new Uint8Array(160).fill(i) });
+  group.close();
+  track.close();
+  const forwarder = new TrackForwarder(transport, track.consume(), { trackAlias: 1 });
+  const outcome = forwarder.run();
+  await firstWrite.promise;
+  assertEquals(forwarder.stats.objects, 16, "16 writes queued before the first completed");
+  release();
+  assertEquals(await outcome, "ended");
+  assertEquals(forwarder.stats.objects, 40);
+  assertEquals(chunks.length, 41, "the header, then all 40 objects");
+  const reader = new StreamReader(
+    new ReadableStream({
+      start(c) {
+        for (const chunk of chunks) c.enqueue(chunk);
+        c.close();
+      },
+    }),
+  );
+  const header = await readDataStreamHeader(reader);
+  if (header?.type !== "subgroup") throw new Error("expected a subgroup stream");
+  const ids: number[] = [];
+  let prev: number | undefined;
+  for (let o; (o = await readSubgroupObject(reader, header.header, prev));) {
+    assertEquals(o.payload[0], o.objectId);
+    ids.push(prev = o.objectId);
+  }
+  assertEquals(ids, Array.from({ length: 40 }, (_, i) => i), "in order, none lost");
+});
