@@ -1,7 +1,8 @@
 #!/bin/sh
 # The kamailio + rtpengine anchor of bench/sip_ramp.ts (Debian 12 packages, userspace RTP):
 # sipp UAC (uac_pcap, the same scenario and rates) -> kamailio :25070 -> sipp UAS :25080
-# (-rtp_echo), rtpengine relaying every call's RTP both ways.
+# (tests/sip/scenarios/uas_anchor.xml: answers PCMA, tolerates a retransmitted INVITE, no RTP echo), rtpengine relaying
+# every call's RTP (one packet out per packet in, as the gateway sends one back per packet).
 #   sh bench/sip_anchor/run.sh "25 50 100 200" 20
 set -eu
 RATES=${1:-"25 50 100"}
@@ -14,7 +15,7 @@ RTPENGINE=$!
 sleep 1
 kamailio -f "$HERE/kamailio.cfg" -DD -E 2>"$TMP/kamailio.log" &
 KAMAILIO=$!
-sipp -sn uas -i 127.0.0.1 -p 25080 -rtp_echo -nostdin >/dev/null 2>&1 &
+sipp -sf "$HERE/../../tests/sip/scenarios/uas_anchor.xml" -i 127.0.0.1 -p 25080 -mp 26000 -nostdin >/dev/null 2>&1 &
 UAS=$!
 # The CPU of the anchor's two processes (kamailio's children included), from /proc.
 cpu() { for P in "$KAMAILIO" "$RTPENGINE"; do
