@@ -17,8 +17,8 @@ typedef uint32_t cc_u32;
 #endif
 
 /* xdp_rtp.bpf.c's one-entry `cc_xdp_cfg` ARRAY map. An IPv4/UDP datagram is redirected to
-   the XSK of its RX queue when its destination port is in [port_min, port_max] (host order)
-   and, when local_ip != 0, its destination address equals local_ip (network order).
+   the XSK of its RX queue when its destination port is in [port_min, port_max] (host order),
+   is marked open in the `cc_xdp_ports` ARRAY (key: port, value != 0), and, when local_ip != 0, its destination address equals local_ip (network order).
    port_min > port_max (the zeroed map before setup) redirects nothing. */
 struct cc_xdp_cfg {
   cc_u32 local_ip;

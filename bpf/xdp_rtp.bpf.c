@@ -1,6 +1,7 @@
 /* bpf/xdp_rtp.bpf.c: the XDP classifier of the AF_XDP engine (ffi/xdp). IPv4/UDP datagrams to
-   the RTP port range (cc_xdp_cfg) go to the AF_XDP socket of the queue they arrived on
-   (XSKMAP keyed by rx_queue_index); everything else — ARP, IPv6, SIP, fragments, IP options
+   the RTP port range (cc_xdp_cfg) whose port a call has open (cc_xdp_ports: so a peer on the
+   same host, whose ports may lie in the same range, keeps its traffic) go to the AF_XDP socket
+   of the queue they arrived on (XSKMAP keyed by rx_queue_index); everything else — ARP, IPv6, SIP, fragments, IP options
    we do not need to see — is XDP_PASS to the kernel, as is our traffic when no XSK is bound on
    that queue (bpf_redirect_map's XDP_PASS fallback). */
 #include <linux/bpf.h>
@@ -26,6 +27,13 @@ struct {
   __type(key, __u32);
   __type(value, struct cc_xdp_cfg);
 } cc_xdp_cfg SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 65536);
+  __type(key, __u32); /* UDP port, host order */
+  __type(value, __u32); /* non-zero: a call has it open */
+} cc_xdp_ports SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -77,6 +85,9 @@ int cc_xdp_rtp(struct xdp_md *ctx) {
   __u16 port = bpf_ntohs(udp->dest);
   if (port < cfg->port_min || port > cfg->port_max) return pass();
   if (cfg->local_ip && ip->daddr != cfg->local_ip) return pass();
+  __u32 key = port;
+  __u32 *open = bpf_map_lookup_elem(&cc_xdp_ports, &key);
+  if (!open || !*open) return pass();
   /* The XDP_PASS flag is returned when no XSK is bound at this queue's index. */
   int action = bpf_redirect_map(&cc_xsks, ctx->rx_queue_index, XDP_PASS);
   count(action == XDP_REDIRECT ? CC_XDP_STAT_REDIRECTED : CC_XDP_STAT_NO_XSK);
