@@ -28,7 +28,7 @@ import { FrameSender, type SenderStats } from "./frame_sender.ts";
  *
  * @example
  * ```ts
- * import type { AttachOptions } from "./audio_bridge.ts";
+ * import type { AttachOptions } from "@clutchcall/voice/bridge";
  * const forAsr: AttachOptions = { sid: "CA1", codec: "pcm16", sampleRate: 16000, maxLatencyMs: 100 };
  * ```
  */
@@ -52,7 +52,7 @@ export interface AttachOptions extends BridgeFormatOptions {
  *
  * @example
  * ```ts
- * import type { BridgeStats } from "./audio_bridge.ts";
+ * import type { BridgeStats } from "@clutchcall/voice/bridge";
  * const healthy = (s: BridgeStats) => s.lateDropped + s.transcodeErrors < s.received / 100;
  * ```
  */
@@ -63,7 +63,7 @@ export interface BridgeStats extends ReceiverStats, SenderStats {}
  *
  * @example
  * ```ts
- * import type { BridgeTrack } from "./audio_bridge.ts";
+ * import type { BridgeTrack } from "@clutchcall/voice/bridge";
  * const describe = (t: BridgeTrack) => `${t.name}: ${t.capability} @ ${t.format.sampleRate} Hz`;
  * ```
  */
@@ -233,8 +233,8 @@ const EMPTY_RECEIVER_STATS: ReceiverStats = {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { attach, attachCaller } from "./audio_bridge.ts";
- * import { Origin } from "../relay/model/mod.ts";
+ * import { attach, attachCaller } from "@clutchcall/voice/bridge";
+ * import { Origin } from "@clutchcall/voice/relay";
  *
  * const origin = new Origin(); // in a plugin: its PluginContext
  * await using phone = await attachCaller(origin, { sid: "CA1", codec: "g711_ulaw" });
@@ -256,8 +256,8 @@ export function attach(via: BridgeVia, options: AttachOptions): Promise<AudioBri
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { attach, attachCaller } from "./audio_bridge.ts";
- * import { Origin } from "../relay/model/mod.ts";
+ * import { attach, attachCaller } from "@clutchcall/voice/bridge";
+ * import { Origin } from "@clutchcall/voice/relay";
  *
  * const origin = new Origin();
  * await using phone = await attachCaller(origin, { sid: "CA2", codec: "g711_ulaw" });
@@ -276,8 +276,8 @@ export function attachCaller(via: BridgeVia, options: AttachOptions): Promise<Au
  *
  * @example
  * ```ts
- * import { createBridge } from "./audio_bridge.ts";
- * import { Origin } from "../relay/model/mod.ts";
+ * import { createBridge } from "@clutchcall/voice/bridge";
+ * import { Origin } from "@clutchcall/voice/relay";
  * const bridge = createBridge(new Origin());
  * await using phone = await bridge.attachCaller({ sid: "CA3", codec: "g711_alaw" });
  * ```
@@ -296,8 +296,8 @@ export interface Bridge {
  *
  * @example
  * ```ts
- * import { createBridge } from "./audio_bridge.ts";
- * import { Origin } from "../relay/model/mod.ts";
+ * import { createBridge } from "@clutchcall/voice/bridge";
+ * import { Origin } from "@clutchcall/voice/relay";
  * const bridge = createBridge(new Origin());
  * ```
  */

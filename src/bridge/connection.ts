@@ -41,8 +41,8 @@ export interface BridgeConnection {
  *
  * @example
  * ```ts
- * import type { InProcessTracks } from "./connection.ts";
- * import { Origin } from "../relay/model/mod.ts";
+ * import type { InProcessTracks } from "@clutchcall/voice/bridge";
+ * import { Origin } from "@clutchcall/voice/relay";
  * const tracks: InProcessTracks = new Origin();
  * ```
  */
@@ -53,8 +53,8 @@ export type InProcessTracks = LocalTracks;
  *
  * @example
  * ```ts
- * import type { BridgeVia } from "./connection.ts";
- * import { Origin } from "../relay/model/mod.ts";
+ * import type { BridgeVia } from "@clutchcall/voice/bridge";
+ * import { Origin } from "@clutchcall/voice/relay";
  * const via: BridgeVia = new Origin();
  * ```
  */
@@ -67,8 +67,8 @@ export type BridgeVia = BridgeConnection | InProcessTracks;
  *
  * @example
  * ```ts
- * import { bridgeConnectionOf } from "./connection.ts";
- * import { Origin } from "../relay/model/mod.ts";
+ * import { bridgeConnectionOf } from "@clutchcall/voice/bridge";
+ * import { Origin } from "@clutchcall/voice/relay";
  * const connection = bridgeConnectionOf(new Origin());
  * const track = await connection.publish({ namespace: ["voice", "CA1"], name: "uplink" });
  * track.close();

@@ -14,7 +14,7 @@ import type { MediaFormat } from "../codecs/transcoder.ts";
  *
  * @example
  * ```ts
- * import type { BridgeFormat } from "./format.ts";
+ * import type { BridgeFormat } from "@clutchcall/voice/bridge";
  * const forAsr: BridgeFormat = { codec: "pcm16", sampleRate: 16000, channels: 1, frameMs: 20 };
  * ```
  */
@@ -30,7 +30,7 @@ export interface BridgeFormat extends Required<MediaFormat> {
  *
  * @example
  * ```ts
- * import type { BridgeFormatOptions } from "./format.ts";
+ * import type { BridgeFormatOptions } from "@clutchcall/voice/bridge";
  * const phone: BridgeFormatOptions = { codec: "g711_ulaw" }; // 8000 Hz, mono, 20 ms
  * ```
  */
@@ -56,7 +56,7 @@ export interface BridgeFormatOptions {
  *
  * @example
  * ```ts
- * import { resolveBridgeFormat } from "./format.ts";
+ * import { resolveBridgeFormat } from "@clutchcall/voice/bridge";
  * console.log(resolveBridgeFormat({ codec: "pcm16", sampleRate: 16000 }));
  * // { codec: "pcm16", sampleRate: 16000, channels: 1, frameMs: 20 }
  * ```
@@ -99,7 +99,7 @@ export function resolveBridgeFormat(options: BridgeFormatOptions): BridgeFormat 
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { frameBytes } from "./format.ts";
+ * import { frameBytes } from "@clutchcall/voice/bridge";
  * assertEquals(frameBytes({ codec: "g711_ulaw", sampleRate: 8000, channels: 1, frameMs: 20 }), 160);
  * ```
  */
@@ -122,7 +122,7 @@ export function frameBytes(format: Required<MediaFormat>): number | undefined {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { silenceFrame } from "./format.ts";
+ * import { silenceFrame } from "@clutchcall/voice/bridge";
  * assertEquals(silenceFrame({ codec: "g711_ulaw", sampleRate: 8000, channels: 1, frameMs: 10 })[0], 255);
  * ```
  */
@@ -139,7 +139,7 @@ export function silenceFrame(format: Required<MediaFormat>): Uint8Array {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { sameFormat } from "./format.ts";
+ * import { sameFormat } from "@clutchcall/voice/bridge";
  * const a = { codec: "opus", sampleRate: 48000, channels: 1, frameMs: 20 } as const;
  * assertEquals(sameFormat(a, { ...a, frameMs: 10 }), false);
  * ```

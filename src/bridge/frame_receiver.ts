@@ -22,7 +22,7 @@ import { PlayoutBuffer, type PlayoutItem, type PlayoutStats } from "./playout_bu
  *
  * @example
  * ```ts
- * import type { BridgeFrame } from "./frame_receiver.ts";
+ * import type { BridgeFrame } from "@clutchcall/voice/bridge";
  * function level(frame: BridgeFrame): number {
  *   let peak = 0;
  *   for (const s of frame.samples ?? []) peak = Math.max(peak, Math.abs(s));
@@ -55,7 +55,7 @@ export interface BridgeFrame {
  *
  * @example
  * ```ts
- * import type { ReceiverStats } from "./frame_receiver.ts";
+ * import type { ReceiverStats } from "@clutchcall/voice/bridge";
  * const lossRate = (s: ReceiverStats) => (s.lateDropped + s.concealed) / Math.max(1, s.received);
  * ```
  */

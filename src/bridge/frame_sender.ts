@@ -21,7 +21,7 @@ import { frameBytes, sameFormat, silenceFrame } from "./format.ts";
  *
  * @example
  * ```ts
- * import type { SenderStats } from "./frame_sender.ts";
+ * import type { SenderStats } from "@clutchcall/voice/bridge";
  * const framesOut = (s: SenderStats) => s.sent; // may differ from `written` when frame durations differ
  * ```
  */

@@ -15,7 +15,7 @@
  *
  * @example
  * ```ts
- * import type { PlayoutFrame } from "./playout_buffer.ts";
+ * import type { PlayoutFrame } from "@clutchcall/voice/bridge";
  * const frame: PlayoutFrame = { seq: 0, timestamp: 1_700_000_000_000_000, payload: new Uint8Array(160) };
  * ```
  */
@@ -34,7 +34,7 @@ export interface PlayoutFrame {
  *
  * @example
  * ```ts
- * import type { PlayoutItem } from "./playout_buffer.ts";
+ * import type { PlayoutItem } from "@clutchcall/voice/bridge";
  * function describe(item: PlayoutItem): string {
  *   return item.kind === "frame" ? `play ${item.frame.seq}` : `conceal ${item.seq}`;
  * }
@@ -50,7 +50,7 @@ export type PlayoutItem =
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { PlayoutBuffer } from "./playout_buffer.ts";
+ * import { PlayoutBuffer } from "@clutchcall/voice/bridge";
  * const buffer = new PlayoutBuffer({ frameMs: 20 });
  * assertEquals(buffer.stats.lateDropped, 0);
  * ```
@@ -78,7 +78,7 @@ export interface PlayoutStats {
  *
  * @example
  * ```ts
- * import { PlayoutBuffer, type PlayoutBufferOptions } from "./playout_buffer.ts";
+ * import { PlayoutBuffer, type PlayoutBufferOptions } from "@clutchcall/voice/bridge";
  * let now = 0;
  * const options: PlayoutBufferOptions = { frameMs: 20, maxLatencyMs: 120, clock: () => now };
  * const buffer = new PlayoutBuffer(options);
@@ -116,7 +116,7 @@ function wallClockMicros(): number {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { PlayoutBuffer } from "./playout_buffer.ts";
+ * import { PlayoutBuffer } from "@clutchcall/voice/bridge";
  * let now = 1_000_000;
  * const buffer = new PlayoutBuffer({ frameMs: 20, maxLatencyMs: 100, clock: () => now });
  * buffer.push({ seq: 0, timestamp: now, payload: new Uint8Array(1) });

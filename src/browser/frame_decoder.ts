@@ -38,7 +38,7 @@ export interface FrameDecoder {
  *
  * @example
  * ```ts
- * import { createFrameDecoder } from "./frame_decoder.ts";
+ * import { createFrameDecoder } from "@clutchcall/voice/browser";
  * const decoder = createFrameDecoder("g711_ulaw", (pcm) => console.log(pcm.length)); // 160
  * decoder.decode(new Uint8Array(160).fill(0xff), 0);
  * decoder.close();

@@ -39,7 +39,7 @@ const RECENT = 500;
  *
  * @example
  * ```ts
- * import { FrameStats } from "./frame_stats.ts";
+ * import { FrameStats } from "@clutchcall/voice/browser";
  * const stats = new FrameStats({ frameMs: 20, maxDelayMs: 200 });
  * stats.accept(1_000_000, 1_030_000); // "play"
  * stats.accept(1_040_000, 1_070_000); // "play" — one 20 ms frame lost between them

@@ -16,7 +16,7 @@
  *
  * @example
  * ```ts
- * import type { SdpCodecName } from "./codec.ts";
+ * import type { SdpCodecName } from "@clutchcall/voice/codecs";
  * const pcma: SdpCodecName = { name: "PCMA", clockRate: 8000, channels: 1, payloadType: 8, static: true };
  * ```
  */
@@ -41,7 +41,7 @@ export interface SdpCodecName {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { codecInfo } from "./codec.ts";
+ * import { codecInfo } from "@clutchcall/voice/codecs";
  * assertEquals(codecInfo("opus").sampleRate, 48000);
  * ```
  */
@@ -61,7 +61,7 @@ export interface CodecInfo {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { CODEC_REGISTRY } from "./codec.ts";
+ * import { CODEC_REGISTRY } from "@clutchcall/voice/codecs";
  * assertEquals(CODEC_REGISTRY.map((e) => e.codec), ["opus", "g711_ulaw", "g711_alaw", "pcm16"]);
  * ```
  */
@@ -96,7 +96,7 @@ export const CODEC_REGISTRY = [
  *
  * @example
  * ```ts
- * import type { CodecEntry } from "./codec.ts";
+ * import type { CodecEntry } from "@clutchcall/voice/codecs";
  * const names = (e: CodecEntry) => [e.codec, e.sampleRate];
  * ```
  */
@@ -107,7 +107,7 @@ export type CodecEntry = (typeof CODEC_REGISTRY)[number];
  *
  * @example
  * ```ts
- * import type { Codec } from "./codec.ts";
+ * import type { Codec } from "@clutchcall/voice/codecs";
  * const codec: Codec = "g711_ulaw";
  * ```
  */
@@ -118,7 +118,7 @@ export type Codec = CodecEntry["codec"];
  *
  * @example
  * ```ts
- * import type { RtpCodec } from "./codec.ts";
+ * import type { RtpCodec } from "@clutchcall/voice/codecs";
  * const codec: RtpCodec = "g711_alaw";
  * ```
  */
@@ -129,7 +129,7 @@ export type RtpCodec = Extract<CodecEntry, { sdp: SdpCodecName }>["codec"];
  *
  * @example
  * ```ts
- * import { CODECS } from "./codec.ts";
+ * import { CODECS } from "@clutchcall/voice/codecs";
  * console.assert(CODECS[0] === "opus");
  * ```
  */
@@ -140,7 +140,7 @@ export const CODECS: readonly Codec[] = CODEC_REGISTRY.map((e) => e.codec);
  *
  * @example
  * ```ts
- * import { RTP_CODECS } from "./codec.ts";
+ * import { RTP_CODECS } from "@clutchcall/voice/codecs";
  * console.assert(RTP_CODECS.includes("g711_ulaw") && !RTP_CODECS.includes("pcm16" as never));
  * ```
  */
@@ -156,7 +156,7 @@ export const RTP_CODECS: readonly RtpCodec[] = CODEC_REGISTRY.flatMap((e) =>
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { codecInfo } from "./codec.ts";
+ * import { codecInfo } from "@clutchcall/voice/codecs";
  * assertEquals(codecInfo("g711_alaw").sdp?.name, "PCMA");
  * ```
  */
@@ -172,7 +172,7 @@ export function codecInfo<C extends Codec>(codec: C): CodecInfo & { codec: C } {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { sdpNameOf } from "./codec.ts";
+ * import { sdpNameOf } from "@clutchcall/voice/codecs";
  * assertEquals(sdpNameOf("g711_ulaw").payloadType, 0);
  * ```
  */
@@ -188,7 +188,7 @@ export function sdpNameOf(codec: RtpCodec): SdpCodecName {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { rtpCodecOfSdp } from "./codec.ts";
+ * import { rtpCodecOfSdp } from "@clutchcall/voice/codecs";
  * assertEquals(rtpCodecOfSdp({ encoding: "pcma", clockRate: 8000 }), "g711_alaw");
  * assertEquals(rtpCodecOfSdp({ encoding: "", clockRate: 0, payloadType: 0 }), "g711_ulaw");
  * assertEquals(rtpCodecOfSdp({ encoding: "G729", clockRate: 8000 }), undefined);
@@ -215,7 +215,7 @@ export function rtpCodecOfSdp(
  *
  * @example
  * ```ts
- * import type { VoiceCapability } from "./codec.ts";
+ * import type { VoiceCapability } from "@clutchcall/voice/codecs";
  * const tag: VoiceCapability = "voice/opus";
  * ```
  */
@@ -226,7 +226,7 @@ export type VoiceCapability = `voice/${Codec}`;
  *
  * @example
  * ```ts
- * import { isCodec } from "./codec.ts";
+ * import { isCodec } from "@clutchcall/voice/codecs";
  * console.assert(isCodec("opus") && !isCodec("g729"));
  * ```
  */
@@ -241,7 +241,7 @@ export function isCodec(value: unknown): value is Codec {
  *
  * @example
  * ```ts
- * import { capabilityOf } from "./codec.ts";
+ * import { capabilityOf } from "@clutchcall/voice/codecs";
  * console.assert(capabilityOf("g711_ulaw") === "voice/g711_ulaw");
  * ```
  */
@@ -257,7 +257,7 @@ export function capabilityOf(codec: Codec): VoiceCapability {
  *
  * @example
  * ```ts
- * import { codecOf } from "./codec.ts";
+ * import { codecOf } from "@clutchcall/voice/codecs";
  * console.assert(codecOf("voice/opus") === "opus");
  * ```
  */

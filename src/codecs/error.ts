@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { CodecError, type CodecErrorCode } from "./error.ts";
+ * import { CodecError, type CodecErrorCode } from "@clutchcall/voice/codecs";
  * const code: CodecErrorCode = "invalid_packet";
  * const error = new CodecError(code, "Cannot decode Opus: corrupted stream");
  * ```
@@ -43,7 +43,7 @@ const OPUS_STATUS_CODES: Readonly<Record<number, CodecErrorCode>> = {
  *
  * @example
  * ```ts
- * import { CodecError } from "./error.ts";
+ * import { CodecError } from "@clutchcall/voice/codecs";
  * const error = new CodecError("invalid_packet", "Cannot decode", { opusStatus: -4 });
  * ```
  */
@@ -59,7 +59,7 @@ export interface CodecErrorOptions extends ErrorOptions {
  *
  * @example
  * ```ts
- * import { CodecError } from "./error.ts";
+ * import { CodecError } from "@clutchcall/voice/codecs";
  *
  * try {
  *   throw CodecError.fromOpusStatus(-4, "corrupted stream", "Cannot decode Opus packet");
@@ -81,7 +81,7 @@ export class CodecError extends Error {
    *
    * @example
    * ```ts
-   * import { CodecError } from "./error.ts";
+   * import { CodecError } from "@clutchcall/voice/codecs";
    * const error = new CodecError("closed", "Cannot encode: the encoder is closed");
    * ```
    */
@@ -97,7 +97,7 @@ export class CodecError extends Error {
    *
    * @example
    * ```ts
-   * import { CodecError } from "./error.ts";
+   * import { CodecError } from "@clutchcall/voice/codecs";
    * const error = CodecError.fromOpusStatus(-1, "invalid argument", "Cannot set bitrate");
    * console.assert(error.code === "bad_argument");
    * ```

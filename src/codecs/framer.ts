@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import type { FrameMs } from "./framer.ts";
+ * import type { FrameMs } from "@clutchcall/voice/codecs";
  * const ptime: FrameMs = 20;
  * ```
  */
@@ -20,7 +20,7 @@ export type FrameMs = 10 | 20 | 40 | 60;
  *
  * @example
  * ```ts
- * import { FRAME_DURATIONS_MS } from "./framer.ts";
+ * import { FRAME_DURATIONS_MS } from "@clutchcall/voice/codecs";
  * console.assert(!FRAME_DURATIONS_MS.includes(30 as never));
  * ```
  */
@@ -31,7 +31,7 @@ export const FRAME_DURATIONS_MS: readonly FrameMs[] = [10, 20, 40, 60];
  *
  * @example
  * ```ts
- * import { createFramer, type FramerOptions } from "./framer.ts";
+ * import { createFramer, type FramerOptions } from "@clutchcall/voice/codecs";
  * const options: FramerOptions = { sampleRate: 48000, channels: 2, frameMs: 10 };
  * const framer = createFramer(options);
  * ```
@@ -50,7 +50,7 @@ export interface FramerOptions {
  *
  * @example
  * ```ts
- * import { createFramer, type Framer } from "./framer.ts";
+ * import { createFramer, type Framer } from "@clutchcall/voice/codecs";
  * const framer: Framer = createFramer({ sampleRate: 16000, frameMs: 20 });
  * console.assert(framer.frameSamples === 320);
  * ```
@@ -77,7 +77,7 @@ export interface Framer {
  *
  * @example
  * ```ts
- * import { createFramer } from "./framer.ts";
+ * import { createFramer } from "@clutchcall/voice/codecs";
  * const framer = createFramer({ sampleRate: 8000, frameMs: 20 });
  * console.assert(framer.push(new Int16Array(100)).length === 0);
  * console.assert(framer.push(new Int16Array(300)).length === 2); // 400 = 2 × 160 + 80

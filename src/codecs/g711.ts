@@ -86,7 +86,7 @@ for (let code = 0; code < 256; code++) {
  *
  * @example
  * ```ts
- * import { encodeUlaw } from "./g711.ts";
+ * import { encodeUlaw } from "@clutchcall/voice/codecs";
  * const bytes = encodeUlaw(new Int16Array([0, 1000, -1000]));
  * console.assert(bytes[0] === 0xff);
  * ```
@@ -109,7 +109,7 @@ export function encodeUlaw(pcm: Int16Array, out?: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
- * import { decodeUlaw } from "./g711.ts";
+ * import { decodeUlaw } from "@clutchcall/voice/codecs";
  * const pcm = decodeUlaw(new Uint8Array([0x00, 0x80, 0xff]));
  * console.assert(pcm[0] === -32124 && pcm[1] === 32124 && pcm[2] === 0);
  * ```
@@ -129,7 +129,7 @@ export function decodeUlaw(bytes: Uint8Array, out?: Int16Array): Int16Array {
  *
  * @example
  * ```ts
- * import { encodeAlaw } from "./g711.ts";
+ * import { encodeAlaw } from "@clutchcall/voice/codecs";
  * const bytes = encodeAlaw(new Int16Array([0]));
  * console.assert(bytes[0] === 0xd5);
  * ```
@@ -152,7 +152,7 @@ export function encodeAlaw(pcm: Int16Array, out?: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
- * import { decodeAlaw } from "./g711.ts";
+ * import { decodeAlaw } from "@clutchcall/voice/codecs";
  * const pcm = decodeAlaw(new Uint8Array([0xd5, 0x55]));
  * console.assert(pcm[0] === 8 && pcm[1] === -8);
  * ```

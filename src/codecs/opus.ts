@@ -21,7 +21,7 @@ import { createWasmDecoderCore, createWasmEncoderCore } from "./opus_wasm.ts";
  *
  * @example
  * ```ts
- * import type { OpusSampleRate } from "./opus.ts";
+ * import type { OpusSampleRate } from "@clutchcall/voice/codecs";
  * const rate: OpusSampleRate = 48000;
  * ```
  */
@@ -31,7 +31,7 @@ export type OpusSampleRate = 8000 | 12000 | 16000 | 24000 | 48000;
  *
  * @example
  * ```ts
- * import { OPUS_SAMPLE_RATES } from "./opus.ts";
+ * import { OPUS_SAMPLE_RATES } from "@clutchcall/voice/codecs";
  * console.assert(OPUS_SAMPLE_RATES.includes(16000));
  * ```
  */
@@ -41,7 +41,7 @@ export const OPUS_SAMPLE_RATES: readonly OpusSampleRate[] = [8000, 12000, 16000,
  *
  * @example
  * ```ts
- * import type { OpusApplication } from "./opus.ts";
+ * import type { OpusApplication } from "@clutchcall/voice/codecs";
  * const application: OpusApplication = "voip";
  * ```
  */
@@ -51,7 +51,7 @@ export type OpusApplication = "voip" | "audio" | "lowdelay";
  *
  * @example
  * ```ts
- * import type { OpusBandwidth } from "./opus.ts";
+ * import type { OpusBandwidth } from "@clutchcall/voice/codecs";
  * const telephone: OpusBandwidth = "narrowband";
  * ```
  */
@@ -61,7 +61,7 @@ export type OpusBandwidth = "narrowband" | "mediumband" | "wideband" | "superwid
  *
  * @example
  * ```ts
- * import { createOpusDecoder, type OpusBackend } from "./opus.ts";
+ * import { createOpusDecoder, type OpusBackend } from "@clutchcall/voice/codecs";
  * using decoder = createOpusDecoder({ sampleRate: 8000 });
  * const backend: OpusBackend = decoder.backend;
  * ```
@@ -72,7 +72,7 @@ export type OpusBackend = "native" | "wasm";
  *
  * @example
  * ```ts
- * import { createOpusEncoder, type OpusBackendChoice } from "./opus.ts";
+ * import { createOpusEncoder, type OpusBackendChoice } from "@clutchcall/voice/codecs";
  * const backend: OpusBackendChoice = "wasm"; // no FFI permission needed
  * using encoder = createOpusEncoder({ sampleRate: 8000, backend });
  * ```
@@ -84,7 +84,7 @@ export type OpusBackendChoice = OpusBackend | "auto";
  *
  * @example
  * ```ts
- * import type { OpusCommonOptions } from "./opus.ts";
+ * import type { OpusCommonOptions } from "@clutchcall/voice/codecs";
  * const common: OpusCommonOptions = { sampleRate: 48000, channels: 2 };
  * ```
  */
@@ -102,7 +102,7 @@ export interface OpusCommonOptions {
  *
  * @example
  * ```ts
- * import { createOpusEncoder, type OpusEncoderOptions } from "./opus.ts";
+ * import { createOpusEncoder, type OpusEncoderOptions } from "@clutchcall/voice/codecs";
  * const options: OpusEncoderOptions = { sampleRate: 48000, bitrate: 32000, fec: true, packetLossPercent: 10 };
  * using encoder = createOpusEncoder(options);
  * ```
@@ -129,7 +129,7 @@ export interface OpusEncoderOptions extends OpusCommonOptions {
  *
  * @example
  * ```ts
- * import { createOpusDecoder, type OpusDecoderOptions } from "./opus.ts";
+ * import { createOpusDecoder, type OpusDecoderOptions } from "@clutchcall/voice/codecs";
  * const options: OpusDecoderOptions = { sampleRate: 16000 };
  * using decoder = createOpusDecoder(options);
  * ```
@@ -145,7 +145,7 @@ export type OpusDecoderOptions = OpusCommonOptions;
  *
  * @example
  * ```ts
- * import { createOpusEncoder, type OpusEncoder } from "./opus.ts";
+ * import { createOpusEncoder, type OpusEncoder } from "@clutchcall/voice/codecs";
  * using encoder: OpusEncoder = createOpusEncoder({ sampleRate: 16000 });
  * const packet = encoder.encode(new Int16Array(320)); // 20 ms
  * ```
@@ -172,7 +172,7 @@ export interface OpusEncoder extends Disposable {
  *
  * @example
  * ```ts
- * import { createOpusDecoder, type OpusDecoder } from "./opus.ts";
+ * import { createOpusDecoder, type OpusDecoder } from "@clutchcall/voice/codecs";
  * using decoder: OpusDecoder = createOpusDecoder({ sampleRate: 16000 });
  * const concealed = decoder.decode(null); // 20 ms of concealment before any packet
  * ```
@@ -227,7 +227,7 @@ export const OPUS_SIGNAL_VOICE = 3001;
  *
  * @example
  * ```ts
- * import { createOpusEncoder } from "./opus.ts";
+ * import { createOpusEncoder } from "@clutchcall/voice/codecs";
  * using encoder = createOpusEncoder({ sampleRate: 48000, bitrate: 24000 });
  * const packet = encoder.encode(new Int16Array(960)); // one 20 ms frame
  * console.log(encoder.backend, packet.length);
@@ -280,7 +280,7 @@ export function createOpusEncoder(options: OpusEncoderOptions): OpusEncoder {
  *
  * @example
  * ```ts
- * import { createOpusDecoder, createOpusEncoder } from "./opus.ts";
+ * import { createOpusDecoder, createOpusEncoder } from "@clutchcall/voice/codecs";
  * using encoder = createOpusEncoder({ sampleRate: 16000 });
  * using decoder = createOpusDecoder({ sampleRate: 16000 });
  * const pcm = decoder.decode(encoder.encode(new Int16Array(320)));
@@ -303,7 +303,7 @@ export function createOpusDecoder(options: OpusDecoderOptions): OpusDecoder {
  *
  * @example
  * ```ts
- * import { opusNativeAvailability } from "./opus.ts";
+ * import { opusNativeAvailability } from "@clutchcall/voice/codecs";
  * const { available, reason } = opusNativeAvailability();
  * if (!available) console.log(`Opus runs on WASM: ${reason}`);
  * ```

@@ -163,7 +163,7 @@ function load(): { native: Native } | { reason: string } {
  *
  * @example
  * ```ts
- * import { opusShimPath } from "./opus_native.ts";
+ * import { opusShimPath } from "@clutchcall/voice/codecs";
  * console.log(opusShimPath() ?? "not built: deno task build:native");
  * ```
  */

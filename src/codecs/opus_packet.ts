@@ -20,7 +20,7 @@ function frameSamplesOf(config: number): number {
  *
  * @example
  * ```ts
- * import { opusPacketSamples } from "./opus_packet.ts";
+ * import { opusPacketSamples } from "@clutchcall/voice/codecs";
  * console.assert(opusPacketSamples(new Uint8Array([0xf8])) === 960); // CELT FB 20 ms, 1 frame
  * console.assert(opusPacketSamples(new Uint8Array(0)) === undefined);
  * ```

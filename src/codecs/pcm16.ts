@@ -15,7 +15,7 @@ const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ===
  *
  * @example
  * ```ts
- * import { pcm16FromBytes } from "./pcm16.ts";
+ * import { pcm16FromBytes } from "@clutchcall/voice/codecs";
  * const pcm = pcm16FromBytes(new Uint8Array([0x01, 0x00, 0xff, 0xff]));
  * console.assert(pcm[0] === 1 && pcm[1] === -1);
  * ```
@@ -41,7 +41,7 @@ export function pcm16FromBytes(bytes: Uint8Array): Int16Array {
  *
  * @example
  * ```ts
- * import { pcm16ToBytes } from "./pcm16.ts";
+ * import { pcm16ToBytes } from "@clutchcall/voice/codecs";
  * const bytes = pcm16ToBytes(new Int16Array([1, -1]));
  * console.assert(bytes.length === 4 && bytes[0] === 1 && bytes[3] === 0xff);
  * ```
@@ -63,7 +63,7 @@ export function pcm16ToBytes(pcm: Int16Array): Uint8Array {
  *
  * @example
  * ```ts
- * import { deinterleave } from "./pcm16.ts";
+ * import { deinterleave } from "@clutchcall/voice/codecs";
  * const [left, right] = deinterleave(new Int16Array([1, 2, 3, 4]), 2);
  * console.assert(left[1] === 3 && right[1] === 4);
  * ```
@@ -86,7 +86,7 @@ export function deinterleave(interleaved: Int16Array, channels: number): Int16Ar
  *
  * @example
  * ```ts
- * import { interleave } from "./pcm16.ts";
+ * import { interleave } from "@clutchcall/voice/codecs";
  * const lr = interleave([new Int16Array([1, 3]), new Int16Array([2, 4])]);
  * console.assert(lr.join() === "1,2,3,4");
  * ```
@@ -118,7 +118,7 @@ export function interleave(planes: readonly Int16Array[]): Int16Array {
  *
  * @example
  * ```ts
- * import { stereoToMono } from "./pcm16.ts";
+ * import { stereoToMono } from "@clutchcall/voice/codecs";
  * console.assert(stereoToMono(new Int16Array([100, 300, -2, -4])).join() === "200,-3");
  * ```
  */
@@ -135,7 +135,7 @@ export function stereoToMono(stereo: Int16Array): Int16Array {
  *
  * @example
  * ```ts
- * import { monoToStereo } from "./pcm16.ts";
+ * import { monoToStereo } from "@clutchcall/voice/codecs";
  * console.assert(monoToStereo(new Int16Array([5, 6])).join() === "5,5,6,6");
  * ```
  */
@@ -156,7 +156,7 @@ export function monoToStereo(mono: Int16Array): Int16Array {
  *
  * @example
  * ```ts
- * import { remixChannels } from "./pcm16.ts";
+ * import { remixChannels } from "@clutchcall/voice/codecs";
  * console.assert(remixChannels(new Int16Array([1, 3]), 2, 1).join() === "2");
  * ```
  */

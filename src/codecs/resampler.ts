@@ -14,7 +14,7 @@ import { CodecError } from "./error.ts";
  *
  * @example
  * ```ts
- * import type { ResamplerRate } from "./resampler.ts";
+ * import type { ResamplerRate } from "@clutchcall/voice/codecs";
  * const wideband: ResamplerRate = 16000;
  * ```
  */
@@ -24,7 +24,7 @@ export type ResamplerRate = 8000 | 16000 | 24000 | 48000;
  *
  * @example
  * ```ts
- * import { RESAMPLER_RATES } from "./resampler.ts";
+ * import { RESAMPLER_RATES } from "@clutchcall/voice/codecs";
  * console.assert(RESAMPLER_RATES.includes(24000));
  * ```
  */
@@ -41,7 +41,7 @@ export const RESAMPLER_RATES: readonly ResamplerRate[] = [8000, 16000, 24000, 48
  *
  * @example
  * ```ts
- * import { createResampler, DEFAULT_RESAMPLER_QUALITY } from "./resampler.ts";
+ * import { createResampler, DEFAULT_RESAMPLER_QUALITY } from "@clutchcall/voice/codecs";
  * using r = await createResampler({ inputRate: 48000, outputRate: 8000 });
  * console.assert(r.quality === DEFAULT_RESAMPLER_QUALITY);
  * ```
@@ -53,7 +53,7 @@ export const DEFAULT_RESAMPLER_QUALITY = 4;
  *
  * @example
  * ```ts
- * import { createResampler, type ResamplerOptions } from "./resampler.ts";
+ * import { createResampler, type ResamplerOptions } from "@clutchcall/voice/codecs";
  * const options: ResamplerOptions = { inputRate: 16000, outputRate: 8000, quality: 3 };
  * using resampler = await createResampler(options);
  * ```
@@ -76,7 +76,7 @@ export interface ResamplerOptions {
  *
  * @example
  * ```ts
- * import { createResampler, type Resampler } from "./resampler.ts";
+ * import { createResampler, type Resampler } from "@clutchcall/voice/codecs";
  * using down: Resampler = await createResampler({ inputRate: 48000, outputRate: 16000 });
  * console.assert(down.process(new Int16Array(960)).length === 320);
  * ```
@@ -113,7 +113,7 @@ let modulePromise: Promise<SpeexResamplerModule> | undefined;
  *
  * @example
  * ```ts
- * import { createResampler } from "./resampler.ts";
+ * import { createResampler } from "@clutchcall/voice/codecs";
  * using up = await createResampler({ inputRate: 8000, outputRate: 48000 });
  * const frame48k = up.process(new Int16Array(160)); // 20 ms in, 20 ms out
  * console.assert(frame48k.length === 960);

@@ -25,7 +25,7 @@ import { createResampler, RESAMPLER_RATES, type ResamplerRate } from "./resample
  *
  * @example
  * ```ts
- * import type { MediaFormat } from "./transcoder.ts";
+ * import type { MediaFormat } from "@clutchcall/voice/codecs";
  * const phone: MediaFormat = { codec: "g711_alaw", sampleRate: 8000, frameMs: 20 };
  * ```
  */
@@ -48,7 +48,7 @@ export interface MediaFormat {
  *
  * @example
  * ```ts
- * import { createTranscoder } from "./transcoder.ts";
+ * import { createTranscoder } from "@clutchcall/voice/codecs";
  * using t = await createTranscoder({
  *   from: { codec: "pcm16", sampleRate: 16000, frameMs: 20 },
  *   to: { codec: "opus", sampleRate: 48000, frameMs: 20 },
@@ -78,7 +78,7 @@ export interface TranscoderOpusOptions {
  *
  * @example
  * ```ts
- * import { createTranscoder, type TranscoderOptions } from "./transcoder.ts";
+ * import { createTranscoder, type TranscoderOptions } from "@clutchcall/voice/codecs";
  * const options: TranscoderOptions = {
  *   from: { codec: "opus", sampleRate: 48000, frameMs: 20 },
  *   to: { codec: "pcm16", sampleRate: 16000, frameMs: 20 },
@@ -102,7 +102,7 @@ export interface TranscoderOptions {
  *
  * @example
  * ```ts
- * import { createTranscoder } from "./transcoder.ts";
+ * import { createTranscoder } from "@clutchcall/voice/codecs";
  * using t = await createTranscoder({
  *   from: { codec: "g711_ulaw", sampleRate: 8000, frameMs: 20 },
  *   to: { codec: "pcm16", sampleRate: 8000, frameMs: 20 },
@@ -126,7 +126,7 @@ export interface TranscoderStats {
  *
  * @example
  * ```ts
- * import { createTranscoder, type Transcoder } from "./transcoder.ts";
+ * import { createTranscoder, type Transcoder } from "@clutchcall/voice/codecs";
  * using t: Transcoder = await createTranscoder({
  *   from: { codec: "pcm16", sampleRate: 8000, frameMs: 20 },
  *   to: { codec: "g711_ulaw", sampleRate: 8000, frameMs: 20 },
@@ -175,7 +175,7 @@ export interface Transcoder extends Disposable {
  *
  * @example
  * ```ts
- * import { createTranscoder } from "./transcoder.ts";
+ * import { createTranscoder } from "@clutchcall/voice/codecs";
  * using toWeb = await createTranscoder({
  *   from: { codec: "g711_ulaw", sampleRate: 8000, frameMs: 20 },
  *   to: { codec: "opus", sampleRate: 48000, frameMs: 20 },

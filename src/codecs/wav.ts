@@ -12,7 +12,7 @@ import { pcm16FromBytes, pcm16ToBytes } from "./pcm16.ts";
  *
  * @example
  * ```ts
- * import { encodeWav, type WavAudio } from "./wav.ts";
+ * import { encodeWav, type WavAudio } from "@clutchcall/voice/codecs";
  * const audio: WavAudio = { sampleRate: 8000, channels: 1, samples: new Int16Array(8000) };
  * const file = encodeWav(audio);
  * ```
@@ -31,7 +31,7 @@ export interface WavAudio {
  *
  * @example
  * ```ts
- * import { wavHeader, type WavHeaderOptions } from "./wav.ts";
+ * import { wavHeader, type WavHeaderOptions } from "@clutchcall/voice/codecs";
  * const options: WavHeaderOptions = { sampleRate: 48000, channels: 2, dataBytes: 192000 };
  * const header = wavHeader(options);
  * ```
@@ -52,7 +52,7 @@ const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
  *
  * @example
  * ```ts
- * import { WAV_HEADER_BYTES, wavHeader } from "./wav.ts";
+ * import { WAV_HEADER_BYTES, wavHeader } from "@clutchcall/voice/codecs";
  * console.assert(wavHeader({ sampleRate: 8000, channels: 1, dataBytes: 0 }).length === WAV_HEADER_BYTES);
  * ```
  */
@@ -65,7 +65,7 @@ export const WAV_HEADER_BYTES = 44;
  *
  * @example
  * ```ts
- * import { decodeWav, encodeWav } from "./wav.ts";
+ * import { decodeWav, encodeWav } from "@clutchcall/voice/codecs";
  * const file = encodeWav({ sampleRate: 8000, channels: 1, samples: new Int16Array(80) });
  * const { sampleRate, samples } = decodeWav(file);
  * console.assert(sampleRate === 8000 && samples.length === 80);
@@ -113,7 +113,7 @@ export function decodeWav(bytes: Uint8Array): WavAudio {
  *
  * @example
  * ```ts
- * import { wavHeader } from "./wav.ts";
+ * import { wavHeader } from "@clutchcall/voice/codecs";
  * const header = wavHeader({ sampleRate: 48000, channels: 2, dataBytes: 0 });
  * console.assert(header.length === 44);
  * ```
@@ -151,7 +151,7 @@ export function wavHeader({ sampleRate, channels, dataBytes }: WavHeaderOptions)
  *
  * @example
  * ```ts
- * import { encodeWav } from "./wav.ts";
+ * import { encodeWav } from "@clutchcall/voice/codecs";
  * const file = encodeWav({ sampleRate: 8000, channels: 2, samples: new Int16Array(160) });
  * console.assert(file.length === 44 + 320);
  * ```

@@ -24,7 +24,7 @@
  *
  * @example
  * ```ts
- * import { LOG_LEVELS } from "./logger.ts";
+ * import { LOG_LEVELS } from "@clutchcall/voice/log";
  *
  * const valid = (LOG_LEVELS as readonly string[]).includes("warn"); // true
  * ```
@@ -36,7 +36,7 @@ export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
  *
  * @example
  * ```ts
- * import type { LogLevel } from "./logger.ts";
+ * import type { LogLevel } from "@clutchcall/voice/log";
  *
  * const level: LogLevel = "debug";
  * ```
@@ -48,7 +48,7 @@ export type LogLevel = typeof LOG_LEVELS[number];
  *
  * @example
  * ```ts
- * import type { LogFields } from "./logger.ts";
+ * import type { LogFields } from "@clutchcall/voice/log";
  *
  * const fields: LogFields = { session: "s-42", track: "voice/abc/audio" };
  * ```
@@ -60,7 +60,7 @@ export type LogFields = Readonly<Record<string, unknown>>;
  *
  * @example
  * ```ts
- * import type { LogRecord } from "./logger.ts";
+ * import type { LogRecord } from "@clutchcall/voice/log";
  *
  * const record: LogRecord = { ts: "2030-01-01T00:00:00.000Z", level: "info", msg: "Up", fields: {} };
  * ```
@@ -82,7 +82,7 @@ export interface LogRecord {
  *
  * @example
  * ```ts
- * import { createLogger, type LogSink } from "./logger.ts";
+ * import { createLogger, type LogSink } from "@clutchcall/voice/log";
  *
  * const lines: string[] = [];
  * const sink: LogSink = (line) => lines.push(line);
@@ -96,7 +96,7 @@ export type LogSink = (line: string, record: LogRecord) => void;
  *
  * @example
  * ```ts
- * import { createLogger, type LoggerOptions } from "./logger.ts";
+ * import { createLogger, type LoggerOptions } from "@clutchcall/voice/log";
  *
  * const options: LoggerOptions = { level: "debug", json: false, fields: { service: "voice" } };
  * const log = createLogger(options);
@@ -120,7 +120,7 @@ export interface LoggerOptions {
  *
  * @example
  * ```ts
- * import { createLogger, type Logger } from "./logger.ts";
+ * import { createLogger, type Logger } from "@clutchcall/voice/log";
  *
  * function relayLogger(log: Logger, relayId: string): Logger {
  *   return log.child({ component: "relay", relayId });
@@ -158,7 +158,7 @@ const RESERVED = new Set(["ts", "level", "msg"]);
  *
  * @example
  * ```ts
- * import { createLogger } from "./logger.ts";
+ * import { createLogger } from "@clutchcall/voice/log";
  *
  * const log = createLogger({ level: "info" });
  * const session = log.child({ session: "s-42" });

@@ -108,7 +108,7 @@ export interface Plugin<Options = Record<string, unknown>> extends PluginDefinit
  *
  * @example
  * ```ts
- * import { definePlugin } from "./define.ts";
+ * import { definePlugin } from "@clutchcall/voice/plugins";
  *
  * export default definePlugin<{ prefix?: string }>({
  *   name: "track-logger",

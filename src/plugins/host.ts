@@ -38,7 +38,7 @@ export interface PluginSpec {
  *
  * @example
  * ```ts
- * import { BUILTIN_PLUGINS } from "./host.ts";
+ * import { BUILTIN_PLUGINS } from "@clutchcall/voice/plugins";
  * console.assert("recorder" in BUILTIN_PLUGINS);
  * ```
  */

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { definePlugin } from "./mod.ts";
+ * import { definePlugin } from "@clutchcall/voice/plugins";
  * export default definePlugin({
  *   name: "hello",
  *   setup(ctx) {

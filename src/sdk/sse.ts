@@ -22,7 +22,7 @@ export interface SseMessage {
  *
  * @example
  * ```ts
- * import { readSse } from "./sse.ts";
+ * import { readSse } from "@clutchcall/voice/sdk";
  * const body = new Response("event: ring\ndata: {}\n\n").body!;
  * for await (const message of readSse(body)) console.log(message.event); // ring
  * ```

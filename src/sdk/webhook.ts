@@ -21,7 +21,7 @@
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { WEBHOOK_SIGNATURE_HEADERS } from "./webhook.ts";
+ * import { WEBHOOK_SIGNATURE_HEADERS } from "@clutchcall/voice/sdk";
  * assertEquals(WEBHOOK_SIGNATURE_HEADERS.signature, "clutchcall-signature");
  * ```
  */

@@ -32,7 +32,7 @@ import { dirname, join } from "node:path";
  *
  * @example
  * ```ts
- * import { DEFAULT_VALIDITY_DAYS } from "./certificate.ts";
+ * import { DEFAULT_VALIDITY_DAYS } from "@clutchcall/voice/server";
  *
  * const ms = DEFAULT_VALIDITY_DAYS * 24 * 60 * 60 * 1000;
  * ```
@@ -44,7 +44,7 @@ export const DEFAULT_VALIDITY_DAYS = 10;
  *
  * @example
  * ```ts
- * import { DEFAULT_RENEW_BEFORE_MS, renewalTime } from "./certificate.ts";
+ * import { DEFAULT_RENEW_BEFORE_MS, renewalTime } from "@clutchcall/voice/server";
  *
  * const at = renewalTime(new Date("2030-01-11T00:00:00Z"), DEFAULT_RENEW_BEFORE_MS);
  * ```
@@ -68,7 +68,7 @@ const SIGNING_ALGORITHM = { ...EC_P256, hash: "SHA-256" } as const;
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { loadCertificate, loadOrCreateDevCertificate, type TlsCertificate } from "./certificate.ts";
+ * import { loadCertificate, loadOrCreateDevCertificate, type TlsCertificate } from "@clutchcall/voice/server";
  *
  * const dev = await loadOrCreateDevCertificate({ dataDir: await Deno.makeTempDir() });
  * const tls: TlsCertificate = await loadCertificate(dev.certPath, dev.keyPath);
@@ -107,7 +107,7 @@ export interface TlsCertificate {
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { type DevCertificate, loadOrCreateDevCertificate } from "./certificate.ts";
+ * import { type DevCertificate, loadOrCreateDevCertificate } from "@clutchcall/voice/server";
  *
  * const dataDir = await Deno.makeTempDir();
  * const first: DevCertificate = await loadOrCreateDevCertificate({ dataDir });
@@ -128,7 +128,7 @@ export interface DevCertificate extends TlsCertificate {
  *
  * @example
  * ```ts
- * import type { DevCertificateOptions } from "./certificate.ts";
+ * import type { DevCertificateOptions } from "@clutchcall/voice/server";
  *
  * const options: DevCertificateOptions = {
  *   dataDir: "./.voice",
@@ -160,7 +160,7 @@ export interface DevCertificateOptions {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { loadOrCreateDevCertificate } from "./certificate.ts";
+ * import { loadOrCreateDevCertificate } from "@clutchcall/voice/server";
  *
  * const dataDir = await Deno.makeTempDir();
  * const tls = await loadOrCreateDevCertificate({ dataDir, hosts: ["127.0.0.1"] });
@@ -228,7 +228,7 @@ export async function loadOrCreateDevCertificate(
  * @example
  * ```ts
  * import { assert } from "@std/assert";
- * import { loadCertificate, loadOrCreateDevCertificate } from "./certificate.ts";
+ * import { loadCertificate, loadOrCreateDevCertificate } from "@clutchcall/voice/server";
  *
  * // Any PEM pair; here the development certificate's files.
  * const dev = await loadOrCreateDevCertificate({ dataDir: await Deno.makeTempDir() });
@@ -250,7 +250,7 @@ export async function loadCertificate(certPath: string, keyPath: string): Promis
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { renewalTime } from "./certificate.ts";
+ * import { renewalTime } from "@clutchcall/voice/server";
  *
  * const at = renewalTime(new Date("2030-01-11T00:00:00Z"));
  * assertEquals(at.toISOString(), "2030-01-09T00:00:00.000Z");
@@ -267,7 +267,7 @@ export function renewalTime(notAfter: Date, renewBeforeMs = DEFAULT_RENEW_BEFORE
  *
  * @example
  * ```ts
- * import { loadOrCreateDevCertificate, renewalDelayMs } from "./certificate.ts";
+ * import { loadOrCreateDevCertificate, renewalDelayMs } from "@clutchcall/voice/server";
  *
  * const options = { dataDir: "./.voice", hosts: ["127.0.0.1"] };
  * let tls = await loadOrCreateDevCertificate(options);

@@ -12,7 +12,7 @@
  *
  * @example
  * ```ts
- * import { StartupError } from "./startup_error.ts";
+ * import { StartupError } from "@clutchcall/voice/server";
  *
  * const error = new StartupError("Cannot listen for HTTP on 127.0.0.1:8080: address already in use");
  * console.log(error.message);

@@ -11,7 +11,7 @@ import denoJson from "../../deno.json" with { type: "json" };
  *
  * @example
  * ```ts
- * import { VERSION } from "./version.ts";
+ * import { VERSION } from "@clutchcall/voice/server";
  * console.log(`clutchcall-voice ${VERSION}`);
  * ```
  */

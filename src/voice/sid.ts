@@ -16,7 +16,7 @@ export type Sid = string & { readonly __brand: "Sid" };
  *
  * @example
  * ```ts
- * import { parseSid } from "./sid.ts";
+ * import { parseSid } from "@clutchcall/voice/voice";
  * const sid = parseSid("CA0123");
  * ```
  */
@@ -30,7 +30,7 @@ export function parseSid(value: string): Sid {
  *
  * @example
  * ```ts
- * import { callNamespace, parseSid } from "./sid.ts";
+ * import { callNamespace, parseSid } from "@clutchcall/voice/voice";
  * callNamespace(parseSid("CA1")); // ["voice", "CA1"]
  * ```
  */

@@ -43,7 +43,7 @@ export function nowMicros(): number {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { trackFormatOf } from "./track.ts";
+ * import { trackFormatOf } from "@clutchcall/voice/voice";
  * assertEquals(trackFormatOf("voice/g711_ulaw"), { codec: "g711_ulaw", sampleRate: 8000, channels: 1, frameMs: 20 });
  * ```
  */

@@ -27,7 +27,7 @@ export type TranscriptKind = "speech_start" | "partial" | "final" | "end_of_turn
  *
  * @example
  * ```ts
- * import type { TranscriptEvent } from "./transcript.ts";
+ * import type { TranscriptEvent } from "@clutchcall/voice/voice";
  * const event: TranscriptEvent = {
  *   type: "transcript", sid: "CA1", at: new Date().toISOString(), track: "uplink",
  *   kind: "final", text: "thank you for calling", start: 1500, end: 2900, confidence: 0.97,
@@ -67,7 +67,7 @@ export type AsrState = "connected" | "reconnecting" | "failed" | "gap";
  *
  * @example
  * ```ts
- * import type { AsrEvent } from "./transcript.ts";
+ * import type { AsrEvent } from "@clutchcall/voice/voice";
  * const gap: AsrEvent = {
  *   type: "asr", sid: "CA1", at: new Date().toISOString(), track: "uplink",
  *   provider: "deepgram", state: "gap", reason: "reconnect buffer overflowed", start: 4000, end: 9000,

@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { parseCapabilityPattern } from "./capability.ts";
+ * import { parseCapabilityPattern } from "@clutchcall/voice/relay";
  * const p = parseCapabilityPattern("voice/*");
  * console.log(p.matches("voice/opus"), p.matches("video/h264")); // true false
  * ```
@@ -35,7 +35,7 @@ export function isCapabilityTag(tag: string): boolean {
  *
  * @example
  * ```ts
- * import { parseCapabilityPattern } from "./capability.ts";
+ * import { parseCapabilityPattern } from "@clutchcall/voice/relay";
  * parseCapabilityPattern("voice/pcm16").matches("voice/pcm16"); // true
  * ```
  */

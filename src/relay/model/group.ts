@@ -21,7 +21,7 @@ class GroupState {
  *
  * @example
  * ```ts
- * import { GroupProducer } from "./group.ts";
+ * import { GroupProducer } from "@clutchcall/voice/relay";
  * const group = new GroupProducer(7);
  * const reader = group.consume();
  * group.write({ id: 0, payload: new Uint8Array([1]) });
@@ -91,7 +91,7 @@ export class GroupProducer {
  *
  * @example
  * ```ts
- * import { GroupProducer } from "./group.ts";
+ * import { GroupProducer } from "@clutchcall/voice/relay";
  * const producer = new GroupProducer(0);
  * const consumer = producer.consume();
  * producer.write({ id: 0, payload: new Uint8Array(1) });

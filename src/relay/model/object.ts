@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import type { MoqObject } from "./object.ts";
+ * import type { MoqObject } from "@clutchcall/voice/relay";
  * const obj: MoqObject = { id: 0, payload: new Uint8Array(160), timestamp: 1_700_000_000_000_000 };
  * ```
  */

@@ -87,7 +87,7 @@ export function isNamespacePrefix(
  *
  * @example
  * ```ts
- * import { Origin } from "./origin.ts";
+ * import { Origin } from "@clutchcall/voice/relay";
  * const origin = new Origin();
  * const uplink = origin.publishTrack({ namespace: ["voice", "CA1"], name: "uplink", capability: "voice/opus" });
  * using reader = await origin.subscribe(["voice", "CA1"], "uplink");

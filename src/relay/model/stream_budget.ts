@@ -19,7 +19,7 @@
  * @example
  * ```ts
  * import { assert, assertEquals } from "@std/assert";
- * import { StreamBudget } from "./stream_budget.ts";
+ * import { StreamBudget } from "@clutchcall/voice/relay";
  *
  * const budget = new StreamBudget(4);
  * const greedy = {}, polite = {};

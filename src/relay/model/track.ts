@@ -54,7 +54,7 @@ class TrackState {
  *
  * @example
  * ```ts
- * import { TrackProducer } from "./track.ts";
+ * import { TrackProducer } from "@clutchcall/voice/relay";
  * const track = new TrackProducer({ namespace: ["voice", "CA1"], name: "uplink", capability: "voice/opus" });
  * const reader = track.consume();
  * const group = track.appendGroup();
@@ -167,7 +167,7 @@ export class TrackProducer {
  *
  * @example
  * ```ts
- * import { TrackProducer } from "./track.ts";
+ * import { TrackProducer } from "@clutchcall/voice/relay";
  * const track = new TrackProducer({ namespace: ["a"], name: "b" });
  * using reader = track.consume();
  * track.appendGroup().close();

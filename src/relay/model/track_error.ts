@@ -20,7 +20,7 @@ export type TrackErrorReason =
  *
  * @example
  * ```ts
- * import { TrackError } from "./track_error.ts";
+ * import { TrackError } from "@clutchcall/voice/relay";
  * const err = new TrackError("not_found", 'Cannot subscribe to track: namespace "voice/abc" is not announced');
  * console.log(err.reason); // "not_found"
  * ```
