@@ -7,11 +7,35 @@
 import type { CallStore } from "../../src/calls/store.ts";
 import type { KvCallStore } from "../../src/calls/kv_store.ts";
 
-/** A store whose writes fail while `failing` is set (as a full disk or a KV error would). */
+/**
+ * A store whose writes fail while `failing` is set (as a full disk or a KV error would), and
+ * whose call writes wait while it {@linkcode FlakyStore.lag}s (as a store behind on its
+ * commits under load).
+ */
 export class FlakyStore implements CallStore {
   failing = false;
   writesRefused = 0;
+  /** Call writes waiting for the lag to end. */
+  writesWaiting = 0;
+  #lag: PromiseWithResolvers<void> | undefined;
+  #waiting = Promise.withResolvers<void>();
   constructor(readonly inner: KvCallStore) {}
+
+  /** From now on call writes wait until {@linkcode FlakyStore.catchUp}. */
+  lag(): void {
+    this.#lag ??= Promise.withResolvers<void>();
+  }
+
+  /** Lets the waiting call writes through (in order), and later ones at once. */
+  catchUp(): void {
+    this.#lag?.resolve();
+    this.#lag = undefined;
+  }
+
+  /** Resolves once `count` call writes wait on the lag. */
+  async waitingWrites(count: number): Promise<void> {
+    while (this.writesWaiting < count) await this.#waiting.promise;
+  }
   #refuse(): void {
     if (!this.failing) return;
     this.writesRefused++;
@@ -20,9 +44,17 @@ export class FlakyStore implements CallStore {
   getCall(sid: string) {
     return this.inner.getCall(sid);
   }
-  putCall(...args: Parameters<CallStore["putCall"]>) {
+  async putCall(...args: Parameters<CallStore["putCall"]>) {
+    const lag = this.#lag;
+    if (lag) {
+      this.writesWaiting++;
+      this.#waiting.resolve();
+      this.#waiting = Promise.withResolvers<void>();
+      await lag.promise;
+      this.writesWaiting--;
+    }
     this.#refuse();
-    return this.inner.putCall(...args);
+    return await this.inner.putCall(...args);
   }
   listCalls(...args: Parameters<CallStore["listCalls"]>) {
     return this.inner.listCalls(...args);

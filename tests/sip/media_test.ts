@@ -21,6 +21,7 @@ import {
   startGateway,
   waitForStatus,
 } from "./_harness.ts";
+import { FlakyStore } from "../_lib/flaky_store.ts";
 
 const wav = (name: string) => readFixtureWav(name).samples;
 
@@ -181,4 +182,59 @@ Deno.test("media: with the RTP port range used up a new call gets 503 with Retry
   const call = failed[0].type === "status" ? failed[0].call : undefined;
   assertEquals([call?.endReason, call?.sipStatus], ["gateway_error", 503]);
   assertEquals(fx.gateway.activeLegs, 0);
+});
+
+Deno.test("media: calls that end while the call store lags free their RTP ports at once; their end is persisted when the store catches up", async () => {
+  if (!haveSipp()) return;
+  let store: FlakyStore | undefined;
+  const ports: number[] = [];
+  let mediaClosed = 0;
+  await using fx = await startGateway({
+    store: (kv) => store = new FlakyStore(kv),
+    media: (origin) => {
+      const rtp = rtpMedia({ origin, hostname: "127.0.0.1" });
+      return async (init) => {
+        const media = await rtp(init);
+        ports.push(media.localPort);
+        const close = async () => {
+          await media.close();
+          mediaClosed++;
+        };
+        return { ...media, close, [Symbol.asyncDispose]: close };
+      };
+    },
+  });
+  const N = 3;
+  const running = sipp(
+    calls(callerArgs(fx.port, ["-sn", "uac", "-d", "1500", "-l", `${N}`], 0), N),
+  );
+  const live = () =>
+    fx.events.filter((e) => e.type === "status" && e.call.status === "in_progress");
+  await fx.waitFor(() => live().length === N ? ({} as never) : undefined, 30_000);
+  // From here the store lags: every call's end waits on it.
+  store!.lag();
+  const ended = await running;
+  assertEquals(ended.code, 0, ended.stdout.slice(-1500) + ended.stderr);
+  await store!.waitingWrites(N);
+  // The RTP sockets are closed while the ends still wait (before the fix they were closed only
+  // after the end was reported, so a lagging store held every ended call's ports).
+  await fx.waitFor(() => mediaClosed === N ? ({} as never) : undefined, 30_000);
+  for (const port of ports) {
+    for (const p of [port, port + 1]) {
+      Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: p }).close();
+    }
+  }
+  for (const e of live()) {
+    if (e.type === "status") assertEquals((await fx.calls.get(e.sid)).status, "in_progress");
+  }
+  assertEquals(fx.gateway.activeLegs, 0);
+  store!.catchUp();
+  await fx.waitFor(
+    () =>
+      fx.events.filter((e) => e.type === "status" && e.call.status === "completed").length === N
+        ? ({} as never)
+        : undefined,
+    30_000,
+  );
+  assertEquals(store!.writesWaiting, 0);
 });
