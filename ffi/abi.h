@@ -23,6 +23,10 @@
 #define CC_KIND_RTP 0u
 #define CC_KIND_RTCP 1u
 
+/* RX record flags (struct cc_rec.flags). */
+#define CC_RX_RTCP 1u      /* the bytes look like RTCP (RFC 5761 payload type range) */
+#define CC_RX_MALFORMED 2u /* neither well-formed RTP nor RTCP (still delivered) */
+
 /* Engine kinds (cc_engine_create). */
 #define CC_ENGINE_URING 1
 #define CC_ENGINE_XDP 2

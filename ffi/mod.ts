@@ -68,6 +68,8 @@ export const NATIVE_SYMBOLS = {
   cc_engine_doorbell: { parameters: ["pointer"], result: "u32" },
   /** int cc_engine_kick(cc_engine_t *e, uint32_t shard) */
   cc_engine_kick: { parameters: ["pointer", "u32"], result: "i32" },
+  /** int cc_engine_wake(cc_engine_t *e) */
+  cc_engine_wake: { parameters: ["pointer"], result: "i32" },
   /** int cc_engine_stats(cc_engine_t *e, uint32_t shard, uint64_t *out16) */
   cc_engine_stats: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
   /** int cc_call_open(cc_engine_t *e, const cc_call_cfg_t *cfg, uint32_t *out3) */

@@ -206,6 +206,12 @@ void cc_engine_ring_doorbell(cc_engine_t *e) {
   }
 }
 
+int cc_engine_wake(cc_engine_t *e) {
+  if (!e) return CC_EINVAL;
+  cc_engine_ring_doorbell(e);
+  return CC_OK;
+}
+
 uint32_t cc_engine_doorbell(cc_engine_t *e) { return __atomic_load_n(&e->doorbell, __ATOMIC_SEQ_CST); }
 
 int64_t cc_engine_wait(cc_engine_t *e, uint32_t seen, int32_t timeout_ms) {

@@ -71,6 +71,8 @@ void *cc_engine_tx_ring(cc_engine_t *e, uint32_t shard);
 int64_t cc_engine_wait(cc_engine_t *e, uint32_t seen, int32_t timeout_ms);
 uint32_t cc_engine_doorbell(cc_engine_t *e);
 int cc_engine_kick(cc_engine_t *e, uint32_t shard);
+/* Rings the doorbell: a pending cc_engine_wait returns (JS stops its wait loop with it). */
+int cc_engine_wake(cc_engine_t *e);
 int cc_engine_stats(cc_engine_t *e, uint32_t shard, uint64_t *out16);
 
 int cc_call_open(cc_engine_t *e, const cc_call_cfg_t *cfg, uint32_t *out3 /* call, port, shard */);

@@ -144,10 +144,17 @@ static void maybe_freed(struct cc_shard *s, struct cc_call *c) {
   cc_shard_call_freed(s, c);
 }
 
+static void drain_tx(struct cc_shard *s, struct uring_shard *u);
+
 static void apply_ctl(struct cc_shard *s, struct uring_shard *u) {
   struct cc_ctl ops[64];
   uint32_t n, total = 0;
   while ((n = cc_shard_take_ctl(s, ops, 64)) > 0) {
+    /* What JS wrote before a close (the session's RTCP BYE) goes out first: taking the ctl ops
+     * under their mutex made those TX records visible; submit so the sends hold their files
+     * before any socket below is closed. */
+    drain_tx(s, u);
+    io_uring_submit(&u->ring);
     for (uint32_t i = 0; i < n; i++) {
       struct cc_call *c = &s->e->calls[ops[i].index];
       if (ops[i].op == CC_CTL_ADD) {
@@ -186,7 +193,10 @@ static void on_recv(struct cc_shard *s, struct uring_shard *u, struct io_uring_c
       uint32_t len = io_uring_recvmsg_payload_length(o, cqe->res, &u->recv_tmpl);
       const struct sockaddr_in *from = io_uring_recvmsg_name(o);
       int kind = cc_rtp_classify(payload, len, NULL);
-      if (kind == CC_PKT_MALFORMED || o->namelen < sizeof *from) {
+      /* Malformed datagrams are counted here but still handed over (flagged): the session's
+       * own counters must read the same on every engine (the Deno path counts them there). */
+      if (kind == CC_PKT_MALFORMED) s->stats[CC_ST_RX_MALFORMED]++;
+      if (o->namelen < sizeof *from) {
         s->stats[CC_ST_RX_MALFORMED]++;
       } else {
         cc_rec_t *r = cc_ring_claim(s->rx, s->rx_seq);
@@ -200,7 +210,7 @@ static void on_recv(struct cc_shard *s, struct uring_shard *u, struct io_uring_c
           /* What the socket says, not what the bytes claim: RTCP on the RTCP port, and on the
            * RTP port only when muxed (JS decides mux by the packet, as the Deno path does). */
           r->kind = (uint8_t)(sock == 1u ? CC_KIND_RTCP : CC_KIND_RTP);
-          r->flags = (uint8_t)(kind == CC_PKT_RTCP ? 1u : 0u);
+          r->flags = (uint8_t)(kind == CC_PKT_RTCP ? CC_RX_RTCP : kind == CC_PKT_MALFORMED ? CC_RX_MALFORMED : 0u);
           r->port = ntohs(from->sin_port);
           r->family = 4;
           r->ts_us_lo = (uint32_t)now;
@@ -249,7 +259,8 @@ static void drain_tx(struct cc_shard *s, struct uring_shard *u) {
     struct cc_call *c = index < CC_MAX_CALLS ? &s->e->calls[index] : NULL;
     uint32_t sock = r->kind == CC_KIND_RTCP ? 1u : 0u;
     int fd = -1;
-    if (c && c->id == r->call && __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == CC_CALL_LIVE) {
+    /* Any state but FREE: the sockets are open until this thread closes them (apply_ctl). */
+    if (c && c->id == r->call && __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != CC_CALL_FREE) {
       fd = c->fd[sock] >= 0 ? c->fd[sock] : c->fd[0]; /* rtcp-mux: RTCP leaves from the RTP port */
     }
     slot->to = (struct sockaddr_in){.sin_family = AF_INET};

@@ -26,6 +26,7 @@
  * @module
  */
 export * from "./dtmf_receiver.ts";
+export * from "./engine/mod.ts";
 export * from "./error.ts";
 export * from "./leg.ts";
 export * from "./packet.ts";

@@ -10,6 +10,7 @@ import type { RtpPayloadMap } from "./payload_types.ts";
 import type { RtpCounters, RtpDirection, SendDigitsOptions } from "./session_types.ts";
 import { digitToEvent, encodeTelephoneEvent } from "./telephone_event.ts";
 import { rtpTally } from "../metrics/mod.ts";
+import type { RtpSocket } from "./engine/types.ts";
 
 const DTMF_PACKET_MS = 20;
 /** A pause in sending longer than this starts a new talkspurt (marker bit, timestamp jump). */
@@ -25,7 +26,7 @@ export interface RtpSenderState {
 
 /** Options for an {@linkcode RtpSender}. */
 export interface RtpSenderInit {
-  readonly socket: Deno.DatagramConn;
+  readonly socket: RtpSocket;
   readonly ssrc: number;
   /** The session's counters (the sender updates the send ones). */
   readonly count: RtpCounters;
@@ -46,7 +47,7 @@ export interface RtpSenderInit {
  * ```
  */
 export class RtpSender {
-  readonly #socket: Deno.DatagramConn;
+  readonly #socket: RtpSocket;
   readonly #ssrc: number;
   readonly #count: RtpCounters;
   readonly #clock: () => number;
@@ -203,6 +204,14 @@ export class RtpSender {
    * order, so while one is in flight the next ones wait in a queue.
    */
   #transmit(bytes: Uint8Array, to: Deno.NetAddr): void {
+    const now = this.#socket.sendNow;
+    if (now) {
+      // A ring write: synchronous and in order, nothing to queue.
+      if (!now(bytes, to) && !this.#state.closed) {
+        this.#logger?.debug("RTP send failed: TX ring full");
+      }
+      return;
+    }
     if (this.#inFlight) {
       this.#sendQueue.push([bytes, to]);
       return;

@@ -21,7 +21,9 @@ import type { DtmfEvent } from "./dtmf_receiver.ts";
 import { RtpParseError } from "./error.ts";
 import { isRtcpPacket, parseRtp } from "./packet.ts";
 import type { RtpPayloadMap } from "./payload_types.ts";
-import { bindRtpSockets, DEFAULT_RTP_PORT_RANGE } from "./port_allocator.ts";
+import { DEFAULT_RTP_PORT_RANGE } from "./port_allocator.ts";
+import { defaultRtpEngine } from "./engine/select.ts";
+import type { RtpSocket, RtpSockets } from "./engine/types.ts";
 import type { ReceiveReport } from "./receive_statistics.ts";
 import { ntpTime, parseRtcp, type RtcpPacket, serializeRtcp } from "./rtcp.ts";
 import { RtpReceiver } from "./rtp_receiver.ts";
@@ -73,8 +75,6 @@ export type {
 } from "./session_types.ts";
 
 const TICK_MS = 250;
-/** Receive buffer per datagram: an Ethernet MTU (Deno's default is 1 KiB). */
-const RECEIVE_BYTES = 1500;
 
 /**
  * One RTP session. Open with {@linkcode RtpSession.open}; add listeners with
@@ -105,11 +105,11 @@ export class RtpSession implements AsyncDisposable {
     ssrcChange: new Set(),
     bye: new Set(),
   };
-  readonly #rtp: Deno.DatagramConn;
-  readonly #rtcp: Deno.DatagramConn | undefined;
+  readonly #sockets: RtpSockets;
+  readonly #rtp: RtpSocket;
+  readonly #rtcp: RtpSocket | undefined;
   readonly #port: number;
   readonly #hostname: string;
-  readonly #release: () => void;
   readonly #rtcpIntervalMs: number;
   readonly #logger: Logger | undefined;
   readonly #ssrc: number;
@@ -147,14 +147,15 @@ export class RtpSession implements AsyncDisposable {
       ssrc = (Math.random() * 0x100000000) >>> 0,
       logger,
       sendClock = () => performance.now(),
+      engine = defaultRtpEngine(),
     } = options;
-    const bound = bindRtpSockets(hostname, portRange, rtcpMux);
+    const bound = engine.bind(hostname, portRange, rtcpMux);
     // deno-lint-ignore no-this-alias
     const session = this;
+    this.#sockets = bound;
     this.#rtp = bound.rtp;
     this.#rtcp = bound.rtcp;
     this.#port = bound.port;
-    this.#release = bound.release;
     this.#hostname = hostname;
     this.#payloads = payloads;
     this.#rtcpIntervalMs = rtcpIntervalMs;
@@ -194,8 +195,11 @@ export class RtpSession implements AsyncDisposable {
     });
     this.#lastRtpUs = nowMicros();
     if (remote) this.setRemote(remote);
-    this.#done.push(this.#receiveLoop(this.#rtp, !this.#rtcp));
-    if (this.#rtcp) this.#done.push(this.#receiveLoop(this.#rtcp, true));
+    const muxed = !this.#rtcp;
+    this.#done.push(bound.listen(
+      (bytes, from, arrival) => this.#onDatagram(bytes, from, arrival, muxed, true),
+      (bytes, from, arrival) => this.#onDatagram(bytes, from, arrival, true, false),
+    ));
     this.#tick = setInterval(() => this.#onTick(), TICK_MS);
   }
 
@@ -378,9 +382,7 @@ export class RtpSession implements AsyncDisposable {
     this.#closed = true;
     clearInterval(this.#tick);
     this.#receiver.close();
-    this.#rtp.close();
-    this.#rtcp?.close();
-    this.#release();
+    this.#sockets.close();
     await Promise.allSettled(this.#done);
   }
 
@@ -389,33 +391,26 @@ export class RtpSession implements AsyncDisposable {
     return this.close();
   }
 
-  async #receiveLoop(conn: Deno.DatagramConn, rtcpHere: boolean): Promise<void> {
-    const rtpSocket = conn === this.#rtp;
-    for (;;) {
-      let datagram: [Uint8Array, Deno.Addr];
-      try {
-        datagram = await conn.receive(new Uint8Array(RECEIVE_BYTES));
-      } catch (error) {
-        if (this.#closed) return;
-        this.#logger?.warn("RTP receive failed", { error });
-        continue;
-      }
-      if (this.#closed) return;
-      const [bytes, addr] = datagram;
-      try {
-        if (rtcpHere && (!rtpSocket || isRtcpPacket(bytes))) {
-          this.#onRtcp(bytes, addr as Deno.NetAddr);
-        } else this.#onRtp(bytes, addr as Deno.NetAddr);
-      } catch (error) {
-        if (error instanceof RtpParseError) this.#count.malformed++;
-        else this.#logger?.error("RTP packet handler failed", { error });
-      }
+  /** One datagram from the engine (RTP socket: `rtpSocket`; RTCP here when muxed). */
+  #onDatagram(
+    bytes: Uint8Array,
+    from: Deno.NetAddr,
+    arrival: number,
+    rtcpHere: boolean,
+    rtpSocket: boolean,
+  ): void {
+    if (this.#closed) return;
+    try {
+      if (rtcpHere && (!rtpSocket || isRtcpPacket(bytes))) this.#onRtcp(bytes, from);
+      else this.#onRtp(bytes, from, arrival);
+    } catch (error) {
+      if (error instanceof RtpParseError) this.#count.malformed++;
+      else this.#logger?.error("RTP packet handler failed", { error });
     }
   }
 
-  #onRtp(bytes: Uint8Array, from: Deno.NetAddr): void {
+  #onRtp(bytes: Uint8Array, from: Deno.NetAddr, arrival: number): void {
     const packet = parseRtp(bytes);
-    const arrival = nowMicros();
     const pt = packet.payloadType;
     const payloads = this.#payloads;
     if (pt !== payloads.audio.payloadType && pt !== payloads.telephoneEvent?.payloadType) {

@@ -7,6 +7,7 @@
 import type { Logger } from "../log/mod.ts";
 import type { RtpPayloadMap } from "./payload_types.ts";
 import type { RtpPortRange } from "./port_allocator.ts";
+import type { RtpEngine } from "./engine/types.ts";
 
 /**
  * A remote RTP address (from SDP `c=`/`m=`, or latched).
@@ -110,6 +111,11 @@ export interface RtpSessionOptions {
    * Tests inject one so a busy machine cannot turn a 20 ms wait into a talkspurt.
    */
   readonly sendClock?: () => number;
+  /**
+   * The engine that binds, receives and sends the session's datagrams [`defaultRtpEngine()`:
+   * `CLUTCH_RTP_ENGINE`, else `deno`]. Every engine behaves the same above this layer.
+   */
+  readonly engine?: RtpEngine;
 }
 
 /**

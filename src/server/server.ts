@@ -34,6 +34,7 @@ import { dirname, join } from "node:path";
 import { type CallsRuntime, startCalls } from "../calls/runtime.ts";
 import { forwardingGateway, SipGateway } from "../sip/gateway.ts";
 import { rtpMedia } from "../sip/rtp_media.ts";
+import { openRtpEngine } from "../rtp/engine/mod.ts";
 import { AgentRuntime, createAgentRoutes } from "../agents/mod.ts";
 import { pathToFileURL } from "node:url";
 import { createPagesApp } from "./pages.ts";
@@ -175,6 +176,12 @@ export class VoiceServer implements AsyncDisposable {
         }),
     );
     cleanup.defer(() => calls.close());
+    // The RTP engine (sip.rtpEngine): its first log lines say which runs and why; closed after
+    // the gateway (cleanup runs last-in first-out).
+    const rtpEngine = config.sip
+      ? openRtpEngine(config.sip.rtpEngine, { logger: log.child({ component: "rtp" }) })
+      : undefined;
+    if (rtpEngine) cleanup.defer(() => rtpEngine.close());
     const sip = late.sip = config.sip
       ? await startupStep(
         `Cannot start the SIP gateway on ${config.sip.listen.host}:${config.sip.listen.port}`,
@@ -186,6 +193,7 @@ export class VoiceServer implements AsyncDisposable {
               hostname: config.sip!.listen.host,
               portRange: config.sip!.rtpPortRange,
               inactivityTimeoutMs: config.sip!.rtpTimeoutMs,
+              engine: rtpEngine,
             }),
             log: log.child({ component: "sip" }),
             calls: calls.service,

@@ -94,6 +94,11 @@ export interface SipConfig {
   readonly ringTimeoutMs: number;
   /** An answered call with no RTP for this long ends, ms [30000]. */
   readonly rtpTimeoutMs: number;
+  /**
+   * The RTP engine [`"auto"`: the best that works here, falling back to `"deno"`]; see
+   * `src/rtp/engine/select.ts` (`CLUTCH_RTP_ENGINE` in the environment beats it).
+   */
+  readonly rtpEngine: "auto" | "xdp" | "io_uring" | "deno";
   /** Largest SIP message accepted, bytes [8192]. */
   readonly maxMessageBytes: number;
   /**
@@ -128,6 +133,7 @@ const TOP_KEYS = new Set([
   "inbound",
   "ringTimeoutMs",
   "rtpTimeoutMs",
+  "rtpEngine",
   "maxMessageBytes",
   "invitesPerSecond",
   "webhookTimeoutMs",
@@ -207,6 +213,7 @@ export function parseSipConfig(value: unknown): SipConfig {
     inbound: Object.freeze(inbound),
     ringTimeoutMs: opt("ringTimeoutMs", 60_000, 100, 600_000),
     rtpTimeoutMs: opt("rtpTimeoutMs", 30_000, 100, 3_600_000),
+    rtpEngine: rtpEngineOf(obj.rtpEngine),
     maxMessageBytes: opt("maxMessageBytes", 8192, 1024, 65_535),
     invitesPerSecond: opt("invitesPerSecond", 200, 1, 100_000),
     webhookTimeoutMs: opt("webhookTimeoutMs", 5000, 10, 60_000),
@@ -468,4 +475,16 @@ function unknownKeys(obj: Record<string, unknown>, known: ReadonlySet<string>, w
       `Invalid ${where}: unknown key "${bad[0]}" (known: ${[...known].join(", ")})`,
     );
   }
+}
+
+const RTP_ENGINES = ["auto", "xdp", "io_uring", "deno"] as const;
+
+function rtpEngineOf(value: unknown): SipConfig["rtpEngine"] {
+  if (value === undefined) return "auto";
+  if (!RTP_ENGINES.includes(value as SipConfig["rtpEngine"])) {
+    throw new TypeError(
+      `Invalid sip.rtpEngine: expected one of ${RTP_ENGINES.map((e) => `"${e}"`).join(", ")}`,
+    );
+  }
+  return value as SipConfig["rtpEngine"];
 }

@@ -6,7 +6,13 @@
  * @module
  */
 import type { Origin } from "../relay/model/origin.ts";
-import { RtpLeg, type RtpPayloadMap, RtpSession, type SpeechEvent } from "../rtp/mod.ts";
+import {
+  type RtpEngine,
+  RtpLeg,
+  type RtpPayloadMap,
+  RtpSession,
+  type SpeechEvent,
+} from "../rtp/mod.ts";
 import type { MediaLeg, MediaLegFactory, MediaParameters } from "./media.ts";
 import type { NegotiatedAudio } from "./sdp.ts";
 
@@ -23,6 +29,8 @@ export interface RtpMediaOptions {
    * nobody attached to still tells its observers when the caller talks.
    */
   readonly vad?: boolean;
+  /** The RTP engine the sessions run on [`defaultRtpEngine()`] (`sip.rtpEngine`). */
+  readonly engine?: RtpEngine;
 }
 
 /**
@@ -80,6 +88,7 @@ export function rtpMedia(options: RtpMediaOptions): MediaLegFactory {
         // The same (even) port again, with its RTCP port: a one-port range would be empty.
         portRange: port ? { min: port, max: port + 1 } : range,
         inactivityTimeoutMs: options.inactivityTimeoutMs ?? 30_000,
+        ...(options.engine ? { engine: options.engine } : {}),
       });
     let session = await open(payloadMapOf(init.offer));
     const port = session.localPort;

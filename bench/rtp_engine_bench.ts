@@ -1,0 +1,168 @@
+/**
+ * RTP engines side by side (issue 14): the same load into JS and back out on each engine,
+ * in the same run.
+ *
+ *   deno run -A --unstable-net bench/rtp_engine_bench.ts [--calls=200,1000] [--seconds=5]
+ *     [--engines=deno,io_uring] [--shards=1] [--mode=sockets,session]
+ *
+ * The load comes from another process, `bench/native/rtp_blast.c` (built here with gcc): one
+ * socket sends G.711-sized RTP (50 packets/s per call) to every call's port and times each
+ * echo. The server side, in this process, echoes every packet:
+ * - `sockets`: the engine alone — datagram into JS, straight back out (`RtpSockets`);
+ * - `session`: a full `RtpSession` per call — parse, source latch with probation, SSRC
+ *   check, reorder, then `sendAudio` of the payload (new RTP header) back to the latched source.
+ * CPU is this process's user + system time (JS thread, Deno's I/O threads, the native shard
+ * threads), so "µs per packet" counts every thread the engine uses. A baseline run echoes with
+ * a C reflector (recvmmsg/sendmmsg), giving the kernel's share of the round trip; "added"
+ * latency is an engine's RTT percentile minus the baseline's.
+ *
+ * @module
+ */
+import process from "node:process";
+import { NativeRtpEngine, openRtpEngine, type RtpEngine, RtpSession } from "../src/rtp/mod.ts";
+
+const arg = (name: string, def: string) =>
+  Deno.args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
+const CALLS = arg("calls", "200,1000").split(",").map(Number);
+const SECONDS = Number(arg("seconds", "5"));
+const ENGINES = arg("engines", "deno,io_uring").split(",");
+const MODES = arg("mode", "sockets,session").split(",");
+const SHARDS = Number(arg("shards", "1"));
+const PPS = 50;
+const HOST = "127.0.0.1";
+const FIRST = 42000;
+const PCMU = { audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 } } as const;
+
+const blastBin = await (async () => {
+  const out = await Deno.makeTempFile({ prefix: "rtp_blast-" });
+  const src = new URL("./native/rtp_blast.c", import.meta.url).pathname;
+  const r = await new Deno.Command("gcc", { args: ["-O2", "-o", out, src] }).output();
+  if (!r.success) throw new Error(new TextDecoder().decode(r.stderr));
+  return out;
+})();
+
+interface BlastResult {
+  sent: number;
+  received: number;
+  rtt_p50_us: number;
+  rtt_p99_us: number;
+  rtt_max_us: number;
+}
+
+async function blast(calls: number): Promise<BlastResult> {
+  const out = await new Deno.Command(blastBin, {
+    args: ["send", HOST, String(FIRST), String(calls), String(PPS), String(SECONDS)],
+    stdout: "piped",
+  }).output();
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+function cpuMicros(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+interface Row {
+  engine: string;
+  mode: string;
+  calls: number;
+  result: BlastResult;
+  cpuUs: number;
+}
+
+async function baseline(calls: number): Promise<BlastResult> {
+  const child = new Deno.Command(blastBin, {
+    args: ["reflect", HOST, String(FIRST), String(calls), String(SECONDS + 2)],
+    stdout: "piped",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  await reader.read(); // "ready"
+  const result = await blast(calls);
+  reader.releaseLock();
+  child.kill();
+  await child.status;
+  await child.stdout.cancel().catch(() => {});
+  return result;
+}
+
+async function serve(engine: RtpEngine, mode: string, calls: number): Promise<Row> {
+  const closers: (() => Promise<void> | void)[] = [];
+  for (let i = 0; i < calls; i++) {
+    const port = FIRST + 2 * i;
+    const range = { min: port, max: port + 1 };
+    if (mode === "sockets") {
+      const s = engine.bind(HOST, range, true);
+      const rtp = s.rtp;
+      const done = s.listen((bytes, from) => {
+        if (rtp.sendNow) rtp.sendNow(bytes, from);
+        else rtp.send(bytes, from).catch(() => {});
+      }, () => {});
+      closers.push(async () => {
+        s.close();
+        await done;
+      });
+    } else {
+      const session = await RtpSession.open({
+        hostname: HOST,
+        portRange: range,
+        rtcpMux: true,
+        payloads: PCMU,
+        engine,
+        inactivityTimeoutMs: 0,
+      });
+      session.on("audio", (f) => session.sendAudio(f.payload, 160));
+      closers.push(() => session.close());
+    }
+  }
+  const cpu0 = cpuMicros();
+  const result = await blast(calls);
+  const cpuUs = cpuMicros() - cpu0;
+  for (const close of closers) await close();
+  return { engine: engine.name, mode, calls, result, cpuUs };
+}
+
+const load = Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
+console.log(`# rtp_engine_bench: ${SECONDS} s per run, ${PPS} pps per call, load ${load}`);
+const rows: Row[] = [];
+const bases = new Map<number, BlastResult>();
+for (const calls of CALLS) {
+  bases.set(calls, await baseline(calls));
+  for (const name of ENGINES) {
+    const engine = name === "deno"
+      ? openRtpEngine("deno", { override: null })
+      : NativeRtpEngine.open(name as "io_uring", { shards: SHARDS });
+    try {
+      for (const mode of MODES) rows.push(await serve(engine, mode, calls));
+    } finally {
+      await engine.close();
+    }
+  }
+}
+console.log(
+  "| engine | path | calls | pps in | echoed | lost % | CPU µs/pkt (in+out) | pkts/s per core (in+out) | full-duplex calls/core | RTT p50 / p99 µs | added p50 / p99 µs |",
+);
+console.log("|---|---|---|---|---|---|---|---|---|---|---|");
+for (const calls of CALLS) {
+  const b = bases.get(calls)!;
+  console.log(
+    `| C reflector (baseline) | kernel only | ${calls} | ${b.sent} | ${b.received} | ${
+      (100 * (1 - b.received / b.sent)).toFixed(2)
+    } | – | – | – | ${b.rtt_p50_us} / ${b.rtt_p99_us} | 0 / 0 |`,
+  );
+  for (const r of rows.filter((r) => r.calls === calls)) {
+    const { sent, received } = r.result;
+    const packets = sent + received; // each echoed packet was received and sent
+    const usPerPacket = r.cpuUs / packets;
+    const perCore = 1e6 / usPerPacket;
+    console.log(
+      `| ${r.engine} | ${r.mode} | ${calls} | ${sent} | ${received} | ${
+        (100 * (1 - received / sent)).toFixed(2)
+      } | ${usPerPacket.toFixed(2)} | ${Math.round(perCore)} | ${
+        Math.round(perCore / (2 * PPS))
+      } | ${r.result.rtt_p50_us} / ${r.result.rtt_p99_us} | ${
+        r.result.rtt_p50_us - b.rtt_p50_us
+      } / ${r.result.rtt_p99_us - b.rtt_p99_us} |`,
+    );
+  }
+}
+await Deno.remove(blastBin);

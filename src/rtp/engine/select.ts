@@ -1,0 +1,139 @@
+/**
+ * Choosing the RTP engine (`sip.rtpEngine`, pinned: `"auto" | "xdp" | "io_uring" | "deno"`).
+ * `auto` takes the best engine that works here, falling back to `deno`; a named engine that
+ * cannot run is an error (the operator asked for it). The first log lines say which engine
+ * runs and why each better one did not.
+ *
+ * `CLUTCH_RTP_ENGINE` in the environment beats the configuration (CI runs the sipp suite
+ * once per engine with it); {@linkcode defaultRtpEngine} is the process-wide engine sessions
+ * use when none is passed, chosen by that variable (else `deno`).
+ *
+ * @module
+ */
+import type { Logger } from "../../log/mod.ts";
+import { denoRtpEngine } from "./deno_engine.ts";
+import {
+  nativeEngineUnavailable,
+  NativeRtpEngine,
+  type NativeRtpEngineOptions,
+} from "./native_engine.ts";
+import {
+  RTP_ENGINE_NAMES,
+  type RtpEngine,
+  type RtpEngineChoice,
+  type RtpEngineName,
+} from "./types.ts";
+
+/** Whether `value` names an engine choice. */
+export function isRtpEngineChoice(value: unknown): value is RtpEngineChoice {
+  return value === "auto" || RTP_ENGINE_NAMES.includes(value as RtpEngineName);
+}
+
+/** The environment override, if set (and valid). */
+export function rtpEngineOverride(): RtpEngineChoice | undefined {
+  let value: string | undefined;
+  try {
+    value = Deno.env.get("CLUTCH_RTP_ENGINE");
+  } catch (error) {
+    // No --allow-env: no override.
+    if (!(error instanceof Deno.errors.NotCapable)) throw error;
+  }
+  if (value === undefined || value === "") return undefined;
+  if (!isRtpEngineChoice(value)) {
+    throw new TypeError(
+      `Invalid CLUTCH_RTP_ENGINE: "${value}" (expected auto, ${RTP_ENGINE_NAMES.join(", ")})`,
+    );
+  }
+  return value;
+}
+
+/** Why an engine cannot run here, or undefined when it can. */
+export function rtpEngineUnavailable(name: RtpEngineName): string | undefined {
+  return name === "deno" ? undefined : nativeEngineUnavailable(name);
+}
+
+/**
+ * Opens the engine `choice` asks for (the environment override first). Logs
+ * `RTP engine: <name>` with the reason, and one line per better engine not used.
+ *
+ * @throws {Error} when a named (not `auto`) engine cannot run here.
+ *
+ * @example
+ * ```ts
+ * import { openRtpEngine } from "./select.ts";
+ * const engine = openRtpEngine("deno");
+ * console.log(engine.name); // deno
+ * await engine.close();
+ * ```
+ */
+export function openRtpEngine(
+  choice: RtpEngineChoice,
+  options: NativeRtpEngineOptions & {
+    readonly logger?: Logger;
+    /** What beats `choice` [`rtpEngineOverride()`: `CLUTCH_RTP_ENGINE`]; null for nothing. */
+    readonly override?: RtpEngineChoice | null;
+  } = {},
+): RtpEngine {
+  const { logger } = options;
+  const override = options.override === undefined
+    ? rtpEngineOverride()
+    : options.override ?? undefined;
+  const wanted = override ?? choice;
+  const source = override ? "CLUTCH_RTP_ENGINE" : "sip.rtpEngine";
+  if (wanted !== "auto") {
+    const engine = openNamed(wanted, options);
+    logger?.info(`RTP engine: ${wanted}`, { engine: wanted, why: `${source} is "${wanted}"` });
+    return engine;
+  }
+  const skipped: { engine: RtpEngineName; why: string }[] = [];
+  for (const name of RTP_ENGINE_NAMES) {
+    const why = rtpEngineUnavailable(name);
+    if (why !== undefined) {
+      skipped.push({ engine: name, why });
+      continue;
+    }
+    let engine: RtpEngine;
+    try {
+      engine = openNamed(name, options);
+    } catch (error) {
+      skipped.push({ engine: name, why: (error as Error).message });
+      continue;
+    }
+    logger?.info(`RTP engine: ${name}`, {
+      engine: name,
+      why: skipped.length === 0
+        ? `${source} is "auto" and ${name} is the best engine`
+        : `${source} is "auto"; better engines did not work here`,
+    });
+    for (const s of skipped) logger?.info(`RTP engine ${s.engine} not used`, s);
+    return engine;
+  }
+  /* c8 ignore next: deno always works */
+  throw new Error("Cannot open any RTP engine");
+}
+
+function openNamed(name: RtpEngineName, options: NativeRtpEngineOptions): RtpEngine {
+  if (name === "deno") return denoRtpEngine(options.logger);
+  const why = nativeEngineUnavailable(name);
+  if (why !== undefined) throw new Error(`Cannot use RTP engine ${name}: ${why}`);
+  return NativeRtpEngine.open(name, options);
+}
+
+let shared: RtpEngine | undefined;
+
+/**
+ * The process-wide engine for sessions opened without one: `CLUTCH_RTP_ENGINE` (opened once,
+ * never closed: its idle shard threads end with the process), else `deno`.
+ *
+ * @example
+ * ```ts
+ * import { defaultRtpEngine } from "./select.ts";
+ * console.log(typeof defaultRtpEngine().bind); // function
+ * ```
+ */
+export function defaultRtpEngine(): RtpEngine {
+  if (shared) return shared;
+  const override = rtpEngineOverride();
+  shared = override ? openRtpEngine(override) : denoRtpEngine();
+  return shared;
+}

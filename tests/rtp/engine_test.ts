@@ -1,0 +1,171 @@
+/**
+ * RTP engines through real sockets on loopback: the io_uring engine (native shards, SPSC
+ * rings) carries RTP and RTCP both ways between a session on it and a session on the Deno
+ * engine, and the choice of engine (`sip.rtpEngine` / `CLUTCH_RTP_ENGINE`) logs why.
+ *
+ * @module
+ */
+import { assert, assertEquals } from "@std/assert";
+import {
+  defaultRtpEngine,
+  NativeRtpEngine,
+  openRtpEngine,
+  type RtpAudioFrame,
+  rtpEngineUnavailable,
+  RtpSession,
+} from "../../src/rtp/mod.ts";
+import { denoRtpEngine } from "../../src/rtp/engine/deno_engine.ts";
+import { createLogger } from "../../src/log/mod.ts";
+import { TEST_PORTS } from "./_udp.ts";
+
+const payloads = {
+  audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 },
+  telephoneEvent: { payloadType: 101, clockRate: 8000 },
+} as const;
+
+const ioUring = rtpEngineUnavailable("io_uring");
+const ci = Deno.env.get("CI") === "true";
+
+function frames(session: RtpSession, count: number): Promise<RtpAudioFrame[]> {
+  const got: RtpAudioFrame[] = [];
+  const done = Promise.withResolvers<RtpAudioFrame[]>();
+  const sub = session.on("audio", (f) => {
+    got.push(f);
+    if (got.length === count) {
+      sub[Symbol.dispose]();
+      done.resolve(got);
+    }
+  });
+  return done.promise;
+}
+
+Deno.test({
+  name: "io_uring engine carries audio both ways, in order and intact, and RTCP BYE on close",
+  ignore: ioUring !== undefined && !ci,
+  async fn() {
+    assertEquals(ioUring, undefined, `io_uring must work in CI: ${ioUring}`);
+    await using engine = NativeRtpEngine.open("io_uring", { shards: 2 });
+    await using native = await RtpSession.open({
+      hostname: "127.0.0.1",
+      portRange: TEST_PORTS,
+      payloads,
+      engine,
+    });
+    await using plain = await RtpSession.open({
+      hostname: "127.0.0.1",
+      portRange: TEST_PORTS,
+      payloads,
+      engine: denoRtpEngine(),
+    });
+    native.setRemote({ hostname: "127.0.0.1", port: plain.localPort });
+    plain.setRemote({ hostname: "127.0.0.1", port: native.localPort });
+    const n = 200;
+    const atNative = frames(native, n);
+    const atPlain = frames(plain, n);
+    for (let i = 0; i < n; i++) {
+      plain.sendAudio(new Uint8Array(160).fill(i & 0xff), 160);
+      native.sendAudio(new Uint8Array(160).fill((i * 3) & 0xff), 160);
+      // A breath now and then so the loopback socket buffers never overflow under load.
+      if (i % 20 === 19) await new Promise((r) => setTimeout(r, 0));
+    }
+    const [inNative, inPlain] = await Promise.all([atNative, atPlain]);
+    inNative.forEach((f, i) => assertEquals(f.payload[0], i & 0xff));
+    inPlain.forEach((f, i) => assertEquals(f.payload[0], (i * 3) & 0xff));
+    assert(inNative.every((f, i) => i === 0 || f.sequence === inNative[i - 1].sequence + 1));
+    assert(native.latched && plain.latched);
+    assertEquals(native.remote?.port, plain.localPort);
+    const bye = Promise.withResolvers<void>();
+    using _bye = plain.on("bye", () => bye.resolve());
+    await native.close(); // the BYE goes out through the TX ring before the sockets close
+    await bye.promise;
+    const stats = engine.stats(0);
+    const stats1 = engine.stats(1);
+    assertEquals(stats.txErrors + stats1.txErrors, 0);
+    assert(stats.rxPackets + stats1.rxPackets >= n);
+  },
+});
+
+Deno.test({
+  name:
+    "a closed io_uring session's port can be bound again at once, and the range runs out like Deno's",
+  ignore: ioUring !== undefined && !ci,
+  async fn() {
+    await using engine = NativeRtpEngine.open("io_uring", { shards: 1 });
+    const first = await RtpSession.open({
+      hostname: "127.0.0.1",
+      portRange: TEST_PORTS,
+      payloads,
+      engine,
+    });
+    const port = first.localPort;
+    await first.close();
+    await using again = await RtpSession.open({
+      hostname: "127.0.0.1",
+      portRange: { min: port, max: port + 1 },
+      payloads,
+      engine,
+    });
+    assertEquals(again.localPort, port);
+    let error: unknown;
+    try {
+      await RtpSession.open({
+        hostname: "127.0.0.1",
+        portRange: { min: port, max: port + 1 },
+        payloads,
+        engine,
+      });
+    } catch (e) {
+      error = e;
+    }
+    assert(error instanceof Deno.errors.AddrInUse, String(error));
+  },
+});
+
+Deno.test("auto picks the best engine that works and logs why the better ones did not", async () => {
+  const lines: string[] = [];
+  const logger = createLogger({ json: true, sink: (l) => lines.push(l) });
+  const engine = openRtpEngine("auto", { logger, shards: 1, override: null });
+  try {
+    const first = JSON.parse(lines[0]);
+    assertEquals(first.msg, `RTP engine: ${engine.name}`);
+    const expected = ioUring === undefined ? "io_uring" : "deno";
+    // xdp comes first when it works; otherwise the next one, with xdp's reason logged.
+    if (engine.name !== "xdp") {
+      assertEquals(engine.name, expected);
+      assert(lines.some((l) => JSON.parse(l).msg === "RTP engine xdp not used"), lines.join("\n"));
+    }
+  } finally {
+    await engine.close();
+  }
+});
+
+Deno.test("CLUTCH_RTP_ENGINE beats the configuration, and says so", async () => {
+  const lines: string[] = [];
+  const logger = createLogger({ json: true, sink: (l) => lines.push(l) });
+  const engine = openRtpEngine("auto", { logger, override: "deno" });
+  await engine.close();
+  assertEquals(engine.name, "deno");
+  assertEquals(JSON.parse(lines[0]).why, 'CLUTCH_RTP_ENGINE is "deno"');
+});
+
+Deno.test("a named engine that cannot run is an error, not a silent fallback", () => {
+  if (rtpEngineUnavailable("xdp") === undefined) return; // xdp works here: nothing to refuse
+  let error: unknown;
+  try {
+    openRtpEngine("xdp", { override: null });
+  } catch (e) {
+    error = e;
+  }
+  assert(error instanceof Error && /Cannot use RTP engine xdp/.test(error.message), String(error));
+});
+
+Deno.test("sessions opened without an engine run on CLUTCH_RTP_ENGINE's (the per-engine suite relies on it)", async () => {
+  const wanted = Deno.env.get("CLUTCH_RTP_ENGINE") || "deno";
+  await using session = await RtpSession.open({
+    hostname: "127.0.0.1",
+    portRange: TEST_PORTS,
+    payloads,
+  });
+  assert(session.localPort > 0);
+  assertEquals(defaultRtpEngine().name, wanted === "auto" ? defaultRtpEngine().name : wanted);
+});
