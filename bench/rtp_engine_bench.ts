@@ -68,6 +68,8 @@ interface Row {
   calls: number;
   result: BlastResult;
   cpuUs: number;
+  /** RSS growth from opening the calls' sockets/sessions and running the load, bytes per call. */
+  rssPerCall: number;
 }
 
 async function baseline(calls: number): Promise<BlastResult> {
@@ -87,6 +89,7 @@ async function baseline(calls: number): Promise<BlastResult> {
 
 async function serve(engine: RtpEngine, mode: string, calls: number): Promise<Row> {
   const closers: (() => Promise<void> | void)[] = [];
+  const rss0 = Deno.memoryUsage().rss;
   for (let i = 0; i < calls; i++) {
     const port = FIRST + 2 * i;
     const range = { min: port, max: port + 1 };
@@ -117,8 +120,9 @@ async function serve(engine: RtpEngine, mode: string, calls: number): Promise<Ro
   const cpu0 = cpuMicros();
   const result = await blast(calls);
   const cpuUs = cpuMicros() - cpu0;
+  const rssPerCall = (Deno.memoryUsage().rss - rss0) / calls;
   for (const close of closers) await close();
-  return { engine: engine.name, mode, calls, result, cpuUs };
+  return { engine: engine.name, mode, calls, result, cpuUs, rssPerCall };
 }
 
 const load = Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
@@ -139,15 +143,15 @@ for (const calls of CALLS) {
   }
 }
 console.log(
-  "| engine | path | calls | pps in | echoed | lost % | CPU µs/pkt (in+out) | pkts/s per core (in+out) | full-duplex calls/core | RTT p50 / p99 µs | added p50 / p99 µs |",
+  "| engine | path | calls | pps in | echoed | lost % | CPU µs/pkt (in+out) | pkts/s per core (in+out) | full-duplex calls/core | RTT p50 / p99 µs | added p50 / p99 µs | RSS KiB/call |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const calls of CALLS) {
   const b = bases.get(calls)!;
   console.log(
     `| C reflector (baseline) | kernel only | ${calls} | ${b.sent} | ${b.received} | ${
       (100 * (1 - b.received / b.sent)).toFixed(2)
-    } | – | – | – | ${b.rtt_p50_us} / ${b.rtt_p99_us} | 0 / 0 |`,
+    } | – | – | – | ${b.rtt_p50_us} / ${b.rtt_p99_us} | 0 / 0 | – |`,
   );
   for (const r of rows.filter((r) => r.calls === calls)) {
     const { sent, received } = r.result;
@@ -161,7 +165,7 @@ for (const calls of CALLS) {
         Math.round(perCore / (2 * PPS))
       } | ${r.result.rtt_p50_us} / ${r.result.rtt_p99_us} | ${
         r.result.rtt_p50_us - b.rtt_p50_us
-      } / ${r.result.rtt_p99_us - b.rtt_p99_us} |`,
+      } / ${r.result.rtt_p99_us - b.rtt_p99_us} | ${(r.rssPerCall / 1024).toFixed(1)} |`,
     );
   }
 }
