@@ -24,6 +24,9 @@
  * whose MAC is not known yet (nothing received from it) is sent through the call's kernel
  * socket instead, which also makes the kernel resolve it (ARP).
  *
+ * On lo (a same-host peer: the sipp suite) the receive side is AF_XDP and sends go through the
+ * call's kernel socket: see tx_batch.
+ *
  * The kernel sockets engine.c binds for every call stay open: they hold the port against other
  * users and carry that fallback. What the XDP program passes on (fragments, IP options) lands
  * in them and is not read (bounded by the socket buffer).
@@ -204,6 +207,8 @@ static int common_open(cc_engine_t *e, struct xdp_common **out) {
   int prog_fd = bpf_program__fd(prog);
   uint32_t modes[2] = {XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE};
   int err = 0;
+  /* The native-mode refusal on drivers without it is expected: keep libbpf from printing it. */
+  libbpf_print_fn_t previous = libbpf_set_print(NULL);
   for (int i = 0; i < 2; i++) {
     err = bpf_xdp_attach(c->ifindex, prog_fd, modes[i] | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
     if (err == 0) {
@@ -212,6 +217,7 @@ static int common_open(cc_engine_t *e, struct xdp_common **out) {
     }
     if (err == -EBUSY || err == -EEXIST) break; /* another program owns the interface */
   }
+  libbpf_set_print(previous);
   if (!c->attach_flags) {
     cc_engine_set_error("xdp: cannot attach the XDP program to %s: %s%s", c->ifname, strerror(-err),
                         err == -EBUSY || err == -EEXIST ? " (another XDP program is attached)" : "");
@@ -370,8 +376,6 @@ static inline void neigh_learn(struct xdp_shard *x, uint32_t ip, const uint8_t m
 }
 
 static inline const uint8_t *neigh_find(struct xdp_shard *x, uint32_t ip) {
-  static const uint8_t zero[6];
-  if (x->c->loopback) return zero; /* lo frames carry zero MACs */
   struct neigh *n = neigh_slot(x, ip);
   return n->valid && n->ip == ip ? n->mac : NULL;
 }
@@ -487,8 +491,11 @@ static uint32_t tx_batch(struct cc_shard *s, struct xdp_shard *x) {
     const uint8_t *mac = neigh_find(x, dst_ip);
     /* rtcp-mux: RTCP leaves from the RTP port, as in the io_uring engine. */
     uint16_t src_port = (uint16_t)(c->port + (sock && c->fd[1] >= 0 ? 1u : 0u));
-    if (!mac || x->npool == 0 || r->sz > CC_XDP_FRAME_SZ - CC_UDP4_PAYLOAD_OFF) {
-      /* Unknown neighbour (or no frame free): the kernel path, which also resolves it. */
+    if (!mac || x->c->loopback || x->npool == 0 || r->sz > CC_XDP_FRAME_SZ - CC_UDP4_PAYLOAD_OFF) {
+      /* Unknown neighbour (or no frame free): the kernel path, which also resolves it. On lo
+         every send takes it: copy-mode XSK TX on loopback is accepted and completed by the
+         kernel (6.18) but the frame never reaches lo's receive path (not even its tap), so
+         on lo only the receive side bypasses the stack. */
       int fd = c->fd[sock] >= 0 ? c->fd[sock] : c->fd[0];
       struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(dst_port)};
       to.sin_addr.s_addr = dst_ip;
