@@ -53,7 +53,13 @@ async function blast(
   secs: number,
   win: number,
 ): Promise<Blast> {
-  const out = await pair.spawnInPeer(bin, ["blast", pair.localIp, String(port), String(secs), String(win)])
+  const out = await pair.spawnInPeer(bin, [
+    "blast",
+    pair.localIp,
+    String(port),
+    String(secs),
+    String(win),
+  ])
     .output();
   if (!out.success) throw new Error(`udp_blast failed: ${new TextDecoder().decode(out.stderr)}`);
   return JSON.parse(new TextDecoder().decode(out.stdout).trim());
@@ -147,7 +153,9 @@ async function measure(engine: "deno" | EngineKind | "kernel", bin: string): Pro
 const load0 = Deno.loadavg();
 const bin = await buildBlast();
 const rows: Row[] = [];
-for (const engine of ["kernel", "deno", "io_uring", "xdp"] as const) rows.push(await measure(engine, bin));
+for (const engine of ["kernel", "deno", "io_uring", "xdp"] as const) {
+  rows.push(await measure(engine, bin));
+}
 await Deno.remove(bin);
 const load1 = Deno.loadavg();
 const base = rows.find((r) => r.engine === "kernel")!;
