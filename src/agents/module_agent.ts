@@ -217,7 +217,14 @@ class ModuleDriver implements AgentDriver {
   }
 
   async #say(text: string): Promise<ReplyOutcome> {
-    const pcm = await speak(text, { sampleRate: this.#format.sampleRate });
+    let pcm: Int16Array;
+    try {
+      pcm = await speak(text, { sampleRate: this.#format.sampleRate }, this.#link.signal);
+    } catch (error) {
+      // The binding ended while the TTS worked: nothing was played.
+      if (this.#link.signal.aborted) return { completed: false, playedMs: 0 };
+      throw error;
+    }
     return await this.#play(pcm, text);
   }
 

@@ -37,9 +37,9 @@ Deno.test("module: builtin:ivr's spoken prompt reaches the caller as the TTS spe
   await using fx = await startAgentServer({
     agents: { menu: { type: "module", module: "builtin:ivr", options: { prompt } } },
   });
-  // The reference is spoken before the prompt plays: the TTS runs on this (the server's)
-  // event loop, and speaking during playout stalls every call's downlink (measured: 480 and
-  // 660 ms gaps in the caller's frames, r = 0.09-0.18, the "bug" reported on this path).
+  // The reference is spoken before the prompt plays. (When the TTS ran on the server's event
+  // loop, speaking during playout stalled every call's downlink: 480 and 660 ms gaps, r =
+  // 0.09-0.18. It runs in a Worker now; tests/agents/tts_test.ts proves the downlink flows.)
   const spoken = await speak(prompt, { sampleRate: 8000 });
   const { sid, caller } = await fx.liveCall("g711_ulaw");
   const heard = new Recorder(caller);

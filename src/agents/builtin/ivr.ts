@@ -19,7 +19,7 @@
  */
 import { decodeWav } from "../../codecs/wav.ts";
 import { type AgentContext, defineAgent } from "../define.ts";
-import { resample } from "../tts.ts";
+import { resample } from "../tts_synth.ts";
 
 /** A prompt: text for the TTS, or a WAV file (relative to the config file). */
 export type IvrPrompt = string | { readonly text: string } | { readonly wav: string };
