@@ -47,9 +47,29 @@ class MemoryGateway implements CallGateway {
   }
 }
 
-async function setup(options: { gateway?: CallGateway; flaky?: boolean } = {}) {
+/** A store that holds client lookups until `release()` (a slow read while a call dials). */
+class HeldLookupStore extends FlakyStore {
+  readonly #gate = Promise.withResolvers<void>();
+  readonly lookups = Promise.withResolvers<void>();
+  release(): void {
+    this.#gate.resolve();
+  }
+  override async getClient(identity: string) {
+    this.lookups.resolve();
+    await this.#gate.promise;
+    return await this.inner.getClient(identity);
+  }
+}
+
+async function setup(
+  options: { gateway?: CallGateway; flaky?: boolean; held?: boolean } = {},
+) {
   const inner = await KvCallStore.open();
-  const store = options.flaky ? new FlakyStore(inner) : inner;
+  const store = options.held
+    ? new HeldLookupStore(inner)
+    : options.flaky
+    ? new FlakyStore(inner)
+    : inner;
   const origin = new Origin();
   const calls = new CallService({
     store,
@@ -124,6 +144,43 @@ Deno.test("a client leg reports through its media: its uplink answers, its end h
   track.close();
   assertEquals((await completed).endReason, "caller_hangup");
   assertEquals(fx.calls.tables().ringTimers, 0);
+});
+
+Deno.test("a client leg whose uplink attached while its call was still dialing answers it once it rings (91a525b)", async () => {
+  await using fx = await setup({ held: true });
+  const store = fx.store as HeldLookupStore;
+  await fx.calls.registerClient("cleo");
+  const call = await fx.calls.originate({
+    from: "+14155550100",
+    to: "client:cleo",
+    // Without the fix the call stayed ringing until this timeout ended it as no_answer.
+    ringTimeoutMs: 5_000,
+  });
+  // The call is dialing: its client lookup is held, so no ring (and no ring timer) yet.
+  await store.lookups.promise;
+  assertEquals((await fx.calls.get(call.sid)).status, "dialing");
+  const published = new Promise<void>((resolve) => {
+    const stop = fx.calls.events.onCall(call.sid, (e) => {
+      if (e.type === "media" && e.track === "uplink" && e.state === "published") {
+        stop();
+        resolve();
+      }
+    });
+  });
+  const track = fx.uplink(call.sid);
+  await published;
+  assertEquals((await fx.calls.get(call.sid)).status, "dialing");
+  const outcome = Promise.race([
+    fx.reaches(call.sid, "in_progress"),
+    fx.reaches(call.sid, "no_answer"),
+  ]);
+  store.release();
+  const answered = await outcome;
+  assertEquals(answered.status, "in_progress");
+  assertEquals(Object.keys(answered.times), ["dialing", "ringing", "in_progress"]);
+  const completed = fx.reaches(call.sid, "completed");
+  track.close();
+  assertEquals((await completed).endReason, "caller_hangup");
 });
 
 Deno.test("a client leg's track says why it ended: an aborted uplink is connection_lost", async () => {
