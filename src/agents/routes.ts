@@ -15,13 +15,15 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { every } from "hono/combine";
-import { bodyLimit } from "hono/body-limit";
 import { requireScope, requireSid } from "../auth/mod.ts";
-import { errorResponse } from "../calls/api.ts";
-import { idempotency, type IdempotencyVariables, respond } from "../calls/idempotency.ts";
-import { ProblemError, problemResponse } from "../calls/problem.ts";
-import { CallSchema, ProblemSchema, SidParam } from "../calls/schemas.ts";
-import type { CallService } from "../calls/service.ts";
+import {
+  idempotency,
+  type IdempotencyRecords,
+  type IdempotencyVariables,
+  respond,
+} from "../http/idempotency.ts";
+import { json, jsonBodyLimit, problem, requireJson, validationHook } from "../http/openapi.ts";
+import { ProblemError, problemResponse } from "../http/problem.ts";
 import { AgentError } from "./error.ts";
 import type { AgentRuntime } from "./runtime.ts";
 
@@ -43,21 +45,31 @@ export const AttachAgentBody = z.strictObject({
   ).optional(),
 }).openapi("AttachAgent");
 
+/**
+ * What the routes take from the Calls API they are mounted beside (its `callsRouteKit`
+ * fits): agents and calls stand on the same floor, so the calls' schemas and error mapping
+ * are handed in by the composition root rather than imported.
+ */
+export interface CallsRouteKit {
+  /** The Calls API's wire schemas: a call (what the routes answer) and the sid path parameter. */
+  readonly schemas: {
+    readonly call: z.ZodType;
+    readonly sidParam: z.ZodObject<{ sid: z.ZodString }>;
+  };
+  /** Maps an error the agents' own kinds do not cover (the calls' domain errors) to a problem. */
+  errorResponse(error: unknown, c: Context): Response;
+}
+
 /** Options of {@linkcode createAgentRoutes}. */
-export interface AgentRoutesOptions {
+export interface AgentRoutesOptions extends CallsRouteKit {
   readonly agents: AgentRuntime;
-  readonly calls: CallService;
+  /** Where `Idempotency-Key` records are read (the calls store writes them with each bind). */
+  readonly idempotency: IdempotencyRecords;
   /** Check bearer scopes (needs the auth middleware in front) [true]. */
   readonly requireScopes?: boolean;
 }
 
 type Env = { Variables: IdempotencyVariables };
-
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
-const problem = (description: string) => ({
-  description,
-  content: { "application/problem+json": { schema: ProblemSchema } },
-});
 
 /**
  * Builds the routes as an OpenAPIHono app; mount it on the Calls API app with
@@ -66,11 +78,11 @@ const problem = (description: string) => ({
  * @example
  * ```ts ignore
  * import { createAgentRoutes } from "./routes.ts";
- * callsApp.route("/", createAgentRoutes({ agents, calls }));
+ * callsApp.route("/", createAgentRoutes({ agents, idempotency: store, ...callsRouteKit }));
  * ```
  */
 export function createAgentRoutes(options: AgentRoutesOptions): OpenAPIHono<Env> {
-  const { agents, calls, requireScopes = true } = options;
+  const { agents, idempotency: records, schemas, errorResponse, requireScopes = true } = options;
   const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
   const guard = (mutatingBody: boolean): MiddlewareHandler<Env>[] => {
     const chain: MiddlewareHandler<Env>[] = [];
@@ -78,15 +90,10 @@ export function createAgentRoutes(options: AgentRoutesOptions): OpenAPIHono<Env>
       chain.push(every(requireScope(AGENT_ROUTE_SCOPE), requireSid()) as MiddlewareHandler<Env>);
     }
     if (mutatingBody) {
-      chain.push(bodyLimit({
-        maxSize: 64 * 1024,
-        onError: () => {
-          throw new ProblemError(413, "payload-too-large", "Bodies are limited to 65536 bytes");
-        },
-      }) as MiddlewareHandler<Env>);
-      chain.push(requireJson);
+      chain.push(jsonBodyLimit(64 * 1024) as MiddlewareHandler<Env>);
+      chain.push(requireJson as MiddlewareHandler<Env>);
     }
-    chain.push(idempotency(calls.store) as unknown as MiddlewareHandler<Env>);
+    chain.push(idempotency(records) as unknown as MiddlewareHandler<Env>);
     return chain;
   };
   const described = (text: string) => `${text}\n\nRequires scope \`${AGENT_ROUTE_SCOPE}\`.`;
@@ -101,9 +108,9 @@ export function createAgentRoutes(options: AgentRoutesOptions): OpenAPIHono<Env>
       ),
       middleware: guard(true),
       security: requireScopes ? [{ bearer: [] }] : undefined,
-      request: { params: SidParam, body: { ...json(AttachAgentBody), required: true } },
+      request: { params: schemas.sidParam, body: { ...json(AttachAgentBody), required: true } },
       responses: {
-        200: { ...json(CallSchema), description: "The call, with `agent` set" },
+        200: { ...json(schemas.call), description: "The call, with `agent` set" },
         404: problem("No such call, or no such agent"),
         409: problem("The call is not in progress, or already has an agent"),
         422: problem("Validation failed or idempotency key reused"),
@@ -113,7 +120,7 @@ export function createAgentRoutes(options: AgentRoutesOptions): OpenAPIHono<Env>
       const { sid } = c.req.valid("param");
       const body = c.req.valid("json") as z.infer<typeof AttachAgentBody>;
       return await respond(
-        calls.store,
+        records,
         c.var.idempotency,
         200,
         (claim) => agents.attach(sid, body.agent, body.parameters ?? {}, { claim }),
@@ -129,9 +136,9 @@ export function createAgentRoutes(options: AgentRoutesOptions): OpenAPIHono<Env>
       description: described("The agent's downlink ends; the caller stays on the call."),
       middleware: guard(false),
       security: requireScopes ? [{ bearer: [] }] : undefined,
-      request: { params: SidParam },
+      request: { params: schemas.sidParam },
       responses: {
-        200: { ...json(CallSchema), description: "The call, without `agent`" },
+        200: { ...json(schemas.call), description: "The call, without `agent`" },
         404: problem("No such call"),
         409: problem("The call has no agent"),
       },
@@ -139,7 +146,7 @@ export function createAgentRoutes(options: AgentRoutesOptions): OpenAPIHono<Env>
     async (c) => {
       const { sid } = c.req.valid("param");
       return await respond(
-        calls.store,
+        records,
         c.var.idempotency,
         200,
         (claim) => agents.detach(sid, claim),
@@ -147,7 +154,7 @@ export function createAgentRoutes(options: AgentRoutesOptions): OpenAPIHono<Env>
     },
   );
 
-  app.onError((error, c) => agentErrorResponse(error, c));
+  app.onError((error, c) => agentErrorResponse(error, c, errorResponse));
   return app;
 }
 
@@ -161,7 +168,11 @@ const STATUS: Record<AgentError["kind"], 404 | 409> = {
 };
 
 /** Maps an agent error to its problem; anything else as the Calls API does. */
-function agentErrorResponse(error: unknown, c: Context): Response {
+function agentErrorResponse(
+  error: unknown,
+  c: Context,
+  otherwise: CallsRouteKit["errorResponse"],
+): Response {
   if (error instanceof AgentError) {
     const status = STATUS[error.kind];
     return problemResponse(
@@ -169,26 +180,5 @@ function agentErrorResponse(error: unknown, c: Context): Response {
       c.req.path,
     );
   }
-  return errorResponse(error, c);
-}
-
-const requireJson: MiddlewareHandler<Env> = async (c, next) => {
-  const type = c.req.header("content-type") ?? "";
-  if (!/^application\/(.+\+)?json\b/i.test(type)) {
-    throw new ProblemError(415, "unsupported-media-type", "Send the body as application/json");
-  }
-  await next();
-};
-
-function validationHook(
-  result: { success: boolean; error?: z.ZodError; target: string },
-): void {
-  if (result.success || !result.error) return;
-  const errors = result.error.issues.map((issue) => ({
-    path: issue.path.join(".") || "(root)",
-    message: issue.message,
-  }));
-  const detail = errors.map((e) => `${e.path}: ${e.message}`).join("; ");
-  if (result.target === "param") throw new ProblemError(404, "not-found", detail);
-  throw new ProblemError(422, "validation-failed", detail, { errors });
+  return otherwise(error, c);
 }

@@ -8,12 +8,15 @@
  * @module
  */
 import type { BridgeVia } from "../bridge/mod.ts";
-import type { Call } from "../calls/call.ts";
-import type { CallEvent } from "../calls/events.ts";
-import type { CallService, IdempotencyClaim } from "../calls/service.ts";
-import { isTerminal } from "../calls/status.ts";
+import type { IdempotencyClaim } from "../http/idempotency.ts";
 import type { Logger } from "../log/mod.ts";
 import type { AgentAdapter } from "./adapter.ts";
+import {
+  type AgentCall as Call,
+  type AgentCalls,
+  type AnyCallEvent,
+  followed,
+} from "./calls_port.ts";
 import { createAdapter } from "./adapters.ts";
 import type { AgentConfig, AgentsConfig } from "./config.ts";
 import { AgentError } from "./error.ts";
@@ -25,8 +28,8 @@ export interface AgentRuntimeOptions {
   readonly agents: AgentsConfig;
   /** Where the calls' tracks are (the relay's origin). */
   readonly via: BridgeVia;
-  /** The control plane. */
-  readonly calls: CallService;
+  /** The control plane (the calls service). */
+  readonly calls: AgentCalls;
   readonly log: Logger;
   /** Relative `module` paths resolve against this URL [the working directory]. */
   readonly baseUrl?: string;
@@ -269,7 +272,7 @@ export class AgentRuntime implements AsyncDisposable {
         this.#track(
           this.#serial(sid, async () => {
             const call = await calls.get(sid);
-            if (call.agent === binding.agent && !isTerminal(call.status)) {
+            if (call.agent === binding.agent && call.endReason === undefined) {
               await calls.bindAgent(sid, undefined, binding.agent);
             }
           }).catch((error) => log.warn("Cannot unbind a failed agent", { sid, error }))
@@ -304,7 +307,8 @@ export class AgentRuntime implements AsyncDisposable {
     });
   }
 
-  #onCallEvent(event: CallEvent): void {
+  #onCallEvent(event: AnyCallEvent): void {
+    if (!followed(event)) return;
     const { log } = this.#options;
     const sid = event.sid;
     if (event.type === "transfer" && event.transfer.agent !== undefined) {
@@ -331,7 +335,9 @@ export class AgentRuntime implements AsyncDisposable {
     if (!binding) return;
     if (event.type === "status") {
       binding.call = event.call;
-      if (isTerminal(event.call.status)) this.#track(this.#end(sid, binding, "call_ended"));
+      if (event.call.endReason !== undefined) {
+        this.#track(this.#end(sid, binding, "call_ended"));
+      }
     } else if (event.type === "transfer" && event.transfer.to !== undefined) {
       // The far end went to a person or a number: the agent steps out.
       binding.call = event.call;

@@ -33,9 +33,10 @@ export const MAX_TEXT_CHARS = 4000;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { synthesize } from "./tts_synth.ts";
  * const pcm = await synthesize("Hello", { sampleRate: 8000 });
- * console.log(pcm.length > 1600); // true: more than 0.2 s of speech
+ * assertEquals(pcm.length > 1600, true); // more than 0.2 s of speech
  * ```
  */
 export async function synthesize(text: string, options: SpeakOptions = {}): Promise<Int16Array> {
@@ -92,8 +93,9 @@ export function checkText(text: string): void {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { resample } from "./tts_synth.ts";
- * console.log(resample(new Int16Array(22050), 22050, 8000).length); // 8000
+ * assertEquals(resample(new Int16Array(22050), 22050, 8000).length, 8000);
  * ```
  */
 export function resample(input: Int16Array, from: number, to: number): Int16Array {

@@ -1,6 +1,6 @@
 /**
  * RFC 9457 problem details as the HTTP API sends them: the one definition the server (which
- * writes them, `src/calls/problem.ts`) and the SDK (which reads them, `src/sdk/error.ts`)
+ * writes them, `src/http/problem.ts`) and the SDK (which reads them, `src/sdk/error.ts`)
  * share. It lives in this neutral folder, on the ground floor beside `src/log`, because the
  * SDK may not import server code and the server should not import the SDK: the wire contract
  * belongs to neither. Types and constants only: no I/O, no Deno API, no imports.

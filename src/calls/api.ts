@@ -20,15 +20,20 @@
  *
  * @module
  */
-import { createRoute, OpenAPIHono, type z } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { bodyLimit } from "hono/body-limit";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { Call } from "./call.ts";
 import type { CallEvent, IncomingEvent } from "./events.ts";
-import { idempotency, type IdempotencyVariables, outcomeResponse, respond } from "./idempotency.ts";
-import { ProblemError, problemResponse } from "./problem.ts";
+import {
+  idempotency,
+  type IdempotencyVariables,
+  outcomeResponse,
+  respond,
+} from "../http/idempotency.ts";
+import { ProblemError, problemResponse } from "../http/problem.ts";
+import { json, jsonBodyLimit, problem, requireJson, validationHook } from "../http/openapi.ts";
 import {
   CallPageSchema,
   CallSchema,
@@ -37,7 +42,6 @@ import {
   IdentityParam,
   ListQuery,
   OriginateBody,
-  ProblemSchema,
   SidParam,
   TranscriptSchema,
   TransferBody,
@@ -79,11 +83,6 @@ export interface CallsApiOptions {
 export type CallsApiVariables = IdempotencyVariables & { requiredScope: CallsScope };
 type Env = { Variables: CallsApiVariables };
 
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
-const problem = (description: string) => ({
-  description,
-  content: { "application/problem+json": { schema: ProblemSchema } },
-});
 const sse = (description: string) => ({
   description,
   content: { "text/event-stream": { schema: { type: "string" as const } } },
@@ -102,16 +101,7 @@ export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
   const { calls, auth, visibleSids, maxBodyBytes = 64 * 1024, keepAliveMs = 15_000 } = options;
   const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
   const idem = idempotency(calls.store) as unknown as MiddlewareHandler<Env>;
-  const limit = bodyLimit({
-    maxSize: maxBodyBytes,
-    onError: () => {
-      throw new ProblemError(
-        413,
-        "payload-too-large",
-        `Bodies are limited to ${maxBodyBytes} bytes`,
-      );
-    },
-  });
+  const limit = jsonBodyLimit(maxBodyBytes);
 
   /** Per-route middleware: scope tag, auth, then (for mutations) body checks and idempotency. */
   const guard = (method: "get" | "post", path: string, mutating: boolean) => {
@@ -127,7 +117,9 @@ export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
         auth(scope, path, method.toUpperCase() as "GET" | "POST") as MiddlewareHandler<Env>,
       );
     }
-    if (mutating) chain.push(limit as MiddlewareHandler<Env>, requireJson, idem);
+    if (mutating) {
+      chain.push(limit as MiddlewareHandler<Env>, requireJson as MiddlewareHandler<Env>, idem);
+    }
     return chain;
   };
 
@@ -324,7 +316,8 @@ export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
       path: "/v1/calls/{sid}/transcript",
       summary: "The call's transcript: the finals so far, in the order the recognizer gave them",
       description: "Filled by a speech recognizer tapping the call (the `builtin:asr-tap` " +
-        "plugin); empty when none runs. Kept in memory, bounded per call.",
+        "plugin); empty when none runs. Kept in the call store (it survives a restart), " +
+        "bounded per call.",
       request: { params: SidParam },
       responses: {
         200: { ...json(TranscriptSchema), description: "The finals so far" },
@@ -334,7 +327,7 @@ export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
     async (c) => {
       const { sid } = c.req.valid("param");
       await calls.get(sid);
-      return c.json(calls.transcripts.get(sid), 200) as never;
+      return c.json(await calls.transcripts.get(sid), 200) as never;
     },
   );
 
@@ -408,6 +401,15 @@ export function createCallsApi(options: CallsApiOptions): OpenAPIHono<Env> {
   app.onError((error, c) => errorResponse(error, c));
   return app;
 }
+
+/**
+ * What route modules mounted beside the Calls API build with (the agent routes'
+ * `CallsRouteKit`): its call and sid schemas and its error mapping.
+ */
+export const callsRouteKit = {
+  schemas: { call: CallSchema, sidParam: SidParam },
+  errorResponse: (error: unknown, c: Context): Response => errorResponse(error, c),
+} as const;
 
 /** Maps any error to a problem response: the domain's {@linkcode CallError}s by kind. */
 export function errorResponse(error: unknown, c: Context): Response {
@@ -491,38 +493,6 @@ function callProblem(error: CallError): ProblemError {
       return new ProblemError(409, "idempotency-key-in-use", error.message);
   }
 }
-
-function validationHook(
-  result: { success: boolean; error?: z.ZodError; target: string },
-): void {
-  if (result.success || !result.error) return;
-  const errors = result.error.issues.map((issue) => ({
-    path: issue.path.join(".") || "(root)",
-    message: issue.code === "unrecognized_keys"
-      ? `Unknown field${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`
-      : issue.message,
-  }));
-  const detail = errors.map((e) => `${e.path}: ${e.message}`).join("; ");
-  if (result.target === "param") throw new ProblemError(404, "not-found", detail);
-  if (result.target === "query") {
-    throw new ProblemError(400, "validation-failed", detail, { errors });
-  }
-  throw new ProblemError(422, "validation-failed", detail, { errors });
-}
-
-/** A POST with a body must say it is JSON (415 otherwise). */
-const requireJson: MiddlewareHandler<Env> = async (c, next) => {
-  const length = c.req.header("content-length");
-  const hasBody = c.req.raw.body !== null && length !== "0";
-  const type = c.req.header("content-type")?.split(";")[0].trim().toLowerCase();
-  if (hasBody && type !== undefined && !/^application\/([\w.-]+\+)?json$/.test(type)) {
-    throw new ProblemError(415, "unsupported-media-type", `Got "${type}"`);
-  }
-  if (hasBody && type === undefined && length !== undefined) {
-    throw new ProblemError(415, "unsupported-media-type", "No Content-Type");
-  }
-  await next();
-};
 
 let eventId = 0;
 

@@ -22,18 +22,12 @@ import {
 } from "./errors.ts";
 import { type CallStatus, canTransition, type EndReason, isTerminal } from "./status.ts";
 import type { CallStore, IdempotencyRecord } from "./store.ts";
+import type { IdempotencyClaim } from "../http/idempotency.ts";
 import type { WebhookSender } from "./webhook.ts";
 import type { OutboundUrlPolicy } from "./url_policy.ts";
 import { StoreGuard } from "./store_guard.ts";
 
-/** An `Idempotency-Key` already checked against the store: its record is written with the
- * request's effect, in the same atomic write. `status` is what the HTTP edge answers on
- * success (201 for a create), stored so that a repeated key replays the same answer. */
-export interface IdempotencyClaim {
-  readonly key: string;
-  readonly fingerprint: string;
-  readonly status: number;
-}
+export type { IdempotencyClaim };
 
 /** What the core is built from (the service's options, defaults applied). */
 export interface CallCoreOptions {
@@ -51,8 +45,8 @@ export interface CallCoreOptions {
 export class CallCore {
   /** Fan-out of call and incoming events. */
   readonly events: EventHub = new EventHub();
-  /** Each call's transcript finals, bounded, in memory. */
-  readonly transcripts: TranscriptLog = new TranscriptLog();
+  /** Each call's transcript finals, bounded, in the store when it keeps them. */
+  readonly transcripts: TranscriptLog;
   readonly store: CallStore;
   readonly origin: Origin;
   readonly log: Logger;
@@ -79,6 +73,7 @@ export class CallCore {
     this.store = options.store;
     this.origin = options.origin;
     this.log = options.log;
+    this.transcripts = new TranscriptLog({ store: options.store, log: options.log });
     this.webhooks = options.webhooks;
     this.urlPolicy = options.urlPolicy;
     this.gateway = options.gateway;

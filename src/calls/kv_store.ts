@@ -10,6 +10,7 @@
  * ["call_live", sid]                   → true                    (non-terminal calls)
  * ["idempotency", key]                 → IdempotencyRecord       (expires after a day)
  * ["client", identity]                 → ClientRegistration
+ * ["transcript", sid], ["transcript_entry", sid, seq]   (see kv_transcripts.ts)
  * ```
  *
  * Every write is one `atomic()` commit guarded by versionstamp checks, so a crash leaves
@@ -20,6 +21,8 @@
 import type { Call, CallDirection } from "./call.ts";
 import { type CallStatus, isTerminal } from "./status.ts";
 import { decodeCursor as decodePosition, encodeCursor, sortsBefore } from "./list_cursor.ts";
+import { appendKvTranscript, getKvTranscript } from "./kv_transcripts.ts";
+import type { StoredTranscript, TranscriptBounds, TranscriptEntry } from "./transcripts.ts";
 import type {
   CallFilter,
   CallPage,
@@ -206,6 +209,14 @@ export class KvCallStore implements CallStore {
     return result.ok
       ? { ok: true, version: result.versionstamp }
       : await this.#conflict(idempotency);
+  }
+
+  appendTranscript(sid: string, entry: TranscriptEntry, bounds: TranscriptBounds): Promise<void> {
+    return appendKvTranscript(this.#kv, sid, entry, bounds);
+  }
+
+  getTranscript(sid: string): Promise<StoredTranscript> {
+    return getKvTranscript(this.#kv, sid);
   }
 
   async getClient(identity: string): Promise<ClientRegistration | undefined> {

@@ -21,10 +21,15 @@ export * from "./kv_store.ts";
 export * from "./events.ts";
 export * from "./gateway.ts";
 export * from "./errors.ts";
-export * from "./problem.ts";
+export * from "../http/problem.ts";
 export * from "./webhook.ts";
 export * from "./url_policy.ts";
 export * from "./scopes.ts";
 export * from "./service.ts";
-export * from "./idempotency.ts";
-export { type CallsApiOptions, type CallsApiVariables, createCallsApi } from "./api.ts";
+export * from "../http/idempotency.ts";
+export {
+  type CallsApiOptions,
+  type CallsApiVariables,
+  callsRouteKit,
+  createCallsApi,
+} from "./api.ts";

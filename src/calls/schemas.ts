@@ -124,16 +124,6 @@ export const ClientSchema = z.object({
   registeredAt: z.string(),
 }).openapi("ClientRegistration");
 
-/** RFC 9457 problem details. */
-export const ProblemSchema = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number().int(),
-  detail: z.string().optional(),
-  instance: z.string().optional(),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-}).openapi("Problem");
-
 /** A call's transcript: the finals so far, in order (`GET /v1/calls/{sid}/transcript`). */
 export const TranscriptSchema = z.object({
   sid: z.string(),

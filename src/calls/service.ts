@@ -126,7 +126,7 @@ export class CallService implements AsyncDisposable {
     return this.#core.events;
   }
 
-  /** Each call's transcript finals (`GET /v1/calls/{sid}/transcript`), bounded, in memory. */
+  /** Each call's transcript finals (`GET /v1/calls/{sid}/transcript`), bounded, in the store. */
   get transcripts(): TranscriptLog {
     return this.#core.transcripts;
   }
@@ -267,7 +267,7 @@ export class CallService implements AsyncDisposable {
   publish(event: TranscriptEvent | AsrEvent): void {
     const core = this.#core;
     core.events.emitCall(event);
-    if (event.type === "transcript") core.transcripts.add(event);
+    if (event.type === "transcript") core.track(core.transcripts.add(event));
     if (!core.webhooks || event.type === "transcript" && event.kind === "partial") return;
     core.track(
       core.guard.read(() => core.store.getCall(event.sid)).then((found) =>

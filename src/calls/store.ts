@@ -7,6 +7,10 @@
  */
 import type { Call, CallDirection } from "./call.ts";
 import type { CallStatus } from "./status.ts";
+import type { IdempotencyRecord } from "../http/idempotency.ts";
+import type { StoredTranscript, TranscriptBounds, TranscriptEntry } from "./transcripts.ts";
+
+export type { StoredTranscript, TranscriptBounds };
 
 /** An opaque version of a stored call, for optimistic concurrency. */
 export type Version = string;
@@ -17,18 +21,7 @@ export interface VersionedCall {
   readonly version: Version;
 }
 
-/** The remembered outcome of a mutating request with an `Idempotency-Key`. */
-export interface IdempotencyRecord {
-  /** `<scope>:<key>`, the scope being the caller's identity or `"-"` when anonymous. */
-  readonly key: string;
-  /** SHA-256 (hex) of method, path and body: what "the same request" means. */
-  readonly fingerprint: string;
-  /** The HTTP status returned. */
-  readonly status: number;
-  /** The JSON body returned. */
-  readonly body: unknown;
-  readonly createdAt: string;
-}
+export type { IdempotencyRecord };
 
 /** A client that can be rung as `client:<identity>`. */
 export interface ClientRegistration {
@@ -102,6 +95,14 @@ export interface CallStore extends AsyncDisposable {
   getClient(identity: string): Promise<ClientRegistration | undefined>;
   /** Forgets a client. */
   deleteClient(identity: string): Promise<void>;
+  /**
+   * Appends a final to the call's transcript, dropping its oldest finals beyond `bounds`.
+   * Optional: with a store that has no transcripts, they are kept in memory (bounded) and a
+   * restart forgets them.
+   */
+  appendTranscript?(sid: string, entry: TranscriptEntry, bounds: TranscriptBounds): Promise<void>;
+  /** The call's kept transcript (with {@linkcode appendTranscript}). */
+  getTranscript?(sid: string): Promise<StoredTranscript>;
   /**
    * Writes something harmless and durable, to learn whether the store takes writes again
    * after a failure (readiness recovers without traffic). Optional.

@@ -7,13 +7,41 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
-import type { CallStore } from "./store.ts";
 import { ProblemError } from "./problem.ts";
-import { IdempotencyRaceError } from "./errors.ts";
-import type { IdempotencyClaim } from "./service.ts";
+
+/** The remembered outcome of a mutating request with an `Idempotency-Key`. */
+export interface IdempotencyRecord {
+  /** `<scope>:<key>`, the scope being the caller's identity or `"-"` when anonymous. */
+  readonly key: string;
+  /** SHA-256 (hex) of method, path and body: what "the same request" means. */
+  readonly fingerprint: string;
+  /** The HTTP status returned. */
+  readonly status: number;
+  /** The JSON body returned. */
+  readonly body: unknown;
+  readonly createdAt: string;
+}
+
+/** An `Idempotency-Key` already checked against the records: its record is written with the
+ * request's effect, in the same atomic write. `status` is what the HTTP edge answers on
+ * success (201 for a create), stored so that a repeated key replays the same answer. */
+export interface IdempotencyClaim {
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly status: number;
+}
 
 /** A checked key before the route adds the status it answers with (see {@linkcode respond}). */
 export type IdempotencyKeyClaim = Omit<IdempotencyClaim, "status">;
+
+/**
+ * Where the records are read (the calls store writes them with each effect). An
+ * implementation MUST return the record committed for `key`, if any, and nothing else.
+ */
+export interface IdempotencyRecords {
+  /** The record of `key`, if one was committed. */
+  getIdempotency(key: string): Promise<IdempotencyRecord | undefined>;
+}
 
 /** A mutating request's answer: the HTTP status and the JSON body (replayed for a repeated key). */
 export interface Outcome<T> {
@@ -54,7 +82,7 @@ function scopeOf(c: Context): string {
  * ```
  */
 export function idempotency(
-  store: CallStore,
+  store: IdempotencyRecords,
 ): MiddlewareHandler<{ Variables: IdempotencyVariables }> {
   return async function idempotency(c, next) {
     const key = c.req.header(IDEMPOTENCY_HEADER);
@@ -83,11 +111,19 @@ export function idempotency(
 
 /**
  * Runs a mutating operation with the request's claim and answers `status` with its result
- * (the claim carries `status`, so a repeated key replays the same answer); when a
- * concurrent request with the same key committed first, answers with that one's instead.
+ * (the claim carries `status`, so a repeated key replays the same answer). When it fails
+ * and a concurrent request with the same key committed meanwhile (the store refused this
+ * one's record), answers with that one's outcome instead: the key's answer is the first
+ * committed one.
+ *
+ * @example
+ * ```ts ignore
+ * app.post("/v1/things", idempotency(store), (c) =>
+ *   respond(store, c.var.idempotency, 201, (claim) => things.create(claim)));
+ * ```
  */
 export async function respond<T>(
-  store: CallStore,
+  store: IdempotencyRecords,
   claim: IdempotencyKeyClaim | undefined,
   status: number,
   run: (claim: IdempotencyClaim | undefined) => Promise<T>,
@@ -95,7 +131,7 @@ export async function respond<T>(
   try {
     return outcomeResponse({ status, body: await run(claim && { ...claim, status }) });
   } catch (error) {
-    if (!(error instanceof IdempotencyRaceError) || !claim) throw error;
+    if (!claim) throw error;
     const raced = await replayOf(store, claim);
     if (!raced) throw error;
     return raced;
@@ -103,7 +139,7 @@ export async function respond<T>(
 }
 
 async function replayOf(
-  store: CallStore,
+  store: IdempotencyRecords,
   claim: IdempotencyKeyClaim,
 ): Promise<Response | undefined> {
   const record = await store.getIdempotency(claim.key);

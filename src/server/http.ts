@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import type { TlsCertificate } from "./certificate.ts";
 import { bearerAuth, requireScope, requireSid, type TokenVerifier } from "../auth/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { ProblemError, problemResponse } from "../calls/problem.ts";
+import { ProblemError, problemResponse } from "../http/problem.ts";
 import type { VoiceMetrics } from "../metrics/mod.ts";
 import { accessLog } from "./observability.ts";
 import type { ReadinessReport } from "./readiness.ts";

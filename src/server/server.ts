@@ -32,6 +32,7 @@ import {
 import { listRecordings, publicRecording, readRecording } from "../plugins/recorder/metadata.ts";
 import { dirname, join } from "node:path";
 import { type CallsRuntime, startCalls } from "../calls/runtime.ts";
+import { callsRouteKit } from "../calls/api.ts";
 import { forwardingGateway, SipGateway } from "../sip/gateway.ts";
 import { rtpMedia } from "../sip/rtp_media.ts";
 import { openRtpEngine } from "../rtp/engine/mod.ts";
@@ -210,7 +211,10 @@ export class VoiceServer implements AsyncDisposable {
     });
     agents.start();
     cleanup.defer(() => agents.close());
-    calls.app.route("/", createAgentRoutes({ agents, calls: calls.service }) as never);
+    calls.app.route(
+      "/",
+      createAgentRoutes({ agents, idempotency: calls.service.store, ...callsRouteKit }) as never,
+    );
     const plugins = new PluginHost({
       origin: relay.origin,
       log: log.child({ component: "plugins" }),
