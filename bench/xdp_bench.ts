@@ -32,11 +32,34 @@ interface Blast {
   rttP99Us: number;
 }
 
-function cpuSeconds(): number {
-  // utime + stime of the whole process (fields 14 and 15, after the parenthesised name).
-  const stat = Deno.readTextFileSync("/proc/self/stat");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ = 100
+interface Cpu {
+  total: number;
+  /** The native shard threads (named cc-<engine>-<n>): user and kernel time. */
+  shardUser: number;
+  shardSys: number;
+}
+
+function cpuNow(): Cpu {
+  // utime + stime (fields 14 and 15, after the parenthesised name), USER_HZ = 100, per thread.
+  const cpu = { total: 0, shardUser: 0, shardSys: 0 };
+  for (const task of Deno.readDirSync("/proc/self/task")) {
+    let stat: string;
+    try {
+      stat = Deno.readTextFileSync(`/proc/self/task/${task.name}/stat`);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue; // the thread ended meanwhile
+      throw error;
+    }
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const user = Number(fields[11]) / 100, sys = Number(fields[12]) / 100;
+    cpu.total += user + sys;
+    if (name.startsWith("cc-")) {
+      cpu.shardUser += user;
+      cpu.shardSys += sys;
+    }
+  }
+  return cpu;
 }
 
 async function buildBlast(): Promise<string> {
@@ -70,6 +93,9 @@ interface Row {
   pps: number;
   cpu: number;
   ppsPerCore: number;
+  /** Shard threads' user and kernel CPU seconds. */
+  shardUser: number;
+  shardSys: number;
   lossPct: number;
   p50: number;
   p99: number;
@@ -128,15 +154,18 @@ async function measure(engine: "deno" | EngineKind | "kernel", bin: string): Pro
   }
   try {
     await blast(pair, bin, server.port, 0.5, window); // warm-up: ARP, JIT, neighbour cache
-    const cpu0 = cpuSeconds();
+    const cpu0 = cpuNow();
     const t = await blast(pair, bin, server.port, seconds, window);
-    const cpu = cpuSeconds() - cpu0;
+    const cpu1 = cpuNow();
+    const cpu = cpu1.total - cpu0.total;
     const l = await blast(pair, bin, server.port, Math.min(seconds, 3), 1);
     return {
       engine,
       pps: t.received / t.seconds,
       cpu,
       ppsPerCore: engine === "kernel" ? NaN : t.received / cpu,
+      shardUser: cpu1.shardUser - cpu0.shardUser,
+      shardSys: cpu1.shardSys - cpu0.shardSys,
       lossPct: (100 * (t.sent - t.received)) / t.sent,
       p50: l.rttP50Us,
       p99: l.rttP99Us,
@@ -166,14 +195,16 @@ console.log(
     `, after ${load1.map((x) => x.toFixed(2)).join(" ")}`,
 );
 console.log(
-  "| engine | echoes/s (wall) | CPU s | echoes per CPU-second | × deno | loss % | RTT p50 µs | RTT p99 µs | added p50 / p99 µs |",
+  "| engine | echoes/s (wall) | CPU s | echoes per CPU-second | × deno | shard user / sys s | loss % | RTT p50 µs | RTT p99 µs | added p50 / p99 µs |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|---|---|");
 for (const r of rows) {
   console.log(
     `| ${r.engine} | ${fmt(r.pps)} | ${fmt(r.cpu, 2)} | ${fmt(r.ppsPerCore)} | ${
       fmt(r.ppsPerCore / deno.ppsPerCore, 1)
-    } | ${fmt(r.lossPct, 2)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${
+    } | ${fmt(r.shardUser, 2)} / ${fmt(r.shardSys, 2)} | ${fmt(r.lossPct, 2)} | ${
+      fmt(r.p50, 1)
+    } | ${fmt(r.p99, 1)} | ${
       r.engine === "kernel" ? "—" : `${fmt(r.p50 - base.p50, 1)} / ${fmt(r.p99 - base.p99, 1)}`
     } |`,
   );

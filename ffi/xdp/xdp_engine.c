@@ -452,12 +452,18 @@ static void reclaim(struct xdp_shard *x) {
   }
 }
 
-static void kick_tx(struct xdp_shard *x) {
+/* The kernel's copy-mode transmit sends at most 32 frames per sendto (TX_BATCH_SIZE in
+   net/xdp/xsk.c): one kick per 32 queued frames. */
+#define CC_XDP_KERNEL_TX_BATCH 32u
+
+static void kick_tx(struct xdp_shard *x, uint32_t queued) {
   /* Copy mode always needs the syscall; zero-copy only when the driver asks for it. */
-  if (!x->c->zerocopy || xsk_ring_prod__needs_wakeup(&x->tx)) {
+  if (x->c->zerocopy && !xsk_ring_prod__needs_wakeup(&x->tx)) return;
+  uint32_t kicks = queued ? (queued + CC_XDP_KERNEL_TX_BATCH - 1u) / CC_XDP_KERNEL_TX_BATCH : 1u;
+  for (uint32_t i = 0; i < kicks; i++) {
     /* EAGAIN/EBUSY/ENOBUFS: the kernel is still sending; the next kick retries, and frames
        stay outstanding (not lost) until their completion arrives. */
-    (void)sendto(x->xsk_fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+    if (sendto(x->xsk_fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0) break;
   }
 }
 
@@ -508,7 +514,7 @@ static uint32_t tx_batch(struct cc_shard *s, struct xdp_shard *x) {
       goto next;
     }
     if (xsk_ring_prod__reserve(&x->tx, 1, &idx_tx) != 1) {
-      kick_tx(x);
+      kick_tx(x, queued);
       break; /* XSK TX ring full: this record goes out next round */
     }
     uint64_t addr = x->pool[--x->npool];
@@ -539,7 +545,7 @@ static uint32_t tx_batch(struct cc_shard *s, struct xdp_shard *x) {
     done++;
   }
   if (done) cc_ring_release(s->tx, s->tx_seq); /* payloads were copied out */
-  if (queued) kick_tx(x);
+  if (queued) kick_tx(x, queued);
   return done;
 }
 
@@ -559,7 +565,7 @@ static void *xdp_shard_main(void *arg) {
       cc_engine_ring_doorbell(e);
     }
     if (work) continue;
-    if (x->tx_outstanding) kick_tx(x); /* copy mode completes frames only when kicked */
+    if (x->tx_outstanding) kick_tx(x, x->tx_outstanding); /* copy mode sends only when kicked */
     if (e->cfg.busy_poll_us) {
       uint64_t until = cc_now_us() + e->cfg.busy_poll_us;
       while (cc_now_us() < until && !xsk_ring_cons__peek(&x->rx, 1, &(uint32_t){0}) &&
