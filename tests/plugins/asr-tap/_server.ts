@@ -5,98 +5,24 @@
  *
  * @module
  */
-import { loadConfig } from "../../../src/server/config.ts";
-import { createLogger } from "../../../src/log/mod.ts";
-import { VoiceServer } from "../../../src/server/server.ts";
-import { MoqClient } from "../../../src/relay/client.ts";
-import { Voice } from "../../../src/sdk/mod.ts";
+import type { Voice } from "../../../src/sdk/mod.ts";
 import type { CallEvent } from "../../../src/calls/events.ts";
-import { createBridge } from "../../../src/bridge/mod.ts";
+import { type ServerFixture, startServer } from "../../calls/_server.ts";
 
-export interface AsrServer extends AsyncDisposable {
-  readonly server: VoiceServer;
-  readonly url: string;
-  readonly token: string;
-  readonly logs: string[];
-  voice(options?: { media?: boolean }): Promise<Voice>;
-  fetch(path: string, init?: RequestInit): Promise<Response>;
-}
+/** A running server with the tap: the Calls tests' fixture. */
+export type AsrServer = ServerFixture;
 
 /** Starts a server with the tap configured by `options` (and `sip`, when given). */
-export async function startAsrServer(
+export function startAsrServer(
   options: Record<string, unknown>,
   { env = {}, sip }: { env?: Record<string, string>; sip?: Record<string, unknown> } = {},
 ): Promise<AsrServer> {
-  const dataDir = await Deno.makeTempDir({ prefix: "clutchcall-asr-" });
-  const configPath = `${dataDir}/config.json`;
-  await Deno.writeTextFile(
-    configPath,
-    JSON.stringify({
-      plugins: [{ module: "builtin:asr-tap", options }],
-      // Status callbacks to this machine's test receiver.
-      webhooks: { allowNetworks: ["127.0.0.0/8"] },
-      ...(sip ? { sip } : {}),
-    }),
-  );
-  const config = await loadConfig([
-    "--config",
-    configPath,
-    "--http-port",
-    "0",
-    "--moq-port",
-    "0",
-    "--data-dir",
-    dataDir,
-  ], {});
-  const logs: string[] = [];
-  const log = createLogger({
-    level: Deno.env.get("ASR_LOG") ? "debug" : "info",
-    json: true,
-    sink: (line) => {
-      logs.push(line);
-      if (Deno.env.get("ASR_LOG")) console.error(line);
-    },
+  return startServer(env, undefined, {
+    plugins: [{ module: "builtin:asr-tap", options }],
+    // Status callbacks to this machine's test receiver.
+    webhooks: { allowNetworks: ["127.0.0.0/8"] },
+    ...(sip ? { sip } : {}),
   });
-  const saved = Object.keys(env).map((k) => [k, Deno.env.get(k)] as const);
-  for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
-  let server: VoiceServer;
-  try {
-    server = await VoiceServer.start(config, log);
-  } finally {
-    for (const [k, v] of saved) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
-  }
-  const token = server.devToken!;
-  const clients: MoqClient[] = [];
-  return {
-    server,
-    url: server.httpUrl,
-    token,
-    logs,
-    async voice({ media = false } = {}) {
-      let bridge;
-      if (media) {
-        const client = await MoqClient.connect({
-          hostname: "127.0.0.1",
-          port: server.moqPort,
-          caCerts: [server.certificate.certPem],
-          token,
-        });
-        clients.push(client);
-        bridge = createBridge(client);
-      }
-      return new Voice({ baseUrl: server.httpUrl, token, bridge });
-    },
-    fetch(path, init = {}) {
-      const headers = new Headers(init.headers);
-      if (!headers.has("authorization")) headers.set("authorization", `Bearer ${token}`);
-      return fetch(`${server.httpUrl}${path}`, { ...init, headers });
-    },
-    async [Symbol.asyncDispose]() {
-      for (const client of clients) client.close();
-      await server.close(100);
-      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
-    },
-  };
 }
 
 /** Collects a call's SSE events until the stream ends or `stop` is called. */
