@@ -79,6 +79,7 @@ struct xdp_common {
   struct bpf_object *obj;
   int xsks_fd, ports_fd;
   uint32_t attach_flags; /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
+  int link_fd;           /* the XDP attachment: closing it (or the process dying) detaches */
   int zerocopy;
   uint32_t port_call[65536];        /* see PORT_SOCK_BIT; written by the call's shard (atomics) */
   uint32_t call_ip[CC_MAX_CALLS];   /* a call's local IPv4 (network order), set on ADD */
@@ -168,7 +169,7 @@ static int xdp_probe(const cc_engine_cfg_t *cfg) {
 
 static void common_release(struct xdp_common *c) {
   if (!c || --c->refs > 0) return;
-  if (c->attach_flags) bpf_xdp_detach(c->ifindex, c->attach_flags, NULL);
+  if (c->link_fd > 0) close(c->link_fd);
   if (c->obj) bpf_object__close(c->obj);
   free(c);
 }
@@ -209,12 +210,18 @@ static int common_open(cc_engine_t *e, struct xdp_common **out) {
   int err = 0;
   /* The native-mode refusal on drivers without it is expected: keep libbpf from printing it. */
   libbpf_print_fn_t previous = libbpf_set_print(NULL);
+  /* A BPF link, not a netlink attachment: it belongs to this process's fd, so a process that
+     dies without cleaning up cannot leave the program attached (and the interface refusing
+     every later engine). */
   for (int i = 0; i < 2; i++) {
-    err = bpf_xdp_attach(c->ifindex, prog_fd, modes[i] | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
-    if (err == 0) {
+    LIBBPF_OPTS(bpf_link_create_opts, lopts, .flags = modes[i]);
+    int fd = bpf_link_create(prog_fd, c->ifindex, BPF_XDP, &lopts);
+    if (fd >= 0) {
+      c->link_fd = fd;
       c->attach_flags = modes[i];
       break;
     }
+    err = -errno;
     if (err == -EBUSY || err == -EEXIST) break; /* another program owns the interface */
   }
   libbpf_set_print(previous);
