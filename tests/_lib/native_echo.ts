@@ -30,8 +30,8 @@ export interface EchoEngine extends AsyncDisposable {
   readonly port: number;
   /** Datagrams echoed so far. */
   readonly echoed: number;
-  /** Engine counters of shard 0 (ffi/engine/engine.h CC_ST_* order). */
-  stats(): bigint[];
+  /** Engine counters of a shard [0] (ffi/engine/engine.h CC_ST_* order). */
+  stats(shard?: number): bigint[];
 }
 
 function ipv4Bytes(host: string): number[] {
@@ -121,9 +121,9 @@ export function openEchoEngine(options: EchoEngineOptions): EchoEngine {
     get echoed() {
       return echoed;
     },
-    stats() {
+    stats(shard = 0) {
       const s = new BigUint64Array(16);
-      sym.cc_engine_stats(engine, 0, new Uint8Array(s.buffer));
+      unwrap(sym.cc_engine_stats(engine, shard, new Uint8Array(s.buffer)), "Cannot read stats");
       return [...s];
     },
     async [Symbol.asyncDispose]() {

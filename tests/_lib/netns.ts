@@ -31,7 +31,8 @@ async function ip(args: string[], allowFail = false): Promise<string> {
 }
 
 /**
- * Creates a pair with a random subnet 10.199.N.0/24 not used by another pair (retried).
+ * Creates a pair with a random subnet 10.199.N.0/24 not used by another pair (retried), with
+ * `queues` RX/TX queues on each end [1].
  *
  * @example
  * ```ts ignore
@@ -40,7 +41,8 @@ async function ip(args: string[], allowFail = false): Promise<string> {
  * console.log(pair.local, pair.peerIp);
  * ```
  */
-export async function vethPair(): Promise<VethPair> {
+export async function vethPair(options: { queues?: number } = {}): Promise<VethPair> {
+  const q = String(options.queues ?? 1);
   for (let attempt = 0; attempt < 20; attempt++) {
     const n = 1 + Math.floor(Math.random() * 250);
     const name = `ccx${n}`;
@@ -48,7 +50,10 @@ export async function vethPair(): Promise<VethPair> {
     const taken = await ip(["netns", "add", name], true);
     if (taken) continue;
     try {
-      await ip(["link", "add", `${name}a`, "type", "veth", "peer", "name", `${name}b`]);
+      await ip([
+        ...["link", "add", `${name}a`, "numtxqueues", q, "numrxqueues", q, "type", "veth"],
+        ...["peer", "name", `${name}b`, "numtxqueues", q, "numrxqueues", q],
+      ]);
       await ip(["link", "set", `${name}b`, "netns", name]);
       await ip(["addr", "add", `10.199.${n}.1/24`, "dev", `${name}a`]);
       await ip(["link", "set", `${name}a`, "up"]);

@@ -125,3 +125,55 @@ Deno.test({
     assertEquals(echo.echoed, 0);
   },
 });
+
+Deno.test({
+  name: "xdp engine runs one shard per NIC queue: each queue's packets reach JS through its shard",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    if (!requireOrSkip(xdpAvailable(), "needs root, iproute2 and the built native library")) return;
+    if (!requireOrSkip(navigator.hardwareConcurrency >= 2, "needs 2 CPUs to pick 2 queues")) return;
+    await using pair = await vethPair({ queues: 2 });
+    // veth delivers on the RX queue numbered as the sender's TX queue; XPS maps CPU i to TX
+    // queue i, so a sender pinned to CPU i lands on our queue i, i.e. shard i.
+    for (const i of [0, 1]) {
+      const xps = pair.spawnInPeer("sh", [
+        "-c",
+        `echo ${1 << i} > /sys/class/net/${pair.peer}/queues/tx-${i}/xps_cpus`,
+      ]);
+      assert((await xps.output()).success, "XPS set");
+    }
+    await using echo = openEchoEngine({
+      kind: "xdp",
+      ifname: pair.local,
+      shards: 2,
+      host: pair.localIp,
+      portMin: 30000,
+      portMax: 30100,
+    });
+    const counts: number[] = [];
+    for (const cpu of [0, 1]) {
+      const child = pair.spawnInPeer("taskset", [
+        "-c",
+        String(cpu),
+        Deno.execPath(),
+        "run",
+        "--allow-all",
+        "--unstable-net",
+        PEER,
+        pair.localIp,
+        String(echo.port),
+        String(500 * (cpu + 1)),
+        "16",
+      ]);
+      const out = await child.output();
+      assert(out.success, new TextDecoder().decode(out.stderr));
+      const result = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+      assertEquals(result.echoed, 500 * (cpu + 1));
+      assertEquals(result.bad, 0);
+      counts.push(result.echoed);
+    }
+    assertEquals(Number(echo.stats(0)[0]), counts[0], "queue 0 -> shard 0");
+    assertEquals(Number(echo.stats(1)[0]), counts[1], "queue 1 -> shard 1");
+  },
+});
