@@ -72,6 +72,7 @@ export async function startCpuProfile(
   url: string,
   intervalUs = 200,
   area: AreaOf = areaOf,
+  functionsListed = 15,
 ): Promise<CpuProfiler> {
   const socket = new WebSocket(url);
   await new Promise((resolve, reject) => {
@@ -97,7 +98,7 @@ export async function startCpuProfile(
     async stop() {
       const { profile } = await call("Profiler.stop") as { profile: Profile };
       socket.close();
-      return summarize(profile, area);
+      return summarize(profile, area, functionsListed);
     },
   };
 }
@@ -136,7 +137,11 @@ export function folderAreaOf({ functionName, url }: CallFrame): string {
 }
 
 /** Self time per function (top 15) and per area of the code. */
-export function summarize(profile: Profile, area: AreaOf = areaOf): ProfileSummary {
+export function summarize(
+  profile: Profile,
+  area: AreaOf = areaOf,
+  functionsListed = 15,
+): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const functions = new Map<string, number>();
   const areas = new Map<string, number>();
@@ -154,7 +159,7 @@ export function summarize(profile: Profile, area: AreaOf = areaOf): ProfileSumma
   }
   return {
     sampledMs,
-    functions: rank(functions, sampledMs, 15),
+    functions: rank(functions, sampledMs, functionsListed),
     areas: rank(areas, sampledMs, 12),
   };
 }

@@ -29,6 +29,10 @@ const { values } = parseArgs({
     pause: { type: "string", default: "15" },
     /** Sample the server's CPU (V8 inspector) during each rate; print self time by area. */
     profile: { type: "boolean", default: false },
+    /** The sipp scenario: a file under tests/sip/scenarios, or `uac` (sipp's built-in, no RTP). */
+    scenario: { type: "string", default: "uac_pcap.xml" },
+    /** With `uac`: how long each call lasts, ms. */
+    duration: { type: "string", default: "0" },
   },
 });
 const rates = values.rates.split(",").map(Number);
@@ -81,10 +85,10 @@ function cumulative(stdout: string, name: string): number {
 }
 
 console.log(
-  "| rate (calls/s) | calls | successful | failed | retransmissions | server CPU (share of one core) | server RSS peak (MiB) |",
+  "| rate (calls/s) | calls | successful | failed | retransmissions | server CPU (share of one core) | server CPU ms/call | server RSS peak (MiB) |",
 );
 console.log(
-  "| -------------- | ----- | ---------- | ------ | --------------- | ------------------------------ | --------------------- |",
+  "| -------------- | ----- | ---------- | ------ | --------------- | ------------------------------ | ------------------ | --------------------- |",
 );
 for (const rate of rates) {
   const calls = rate * seconds;
@@ -93,10 +97,11 @@ for (const rate of rates) {
   const cpu0 = cpuSeconds();
   const t0 = performance.now();
   const statFile = `${dataDir}/stat_${rate}.csv`;
-  const profiler = inspector ? await startCpuProfile(inspector, 500, folderAreaOf) : undefined;
+  const profiler = inspector ? await startCpuProfile(inspector, 500, folderAreaOf, 40) : undefined;
   const result = await sipp([
-    "-sf",
-    scenario("uac_pcap.xml"),
+    ...(values.scenario === "uac"
+      ? ["-sn", "uac", "-d", values.duration]
+      : ["-sf", scenario(values.scenario)]),
     "-s",
     "+14155550199",
     "-i",
@@ -126,7 +131,9 @@ for (const rate of rates) {
   console.log(
     `| ${rate} | ${calls} | ${cumulative(result.stdout, "Successful call")} | ${
       cumulative(result.stdout, "Failed call")
-    } | ${retransmissions} | ${(cpu / wall).toFixed(2)} | ${peak.toFixed(0)} |`,
+    } | ${retransmissions} | ${(cpu / wall).toFixed(2)} | ${(cpu * 1000 / calls).toFixed(1)} | ${
+      peak.toFixed(0)
+    } |`,
   );
   await new Promise((resolve) => setTimeout(resolve, pause * 1000));
 }

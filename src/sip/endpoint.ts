@@ -11,6 +11,7 @@ import { Core } from "sip.js";
 import type { SipTransportName, TrunkCredentials } from "./config.ts";
 import { useHoistedGrammar } from "./grammar.ts";
 import { Retransmitter } from "./retransmit.ts";
+import { UasTable } from "./uas_table.ts";
 import type { SipPeer, SipSocket } from "./transport.ts";
 import { listenSipUdp } from "./udp_transport.ts";
 import { listenSipTcp } from "./tcp_transport.ts";
@@ -288,6 +289,8 @@ export class SipEndpoint implements AsyncDisposable {
       configuration,
       purpose === "inbound" ? this.#options.delegate : {},
     );
+    // Indexed by Call-ID: sip.js scans every live server transaction per new request.
+    core.userAgentServers = new UasTable();
     this.#cores.set(key, core);
     return core;
   }
@@ -451,7 +454,8 @@ export class SipEndpoint implements AsyncDisposable {
       if (message.method === "INVITE") this.#owners.set(message.callId, core);
     }
     this.#matcher.user = message.ruri.user;
-    core.receiveIncomingRequestFromTransport(message);
+    const servers = core.userAgentServers as UasTable<Core.UserAgentServer>;
+    servers.receiving(message.callId, () => core.receiveIncomingRequestFromTransport(message));
   }
 
   /**

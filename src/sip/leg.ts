@@ -172,7 +172,8 @@ export class SipLeg {
     return this.#state.name === "terminated";
   }
 
-  /** Aborted when the leg terminates: what waits on the leg listens here and settles. */
+  /** Aborted when the leg terminates (the reason: its end reason): what waits on the leg listens
+   * here and settles. */
   get ended(): AbortSignal {
     return this.#ended.signal;
   }
@@ -199,7 +200,9 @@ export class SipLeg {
     } else if (from.name === "confirmed") {
       from.session.delegate = undefined;
     }
-    this.#ended.abort();
+    // The end reason as the abort reason: an abort without one builds a DOMException (a stack
+    // capture per call, measurable at 200 calls/s).
+    this.#ended.abort(next.reason);
   }
 
   /** Runs a progress report after the leg's earlier ones (an ACK's `answered` lands before

@@ -103,8 +103,16 @@ export class Origin implements LocalTracks {
   readonly #tracks = new Map<string, Entry>();
   readonly #routes = new Set<Route>();
   readonly #watchers = new Set<(event: NamespaceEvent) => void>();
-  /** Subscribers waiting for a namespace or track to appear; each removes itself. */
-  readonly #waiters = new Set<() => void>();
+  /**
+   * Subscribers waiting for a namespace or track to appear, by the namespace they wait in;
+   * each removes itself. Keyed so that a publish wakes only the waiters it may concern: with
+   * one set for all, every call's uplink publish woke every unbridged call's downlink wait
+   * (quadratic in the live calls: the SIP gateway's largest cost at 200 calls/s, issue 15).
+   */
+  readonly #waiters = new Map<
+    string,
+    { readonly namespace: readonly string[]; readonly wakes: Set<() => void> }
+  >();
   readonly #subscribeTimeoutMs: number;
   readonly #groupWindow: number;
   readonly #onRouteError: OriginOptions["onRouteError"];
@@ -142,7 +150,12 @@ export class Origin implements LocalTracks {
     }
     entry.sources.push(source);
     if (isNew) this.#emit({ namespace: entry.namespace, active: true });
-    this.#notifyWaiters();
+    // A namespace serves its sub-namespaces too (#findSource): wake the waiters under it.
+    for (const waiting of [...this.#waiters.values()]) {
+      if (isNamespacePrefix(namespace, waiting.namespace)) {
+        for (const wake of [...waiting.wakes]) wake();
+      }
+    }
     let closed = false;
     const close = () => {
       if (closed) return;
@@ -177,7 +190,7 @@ export class Origin implements LocalTracks {
     producer.closed.then(() => {
       if (this.#tracks.get(key)?.producer === producer) this.#tracks.delete(key);
     });
-    this.#notifyWaiters();
+    for (const wake of [...this.#waiters.get(namespaceKey(info.namespace))?.wakes ?? []]) wake();
     this.#routeTrack(producer);
     return producer;
   }
@@ -214,7 +227,7 @@ export class Origin implements LocalTracks {
           `Cannot subscribe to track: namespace "${namespace.join("/")}" is not published`,
         );
       }
-      await this.#waitForChange(left, signal);
+      await this.#waitForChange(namespace, left, signal);
     }
   }
 
@@ -322,26 +335,30 @@ export class Origin implements LocalTracks {
     for (const watcher of [...this.#watchers]) watcher(event);
   }
 
-  #notifyWaiters(): void {
-    for (const wake of [...this.#waiters]) wake();
-  }
-
   /**
    * Waits for the next publish, `ms`, or `signal`. Each waiter is removed when it wakes: no
    * reaction is left on a shared promise (a subscriber re-waiting every few seconds while
    * nothing is published would otherwise pile reactions up, each holding its caller alive).
    */
-  async #waitForChange(ms: number, signal?: AbortSignal): Promise<void> {
+  async #waitForChange(
+    namespace: readonly string[],
+    ms: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const { promise, resolve: settle } = Promise.withResolvers<void>();
     const resolve = () => settle();
     const timer = setTimeout(resolve, ms);
-    this.#waiters.add(resolve);
+    const key = namespaceKey(namespace);
+    let waiting = this.#waiters.get(key);
+    if (!waiting) this.#waiters.set(key, waiting = { namespace, wakes: new Set() });
+    waiting.wakes.add(resolve);
     signal?.addEventListener("abort", resolve, { once: true });
     try {
       await promise;
     } finally {
       clearTimeout(timer);
-      this.#waiters.delete(resolve);
+      waiting.wakes.delete(resolve);
+      if (waiting.wakes.size === 0 && this.#waiters.get(key) === waiting) this.#waiters.delete(key);
       signal?.removeEventListener("abort", resolve);
     }
   }

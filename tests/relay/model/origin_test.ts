@@ -40,6 +40,48 @@ Deno.test("subscribe before announce waits for the namespace", async () => {
   assertEquals(reader.info.name, "uplink");
 });
 
+Deno.test("subscribers waiting in many namespaces each get their own track as it is pushed, however many others are published", async () => {
+  const origin = new Origin({ subscribeTimeoutMs: 60_000 });
+  const N = 300;
+  const waiting = Array.from(
+    { length: N },
+    (_, i) => origin.subscribe(["voice", `CA${i}`], "downlink"),
+  );
+  // Uplinks everywhere (other tracks of the same namespaces, and of others) hand nobody anything.
+  const others = Array.from(
+    { length: N },
+    (_, i) =>
+      origin.publishTrack({
+        namespace: ["voice", `CA${i}`],
+        name: "uplink",
+        capability: "voice/pcm16",
+      }),
+  );
+  const strangers = Array.from(
+    { length: N },
+    (_, i) =>
+      origin.publishTrack({
+        namespace: ["voice", `XX${i}`],
+        name: "downlink",
+        capability: "voice/pcm16",
+      }),
+  );
+  const downlinks = Array.from(
+    { length: N },
+    (_, i) =>
+      origin.publishTrack({
+        namespace: ["voice", `CA${i}`],
+        name: "downlink",
+        capability: "voice/pcm16",
+      }),
+  );
+  const readers = await Promise.all(waiting);
+  assertEquals(readers.map((r) => r.info.namespace[1]), downlinks.map((_, i) => `CA${i}`));
+  for (const r of readers) assertEquals(r.info.name, "downlink");
+  for (const t of [...others, ...strangers, ...downlinks]) t.close();
+  for (const r of readers) r.close();
+});
+
 Deno.test("subscribe to an unknown track fails with not_found after the bound", async () => {
   const origin = new Origin({ subscribeTimeoutMs: 30 });
   const err = await assertRejects(() => origin.subscribe(NS, "uplink"), TrackError);
