@@ -177,3 +177,56 @@ Deno.test({
     assertEquals(Number(echo.stats(1)[0]), counts[1], "queue 1 -> shard 1");
   },
 });
+
+Deno.test({
+  name: "xdp engine counts hostile frames as malformed, never crashes, and keeps echoing",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    if (!requireOrSkip(xdpAvailable(), "needs root, iproute2 and the built native library")) return;
+    const bin = await Deno.makeTempFile({ prefix: "hostile-" });
+    try {
+      const root = new URL("../../", import.meta.url).pathname;
+      const build = await new Deno.Command("gcc", {
+        args: [
+          "-std=gnu11",
+          "-O1",
+          "-o",
+          bin,
+          `${root}tests/ffi/_hostile_frames.c`,
+          `${root}ffi/pkt/udp4.c`,
+        ],
+        stderr: "piped",
+      }).output();
+      assert(build.success, new TextDecoder().decode(build.stderr));
+      await using pair = await vethPair();
+      await using echo = openEchoEngine({
+        kind: "xdp",
+        ifname: pair.local,
+        host: pair.localIp,
+        portMin: 30000,
+        portMax: 30100,
+      });
+      const mac = (await Deno.readTextFile(`/sys/class/net/${pair.local}/address`)).trim();
+      const out = await pair.spawnInPeer(bin, [
+        pair.peer,
+        mac,
+        pair.peerIp,
+        pair.localIp,
+        String(echo.port),
+      ]).output();
+      const text = new TextDecoder().decode(out.stdout);
+      assert(out.success, `${text}${new TextDecoder().decode(out.stderr)}`);
+      const expected = Number(/redirected_malformed=(\d+)/.exec(text)![1]);
+      // Then ordinary traffic: every packet still comes back (the engine survived the above).
+      const result = await runPeer(pair, pair.localIp, echo.port, 200);
+      assertEquals(result.echoed, 200);
+      assertEquals(result.bad, 0);
+      const stats = echo.stats();
+      assertEquals(Number(stats[2]), expected, "each redirected hostile frame counted malformed");
+      assertEquals(Number(stats[0]), 200, "none of them reached JS");
+    } finally {
+      await Deno.remove(bin);
+    }
+  },
+});
