@@ -44,6 +44,8 @@ export interface NodeLeaseOptions {
   readonly callsOwnedBy: (nodeId: string) => Promise<Call[]>;
   /** Ends one call of a lost node; resolves once the store took it. */
   readonly onNodeLost: (call: Call, nodeId: string) => Promise<void>;
+  /** Called once per reaping of a lost node, after its calls (e.g. to forget its namespaces). */
+  readonly onNodeGone?: (nodeId: string) => Promise<void>;
 }
 
 /**
@@ -161,6 +163,7 @@ export class NodeLease implements AsyncDisposable {
         await this.#o.onNodeLost(call, nodeId);
         this.#reaped++;
       }
+      await this.#o.onNodeGone?.(nodeId);
       // Forgotten only when nothing of it is left (a call it created meanwhile: next round).
       if (
         (await this.#o.callsOwnedBy(nodeId)).length === 0 &&

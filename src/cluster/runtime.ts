@@ -12,7 +12,18 @@ import { connectOrThrow, RedisCallStore, redisClient } from "../calls/redis_stor
 import type { ClusterConfig } from "./config.ts";
 import { EventBus } from "./event_bus.ts";
 import { createForwarder } from "./forward.ts";
-import { NodeLease } from "./node_lease.ts";
+import { type NodeInfo, NodeLease } from "./node_lease.ts";
+import { RelayCascade } from "./cascade.ts";
+import type { Origin } from "../relay/model/origin.ts";
+import type { MoqClient } from "../relay/client.ts";
+
+/** What the cascade needs of this node's relay (see `./cascade.ts`). */
+export interface ClusterRelay {
+  /** The relay's origin. */
+  readonly origin: Origin;
+  /** Opens a MoQT session to a peer node's relay; undefined disables cascading. */
+  readonly connect?: (peer: NodeInfo) => Promise<MoqClient>;
+}
 
 /** A cluster node being started (see {@linkcode openClusterStore}). */
 export class ClusterNode implements AsyncDisposable {
@@ -23,6 +34,7 @@ export class ClusterNode implements AsyncDisposable {
   readonly #log: Logger;
   #bus: EventBus | undefined;
   #lease: NodeLease | undefined;
+  #cascade: RelayCascade | undefined;
   #closed = false;
 
   /** Use {@linkcode openClusterStore}. */
@@ -48,7 +60,11 @@ export class ClusterNode implements AsyncDisposable {
    * the lease (advertising `moq` and `http` unless the config names others) and starts
    * reaping lost nodes' calls (`failed` / `node_lost`).
    */
-  async join(calls: CallService, bound: { moq: string; http: string }): Promise<void> {
+  async join(
+    calls: CallService,
+    bound: { moq: string; http: string },
+    relay?: ClusterRelay,
+  ): Promise<void> {
     const { nodeId, keyPrefix: prefix, leaseMs, advertise } = this.config;
     this.#bus = await EventBus.start({
       redis: this.#redis,
@@ -69,11 +85,33 @@ export class ClusterNode implements AsyncDisposable {
         startedAt: new Date().toISOString(),
       },
       callsOwnedBy: (id) => this.store.callsOwnedBy(id),
+      onNodeGone: async (id) => await this.#cascade?.forgetNode(id),
       onNodeLost: async (call, lost) => {
         const ended = await calls.endOrphaned(call.sid, "node_lost");
         if (ended) this.#log.info("Ended a lost node's call", { sid: call.sid, nodeId: lost });
       },
     });
+    if (relay?.connect) {
+      const lease = this.#lease;
+      this.#cascade = await RelayCascade.start({
+        origin: relay.origin,
+        redis: this.#redis,
+        prefix,
+        nodeId,
+        peer: (id) => lease.peer(id),
+        connect: relay.connect,
+        log: this.#log,
+      });
+    } else {
+      this.#log.warn(
+        "Relay cascading is off: the nodes need a shared auth.hs256Secret to mint tokens for each other",
+      );
+    }
+  }
+
+  /** The relay cascade, when on. */
+  get cascade(): RelayCascade | undefined {
+    return this.#cascade;
   }
 
   /** Why this node is not ready, or undefined: its lease must be current. */
@@ -87,6 +125,7 @@ export class ClusterNode implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     this.#bus?.close();
+    this.#cascade?.close();
     await this.#lease?.[Symbol.asyncDispose]();
     this.#redis.disconnect();
     // Normally closed by the calls runtime already (a second close is a no-op).

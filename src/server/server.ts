@@ -39,7 +39,37 @@ import { openRtpEngine } from "../rtp/engine/mod.ts";
 import { AgentRuntime, createAgentRoutes } from "../agents/mod.ts";
 import { pathToFileURL } from "node:url";
 import { createPagesApp } from "./pages.ts";
-import { type ClusterNode, openClusterStore } from "../cluster/mod.ts";
+import { type ClusterNode, type NodeInfo, openClusterStore } from "../cluster/mod.ts";
+import { MoqClient } from "../relay/client.ts";
+import { signToken } from "../auth/mod.ts";
+
+/**
+ * Opens MoQT sessions to other nodes' relays for the cascade: raw QUIC to the peer's advertised
+ * `host:port`, trusting this node's own certificate (the nodes of a cluster share one, or one
+ * signed by a CA the system trusts), with a token minted from the shared HS256 secret.
+ */
+function peerConnector(
+  secret: string,
+  nodeId: string,
+  certificate: () => TlsCertificate,
+): (peer: NodeInfo) => Promise<MoqClient> {
+  return async (peer) => {
+    const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(peer.moq);
+    if (!match) throw new TypeError(`Invalid advertised MoQT address: "${peer.moq}"`);
+    const token = await signToken({
+      hs256Secret: secret,
+      scopes: ["media:subscribe"],
+      subject: `node:${nodeId}`,
+      expiresInSec: 3600,
+    });
+    return await MoqClient.connect({
+      hostname: match[1],
+      port: Number(match[2]),
+      caCerts: [certificate().certPem],
+      token,
+    });
+  };
+}
 
 /**
  * A running server.
@@ -297,6 +327,12 @@ export class VoiceServer implements AsyncDisposable {
         cluster.join(calls.service, {
           moq: `${host}:${endpoint.addr.port}`,
           http: `http://${host}:${front.addr.port}`,
+        }, {
+          origin: relay.origin,
+          connect: config.auth?.hs256Secret
+            ? peerConnector(config.auth.hs256Secret, config.cluster!.nodeId, () =>
+              ref.server?.certificate ?? certificate)
+            : undefined,
         }));
     }
     for (const plugin of config.plugins) {
