@@ -114,6 +114,25 @@ export class ClusterNode implements AsyncDisposable {
     return this.#cascade;
   }
 
+  /**
+   * Where this node's MoQT clients should go when it shuts down: another live node's
+   * WebTransport URL (`https://<advertise.moq>/moq`), or `""` when there is none.
+   */
+  async successorUri(): Promise<string> {
+    const lease = this.#lease;
+    if (!lease) return "";
+    try {
+      for (const id of await this.#redis.smembers(`${this.config.keyPrefix}nodes`)) {
+        if (id === this.config.nodeId) continue;
+        const peer = await lease.peer(id);
+        if (peer) return `https://${peer.moq}/moq`;
+      }
+    } catch (error) {
+      this.#log.warn("Cannot find a node to move clients to", { error: (error as Error).message });
+    }
+    return "";
+  }
+
   /** Why this node is not ready, or undefined: its lease must be current. */
   notReady(): string | undefined {
     if (!this.#lease) return "Not joined to the cluster yet";

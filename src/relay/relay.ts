@@ -130,15 +130,16 @@ export class Relay implements AsyncDisposable {
   }
 
   /**
-   * Sends GOAWAY to every session and closes them after `graceMs` (or sooner when they
-   * leave), then closes the endpoints. A second close is a no-op.
+   * Sends GOAWAY (with `newSessionUri`, where clients should go: another node of a cluster,
+   * or none) to every session and closes them after `graceMs` (or sooner when they leave),
+   * then closes the endpoints. A second close is a no-op.
    */
-  async close(graceMs = 1000): Promise<void> {
+  async close(graceMs = 1000, newSessionUri = ""): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     for (const endpoint of this.#endpoints) endpoint.stopAccepting();
     const sessions = [...this.#sessions];
-    for (const session of sessions) session.goaway("", graceMs);
+    for (const session of sessions) session.goaway(newSessionUri, graceMs);
     await Promise.race([
       Promise.all(sessions.map((s) => s.closed)),
       new Promise((resolve) => setTimeout(resolve, graceMs)),

@@ -439,13 +439,15 @@ export class VoiceServer implements AsyncDisposable {
     return this.#closing ??= (async () => {
       clearTimeout(this.#renewTimer);
       this.#log.info("Shutting down", { graceMs });
+      // Cluster mode: GOAWAY sends MoQT clients to another live node.
+      const successor = await this.#cluster?.successorUri() ?? "";
       // Calls first: live calls stay live in the store (reconciled at the next start) and
       // event streams end, so HTTP can drain.
       await this.#agents.close();
       await this.#sip?.close(graceMs);
       await this.#calls.close();
       await this.#cluster?.close();
-      await this.relay.close(graceMs);
+      await this.relay.close(graceMs, successor);
       await this.plugins.close();
       this.#observers?.dispose();
       await this.#http.front.close();

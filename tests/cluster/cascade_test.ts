@@ -110,3 +110,42 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a node shutting down sends its MoQT clients GOAWAY to another live node",
+  ignore: !available,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await using redis = await startRedis();
+    const tls = await Deno.makeTempDir({ prefix: "clutchcall-cluster-tls-" });
+    const cert = await loadOrCreateDevCertificate({ dataDir: tls, hosts: ["127.0.0.1"] });
+    const file = { cert: cert.certPath, key: cert.keyPath };
+    try {
+      await using a = await startNode(redis, "node-a", { file });
+      await using b = await startNode(redis, "node-b", { file });
+      const token = await clusterToken();
+      const client = await MoqClient.connect({
+        hostname: "127.0.0.1",
+        port: Number(new URL(a.process.listening.moq).port),
+        caCerts: [cert.certPem],
+        token,
+      });
+      a.process.child.kill("SIGTERM");
+      // The session ends after GOAWAY's grace period; by then GOAWAY has arrived.
+      await client.closed;
+      assertEquals(client.session.goawayUri, b.process.listening.moq);
+      // The client moves: the named node takes it.
+      const moved = new URL(client.session.goawayUri!);
+      await using again = await MoqClient.connect({
+        hostname: moved.hostname,
+        port: Number(moved.port),
+        caCerts: [cert.certPem],
+        token,
+      });
+      assertEquals(again.session.state, "established");
+    } finally {
+      await Deno.remove(tls, { recursive: true });
+    }
+  },
+});

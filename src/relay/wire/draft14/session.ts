@@ -118,6 +118,7 @@ export class Session implements AsyncDisposable {
   readonly #subscriber: Subscriber;
   readonly #resolveClosed: (error: MoqError) => void;
   #state: SessionState = "setup";
+  #goawayUri: string | undefined;
   #control: WritableStreamDefaultWriter<Uint8Array> | undefined;
   // Our request ids (client even, server odd) and the peer's limit on them.
   #nextRequestId: number;
@@ -163,6 +164,14 @@ export class Session implements AsyncDisposable {
   /** The session's state. */
   get state(): SessionState {
     return this.#state;
+  }
+
+  /**
+   * The peer's GOAWAY New Session URI (`""`: none given) once it sent GOAWAY, else undefined:
+   * where a client should reconnect (e.g. another node of a cluster).
+   */
+  get goawayUri(): string | undefined {
+    return this.#goawayUri;
   }
 
   /** Subscriptions this session serves and receives, for stats. */
@@ -448,6 +457,7 @@ export class Session implements AsyncDisposable {
       case "goaway":
         if (this.#role === "server") throw MoqError.protocolViolation("A client sent GOAWAY");
         if (this.#state === "established") this.#state = transition(this.#state, "draining");
+        this.#goawayUri = msg.newSessionUri;
         this.log.info("Peer sent GOAWAY", { newSessionUri: msg.newSessionUri });
         return;
       case "max_request_id":
