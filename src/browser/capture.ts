@@ -9,6 +9,7 @@
  */
 
 import type { AudioData, AudioEncoder, MediaStreamTrack } from "./web_media_types.ts";
+import { CaptureClock } from "./capture_clock.ts";
 import { type MediaStream, requireWebMedia } from "./web_media_types.ts";
 
 /** One encoded 20 ms frame with its capture time. */
@@ -75,6 +76,8 @@ export class MicrophoneCapture implements AsyncDisposable {
   // Capture-clock timestamp of the first recorded sample.
   #recordedStartUs: number | undefined;
   #offsetUs: number | undefined;
+  // Maps the encoder's output timestamps (a sample count) back onto the chunks' capture times.
+  readonly #clock = new CaptureClock();
   #calibrating = 100;
   #level = 0;
   #frames = 0;
@@ -102,7 +105,7 @@ export class MicrophoneCapture implements AsyncDisposable {
       output: (chunk) => {
         const payload = new Uint8Array(chunk.byteLength);
         chunk.copyTo(payload);
-        const captureUs = chunk.timestamp + (this.#offsetUs ?? 0);
+        const captureUs = this.#clock.output(chunk.timestamp) + (this.#offsetUs ?? 0);
         this.#frames++;
         for (const listener of this.#listeners) listener({ payload, captureUs });
       },
@@ -194,6 +197,7 @@ export class MicrophoneCapture implements AsyncDisposable {
         // Configured from the first chunk (and again should the device's rate change): a
         // device without processing may run at 44.1 kHz; the encoder takes it as it is.
         this.#encoderRate = data.sampleRate;
+        this.#clock.reset(data.sampleRate);
         this.#encoder.configure({
           codec: "opus",
           sampleRate: data.sampleRate,
@@ -202,6 +206,7 @@ export class MicrophoneCapture implements AsyncDisposable {
           opus: { frameDuration: FRAME_US, complexity: 5, application: "voip" },
         });
       }
+      this.#clock.input(data.timestamp, data.numberOfFrames);
       if (data.numberOfChannels === 1) {
         this.#encoder.encode(data);
         data.close();

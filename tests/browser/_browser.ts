@@ -229,3 +229,32 @@ export async function startServerWithConfig(config: Record<string, unknown>) {
     },
   };
 }
+
+/**
+ * Runs `body`; when it fails, prints what each softphone page said, logged and counted, then
+ * rethrows. (A failed `t.step` does not throw to its caller, so a catch around the steps
+ * never sees it: wrap the step's body.)
+ */
+export async function explained<T>(
+  pages: Record<string, Page & { logs: string[] }>,
+  body: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    for (const [name, page] of Object.entries(pages)) {
+      const seen = await page.evaluate(() => {
+        const g = globalThis as unknown as Partial<SoftphonePage>;
+        const phone = g.softphone;
+        return JSON.stringify({
+          state: phone?.state.state,
+          call: phone && "call" in phone.state ? phone.state.call : undefined,
+          media: phone?.mediaStats,
+          said: g.softphoneLog,
+        });
+      }).catch((why) => `(cannot read the page: ${why})`);
+      console.error(`${name}: ${seen}\n${page.logs.join("\n")}`);
+    }
+    throw error;
+  }
+}
