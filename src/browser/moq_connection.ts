@@ -71,6 +71,11 @@ export class BrowserMoq implements AsyncDisposable {
 
   private constructor(session: Session) {
     this.#session = session;
+    // A page going away closes its connection the same way (its control stream ends), so the
+    // relay drops the page's tracks now rather than at the connection's idle timeout.
+    const onPageHide = () => this.close();
+    globalThis.addEventListener?.("pagehide", onPageHide);
+    session.closed.then(() => globalThis.removeEventListener?.("pagehide", onPageHide));
   }
 
   /** Opens WebTransport, runs the setup exchange with the token; rejects saying why. */

@@ -64,6 +64,8 @@ export class BrowserWebTransport implements MoqTransport {
   readonly closed: Promise<CloseInfo>;
   readonly #wt: WebTransport;
   readonly #datagrams: WritableStreamDefaultWriter<Uint8Array>;
+  // The writers of the bidirectional streams this side opened (the MoQT control stream).
+  readonly #bidiWriters = new Set<WritableStreamDefaultWriter<Uint8Array>>();
   #closed = false;
 
   /** @internal Use {@linkcode connectWebTransport}. */
@@ -94,9 +96,21 @@ export class BrowserWebTransport implements MoqTransport {
     return this.#wt.datagrams.readable as ReadableStream<Uint8Array>;
   }
 
-  /** Opens a bidirectional stream (the control stream). */
+  /**
+   * Opens a bidirectional stream (the control stream). Its writer is kept here so that
+   * {@linkcode BrowserWebTransport.close} can end the stream (FIN) before the session: see
+   * there why.
+   */
   async openBidi(): Promise<BidiStream> {
-    return await this.#wt.createBidirectionalStream() as unknown as BidiStream;
+    const stream = await this.#wt.createBidirectionalStream() as unknown as BidiStream;
+    const writer = stream.writable.getWriter();
+    this.#bidiWriters.add(writer);
+    const writable = new WritableStream<Uint8Array>({
+      write: (chunk) => writer.write(chunk),
+      close: () => writer.close(),
+      abort: (reason) => writer.abort(reason),
+    });
+    return { readable: stream.readable, writable };
   }
 
   /** Opens a unidirectional stream (a group). */
@@ -113,16 +127,39 @@ export class BrowserWebTransport implements MoqTransport {
     );
   }
 
-  /** Closes the session. A second close is a no-op. */
+  /**
+   * Closes the session. A second close is a no-op.
+   *
+   * The streams this side opened are ended first (FIN after what was queued), and the session
+   * is closed once they are. The relay on Deno 2.9.6 does not watch the CONNECT stream, so it
+   * never sees the CLOSE_WEBTRANSPORT_SESSION capsule, and Chromium keeps the QUIC connection
+   * open (silent) after the session closes: the relay would learn of the end only at the
+   * connection's idle timeout (~40 s), holding this page's tracks until then. The end of the
+   * MoQT control stream ends the MoQT session there at once.
+   */
   close({ code, reason }: CloseInfo = { code: 0, reason: "" }): void {
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      this.#wt.close({ closeCode: code, reason });
-    } catch (error) {
-      // The session failed before it was established: nothing left to close.
-      console.debug("WebTransport close after failure", error);
-    }
+    const ended = [...this.#bidiWriters].map((writer) =>
+      // A stream already reset (the relay went away) has nothing left to end.
+      writer.close().catch((error) => console.debug("Control stream already ended", error))
+    );
+    this.#bidiWriters.clear();
+    // Bounded: a stream whose FIN cannot go out (a broken path) must not keep the session open.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    Promise.race([
+      Promise.all(ended),
+      this.closed,
+      new Promise((resolve) => timer = setTimeout(resolve, 1000)),
+    ]).then(() => {
+      clearTimeout(timer);
+      try {
+        this.#wt.close({ closeCode: code, reason });
+      } catch (error) {
+        // The session failed before it was established: nothing left to close.
+        console.debug("WebTransport close after failure", error);
+      }
+    });
   }
 }
 
