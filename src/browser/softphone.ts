@@ -397,9 +397,9 @@ export class Softphone extends EventTarget implements AsyncDisposable {
   }
 
   readonly #onNetworkChange = () => {
-    // A new network path. A live QUIC connection migrates by itself (closing it would leave
-    // the relay holding this page's tracks until its idle timeout); a lost one is being
-    // re-established: retry now instead of at the end of the backoff.
+    // A new network path. A live QUIC connection migrates by itself: the relay follows the
+    // page to its new address (tests/browser/network_change_test.ts), so it is kept; a lost
+    // one is being re-established: retry now instead of at the end of the backoff.
     this.#nudge?.();
   };
 

@@ -1,0 +1,57 @@
+import { assert, assertEquals } from "@std/assert";
+import { startServer } from "../calls/_server.ts";
+import {
+  explained,
+  haveChromium,
+  launchChromium,
+  openPage,
+  type SoftphonePage,
+  softphoneUrl,
+  startEcho,
+  waitForPlayed,
+  waitForStatus,
+} from "./_browser.ts";
+import { udpPath } from "./_udp_path.ts";
+
+Deno.test("a network change mid-call (the relay sees the browser at a new address, the old path is gone, the page is told online): the call and its audio go on", async () => {
+  if (!haveChromium()) return;
+  await using fx = await startServer();
+  await using echo = await startEcho(fx);
+  using path = udpPath({ transport: "udp", hostname: "127.0.0.1", port: fx.server.moqPort });
+  await using browser = await launchChromium();
+  const context = await browser.newContext();
+  const page = await openPage(
+    context,
+    softphoneUrl(fx.url, fx.token, { relayUrl: `https://127.0.0.1:${path.port}/moq` }),
+  );
+  await explained({ page }, async () => {
+    await page.getByTestId("to").fill("client:echo");
+    await page.getByTestId("call").click();
+    await waitForStatus(page, "in_progress");
+    await waitForPlayed(page, 500, 60_000);
+    const before = await page.evaluate(() =>
+      (globalThis as unknown as SoftphonePage).softphone.mediaStats!.player!.playedMs
+    );
+
+    // The network changes: every datagram from now on leaves from a new address, nothing
+    // comes back on the old one, and the page gets the events a real change fires.
+    path.changeNetwork();
+    await context.setOffline(true);
+    await context.setOffline(false);
+
+    // A second of the echo plays after the change: both directions crossed the new path.
+    await waitForPlayed(page, before + 1000, 90_000);
+    const [old, now] = path.generations;
+    console.log(
+      `before the change: ${old.toRelay} datagrams to the relay, ${old.fromRelay} back; ` +
+        `after: ${now.toRelay} to, ${now.fromRelay} back`,
+    );
+    assert(now.toRelay > 0 && now.fromRelay > 0, "the audio crossed the new path both ways");
+    const said = await page.evaluate(() => (globalThis as unknown as SoftphonePage).softphoneLog);
+    console.log(`the page said: ${said.join(" | ")}`);
+    assertEquals(await page.getByTestId("status").innerText(), "in_progress");
+    assertEquals(echo.answered.length, 1, "the same call, not a new one");
+    await page.getByTestId("hangup").click();
+    await waitForStatus(page, "completed");
+  });
+});
