@@ -173,6 +173,7 @@ export class EventHub {
   readonly #calls = new Map<string, Set<(event: CallEvent) => void>>();
   readonly #all = new Set<(event: CallEvent) => void>();
   readonly #incoming = new Map<string, Set<(event: IncomingEvent) => void>>();
+  readonly #allIncoming = new Set<(identity: string, event: IncomingEvent) => void>();
 
   /** Listens to one call's events; returns the function that stops listening. */
   onCall(sid: string, listener: (event: CallEvent) => void): () => void {
@@ -218,6 +219,32 @@ export class EventHub {
   }
 
   emitIncoming(identity: string, event: IncomingEvent): void {
+    for (const listener of [...this.#incoming.get(identity) ?? []]) safely(listener, event);
+    for (const listener of [...this.#allIncoming]) {
+      try {
+        listener(identity, event);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  /**
+   * Listens to this node's incoming-call events for every identity (cluster mode: to publish
+   * them to the other nodes). Returns the function that stops it.
+   */
+  onAnyIncoming(listener: (identity: string, event: IncomingEvent) => void): () => void {
+    this.#allIncoming.add(listener);
+    return () => void this.#allIncoming.delete(listener);
+  }
+
+  /**
+   * Delivers an incoming-call event another node emitted (cluster mode) to this node's
+   * listeners of `identity` (their `/incoming` streams), never to {@linkcode onAnyIncoming}.
+   */
+  emitIncomingRemote(identity: string, event: IncomingEvent): void {
     for (const listener of [...this.#incoming.get(identity) ?? []]) safely(listener, event);
   }
 }

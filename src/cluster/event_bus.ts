@@ -1,7 +1,9 @@
 /**
  * Call events across nodes on Redis pub/sub: every event a node emits for its own calls is
  * published on one channel, and every other node hands it to its listeners of that call
- * (its SSE streams), so `GET /v1/calls/{sid}/events` on any node streams any call.
+ * (its SSE streams), so `GET /v1/calls/{sid}/events` on any node streams any call. Incoming-call
+ * events (`ring`, `cancel`) go the same way, so `GET /v1/clients/{identity}/incoming` on any
+ * node hears a call ringing that client from any node.
  *
  * Pub/sub is at-most-once: an event published while a node's subscriber is disconnected
  * (Redis restarting) does not reach that node's streams. A stream's first event is read from
@@ -11,7 +13,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "../log/mod.ts";
-import type { CallEvent, EventHub } from "../calls/events.ts";
+import type { CallEvent, EventHub, IncomingEvent } from "../calls/events.ts";
 
 /** Options for {@linkcode EventBus.start}. */
 export interface EventBusOptions {
@@ -24,10 +26,10 @@ export interface EventBusOptions {
   readonly log: Logger;
 }
 
-interface Envelope {
-  readonly from: string;
-  readonly event: CallEvent;
-}
+/** A call event, or an incoming-call event (`ring`/`cancel`) for a client identity. */
+type Envelope =
+  | { readonly from: string; readonly event: CallEvent }
+  | { readonly from: string; readonly identity: string; readonly incoming: IncomingEvent };
 
 /**
  * The bridge between this node's event hub and the others'.
@@ -60,16 +62,20 @@ export class EventBus implements AsyncDisposable {
     subscriber.on("error", (error: Error) => log.debug("Event bus connection error", { error }));
     await subscriber.connect();
     await subscriber.subscribe(channel);
-    const unlisten = hub.onAnyCall((event) => {
-      const envelope: Envelope = { from: nodeId, event };
+    const send = (envelope: Envelope, sid: string, type: string) =>
       redis.publish(channel, JSON.stringify(envelope)).catch((error: Error) =>
-        log.warn("Cannot publish a call event to the cluster", {
-          sid: event.sid,
-          type: event.type,
-          error: error.message,
-        })
+        log.warn("Cannot publish a call event to the cluster", { sid, type, error: error.message })
       );
-    });
+    const stopCalls = hub.onAnyCall((event) =>
+      send({ from: nodeId, event }, event.sid, event.type)
+    );
+    const stopIncoming = hub.onAnyIncoming((identity, incoming) =>
+      send({ from: nodeId, identity, incoming }, incoming.call.sid, incoming.type)
+    );
+    const unlisten = () => {
+      stopCalls();
+      stopIncoming();
+    };
     const bus = new EventBus(subscriber, unlisten);
     subscriber.on("message", (_channel: string, message: string) => {
       let envelope: Envelope;
@@ -79,7 +85,14 @@ export class EventBus implements AsyncDisposable {
         log.warn("Ignoring a malformed cluster event", { error });
         return;
       }
-      if (envelope.from === nodeId || typeof envelope.event?.sid !== "string") return;
+      if (envelope.from === nodeId) return;
+      if ("incoming" in envelope) {
+        if (typeof envelope.identity !== "string" || !envelope.incoming?.call) return;
+        bus.#received++;
+        hub.emitIncomingRemote(envelope.identity, envelope.incoming);
+        return;
+      }
+      if (typeof envelope.event?.sid !== "string") return;
       bus.#received++;
       hub.emitRemote(envelope.event);
     });

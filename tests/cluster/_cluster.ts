@@ -93,14 +93,28 @@ export async function startNode(
   };
 }
 
-/** The first event from `events` that `match` accepts (the stream is left open). */
+/** The first event from `events` that `match` accepts (the stream is left open); bounded: 30 s. */
 export async function nextMatching<T>(
   events: AsyncIterator<T>,
   match: (event: T) => boolean,
 ): Promise<T> {
-  for (;;) {
-    const { value, done } = await events.next();
-    if (done) throw new Error("The event stream ended before the event came");
-    if (match(value)) return value;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error("The expected event did not come within 30 s")),
+      30_000,
+    );
+  });
+  const found = (async () => {
+    for (;;) {
+      const { value, done } = await events.next();
+      if (done) throw new Error("The event stream ended before the event came");
+      if (match(value)) return value;
+    }
+  })();
+  try {
+    return await Promise.race([found, expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }

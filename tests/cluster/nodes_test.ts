@@ -55,9 +55,25 @@ Deno.test({
       // A client registered on A can be rung from any node (one store).
       await a.voice.clients.add("gina");
 
+      // gina listens for calls on C; a call rung from C itself says the stream is connected
+      // (a stream lists only its own node's ringing calls when it opens; others' rings are
+      // delivered live).
+      const incoming = c.voice.clients.incoming("gina", { signal: stop.signal });
+      const probe = await c.voice.calls.originate({ from: "+14155550100", to: "client:gina" });
+      await nextMatching(
+        incoming,
+        (event) => event.type === "ring" && event.call.sid === probe.sid,
+      );
+      await c.voice.calls.hangup(probe.sid);
       // Originate on A; the same idempotent request retried on B returns the same call.
       const params = { from: "+14155550100", to: "client:gina" };
       const first = await a.voice.calls.originate(params, { idempotencyKey: "cluster-k1" });
+      // The ring A emits reaches gina's stream on C.
+      const ring = await nextMatching(
+        incoming,
+        (event) => event.type === "ring" && event.call.sid === first.sid,
+      );
+      assertEquals(ring.call.status, "ringing");
       const retried = await b.voice.calls.originate(params, { idempotencyKey: "cluster-k1" });
       assertEquals(retried.sid, first.sid);
 
