@@ -8,6 +8,7 @@
 import type { Logger } from "../log/mod.ts";
 import type { ClearResult } from "./playout.ts";
 import type { TurnSignal } from "./turn_detector.ts";
+import type { AsrResult } from "./turn_text.ts";
 
 /** The audio an adapter reads and writes: G.711 or PCM16 at a bridge rate. */
 export interface AgentAudioFormat {
@@ -74,6 +75,8 @@ export interface AgentDriver {
   audio(frame: CallerFrame): void;
   /** A DTMF digit from the caller. */
   dtmf?(digit: string, at: number): void;
+  /** A speech recognizer's result on the caller's track (when an ASR tap runs on the call). */
+  transcript?(result: AsrResult): void;
   /** The engine's endpointing and barge-in signals, when the adapter uses them. */
   turn?(signal: TurnSignal, turnAudio: Int16Array | undefined): void;
   /** The engine cut the agent's audio on barge-in: what had been played. Returns the words

@@ -36,7 +36,16 @@ export type FollowedCallEvent =
     readonly call: AgentCall;
     readonly transfer: { readonly to?: string; readonly agent?: string };
   }
-  | { readonly type: "dtmf"; readonly sid: string; readonly at: string; readonly digits: string };
+  | { readonly type: "dtmf"; readonly sid: string; readonly at: string; readonly digits: string }
+  | {
+    readonly type: "transcript";
+    readonly sid: string;
+    readonly at: string;
+    /** `uplink` (the caller) or `downlink`. */
+    readonly track: string;
+    readonly kind: string;
+    readonly text: string;
+  };
 
 /** The events the runtime reports on a call (the calls' `agent`, `turn` and `interruption`). */
 export type AgentCallEvent =
@@ -74,7 +83,7 @@ export interface AnyCallEvent {
   readonly sid: string;
 }
 
-const FOLLOWED: ReadonlySet<string> = new Set(["status", "transfer", "dtmf"]);
+const FOLLOWED: ReadonlySet<string> = new Set(["status", "transfer", "dtmf", "transcript"]);
 
 /**
  * Whether `event` is one the runtime follows. The calls' events of these types have these

@@ -25,6 +25,11 @@ export interface CallerTurn {
   readonly startedAt: number;
   /** Capture time of the end of its last voiced frame, µs since the epoch. */
   readonly endedAt: number;
+  /**
+   * What a speech recognizer heard in the turn (its final text), when one taps the call's
+   * uplink (`builtin:asr-tap`); absent otherwise.
+   */
+  readonly text?: string;
 }
 
 /** What the reply of {@linkcode AgentContext.say} or {@linkcode AgentContext.play} came to. */

@@ -21,14 +21,14 @@
  * @module
  */
 import { websocketOpened } from "./websocket_open.ts";
+import { AgentSocket, MAX_BUFFERED_BYTES } from "./agent_socket.ts";
 import type { AgentAdapter, AgentDriver, AgentLink, CallerFrame } from "./adapter.ts";
 import type { MediaStreamsAgentConfig } from "./config.ts";
 import { messageOf } from "./session.ts";
 
 /** Largest message accepted from a bot, bytes (1 MiB: ~100 s of base64 µ-law). */
 export const MAX_MESSAGE_BYTES = 1 << 20;
-/** Unsent bytes to a bot that stopped reading before it is dropped (~20 s of media). */
-export const MAX_BUFFERED_BYTES = 1 << 19;
+export { MAX_BUFFERED_BYTES };
 /** How long the WebSocket may take to open, ms. */
 export const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -55,17 +55,21 @@ export function mediaStreamsAdapter(config: MediaStreamsAgentConfig): AgentAdapt
 }
 
 class MediaStreamsDriver implements AgentDriver {
-  readonly #ws: WebSocket;
+  readonly #socket: AgentSocket;
   readonly #link: AgentLink;
   readonly #streamSid = "MZ" + hex(16);
   #sequence = 0;
   #chunk = 0;
   #firstTimestamp: number | undefined;
-  #closed = false;
 
   private constructor(ws: WebSocket, link: AgentLink) {
-    this.#ws = ws;
     this.#link = link;
+    this.#socket = new AgentSocket(ws, link, {
+      peer: "bot",
+      maxMessageBytes: MAX_MESSAGE_BYTES,
+      binaryNote: "(Media Streams is text frames only)",
+      onMessage: (message) => this.#onMessage(message),
+    });
   }
 
   static async connect(config: MediaStreamsAgentConfig, link: AgentLink): Promise<AgentDriver> {
@@ -81,25 +85,11 @@ class MediaStreamsDriver implements AgentDriver {
   }
 
   #begin(config: MediaStreamsAgentConfig): void {
-    const ws = this.#ws;
-    ws.onmessage = (event) => this.#onMessage(event.data);
-    ws.onclose = (event) => {
-      if (this.#closed) return;
-      this.#closed = true;
-      this.#link.fail(
-        `bot closed the connection (code ${event.code}${event.reason ? `: ${event.reason}` : ""})`,
-      );
-    };
-    ws.onerror = (event) => {
-      if (this.#closed) return;
-      this.#closed = true;
-      this.#link.fail(`bot connection failed: ${(event as ErrorEvent).message ?? "error"}`);
-    };
     const customParameters: Record<string, string> = { ...config.parameters };
     for (const [key, value] of Object.entries(this.#link.parameters)) {
       customParameters[key] = typeof value === "string" ? value : JSON.stringify(value);
     }
-    this.#sendRaw({ event: "connected", protocol: "Call", version: "1.0.0" });
+    this.#socket.send({ event: "connected", protocol: "Call", version: "1.0.0" });
     this.#send({
       event: "start",
       start: {
@@ -114,11 +104,7 @@ class MediaStreamsDriver implements AgentDriver {
   }
 
   audio(frame: CallerFrame): void {
-    if (this.#closed) return;
-    if (this.#ws.bufferedAmount > MAX_BUFFERED_BYTES) {
-      this.#fail(`bot is not reading (${this.#ws.bufferedAmount} bytes unsent)`);
-      return;
-    }
+    if (this.#socket.closed || this.#socket.stalled()) return;
     this.#firstTimestamp ??= frame.timestamp;
     this.#send({
       event: "media",
@@ -132,71 +118,39 @@ class MediaStreamsDriver implements AgentDriver {
   }
 
   dtmf(digit: string): void {
-    if (this.#closed) return;
+    if (this.#socket.closed) return;
     this.#send({ event: "dtmf", dtmf: { track: "inbound_track", digit } });
   }
 
   close(_reason: string): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+    if (this.#socket.closed) return Promise.resolve();
     this.#send({ event: "stop", stop: { accountSid: ACCOUNT_SID, callSid: this.#link.sid } });
-    this.#closed = true;
-    try {
-      this.#ws.close(1000, "stream stopped");
-    } catch (error) {
-      this.#link.log.debug("Closing the bot socket failed", { error });
-    }
+    this.#socket.close("stream stopped");
     return Promise.resolve();
   }
 
-  #onMessage(data: unknown): void {
-    if (this.#closed) return;
-    if (typeof data !== "string") {
-      this.#fail("bot sent a binary frame (Media Streams is text frames only)");
-      return;
-    }
-    if (data.length > MAX_MESSAGE_BYTES) {
-      this.#fail(`bot sent a ${data.length}-byte message (limit ${MAX_MESSAGE_BYTES})`);
-      return;
-    }
-    let message: unknown;
-    try {
-      message = JSON.parse(data);
-    } catch (error) {
-      this.#fail(`bot sent invalid JSON: ${messageOf(error)}`);
-      return;
-    }
-    if (typeof message !== "object" || message === null) {
-      this.#fail("bot sent a message that is not a JSON object");
-      return;
-    }
-    const m = message as Record<string, unknown>;
+  #onMessage(m: Record<string, unknown>): void {
+    const fail = (reason: string) => this.#socket.fail(reason);
     switch (m.event) {
       case "media": {
         const payload = (m.media as Record<string, unknown> | undefined)?.payload;
-        if (typeof payload !== "string") {
-          this.#fail("bot sent media without a payload string");
-          return;
-        }
+        if (typeof payload !== "string") return fail("bot sent media without a payload string");
         let bytes: Uint8Array;
         try {
           bytes = fromBase64(payload);
         } catch (error) {
-          this.#fail(`bot sent a payload that is not base64: ${messageOf(error)}`);
-          return;
+          return fail(`bot sent a payload that is not base64: ${messageOf(error)}`);
         }
         this.#link.play(bytes);
         return;
       }
       case "mark": {
         const name = (m.mark as Record<string, unknown> | undefined)?.name;
-        if (typeof name !== "string") {
-          this.#fail("bot sent a mark without a name");
-          return;
-        }
+        if (typeof name !== "string") return fail("bot sent a mark without a name");
         const queued = this.#link.mark(name, () => {
-          if (!this.#closed) this.#send({ event: "mark", mark: { name } });
+          if (!this.#socket.closed) this.#send({ event: "mark", mark: { name } });
         });
-        if (!queued) this.#fail("bot has too many marks pending");
+        if (!queued) fail("bot has too many marks pending");
         return;
       }
       case "clear":
@@ -207,30 +161,14 @@ class MediaStreamsDriver implements AgentDriver {
     }
   }
 
-  #fail(reason: string): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.#ws.close(1000, reason.slice(0, 120));
-    } catch (error) {
-      this.#link.log.debug("Closing the bot socket failed", { error });
-    }
-    this.#link.fail(reason);
-  }
-
   /** Sends a numbered message (every message after `connected`). */
   #send(message: Record<string, unknown>): void {
-    this.#sendRaw({
+    this.#socket.send({
       event: message.event,
       sequenceNumber: String(++this.#sequence),
       ...message,
       streamSid: this.#streamSid,
     });
-  }
-
-  #sendRaw(message: Record<string, unknown>): void {
-    if (this.#ws.readyState !== WebSocket.OPEN) return;
-    this.#ws.send(JSON.stringify(message));
   }
 }
 

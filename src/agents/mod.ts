@@ -26,7 +26,14 @@ export * from "./turn_detector.ts";
 export { speak, type SpeakOptions } from "./tts.ts";
 export { AgentSession, type AgentSessionOptions, type SessionReports } from "./session.ts";
 export { AgentRuntime, type AgentRuntimeOptions } from "./runtime.ts";
-export { AGENT_ROUTE_SCOPES, type AgentRoutesOptions, createAgentRoutes } from "./routes.ts";
+export {
+  AGENT_ROUTE_SCOPES,
+  type AgentRoutesOptions,
+  type CallsRouteKit,
+  createAgentRoutes,
+} from "./routes.ts";
+export type * from "./calls_port.ts";
+export { ASR_TURN_WAIT_MS, type AsrResult } from "./turn_text.ts";
 export { mediaStreamsAdapter } from "./media_streams.ts";
 export { BUILTIN_AGENTS, loadModuleAgent } from "./module_agent.ts";
 export { createAdapter } from "./adapters.ts";

@@ -22,6 +22,7 @@ import type { ModuleAgentConfig } from "./config.ts";
 import { type Agent, type AgentContext, isAgent, type ReplyOutcome } from "./define.ts";
 import { messageOf } from "./session.ts";
 import type { TurnSignal } from "./turn_detector.ts";
+import { type AsrResult, TurnTexts } from "./turn_text.ts";
 import { speak } from "./tts.ts";
 
 /** The agents shipped with the server, loadable as `builtin:<name>`. */
@@ -100,6 +101,7 @@ class ModuleDriver implements AgentDriver {
   readonly #texts = new Map<string, { text: string; totalMs: number }>();
   #replies = 0;
   #closed = false;
+  readonly #turnTexts = new TurnTexts();
 
   constructor(
     agent: Agent<Record<string, unknown>>,
@@ -140,7 +142,17 @@ class ModuleDriver implements AgentDriver {
       startedAt: signal.startedAt,
       endedAt: signal.at,
     };
-    this.#run("onTurn", () => this.#agent.onTurn?.(turn, this.#ctx));
+    // With an ASR tap on the call, the turn waits (bounded) for what it heard.
+    this.#turnTexts.turnEnded((text) =>
+      this.#run(
+        "onTurn",
+        () => this.#agent.onTurn?.(text === undefined ? turn : { ...turn, text }, this.#ctx),
+      )
+    );
+  }
+
+  transcript(result: AsrResult): void {
+    this.#turnTexts.result(result);
   }
 
   dtmf(digit: string): void {
@@ -161,6 +173,7 @@ class ModuleDriver implements AgentDriver {
   async close(_reason: string): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#turnTexts[Symbol.dispose]();
     try {
       await this.#agent.stop?.(this.#ctx);
     } catch (error) {

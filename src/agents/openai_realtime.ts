@@ -33,7 +33,8 @@ import type {
   CallerFrame,
 } from "./adapter.ts";
 import type { OpenAiRealtimeAgentConfig } from "./config.ts";
-import { CONNECT_TIMEOUT_MS, fromBase64, MAX_BUFFERED_BYTES, toBase64 } from "./media_streams.ts";
+import { CONNECT_TIMEOUT_MS, fromBase64, toBase64 } from "./media_streams.ts";
+import { AgentSocket } from "./agent_socket.ts";
 import { messageOf } from "./session.ts";
 
 /** The default server. */
@@ -92,19 +93,22 @@ export function openaiRealtimeAdapter(
 }
 
 class RealtimeDriver implements AgentDriver {
-  readonly #ws: WebSocket;
+  readonly #socket: AgentSocket;
   readonly #link: AgentLink;
   /** The response in progress (between response.created and response.done). */
   #response: string | undefined;
   /** The output item whose audio was last queued, and its transcript so far. */
   #item: { id: string; transcript: string; queuedMs: number } | undefined;
   readonly #bytesPerMs: number;
-  #closed = false;
 
   private constructor(ws: WebSocket, link: AgentLink, format: AgentAudioFormat) {
-    this.#ws = ws;
     this.#link = link;
     this.#bytesPerMs = format.codec === "pcm16" ? 48 : 8;
+    this.#socket = new AgentSocket(ws, link, {
+      peer: "realtime server",
+      maxMessageBytes: MAX_REALTIME_MESSAGE_BYTES,
+      onMessage: (message) => this.#onMessage(message),
+    });
   }
 
   static async connect(
@@ -126,19 +130,6 @@ class RealtimeDriver implements AgentDriver {
   }
 
   #begin(config: OpenAiRealtimeAgentConfig, format: AgentAudioFormat): void {
-    const ws = this.#ws;
-    ws.onmessage = (event) => this.#onMessage(event.data);
-    ws.onclose = (event) => {
-      if (this.#closed) return;
-      this.#closed = true;
-      this.#link.fail(
-        `realtime server closed the connection (code ${event.code}${
-          event.reason ? `: ${event.reason}` : ""
-        })`,
-      );
-    };
-    ws.onerror = (event) =>
-      this.#fail(`realtime connection failed: ${(event as ErrorEvent).message ?? "error"}`);
     const audioFormat = realtimeFormat(format);
     const input: Record<string, unknown> = { format: audioFormat };
     if (config.turnDetection !== undefined) input.turn_detection = config.turnDetection;
@@ -157,37 +148,16 @@ class RealtimeDriver implements AgentDriver {
   }
 
   audio(frame: CallerFrame): void {
-    if (this.#closed) return;
-    if (this.#ws.bufferedAmount > MAX_BUFFERED_BYTES) {
-      this.#fail(`realtime server is not reading (${this.#ws.bufferedAmount} bytes unsent)`);
-      return;
-    }
+    if (this.#socket.closed || this.#socket.stalled()) return;
     this.#send({ type: "input_audio_buffer.append", audio: toBase64(frame.payload) });
   }
 
   close(_reason: string): Promise<void> {
-    this.#closed = true;
-    try {
-      this.#ws.close(1000, "agent detached");
-    } catch (error) {
-      this.#link.log.debug("Closing the realtime socket failed", { error });
-    }
+    this.#socket.close("agent detached");
     return Promise.resolve();
   }
 
-  #onMessage(data: unknown): void {
-    if (this.#closed) return;
-    if (typeof data !== "string") return this.#fail("realtime server sent a binary frame");
-    if (data.length > MAX_REALTIME_MESSAGE_BYTES) {
-      return this.#fail(`realtime server sent a ${data.length}-byte message`);
-    }
-    let m: Record<string, unknown>;
-    try {
-      m = JSON.parse(data);
-    } catch (error) {
-      return this.#fail(`realtime server sent invalid JSON: ${messageOf(error)}`);
-    }
-    if (typeof m !== "object" || m === null) return this.#fail("realtime server sent a non-object");
+  #onMessage(m: Record<string, unknown>): void {
     switch (m.type) {
       case "response.created":
         this.#response = (m.response as { id?: string } | undefined)?.id ?? "response";
@@ -197,7 +167,9 @@ class RealtimeDriver implements AgentDriver {
         return;
       case "response.output_audio.delta": {
         const itemId = typeof m.item_id === "string" ? m.item_id : "item";
-        if (typeof m.delta !== "string") return this.#fail("output_audio.delta without a delta");
+        if (typeof m.delta !== "string") {
+          return this.#fail("realtime server sent output_audio.delta without a delta");
+        }
         let bytes: Uint8Array;
         try {
           bytes = fromBase64(m.delta);
@@ -262,17 +234,10 @@ class RealtimeDriver implements AgentDriver {
   }
 
   #fail(reason: string): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.#ws.close(1000, reason.slice(0, 120));
-    } catch (error) {
-      this.#link.log.debug("Closing the realtime socket failed", { error });
-    }
-    this.#link.fail(reason);
+    this.#socket.fail(reason);
   }
 
   #send(message: Record<string, unknown>): void {
-    if (this.#ws.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify(message));
+    this.#socket.send(message);
   }
 }

@@ -162,7 +162,10 @@ export class Playout implements AsyncDisposable {
     const accepted = Math.min(room, pcm.length);
     this.#overflow += pcm.length - accepted;
     if (accepted === 0) return 0;
-    this.#queue.push({ kind: "audio", pcm: pcm.subarray(0, accepted), offset: 0, item });
+    // A part is copied: a view would keep the whole (possibly huge) buffer alive, and a bot
+    // flooding a full queue would pin one such buffer per frame played.
+    const kept = accepted === pcm.length ? pcm : pcm.slice(0, accepted);
+    this.#queue.push({ kind: "audio", pcm: kept, offset: 0, item });
     this.#queuedSamples += accepted;
     return accepted;
   }
@@ -183,6 +186,22 @@ export class Playout implements AsyncDisposable {
     }
     this.#queue.push({ kind: "mark", name });
     return true;
+  }
+
+  /**
+   * Bytes of audio the queue keeps alive now (each distinct buffer its entries view, in
+   * full): at most about 2 × `maxQueuedMs` of samples plus what a caller handed over whole.
+   * A leak check.
+   */
+  get retainedBytes(): number {
+    const buffers = new Set<ArrayBufferLike>();
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const entry = this.#queue[i];
+      if (entry.kind === "audio") buffers.add(entry.pcm.buffer);
+    }
+    let bytes = 0;
+    for (const buffer of buffers) bytes += buffer.byteLength;
+    return bytes;
   }
 
   /** Marks pending now. */

@@ -347,6 +347,9 @@ export class AgentRuntime implements AsyncDisposable {
           await this.#options.calls.bindAgent(sid, undefined, binding.agent);
         }).catch((error) => log.warn("Cannot unbind on transfer", { sid, error })),
       );
+    } else if (event.type === "transcript") {
+      // What a recognizer heard of the caller: module agents' turns carry it.
+      if (event.track === "uplink") binding.session?.transcript(event);
     } else if (event.type === "dtmf") {
       const at = Date.parse(event.at) * 1000;
       for (const digit of event.digits) binding.session?.dtmf(digit, at);

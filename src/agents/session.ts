@@ -18,6 +18,7 @@ import type { AgentAdapter, AgentDriver, AgentLink } from "./adapter.ts";
 import type { BargeInConfig, TurnConfig } from "./config.ts";
 import { Playout } from "./playout.ts";
 import { TurnDetector, type TurnSignal } from "./turn_detector.ts";
+import type { AsrResult } from "./turn_text.ts";
 
 /** What a session reports to the runtime. */
 export interface SessionReports {
@@ -149,6 +150,15 @@ export class AgentSession implements AsyncDisposable {
       this.#driver?.dtmf?.(digit, at);
     } catch (error) {
       this.#fail(`agent threw on dtmf: ${messageOf(error)}`);
+    }
+  }
+
+  /** Delivers a speech recognizer's result on the caller's track. */
+  transcript(result: AsrResult): void {
+    try {
+      this.#driver?.transcript?.(result);
+    } catch (error) {
+      this.#fail(`agent threw on transcript: ${messageOf(error)}`);
     }
   }
 

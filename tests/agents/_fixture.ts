@@ -15,6 +15,8 @@ import type { Codec } from "../../src/codecs/mod.ts";
 /** A running server with agents. */
 export interface AgentServer extends AsyncDisposable {
   readonly server: VoiceServer;
+  /** The server's data directory (its webhook secret is `webhook-secret` there). */
+  readonly dataDir: string;
   readonly url: string;
   readonly token: string;
   readonly voice: Voice;
@@ -23,8 +25,15 @@ export interface AgentServer extends AsyncDisposable {
   readonly moq: MoqClient;
   /** `fetch` with the token. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
-  /** An in-progress `client:` call whose caller leg publishes in `codec` over MoQT. */
-  liveCall(codec?: Codec): Promise<{ sid: string; caller: AudioBridge; events: EventLog }>;
+  /**
+   * An in-progress `client:` call whose caller leg reads and writes `codec` over MoQT; its
+   * uplink track carries `trackCodec` [`codec`] (the bridge transcodes, e.g. µ-law → Opus).
+   */
+  liveCall(
+    codec?: Codec,
+    trackCodec?: Codec,
+    options?: { readonly statusCallback?: string },
+  ): Promise<{ sid: string; caller: AudioBridge; events: EventLog }>;
   /** The event log of a call (SSE). */
   events(sid: string): EventLog;
 }
@@ -71,6 +80,7 @@ export async function startAgentServer(sections: Record<string, unknown>): Promi
   let clients = 0;
   const fx: AgentServer = {
     server,
+    dataDir,
     url,
     token,
     voice,
@@ -86,21 +96,27 @@ export async function startAgentServer(sections: Record<string, unknown>): Promi
       logsToStop.push(log);
       return log;
     },
-    async liveCall(codec = "g711_ulaw") {
+    async liveCall(codec = "g711_ulaw", trackCodec = codec, options = {}) {
       const identity = `phone${++clients}`;
       const registered = await fx.fetch(`/v1/clients/${identity}/register`, { method: "POST" });
       await registered.body?.cancel();
       const call = await voice.calls.originate({
         from: "+14155550100",
         to: `client:${identity}`,
-        capabilities: [`voice/${codec}`],
+        capabilities: [`voice/${trackCodec}`],
+        ...options,
       });
       const events = fx.events(call.sid);
       // The client answers a ringing call by attaching its leg.
       await events.next((e) => e.type === "status" && e.call.status === "ringing");
       // A busy test process reads late: keep late frames rather than drop them (the
       // measurements count what the caller got).
-      const caller = await voice.bridge.attachCaller({ sid: call.sid, codec, maxLatencyMs: 1000 });
+      const caller = await voice.bridge.attachCaller({
+        sid: call.sid,
+        codec,
+        publishCodec: trackCodec,
+        maxLatencyMs: 1000,
+      });
       bridges.push(caller);
       await events.next((e) => e.type === "status" && e.call.status === "in_progress");
       return { sid: call.sid, caller, events };

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { decodeUlaw } from "../../src/codecs/g711.ts";
+import { decodeAlaw, decodeUlaw } from "../../src/codecs/g711.ts";
 
 import { guard } from "./_fixture.ts";
 
@@ -25,7 +25,7 @@ export interface RealtimeConnection {
   readonly violations: string[];
   readonly headers: Headers;
   readonly url: string;
-  /** All appended audio, decoded (µ-law). */
+  /** All appended audio, decoded (µ-law, or A-law when the session asked for `audio/pcma`). */
   readonly input: Int16Array[];
   next(match: (m: Record<string, unknown>) => boolean): Promise<RealtimeReceived>;
   send(message: unknown): void;
@@ -34,7 +34,7 @@ export interface RealtimeConnection {
 
 /** Options: what each response says. */
 export interface RealtimeServerOptions {
-  /** µ-law bytes of the reply audio. */
+  /** The reply audio, in the session's G.711 (µ-law bytes unless it asked for A-law). */
   readonly reply: Uint8Array;
   /** Audio delta size, bytes [800 = 100 ms]. */
   readonly chunk?: number;
@@ -102,6 +102,7 @@ function serve(
   let inputMs = 0;
   let response: { id: string; item: string; timer?: ReturnType<typeof setTimeout> } | undefined;
   let sessionUpdated = false;
+  let decode = decodeUlaw;
   let silenceDurationMs = 500;
   const chunk = options.chunk ?? 800;
 
@@ -167,6 +168,8 @@ function serve(
         const vad = (s?.audio as { input?: { turn_detection?: { silence_duration_ms?: number } } })
           ?.input?.turn_detection;
         silenceDurationMs = vad?.silence_duration_ms ?? 500;
+        const format = (s?.audio as { input?: { format?: { type?: string } } })?.input?.format;
+        decode = format?.type === "audio/pcma" ? decodeAlaw : decodeUlaw;
         send({ type: "session.updated", session: s });
         break;
       }
@@ -176,7 +179,7 @@ function serve(
           violations.push("append without audio");
           break;
         }
-        const pcm = decodeUlaw(Uint8Array.from(atob(m.audio), (c) => c.charCodeAt(0)));
+        const pcm = decode(Uint8Array.from(atob(m.audio), (c) => c.charCodeAt(0)));
         input.push(pcm);
         let peak = 0;
         for (const x of pcm) peak = Math.max(peak, Math.abs(x));

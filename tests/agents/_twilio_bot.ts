@@ -7,6 +7,7 @@
  * @module
  */
 
+import { decodeUlaw } from "../../src/codecs/g711.ts";
 import { guard } from "./_fixture.ts";
 
 /** A message as received, with its arrival time. */
@@ -218,4 +219,19 @@ export function b64(bytes: Uint8Array): string {
 /** base64 → bytes. */
 export function unb64(text: string): Uint8Array {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+/**
+ * What the bot heard: every `media` payload (µ-law) decoded and placed at its `timestamp` (ms
+ * since the stream's first frame), as a Twilio bot places it, in a buffer of `samples`.
+ */
+export function botHeard(conn: BotConnection, samples: number): Int16Array {
+  const heard = new Int16Array(samples);
+  for (const r of conn.received) {
+    if (r.message.event !== "media") continue;
+    const m = r.message.media as { timestamp: string; payload: string };
+    const at = Number(m.timestamp) * 8;
+    if (at + 160 <= heard.length) heard.set(decodeUlaw(unb64(m.payload)), at);
+  }
+  return heard;
 }

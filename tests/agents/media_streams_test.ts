@@ -1,10 +1,16 @@
 import { assert, assertEquals } from "@std/assert";
 import type { AgentEvent, Call, TurnEvent } from "../../src/sdk/mod.ts";
-import { decodeUlaw } from "../../src/codecs/g711.ts";
 import { bestLagCorrelation } from "../_lib/correlate.ts";
 import { startAgentServer } from "./_fixture.ts";
-import { b64, startTwilioBot, unb64 } from "./_twilio_bot.ts";
+import { b64, botHeard, startTwilioBot } from "./_twilio_bot.ts";
 import { feedUlaw, Recorder, rms, tone, turns8k, ulaw } from "./_audio.ts";
+
+/** RMS per 10 ms (80 samples at 8 kHz). */
+function envelope(pcm: Int16Array): Float64Array {
+  const out = new Float64Array(Math.floor(pcm.length / 80));
+  for (let i = 0; i < out.length; i++) out[i] = rms(pcm.subarray(i * 80, (i + 1) * 80));
+  return out;
+}
 
 const isAgent = (state: AgentEvent["state"]) => (e: { type: string }): e is AgentEvent =>
   e.type === "agent" && (e as AgentEvent).state === state;
@@ -54,15 +60,7 @@ Deno.test("media-streams: a Twilio bot on a client: call gets connected/start/me
   conn.send({ event: "mark", streamSid: s.streamSid, mark: { name: "sync" } });
   await conn.next((m) => m.event === "mark" && (m.mark as { name: string }).name === "sync");
   // Placed by their timestamps (ms since the stream's first frame), as a Twilio bot does.
-  const media = conn.received.filter((r) => r.message.event === "media").map((r) =>
-    r.message.media as { timestamp: string; payload: string }
-  );
-  const botHeard = new Int16Array(speech.length + 16000);
-  for (const m of media) {
-    const at = Number(m.timestamp) * 8;
-    if (at + 160 <= botHeard.length) botHeard.set(decodeUlaw(unb64(m.payload)), at);
-  }
-  const up = bestLagCorrelation(speech, botHeard, {
+  const up = bestLagCorrelation(speech, botHeard(conn, speech.length + 16000), {
     minLag: -8000,
     maxLag: 8000,
     minOverlap: 40000,
@@ -158,4 +156,58 @@ Deno.test("media-streams: a Twilio bot on a client: call gets connected/start/me
   await fx.voice.calls.hangup(sid);
   await heard.done;
   assertEquals(fx.server.agentTables().bindings, 0);
+});
+
+Deno.test("media-streams over an Opus client: leg: the bot gets the caller transcoded to 8 kHz µ-law (r ≥ 0.9), and its µ-law reply reaches the Opus caller (loudness contour r ≥ 0.9)", async () => {
+  await using bot = startTwilioBot();
+  await using fx = await startAgentServer({
+    agents: { bot: { type: "media-streams", url: bot.url } },
+  });
+  // The caller's application writes µ-law; its uplink track carries Opus (48 kHz).
+  const { sid, caller } = await fx.liveCall("g711_ulaw", "opus");
+  assertEquals((await fx.voice.calls.get(sid)).capabilities, ["voice/opus"]);
+  const heard = new Recorder(caller);
+  await fx.voice.agents.attach({ sid, agent: "bot" });
+  const conn = await bot.connection();
+  const start = (await conn.next((m) => m.event === "start")).message;
+  const streamSid = start.streamSid;
+  assertEquals(
+    (start.start as { mediaFormat: unknown }).mediaFormat,
+    { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 },
+  );
+
+  const speech = turns8k().subarray(0, 7_000 * 8);
+  await feedUlaw(caller, speech);
+  conn.send({ event: "mark", streamSid, mark: { name: "sync" } });
+  await conn.next((m) => m.event === "mark" && (m.mark as { name: string }).name === "sync");
+  const up = bestLagCorrelation(speech, botHeard(conn, speech.length + 16_000), {
+    minLag: -8000,
+    maxLag: 8000,
+    minOverlap: 40_000,
+  });
+  assert(up.r >= 0.9, `bot heard the Opus caller with r = ${up.r.toFixed(3)}`);
+
+  const reply = speech.subarray(12_000, 36_000);
+  const before = heard.frames.length;
+  conn.send({ event: "media", streamSid, media: { payload: b64(ulaw(reply)) } });
+  conn.send({ event: "mark", streamSid, mark: { name: "reply" } });
+  await conn.next((m) => m.event === "mark" && (m.mark as { name: string }).name === "reply");
+  // The frames up to the mark's slot plus the Opus path's delay (half a second more).
+  const until = heard.frames.length + 25;
+  await heard.next((_, i) => i >= until, before);
+  // Opus is a perceptual codec: after µ-law → Opus → µ-law the waveform is not kept sample
+  // for sample (measured here: r = 0.25 over the reply, 0.26-0.76 per 0.5 s), so what the caller
+  // heard is compared by its loudness contour (RMS per 10 ms), which a codec keeps.
+  const got = heard.timeline(before);
+  const env = envelope(reply);
+  const heardEnv = envelope(got);
+  const down = bestLagCorrelation(env, heardEnv, {
+    maxLag: heardEnv.length - env.length,
+    minOverlap: env.length - 10,
+    step: 1,
+  });
+  assert(down.r >= 0.9, `the Opus caller heard the bot's contour with r = ${down.r.toFixed(3)}`);
+  assertEquals(conn.violations, []);
+  await fx.voice.calls.hangup(sid);
+  await heard.done;
 });

@@ -91,3 +91,78 @@ Deno.test("module: builtin:echo repeats the caller's turn after endpointing, and
   await heard.done;
   assertEquals(fx.server.agentTables().bindings, 0);
 });
+
+Deno.test("module: a false interruption (a 200 ms burst over the echo) ducks the reply, then resumes it at full level; no interruption, the reply plays on", async () => {
+  await using fx = await startAgentServer({
+    agents: { echo: { type: "module", module: "builtin:echo" } },
+  });
+  const { sid, caller, events } = await fx.liveCall("g711_ulaw");
+  const heard = new Recorder(caller);
+  await fx.voice.agents.attach({ sid, agent: "echo" });
+  const speech = turns8k();
+  const utterance = speech.subarray(0, 7_900 * 8);
+  await feedUlaw(caller, utterance);
+  const replyStart = await heard.next((f) => rms(f.pcm) > 1000);
+  await heard.next((_, i) => i >= replyStart + 75, replyStart);
+  const turnsBefore = events.events.filter(isTurnEnd).length;
+  // 200 ms of utterance 2's speech: a turn start and a barge-in onset, but less than the
+  // 400 ms that commit an interruption.
+  await feedUlaw(caller, speech.subarray(8_300 * 8, 8_500 * 8));
+  await feedUlaw(caller, new Int16Array(8_000 * 1));
+  const burst = await events.next((e): e is TurnEvent =>
+    isTurnEnd(e) && events.events.filter(isTurnEnd).indexOf(e) === turnsBefore
+  ) as TurnEvent;
+  const onsetMs = Date.parse(burst.startedAt);
+  const resumedMs = Date.parse(burst.at);
+  // Over a second and a half of the reply after the burst was over.
+  await heard.next((f) => f.timestamp / 1000 > resumedMs + 1_400, replyStart);
+  assertEquals(events.events.filter((e) => e.type === "interruption"), []);
+
+  // The reply as heard, each window aligned on the part of the turn it echoes (found by
+  // correlation, so a frame the playout skipped under load does not shift the rest): its
+  // gain is its level over the level of that part.
+  const played = heard.timeline(replyStart - 20, 8000);
+  const t0 = heard.frames[replyStart - 20].timestamp / 1000;
+  // Where the reply starts in the turn it echoes (coarsely, over 2 s of it), then per window
+  // exactly, within ±60 ms of that.
+  const base = bestLagCorrelation(utterance.subarray(12_000, 28_000), played, {
+    maxLag: 24_000,
+    minOverlap: 16_000,
+  });
+  assert(base.r >= 0.9, `caller heard the echo with r = ${base.r.toFixed(3)}`);
+  const gain = (fromMs: number, toMs: number) => {
+    const from = Math.round((fromMs - t0) * 8);
+    const got = played.subarray(from, Math.round((toMs - t0) * 8));
+    if (got.length < 400 || rms(got) < 50) return undefined;
+    const expected = from - base.lag + 12_000;
+    const match = bestLagCorrelation(got, utterance, {
+      minLag: Math.max(0, expected - 480),
+      maxLag: Math.min(utterance.length - got.length, expected + 480),
+      minOverlap: got.length,
+      step: 1,
+    });
+    if (match.r < 0.8) return undefined;
+    return rms(got) / rms(utterance.subarray(match.lag, match.lag + got.length));
+  };
+  // Ducked somewhere between the onset and the turn's end (the duck starts once the VAD
+  // heard the onset and ends after a little silence), full level again after it.
+  let ducked = Infinity;
+  for (let ms = onsetMs; ms + 100 <= resumedMs; ms += 50) {
+    ducked = Math.min(ducked, gain(ms, ms + 100) ?? Infinity);
+  }
+  // 200 ms windows (a frame the playout skipped under load shifts what follows).
+  const resumedGains: number[] = [];
+  for (let ms = resumedMs + 300; ms + 200 <= resumedMs + 1_300; ms += 200) {
+    const g = gain(ms, ms + 200);
+    if (g !== undefined) resumedGains.push(g);
+  }
+  resumedGains.sort((a, b) => a - b);
+  const resumed = resumedGains.length >= 3 ? resumedGains[resumedGains.length >> 1] : undefined;
+  assert(ducked < 0.5, `not ducked during the burst: gain ${ducked}`);
+  assert(
+    resumed !== undefined && resumed > 0.8 && resumed < 1.25,
+    `not resumed at full level: gains ${resumedGains.map((g) => g.toFixed(2)).join(", ")}`,
+  );
+  await fx.voice.calls.hangup(sid);
+  await heard.done;
+});

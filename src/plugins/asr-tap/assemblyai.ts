@@ -19,6 +19,7 @@ import {
   type RecognizerProvider,
   type RecognizerResult,
   stringField,
+  trackFormat,
   withQuery,
 } from "./provider.ts";
 
@@ -61,12 +62,8 @@ export const assemblyai: RecognizerProvider = {
   chunkMs: 100,
   minChunkMs: 50,
   needsSilence: false,
-  format(track, options) {
-    if (track.codec === "g711_ulaw") return { encoding: "g711_ulaw", sampleRate: 8000 };
-    if (track.codec === "g711_alaw") return { encoding: "pcm16", sampleRate: 8000 };
-    if (track.codec === "pcm16") return { encoding: "pcm16", sampleRate: track.sampleRate };
-    return { encoding: "pcm16", sampleRate: options.sampleRate };
-  },
+  // AssemblyAI takes µ-law (pcm_mulaw) but not A-law.
+  format: (track, options) => trackFormat(track, options, ["g711_ulaw"]),
   session({ url, key, format, options }): ProviderSession {
     let lastFinalTurn = -1;
     const english = options.language === "en" || options.language.startsWith("en-");

@@ -20,6 +20,7 @@ import {
   type RecognizerProvider,
   type RecognizerResult,
   stringField,
+  trackFormat,
   withQuery,
 } from "./provider.ts";
 
@@ -43,13 +44,8 @@ export const deepgram: RecognizerProvider = {
   chunkMs: 20,
   minChunkMs: 0,
   needsSilence: false,
-  format(track, options) {
-    if (track.codec === "g711_ulaw" || track.codec === "g711_alaw") {
-      return { encoding: track.codec, sampleRate: 8000 };
-    }
-    if (track.codec === "pcm16") return { encoding: "pcm16", sampleRate: track.sampleRate };
-    return { encoding: "pcm16", sampleRate: options.sampleRate };
-  },
+  // Deepgram takes both G.711 laws as they are (encoding=mulaw / alaw).
+  format: (track, options) => trackFormat(track, options, ["g711_ulaw", "g711_alaw"]),
   session({ url, key, format, options }): ProviderSession {
     let turnOpen = false;
     return {

@@ -121,6 +121,38 @@ export interface RecognizerProvider {
 }
 
 /**
+ * The stream format most recognizers read a track in: the G.711 codecs in `passthrough` as
+ * they are (8 kHz, untranscoded), other G.711 as PCM16 at 8 kHz, PCM16 at the track's own
+ * rate, anything else (Opus) decoded to PCM16 at the options' `sampleRate`.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { trackFormat } from "./provider.ts";
+ * import { parseAsrTapOptions } from "./options.ts";
+ * const alaw = { codec: "g711_alaw", sampleRate: 8000, channels: 1, frameMs: 20 } as const;
+ * assertEquals(trackFormat(alaw, parseAsrTapOptions({ provider: "assemblyai" }), ["g711_ulaw"]), {
+ *   encoding: "pcm16",
+ *   sampleRate: 8000,
+ * });
+ * ```
+ */
+export function trackFormat(
+  track: Required<MediaFormat>,
+  options: ResolvedAsrTapOptions,
+  passthrough: readonly ("g711_ulaw" | "g711_alaw")[],
+): StreamFormat {
+  const codec = track.codec;
+  if (codec === "g711_ulaw" || codec === "g711_alaw") {
+    return passthrough.includes(codec)
+      ? { encoding: codec, sampleRate: 8000 }
+      : { encoding: "pcm16", sampleRate: 8000 };
+  }
+  if (codec === "pcm16") return { encoding: "pcm16", sampleRate: track.sampleRate };
+  return { encoding: "pcm16", sampleRate: options.sampleRate };
+}
+
+/**
  * Parses a JSON object message.
  *
  * @throws {RecognizerProtocolError} for binary data, invalid JSON, or a non-object.

@@ -1,11 +1,11 @@
 /**
- * A sipp caller speaking a fixture: the fixture as µ-law RTP (PT 0, 20 ms) in a pcap file
- * that sipp's `play_pcap_audio` replays in real time, and a UAC scenario offering PCMU
- * that plays it, waits, and hangs up.
+ * A sipp caller speaking a fixture: the fixture as µ-law (or A-law) RTP (20 ms) in a pcap
+ * file that sipp's `play_pcap_audio` replays in real time, and a UAC scenario offering that
+ * codec (and telephone-event) that plays it, optionally presses a digit, and hangs up.
  *
  * @module
  */
-import { encodeUlaw } from "../../../src/codecs/g711.ts";
+import { encodeAlaw, encodeUlaw } from "../../../src/codecs/g711.ts";
 
 /** µ-law 20 ms frames of 8 kHz PCM. */
 export function ulawFrames(pcm: Int16Array): Uint8Array[] {
@@ -14,16 +14,28 @@ export function ulawFrames(pcm: Int16Array): Uint8Array[] {
   return out;
 }
 
+/** A-law 20 ms frames of 8 kHz PCM. */
+export function alawFrames(pcm: Int16Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i + 160 <= pcm.length; i += 160) out.push(encodeAlaw(pcm.subarray(i, i + 160)));
+  return out;
+}
+
 /**
- * A pcap (Ethernet, IPv4, UDP) of RTP packets carrying `frames` (PT 0), 20 ms apart.
- * sipp replays the UDP payloads at the captured pace to the negotiated address.
+ * A pcap (Ethernet, IPv4, UDP) of RTP packets carrying `frames` (PT `payloadType`, 0 =
+ * PCMU), 20 ms apart. sipp replays the UDP payloads at the captured pace to the negotiated
+ * address.
  */
-export function rtpPcap(frames: readonly Uint8Array[], ssrc = 0x1234abcd): Uint8Array {
+export function rtpPcap(
+  frames: readonly Uint8Array[],
+  ssrc = 0x1234abcd,
+  payloadType = 0,
+): Uint8Array {
   const packets = frames.map((payload, k) => {
     const rtp = new Uint8Array(12 + payload.length);
     const v = new DataView(rtp.buffer);
     rtp[0] = 0x80;
-    rtp[1] = (k === 0 ? 0x80 : 0) | 0; // marker on the first packet, PT 0 (PCMU)
+    rtp[1] = (k === 0 ? 0x80 : 0) | payloadType; // marker on the first packet
     v.setUint16(2, k & 0xffff);
     v.setUint32(4, k * 160);
     v.setUint32(8, ssrc);
@@ -65,10 +77,39 @@ export function rtpPcap(frames: readonly Uint8Array[], ssrc = 0x1234abcd): Uint8
   return out;
 }
 
-/** A UAC scenario offering PCMU that plays `pcap`, waits `pauseMs`, then sends BYE. */
-export function uacScenario(pcap: string, pauseMs: number): string {
+/** What else a {@linkcode uacScenario} does. */
+export interface UacOptions {
+  /** The codec offered (and in the pcap) [PCMU]. */
+  readonly codec?: "PCMU" | "PCMA";
+  /** The SDP's media port is sipp's `-set rec_port N` (a socket the test records on), not
+   * sipp's own. */
+  readonly recordPort?: boolean;
+  /** A pcap of RFC 4733 events (PT 101) played after the speech and `pauseMs`. */
+  readonly dtmfPcap?: string;
+  /** Silence before the speech starts, ms [0]. */
+  readonly leadMs?: number;
+}
+
+/**
+ * A UAC scenario offering PCMU (or PCMA) that plays `pcap`, waits `pauseMs`, then (with
+ * `dtmfPcap`) plays the digit and waits a second more, then sends BYE.
+ */
+export function uacScenario(pcap: string, pauseMs: number, options: UacOptions = {}): string {
+  const { codec = "PCMU", recordPort = false, dtmfPcap, leadMs = 0 } = options;
+  const pt = codec === "PCMU" ? 0 : 8;
+  const port = recordPort ? "[$rec_port]" : "[auto_media_port]";
+  const dtmf = dtmfPcap
+    ? `
+  <nop>
+    <action>
+      <exec play_pcap_audio="${dtmfPcap}" />
+    </action>
+  </nop>
+  <pause milliseconds="1000" />`
+    : "";
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="UAC speaking a fixture over PCMU">
+<scenario name="UAC speaking a fixture over ${codec}">
+  ${recordPort ? '<Global variables="rec_port" />' : ""}
   <send retrans="500">
     <![CDATA[
 
@@ -88,8 +129,10 @@ export function uacScenario(pcap: string, pauseMs: number): string {
       s=-
       c=IN IP[local_ip_type] [local_ip]
       t=0 0
-      m=audio [auto_media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
+      m=audio ${port} RTP/AVP ${pt} 101
+      a=rtpmap:${pt} ${codec}/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
 
     ]]>
   </send>
@@ -112,12 +155,13 @@ export function uacScenario(pcap: string, pauseMs: number): string {
 
     ]]>
   </send>
+  ${leadMs > 0 ? `<pause milliseconds="${leadMs}" />` : ""}
   <nop>
     <action>
       <exec play_pcap_audio="${pcap}" />
     </action>
   </nop>
-  <pause milliseconds="${pauseMs}" />
+  <pause milliseconds="${pauseMs}" />${dtmf}
   <send retrans="500">
     <![CDATA[
 
