@@ -65,7 +65,6 @@ export type AgentCallEvent =
     readonly state: "start" | "end";
     readonly startedAt: string;
     readonly endedAt?: string;
-    readonly text?: string;
   }
   | {
     readonly type: "interruption";
