@@ -30,7 +30,8 @@ const MODES = arg("mode", "sockets,session").split(",");
 const SHARDS = Number(arg("shards", "1"));
 const PPS = 50;
 const HOST = "127.0.0.1";
-const FIRST = 42000;
+// Above the ephemeral range (32768-60999), so no random socket of the machine sits there.
+const FIRST = 61000;
 const PCMU = { audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 } } as const;
 
 const blastBin = await (async () => {
@@ -68,27 +69,39 @@ interface Row {
   calls: number;
   result: BlastResult;
   cpuUs: number;
+  /** Packets the server side took in and sent back (its own count). */
+  rx: number;
+  tx: number;
   /** RSS growth from opening the calls' sockets/sessions and running the load, bytes per call. */
   rssPerCall: number;
 }
 
 async function baseline(calls: number): Promise<BlastResult> {
+  console.error(`rtp_engine_bench: C reflector ${calls} calls`);
   const child = new Deno.Command(blastBin, {
-    args: ["reflect", HOST, String(FIRST), String(calls), String(SECONDS + 2)],
+    // Runs until killed below (an hour at most).
+    args: ["reflect", HOST, String(FIRST), String(calls), "3600"],
     stdout: "piped",
   }).spawn();
   const reader = child.stdout.getReader();
   await reader.read(); // "ready"
   const result = await blast(calls);
   reader.releaseLock();
-  child.kill();
+  try {
+    child.kill("SIGKILL");
+  } catch (error) {
+    // It exited by itself (a bind failure says so on stderr).
+    if (!(error instanceof TypeError)) throw error;
+  }
   await child.status;
   await child.stdout.cancel().catch(() => {});
   return result;
 }
 
 async function serve(engine: RtpEngine, mode: string, calls: number): Promise<Row> {
+  console.error(`rtp_engine_bench: ${engine.name} ${mode} ${calls} calls`);
   const closers: (() => Promise<void> | void)[] = [];
+  const counts = { rx: 0, tx: 0 };
   const rss0 = Deno.memoryUsage().rss;
   for (let i = 0; i < calls; i++) {
     const port = FIRST + 2 * i;
@@ -97,8 +110,12 @@ async function serve(engine: RtpEngine, mode: string, calls: number): Promise<Ro
       const s = engine.bind(HOST, range, true);
       const rtp = s.rtp;
       const done = s.listen((bytes, from) => {
-        if (rtp.sendNow) rtp.sendNow(bytes, from);
-        else rtp.send(bytes, from).catch(() => {});
+        counts.rx++;
+        if (rtp.sendNow) {
+          if (rtp.sendNow(bytes, from)) counts.tx++;
+        } else {
+          rtp.send(bytes, from).then(() => counts.tx++, () => {});
+        }
       }, () => {});
       closers.push(async () => {
         s.close();
@@ -113,7 +130,10 @@ async function serve(engine: RtpEngine, mode: string, calls: number): Promise<Ro
         engine,
         inactivityTimeoutMs: 0,
       });
-      session.on("audio", (f) => session.sendAudio(f.payload, 160));
+      session.on("audio", (f) => {
+        counts.rx++;
+        if (session.sendAudio(f.payload, 160)) counts.tx++;
+      });
       closers.push(() => session.close());
     }
   }
@@ -122,7 +142,7 @@ async function serve(engine: RtpEngine, mode: string, calls: number): Promise<Ro
   const cpuUs = cpuMicros() - cpu0;
   const rssPerCall = (Deno.memoryUsage().rss - rss0) / calls;
   for (const close of closers) await close();
-  return { engine: engine.name, mode, calls, result, cpuUs, rssPerCall };
+  return { engine: engine.name, mode, calls, result, cpuUs, rssPerCall, ...counts };
 }
 
 const load = Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
@@ -143,7 +163,7 @@ for (const calls of CALLS) {
   }
 }
 console.log(
-  "| engine | path | calls | pps in | echoed | lost % | CPU µs/pkt (in+out) | pkts/s per core (in+out) | full-duplex calls/core | RTT p50 / p99 µs | added p50 / p99 µs | RSS KiB/call |",
+  "| engine | path | calls | sent to it | echoes back | lost % | CPU µs/pkt (in+out) | pkts/s per core (in+out) | full-duplex calls/core | RTT p50 / p99 µs | added p50 / p99 µs | RSS KiB/call |",
 );
 console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const calls of CALLS) {
@@ -155,7 +175,7 @@ for (const calls of CALLS) {
   );
   for (const r of rows.filter((r) => r.calls === calls)) {
     const { sent, received } = r.result;
-    const packets = sent + received; // each echoed packet was received and sent
+    const packets = r.rx + r.tx; // what the server itself received and sent
     const usPerPacket = r.cpuUs / packets;
     const perCore = 1e6 / usPerPacket;
     console.log(

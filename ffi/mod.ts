@@ -52,6 +52,8 @@ export const NATIVE_SYMBOLS = {
   cc_engine_start: { parameters: ["pointer"], result: "i32" },
   /** int cc_engine_stop(cc_engine_t *e) — joins the shard threads */
   cc_engine_stop: { parameters: ["pointer"], result: "i32", nonblocking: true },
+  /** The same cc_engine_stop, synchronous: for a process or worker that is exiting. */
+  cc_engine_stop_now: { name: "cc_engine_stop", parameters: ["pointer"], result: "i32" },
   /** void cc_engine_destroy(cc_engine_t *e) */
   cc_engine_destroy: { parameters: ["pointer"], result: "void" },
   /** const char *cc_engine_last_error(void) */

@@ -7,7 +7,11 @@
  * Bounded: only the test files whose RTP goes through an engine — every `tests/sip` file that
  * builds its gateway with `rtpMedia(` (sipp, baresip, real RTP), and `tests/rtp` — not the
  * signalling-only ones, which no engine touches. An engine that cannot run on this machine is
- * skipped with its reason, except under `CI=true` for io_uring (the CI machines have it).
+ * skipped with its reason, except under `CI=true` (the CI machines have both).
+ *
+ * io_uring runs the files in parallel. xdp runs them one process per file, in turn, on `lo`
+ * (`CLUTCH_XDP_INTERFACE`): an interface takes one XDP program, so two engines at once would
+ * refuse each other (each test worker has its own default engine and detaches it on unload).
  *
  * @module
  */
@@ -15,7 +19,15 @@ import { rtpEngineUnavailable } from "../src/rtp/engine/select.ts";
 import type { RtpEngineName } from "../src/rtp/engine/types.ts";
 
 const ROOT = new URL("../", import.meta.url);
-const ENGINES: readonly Exclude<RtpEngineName, "deno">[] = ["io_uring", "xdp"];
+/**
+ * `TEST_ENGINES=io_uring,xdp` picks the engines [io_uring]. xdp is opt-in for now: over `lo`
+ * its receive path reaches JS but what it sends never reaches a loopback peer (found with
+ * tests/rtp/engine_test.ts; written to the xdp owner), so the sipp suite cannot pass on it yet.
+ */
+const ENGINES = ((Deno.env.get("TEST_ENGINES") || "io_uring").split(",") as Exclude<
+  RtpEngineName,
+  "deno"
+>[]).filter((e) => e === "io_uring" || e === "xdp");
 const ci = Deno.env.get("CI") === "true";
 
 function rtpTests(): string[] {
@@ -35,9 +47,9 @@ function rtpTests(): string[] {
 let failed = false;
 const files = rtpTests();
 for (const engine of ENGINES) {
-  const why = rtpEngineUnavailable(engine);
+  const why = rtpEngineUnavailable(engine, { interface: "lo" });
   if (why !== undefined) {
-    const required = ci && engine === "io_uring";
+    const required = ci;
     console[required ? "error" : "warn"](
       `test:engines: ${engine} ${required ? "MUST run in CI but cannot" : "skipped"}: ${why}`,
     );
@@ -45,16 +57,19 @@ for (const engine of ENGINES) {
     continue;
   }
   console.log(`test:engines: ${files.length} test files on CLUTCH_RTP_ENGINE=${engine}`);
-  const status = await new Deno.Command(Deno.execPath(), {
-    args: ["test", "--allow-all", "--unstable-net", "--unstable-kv", "--parallel", ...files],
-    cwd: ROOT.pathname,
-    env: { CLUTCH_RTP_ENGINE: engine },
-    stdout: "inherit",
-    stderr: "inherit",
-  }).spawn().status;
-  if (!status.success) {
-    console.error(`test:engines: the RTP tests failed on ${engine}`);
-    failed = true;
+  const runs = engine === "xdp" ? files.map((f) => [f]) : [["--parallel", ...files]];
+  for (const run of runs) {
+    const status = await new Deno.Command(Deno.execPath(), {
+      args: ["test", "--allow-all", "--unstable-net", "--unstable-kv", ...run],
+      cwd: ROOT.pathname,
+      env: { CLUTCH_RTP_ENGINE: engine, CLUTCH_XDP_INTERFACE: "lo" },
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn().status;
+    if (!status.success) {
+      console.error(`test:engines: RTP tests failed on ${engine}: ${run.join(" ")}`);
+      failed = true;
+    }
   }
 }
 Deno.exit(failed ? 1 : 0);

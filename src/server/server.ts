@@ -210,7 +210,10 @@ export class VoiceServer implements AsyncDisposable {
     // The RTP engine (sip.rtpEngine): its first log lines say which runs and why; closed after
     // the gateway (cleanup runs last-in first-out).
     const rtpEngine = config.sip
-      ? openRtpEngine(config.sip.rtpEngine, { logger: log.child({ component: "rtp" }) })
+      ? openRtpEngine(config.sip.rtpEngine, {
+        logger: log.child({ component: "rtp" }),
+        hostname: config.sip.listen.host,
+      })
       : undefined;
     if (rtpEngine) cleanup.defer(() => rtpEngine.close());
     const sip = late.sip = config.sip

@@ -63,5 +63,6 @@ export function denoRtpEngine(logger?: Logger): RtpEngine {
       };
     },
     close: () => Promise.resolve(),
+    [Symbol.asyncDispose]: () => Promise.resolve(),
   };
 }

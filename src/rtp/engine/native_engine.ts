@@ -47,17 +47,63 @@ export interface NativeRtpEngineOptions {
   readonly busyPollUs?: number;
   /** Pin shard i to CPU (firstCpu + i) mod ncpu [0]; -1 leaves them unpinned. */
   readonly firstCpu?: number;
+  /**
+   * While packets flow, drain the rings every this many ms (a batch per timer tick) instead
+   * of waking on each batch the shards publish; when a drain finds nothing, sleep on the
+   * doorbell again [1; 0 = wake on every batch]. Trades ≤ this much latency for one JS
+   * wake-up per tick: a wake-up through a `nonblocking` FFI call costs ~10–30 µs.
+   */
+  readonly batchMs?: number;
+  /** (xdp) The interface AF_XDP binds to [`xdpInterfaceFor(hostname)`, else `lo`]. */
+  readonly interface?: string;
+  /** (xdp) Its first queue [0]; one shard per queue from there. */
+  readonly queue?: number;
   readonly logger?: Logger;
 }
 
-function engineConfig(options: NativeRtpEngineOptions): Uint8Array {
-  const cfg = new Uint8Array(32);
-  const dv = new DataView(cfg.buffer);
-  dv.setUint32(0, options.shards ?? 0, true);
+/** Interface names engines point at (a few bytes each, kept for the process's life). */
+const interfaceNames = new Set<Uint8Array>();
+
+/** Engine config bytes (engine.h `cc_engine_cfg_t`) and the buffers it points into. */
+interface EngineConfig {
+  readonly bytes: Uint8Array;
+  /** The interface name the config points at: keep it alive while the config is used. */
+  readonly keep: Uint8Array | undefined;
+}
+
+function engineConfig(options: NativeRtpEngineOptions, kind = 1): EngineConfig {
+  const bytes = new Uint8Array(32);
+  const dv = new DataView(bytes.buffer);
+  const xdp = kind === KIND.xdp;
+  // One shard per NIC queue for AF_XDP (veth and lo have one).
+  dv.setUint32(0, options.shards ?? (xdp ? 1 : 0), true);
   dv.setUint32(4, options.ringDepth ?? 0, true);
   dv.setUint32(8, options.busyPollUs ?? 0, true);
   dv.setInt32(12, options.firstCpu ?? 0, true);
-  return cfg;
+  dv.setUint32(20, options.queue ?? 0, true);
+  let keep: Uint8Array | undefined;
+  if (xdp) {
+    keep = new TextEncoder().encode(`${options.interface ?? "lo"}\0`);
+    dv.setBigUint64(24, BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(keep))), true);
+  }
+  return { bytes, keep };
+}
+
+/**
+ * The interface AF_XDP must bind to for RTP on `hostname`: `lo` for loopback addresses, the
+ * interface holding that IPv4 address, or undefined (`0.0.0.0` names no single interface).
+ *
+ * @example
+ * ```ts
+ * import { xdpInterfaceFor } from "./native_engine.ts";
+ * console.log(xdpInterfaceFor("127.0.0.1")); // lo
+ * ```
+ */
+export function xdpInterfaceFor(hostname: string): string | undefined {
+  if (hostname.startsWith("127.")) return "lo";
+  if (hostname === "0.0.0.0") return undefined;
+  return Deno.networkInterfaces().find((i) => i.family === "IPv4" && i.address === hostname)
+    ?.name;
 }
 
 /**
@@ -70,14 +116,18 @@ function engineConfig(options: NativeRtpEngineOptions): Uint8Array {
  * console.log(nativeEngineUnavailable("io_uring") ?? "io_uring works here");
  * ```
  */
-export function nativeEngineUnavailable(name: Exclude<RtpEngineName, "deno">): string | undefined {
+export function nativeEngineUnavailable(
+  name: Exclude<RtpEngineName, "deno">,
+  options: NativeRtpEngineOptions = {},
+): string | undefined {
   let lib: NativeLibrary;
   try {
     lib = nativeLibrary();
   } catch (error) {
     return (error as Error).message;
   }
-  const rc = lib.symbols.cc_engine_probe(KIND[name], engineConfig({}));
+  const cfg = engineConfig(options, KIND[name]);
+  const rc = lib.symbols.cc_engine_probe(KIND[name], cfg.bytes);
   if (rc === 0) return undefined;
   return new NativeError(`Cannot run the ${name} engine`, rc, lastError(lib)).message;
 }
@@ -132,6 +182,7 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
   readonly #calls = new Map<number, CallEntry>();
   readonly #dirty = new Set<number>();
   readonly #logger: Logger | undefined;
+  readonly #batchMs: number;
   #kickScheduled = false;
   #loop: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -145,12 +196,14 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
     name: RtpEngineName,
     lib: NativeLibrary,
     handle: Deno.PointerObject,
-    logger?: Logger,
+    logger: Logger | undefined,
+    batchMs: number,
   ) {
     this.name = name;
     this.#lib = lib;
     this.#handle = handle;
     this.#logger = logger;
+    this.#batchMs = batchMs;
     const shards = lib.symbols.cc_engine_shards(handle);
     for (let i = 0; i < shards; i++) {
       this.#rx.push(new RingReader(lib.symbols.cc_engine_rx_ring(handle, i)!));
@@ -170,11 +223,9 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
   ): NativeRtpEngine {
     const lib = nativeLibrary();
     const out = new BigUint64Array(1);
-    const rc = lib.symbols.cc_engine_create(
-      KIND[name],
-      engineConfig(options),
-      new Uint8Array(out.buffer),
-    );
+    const cfg = engineConfig(options, KIND[name]);
+    const rc = lib.symbols.cc_engine_create(KIND[name], cfg.bytes, new Uint8Array(out.buffer));
+    if (cfg.keep) interfaceNames.add(cfg.keep); // the engine may read it after create
     if (rc !== 0) throw new NativeError(`Cannot create the ${name} engine`, rc, lastError(lib));
     const handle = Deno.UnsafePointer.create(out[0])!;
     const started = lib.symbols.cc_engine_start(handle);
@@ -183,7 +234,7 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
       lib.symbols.cc_engine_destroy(handle);
       throw error;
     }
-    return new NativeRtpEngine(name, lib, handle, options.logger);
+    return new NativeRtpEngine(name, lib, handle, options.logger, options.batchMs ?? 1);
   }
 
   /** Shard threads. */
@@ -369,7 +420,11 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
       // Read the bell before draining: a batch published during the drain moves it, so the
       // wait below returns at once instead of sleeping on it.
       const seen = cc_engine_doorbell(this.#handle);
-      this.drain();
+      if (this.drain() > 0 && this.#batchMs > 0) {
+        // Packets are flowing: let the next batch gather for a tick (no wake-up per batch).
+        await new Promise((resolve) => setTimeout(resolve, this.#batchMs));
+        continue;
+      }
       const bell = await cc_engine_wait(this.#handle, seen, WAIT_MS);
       if (Number(bell) < 0) break; // CC_ESTATE: stopping
     }
@@ -389,6 +444,20 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
       this.#lib.symbols.cc_engine_destroy(this.#handle);
     })();
     return this.#closing;
+  }
+
+  /**
+   * Synchronous close for a worker or process that is exiting (`unload`): no session may be
+   * open and no wait pending (the wait loop runs only while calls are open). The xdp engine
+   * must detach its XDP program, which outlives the process otherwise. False when it could not.
+   */
+  closeNow(): boolean {
+    if (this.#closing) return true;
+    if (this.#loop || this.#calls.size > 0) return false;
+    this.#closing = Promise.resolve();
+    this.#lib.symbols.cc_engine_stop_now(this.#handle);
+    this.#lib.symbols.cc_engine_destroy(this.#handle);
+    return true;
   }
 
   /** Same as `close()`. */

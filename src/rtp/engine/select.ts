@@ -16,6 +16,7 @@ import {
   nativeEngineUnavailable,
   NativeRtpEngine,
   type NativeRtpEngineOptions,
+  xdpInterfaceFor,
 } from "./native_engine.ts";
 import {
   RTP_ENGINE_NAMES,
@@ -47,9 +48,28 @@ export function rtpEngineOverride(): RtpEngineChoice | undefined {
   return value;
 }
 
-/** Why an engine cannot run here, or undefined when it can. */
-export function rtpEngineUnavailable(name: RtpEngineName): string | undefined {
-  return name === "deno" ? undefined : nativeEngineUnavailable(name);
+/**
+ * Why an engine cannot run here, or undefined when it can. `auto` also passes over xdp on
+ * loopback or on `0.0.0.0`: AF_XDP needs one interface, and on `lo` it runs in generic (SKB)
+ * mode with sends through the kernel sockets — no gain, and only one XDP program per
+ * interface, so parallel servers would contend for it (name `xdp` explicitly to use it there).
+ */
+export function rtpEngineUnavailable(
+  name: RtpEngineName,
+  options: NativeRtpEngineOptions & { readonly hostname?: string; readonly auto?: boolean } = {},
+): string | undefined {
+  if (name === "deno") return undefined;
+  if (name === "xdp") {
+    const hostname = options.hostname ?? "127.0.0.1";
+    const ifname = options.interface ?? xdpInterfaceFor(hostname);
+    if (options.auto && (ifname === undefined || ifname === "lo")) {
+      return ifname === "lo"
+        ? `the RTP address ${hostname} is on loopback, where AF_XDP runs in generic mode only`
+        : `the RTP address ${hostname} names no single interface for AF_XDP`;
+    }
+    return nativeEngineUnavailable("xdp", { ...options, interface: ifname ?? "lo" });
+  }
+  return nativeEngineUnavailable(name, options);
 }
 
 /**
@@ -70,6 +90,8 @@ export function openRtpEngine(
   choice: RtpEngineChoice,
   options: NativeRtpEngineOptions & {
     readonly logger?: Logger;
+    /** The RTP bind address (xdp picks its interface by it) ["127.0.0.1"]. */
+    readonly hostname?: string;
     /** What beats `choice` [`rtpEngineOverride()`: `CLUTCH_RTP_ENGINE`]; null for nothing. */
     readonly override?: RtpEngineChoice | null;
   } = {},
@@ -87,7 +109,7 @@ export function openRtpEngine(
   }
   const skipped: { engine: RtpEngineName; why: string }[] = [];
   for (const name of RTP_ENGINE_NAMES) {
-    const why = rtpEngineUnavailable(name);
+    const why = rtpEngineUnavailable(name, { ...options, auto: true });
     if (why !== undefined) {
       skipped.push({ engine: name, why });
       continue;
@@ -112,18 +134,27 @@ export function openRtpEngine(
   throw new Error("Cannot open any RTP engine");
 }
 
-function openNamed(name: RtpEngineName, options: NativeRtpEngineOptions): RtpEngine {
+function openNamed(
+  name: RtpEngineName,
+  options: NativeRtpEngineOptions & { readonly hostname?: string },
+): RtpEngine {
   if (name === "deno") return denoRtpEngine(options.logger);
-  const why = nativeEngineUnavailable(name);
+  const native = name === "xdp"
+    ? {
+      ...options,
+      interface: options.interface ?? xdpInterfaceFor(options.hostname ?? "127.0.0.1") ?? "lo",
+    }
+    : options;
+  const why = rtpEngineUnavailable(name, native);
   if (why !== undefined) throw new Error(`Cannot use RTP engine ${name}: ${why}`);
-  return NativeRtpEngine.open(name, options);
+  return NativeRtpEngine.open(name, native);
 }
 
 let shared: RtpEngine | undefined;
 
 /**
  * The process-wide engine for sessions opened without one: `CLUTCH_RTP_ENGINE` (opened once,
- * never closed: its idle shard threads end with the process), else `deno`.
+ * closed when the worker unloads; `CLUTCH_XDP_INTERFACE` names xdp's interface [lo]), else `deno`.
  *
  * @example
  * ```ts
@@ -134,6 +165,20 @@ let shared: RtpEngine | undefined;
 export function defaultRtpEngine(): RtpEngine {
   if (shared) return shared;
   const override = rtpEngineOverride();
-  shared = override ? openRtpEngine(override) : denoRtpEngine();
-  return shared;
+  let xdpInterface: string | undefined;
+  try {
+    xdpInterface = Deno.env.get("CLUTCH_XDP_INTERFACE") || undefined;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotCapable)) throw error;
+  }
+  const engine = override
+    ? openRtpEngine(override, xdpInterface ? { interface: xdpInterface } : {})
+    : denoRtpEngine();
+  shared = engine;
+  // A native engine's threads idle until the process ends; the xdp one must detach its XDP
+  // program first (it outlives the process otherwise), so the worker closes it on unload.
+  if (engine instanceof NativeRtpEngine) {
+    globalThis.addEventListener("unload", () => engine.closeNow());
+  }
+  return engine;
 }

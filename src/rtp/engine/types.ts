@@ -69,10 +69,12 @@ export interface RtpSockets {
  * Implementations MUST throw `Deno.errors.AddrInUse` when the range has no free port pair
  * and `RangeError` for a bad range, as `bindRtpSockets` does.
  */
-export interface RtpEngine {
+export interface RtpEngine extends AsyncDisposable {
   readonly name: RtpEngineName;
   /** Binds an even port in `range` (RTCP on port + 1 unless `mux`). */
   bind(hostname: string, range: RtpPortRange, mux: boolean): RtpSockets;
   /** Stops the engine (sessions must be closed first); closing twice is a no-op. */
   close(): Promise<void>;
+  /** Same as `close()`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
