@@ -139,6 +139,25 @@ export class AgentSession implements AsyncDisposable {
     return session;
   }
 
+  /**
+   * What the session holds in memory now: the audio the playout keeps alive, the caller audio
+   * kept for a module agent's turn, and the pending marks. Each is bounded (the playout by
+   * `maxQueuedMs` plus the entry playing, the turn audio by 30 s, marks by `maxMarks`).
+   */
+  footprint(): {
+    readonly playoutBytes: number;
+    readonly turnBytes: number;
+    readonly marks: number;
+  } {
+    let turnBytes = 0;
+    for (const chunk of this.#turnAudio) turnBytes += chunk.byteLength;
+    return {
+      playoutBytes: this.#playout.retainedBytes,
+      turnBytes,
+      marks: this.#playout.pendingMarks,
+    };
+  }
+
   /** The playout (for counters and tests). */
   get playout(): Playout {
     return this.#playout;
