@@ -53,6 +53,8 @@ export class StreamReader {
   #end = 0;
   #ended = false;
   #released = false;
+  /** Chunk mode: `#buf` is ours (not a transport chunk) and may be appended to. */
+  #owned = false;
 
   /**
    * Creates a reader over `stream`, taking its reader lock.
@@ -156,24 +158,32 @@ export class StreamReader {
   async #fillChunk(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<boolean> {
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) {
+      if (done || this.#released) {
         this.#ended = true;
         return false;
       }
-      if (this.#released) return false;
       if (value.length === 0) continue;
-      if (this.#pos === this.#end) {
+      const unread = this.#end - this.#pos;
+      if (unread === 0) {
+        // Nothing pending: read the chunk in place.
         this.#buf = value;
+        this.#owned = false;
+        this.#pos = 0;
         this.#end = value.length;
-      } else {
-        const unread = this.#end - this.#pos;
-        const merged = new Uint8Array(unread + value.length);
-        merged.set(this.#buf.subarray(this.#pos, this.#end), 0);
-        merged.set(value, unread);
-        this.#buf = merged;
-        this.#end = merged.length;
+        return true;
       }
-      this.#pos = 0;
+      // A value straddles chunks: append into a buffer of our own that grows by doubling, so
+      // a large object arriving in many small chunks costs linear, not quadratic, copying.
+      if (!this.#owned || this.#buf.length - this.#end < value.length) {
+        const grown = new Uint8Array(Math.max(INITIAL_CAPACITY, 2 * (unread + value.length)));
+        grown.set(this.#buf.subarray(this.#pos, this.#end));
+        this.#buf = grown;
+        this.#owned = true;
+        this.#pos = 0;
+        this.#end = unread;
+      }
+      this.#buf.set(value, this.#end);
+      this.#end += value.length;
       return true;
     }
   }
