@@ -107,13 +107,26 @@ export class MoqClient implements AsyncDisposable {
     };
   }
 
-  /** Subscribes to a track through the relay. Close the consumer to unsubscribe. */
-  async subscribe(namespace: readonly string[], name: string): Promise<TrackConsumer> {
+  /**
+   * Subscribes to a track through the relay. Close the consumer to unsubscribe.
+   * `datagrams: true` accepts the track's datagram lane when its publisher offers it
+   * (`consumer.info.datagrams` then says it was granted); otherwise objects come on the
+   * reliable, ordered group streams. An aborted `signal` ends the subscription with its reason.
+   */
+  async subscribe(
+    namespace: readonly string[],
+    name: string,
+    options: { readonly datagrams?: boolean; readonly signal?: AbortSignal } = {},
+  ): Promise<TrackConsumer> {
+    const { datagrams, signal } = options;
+    signal?.throwIfAborted();
     const producer = new TrackProducer({ namespace, name });
     const consumer = producer.consume();
     producer.onUnused(() => producer.close());
     try {
-      await this.session.subscribe(producer);
+      await this.session.subscribe(producer, { datagrams });
+      // A caller that gave up meanwhile gets no subscription (closing it unsubscribes).
+      signal?.throwIfAborted();
     } catch (error) {
       consumer.close();
       throw error;

@@ -305,6 +305,35 @@ Deno.test("our publisher's PUBLISHed track reaches a @moq/net subscriber, every 
   await leaveMoqnet(conn, broadcast);
 });
 
+Deno.test("a track offered on the datagram lane reaches a @moq/net subscriber, which never asked for it, on streams", async () => {
+  using _quiet = quietDebug();
+  await using fx = await startObservedRelay();
+  const publisher = await fx.client();
+  const downlink = await publisher.publish({
+    namespace: ["voice", "CA2d"],
+    name: "downlink",
+    capability: "voice/opus",
+    datagrams: true,
+  });
+  const conn = await fx.moqnet();
+  const broadcast = conn.consume(Path.from("voice/CA2d"));
+  const sub = broadcast.subscribe("downlink");
+  const pending = readMoqnet(sub, 2, 10);
+  for (let g = 0; g < 2; g++) {
+    const group = downlink.appendGroup();
+    for (let i = 0; i < 10; i++) {
+      group.write({ id: i, payload: encoder.encode(payloadOf(group.id, i)) });
+    }
+    group.close();
+    await sleep(20);
+  }
+  // @moq/net sends no datagram-lane parameter, so the relay forwards on group streams: every
+  // frame arrives, in order, in whole groups (it reads no datagrams at all).
+  assertEquals(await pending, expectedMoqnet(2, 10));
+  downlink.close();
+  await leaveMoqnet(conn, broadcast);
+});
+
 Deno.test("our namespace publisher's track reaches a @moq/net subscriber", async () => {
   using _quiet = quietDebug();
   await using fx = await startObservedRelay();

@@ -94,13 +94,16 @@ Deno.test("when the publisher leaves, subscribers see the track end", async () =
   assertGreater(fx.relay.sessionCount, 0);
 });
 
-Deno.test("objects published as datagrams are forwarded as datagrams", async () => {
+Deno.test("a track on the negotiated datagram lane is forwarded as datagrams", async () => {
   await using fx = await startRelay();
-  const { track, reader } = await publishedPair(fx, {
+  // The lane is opt-in on both ends (tests/relay/datagram_lane_test.ts covers the refusals).
+  const track = await (await fx.client()).publish({
     namespace: NS,
     name: "uplink",
     capability: "voice/opus",
+    datagrams: true,
   });
+  const reader = await (await fx.client()).subscribe(NS, "uplink", { datagrams: true });
   const received: { id: number; first: number; datagram?: boolean }[] = [];
   const reading = (async () => {
     for (let group; received.length < 10 && (group = await reader.nextGroup());) {
@@ -113,7 +116,7 @@ Deno.test("objects published as datagrams are forwarded as datagrams", async () 
   for (let g = 0; received.length < 10 && g < 50; g++) {
     const group = track.appendGroup();
     for (let i = 0; i < 5; i++) {
-      group.write({ id: i, payload: Uint8Array.of(g, i), datagram: true });
+      group.write({ id: i, payload: Uint8Array.of(g, i) });
     }
     group.close();
     await new Promise((r) => setTimeout(r, 20));

@@ -17,6 +17,12 @@ export interface TrackInfo {
   readonly name: string;
   /** Opaque capability tag, e.g. `"voice/opus"`; the relay never interprets it. */
   readonly capability?: string;
+  /**
+   * The publisher offers the track on the datagram lane (unreliable, one datagram per object,
+   * for voice). Only subscribers that accept the lane get datagrams; the others get the
+   * reliable, ordered group streams, which stay the default.
+   */
+  readonly datagrams?: boolean;
 }
 
 /** Options for a {@linkcode TrackProducer}. */
@@ -93,6 +99,12 @@ export class TrackProducer {
   /** Number of open consumers. */
   get consumers(): number {
     return this.#state.consumers;
+  }
+
+  /** Marks the track as on the datagram lane once it is learnt (an upstream SUBSCRIBE_OK). */
+  setDatagrams(datagrams: boolean): void {
+    const state = this.#state;
+    state.info = Object.freeze({ ...state.info, datagrams });
   }
 
   /** Sets the capability once it is learnt (e.g. from an upstream SUBSCRIBE_OK). */

@@ -28,6 +28,7 @@ export * from "./data_object.ts";
 export * from "./data_stream.ts";
 export * from "./subgroup_stream.ts";
 export * from "./datagram.ts";
+export * from "./datagram_lane.ts";
 export * from "./fetch_stream.ts";
 export * from "./extensions.ts";
 export { MoqError, type MoqErrorKind } from "../../error.ts";

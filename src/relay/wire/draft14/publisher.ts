@@ -34,6 +34,8 @@ import type {
 } from "./messages.ts";
 import { GroupOrder } from "./messages.ts";
 import { capabilityParameters } from "./capability_parameter.ts";
+import { readDatagramLane, withDatagramLane } from "./datagram_lane.ts";
+import type { Parameters } from "./parameters.ts";
 import type { SessionCore } from "./session_core.ts";
 import { TrackForwarder } from "./track_forwarder.ts";
 
@@ -46,7 +48,8 @@ interface Serving {
 interface Pushing {
   readonly consumer: TrackConsumer;
   forwarder?: TrackForwarder;
-  readonly accepted: PromiseWithResolvers<void>;
+  /** Resolves with PUBLISH_OK's parameters. */
+  readonly accepted: PromiseWithResolvers<Parameters>;
 }
 
 /** @internal The publisher half of a session. */
@@ -100,11 +103,14 @@ export class Publisher {
       : filter.type === "absolute_start" || filter.type === "absolute_range"
       ? filter.start.group
       : 0;
+    // Datagrams only when this track offers the lane and this subscriber asked for it.
+    const datagrams = consumer.info.datagrams === true && readDatagramLane(msg.parameters);
     const forwarder = new TrackForwarder(core.transport, consumer, {
       trackAlias,
       maxInFlightGroups: core.maxInFlightGroups,
       startGroup,
       endGroup: filter.type === "absolute_range" ? filter.endGroup : undefined,
+      datagrams,
     }, !serving.forward);
     serving.forwarder = forwarder;
     core.send({
@@ -114,7 +120,7 @@ export class Publisher {
       expires: 0,
       groupOrder: GroupOrder.ASCENDING,
       largest: latest > 0 ? { group: latest - 1, object: 0 } : undefined,
-      parameters: capabilityParameters(consumer.info.capability),
+      parameters: withDatagramLane(capabilityParameters(consumer.info.capability), datagrams),
     });
     const outcome = await forwarder.run();
     if (this.#serving.get(requestId) !== serving) return;
@@ -282,12 +288,14 @@ export class Publisher {
       groupOrder: GroupOrder.ASCENDING,
       largest: undefined,
       forward: true,
-      parameters: capabilityParameters(info.capability),
+      parameters: withDatagramLane(capabilityParameters(info.capability), info.datagrams),
     });
-    await pushing.accepted.promise;
+    const accepted = await pushing.accepted.promise;
     const forwarder = new TrackForwarder(core.transport, consumer, {
       trackAlias,
       maxInFlightGroups: core.maxInFlightGroups,
+      // The lane was offered in PUBLISH; it is used only if PUBLISH_OK accepted it.
+      datagrams: info.datagrams === true && readDatagramLane(accepted),
     });
     pushing.forwarder = forwarder;
     forwarder.run().then((outcome) => {
@@ -309,7 +317,7 @@ export class Publisher {
     const pushing = this.#pushing.get(msg.requestId);
     if (!pushing) return false;
     if (msg.type === "publish_ok") {
-      pushing.accepted.resolve();
+      pushing.accepted.resolve(msg.parameters);
     } else {
       this.#pushing.delete(msg.requestId);
       pushing.consumer.close();

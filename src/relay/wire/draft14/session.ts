@@ -179,10 +179,13 @@ export class Session implements AsyncDisposable {
     return { serving: this.#publisher.servingCount, receiving: this.#subscriber.receivingCount };
   }
 
-  /** Client API: subscribe to a track of the peer directly (no origin lookup). */
-  async subscribe(track: TrackProducer): Promise<void> {
+  /**
+   * Client API: subscribe to a track of the peer directly (no origin lookup). `datagrams`
+   * accepts the track's datagram lane if the publisher offers it [false].
+   */
+  async subscribe(track: TrackProducer, options: { datagrams?: boolean } = {}): Promise<void> {
     await this.ready;
-    await this.#subscriber.serve(track);
+    await this.#subscriber.subscribe(track, options);
   }
 
   /** Client API: push a local track to the peer with PUBLISH. */

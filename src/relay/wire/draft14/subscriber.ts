@@ -39,6 +39,7 @@ import { splitTimestamp } from "./extensions.ts";
 import { decodeSubgroupObject, SHORT, type SubgroupHeader } from "./subgroup_stream.ts";
 import type { StreamReader } from "../coding/stream_reader.ts";
 import { readCapability } from "./capability_parameter.ts";
+import { readDatagramLane, withDatagramLane } from "./datagram_lane.ts";
 import type { SessionCore } from "./session_core.ts";
 import { GroupEndPolicy, type GroupEndTracker } from "./group_end_policy.ts";
 
@@ -72,10 +73,14 @@ interface Incoming {
   readonly groupEnds: GroupEndTracker;
   /** The peer ended it (PUBLISH_DONE): no UNSUBSCRIBE is owed. */
   endedByPeer: boolean;
+  /** We accepted the datagram lane for it; datagrams for any other track are dropped. */
+  readonly datagrams: boolean;
 }
 
 interface Pending {
   readonly track: TrackProducer;
+  /** The SUBSCRIBE accepted the datagram lane. */
+  readonly datagrams: boolean;
   readonly settled: PromiseWithResolvers<void>;
 }
 
@@ -115,17 +120,31 @@ export class Subscriber implements TrackSource {
     return this.#namespaces.has(JSON.stringify(namespace));
   }
 
+  /** Datagrams dropped because their track did not negotiate the datagram lane. */
+  unnegotiatedDatagrams = 0;
+
   /** Upstream tracks currently received, for stats. */
   get receivingCount(): number {
     return this.#byRequest.size;
   }
 
-  /** TrackSource: SUBSCRIBE upstream and feed `track`. */
-  async serve(track: TrackProducer): Promise<void> {
+  /**
+   * TrackSource: SUBSCRIBE upstream and feed `track`. A relay accepts the datagram lane
+   * upstream (it forwards on streams to whoever did not accept it downstream).
+   */
+  serve(track: TrackProducer): Promise<void> {
+    return this.subscribe(track, { datagrams: true });
+  }
+
+  /**
+   * SUBSCRIBE upstream and feed `track`; `datagrams` accepts the track's datagram lane if the
+   * publisher offers it (SUBSCRIBE_OK then says so, and `track.info.datagrams` is set).
+   */
+  async subscribe(track: TrackProducer, { datagrams = false } = {}): Promise<void> {
     const core = this.#core;
     if (this.#closed) throw new TrackError("going_away", "Cannot subscribe: the session is closed");
     const requestId = await core.nextRequestId();
-    const pending: Pending = { track, settled: Promise.withResolvers() };
+    const pending: Pending = { track, datagrams, settled: Promise.withResolvers() };
     this.#pending.set(requestId, pending);
     core.send({
       type: "subscribe",
@@ -136,7 +155,7 @@ export class Subscriber implements TrackSource {
       groupOrder: GroupOrder.ASCENDING,
       forward: true,
       filter: { type: "largest_object" },
-      parameters: new Map(),
+      parameters: withDatagramLane(new Map(), datagrams),
     });
     const timer = setTimeout(() => {
       if (this.#pending.delete(requestId)) {
@@ -167,9 +186,12 @@ export class Subscriber implements TrackSource {
       );
       return true;
     }
-    if (!this.#bind(msg.requestId, msg.trackAlias, pending.track)) return true;
+    // The publisher says it will send datagrams only when we accepted them.
+    const datagrams = pending.datagrams && readDatagramLane(msg.parameters);
+    if (!this.#bind(msg.requestId, msg.trackAlias, pending.track, datagrams)) return true;
     const capability = readCapability(msg.parameters);
     if (capability) pending.track.setCapability(capability);
+    if (datagrams) pending.track.setDatagrams(true);
     pending.settled.resolve();
     return true;
   }
@@ -221,16 +243,19 @@ export class Subscriber implements TrackSource {
       return refuse(PublishErrorCode.UNAUTHORIZED, "Not authorized to publish here");
     }
     let track: TrackProducer;
+    // A relay accepts an offered datagram lane (and forwards on streams to whoever did not).
+    const datagrams = readDatagramLane(msg.parameters);
     try {
       track = core.origin.publishTrack({
         namespace: msg.namespace,
         name: msg.name,
         capability: readCapability(msg.parameters),
+        datagrams: datagrams || undefined,
       });
     } catch (error) {
       return refuse(PublishErrorCode.INTERNAL_ERROR, (error as Error).message);
     }
-    if (!this.#bind(msg.requestId, msg.trackAlias, track)) return;
+    if (!this.#bind(msg.requestId, msg.trackAlias, track, datagrams)) return;
     const incoming = this.#byRequest.get(msg.requestId)!;
     // When the track ends on our side (the relay ended the call's tracks), tell the peer to
     // stop publishing it: draft-14 ends a PUBLISH-initiated subscription with UNSUBSCRIBE too.
@@ -249,7 +274,7 @@ export class Subscriber implements TrackSource {
       subscriberPriority: 128,
       groupOrder: GroupOrder.ASCENDING,
       filter: { type: "largest_object" },
-      parameters: new Map(),
+      parameters: withDatagramLane(new Map(), datagrams),
     });
   }
 
@@ -314,6 +339,12 @@ export class Subscriber implements TrackSource {
   onDatagram(datagram: ObjectDatagram): void {
     const incoming = this.#byAlias.get(datagram.trackAlias);
     if (!incoming) return; // unknown or finished track: datagrams are droppable
+    if (!incoming.datagrams) {
+      // We did not accept the lane for this track: a peer that does not want datagrams
+      // never gets them, even from a publisher that sends them anyway.
+      this.unnegotiatedDatagrams++;
+      return;
+    }
     let entry = incoming.open.get(datagram.groupId);
     if (!entry) {
       const group = incoming.track.appendGroup(datagram.groupId);
@@ -359,7 +390,7 @@ export class Subscriber implements TrackSource {
     for (const wake of this.#aliasWaiters) wake();
   }
 
-  #bind(requestId: number, trackAlias: number, track: TrackProducer): boolean {
+  #bind(requestId: number, trackAlias: number, track: TrackProducer, datagrams: boolean): boolean {
     if (this.#byAlias.has(trackAlias)) {
       this.#core.fail(
         "duplicate_track_alias",
@@ -375,7 +406,14 @@ export class Subscriber implements TrackSource {
       older.reader?.cancel().catch(() => {}); // the stream is ours to drop; nothing to report
       open.delete(id);
     });
-    const incoming: Incoming = { requestId, track, open, groupEnds, endedByPeer: false };
+    const incoming: Incoming = {
+      requestId,
+      track,
+      open,
+      groupEnds,
+      endedByPeer: false,
+      datagrams,
+    };
     this.#byRequest.set(requestId, incoming);
     this.#byAlias.set(trackAlias, incoming);
     track.closed.then(() => this.#forget(incoming));

@@ -4,7 +4,8 @@
  * `maxInFlightGroups` group streams open at once. When a reader is too slow and a new group
  * would exceed that bound, the oldest unfinished group stream is reset: a slow subscriber
  * loses whole stale groups instead of building a backlog, and never slows the publisher or
- * the other subscribers (they read the same cached objects independently).
+ * the other subscribers (they read the same cached objects independently). On the datagram
+ * lane, when it was negotiated with this peer, each object goes out as one OBJECT_DATAGRAM.
  *
  * @module
  */
@@ -45,6 +46,11 @@ export interface TrackForwarderOptions {
   readonly startGroup?: number;
   /** Stop after this group id (AbsoluteRange). */
   readonly endGroup?: number;
+  /**
+   * Send objects as OBJECT_DATAGRAMs instead of group streams: only when the lane was
+   * negotiated with this peer (see `datagram_lane.ts`) [false].
+   */
+  readonly datagrams?: boolean;
 }
 
 /** Counters of one forwarder. */
@@ -117,6 +123,7 @@ export class TrackForwarder {
   readonly #maxInFlight: number;
   readonly #startGroup: number;
   readonly #endGroup: number;
+  readonly #datagrams: boolean;
   readonly #inFlight: GroupSend[] = [];
   #paused: boolean;
   #resume: (() => void) | undefined;
@@ -132,6 +139,7 @@ export class TrackForwarder {
       maxInFlightGroups = 4,
       startGroup = 0,
       endGroup = Infinity,
+      datagrams = false,
     }: TrackForwarderOptions,
     paused = false,
   ) {
@@ -142,6 +150,7 @@ export class TrackForwarder {
     this.#maxInFlight = Math.max(1, maxInFlightGroups);
     this.#startGroup = startGroup;
     this.#endGroup = endGroup;
+    this.#datagrams = datagrams;
     this.#paused = paused;
   }
 
@@ -204,7 +213,7 @@ export class TrackForwarder {
     for (const send of [...this.#inFlight]) this.#drop(send, StreamResetCode.CANCELLED);
   }
 
-  /** Forwards a group its publisher sent as datagrams the same way, unreliably. */
+  /** Sends a group as datagrams (the negotiated lane), unreliably. */
   async #sendDatagrams(send: GroupSend, first: MoqObject): Promise<void> {
     const max = this.#transport.maxDatagramSize;
     this.stats.groups++;
@@ -253,7 +262,9 @@ export class TrackForwarder {
     try {
       const first = await group.readObject();
       if (!first || send.dropped) return;
-      if (first.datagram) return await this.#sendDatagrams(send, first);
+      // The lane is negotiated per subscriber: how the publisher sent an object upstream does
+      // not decide how it goes out (a peer that did not accept datagrams never gets one).
+      if (this.#datagrams) return await this.#sendDatagrams(send, first);
       // No sendOrder: QUIC send order is a strict priority across the whole connection, and
       // group ids of different tracks are not comparable (an old track would starve a new one).
       const stream = await this.#transport.openUni();
