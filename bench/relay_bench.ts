@@ -15,7 +15,8 @@
  *
  * Run: `deno run -A --unstable-net bench/relay_bench.ts [--quick] [--only name,...]
  * [--modes direct,relay] [--gens N] [--group-objects N] [--seconds S] [--rss-every S] [--profile]
- * [--json file]`. `--seconds 300 --rss-every 10` is the memory-flat soak.
+ * [--json file] [--datagrams]`. `--seconds 300 --rss-every 10` is the memory-flat soak;
+ * `--datagrams` puts every track on the datagram lane (publishers offer it, subscribers accept).
  * Results and analysis: BENCHMARKS.md, section "Relay data path at voice scale".
  *
  * @module
@@ -179,6 +180,7 @@ interface RunOptions {
   readonly groupObjects: number;
   readonly profile?: boolean;
   readonly rssEveryMs?: number;
+  readonly datagrams?: boolean;
 }
 
 const LOAD = new URL("./relay_load.ts", import.meta.url).pathname;
@@ -221,6 +223,7 @@ async function run(scenario: Scenario, mode: Mode, options: RunOptions): Promise
         pubConnections: Math.ceil(scenario.pubConnections / gens),
         subConnections: scenario.subConnections,
         groupObjects: options.groupObjects,
+        datagrams: options.datagrams,
       };
       children.push(new Child(["run", "-A", "--unstable-net", LOAD, JSON.stringify(load)]));
     }
@@ -343,6 +346,7 @@ async function main(): Promise<void> {
       gens: { type: "string", default: "2" },
       seconds: { type: "string" },
       "rss-every": { type: "string" },
+      datagrams: { type: "boolean", default: false },
       modes: { type: "string", default: "direct,relay" },
       only: { type: "string" },
       json: { type: "string" },
@@ -364,9 +368,12 @@ async function main(): Promise<void> {
     groupObjects: Number(values["group-objects"]),
     profile: values.profile,
     rssEveryMs: values["rss-every"] ? Number(values["rss-every"]) * 1000 : undefined,
+    datagrams: values.datagrams,
   };
   console.log(
-    `Relay bench: 160-byte objects every 20 ms, ${options.groupObjects} objects per group, ${
+    `Relay bench${
+      options.datagrams ? " (datagram lane)" : ""
+    }: 160-byte objects every 20 ms, ${options.groupObjects} objects per group, ${
       options.measureMs / 1000
     } s window, ${options.gens} generator processes, ${navigator.hardwareConcurrency} cores, load ${loadAverage()}`,
   );

@@ -77,8 +77,10 @@ function say(message: unknown): void {
   Deno.stdout.writeSync(encoder.encode(JSON.stringify(message) + "\n"));
 }
 
+let datagrams = false;
+
 function trackInfo(t: number): TrackInfo {
-  return { namespace: ["bench", `call${t}`], name: "uplink", capability: "voice/opus" };
+  return { namespace: ["bench", `call${t}`], name: "uplink", capability: "voice/opus", datagrams };
 }
 
 /**
@@ -185,6 +187,7 @@ function connect(port: number, cert: TlsCertificate): Promise<MoqClient> {
 
 async function main(options: LoadOptions): Promise<void> {
   const { index, gens, mode, tracks, subscribersPerTrack } = options;
+  datagrams = options.datagrams ?? false;
   const cert = await loadOrCreateDevCertificate({ dataDir: options.certDir });
   const mine = Array.from({ length: tracks }, (_, t) => t).filter((t) => t % gens === index);
   const closers: (() => void)[] = [];
@@ -257,7 +260,7 @@ async function main(options: LoadOptions): Promise<void> {
         await Promise.all(wanted.map(({ t, port }) => {
           const list = byPort.get(port)!;
           const info = trackInfo(t);
-          return list[n++ % list.length].subscribe(info.namespace, info.name).then(
+          return list[n++ % list.length].subscribe(info.namespace, info.name, { datagrams }).then(
             (consumer) => {
               readTrack(consumer, receipts).catch((error) => log.debug("Track ended", { error }));
             },
