@@ -2,7 +2,9 @@
  * Receive statistics of one audio track, from each frame's capture time (the object
  * extension the publisher writes) and its arrival time: RFC 3550-style interarrival jitter,
  * frames lost (gaps in capture time), frames late (older than what was already played, or
- * delayed past the bound), and the transit delay above the fastest frame seen.
+ * delayed past the bound), and the transit delay above the fastest frame seen. When frames stay
+ * delayed past the bound for longer than the bound, the path's delay has stepped up: it is
+ * taken as the new base rather than dropping every frame until the window forgets the old one.
  *
  * Sender and receiver clocks need not agree: only differences of transit times are used,
  * except {@linkcode FrameStats.transitMs}, which is meaningful when they do (one machine).
@@ -59,6 +61,8 @@ export class FrameStats {
   #minTransit = Infinity;
   #windowMin = Infinity;
   #windowStart = 0;
+  // Frames in a row delayed past the bound (a path that became slower, not a burst).
+  #lateRun = 0;
   readonly #recent = new Float64Array(RECENT);
   #recentCount = 0;
 
@@ -92,10 +96,19 @@ export class FrameStats {
       return "late";
     }
     if (transit - this.#minTransit > this.#maxDelayUs) {
-      this.#late++;
-      this.#lastCapture = captureUs;
-      return "late";
+      // Late frames for longer than the bound itself mean the path's delay stepped up (a
+      // network change, a new route), not a burst: the fastest recent frame no longer says
+      // what this path can do. Take the delay as it is now instead of dropping everything
+      // until the window forgets the old path (5-10 s of silence).
+      if (++this.#lateRun * this.#frameUs <= this.#maxDelayUs) {
+        this.#late++;
+        this.#lastCapture = captureUs;
+        return "late";
+      }
+      this.#minTransit = this.#windowMin = transit;
+      this.#windowStart = arrivalUs;
     }
+    this.#lateRun = 0;
     if (last !== undefined) {
       const missing = Math.round((captureUs - last) / this.#frameUs) - 1;
       if (missing > 0) this.#lost += missing;
