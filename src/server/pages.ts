@@ -69,6 +69,17 @@ const STYLE = `
   [data-testid=message] { color: #a40; min-height: 3.6em; white-space: pre-line; }
   .call { border: 1px solid #ccc; border-radius: 6px; padding: .5rem; margin: .5rem 0; }
   meter { width: 8rem; }
+  .plot-legend { font-size: 12px; }
+  /* The rules of uPlot's stylesheet (dist/uPlot.min.css) that its layout needs: without them the
+     canvas is laid out below the plot's box, over what follows it. */
+  .uplot, .uplot * { box-sizing: border-box; }
+  .uplot canvas { display: block; position: relative; width: 100%; height: 100%; }
+  .u-wrap { position: relative; user-select: none; }
+  .u-over, .u-under, .u-axis, .u-select { position: absolute; }
+  .u-under { overflow: hidden; }
+  .u-select { pointer-events: none; }
+  .u-cursor-x, .u-cursor-y, .u-cursor-pt { position: absolute; left: 0; top: 0; pointer-events: none; }
+  .u-cursor-pt { border-radius: 50%; }
 `;
 
 function tokenField(): string {

@@ -171,6 +171,8 @@ async function start(token: string): Promise<void> {
 
 const token = params.get("token");
 if (token) {
+  // The token came with the URL: the field asking for one has nothing to do.
+  $("token-form").remove();
   start(token);
 } else {
   say("Paste a token to start");

@@ -5,7 +5,7 @@
  * @module
  */
 import uPlot from "uplot";
-import type { El } from "./dom.ts";
+import { document, type El } from "./dom.ts";
 
 /** One plotted series. */
 export interface SeriesSpec {
@@ -45,7 +45,9 @@ export class LivePlot {
       {
         width,
         height,
-        legend: { show: true },
+        // uPlot's own legend needs its stylesheet (without it the table lands on the axis);
+        // the page draws a one-line legend of its own instead.
+        legend: { show: false },
         scales: { x: { time: true } },
         series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2 }))],
         axes: [{}, { size: 40 }],
@@ -53,6 +55,15 @@ export class LivePlot {
       this.#data as uPlot.AlignedData,
       element as unknown as ConstructorParameters<typeof uPlot>[2],
     );
+    const legend = document.createElement("div");
+    legend.className = "plot-legend";
+    for (const spec of series) {
+      const key = document.createElement("span");
+      key.setAttribute("style", `color: ${spec.stroke}; margin-right: 1em`);
+      key.textContent = `\u2014 ${spec.label}`;
+      legend.append(key);
+    }
+    element.append(legend);
   }
 
   /** Appends one sample per series at now. */

@@ -109,6 +109,8 @@ function start(token: string): Softphone {
 
 const token = params.get("token");
 if (token) {
+  // The token came with the URL: the field asking for one has nothing to do.
+  $("token-form").remove();
   start(token);
 } else {
   say("Paste a token to start");
