@@ -58,6 +58,26 @@ async function blast(calls: number): Promise<BlastResult> {
   return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
+/** CPU µs of this process's native shard threads (named cc-<engine>-<n>), from /proc. */
+function shardMicros(): number {
+  const tick = 1e6 / 100; // USER_HZ
+  let total = 0;
+  for (const t of Deno.readDirSync("/proc/self/task")) {
+    let stat: string;
+    try {
+      stat = Deno.readTextFileSync(`/proc/self/task/${t.name}/stat`);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue; // the thread ended meanwhile
+      throw error;
+    }
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    if (!name.startsWith("cc-")) continue;
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    total += (Number(fields[11]) + Number(fields[12])) * tick; // utime + stime
+  }
+  return total;
+}
+
 function cpuMicros(): number {
   const u = process.cpuUsage();
   return u.user + u.system;
@@ -69,6 +89,8 @@ interface Row {
   calls: number;
   result: BlastResult;
   cpuUs: number;
+  /** Of it, the native shard threads'. */
+  shardUs: number;
   /** Packets the server side took in and sent back (its own count). */
   rx: number;
   tx: number;
@@ -138,11 +160,13 @@ async function serve(engine: RtpEngine, mode: string, calls: number): Promise<Ro
     }
   }
   const cpu0 = cpuMicros();
+  const shard0 = shardMicros();
   const result = await blast(calls);
   const cpuUs = cpuMicros() - cpu0;
+  const shardUs = shardMicros() - shard0;
   const rssPerCall = (Deno.memoryUsage().rss - rss0) / calls;
   for (const close of closers) await close();
-  return { engine: engine.name, mode, calls, result, cpuUs, rssPerCall, ...counts };
+  return { engine: engine.name, mode, calls, result, cpuUs, shardUs, rssPerCall, ...counts };
 }
 
 const load = Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
@@ -163,15 +187,15 @@ for (const calls of CALLS) {
   }
 }
 console.log(
-  "| engine | path | calls | sent to it | echoes back | lost % | CPU µs/pkt (in+out) | pkts/s per core (in+out) | full-duplex calls/core | RTT p50 / p99 µs | added p50 / p99 µs | RSS KiB/call |",
+  "| engine | path | calls | sent to it | echoes back | lost % | CPU µs/pkt (in+out) | of it shard threads | pkts/s per core (in+out) | full-duplex calls/core | RTT p50 / p99 µs | added p50 / p99 µs | RSS KiB/call |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const calls of CALLS) {
   const b = bases.get(calls)!;
   console.log(
     `| C reflector (baseline) | kernel only | ${calls} | ${b.sent} | ${b.received} | ${
       (100 * (1 - b.received / b.sent)).toFixed(2)
-    } | – | – | – | ${b.rtt_p50_us} / ${b.rtt_p99_us} | 0 / 0 | – |`,
+    } | – | – | – | – | ${b.rtt_p50_us} / ${b.rtt_p99_us} | 0 / 0 | – |`,
   );
   for (const r of rows.filter((r) => r.calls === calls)) {
     const { sent, received } = r.result;
@@ -181,9 +205,9 @@ for (const calls of CALLS) {
     console.log(
       `| ${r.engine} | ${r.mode} | ${calls} | ${sent} | ${received} | ${
         (100 * (1 - received / sent)).toFixed(2)
-      } | ${usPerPacket.toFixed(2)} | ${Math.round(perCore)} | ${
-        Math.round(perCore / (2 * PPS))
-      } | ${r.result.rtt_p50_us} / ${r.result.rtt_p99_us} | ${
+      } | ${usPerPacket.toFixed(2)} | ${(r.shardUs / packets).toFixed(2)} | ${
+        Math.round(perCore)
+      } | ${Math.round(perCore / (2 * PPS))} | ${r.result.rtt_p50_us} / ${r.result.rtt_p99_us} | ${
         r.result.rtt_p50_us - b.rtt_p50_us
       } / ${r.result.rtt_p99_us - b.rtt_p99_us} | ${(r.rssPerCall / 1024).toFixed(1)} |`,
     );
