@@ -208,7 +208,7 @@ Deno.test("publisher: a paused subscription (forward = 0) sends no data until SU
 
 Deno.test("publisher: once closed, publish() is refused and served subscriptions stop", async () => {
   using fx = publisherFixture();
-  using _track = fx.origin.publishTrack({ namespace: ["voice", "CApub"], name: "uplink" });
+  fx.origin.publishTrack({ namespace: ["voice", "CApub"], name: "uplink" });
   const served = fx.publisher.onSubscribe(subscribe(0, "uplink"));
   await fx.sent("subscribe_ok");
   fx.publisher.close();
