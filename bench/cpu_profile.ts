@@ -35,6 +35,8 @@ export interface ProfileSummary {
   readonly sampledMs: number;
   readonly functions: SelfTime[];
   readonly areas: SelfTime[];
+  /** The raw V8 profile (`.cpuprofile` JSON: open it in Chrome DevTools for the call tree). */
+  readonly raw?: unknown;
 }
 
 /** A profiler attached to a process's inspector; stop it to get the summary. */
@@ -98,7 +100,7 @@ export async function startCpuProfile(
     async stop() {
       const { profile } = await call("Profiler.stop") as { profile: Profile };
       socket.close();
-      return summarize(profile, area, functionsListed);
+      return { ...summarize(profile, area, functionsListed), raw: profile };
     },
   };
 }

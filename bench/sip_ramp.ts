@@ -29,10 +29,14 @@ const { values } = parseArgs({
     pause: { type: "string", default: "15" },
     /** Sample the server's CPU (V8 inspector) during each rate; print self time by area. */
     profile: { type: "boolean", default: false },
+    /** With --profile: also write each rate's raw profile to `<dir>/sip_ramp_<rate>.cpuprofile`. */
+    "profile-out": { type: "string" },
     /** The sipp scenario: a file under tests/sip/scenarios, or `uac` (sipp's built-in, no RTP). */
     scenario: { type: "string", default: "uac_pcap.xml" },
     /** With `uac`: how long each call lasts, ms. */
     duration: { type: "string", default: "0" },
+    /** `sip.rtpEngine` for the server (`auto`, `io_uring`, `xdp`, `deno`) [the server's default]. */
+    "rtp-engine": { type: "string" },
   },
 });
 const rates = values.rates.split(",").map(Number);
@@ -56,6 +60,7 @@ await Deno.writeTextFile(
         outboundNumbers: ["+1"],
       }],
       inbound: [{ match: "*", action: { plugin: "none" } }],
+      ...(values["rtp-engine"] ? { rtpEngine: values["rtp-engine"] } : {}),
     },
   }),
 );
@@ -68,6 +73,12 @@ await using server = await spawnServer({
 const inspector = values.profile ? /ws:\/\/\S+/.exec(server.stderr())?.[0] : undefined;
 if (values.profile && !inspector) throw new Error(`No inspector URL: ${server.stderr()}`);
 const profiles: [number, ProfileSummary][] = [];
+// The server's own line saying which RTP engine runs (and why).
+const engineLine = server.lines.find((line) => line.includes("RTP engine:"));
+if (engineLine) {
+  const { msg, why } = JSON.parse(engineLine) as { msg: string; why?: string };
+  console.log(`${msg}${why ? ` (${why})` : ""}`);
+} else console.log("RTP engine: (no log line)");
 const pid = server.child.pid;
 const ticks = 100; // getconf CLK_TCK
 
@@ -125,7 +136,14 @@ for (const rate of rates) {
   ], (seconds + 120) * 1000);
   const wall = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds() - cpu0;
-  if (profiler) profiles.push([rate, await profiler.stop()]);
+  if (profiler) {
+    const summary = await profiler.stop();
+    profiles.push([rate, summary]);
+    const out = values["profile-out"];
+    if (out) {
+      await Deno.writeTextFile(`${out}/sip_ramp_${rate}.cpuprofile`, JSON.stringify(summary.raw));
+    }
+  }
   clearInterval(sampler);
   const retransmissions = await retransmissionsOf(statFile);
   console.log(
