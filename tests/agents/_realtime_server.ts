@@ -120,7 +120,14 @@ function serve(
       type: "response.output_item.added",
       response_id: r.id,
       output_index: 0,
-      item: { id: r.item, type: "message", role: "assistant" },
+      item: {
+        id: r.item,
+        object: "realtime.item",
+        type: "message",
+        status: "in_progress",
+        role: "assistant",
+        content: [],
+      },
     });
     for (let at = 0; at < options.reply.length; at += chunk) {
       let s = "";
