@@ -9,7 +9,6 @@
  *
  * @module
  */
-/// <reference lib="deno.worker" />
 import { type SpeakOptions, synthesize } from "./tts_synth.ts";
 
 /** The request the parent posts. */
@@ -23,13 +22,23 @@ export type SpeakReply =
   | { readonly ok: true; readonly pcm: Int16Array }
   | { readonly ok: false; readonly message: string; readonly range: boolean };
 
-self.onmessage = async (event: MessageEvent<SpeakRequest>) => {
+/**
+ * The worker's global scope, as much of it as this file uses. Typed here rather than with
+ * `/// <reference lib="deno.worker" />`, which `deno publish` refuses in a package module.
+ */
+interface WorkerScope {
+  onmessage: ((event: MessageEvent<SpeakRequest>) => void) | null;
+  postMessage(message: SpeakReply, transfer?: Transferable[]): void;
+}
+const scope = globalThis as unknown as WorkerScope;
+
+scope.onmessage = async (event: MessageEvent<SpeakRequest>) => {
   const { text, options } = event.data;
   try {
     const pcm = await synthesize(text, options);
-    self.postMessage({ ok: true, pcm } satisfies SpeakReply, [pcm.buffer as ArrayBuffer]);
+    scope.postMessage({ ok: true, pcm } satisfies SpeakReply, [pcm.buffer as ArrayBuffer]);
   } catch (error) {
-    self.postMessage(
+    scope.postMessage(
       {
         ok: false,
         message: error instanceof Error ? error.message : String(error),
