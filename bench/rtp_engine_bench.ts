@@ -3,7 +3,7 @@
  * in the same run.
  *
  *   deno run -A --unstable-net bench/rtp_engine_bench.ts [--calls=200,1000] [--seconds=5]
- *     [--engines=deno,io_uring] [--shards=1] [--mode=sockets,session]
+ *     [--engines=deno,io_uring] [--shards=1] [--mode=sockets,session] [--shard-batch-us=0]
  *
  * The load comes from another process, `bench/native/rtp_blast.c` (built here with gcc): one
  * socket sends G.711-sized RTP (50 packets/s per call) to every call's port and times each
@@ -28,6 +28,7 @@ const SECONDS = Number(arg("seconds", "5"));
 const ENGINES = arg("engines", "deno,io_uring").split(",");
 const MODES = arg("mode", "sockets,session").split(",");
 const SHARDS = Number(arg("shards", "1"));
+const SHARD_BATCH_US = Number(arg("shard-batch-us", "0"));
 const PPS = 50;
 const HOST = "127.0.0.1";
 // Above the ephemeral range (32768-60999), so no random socket of the machine sits there.
@@ -170,7 +171,9 @@ async function serve(engine: RtpEngine, mode: string, calls: number): Promise<Ro
 }
 
 const load = Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
-console.log(`# rtp_engine_bench: ${SECONDS} s per run, ${PPS} pps per call, load ${load}`);
+console.log(
+  `# rtp_engine_bench: ${SECONDS} s per run, ${PPS} pps per call, shard batch ${SHARD_BATCH_US} µs, load ${load}`,
+);
 const rows: Row[] = [];
 const bases = new Map<number, BlastResult>();
 for (const calls of CALLS) {
@@ -178,7 +181,7 @@ for (const calls of CALLS) {
   for (const name of ENGINES) {
     const engine = name === "deno"
       ? openRtpEngine("deno", { override: null })
-      : NativeRtpEngine.open(name as "io_uring", { shards: SHARDS });
+      : NativeRtpEngine.open(name as "io_uring", { shards: SHARDS, shardBatchUs: SHARD_BATCH_US });
     try {
       for (const mode of MODES) rows.push(await serve(engine, mode, calls));
     } finally {

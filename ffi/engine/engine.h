@@ -35,6 +35,11 @@ typedef struct cc_engine_cfg {
 _Static_assert(sizeof(cc_engine_cfg_t) == 32, "engine cfg is 32 bytes");
 
 #define CC_ENGINE_F_REUSEPORT 1u /* bind call sockets with SO_REUSEPORT (sk_reuseport steering) */
+/* flags bits 16..31: the shard's batch tick, µs (0 = off). After an iteration that received
+ * packets, the shard sleeps this long before waiting again, so the next wake-up finds a batch
+ * (one io_uring_enter for many packets) instead of one packet: trades ≤ that much latency for
+ * fewer wake-ups. */
+#define CC_ENGINE_BATCH_US(flags) ((uint32_t)(flags) >> 16)
 
 /* One call's sockets (FFI: a 16-byte struct passed as a buffer). */
 typedef struct cc_call_cfg {

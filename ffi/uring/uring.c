@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../engine/engine_impl.h"
@@ -362,6 +363,11 @@ static void *uring_shard_main(void *arg) {
       s->stats[CC_ST_BATCHES]++;
       cc_ring_flush(s->rx, s->rx_seq);
       cc_engine_ring_doorbell(e);
+      uint32_t tick = CC_ENGINE_BATCH_US(e->cfg.flags);
+      if (tick) { /* let the next batch gather (see engine.h) */
+        struct timespec ts = {0, (long)tick * 1000L};
+        nanosleep(&ts, NULL);
+      }
     }
   }
   /* Stopping: engine.c closes the sockets; the ring goes with its requests. */

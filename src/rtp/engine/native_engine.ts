@@ -54,6 +54,11 @@ export interface NativeRtpEngineOptions {
    * wake-up per tick: a wake-up through a `nonblocking` FFI call costs ~10–30 µs.
    */
   readonly batchMs?: number;
+  /**
+   * The shard's batch tick, µs: after receiving, it sleeps this long before waiting again, so
+   * it wakes once per batch rather than per packet (engine.h `CC_ENGINE_BATCH_US`) [0 = off].
+   */
+  readonly shardBatchUs?: number;
   /** (xdp) The interface AF_XDP binds to [`xdpInterfaceFor(hostname)`, else `lo`]. */
   readonly interface?: string;
   /** (xdp) Its first queue [0]; one shard per queue from there. */
@@ -80,6 +85,7 @@ function engineConfig(options: NativeRtpEngineOptions, kind = 1): EngineConfig {
   dv.setUint32(4, options.ringDepth ?? 0, true);
   dv.setUint32(8, options.busyPollUs ?? 0, true);
   dv.setInt32(12, options.firstCpu ?? 0, true);
+  dv.setUint32(16, (Math.min(0xffff, options.shardBatchUs ?? 0) << 16) >>> 0, true);
   dv.setUint32(20, options.queue ?? 0, true);
   let keep: Uint8Array | undefined;
   if (xdp) {
