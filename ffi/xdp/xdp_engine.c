@@ -333,10 +333,14 @@ static void mark_port(struct xdp_common *c, uint16_t port, uint32_t value) {
   (void)bpf_map_update_elem(c->ports_fd, &key, &open, BPF_ANY);
 }
 
+static uint32_t tx_batch(struct cc_shard *s, struct xdp_shard *x);
+static void drain_kernel(struct cc_shard *s, struct cc_call *c);
+
 static void apply_ctl(struct cc_shard *s, struct xdp_shard *x) {
   struct cc_ctl ops[64];
   uint32_t n, total = 0;
   while ((n = cc_shard_take_ctl(s, ops, 64)) > 0) {
+    int drained = 0;
     for (uint32_t i = 0; i < n; i++) {
       uint32_t index = ops[i].index;
       struct cc_call *c = &s->e->calls[index];
@@ -351,8 +355,17 @@ static void apply_ctl(struct cc_shard *s, struct xdp_shard *x) {
           x->c->call_ip[index] = ip ? ip : x->c->if_ip;
           mark_port(x->c, c->port, index + 1u);
           if (c->fd[1] >= 0) mark_port(x->c, (uint16_t)(c->port + 1u), (index + 1u) | PORT_SOCK_BIT);
+          drain_kernel(s, c); /* what came in before the port was marked */
         }
       } else if (ops[i].op == CC_CTL_CLOSE) {
+        if (!drained) {
+          /* What JS wrote before a close (the session's RTCP BYE) goes out first, while the
+             call is still live (taking the ctl ops under their mutex made those TX records
+             visible). After the ADDs before it: a call opened and written to in one batch. */
+          while (tx_batch(s, x) == CC_XDP_BATCH) {
+          }
+          drained = 1;
+        }
         mark_port(x->c, c->port, 0);
         if (c->fd[1] >= 0) mark_port(x->c, (uint16_t)(c->port + 1u), 0);
         for (int k = 0; k < 2; k++) {
@@ -387,6 +400,59 @@ static inline const uint8_t *neigh_find(struct xdp_shard *x, uint32_t ip) {
   return n->valid && n->ip == ip ? n->mac : NULL;
 }
 
+/* One received datagram of call `c` into the RX ring (payload copied). */
+static void publish_rx(struct cc_shard *s, struct cc_call *c, int rtcp_sock, const uint8_t *payload,
+                       uint32_t len, uint32_t src_ip, uint16_t src_port, uint64_t now) {
+  int kind = cc_rtp_classify(payload, len, NULL);
+  /* A well-formed datagram with malformed RTP is counted here and still handed over,
+     flagged, as the io_uring engine does: the session's own counters must read the same on
+     every engine. (A broken frame never was a datagram: rx_batch drops it.) */
+  if (kind == CC_PKT_MALFORMED) s->stats[CC_ST_RX_MALFORMED]++;
+  cc_rec_t *r = cc_ring_claim(s->rx, s->rx_seq);
+  if (!r) {
+    s->rx->drops++; /* JS is behind: drop the newest, never overwrite unread audio */
+    return;
+  }
+  memcpy(cc_ring_dcache(s->rx) + r->chunk, payload, len);
+  r->call = c->id;
+  r->sz = (uint16_t)len;
+  /* As the io_uring engine: the socket decides the kind, the bytes set the flags. */
+  r->kind = (uint8_t)(rtcp_sock ? CC_KIND_RTCP : CC_KIND_RTP);
+  r->flags = (uint8_t)(kind == CC_PKT_RTCP ? CC_RX_RTCP : kind == CC_PKT_MALFORMED ? CC_RX_MALFORMED : 0u);
+  r->port = src_port;
+  r->family = 4;
+  r->ts_us_lo = (uint32_t)now;
+  r->ts_us_hi = (uint32_t)(now >> 32);
+  memset(r->addr, 0, sizeof r->addr);
+  memcpy(r->addr, &src_ip, 4);
+  cc_ring_publish(r, s->rx_seq);
+  s->rx_seq++;
+  s->stats[CC_ST_RX_PKTS]++;
+  s->stats[CC_ST_RX_BYTES] += len;
+}
+
+/* Datagrams that reached a call's kernel socket instead of the XSK: those that arrived before
+   the shard marked the port (between bind and here) and what the XDP program passes on
+   (fragments, IP options). Read without blocking, published like the others. */
+static void drain_kernel(struct cc_shard *s, struct cc_call *c) {
+  uint8_t buf[CC_XDP_FRAME_SZ];
+  for (int k = 0; k < 2; k++) {
+    if (c->fd[k] < 0) continue;
+    for (int i = 0; i < 256; i++) {
+      struct sockaddr_in from;
+      socklen_t fl = sizeof from;
+      ssize_t n = recvfrom(c->fd[k], buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from, &fl);
+      if (n < 0) break; /* EAGAIN: empty */
+      if ((size_t)n > sizeof buf || fl < sizeof from) {
+        s->stats[CC_ST_RX_MALFORMED]++;
+        continue;
+      }
+      publish_rx(s, c, k == 1, buf, (uint32_t)n, from.sin_addr.s_addr, ntohs(from.sin_port),
+                 cc_now_us());
+    }
+  }
+}
+
 /* ---- receive ---- */
 
 static uint32_t rx_batch(struct cc_shard *s, struct xdp_shard *x) {
@@ -413,34 +479,9 @@ static uint32_t rx_batch(struct cc_shard *s, struct xdp_shard *x) {
       s->stats[CC_ST_RX_UNKNOWN_CALL]++;
       continue;
     }
-    const uint8_t *payload = frame + v.payload_off;
-    int kind = cc_rtp_classify(payload, v.payload_len, NULL);
-    if (kind == CC_PKT_MALFORMED) {
-      s->stats[CC_ST_RX_MALFORMED]++;
-      continue;
-    }
     neigh_learn(x, v.src_ip, v.src_mac);
-    cc_rec_t *r = cc_ring_claim(s->rx, s->rx_seq);
-    if (!r) {
-      s->rx->drops++; /* JS is behind: drop the newest, never overwrite unread audio */
-      continue;
-    }
-    memcpy(cc_ring_dcache(s->rx) + r->chunk, payload, v.payload_len);
-    r->call = c->id;
-    r->sz = (uint16_t)v.payload_len;
-    /* As the io_uring engine: the socket decides the kind, the bytes set flag 1 for RTCP. */
-    r->kind = (uint8_t)((entry & PORT_SOCK_BIT) ? CC_KIND_RTCP : CC_KIND_RTP);
-    r->flags = (uint8_t)(kind == CC_PKT_RTCP ? 1u : 0u);
-    r->port = ntohs(v.src_port);
-    r->family = 4;
-    r->ts_us_lo = (uint32_t)now;
-    r->ts_us_hi = (uint32_t)(now >> 32);
-    memset(r->addr, 0, sizeof r->addr);
-    memcpy(r->addr, &v.src_ip, 4);
-    cc_ring_publish(r, s->rx_seq);
-    s->rx_seq++;
-    s->stats[CC_ST_RX_PKTS]++;
-    s->stats[CC_ST_RX_BYTES] += v.payload_len;
+    publish_rx(s, c, (entry & PORT_SOCK_BIT) != 0, frame + v.payload_off, v.payload_len, v.src_ip,
+               ntohs(v.src_port), now);
   }
   xsk_ring_prod__submit(&x->fq, n);
   xsk_ring_cons__release(&x->rx, n);
@@ -482,7 +523,12 @@ static uint32_t tx_batch(struct cc_shard *s, struct xdp_shard *x) {
     uint32_t index = r->call & 0xffffu;
     struct cc_call *c = index < CC_MAX_CALLS ? &s->e->calls[index] : NULL;
     uint32_t sock = r->kind == CC_KIND_RTCP ? 1u : 0u;
-    if (!c || c->id != r->call || __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != CC_CALL_LIVE) {
+    /* Any state but FREE: the sockets stay open until this thread closes them (apply_ctl), so
+       a record written just before the call's close (its RTCP BYE) or right after its open
+       still leaves — through the kernel socket while the call is not LIVE here (its local
+       address is learnt at ADD). */
+    uint32_t st = c && c->id == r->call ? __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) : CC_CALL_FREE;
+    if (st == CC_CALL_FREE) {
       s->stats[CC_ST_TX_ERRORS]++;
       goto next;
     }
@@ -504,7 +550,8 @@ static uint32_t tx_batch(struct cc_shard *s, struct xdp_shard *x) {
     const uint8_t *mac = neigh_find(x, dst_ip);
     /* rtcp-mux: RTCP leaves from the RTP port, as in the io_uring engine. */
     uint16_t src_port = (uint16_t)(c->port + (sock && c->fd[1] >= 0 ? 1u : 0u));
-    if (!mac || x->c->loopback || x->npool == 0 || r->sz > CC_XDP_FRAME_SZ - CC_UDP4_PAYLOAD_OFF) {
+    if (!mac || x->c->loopback || st != CC_CALL_LIVE || x->npool == 0 ||
+        r->sz > CC_XDP_FRAME_SZ - CC_UDP4_PAYLOAD_OFF) {
       /* Unknown neighbour (or no frame free): the kernel path, which also resolves it. On lo
          every send takes it: copy-mode XSK TX on loopback is accepted and completed by the
          kernel (6.18) but the frame never reaches lo's receive path (not even its tap), so

@@ -9,6 +9,9 @@
 import { nativeLibrary, unwrap } from "../../ffi/mod.ts";
 import { RingReader, RingWriter } from "../../ffi/ring/ring.ts";
 
+/** ffi/abi.h CC_RX_MALFORMED: a record whose bytes are not well-formed RTP or RTCP. */
+const RX_MALFORMED = 2;
+
 /** Engine kinds of ffi/abi.h. */
 export type EngineKind = "io_uring" | "xdp";
 
@@ -30,6 +33,8 @@ export interface EchoEngine extends AsyncDisposable {
   readonly port: number;
   /** Datagrams echoed so far. */
   readonly echoed: number;
+  /** Datagrams the engine flagged malformed RTP (`CC_RX_MALFORMED`): seen, not echoed. */
+  readonly malformedSeen: number;
   /** Engine counters of a shard [0] (ffi/engine/engine.h CC_ST_* order). */
   stats(shard?: number): bigint[];
 }
@@ -86,6 +91,7 @@ export function openEchoEngine(options: EchoEngineOptions): EchoEngine {
   unwrap(sym.cc_call_open(engine, call, new Uint8Array(opened.buffer)), "Cannot open a call");
   const [callId, port, callShard] = opened;
   let echoed = 0;
+  let malformedSeen = 0;
   let stopping = false;
   const loop = (async () => {
     let bell = sym.cc_engine_doorbell(engine);
@@ -94,6 +100,10 @@ export function openEchoEngine(options: EchoEngineOptions): EchoEngine {
       let got = 0;
       for (const reader of readers) {
         got += reader.poll(1024, (rec, payload) => {
+          if (rec.flags & RX_MALFORMED) {
+            malformedSeen++;
+            return;
+          }
           // Full TX ring: the shard is behind; the datagram is dropped as a NIC would.
           if (
             tx.write(
@@ -120,6 +130,9 @@ export function openEchoEngine(options: EchoEngineOptions): EchoEngine {
     port,
     get echoed() {
       return echoed;
+    },
+    get malformedSeen() {
+      return malformedSeen;
     },
     stats(shard = 0) {
       const s = new BigUint64Array(16);

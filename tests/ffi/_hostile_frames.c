@@ -5,7 +5,9 @@
 
    Prints how many frames it sent that the XDP program redirects to the engine (IPv4, IHL 5, UDP,
    not a fragment, to the call port) and that the engine must then count as malformed, as
-   "redirected_malformed=N", then "sent=M". Frames built with ffi/pkt, then broken. */
+   "redirected_malformed=N"; of those, "rtp_malformed=K" are whole UDP datagrams whose RTP is
+   broken (handed to JS flagged CC_RX_MALFORMED, as every engine does); then "sent=M". Frames
+   built with ffi/pkt, then broken. */
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -51,27 +53,28 @@ int main(int argc, char **argv) {
   uint8_t f[256], g[256];
   int n = cc_pkt_udp4_build(f, sizeof f, &a, rtp, sizeof rtp, 1);
   const int ip = 14, udp = 34, pay = 42;
-  int malformed = 0;
+  int malformed = 0, rtp_malformed = 0;
 #define VARIANT(len, redirected, ...) \
   do {                                \
     memcpy(g, f, (size_t)n);          \
     __VA_ARGS__;                      \
     send_frame(g, (size_t)(len));     \
-    malformed += (redirected);        \
+    malformed += (redirected) != 0;   \
+    rtp_malformed += (redirected) == 2; \
   } while (0)
   VARIANT(n, 1, g[ip + 10] ^= 0xff);                                  /* IP checksum wrong */
   VARIANT(pay + 4, 1, (void)0);                                       /* total length past the frame */
   VARIANT(n, 1, g[udp + 4] = 0x7f);                                   /* UDP length past the IP payload */
   VARIANT(n, 1, g[udp + 4] = 0; g[udp + 5] = 4);                      /* UDP length 4 < 8 */
-  VARIANT(n, 1, g[pay] = 0x40);                                       /* RTP version 1 */
-  VARIANT(n, 1, g[pay] = 0xa0; g[n - 1] = 0xff);                      /* padding past the payload */
-  VARIANT(pay + 20, 1, g[pay] = 0x8f; g[udp + 4] = 0; g[udp + 5] = 28;
+  VARIANT(n, 2, g[pay] = 0x40);                                       /* RTP version 1 */
+  VARIANT(n, 2, g[pay] = 0xa0; g[n - 1] = 0xff);                      /* padding past the payload */
+  VARIANT(pay + 20, 2, g[pay] = 0x8f; g[udp + 4] = 0; g[udp + 5] = 28;
           g[ip + 2] = 0; g[ip + 3] = 48; g[ip + 10] = g[ip + 11] = 0;
           { uint16_t c = cc_ipv4_csum(g + ip, 20); memcpy(g + ip + 10, &c, 2); }); /* 15 CSRCs in 20 bytes */  VARIANT(n, 0, g[ip + 6] = 0x20; g[ip + 10] = g[ip + 11] = 0;
           { uint16_t c = cc_ipv4_csum(g + ip, 20); memcpy(g + ip + 10, &c, 2); }); /* MF: kernel */
   VARIANT(14 + 10, 0, (void)0);                                       /* 10 bytes of IPv4: kernel */
   VARIANT(20, 0, g[12] = 0x86; g[13] = 0xdd);                         /* IPv6 type, 6 bytes */
   VARIANT(14, 0, (void)0);                                            /* Ethernet header only */
-  printf("redirected_malformed=%d\nsent=%d\n", malformed, sent);
+  printf("redirected_malformed=%d\nrtp_malformed=%d\nsent=%d\n", malformed, rtp_malformed, sent);
   return 0;
 }
