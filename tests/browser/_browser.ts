@@ -105,11 +105,15 @@ export async function startEcho(fx: ServerFixture, identity = "echo") {
       try {
         downlink = await moq.subscribe(ns, "downlink");
       } catch (error) {
-        if (error instanceof TrackError && !abort.signal.aborted && !uplink.done) continue;
-        return;
+        if (!(error instanceof TrackError) || abort.signal.aborted || uplink.done) return;
+        // Not published (yet, or again after a reconnect): ask again while the call lasts.
+        const call = await voice.calls.get(sid).catch(() => undefined);
+        if (!call || ["completed", "failed", "no_answer"].includes(call.status)) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
       }
       for (let group; (group = await downlink.nextGroup());) {
-        const out = uplink.appendGroup(group.id);
+        const out = uplink.appendGroup();
         (async () => {
           for (let object; (object = await group.readObject());) {
             out.write(object); // payload, capture timestamp and extensions as they came
@@ -118,7 +122,9 @@ export async function startEcho(fx: ServerFixture, identity = "echo") {
           out.close();
         })().catch(() => out.close());
       }
-      return;
+      // The downlink ended: the call is over, or the page lost its connection and publishes
+      // it again from a new one (a reconnect): follow it while the call lasts.
+      if (abort.signal.aborted || uplink.done) return;
     }
   };
   (async () => {

@@ -24,6 +24,11 @@ export interface UdpPath extends Disposable {
   readonly generations: readonly PathCounts[];
   /** Drops every upstream socket: new flows, from new ports, for all traffic from now on. */
   changeNetwork(): void;
+  /**
+   * The old network is gone for good: every flow seen so far is dropped both ways from now on
+   * (the browser's connection can only time out); flows from new browser ports pass.
+   */
+  cutOldFlows(): void;
 }
 
 /** Starts a path to `target` (the relay's UDP address). */
@@ -31,6 +36,7 @@ export function udpPath(target: Deno.NetAddr): UdpPath {
   const front = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
   let upstream = new Map<string, Deno.DatagramConn>();
   const generations: PathCounts[] = [{ toRelay: 0, fromRelay: 0 }];
+  const dead = new Set<string>();
   const closeAll = (sockets: Map<string, Deno.DatagramConn>) => {
     for (const socket of sockets.values()) socket.close();
   };
@@ -38,6 +44,7 @@ export function udpPath(target: Deno.NetAddr): UdpPath {
     for await (const [data, from] of front) {
       const peer = from as Deno.NetAddr;
       const key = `${peer.hostname}:${peer.port}`;
+      if (dead.has(key)) continue;
       const counts = generations[generations.length - 1];
       let socket = upstream.get(key);
       if (!socket) {
@@ -49,6 +56,7 @@ export function udpPath(target: Deno.NetAddr): UdpPath {
         upstream.set(key, conn);
         (async () => {
           for await (const [reply] of conn) {
+            if (dead.has(key)) continue;
             counts.fromRelay++;
             await front.send(reply, peer);
           }
@@ -71,6 +79,10 @@ export function udpPath(target: Deno.NetAddr): UdpPath {
       upstream = new Map();
       generations.push({ toRelay: 0, fromRelay: 0 });
       closeAll(old);
+    },
+    cutOldFlows() {
+      for (const key of upstream.keys()) dead.add(key);
+      generations.push({ toRelay: 0, fromRelay: 0 });
     },
     [Symbol.dispose]() {
       front.close();

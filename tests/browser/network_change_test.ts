@@ -8,6 +8,7 @@ import {
   type SoftphonePage,
   softphoneUrl,
   startEcho,
+  waitForMessage,
   waitForPlayed,
   waitForStatus,
 } from "./_browser.ts";
@@ -49,6 +50,50 @@ Deno.test("a network change mid-call (the relay sees the browser at a new addres
     assert(now.toRelay > 0 && now.fromRelay > 0, "the audio crossed the new path both ways");
     const said = await page.evaluate(() => (globalThis as unknown as SoftphonePage).softphoneLog);
     console.log(`the page said: ${said.join(" | ")}`);
+    assertEquals(await page.getByTestId("status").innerText(), "in_progress");
+    assertEquals(echo.answered.length, 1, "the same call, not a new one");
+    await page.getByTestId("hangup").click();
+    await waitForStatus(page, "completed");
+  });
+});
+
+Deno.test("a network change that kills the path mid-call (nothing gets through on the old flow, new flows pass): the page says the audio was interrupted, reconnects on a new connection and the same call's audio plays again", async () => {
+  if (!haveChromium()) return;
+  await using fx = await startServer();
+  await using echo = await startEcho(fx);
+  using path = udpPath({ transport: "udp", hostname: "127.0.0.1", port: fx.server.moqPort });
+  await using browser = await launchChromium();
+  const context = await browser.newContext();
+  const page = await openPage(
+    context,
+    softphoneUrl(fx.url, fx.token, { relayUrl: `https://127.0.0.1:${path.port}/moq` }),
+  );
+  await explained({ page }, async () => {
+    await page.getByTestId("to").fill("client:echo");
+    await page.getByTestId("call").click();
+    await waitForStatus(page, "in_progress");
+    await waitForPlayed(page, 500, 60_000);
+
+    path.cutOldFlows();
+    await context.setOffline(true);
+    await context.setOffline(false);
+    const started = performance.now();
+    // The old connection can only time out; the page then connects again (a new flow) and
+    // re-attaches. Until the relay times the old session out too, it refuses the re-PUBLISH of
+    // the page's track ("already published"), and the page keeps trying.
+    await waitForMessage(page, /Audio interrupted/, 120_000);
+    await waitForMessage(page, /Audio reconnected/, 120_000);
+    const played = await page.evaluate(() =>
+      (globalThis as unknown as SoftphonePage).softphone.mediaStats?.player?.playedMs ?? 0
+    );
+    await waitForPlayed(page, played + 1000, 60_000);
+    const said = await page.evaluate(() => (globalThis as unknown as SoftphonePage).softphoneLog);
+    console.log(
+      `audio again ${((performance.now() - started) / 1000).toFixed(1)} s after the path died; ` +
+        `the page said: ${[...new Set(said)].join(" | ")}`,
+    );
+    const [, now] = path.generations;
+    assert(now.toRelay > 0 && now.fromRelay > 0, "the new connection crossed the new flow");
     assertEquals(await page.getByTestId("status").innerText(), "in_progress");
     assertEquals(echo.answered.length, 1, "the same call, not a new one");
     await page.getByTestId("hangup").click();
