@@ -10,6 +10,7 @@ import { transition } from "../../../../src/relay/wire/draft14/session_state.ts"
 import { sessionErrorCode } from "../../../../src/relay/wire/draft14/error_codes.ts";
 import { createLogger } from "../../../../src/log/mod.ts";
 import { memoryTransports } from "../../../_lib/memory_transport.ts";
+import { encodeDatagram } from "../../../../src/relay/wire/draft14/datagram.ts";
 
 const log = createLogger({ level: "error" });
 
@@ -26,6 +27,7 @@ async function sessionPair() {
     server,
     serverOrigin,
     clientTransport: ct,
+    serverTransport: st,
     async [Symbol.asyncDispose]() {
       client.close();
       server.close();
@@ -121,4 +123,28 @@ Deno.test("a peer breaking the protocol closes the session with the neutral kind
   const closed = await client.closed;
   assert(closed instanceof MoqError);
   assertEquals([closed.kind, sessionErrorCode(closed)], ["duplicate_track_alias", 0x5]);
+});
+
+Deno.test("datagrams for a subscription that did not accept the lane are dropped", async () => {
+  await using pair = await sessionPair();
+  const track = pair.serverOrigin.publishTrack({ namespace: ["voice", "CAn"], name: "uplink" });
+  const consumer = new TrackProducer({ namespace: ["voice", "CAn"], name: "uplink" });
+  const reader = consumer.consume();
+  await pair.client.subscribe(consumer); // no datagram lane asked for
+  // A publisher breaking the negotiation: an OBJECT_DATAGRAM for the subscription's alias (0).
+  pair.serverTransport.sendDatagram(encodeDatagram({
+    trackAlias: 0,
+    groupId: 5,
+    objectId: 0,
+    publisherPriority: 0,
+    endOfGroup: false,
+    status: 0,
+    payload: Uint8Array.of(9),
+  }));
+  const group = track.appendGroup(6);
+  group.write({ id: 0, payload: Uint8Array.of(1) });
+  group.close();
+  const first = (await reader.nextGroup())!;
+  assertEquals(first.id, 6, "the datagram's group 5 never appeared");
+  assertEquals((await first.readObject())?.payload, Uint8Array.of(1));
 });
