@@ -37,6 +37,11 @@ export const LAYERS: readonly Layer[] = [
     floor: 0,
     note: "the neutral MoQT session errors, a leaf that model, coding and dialects share",
   },
+  {
+    prefix: "src/config/",
+    floor: 0,
+    note: "config-file helpers every section's zod schema shares (one message per issue)",
+  },
   { prefix: "src/metrics/", floor: 0, note: "process metrics every floor feeds (prom-client)" },
   { prefix: "src/relay/model/", floor: 1, note: "protocol-neutral MoQT model" },
   { prefix: "src/relay/wire/coding/", floor: 1, note: "varints, buffers, stream reading" },

@@ -37,12 +37,21 @@
 import { parseArgs } from "node:util";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import type { z } from "zod";
 import { LOG_LEVELS, type LogLevel } from "../log/mod.ts";
-import { hs256Key, importEs256PublicKey } from "../auth/keys.ts";
-import { parseSipConfig, type SipConfig } from "../sip/config.ts";
-import { type AgentsConfig, parseAgentsConfig } from "../agents/config.ts";
+import { importEs256PublicKey } from "../auth/keys.ts";
+import type { SipConfig } from "../sip/config.ts";
+import type { AgentsConfig } from "../agents/config.ts";
 import { type ClusterConfig, parseClusterConfig } from "../cluster/config.ts";
-import { type WebhooksConfig, webhooksConfigSchema } from "../calls/url_policy.ts";
+import type { WebhooksConfig } from "../calls/url_policy.ts";
+import { describeError, firstIssue } from "../config/issue.ts";
+import {
+  CONFIG_SECTIONS,
+  type ConfigFile,
+  configFileSchema,
+  hs256SecretSchema,
+  SETTING_SCHEMAS,
+} from "./config_schema.ts";
 
 /**
  * A plugin to load, from the config file's `plugins` list.
@@ -249,23 +258,6 @@ const SETTINGS = {
 } as const;
 type Setting = keyof typeof SETTINGS;
 
-const FILE_KEYS = new Set<string>([
-  ...Object.keys(SETTINGS),
-  "plugins",
-  "relay",
-  "http",
-  "auth",
-  "sip",
-  "webhooks",
-  "agents",
-  "cluster",
-  "$schema",
-]);
-const AUTH_KEYS = new Set(["hs256Secret", "es256PublicKeys", "issuer", "audience"]);
-const PLUGIN_KEYS = new Set(["module", "options", "enabled"]);
-const RELAY_KEYS = new Set(Object.keys(DEFAULTS.relay));
-const HTTP_KEYS = new Set(Object.keys(DEFAULTS.http));
-
 /**
  * The `--help` text.
  *
@@ -294,18 +286,12 @@ Options (flag, environment variable, default):
 
 Precedence: flags > environment > config file > defaults. The config file (JSON) takes the
 same settings in camelCase (host, httpPort, moqPort, dataDir, cert, key, logLevel) plus these
-sections (the README's "Configuration" says more):
-  "plugins"   [{ "module", "options", "enabled" }]: plugins to load (builtin:recorder, …)
-  "relay"     { "subscribeTimeoutMs", "maxQueuedGroups", "maxRequestId" }: MoQT relay tuning
-  "http"      { "headerTimeoutMs", "idleTimeoutMs" }: slow-client limits
-  "auth"      { "hs256Secret", "es256PublicKeys" (PEM or JWK text, a JWK object, or a PEM/JWK
-              file path), "issuer", "audience" }: bearer JWTs (none: development mode)
-  "sip"       { "listen", "transports", "publicAddress", "rtpPortRange", "trunks", "inbound",
-              "allowDirectSip", … }: the SIP gateway (none: no gateway)
-  "webhooks"  { "allowNetworks", "maxRedirects" }: where status callbacks may be sent
-  "agents"    { "<name>": { "type", … } }: AI voice agents calls can be handed to
-  "cluster"   { "redisUrl", "nodeId", "advertise": { "moq", "http" }, "leaseMs" }: many nodes on
-              one Redis (or CLUTCHCALL_REDIS_URL / CLUTCHCALL_NODE_ID; none: one node on Deno KV)`;
+sections (the README's "Configuration" says more; \`deno task config-schema\` writes the
+file's JSON Schema, for editors):
+${
+    Object.entries(CONFIG_SECTIONS).map(([name, { help }]) => `  ${`"${name}"`.padEnd(11)} ${help}`)
+      .join("\n")
+  }`;
 }
 
 /**
@@ -338,31 +324,34 @@ export async function loadConfig(
   };
   const configFlag = flags.config ?? envValue("CLUTCHCALL_CONFIG");
   const configPath = configFlag === undefined ? undefined : resolve(cwd, configFlag);
-  const file = configPath === undefined ? {} : await readConfigFile(configPath);
+  const file = configPath === undefined
+    ? configFileSchema.parse({})
+    : parseConfigFile(configPath, await readConfigFile(configPath));
   const fileDir = configPath === undefined ? cwd : dirname(configPath);
 
-  /** The winning raw value of a setting, its source, and the base for relative paths. */
-  const pick = (setting: Setting): Picked => {
+  /** The winning value of a setting (a flag's or variable's checked by the setting's schema),
+   * its source, and the base for relative paths. */
+  const pick = <S extends Setting>(setting: S): Picked<S> => {
     const { flag, env: envName } = SETTINGS[setting];
     const fromFlag = flags[flag];
-    if (fromFlag !== undefined) return { value: fromFlag, source: "flag", where: `--${flag}` };
+    if (fromFlag !== undefined) return parseSetting(setting, fromFlag, "flag", `--${flag}`);
     const fromEnv = envValue(envName);
-    if (fromEnv !== undefined) return { value: fromEnv, source: "env", where: envName };
-    if (file[setting] !== undefined) {
-      return { value: file[setting], source: "file", where: `"${setting}" in ${configPath}` };
-    }
-    return undefined;
+    if (fromEnv !== undefined) return parseSetting(setting, fromEnv, "env", envName);
+    const fromFile = file[setting];
+    return fromFile === undefined
+      ? undefined
+      : { value: fromFile as SettingValue<S>, source: "file" };
   };
 
-  const host = parseHost(pick("host")) ?? DEFAULTS.host;
-  const httpPort = parsePort(pick("httpPort")) ?? DEFAULTS.httpPort;
-  const moqPort = parsePort(pick("moqPort")) ?? DEFAULTS.moqPort;
-  const logLevel = parseLogLevel(pick("logLevel")) ?? DEFAULTS.logLevel;
-  const pathOf = (setting: Setting): string | undefined => {
+  const host = pick("host")?.value ?? DEFAULTS.host;
+  const httpPort = pick("httpPort")?.value ?? DEFAULTS.httpPort;
+  const moqPort = pick("moqPort")?.value ?? DEFAULTS.moqPort;
+  const logLevel = pick("logLevel")?.value ?? DEFAULTS.logLevel;
+  const pathOf = (setting: "dataDir" | "cert" | "key"): string | undefined => {
     const picked = pick(setting);
-    if (picked === undefined) return undefined;
-    const text = requireString(picked);
-    return resolve(picked.source === "file" ? fileDir : cwd, text);
+    return picked === undefined
+      ? undefined
+      : resolve(picked.source === "file" ? fileDir : cwd, picked.value);
   };
   const dataDir = pathOf("dataDir") ?? resolve(cwd, DEFAULTS.dataDir);
   const cert = pathOf("cert");
@@ -387,42 +376,46 @@ export async function loadConfig(
     cert,
     key,
     logLevel,
-    plugins: parsePlugins(file.plugins, configPath ?? "", fileDir),
-    relay: parseRelay(file.relay, configPath ?? ""),
-    http: parseHttp(file.http, configPath ?? ""),
-    auth: await parseAuth(file.auth, envValue("CLUTCHCALL_AUTH_HS256_SECRET"), {
+    plugins: file.plugins.map((plugin) => ({
+      ...plugin,
+      module: resolveModule(plugin.module, fileDir),
+    })),
+    relay: file.relay,
+    http: file.http,
+    auth: await resolveAuth(file.auth, envValue("CLUTCHCALL_AUTH_HS256_SECRET"), {
       configPath: configPath ?? "",
       baseDir: fileDir,
     }),
-    ...(file.sip === undefined ? {} : { sip: parseSip(file.sip, configPath ?? "") }),
-    ...(file.webhooks === undefined
-      ? {}
-      : { webhooks: parseWebhooks(file.webhooks, configPath ?? "") }),
-    ...(file.agents === undefined
-      ? {}
-      : { agents: parseFileSection(parseAgentsConfig, file.agents, configPath ?? "") }),
-    ...clusterSection(file.cluster, env, configPath ?? ""),
+    ...(file.sip === undefined ? {} : { sip: file.sip }),
+    ...(file.webhooks === undefined ? {} : { webhooks: file.webhooks }),
+    ...(file.agents === undefined ? {} : { agents: Object.freeze(file.agents) }),
+    ...clusterSection(file.cluster, env),
   });
 }
 
 // --- internals -------------------------------------------------------------------------------
 
-function clusterSection(
-  value: unknown,
-  env: Readonly<Record<string, string | undefined>>,
-  configPath: string,
-): { cluster?: ClusterConfig } {
-  const source: ConfigSource = value === undefined ? "env" : "file";
-  try {
-    const cluster = parseClusterConfig(value, env);
-    return cluster ? { cluster } : {};
-  } catch (cause) {
-    const where = source === "file" ? `config file "${configPath}"` : "environment";
-    throw new ConfigError(`Invalid ${where}: ${(cause as Error).message}`, { source, cause });
-  }
+type SettingValue<S extends Setting> = z.output<(typeof SETTING_SCHEMAS)[S]>;
+type Picked<S extends Setting> = { value: SettingValue<S>; source: ConfigSource } | undefined;
+
+/** A flag's or variable's text checked by the setting's schema (ports: digits only). */
+function parseSetting<S extends Setting>(
+  setting: S,
+  text: string,
+  source: ConfigSource,
+  where: string,
+): Picked<S> {
+  const isPort = setting === "httpPort" || setting === "moqPort";
+  const value = isPort && /^\d{1,5}$/.test(text) ? Number(text) : text;
+  const result = (SETTING_SCHEMAS[setting] as z.ZodType).safeParse(value);
+  if (result.success) return { value: result.data as SettingValue<S>, source };
+  const message = result.error.issues[0].message;
+  throw new ConfigError(
+    `Invalid ${where}: ${message}, got ${JSON.stringify(text)}`,
+    { source, cause: result.error },
+  );
 }
 
-type Picked = { value: unknown; source: ConfigSource; where: string } | undefined;
 type Flags = Partial<Record<(typeof SETTINGS)[Setting]["flag"] | "config", string>> & {
   help?: boolean;
 };
@@ -511,282 +504,114 @@ async function readConfigFile(path: string): Promise<Record<string, unknown>> {
       source: "file",
     });
   }
-  rejectUnknownKeys(parsed, FILE_KEYS, `config file "${path}"`, "");
   return parsed;
 }
 
-function rejectUnknownKeys(
-  object: Record<string, unknown>,
-  known: ReadonlySet<string>,
-  what: string,
-  prefix: string,
-): void {
-  const unknown = Object.keys(object).filter((k) => !known.has(k));
-  if (unknown.length > 0) {
+/**
+ * The `cluster` section with `CLUTCHCALL_REDIS_URL` / `CLUTCHCALL_NODE_ID` merged in (the
+ * file's part was checked by the schema already, so what fails here is the environment's).
+ */
+function clusterSection(
+  value: ConfigFile["cluster"],
+  env: Readonly<Record<string, string | undefined>>,
+): { cluster?: ClusterConfig } {
+  try {
+    const cluster = parseClusterConfig(value, env);
+    return cluster ? { cluster } : {};
+  } catch (cause) {
+    throw new ConfigError(`Invalid environment: ${(cause as Error).message}`, {
+      source: "env",
+      cause,
+    });
+  }
+}
+
+/** The file checked by the one schema; the first issue becomes the error. */
+function parseConfigFile(path: string, raw: Record<string, unknown>): ConfigFile {
+  const result = configFileSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = firstIssue(result.error.issues);
+  const [top] = issue.path;
+  if (issue.path.length === 1 && typeof top === "string" && Object.hasOwn(SETTINGS, top)) {
     throw new ConfigError(
-      `Invalid ${what}: unknown key${unknown.length > 1 ? "s" : ""} ${
-        unknown.map((k) => `"${prefix}${k}"`).join(", ")
-      } (known: ${[...known].filter((k) => k !== "$schema").join(", ")})`,
-      { source: "file" },
+      `Invalid "${top}" in ${path}: ${issue.message}, got ${JSON.stringify(raw[top])}`,
+      { source: "file", cause: result.error },
     );
   }
-}
-
-function invalid(picked: NonNullable<Picked>, expected: string): ConfigError {
-  return new ConfigError(
-    `Invalid ${picked.where}: expected ${expected}, got ${JSON.stringify(picked.value)}`,
-    { source: picked.source },
-  );
-}
-
-function requireString(picked: NonNullable<Picked>): string {
-  if (typeof picked.value !== "string" || picked.value === "") {
-    throw invalid(picked, "a non-empty string");
-  }
-  return picked.value;
-}
-
-function parsePort(picked: Picked): number | undefined {
-  if (picked === undefined) return undefined;
-  const { value } = picked;
-  const port = typeof value === "number"
-    ? value
-    : typeof value === "string" && picked.source !== "file" && /^\d{1,5}$/.test(value)
-    ? Number(value)
-    : NaN;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw invalid(picked, "a port number from 0 to 65535");
-  }
-  return port;
-}
-
-function parseHost(picked: Picked): string | undefined {
-  if (picked === undefined) return undefined;
-  const host = requireString(picked);
-  const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-  const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(bare);
-  const ok = ipv4
-    ? ipv4.slice(1).every((octet) => Number(octet) <= 255)
-    : bare.includes(":")
-    ? /^[0-9a-f:.]+$/i.test(bare) && bare.split("::").length <= 2
-    : bare.length <= 253 &&
-      bare.split(".").every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label));
-  if (!ok) throw invalid(picked, "an IP address or a host name");
-  return bare;
-}
-
-function parseLogLevel(picked: Picked): LogLevel | undefined {
-  if (picked === undefined) return undefined;
-  if (!(LOG_LEVELS as readonly unknown[]).includes(picked.value)) {
-    throw invalid(picked, `one of ${LOG_LEVELS.join(", ")}`);
-  }
-  return picked.value as LogLevel;
-}
-
-function parsePlugins(value: unknown, configPath: string, baseDir: string): PluginConfig[] {
-  if (value === undefined) return [];
-  const where = `config file "${configPath}"`;
-  if (!Array.isArray(value)) {
-    throw new ConfigError(`Invalid ${where}: "plugins" must be an array`, { source: "file" });
-  }
-  return value.map((entry: unknown, i): PluginConfig => {
-    const at = `plugins[${i}]`;
-    const fail = (message: string) =>
-      new ConfigError(`Invalid ${where}: ${at}${message}`, { source: "file" });
-    if (!isPlainObject(entry)) throw fail(" must be an object");
-    rejectUnknownKeys(entry, PLUGIN_KEYS, where, `${at}.`);
-    const { module, options = {}, enabled = true } = entry;
-    if (typeof module !== "string" || module === "") {
-      throw fail(".module must be a non-empty string");
-    }
-    if (!isPlainObject(options)) throw fail(".options must be an object");
-    if (typeof enabled !== "boolean") throw fail(".enabled must be true or false");
-    let specifier: string;
-    if (
-      module.startsWith("npm:") || module.startsWith("jsr:") || module.startsWith("file:") ||
-      /^builtin:[a-z0-9][a-z0-9._-]*$/.test(module)
-    ) {
-      specifier = module;
-    } else if (module.startsWith("./") || module.startsWith("../") || isAbsolute(module)) {
-      specifier = pathToFileURL(resolve(baseDir, module)).href;
-    } else {
-      throw fail(
-        `.module must be a relative path ("./…"), an absolute path, an "npm:" or "jsr:" specifier, or "builtin:<name>", got "${module}"`,
-      );
-    }
-    return { module: specifier, options, enabled };
-  });
-}
-
-function parseWebhooks(value: unknown, configPath: string): WebhooksConfig {
-  const parsed = webhooksConfigSchema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
   throw new ConfigError(
-    `Invalid config file "${configPath}": webhooks.${issue.path.join(".")}: ${issue.message}`,
-    { source: "file", cause: parsed.error },
+    `Invalid config file "${path}": ${describeError(configFileSchema, raw, result.error)}`,
+    { source: "file", cause: result.error },
   );
 }
 
-function parseFileSection<T>(
-  parse: (value: unknown) => T,
-  value: unknown,
-  configPath: string,
-): T {
-  try {
-    return parse(value);
-  } catch (cause) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new ConfigError(`Invalid config file "${configPath}": ${reason}`, {
-      source: "file",
-      cause,
-    });
-  }
+/** A plugin's `module` as an import specifier: local paths become `file:` URLs. */
+function resolveModule(module: string, baseDir: string): string {
+  return module.startsWith("./") || module.startsWith("../") || isAbsolute(module)
+    ? pathToFileURL(resolve(baseDir, module)).href
+    : module;
 }
 
-function parseSip(value: unknown, configPath: string): SipConfig {
-  try {
-    return parseSipConfig(value);
-  } catch (cause) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new ConfigError(`Invalid config file "${configPath}": ${reason}`, {
-      source: "file",
-      cause,
-    });
-  }
-}
-
-function parseRelay(value: unknown, configPath: string): RelayConfig {
-  if (value === undefined) return { ...DEFAULTS.relay };
-  const where = `config file "${configPath}"`;
-  if (!isPlainObject(value)) {
-    throw new ConfigError(`Invalid ${where}: "relay" must be an object`, { source: "file" });
-  }
-  rejectUnknownKeys(value, RELAY_KEYS, where, "relay.");
-  const integer = (key: keyof RelayConfig, min: number): number => {
-    const v = value[key] ?? DEFAULTS.relay[key];
-    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) {
-      throw new ConfigError(
-        `Invalid ${where}: relay.${key} must be an integer >= ${min}, got ${JSON.stringify(v)}`,
-        { source: "file" },
-      );
-    }
-    return v;
-  };
-  return {
-    subscribeTimeoutMs: integer("subscribeTimeoutMs", 1),
-    maxQueuedGroups: integer("maxQueuedGroups", 1),
-    maxRequestId: integer("maxRequestId", 1),
-  };
-}
-
-function parseHttp(value: unknown, configPath: string): HttpConfig {
-  if (value === undefined) return { ...DEFAULTS.http };
-  const where = `config file "${configPath}"`;
-  if (!isPlainObject(value)) {
-    throw new ConfigError(`Invalid ${where}: "http" must be an object`, { source: "file" });
-  }
-  rejectUnknownKeys(value, HTTP_KEYS, where, "http.");
-  const integer = (key: keyof HttpConfig): number => {
-    const v = value[key] ?? DEFAULTS.http[key];
-    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
-      throw new ConfigError(
-        `Invalid ${where}: http.${key} must be an integer >= 1, got ${JSON.stringify(v)}`,
-        { source: "file" },
-      );
-    }
-    return v;
-  };
-  return { headerTimeoutMs: integer("headerTimeoutMs"), idleTimeoutMs: integer("idleTimeoutMs") };
-}
-
-async function parseAuth(
-  value: unknown,
+/**
+ * The `auth` section with the environment's secret (which wins), key files read and every
+ * ES256 key imported once, so a bad key fails at start with its place named.
+ */
+async function resolveAuth(
+  section: ConfigFile["auth"],
   envSecret: string | undefined,
   { configPath, baseDir }: { configPath: string; baseDir: string },
 ): Promise<AuthConfig | undefined> {
-  if (value === undefined && envSecret === undefined) return undefined;
-  const where = `config file "${configPath}"`;
+  if (section === undefined && envSecret === undefined) return undefined;
   const fail = (message: string, cause?: unknown) =>
-    new ConfigError(`Invalid ${where}: auth.${message}`, { source: "file", cause });
-  if (value !== undefined && !isPlainObject(value)) {
-    throw new ConfigError(`Invalid ${where}: "auth" must be an object`, { source: "file" });
+    new ConfigError(`Invalid config file "${configPath}": ${message}`, { source: "file", cause });
+  if (envSecret !== undefined) {
+    const checked = hs256SecretSchema.safeParse(envSecret);
+    if (!checked.success) {
+      throw new ConfigError(
+        `Invalid CLUTCHCALL_AUTH_HS256_SECRET: ${checked.error.issues[0].message}`,
+        { source: "env", cause: checked.error },
+      );
+    }
   }
-  const section = value ?? {};
-  rejectUnknownKeys(section, AUTH_KEYS, where, "auth.");
   const auth: {
     hs256Secret?: string;
     es256PublicKeys?: string[];
     issuer?: string;
     audience?: string | string[];
   } = {};
-
-  const secret = envSecret ?? section.hs256Secret;
-  if (secret !== undefined) {
-    const from = envSecret !== undefined ? "env" : "file";
-    try {
-      if (typeof secret !== "string") throw new TypeError("expected a string");
-      hs256Key(secret);
-    } catch (cause) {
-      const message = (cause as Error).message;
-      if (from === "env") {
-        throw new ConfigError(`Invalid CLUTCHCALL_AUTH_HS256_SECRET: ${message}`, {
-          source: "env",
-          cause,
-        });
-      }
-      throw fail(`hs256Secret: ${message}`, cause);
-    }
-    auth.hs256Secret = secret;
-  }
-
-  const keys = section.es256PublicKeys;
-  if (keys !== undefined) {
-    if (!Array.isArray(keys) || keys.length === 0) {
-      throw fail("es256PublicKeys must be a non-empty array");
-    }
+  const secret = envSecret ?? section?.hs256Secret;
+  if (secret !== undefined) auth.hs256Secret = secret;
+  if (section?.es256PublicKeys !== undefined) {
     auth.es256PublicKeys = [];
-    for (const [i, entry] of keys.entries()) {
-      const at = `es256PublicKeys[${i}]`;
+    for (const [i, entry] of section.es256PublicKeys.entries()) {
+      const at = `auth.es256PublicKeys[${i}]`;
       let text: string;
-      if (isPlainObject(entry)) {
+      if (typeof entry !== "string") {
         text = JSON.stringify(entry);
-      } else if (typeof entry === "string" && entry !== "") {
-        const inline = /^\s*(-----BEGIN|\{)/.test(entry);
-        try {
-          text = inline ? entry : await Deno.readTextFile(resolve(baseDir, entry));
-        } catch (cause) {
-          throw fail(`${at}: cannot read key file "${entry}": ${(cause as Error).message}`, cause);
-        }
+      } else if (/^\s*(-----BEGIN|\{)/.test(entry)) {
+        text = entry;
       } else {
-        throw fail(`${at} must be PEM or JWK text, a JWK object or a file path`);
+        try {
+          text = await Deno.readTextFile(resolve(baseDir, entry));
+        } catch (cause) {
+          throw fail(
+            `Invalid ${at}: cannot read key file "${entry}": ${(cause as Error).message}`,
+            cause,
+          );
+        }
       }
       try {
         await importEs256PublicKey(text);
       } catch (cause) {
-        throw fail(`${at}: ${(cause as Error).message}`, cause);
+        throw fail(`Invalid ${at}: ${(cause as Error).message}`, cause);
       }
       auth.es256PublicKeys.push(text);
     }
   }
-
-  if (section.issuer !== undefined) {
-    if (typeof section.issuer !== "string" || section.issuer === "") {
-      throw fail("issuer must be a non-empty string");
-    }
-    auth.issuer = section.issuer;
-  }
-  const audience = section.audience;
-  if (audience !== undefined) {
-    const ok = (typeof audience === "string" && audience !== "") ||
-      (Array.isArray(audience) && audience.length > 0 &&
-        audience.every((a) => typeof a === "string" && a !== ""));
-    if (!ok) throw fail("audience must be a non-empty string or array of strings");
-    auth.audience = audience as string | string[];
-  }
+  if (section?.issuer !== undefined) auth.issuer = section.issuer;
+  if (section?.audience !== undefined) auth.audience = section.audience;
   if (auth.hs256Secret === undefined && auth.es256PublicKeys === undefined) {
     throw fail(
-      "hs256Secret or es256PublicKeys is required (remove the auth section for development mode)",
+      "auth.hs256Secret or es256PublicKeys is required (remove the auth section for development mode)",
     );
   }
   return auth;

@@ -28,6 +28,8 @@
  *
  * @module
  */
+import { z } from "zod";
+import { describeError } from "../config/issue.ts";
 
 /** `udp` or `tcp`. */
 export type SipTransportName = "udp" | "tcp";
@@ -124,33 +126,161 @@ export interface SipConfig {
   readonly tcpHeaderTimeoutMs: number;
 }
 
-const TOP_KEYS = new Set([
-  "listen",
-  "transports",
-  "publicAddress",
-  "rtpPortRange",
-  "trunks",
-  "inbound",
-  "ringTimeoutMs",
-  "rtpTimeoutMs",
-  "rtpEngine",
-  "maxMessageBytes",
-  "invitesPerSecond",
-  "webhookTimeoutMs",
-  "allowDirectSip",
-  "tcpIdleTimeoutMs",
-  "tcpHeaderTimeoutMs",
-  "maxCalls",
-]);
-const TRUNK_KEYS = new Set([
-  "name",
-  "address",
-  "transport",
-  "credentials",
-  "allowFrom",
-  "outboundNumbers",
-  "invitesPerSecond",
-]);
+const RTP_ENGINES = ["auto", "xdp", "io_uring", "deno"] as const;
+
+const nonEmpty = z.string({ error: "expected a non-empty string" }).min(1, {
+  error: "expected a non-empty string",
+});
+const integer = (min: number, max: number) => {
+  const error = `expected an integer in ${min}..${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+const transport = z.enum(["udp", "tcp"], { error: 'expected "udp" or "tcp"' });
+const list = <T extends z.ZodType>(item: T) => z.array(item, { error: "expected an array" });
+const section = <S extends z.core.$ZodLooseShape>(shape: S) =>
+  z.strictObject(shape, { error: "expected an object" });
+const hostPort = nonEmpty.superRefine((address, ctx) => {
+  const problem = catchTypeError(() => splitHostPort(address, 5060, "x"));
+  if (problem) ctx.addIssue({ code: "custom", message: problem.replace(/^Invalid x: /, "") });
+});
+const cidr = nonEmpty.superRefine((text, ctx) => {
+  const problem = catchTypeError(() => parseCidr(text, "x"));
+  if (problem) ctx.addIssue({ code: "custom", message: problem.replace(/^Invalid x: /, "") });
+});
+
+const trunkSchema = section({
+  name: nonEmpty.describe("The trunk's name (unique)."),
+  address: hostPort.describe("`host:port` of the trunk's SIP signalling (port 5060 if left out)."),
+  transport: transport.default("udp").describe("The transport used to reach the trunk."),
+  credentials: section({
+    username: nonEmpty.describe("The digest username."),
+    password: nonEmpty.describe("The digest password."),
+    realm: nonEmpty.optional().describe("Only answer challenges from this realm."),
+  }).optional().describe("Digest credentials to answer the trunk's challenges with."),
+  allowFrom: list(cidr).default([]).describe(
+    "Source addresses (IPv4 `a.b.c.d` or `a.b.c.d/n`, IPv6 exact) allowed to send INVITEs.",
+  ),
+  outboundNumbers: list(nonEmpty).default([]).describe(
+    "Called-number prefixes routed out through this trunk; `*` ends a pattern.",
+  ),
+  invitesPerSecond: integer(1, 100_000).optional().describe(
+    "New INVITEs per second this trunk may send before 503 [the section's invitesPerSecond].",
+  ),
+});
+
+const webhookUrl = nonEmpty.superRefine((target, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error; // only "not a URL" is expected
+    ctx.addIssue({ code: "custom", message: "not a URL" });
+    return;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    ctx.addIssue({ code: "custom", message: "expected an http(s) URL" });
+  }
+});
+const actionSchema = z.union([
+  z.strictObject({ client: nonEmpty.describe("Ring this client identity.") }),
+  z.strictObject({ agent: nonEmpty.describe("Hand the call to this configured agent.") }),
+  z.strictObject({ plugin: nonEmpty.describe("Hand the call to this plugin.") }),
+  z.strictObject({ webhook: webhookUrl.describe("Ask this http(s) URL what to do.") }),
+], { error: "expected exactly one of client, agent, plugin, webhook" });
+
+const routeSchema = section({
+  match: nonEmpty.describe("The called number to match: exact, or a prefix ending in `*`."),
+  action: actionSchema.describe("What to do with a matching call."),
+});
+
+const directSipHost = nonEmpty.superRefine((host, ctx) => {
+  const problem = catchTypeError(() => splitHostPort(host, 5060, "x"));
+  if (problem) {
+    ctx.addIssue({ code: "custom", message: problem.replace(/^Invalid x: /, "") });
+  } else if (splitHostPort(host, 5060).host !== host.replace(/^\[|\]$/g, "")) {
+    ctx.addIssue({ code: "custom", message: "expected a host without a port" });
+  }
+}).transform((host) => host.replace(/^\[|\]$/g, "").toLowerCase());
+
+/**
+ * The zod schema of the `sip` section (composed into the server's config file schema by
+ * `src/server/config_schema.ts`). Its output is the frozen {@linkcode SipConfig}.
+ *
+ * @example
+ * ```ts
+ * import { sipConfigSchema } from "./config.ts";
+ * console.log(sipConfigSchema.parse({ listen: { port: 5080 } }).listen); // { host: "0.0.0.0", port: 5080 }
+ * ```
+ */
+export const sipConfigSchema: z.ZodType<SipConfig, SipConfigInput> = section({
+  listen: section({
+    host: nonEmpty.default("0.0.0.0").describe("The address to listen on."),
+    port: integer(0, 65535).default(5060).describe("The SIP port (UDP and TCP)."),
+  }).default({ host: "0.0.0.0", port: 5060 }).describe("Where the gateway listens."),
+  transports: list(transport).default(["udp"]).describe("The SIP transports to listen on."),
+  publicAddress: nonEmpty.optional().describe(
+    "The address put in Via/Contact/SDP [the listen host, or 127.0.0.1 for a wildcard].",
+  ),
+  rtpPortRange: z.tuple([integer(1024, 65535), integer(1024, 65535)], {
+    error: "expected [first, last]",
+  }).refine(([first, last]) => first <= last, { error: "first port is above the last" })
+    .default([20000, 29999]).describe("The first and last UDP port for RTP."),
+  trunks: list(trunkSchema).superRefine((trunks, ctx) => {
+    const names = new Set<string>();
+    for (const t of trunks) {
+      if (names.has(t.name)) {
+        ctx.addIssue({ code: "custom", message: `duplicate name "${t.name}"` });
+      }
+      names.add(t.name);
+    }
+  }).default([]).describe("SIP trunks: where outbound calls go and who may send INVITEs."),
+  inbound: list(routeSchema).default([]).describe("Inbound routes, first match wins."),
+  ringTimeoutMs: integer(100, 600_000).default(60_000).describe(
+    "How long an outbound call may ring before `no_answer`, ms.",
+  ),
+  rtpTimeoutMs: integer(100, 3_600_000).default(30_000).describe(
+    "An answered call with no RTP for this long ends, ms.",
+  ),
+  rtpEngine: z.enum(RTP_ENGINES, {
+    error: `expected one of ${RTP_ENGINES.map((e) => `"${e}"`).join(", ")}`,
+  }).default("auto").describe(
+    "The RTP engine: auto (the best that works here, else deno), xdp, io_uring or deno " +
+      "(CLUTCH_RTP_ENGINE in the environment beats it).",
+  ),
+  maxMessageBytes: integer(1024, 65_535).default(8192).describe(
+    "Largest SIP message accepted, bytes.",
+  ),
+  invitesPerSecond: integer(1, 100_000).default(200).describe(
+    "New INVITEs per second each trunk may send before 503 with Retry-After.",
+  ),
+  webhookTimeoutMs: integer(10, 60_000).default(5000).describe(
+    "How long an inbound `webhook` route may take to answer before 480, ms.",
+  ),
+  allowDirectSip: list(directSipHost).default([]).describe(
+    "Hosts a `sip:` URI may name directly, besides the trunks' hosts (no port).",
+  ),
+  maxCalls: integer(1, 1_000_000).default(2000).describe(
+    "Calls up at once beyond which new INVITEs get 503 with Retry-After.",
+  ),
+  tcpIdleTimeoutMs: integer(100, 3_600_000).default(120_000).describe(
+    "A SIP/TCP connection silent this long is closed, ms.",
+  ),
+  tcpHeaderTimeoutMs: integer(100, 600_000).default(10_000).describe(
+    "A SIP/TCP message must arrive whole within this long of its first byte, ms.",
+  ),
+}).transform((sip): SipConfig =>
+  deepFreeze({
+    ...sip,
+    publicAddress: sip.publicAddress ??
+      (sip.listen.host === "0.0.0.0" || sip.listen.host === "::" ? "127.0.0.1" : sip.listen.host),
+    rtpPortRange: [sip.rtpPortRange[0], sip.rtpPortRange[1]] as const,
+    trunks: sip.trunks.map((t) => ({ ...t })),
+    inbound: sip.inbound.map((r) => ({ match: r.match, action: r.action as InboundAction })),
+  })
+);
+
+/** The `sip` section as written in the config file (every key optional). */
+export type SipConfigInput = Record<string, unknown>;
 
 /**
  * Validates a raw `sip` section (from JSON). Throws a `TypeError` naming the bad key.
@@ -163,138 +293,11 @@ const TRUNK_KEYS = new Set([
  * ```
  */
 export function parseSipConfig(value: unknown): SipConfig {
-  const obj = object(value, "sip");
-  unknownKeys(obj, TOP_KEYS, "sip");
-  const listenRaw = obj.listen === undefined ? {} : object(obj.listen, "sip.listen");
-  unknownKeys(listenRaw, new Set(["host", "port"]), "sip.listen");
-  const host = listenRaw.host === undefined ? "0.0.0.0" : string(listenRaw.host, "sip.listen.host");
-  const port = listenRaw.port === undefined
-    ? 5060
-    : integer(listenRaw.port, 0, 65535, "sip.listen.port");
-  const transports = obj.transports === undefined
-    ? ["udp" as const]
-    : array(obj.transports, "sip.transports").map((t, i) =>
-      transportName(t, `sip.transports[${i}]`)
-    );
-  const publicAddress = obj.publicAddress === undefined
-    ? (host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host)
-    : string(obj.publicAddress, "sip.publicAddress");
-  let rtpPortRange: [number, number] = [20000, 29999];
-  if (obj.rtpPortRange !== undefined) {
-    const r = array(obj.rtpPortRange, "sip.rtpPortRange");
-    if (r.length !== 2) throw new TypeError("Invalid sip.rtpPortRange: expected [first, last]");
-    rtpPortRange = [
-      integer(r[0], 1024, 65535, "sip.rtpPortRange[0]"),
-      integer(r[1], 1024, 65535, "sip.rtpPortRange[1]"),
-    ];
-    if (rtpPortRange[0] > rtpPortRange[1]) {
-      throw new TypeError("Invalid sip.rtpPortRange: first port is above the last");
-    }
-  }
-  const trunks = (obj.trunks === undefined ? [] : array(obj.trunks, "sip.trunks")).map((t, i) =>
-    parseTrunk(t, `sip.trunks[${i}]`)
-  );
-  const names = new Set<string>();
-  for (const t of trunks) {
-    if (names.has(t.name)) throw new TypeError(`Invalid sip.trunks: duplicate name "${t.name}"`);
-    names.add(t.name);
-  }
-  const inbound = (obj.inbound === undefined ? [] : array(obj.inbound, "sip.inbound")).map((r, i) =>
-    parseRoute(r, `sip.inbound[${i}]`)
-  );
-  const opt = (key: string, def: number, min: number, max: number) =>
-    obj[key] === undefined ? def : integer(obj[key], min, max, `sip.${key}`);
-  return Object.freeze({
-    listen: Object.freeze({ host, port }),
-    transports: Object.freeze(transports),
-    publicAddress,
-    rtpPortRange: Object.freeze(rtpPortRange) as readonly [number, number],
-    trunks: Object.freeze(trunks),
-    inbound: Object.freeze(inbound),
-    ringTimeoutMs: opt("ringTimeoutMs", 60_000, 100, 600_000),
-    rtpTimeoutMs: opt("rtpTimeoutMs", 30_000, 100, 3_600_000),
-    rtpEngine: rtpEngineOf(obj.rtpEngine),
-    maxMessageBytes: opt("maxMessageBytes", 8192, 1024, 65_535),
-    invitesPerSecond: opt("invitesPerSecond", 200, 1, 100_000),
-    webhookTimeoutMs: opt("webhookTimeoutMs", 5000, 10, 60_000),
-    allowDirectSip: Object.freeze(
-      (obj.allowDirectSip === undefined ? [] : array(obj.allowDirectSip, "sip.allowDirectSip"))
-        .map((h, i) => {
-          const where = `sip.allowDirectSip[${i}]`;
-          const host = string(h, where);
-          if (splitHostPort(host, 5060, where).host !== host.replace(/^\[|\]$/g, "")) {
-            throw new TypeError(`Invalid ${where}: expected a host without a port`);
-          }
-          return host.replace(/^\[|\]$/g, "").toLowerCase();
-        }),
-    ),
-    maxCalls: opt("maxCalls", 2000, 1, 1_000_000),
-    tcpIdleTimeoutMs: opt("tcpIdleTimeoutMs", 120_000, 100, 3_600_000),
-    tcpHeaderTimeoutMs: opt("tcpHeaderTimeoutMs", 10_000, 100, 600_000),
+  const result = sipConfigSchema.safeParse(value);
+  if (result.success) return result.data;
+  throw new TypeError(describeError(sipConfigSchema, value, result.error, ["sip"]), {
+    cause: result.error,
   });
-}
-
-function parseTrunk(value: unknown, where: string): TrunkConfig {
-  const t = object(value, where);
-  unknownKeys(t, TRUNK_KEYS, where);
-  const address = string(t.address, `${where}.address`);
-  splitHostPort(address, 5060, `${where}.address`);
-  let credentials: TrunkCredentials | undefined;
-  if (t.credentials !== undefined) {
-    const c = object(t.credentials, `${where}.credentials`);
-    unknownKeys(c, new Set(["username", "password", "realm"]), `${where}.credentials`);
-    credentials = Object.freeze({
-      username: string(c.username, `${where}.credentials.username`),
-      password: string(c.password, `${where}.credentials.password`),
-      ...(c.realm === undefined ? {} : { realm: string(c.realm, `${where}.credentials.realm`) }),
-    });
-  }
-  const allowFrom = (t.allowFrom === undefined ? [] : array(t.allowFrom, `${where}.allowFrom`))
-    .map((a, i) => {
-      const s = string(a, `${where}.allowFrom[${i}]`);
-      parseCidr(s, `${where}.allowFrom[${i}]`);
-      return s;
-    });
-  return Object.freeze({
-    name: string(t.name, `${where}.name`),
-    address,
-    transport: t.transport === undefined ? "udp" : transportName(t.transport, `${where}.transport`),
-    ...(credentials ? { credentials } : {}),
-    allowFrom: Object.freeze(allowFrom),
-    outboundNumbers: Object.freeze(
-      (t.outboundNumbers === undefined ? [] : array(t.outboundNumbers, `${where}.outboundNumbers`))
-        .map((n, i) => string(n, `${where}.outboundNumbers[${i}]`)),
-    ),
-    ...(t.invitesPerSecond === undefined
-      ? {}
-      : { invitesPerSecond: integer(t.invitesPerSecond, 1, 100_000, `${where}.invitesPerSecond`) }),
-  });
-}
-
-function parseRoute(value: unknown, where: string): InboundRoute {
-  const r = object(value, where);
-  unknownKeys(r, new Set(["match", "action"]), where);
-  const match = string(r.match, `${where}.match`);
-  const a = object(r.action, `${where}.action`);
-  const keys = Object.keys(a);
-  if (keys.length !== 1 || !["client", "agent", "plugin", "webhook"].includes(keys[0])) {
-    throw new TypeError(
-      `Invalid ${where}.action: expected exactly one of client, agent, plugin, webhook`,
-    );
-  }
-  const target = string(a[keys[0]], `${where}.action.${keys[0]}`);
-  if (keys[0] === "webhook") {
-    let url: URL;
-    try {
-      url = new URL(target);
-    } catch {
-      throw new TypeError(`Invalid ${where}.action.webhook: not a URL`);
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new TypeError(`Invalid ${where}.action.webhook: expected an http(s) URL`);
-    }
-  }
-  return Object.freeze({ match, action: Object.freeze({ [keys[0]]: target }) as InboundAction });
 }
 
 /**
@@ -435,56 +438,21 @@ function ipv4ToInt(text: string): number | undefined {
   return value >>> 0;
 }
 
-function object(value: unknown, where: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new TypeError(`Invalid ${where}: expected an object`);
+/** The TypeError message `fn` throws, if it throws one. */
+function catchTypeError(fn: () => unknown): string | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (error) {
+    if (error instanceof TypeError) return error.message;
+    throw error;
   }
-  return value as Record<string, unknown>;
 }
 
-function array(value: unknown, where: string): unknown[] {
-  if (!Array.isArray(value)) throw new TypeError(`Invalid ${where}: expected an array`);
-  return value;
-}
-
-function string(value: unknown, where: string): string {
-  if (typeof value !== "string" || value === "") {
-    throw new TypeError(`Invalid ${where}: expected a non-empty string`);
-  }
-  return value;
-}
-
-function integer(value: unknown, min: number, max: number, where: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`Invalid ${where}: expected an integer in ${min}..${max}`);
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
   }
   return value;
-}
-
-function transportName(value: unknown, where: string): SipTransportName {
-  if (value !== "udp" && value !== "tcp") {
-    throw new TypeError(`Invalid ${where}: expected "udp" or "tcp"`);
-  }
-  return value;
-}
-
-function unknownKeys(obj: Record<string, unknown>, known: ReadonlySet<string>, where: string) {
-  const bad = Object.keys(obj).filter((k) => !known.has(k));
-  if (bad.length) {
-    throw new TypeError(
-      `Invalid ${where}: unknown key "${bad[0]}" (known: ${[...known].join(", ")})`,
-    );
-  }
-}
-
-const RTP_ENGINES = ["auto", "xdp", "io_uring", "deno"] as const;
-
-function rtpEngineOf(value: unknown): SipConfig["rtpEngine"] {
-  if (value === undefined) return "auto";
-  if (!RTP_ENGINES.includes(value as SipConfig["rtpEngine"])) {
-    throw new TypeError(
-      `Invalid sip.rtpEngine: expected one of ${RTP_ENGINES.map((e) => `"${e}"`).join(", ")}`,
-    );
-  }
-  return value as SipConfig["rtpEngine"];
 }

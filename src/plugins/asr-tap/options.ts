@@ -80,7 +80,7 @@ export const asrTapOptionsSchema = z.strictObject({
   /** Silence that ends an utterance at the recognizer, in ms [300]. */
   endpointingMs: ms(10, 10_000, 300),
   /** The rate Opus legs are decoded to for linear16 (OpenAI always takes 24000) [16000]. */
-  sampleRate: z.union([z.literal(8000), z.literal(16000), z.literal(24000), z.literal(48000)])
+  sampleRate: z.literal([8000, 16000, 24000, 48000])
     .default(16000),
   /**
    * Silence is not streamed (recognizers bill by audio) when the provider allows it: the

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { z } from "zod";
 import { RESAMPLER_RATES, type ResamplerRate } from "../../codecs/resampler.ts";
 
 /**
@@ -46,11 +47,54 @@ export interface RecorderOptions {
  */
 export type ResolvedRecorderOptions = Required<RecorderOptions> & { sampleRate: ResamplerRate };
 
+const range = (name: string, min: number, max: number, fallback: number) =>
+  z.number({ error: (iss) => `Invalid recorder option ${name}: ${iss.input} (use ${min}–${max})` })
+    .min(min, {
+      error: (iss) => `Invalid recorder option ${name}: ${iss.input} (use ${min}–${max})`,
+    })
+    .max(max, {
+      error: (iss) => `Invalid recorder option ${name}: ${iss.input} (use ${min}–${max})`,
+    })
+    .default(fallback);
+const flag = (name: string, fallback: boolean) =>
+  z.boolean({ error: `Invalid recorder option ${name}: not a boolean` }).default(fallback);
+
+/**
+ * The zod schema of the recorder's options (strict: an unknown option is an error); the
+ * server's config schema checks a `builtin:recorder` entry's options with it.
+ *
+ * @example
+ * ```ts
+ * import { recorderOptionsSchema } from "./options.ts";
+ * console.log(recorderOptionsSchema.parse({ ogg: true }).sampleRate); // 16000
+ * ```
+ */
+export const recorderOptionsSchema: z.ZodType<ResolvedRecorderOptions, RecorderOptions> = z
+  .strictObject({
+    sampleRate: z.literal(RESAMPLER_RATES, {
+      error: (iss) =>
+        `Invalid recorder option sampleRate: ${iss.input} (use ${RESAMPLER_RATES.join(", ")})`,
+    }).default(16000).describe("The rate of every WAV: 8000, 16000, 24000 or 48000."),
+    ogg: flag("ogg", false).describe("Also write each Opus track, untranscoded, to an .opus file."),
+    flushIntervalMs: range("flushIntervalMs", 50, 1000, 500).describe(
+      "How often data goes to disk, in ms.",
+    ),
+    reorderMs: range("reorderMs", 0, 500, 200).describe(
+      "How long a flush waits for a lagging track, in ms.",
+    ),
+    lingerMs: range("lingerMs", 0, 60_000, 1000).describe(
+      "How long after a call's last track ended its recording is closed, in ms.",
+    ),
+    sync: flag("sync", true).describe("fdatasync after each flush."),
+  }, { error: "Invalid recorder options: expected an object" }) as unknown as z.ZodType<
+    ResolvedRecorderOptions,
+    RecorderOptions
+  >;
+
 /**
  * Validates options and fills in defaults.
  *
- * @throws {TypeError} on an unknown option or a value of the wrong type.
- * @throws {RangeError} on a value out of range.
+ * @throws {TypeError} on an unknown option or a value of the wrong type or out of range.
  *
  * @example
  * ```ts
@@ -60,42 +104,13 @@ export type ResolvedRecorderOptions = Required<RecorderOptions> & { sampleRate: 
  * ```
  */
 export function parseRecorderOptions(input: unknown): ResolvedRecorderOptions {
-  const options = input ?? {};
-  if (typeof options !== "object" || Array.isArray(options)) {
-    throw new TypeError("Invalid recorder options: expected an object");
-  }
-  const known = ["sampleRate", "ogg", "flushIntervalMs", "reorderMs", "lingerMs", "sync"];
-  const unknown = Object.keys(options).filter((k) => !known.includes(k));
-  if (unknown.length > 0) {
-    throw new TypeError(`Invalid recorder options: unknown option "${unknown[0]}"`);
-  }
-  const {
-    sampleRate = 16000,
-    ogg = false,
-    flushIntervalMs = 500,
-    reorderMs = 200,
-    lingerMs = 1000,
-    sync = true,
-  } = options as RecorderOptions;
-  if (!RESAMPLER_RATES.includes(sampleRate as ResamplerRate)) {
-    throw new RangeError(
-      `Invalid recorder option sampleRate: ${sampleRate} (use ${RESAMPLER_RATES.join(", ")})`,
-    );
-  }
-  if (typeof ogg !== "boolean") throw new TypeError("Invalid recorder option ogg: not a boolean");
-  if (typeof sync !== "boolean") throw new TypeError("Invalid recorder option sync: not a boolean");
-  const range = (name: string, value: unknown, min: number, max: number): number => {
-    if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
-      throw new RangeError(`Invalid recorder option ${name}: ${value} (use ${min}–${max})`);
-    }
-    return value;
-  };
-  return {
-    sampleRate: sampleRate as ResamplerRate,
-    ogg,
-    flushIntervalMs: range("flushIntervalMs", flushIntervalMs, 50, 1000),
-    reorderMs: range("reorderMs", reorderMs, 0, 500),
-    lingerMs: range("lingerMs", lingerMs, 0, 60_000),
-    sync,
-  };
+  const result = recorderOptionsSchema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new TypeError(
+    issue.code === "unrecognized_keys"
+      ? `Invalid recorder options: unknown option "${issue.keys[0]}"`
+      : issue.message,
+    { cause: result.error },
+  );
 }
