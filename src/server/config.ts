@@ -50,72 +50,13 @@ import {
   type ConfigFile,
   configFileSchema,
   hs256SecretSchema,
+  type HttpConfig,
+  type PluginConfig,
+  type RelayConfig,
   SETTING_SCHEMAS,
 } from "./config_schema.ts";
 
-/**
- * A plugin to load, from the config file's `plugins` list.
- *
- * @example
- * ```ts
- * import type { PluginConfig } from "./config.ts";
- *
- * const recorder: PluginConfig = {
- *   module: "file:///srv/voice/plugins/recorder.ts",
- *   options: { dir: "./recordings" },
- *   enabled: true,
- * };
- * ```
- */
-export interface PluginConfig {
-  /**
-   * An import specifier: a `file:` URL (local paths are resolved), `npm:`, `jsr:`, or
-   * `builtin:<name>` for a plugin shipped with the server (e.g. `builtin:recorder`).
-   */
-  readonly module: string;
-  /** Passed to the plugin's factory as is. Default: `{}`. */
-  readonly options: Readonly<Record<string, unknown>>;
-  /** Disabled plugins are not loaded. Default: true. */
-  readonly enabled: boolean;
-}
-
-/**
- * Relay tuning, from the config file's `relay` section.
- *
- * @example
- * ```ts
- * import type { RelayConfig } from "./config.ts";
- *
- * const relay: RelayConfig = { subscribeTimeoutMs: 5000, maxQueuedGroups: 4, maxRequestId: 1024 };
- * ```
- */
-export interface RelayConfig {
-  /** How long an upstream SUBSCRIBE may wait for SUBSCRIBE_OK, in ms. Default: 5000. */
-  readonly subscribeTimeoutMs: number;
-  /** Groups queued per slow subscriber before the oldest are dropped. Default: 4. */
-  readonly maxQueuedGroups: number;
-  /** MAX_REQUEST_ID sent in SERVER_SETUP; must be > 0 for peers to make requests.
-   * Default: 1024. */
-  readonly maxRequestId: number;
-}
-
-/**
- * HTTP connection limits, from the config file's `http` section (slowloris: see
- * `src/server/http_front.ts`).
- *
- * @example
- * ```ts
- * import type { HttpConfig } from "./config.ts";
- *
- * const http: HttpConfig = { headerTimeoutMs: 10_000, idleTimeoutMs: 60_000 };
- * ```
- */
-export interface HttpConfig {
-  /** A request head must be complete within this many ms of its first byte. Default: 10000. */
-  readonly headerTimeoutMs: number;
-  /** A connection with no traffic either way for this many ms is closed. Default: 60000. */
-  readonly idleTimeoutMs: number;
-}
+export type { HttpConfig, PluginConfig, RelayConfig } from "./config_schema.ts";
 
 /**
  * Token verification, from the config file's `auth` section (the HS256 secret may also come
@@ -576,7 +517,7 @@ async function resolveAuth(
     hs256Secret?: string;
     es256PublicKeys?: string[];
     issuer?: string;
-    audience?: string | string[];
+    audience?: string | readonly string[];
   } = {};
   const secret = envSecret ?? section?.hs256Secret;
   if (secret !== undefined) auth.hs256Secret = secret;

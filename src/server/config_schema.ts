@@ -16,7 +16,10 @@
  * @module
  */
 import { z } from "zod";
-import { LOG_LEVELS } from "../log/mod.ts";
+import { LOG_LEVELS, type LogLevel } from "../log/mod.ts";
+import type { SipConfig } from "../sip/config.ts";
+import type { AgentsConfig } from "../agents/config.ts";
+import type { WebhooksConfig } from "../calls/url_policy.ts";
 import { hs256Key } from "../auth/keys.ts";
 import { forwardIssues } from "../config/issue.ts";
 import { sipConfigSchema } from "../sip/config.ts";
@@ -25,6 +28,70 @@ import { clusterConfigSchema } from "../cluster/config.ts";
 import { webhooksConfigSchema } from "../calls/url_policy.ts";
 import { BUILTIN_PLUGINS } from "../plugins/host.ts";
 import { BUILTIN_PLUGIN_OPTIONS } from "../plugins/builtin_options.ts";
+
+/**
+ * A plugin to load, from the config file's `plugins` list.
+ *
+ * @example
+ * ```ts
+ * import type { PluginConfig } from "./config_schema.ts";
+ *
+ * const recorder: PluginConfig = {
+ *   module: "file:///srv/voice/plugins/recorder.ts",
+ *   options: { dir: "./recordings" },
+ *   enabled: true,
+ * };
+ * ```
+ */
+export interface PluginConfig {
+  /**
+   * An import specifier: a `file:` URL (local paths are resolved), `npm:`, `jsr:`, or
+   * `builtin:<name>` for a plugin shipped with the server (e.g. `builtin:recorder`).
+   */
+  readonly module: string;
+  /** Passed to the plugin's factory as is. Default: `{}`. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Disabled plugins are not loaded. Default: true. */
+  readonly enabled: boolean;
+}
+
+/**
+ * Relay tuning, from the config file's `relay` section.
+ *
+ * @example
+ * ```ts
+ * import type { RelayConfig } from "./config_schema.ts";
+ *
+ * const relay: RelayConfig = { subscribeTimeoutMs: 5000, maxQueuedGroups: 4, maxRequestId: 1024 };
+ * ```
+ */
+export interface RelayConfig {
+  /** How long an upstream SUBSCRIBE may wait for SUBSCRIBE_OK, in ms. Default: 5000. */
+  readonly subscribeTimeoutMs: number;
+  /** Groups queued per slow subscriber before the oldest are dropped. Default: 4. */
+  readonly maxQueuedGroups: number;
+  /** MAX_REQUEST_ID sent in SERVER_SETUP; must be > 0 for peers to make requests.
+   * Default: 1024. */
+  readonly maxRequestId: number;
+}
+
+/**
+ * HTTP connection limits, from the config file's `http` section (slowloris: see
+ * `src/server/http_front.ts`).
+ *
+ * @example
+ * ```ts
+ * import type { HttpConfig } from "./config_schema.ts";
+ *
+ * const http: HttpConfig = { headerTimeoutMs: 10_000, idleTimeoutMs: 60_000 };
+ * ```
+ */
+export interface HttpConfig {
+  /** A request head must be complete within this many ms of its first byte. Default: 10000. */
+  readonly headerTimeoutMs: number;
+  /** A connection with no traffic either way for this many ms is closed. Default: 60000. */
+  readonly idleTimeoutMs: number;
+}
 
 // --- top-level settings (also flags and environment variables) -------------------------------
 
@@ -194,6 +261,17 @@ const pluginEntrySchema = section({
 const pluginsSchema = z.array(pluginEntrySchema, { error: "{path} must be an array" })
   .default([]).describe("Plugins to load, in order.");
 
+const sipSchema = sipConfigSchema.optional().describe("The SIP gateway; none: no gateway.");
+const webhooksSchema = webhooksConfigSchema.optional().describe(
+  "Where status callbacks may be sent.",
+);
+const agentsSchema = agentsConfigSchema.optional().describe(
+  "AI voice agents calls can be handed to.",
+);
+const clusterSchema = clusterConfigSchema.optional().describe(
+  "Many nodes on one Redis (CLUTCHCALL_REDIS_URL / CLUTCHCALL_NODE_ID win); none: one node.",
+);
+
 // --- the composition -------------------------------------------------------------------------
 
 /** One section of the config file: its schema and its `--help` line. */
@@ -213,7 +291,12 @@ export interface ConfigSection {
  * console.log(Object.keys(CONFIG_SECTIONS).includes("sip")); // true
  * ```
  */
-export const CONFIG_SECTIONS = {
+export const CONFIG_SECTIONS: Readonly<
+  Record<
+    "plugins" | "relay" | "http" | "auth" | "sip" | "webhooks" | "agents" | "cluster",
+    ConfigSection
+  >
+> = {
   plugins: {
     schema: pluginsSchema,
     help: `[{ "module", "options", "enabled" }]: plugins to load (builtin:recorder,
@@ -230,26 +313,24 @@ export const CONFIG_SECTIONS = {
               file path), "issuer", "audience" }: bearer JWTs (none: development mode)`,
   },
   sip: {
-    schema: sipConfigSchema.optional().describe("The SIP gateway; none: no gateway."),
+    schema: sipSchema,
     help: `{ "listen", "transports", "publicAddress", "rtpPortRange", "trunks", "inbound",
               "allowDirectSip", … }: the SIP gateway (none: no gateway)`,
   },
   webhooks: {
-    schema: webhooksConfigSchema.optional().describe("Where status callbacks may be sent."),
+    schema: webhooksSchema,
     help: `{ "allowNetworks", "maxRedirects" }: where status callbacks may be sent`,
   },
   agents: {
-    schema: agentsConfigSchema.optional().describe("AI voice agents calls can be handed to."),
+    schema: agentsSchema,
     help: `{ "<name>": { "type", … } }: AI voice agents calls can be handed to`,
   },
   cluster: {
-    schema: clusterConfigSchema.optional().describe(
-      "Many nodes on one Redis (CLUTCHCALL_REDIS_URL / CLUTCHCALL_NODE_ID win); none: one node.",
-    ),
+    schema: clusterSchema,
     help: `{ "redisUrl", "nodeId", "advertise": { "moq", "http" }, "leaseMs" }: many nodes on
               one Redis (or CLUTCHCALL_REDIS_URL / CLUTCHCALL_NODE_ID; none: one node on Deno KV)`,
   },
-} as const satisfies Record<string, ConfigSection>;
+};
 
 const fileShape = {
   $schema: z.string().optional().describe("The JSON Schema of this file, for editors."),
@@ -260,14 +341,14 @@ const fileShape = {
   cert: SETTING_SCHEMAS.cert.optional(),
   key: SETTING_SCHEMAS.key.optional(),
   logLevel: SETTING_SCHEMAS.logLevel.optional(),
-  plugins: CONFIG_SECTIONS.plugins.schema,
-  relay: CONFIG_SECTIONS.relay.schema,
-  http: CONFIG_SECTIONS.http.schema,
-  auth: CONFIG_SECTIONS.auth.schema,
-  sip: CONFIG_SECTIONS.sip.schema,
-  webhooks: CONFIG_SECTIONS.webhooks.schema,
-  agents: CONFIG_SECTIONS.agents.schema,
-  cluster: CONFIG_SECTIONS.cluster.schema,
+  plugins: pluginsSchema,
+  relay: relaySchema,
+  http: httpSchema,
+  auth: authSchema,
+  sip: sipSchema,
+  webhooks: webhooksSchema,
+  agents: agentsSchema,
+  cluster: clusterSchema,
 };
 
 /**
@@ -280,12 +361,50 @@ const fileShape = {
  * console.log(file.httpPort, file.relay.maxQueuedGroups, file.plugins); // 9000 8 []
  * ```
  */
-export const configFileSchema: z.ZodObject<typeof fileShape, z.core.$strict> = z.strictObject(
+export const configFileSchema: z.ZodType<ConfigFile, Record<string, unknown>> = z.strictObject(
   fileShape,
-);
+) satisfies z.ZodType<ConfigFile, Record<string, unknown>>;
 
 /** The config file once parsed by {@linkcode configFileSchema} (defaults filled in). */
-export type ConfigFile = z.output<typeof configFileSchema>;
+export interface ConfigFile {
+  /** The JSON Schema the file names, for editors (ignored). */
+  readonly $schema?: string;
+  /** Address or name to bind (brackets of an IPv6 literal removed). */
+  readonly host?: string;
+  /** The HTTP port. */
+  readonly httpPort?: number;
+  /** The MoQT UDP port. */
+  readonly moqPort?: number;
+  /** The data directory, as written (relative to the file). */
+  readonly dataDir?: string;
+  /** The TLS certificate path, as written. */
+  readonly cert?: string;
+  /** The TLS key path, as written. */
+  readonly key?: string;
+  /** The least severe log level written. */
+  readonly logLevel?: LogLevel;
+  /** Plugins, `module` as written (the loader resolves local paths). */
+  readonly plugins: readonly PluginConfig[];
+  /** Relay tuning, defaults filled in. */
+  readonly relay: RelayConfig;
+  /** HTTP limits, defaults filled in. */
+  readonly http: HttpConfig;
+  /** The `auth` section as written (keys not read or imported yet). */
+  readonly auth?: {
+    readonly hs256Secret?: string;
+    readonly es256PublicKeys?: readonly (string | Record<string, unknown>)[];
+    readonly issuer?: string;
+    readonly audience?: string | readonly string[];
+  };
+  /** The SIP gateway. */
+  readonly sip?: SipConfig;
+  /** Where webhooks may go. */
+  readonly webhooks?: WebhooksConfig;
+  /** AI voice agents. */
+  readonly agents?: AgentsConfig;
+  /** The cluster section as written (the environment's overrides not merged yet). */
+  readonly cluster?: z.input<typeof clusterConfigSchema>;
+}
 
 /**
  * The JSON Schema (draft 2020-12) of the config file, as `deno task config-schema` writes

@@ -13,13 +13,7 @@
  */
 export * from "./certificate.ts";
 export * from "./config.ts";
-export {
-  CONFIG_SECTIONS,
-  type ConfigFile,
-  configFileSchema,
-  configJsonSchema,
-  type ConfigSection,
-} from "./config_schema.ts";
+export { configJsonSchema } from "./config_schema.ts";
 export * from "../log/mod.ts"; // re-exported for compatibility: the logger now lives in the leaf module `src/log`
 export * from "./server.ts";
 export { StartupError } from "./startup_error.ts";
