@@ -32,6 +32,15 @@ export const BUILTIN_AGENTS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /**
+ * The built-ins as static imports: `deno publish` sees (and rewrites) each, so they load from
+ * the published package as from a checkout. Same names as {@linkcode BUILTIN_AGENTS}.
+ */
+const BUILTIN_LOADERS: Readonly<Record<string, () => Promise<{ default?: unknown }>>> = {
+  echo: () => import("./builtin/echo.ts"),
+  ivr: () => import("./builtin/ivr.ts"),
+};
+
+/**
  * Loads a module agent and makes its adapter.
  *
  * @throws {TypeError} when the module cannot be loaded or does not default-export an agent.
@@ -51,7 +60,14 @@ export async function loadModuleAgent(
   const specifier = resolveSpecifier(config.module, baseUrl);
   let mod: { default?: unknown };
   try {
-    mod = await import(specifier);
+    // `deno publish --dry-run` warns "unable to analyze dynamic import" here, rightly and
+    // harmlessly: this is the operator's own agent module, named in the config file, unknown
+    // when the package is published; its specifier is absolute by now (`file:` URL, `npm:`,
+    // `jsr:`, `https:`), so it resolves without the package's import map, which is all the
+    // warning is about. The built-ins are static imports (BUILTIN_LOADERS).
+    mod = config.module.startsWith("builtin:")
+      ? await BUILTIN_LOADERS[config.module.slice("builtin:".length)]()
+      : await import(specifier);
   } catch (cause) {
     throw new TypeError(`Cannot load agent module "${config.module}": ${messageOf(cause)}`, {
       cause,

@@ -47,17 +47,26 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, string>> = Object.freeze({
   "asr-tap": new URL("./asr-tap/mod.ts", import.meta.url).href,
 });
 
-function builtinPluginUrl(module: string): string {
+/**
+ * The built-ins as static imports: `deno publish` sees (and rewrites) each, so they load from
+ * the published package as from a checkout. Same names as {@linkcode BUILTIN_PLUGINS}.
+ */
+const BUILTIN_LOADERS: Readonly<Record<string, () => Promise<{ default?: unknown }>>> = {
+  recorder: () => import("./recorder/mod.ts"),
+  "asr-tap": () => import("./asr-tap/mod.ts"),
+};
+
+function builtinPluginLoader(module: string): () => Promise<{ default?: unknown }> {
   const name = module.slice("builtin:".length);
-  const url = Object.hasOwn(BUILTIN_PLUGINS, name) ? BUILTIN_PLUGINS[name] : undefined;
-  if (!url) {
+  const load = Object.hasOwn(BUILTIN_LOADERS, name) ? BUILTIN_LOADERS[name] : undefined;
+  if (!load) {
     throw new TypeError(
       `Cannot load plugin "${module}": no built-in plugin "${name}" (known: ${
         Object.keys(BUILTIN_PLUGINS).join(", ")
       })`,
     );
   }
-  return url;
+  return load;
 }
 
 /** Options for a {@linkcode PluginHost}. */
@@ -165,12 +174,20 @@ export class PluginHost implements AsyncDisposable {
     config: PluginSpec,
     baseUrl: URL | string = `file://${Deno.cwd()}/`,
   ): Promise<PluginStatus> {
-    const specifier = config.module.startsWith("builtin:")
-      ? builtinPluginUrl(config.module)
-      : /^(npm:|jsr:|https?:|file:)/.test(config.module)
-      ? config.module
-      : new URL(config.module, baseUrl).href;
-    const mod = await import(specifier);
+    let mod: { default?: unknown };
+    if (config.module.startsWith("builtin:")) {
+      mod = await builtinPluginLoader(config.module)();
+    } else {
+      const specifier = /^(npm:|jsr:|https?:|file:)/.test(config.module)
+        ? config.module
+        : new URL(config.module, baseUrl).href;
+      // `deno publish --dry-run` warns "unable to analyze dynamic import" here, rightly and
+      // harmlessly: this is the operator's own module, named in the config file, unknown when
+      // the package is published. The specifier is always absolute by now (a `file:` URL made
+      // from a path, or `npm:`/`jsr:`/`https:`), so it resolves without the package's import
+      // map, which is all the warning is about. The built-ins are static imports above.
+      mod = await import(specifier);
+    }
     const plugin = mod.default;
     if (!isPlugin(plugin)) {
       throw new TypeError(

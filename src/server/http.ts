@@ -32,8 +32,9 @@ export interface HttpContext {
   readonly metrics?: VoiceMetrics;
   /** Called before `/metrics` is serialized, to set gauges read from live state. */
   onScrape?(): void;
-  /** The whole server's OpenAPI document for `/openapi.json` (else the mounted routes' own). */
-  openapi?(): Promise<Record<string, unknown>>;
+  /** The whole server's OpenAPI document for `/openapi.json` (else the mounted routes' own),
+   * given the routes the app serves (so the document can say which it leaves out). */
+  openapi?(routes: readonly { method: string; path: string }[]): Promise<Record<string, unknown>>;
   /** Readiness for `/readyz`; absent means always ready. */
   readiness?(): ReadinessReport;
   /** More routes (the Calls API), mounted at `/` behind the bearer-token check on `/v1`. */
@@ -120,7 +121,7 @@ export function createHttpApp(ctx: HttpContext): Hono {
     );
   });
   // Registered before the mounted routes, so it answers instead of the Calls API's own.
-  if (ctx.openapi) app.get("/openapi.json", async (c) => c.json(await ctx.openapi!()));
+  if (ctx.openapi) app.get("/openapi.json", async (c) => c.json(await ctx.openapi!(app.routes)));
   for (const routes of ctx.routes ?? []) app.route("/", routes);
   // A path some route serves with other methods is 405 with `Allow` (RFC 9110 §15.5.6);
   // any other is 404.

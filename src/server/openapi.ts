@@ -8,6 +8,7 @@
  */
 import { PROBLEM_BASE } from "../api/problem.ts";
 import { VERSION } from "./version.ts";
+import { BROWSER_BUNDLES } from "./pages.ts";
 
 type Json = Record<string, unknown>;
 type Operation = {
@@ -41,6 +42,19 @@ const STANDARD_RESPONSES: Record<string, Json> = {
 const plain = (description: string, schema: Json = { type: "object" }) => ({
   description,
   content: { "application/json": { schema } },
+});
+
+const html = (description: string) => ({
+  description,
+  content: { "text/html": { schema: { type: "string" } } },
+});
+
+const queryParameter = (name: string, description: string) => ({
+  name,
+  in: "query",
+  required: false,
+  description,
+  schema: { type: "string" },
 });
 
 /** The server's own operations, apart from the Calls API. */
@@ -90,6 +104,62 @@ function serverPaths(): Record<string, Record<string, Operation>> {
         },
       },
     },
+    "/openapi.json": {
+      get: {
+        operationId: "getOpenApiDocument",
+        summary: "This document (OpenAPI 3.1)",
+        tags: ["Operations"],
+        security: [],
+        responses: { "200": plain("The OpenAPI document") },
+      },
+    },
+    "/softphone": {
+      get: {
+        operationId: "getSoftphonePage",
+        summary: "The browser softphone page (registers a client, dials, answers, mutes, DTMF)",
+        description: "Runs `/sdk/softphone.js`. Without `token` the page asks for one; the " +
+          "token is used by the page's own requests, the page itself holds no secret.",
+        tags: ["Pages"],
+        security: [],
+        parameters: [
+          queryParameter("identity", "The client identity to register (`client:<identity>`)"),
+          queryParameter("token", "A bearer JWT for the page's requests and MoQT session"),
+        ],
+        responses: { "200": html("The page") },
+      },
+    },
+    "/calls": {
+      get: {
+        operationId: "getCallsPage",
+        summary: "The operators' live-calls page (levels, jitter/loss/latency plots, hang-up)",
+        description: "Runs `/sdk/calls.js`. Without `token` the page asks for one.",
+        tags: ["Pages"],
+        security: [],
+        parameters: [
+          queryParameter("token", "A bearer JWT with calls:read (calls:write to hang up)"),
+        ],
+        responses: { "200": html("The page") },
+      },
+    },
+    ...Object.fromEntries(
+      Object.entries(BROWSER_BUNDLES).map(([file, entry]) => [`/sdk/${file}`, {
+        get: {
+          operationId: `getSdk${file.replace(/\.js$/, "").replace(/^./, (c) => c.toUpperCase())}`,
+          summary: file === "browser.js"
+            ? "The browser SDK as one ES module (Softphone, attachCaller, the Calls client)"
+            : `The script of the ${file.replace(/\.js$/, "")} page, as one ES module`,
+          description: `Bundled from \`src/browser/${entry}\` for the browser platform.`,
+          tags: ["Pages"],
+          security: [],
+          responses: {
+            "200": {
+              description: "The module",
+              content: { "text/javascript": { schema: { type: "string" } } },
+            },
+          },
+        },
+      }]),
+    ),
     "/v1/relay/certificate": {
       get: {
         operationId: "getRelayCertificate",
@@ -158,6 +228,36 @@ function serverPaths(): Record<string, Record<string, Operation>> {
   };
 }
 
+/** The app's routes (Hono patterns, middleware left out) that no documented path matches. */
+function undocumentedRoutes(
+  paths: Record<string, Record<string, Operation>>,
+  routes: readonly { method: string; path: string }[],
+): { method: string; path: string }[] {
+  const documented = Object.entries(paths).flatMap(([path, item]) =>
+    METHODS.filter((m) => item[m]).map((m) => ({
+      method: m.toUpperCase(),
+      sample: path.replace(/\{[^}]+\}/g, "x"),
+    }))
+  );
+  const seen = new Set<string>();
+  return routes.filter((route) => {
+    if (route.method === "ALL" || route.path === "/*" || route.path.endsWith("/*")) return false;
+    const key = `${route.method} ${route.path}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    const pattern = new RegExp(
+      `^${
+        route.path.split("/").map((part) =>
+          part.startsWith(":")
+            ? `(?:${/\{(.+)\}$/.exec(part)?.[1] ?? "[^/]+"})`
+            : part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+        ).join("/")
+      }/?$`,
+    );
+    return !documented.some((d) => d.method === route.method && pattern.test(d.sample));
+  });
+}
+
 /** `getCall` style: the method and the path's fixed segments, camel-cased. */
 function operationIdOf(method: string, path: string): string {
   const words = path.split("/").filter((p) => p && !p.startsWith("{")).flatMap((p) =>
@@ -180,11 +280,31 @@ function operationIdOf(method: string, path: string): string {
  * assertEquals(Object.keys(doc.paths as object).includes("/readyz"), true);
  * ```
  */
-export function serverOpenApiDocument(calls: Json, serverUrl: string): Json {
+export function serverOpenApiDocument(
+  calls: Json,
+  serverUrl: string,
+  routes: readonly { method: string; path: string }[] = [],
+): Json {
   const paths: Record<string, Record<string, Operation>> = {
     ...serverPaths(),
     ...(calls.paths as Record<string, Record<string, Operation>> ?? {}),
   };
+  // A route the app serves that no path above describes is listed, marked, so it is never
+  // silently missing (the test fails on any `x-undocumented` operation).
+  for (const route of undocumentedRoutes(paths, routes)) {
+    const path = route.path.replace(/:(\w+)(\{[^}]*\})?/g, "{$1}");
+    (paths[path] ??= {})[route.method.toLowerCase() as "get"] = {
+      summary: `${route.method} ${path} (not described yet)`,
+      "x-undocumented": true,
+      parameters: [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+        name,
+        in: "path",
+        required: true,
+        schema: { type: "string" },
+      })),
+      responses: { "200": { description: "Not described yet" } },
+    } as Operation;
+  }
   const components = { ...(calls.components as Json ?? {}) };
   const schemas = { ...(components.schemas as Json ?? {}) };
   schemas.Problem ??= {

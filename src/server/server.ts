@@ -288,9 +288,9 @@ export class VoiceServer implements AsyncDisposable {
         metrics.relaySessions.set(relay.sessionCount);
         metrics.relayTracks.set(relay.origin.trackCount);
       },
-      openapi: async () => {
+      openapi: async (routes) => {
         const response = await calls.app.request("/openapi.json");
-        return serverOpenApiDocument(await response.json(), ref.server?.httpUrl ?? "/");
+        return serverOpenApiDocument(await response.json(), ref.server?.httpUrl ?? "/", routes);
       },
       readiness: () =>
         ref.server?.readiness() ??

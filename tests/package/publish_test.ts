@@ -6,6 +6,7 @@ Deno.test("deno publish --dry-run succeeds and the package ships no tests, fixtu
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["publish", "--dry-run", "--allow-dirty"],
     cwd: ROOT,
+    env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -17,7 +18,27 @@ Deno.test("deno publish --dry-run succeeds and the package ships no tests, fixtu
   for (const prefix of ["tests/", "bench/", "examples/", "scripts/", ".git", "node_modules/"]) {
     assertEquals(shipped(prefix), [], `nothing under ${prefix} is published`);
   }
-  for (const file of ["LICENSE", "CHANGELOG.md", "README.md", "mod.ts"]) {
+  for (const file of ["LICENSE", "CHANGELOG.md", "README.md", "mod.ts", "config.schema.json"]) {
     assert(files.includes(file), `${file} is published`);
+  }
+  // Warnings: only the two imports of operators' own modules (plugins, module agents), each
+  // explained where it stands; the built-ins are static imports, analyzed and rewritten.
+  const plain = text;
+  assert(!/warning\[(?!unanalyzable-dynamic-import)/.test(plain), "no other kind of warning");
+  const places = [
+    ...plain.matchAll(/warning\[unanalyzable-dynamic-import\][^\n]*\n\s*--> (\S+):(\d+):\d+/g),
+  ]
+    .map(([, file, line]) => ({ file: file.slice(ROOT.length), line: Number(line) }));
+  assertEquals(places.map((p) => p.file).sort(), [
+    "src/agents/module_agent.ts",
+    "src/plugins/host.ts",
+  ]);
+  for (const { file, line } of places) {
+    const lines = (await Deno.readTextFile(`${ROOT}${file}`)).split("\n");
+    const above = lines.slice(Math.max(0, line - 10), line).join("\n");
+    assert(
+      above.includes('warns "unable to analyze dynamic import" here'),
+      `${file}:${line} explains it`,
+    );
   }
 });

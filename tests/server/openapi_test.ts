@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
 import { startServer } from "../calls/_server.ts";
+import { serverOpenApiDocument } from "../../src/server/openapi.ts";
 
 const METHODS = ["get", "put", "post", "delete", "patch"];
 
@@ -19,8 +20,17 @@ Deno.test("/openapi.json covers the server's routes, has servers, license and an
       "/v1/recordings/{sid}",
       "/v1/calls",
       "/v1/calls/{sid}",
+      "/openapi.json",
+      "/softphone",
+      "/calls",
+      "/sdk/browser.js",
+      "/sdk/softphone.js",
+      "/sdk/calls.js",
     ]
   ) assert(doc.paths[path], `${path} is documented`);
+  assertEquals(doc.paths["/softphone"].get.responses["200"].content["text/html"].schema, {
+    type: "string",
+  });
   const ids = new Set<string>();
   for (
     const [path, item] of Object.entries(
@@ -34,6 +44,13 @@ Deno.test("/openapi.json covers the server's routes, has servers, license and an
       const operation = item[method];
       if (!operation) continue;
       assert(operation.operationId, `${method} ${path} has an operationId`);
+      // Every route the server's app serves is described: one it does not know is listed
+      // with x-undocumented (src/server/openapi.ts), which fails here.
+      assertEquals(
+        (operation as Record<string, unknown>)["x-undocumented"],
+        undefined,
+        `${method} ${path} is described`,
+      );
       assert(!ids.has(operation.operationId), `${operation.operationId} is unique`);
       ids.add(operation.operationId);
       if (path.startsWith("/v1/calls")) {
@@ -67,4 +84,20 @@ Deno.test("npx @redocly/cli lint reports no errors and no warnings on /openapi.j
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a route the app serves but no path describes is listed as x-undocumented", () => {
+  const doc = serverOpenApiDocument(
+    { openapi: "3.1.0", info: { title: "t", version: "1" }, paths: {} },
+    "http://127.0.0.1:1",
+    [
+      { method: "ALL", path: "/v1/*" },
+      { method: "GET", path: "/healthz" },
+      { method: "GET", path: "/sdk/:file{[a-z]+\\.js}" },
+      { method: "POST", path: "/v1/things/:id" },
+    ],
+  ) as { paths: Record<string, Record<string, Record<string, unknown>>> };
+  assertEquals(doc.paths["/v1/things/{id}"].post["x-undocumented"], true);
+  assertEquals(doc.paths["/healthz"].get["x-undocumented"], undefined);
+  assertEquals(Object.keys(doc.paths).filter((p) => p.includes(":")), []);
 });
