@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { type Call, type CallStatus, Voice } from "../sdk/voice.ts";
+import { type CallJson as Call, type CallStatus, Voice } from "../sdk/voice.ts";
 import { VoiceApiError } from "../sdk/error.ts";
 import { BrowserMoq, describeSessionEnd } from "./moq_connection.ts";
 import { captureMicrophone, type CaptureOptions, type MicrophoneCapture } from "./capture.ts";
@@ -163,7 +163,7 @@ export class Softphone extends EventTarget implements AsyncDisposable {
     // Media first, so a refused token or an unreachable relay is said before anything rings.
     await this.#connectMedia();
     const from = `client:${this.#identity ?? "browser"}`;
-    const call = await this.voice.calls.originate({ from, to });
+    const call = (await this.voice.calls.originate({ from, to })).toJSON();
     await this.#activate(call, "callee");
     return call;
   }
@@ -344,7 +344,7 @@ export class Softphone extends EventTarget implements AsyncDisposable {
       await waitMs(backoff, signal);
       backoff = Math.min(backoff * 2, 2000);
       try {
-        last = await this.voice.calls.get(call.sid);
+        last = (await this.voice.calls.get(call.sid)).toJSON();
         this.#onCall(last);
       } catch (error) {
         if (signal.aborted) return;

@@ -1,36 +1,78 @@
 /**
  * The `Call` handle `voice.calls.originate()` and `voice.calls.get()` return: one call, keyed
  * by its sid, with its latest snapshot (`status`, `from`, `to`, times, … as own properties, so
- * it reads like the plain JSON `Call`) and the operations on it. `await using` ends what the
- * handle opened: the bridge legs it attached, the event streams it opened, and — for a call it
- * originated — the call itself when it has not ended.
+ * it reads like the plain JSON call, {@linkcode CallJson}) and the operations on it, including
+ * `call.agent.attach()`. `await using` ends what the handle opened: the bridge legs it
+ * attached, the event streams it opened, and — for a call it originated — the call itself when
+ * it has not ended. List results stay plain JSON.
  *
  * @module
  */
-import type { Call } from "../calls/call.ts";
+import type { Call as CallJson } from "../calls/call.ts";
 import type { CallEvent } from "../calls/events.ts";
 import type { AttachOptions, AudioBridge, Bridge } from "../bridge/audio_bridge.ts";
 import type { MutationOptions } from "./options.ts";
 import { VoiceApiError } from "./error.ts";
 
-/** What a handle needs of `voice.calls` (by sid). */
+export type { CallJson };
+
+/** What a handle needs of `voice.calls` and `voice.agents` (by sid). */
 export interface CallOperations {
   /** `GET /v1/calls/{sid}`, as JSON. */
-  fetch(sid: string): Promise<Call>;
+  fetch(sid: string): Promise<CallJson>;
   /** `POST /v1/calls/{sid}/hangup`. */
-  hangup(sid: string, options?: MutationOptions): Promise<Call>;
+  hangup(sid: string, options?: MutationOptions): Promise<CallJson>;
   /** `POST /v1/calls/{sid}/answer`. */
-  answer(sid: string, options?: MutationOptions): Promise<Call>;
+  answer(sid: string, options?: MutationOptions): Promise<CallJson>;
   /** `POST /v1/calls/{sid}/transfer`. */
   transfer(
     sid: string,
     target: { to: string } | { agent: string },
     options?: MutationOptions,
-  ): Promise<Call>;
+  ): Promise<CallJson>;
   /** `POST /v1/calls/{sid}/digits`. */
-  sendDigits(sid: string, digits: string, options?: MutationOptions): Promise<Call>;
+  sendDigits(sid: string, digits: string, options?: MutationOptions): Promise<CallJson>;
   /** `GET /v1/calls/{sid}/events`. */
   events(sid: string, options?: { signal?: AbortSignal }): AsyncGenerator<CallEvent>;
+  /** `POST /v1/calls/{sid}/agent`. */
+  attachAgent(
+    sid: string,
+    agent: string,
+    options?: AgentAttachOptions,
+  ): Promise<CallJson>;
+  /** `DELETE /v1/calls/{sid}/agent`. */
+  detachAgent(sid: string, options?: MutationOptions): Promise<CallJson>;
+}
+
+/** `call.agent.attach()` options. */
+export interface AgentAttachOptions extends MutationOptions {
+  /** Per-call parameters handed to the agent (media-streams: merged into `customParameters`). */
+  readonly parameters?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/**
+ * `call.agent`: the AI voice agent bound to the call (its `name`, as the JSON call's `agent`
+ * field says), and binding or unbinding one.
+ *
+ * @example
+ * ```ts ignore
+ * await using call = await voice.calls.get(sid);
+ * await call.agent.attach("support", { parameters: { tier: "gold" } });
+ * console.log(call.agent.name); // support
+ * await call.agent.detach();
+ * ```
+ */
+export interface CallAgent {
+  /** The agent bound to the call now, as of the handle's snapshot; undefined: none. */
+  readonly name: string | undefined;
+  /**
+   * Binds the configured agent `name` (`POST /v1/calls/{sid}/agent`, scope `agents:write`);
+   * resolves with the handle, updated. Rejects with a `VoiceApiError` 404 for an unknown
+   * agent, 409 for a call not in progress or that has an agent already.
+   */
+  attach(name: string, options?: AgentAttachOptions): Promise<Call>;
+  /** Unbinds the call's agent (`DELETE /v1/calls/{sid}/agent`); the call goes on. */
+  detach(options?: MutationOptions): Promise<Call>;
 }
 
 const TERMINAL: ReadonlySet<string> = new Set(["completed", "failed", "no_answer"]);
@@ -38,14 +80,16 @@ const TERMINAL: ReadonlySet<string> = new Set(["completed", "failed", "no_answer
 // The snapshot's fields are own properties of the handle (assigned on every update), typed by
 // merging the handle's class with the JSON `Call` it mirrors.
 /**
- * The handle's snapshot fields: every field of the JSON {@linkcode Call}, as of the last
- * response or status event the handle saw.
+ * The handle's snapshot fields: every field of the JSON call ({@linkcode CallJson}), as of the
+ * last response or status event the handle saw; `agent` is {@linkcode CallAgent} (its `name`
+ * is the JSON `agent`).
  */
-export interface CallHandle extends Call {}
+export interface Call extends Omit<CallJson, "agent"> {}
 
 /**
  * One call: its latest snapshot plus `refresh()`, `hangup()`, `answer()`, `transfer()`,
- * `sendDigits()`, `events()` and, with a bridge, `attach()` / `attachCaller()`.
+ * `sendDigits()`, `events()`, `agent.attach()` / `agent.detach()` and, with a bridge,
+ * `attach()` / `attachCaller()`.
  *
  * @example
  * ```ts ignore
@@ -58,8 +102,9 @@ export interface CallHandle extends Call {}
  * assertEquals(call.status, "in_progress"); // the snapshot follows the events it saw
  * ```
  */
-export class CallHandle implements AsyncDisposable {
+export class Call implements AsyncDisposable {
   readonly #ops: CallOperations;
+  #agentName: string | undefined;
   readonly #bridge: Bridge | undefined;
   readonly #originated: boolean;
   readonly #legs = new Set<AudioBridge>();
@@ -69,7 +114,7 @@ export class CallHandle implements AsyncDisposable {
 
   /** @internal Use `voice.calls.originate()` or `voice.calls.get()`. */
   constructor(
-    snapshot: Call,
+    snapshot: CallJson,
     init: { ops: CallOperations; bridge?: Bridge; originated?: boolean },
   ) {
     this.#ops = init.ops;
@@ -79,8 +124,25 @@ export class CallHandle implements AsyncDisposable {
   }
 
   /** The latest snapshot as plain JSON (what `JSON.stringify(call)` writes). */
-  toJSON(): Call {
-    return { ...this } as Call;
+  toJSON(): CallJson {
+    const json = { ...this } as unknown as CallJson;
+    return this.#agentName === undefined ? json : { ...json, agent: this.#agentName };
+  }
+
+  /** The agent bound to the call, and `attach()` / `detach()` for one. */
+  get agent(): CallAgent {
+    const sid = this.sid;
+    const ops = this.#ops;
+    const name = this.#agentName;
+    const update = (snapshot: CallJson) => {
+      this.#update(snapshot);
+      return this;
+    };
+    return {
+      name,
+      attach: async (agent, options) => update(await ops.attachAgent(sid, agent, options)),
+      detach: async (options) => update(await ops.detachAgent(sid, options)),
+    };
   }
 
   /** Fetches the call again; resolves with this handle, updated. */
@@ -177,12 +239,27 @@ export class CallHandle implements AsyncDisposable {
     return leg;
   }
 
-  #update(snapshot: Call): void {
+  #update(snapshot: CallJson): void {
     // Only forward: a late snapshot never takes the status back (CallStatus only moves on).
     if (this.#initialized && TERMINAL.has(this.status) && !TERMINAL.has(snapshot.status)) {
       return;
     }
-    Object.assign(this, snapshot);
+    const { agent, ...fields } = snapshot;
+    Object.assign(this, fields);
+    this.#agentName = agent;
     this.#initialized = true;
   }
 }
+
+/**
+ * The handle's former name.
+ *
+ * @deprecated Use {@linkcode Call}: the handle is named as the product says.
+ */
+export const CallHandle: typeof Call = Call;
+/**
+ * The handle's former name.
+ *
+ * @deprecated Use {@linkcode Call}.
+ */
+export type CallHandle = Call;

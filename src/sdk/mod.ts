@@ -13,7 +13,14 @@
  * @module
  */
 export * from "./voice.ts";
-export { CallHandle, type CallOperations } from "./call_handle.ts";
+// The handle is the SDK's `Call` (it wins over voice.ts's JSON `Call`, which is `CallJson` here).
+export {
+  type AgentAttachOptions,
+  Call,
+  type CallAgent,
+  CallHandle,
+  type CallOperations,
+} from "./call_handle.ts";
 export * from "./error.ts";
 export { readSse, type SseMessage } from "./sse.ts";
 export type { CallTimes, CallTransfer } from "../calls/call.ts";

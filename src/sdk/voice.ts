@@ -14,8 +14,11 @@ import { type Problem, VoiceApiError } from "./error.ts";
 import { readSse } from "./sse.ts";
 import { AgentsClient } from "./agents.ts";
 import type { MutationOptions } from "./options.ts";
-import { CallHandle, type CallOperations } from "./call_handle.ts";
+import { Call as CallHandle, type CallOperations } from "./call_handle.ts";
 
+// The plain JSON call (list results, events, what `call.toJSON()` writes) is `CallJson` at the
+// SDK's entry, where `Call` is the handle (src/sdk/call_handle.ts).
+export type { Call as CallJson } from "../calls/call.ts";
 export type { Call, CallDirection, CallEvent, CallStatus, ClientRegistration, IncomingEvent };
 
 /** Options for {@linkcode Voice}. */
@@ -138,11 +141,25 @@ export class CallsClient {
       transfer: (sid, target, options) => this.transfer(sid, target, options),
       sendDigits: (sid, digits, options) => this.sendDigits(sid, digits, options),
       events: (sid, options) => this.events(sid, options),
+      attachAgent: (sid, agent, options = {}) =>
+        this.#http.json(
+          "POST",
+          `/v1/calls/${encodeURIComponent(sid)}/agent`,
+          options.parameters === undefined ? { agent } : { agent, parameters: options.parameters },
+          options.idempotencyKey ?? crypto.randomUUID(),
+        ),
+      detachAgent: (sid, options = {}) =>
+        this.#http.json(
+          "DELETE",
+          `/v1/calls/${encodeURIComponent(sid)}/agent`,
+          undefined,
+          options.idempotencyKey ?? crypto.randomUUID(),
+        ),
     };
   }
 
   /**
-   * Originates a call; resolves with its {@linkcode CallHandle} in `dialing` (disposing the
+   * Originates a call; resolves with its `Call` handle in `dialing` (disposing the
    * handle hangs the call up unless it ended).
    *
    * @example
@@ -162,7 +179,7 @@ export class CallsClient {
   }
 
   /**
-   * A call by sid, as a {@linkcode CallHandle} (disposing it leaves the call alone).
+   * A call by sid, as a `Call` handle (disposing it leaves the call alone).
    *
    * @example
    * ```ts ignore

@@ -107,7 +107,7 @@ Deno.test("bad bots: garbage JSON, a 10 MB message, binary frames, bad base64, a
   await bot.connection(oddIndex);
   const oddHeard = new Recorder(odd.caller);
   await oddHeard.next((f) => rms(f.pcm) > 1000);
-  assertEquals((await fx.voice.calls.get(odd.sid)).agent, "odd");
+  assertEquals((await fx.voice.calls.get(odd.sid)).agent.name, "odd");
 
   const marked = await fx.liveCall("g711_ulaw");
   const marksIndex = bot.connections.length;
@@ -115,7 +115,7 @@ Deno.test("bad bots: garbage JSON, a 10 MB message, binary frames, bad base64, a
   const marksBot = await bot.connection(marksIndex);
   await marksBot.next((m) => m.event === "mark" && (m.mark as { name: string }).name === "m99999");
   assertEquals(marksBot.received.filter((r) => r.message.event === "mark").length, 100_000);
-  assertEquals((await fx.voice.calls.get(marked.sid)).agent, "marks");
+  assertEquals((await fx.voice.calls.get(marked.sid)).agent.name, "marks");
   await fx.voice.calls.hangup(marked.sid);
 
   // The healthy call's bot got its frames in order, none missing, while all that happened.
@@ -125,7 +125,7 @@ Deno.test("bad bots: garbage JSON, a 10 MB message, binary frames, bad base64, a
     .map((r) => Number((r.message.media as { chunk: string }).chunk));
   chunks.forEach((c, i) => assertEquals(c, i + 1));
   assertEquals(healthyBot.violations, []);
-  assertEquals((await fx.voice.calls.get(healthy.sid)).agent, "healthy");
+  assertEquals((await fx.voice.calls.get(healthy.sid)).agent.name, "healthy");
   const heapGrowth = Deno.memoryUsage().heapUsed - heapBefore;
   console.log(`heap growth over the bad bots: ${(heapGrowth / 2 ** 20).toFixed(1)} MiB`);
   await fx.voice.calls.hangup(healthy.sid);

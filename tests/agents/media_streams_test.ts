@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "@std/assert";
-import type { AgentEvent, Call, TurnEvent } from "../../src/sdk/mod.ts";
+import type { AgentEvent, CallJson as Call, TurnEvent } from "../../src/sdk/mod.ts";
 import { bestLagCorrelation } from "../_lib/correlate.ts";
 import { startAgentServer } from "./_fixture.ts";
 import { b64, botHeard, startTwilioBot } from "./_twilio_bot.ts";
@@ -33,7 +33,7 @@ Deno.test("media-streams: a Twilio bot on a client: call gets connected/start/me
   const bound = await bind("bot");
   assertEquals(bound.status, 200);
   assertEquals(((await bound.json()) as Call).agent, "bot");
-  assertEquals((await fx.voice.calls.get(sid)).agent, "bot");
+  assertEquals((await fx.voice.calls.get(sid)).agent.name, "bot");
   const again = await bind("bot");
   assertEquals(again.status, 409);
   assertEquals((await again.json()).type, "https://clutchcall.dev/problems/conflict");

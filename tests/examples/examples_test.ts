@@ -131,3 +131,31 @@ Deno.test("examples/inbound_sip.ts: an inbound sipp call routed to client:desk i
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("examples/agent_call.ts: call.agent.attach() hands a client: call to the greeter agent of examples/agent.json (examples/greeter_agent.ts), whose greeting the caller hears", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "clutchcall-example-agent-" });
+  try {
+    await using server = await spawnServer({
+      dataDir,
+      configPath: `${ROOT}examples/agent.json`,
+      args: ["--http-port", "0", "--moq-port", "0"],
+    });
+    const run = await runExample("agent_call.ts", {
+      CLUTCHCALL_URL: server.listening.http,
+      CLUTCHCALL_DATA_DIR: dataDir,
+    });
+    assertEquals(run.code, 0, run.stderr);
+    const lines = run.stdout.trim().split("\n");
+    const sid = /^(CA\S+) is in_progress$/.exec(lines[0])?.[1];
+    assertEquals(lines.slice(1), [
+      `agent greeter attached to ${sid}`,
+      "kim heard the greeter",
+      `call ${sid} completed (hangup)`,
+    ]);
+    const greeted = server.lines.map((line) => JSON.parse(line))
+      .filter((record) => record.msg === "greeting the caller");
+    assertEquals(greeted.length, 1, "the server ran the example's agent module");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

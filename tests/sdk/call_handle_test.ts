@@ -1,6 +1,6 @@
-import { assert, assertEquals, assertInstanceOf } from "@std/assert";
+import { assert, assertEquals, assertInstanceOf, assertRejects } from "@std/assert";
 import { startServer } from "../calls/_server.ts";
-import { CallHandle } from "../../src/sdk/mod.ts";
+import { Call, CallHandle, VoiceApiError } from "../../src/sdk/mod.ts";
 
 Deno.test("originate returns a Call handle: snapshot, events that update it, attach/attachCaller, and await using hangs up what it opened", async () => {
   await using fx = await startServer();
@@ -51,4 +51,29 @@ Deno.test("a handle from get() leaves the call alone when disposed; one from ori
   const list = await voice.calls.list();
   assertEquals(list.calls.map((c) => c.sid), [call.sid]);
   assertEquals(list.calls[0] instanceof CallHandle, false, "list results stay plain JSON");
+});
+
+Deno.test("call.agent.attach() binds a configured agent through the handle, detach() unbinds it; CallHandle is the deprecated name of Call", async () => {
+  assertEquals(CallHandle, Call);
+  await using fx = await startServer({}, undefined, {
+    agents: { echo: { type: "module", module: "builtin:echo" } },
+  });
+  const voice = await fx.voice({ media: true });
+  await voice.clients.add("juno");
+  await using call = await voice.calls.originate({ from: "+14155550100", to: "client:juno" });
+  await using phone = await call.attachCaller({ codec: "pcm16", sampleRate: 16000 });
+  for await (const event of call.events()) {
+    if (event.type === "status" && event.call.status === "in_progress") break;
+  }
+  assertEquals(call.agent.name, undefined);
+  assertEquals(await call.agent.attach("echo"), call, "resolves with the handle, updated");
+  assertEquals(call.agent.name, "echo");
+  assertEquals(JSON.parse(JSON.stringify(call)).agent, "echo", "toJSON writes the JSON field");
+  assertEquals((await voice.calls.list()).calls[0].agent, "echo", "the server has it");
+  assertEquals(phone.sid, call.sid);
+  await call.agent.detach();
+  assertEquals(call.agent.name, undefined);
+  assertEquals((await voice.calls.get(call.sid)).agent.name, undefined);
+  const unknown = await assertRejects(() => call.agent.attach("nobody"), VoiceApiError);
+  assertEquals(unknown.status, 404);
 });
