@@ -3,6 +3,14 @@ import { spawnServer } from "../_lib/server_process.ts";
 import { pathExists, requireOrSkip } from "../_lib/env.ts";
 import { freeUdpPort, sipp } from "../sip/_harness.ts";
 import { Voice } from "../../src/sdk/mod.ts";
+import {
+  haveChromium,
+  launchChromium,
+  openPage,
+  softphoneUrl,
+  waitForPlayed,
+  waitForStatus,
+} from "../browser/_browser.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -155,6 +163,40 @@ Deno.test("examples/agent_call.ts: call.agent.attach() hands a client: call to t
     const greeted = server.lines.map((line) => JSON.parse(line))
       .filter((record) => record.msg === "greeting the caller");
     assertEquals(greeted.length, 1, "the server ran the example's agent module");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("examples/call_softphone.ts: the program rings the browser softphone, the page answers and plays the program's tone, the program hears the page's microphone and hangs up", async () => {
+  if (!haveChromium()) return;
+  const dataDir = await Deno.makeTempDir({ prefix: "clutchcall-example-softphone-" });
+  try {
+    await using server = await spawnServer({ dataDir });
+    await using browser = await launchChromium();
+    const page = await openPage(
+      browser,
+      softphoneUrl(server.listening.http, server.token!, { identity: "alice" }),
+    );
+    await page.locator("body[data-registered=alice]").waitFor();
+    const program = runExample("call_softphone.ts", {
+      CLUTCHCALL_URL: server.listening.http,
+      CLUTCHCALL_DATA_DIR: dataDir,
+    });
+    await waitForStatus(page, "ringing");
+    await page.getByTestId("answer").click();
+    await waitForPlayed(page, 500);
+    const run = await program;
+    assertEquals(run.code, 0, `${run.stderr}\n${page.logs.join("\n")}`);
+    const lines = run.stdout.trim().split("\n");
+    assertMatch(lines[0], /^softphone: http:\/\/\S+\/softphone\?identity=alice&token=/);
+    const sid = /^alice answered (CA\S+)$/.exec(lines[2])?.[1];
+    assertEquals([lines[1], ...lines.slice(3)], [
+      "ringing client:alice",
+      `heard alice's microphone on ${sid}`,
+      `call ${sid} completed (hangup)`,
+    ]);
+    await waitForStatus(page, "completed");
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
