@@ -9,8 +9,9 @@
  * npx --yes deno@2.9.6 run -A --unstable-net examples/call_softphone.ts
  * ```
  *
- * The page rings; press Answer. The program attaches to the call's far end, plays a 660 Hz
- * tone the page plays out, waits until it hears the page's microphone, and hangs up. Settings:
+ * The page rings; press Answer. The program attaches to the call's far end and plays a 660 Hz
+ * tone the page plays out, says when it hears the page's microphone, and ends when the page
+ * hangs up. Settings:
  * `CLUTCHCALL_URL` (http://127.0.0.1:8080), `CLUTCHCALL_DATA_DIR` (./.voice) and
  * `SOFTPHONE_IDENTITY` (alice).
  *
@@ -46,8 +47,11 @@ for await (const event of call.events()) {
 }
 console.log(`${identity} answered ${call.sid}`);
 
-// The far end: play a tone to the page while listening for its microphone.
+// The far end: play a tone to the page and listen to its microphone until the page hangs up.
 await using app = await call.attach({ codec: "pcm16", sampleRate: 16000 });
+const ended = (async () => {
+  for await (const _ of call.events()) { /* the snapshot follows; the stream ends with the call */ }
+})();
 const stop = new AbortController();
 const playing = (async () => {
   const frame = new Int16Array(320);
@@ -60,14 +64,16 @@ const playing = (async () => {
   }
 })();
 let voiced = 0; // 20 ms frames louder than -40 dBFS: a second of them is someone talking
-for (let frame; voiced < 50 && (frame = await app.read());) {
+for (;;) {
+  const frame = await Promise.race([app.read(), ended.then(() => undefined)]);
+  if (!frame) break;
   if (!frame.samples) continue;
   let energy = 0;
   for (const x of frame.samples) energy += x * x;
-  if (Math.sqrt(energy / frame.samples.length) > 328) voiced++;
+  if (Math.sqrt(energy / frame.samples.length) > 328 && ++voiced === 50) {
+    console.log(`heard ${identity}'s microphone on ${call.sid}; hang up on the page to end`);
+  }
 }
-console.log(`heard ${identity}'s microphone on ${call.sid}`);
 stop.abort();
-await playing;
-await call.hangup();
+await Promise.all([playing, ended]);
 console.log(`call ${call.sid} ${call.status} (${call.endReason})`);

@@ -18,7 +18,9 @@ export function configSchemaText(): string {
 }
 
 if (import.meta.main) {
-  const target = Deno.args[0] ?? new URL("../config.schema.json", import.meta.url).pathname;
+  // `deno task config-schema -- <path>` passes the `--` through.
+  const args = Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args;
+  const target = args[0] ?? new URL("../config.schema.json", import.meta.url).pathname;
   if (target === "-") {
     await Deno.stdout.write(new TextEncoder().encode(configSchemaText()));
   } else {
