@@ -191,7 +191,9 @@ async function readmeJson(): Promise<{ configs: unknown[]; pluginEntries: unknow
   const configs: unknown[] = [];
   const pluginEntries: unknown[] = [];
   for (const [, block] of readme.matchAll(/^ *```json\n([\s\S]*?)^ *```$/gm)) {
-    const value = JSON.parse(block) as Record<string, unknown>;
+    // A block may show one section alone (`"agents": {…}`): it is read inside an object.
+    const text = block.trimStart().startsWith('"') ? `{${block}}` : block;
+    const value = JSON.parse(text) as Record<string, unknown>;
     ("module" in value ? pluginEntries : configs).push(value);
   }
   return { configs, pluginEntries };
