@@ -4,7 +4,9 @@
  *
  * @module
  */
-import { importJWK, importSPKI, type JWK } from "jose";
+// jose's CryptoKey is the one the runtime's crypto.subtle returns (Deno's, or Node's webcrypto when @types/node
+// is in the program): the global name would be Deno's alone.
+import { type CryptoKey, importJWK, importSPKI, type JWK } from "jose";
 
 /** RFC 7518 §3.2: an HS256 key must be at least 256 bits. */
 export const MIN_HS256_SECRET_BYTES = 32;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { SignJWT } from "jose";
+import { type CryptoKey, SignJWT } from "jose";
 import type { ResourceLimits } from "./grant.ts";
 import { hs256Key } from "./keys.ts";
 import type { Scope } from "./scope.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from "jose";
+import { type CryptoKey, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from "jose";
 import { AuthError } from "./error.ts";
 import { type Es256Key, hs256Key, importEs256PublicKey } from "./keys.ts";
 import { Grant, parseVoiceClaim } from "./grant.ts";

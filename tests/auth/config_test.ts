@@ -1,3 +1,4 @@
+import { exportJWK } from "jose";
 import { assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { ConfigError, loadConfig } from "../../src/server/config.ts";
 import { es256, ES256_PUBLIC_JWK, ES256_PUBLIC_PEM, SECRET } from "./_tokens.ts";
@@ -59,7 +60,7 @@ Deno.test("config: CLUTCHCALL_AUTH_HS256_SECRET alone turns auth on and beats th
 });
 
 Deno.test("config: invalid auth sections give precise errors", async () => {
-  const privateJwk = await crypto.subtle.exportKey("jwk", es256.privateKey);
+  const privateJwk = await exportJWK(es256.privateKey);
   const cases: [unknown, string][] = [
     [[], '"auth" must be an object'],
     [{ secret: SECRET }, 'unknown key "auth.secret"'],

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
-import { generateKeyPair } from "jose";
+import { exportJWK, generateKeyPair } from "jose";
 import {
   AuthError,
   type AuthErrorKind,
@@ -72,7 +72,7 @@ Deno.test("ES256 tokens verify against PEM and JWK keys; kid picks the key", asy
   const other = await generateKeyPair("ES256", { extractable: true });
   const jwkVerifier = await createTokenVerifier({
     es256PublicKeys: [
-      JSON.stringify({ ...(await crypto.subtle.exportKey("jwk", other.publicKey)), kid: "k0" }),
+      JSON.stringify({ ...(await exportJWK(other.publicKey)), kid: "k0" }),
       JSON.stringify(ES256_PUBLIC_JWK),
     ],
   });
@@ -224,7 +224,7 @@ Deno.test("verifier configuration errors are precise", async () => {
     TypeError,
     'es256PublicKeys[0]: Invalid ES256 public key: a PEM "PRIVATE KEY"',
   );
-  const privateJwk = await crypto.subtle.exportKey("jwk", es256.privateKey);
+  const privateJwk = await exportJWK(es256.privateKey);
   await assertRejects(
     () => createTokenVerifier({ es256PublicKeys: [JSON.stringify(privateJwk)] }),
     TypeError,
