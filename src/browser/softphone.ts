@@ -410,6 +410,10 @@ export class Softphone extends EventTarget implements AsyncDisposable {
     this.#abort.abort();
     this.#callAbort?.abort();
     globalThis.removeEventListener?.("online", this.#onNetworkChange);
+    (globalThis.navigator as { connection?: EventTarget }).connection?.removeEventListener?.(
+      "change",
+      this.#onNetworkChange,
+    );
     if (this.#phone.state === "active") await this.#phone.media?.close();
     this.#phone = { state: "idle" };
     await this.#moq?.then((moq) => moq.close(), () => {});
