@@ -31,6 +31,7 @@ import {
   mediaStreamsAdapter,
   type SessionReports,
 } from "../src/agents/mod.ts";
+import { startSinkProcess } from "./_sink_process.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -61,29 +62,8 @@ const reports = (over: Partial<SessionReports> = {}): SessionReports => ({
 });
 
 async function startBot() {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("./agents_bot_sink.ts", import.meta.url).pathname],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) text += (await lines.read()).value ?? "";
-  return {
-    url: `ws://127.0.0.1:${Number(text.trim())}/media`,
-    async stop(): Promise<Record<string, unknown>> {
-      await child.stdin.close();
-      let rest = text.slice(text.indexOf("\n") + 1);
-      for (;;) {
-        const { value, done } = await lines.read();
-        if (done) break;
-        rest += value;
-      }
-      await child.status;
-      return JSON.parse(rest.trim().split("\n").at(-1)!);
-    },
-  };
+  const sink = await startSinkProcess(new URL("./agents_bot_sink.ts", import.meta.url));
+  return { url: `ws://127.0.0.1:${sink.port}/media`, stop: () => sink.stop() };
 }
 
 /** N calls for SECONDS; with `adapter`, each bound to an agent. Process CPU µs over the window. */

@@ -27,6 +27,7 @@ import { definePlugin, PluginHost } from "../src/plugins/mod.ts";
 import { Origin, type TrackProducer } from "../src/relay/model/mod.ts";
 import { FRAMES_PER_GROUP } from "../src/voice/track.ts";
 import asrTap from "../src/plugins/asr-tap/mod.ts";
+import { startSinkProcess } from "./_sink_process.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -55,31 +56,8 @@ const cpu = () => {
 };
 const nowMicros = () => (performance.timeOrigin + performance.now()) * 1000;
 
-async function startSink() {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("./asr_sink.ts", import.meta.url).pathname],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) text += (await lines.read()).value ?? "";
-  const port = Number(text.trim());
-  return {
-    port,
-    async stop(): Promise<Record<string, unknown>> {
-      await child.stdin.close();
-      let rest = text.slice(text.indexOf("\n") + 1);
-      for (;;) {
-        const { value, done } = await lines.read();
-        if (done) break;
-        rest += value;
-      }
-      await child.status;
-      return JSON.parse(rest.trim().split("\n").at(-1)!);
-    },
-  };
+function startSink() {
+  return startSinkProcess(new URL("./asr_sink.ts", import.meta.url));
 }
 
 /** Runs N calls for SECONDS with `setup` plugins; returns process CPU µs over the window. */
