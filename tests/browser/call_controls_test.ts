@@ -92,6 +92,11 @@ Deno.test("softphone call controls in Chromium: a rejected incoming call ends an
       explained({ alice, bob }, async () => {
         await alice.getByTestId("call").click();
         await waitForStatus(bob, "ringing");
+        // The status line follows the call's events; answering needs the ring itself, which
+        // comes on the incoming-call stream (bob is idle since the rejected call).
+        await bob.waitForFunction(() =>
+          (globalThis as unknown as SoftphonePage).softphone.state.state === "incoming"
+        );
         await bob.getByTestId("answer").click();
         await waitForStatus(alice, "in_progress");
         await waitForPlayed(alice, 1000, 60_000);
