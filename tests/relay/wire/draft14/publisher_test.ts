@@ -6,15 +6,9 @@
  * a paused (forward = 0) subscription, and the half's close.
  */
 import { assert, assertEquals, assertRejects } from "@std/assert";
-import {
-  type Authorize,
-  Origin,
-  TrackError,
-  TrackProducer,
-} from "../../../../src/relay/model/mod.ts";
+import { type Authorize, TrackError, TrackProducer } from "../../../../src/relay/model/mod.ts";
 import { Publisher } from "../../../../src/relay/wire/draft14/publisher.ts";
-import type { SessionCore } from "../../../../src/relay/wire/draft14/session_core.ts";
-import type { ControlMessage, Subscribe } from "../../../../src/relay/wire/draft14/messages.ts";
+import type { Subscribe } from "../../../../src/relay/wire/draft14/messages.ts";
 import {
   PublishDoneCode,
   SubscribeErrorCode,
@@ -22,60 +16,19 @@ import {
 import { readDataStreamHeader } from "../../../../src/relay/wire/draft14/data_stream.ts";
 import { readSubgroupObject } from "../../../../src/relay/wire/draft14/subgroup_stream.ts";
 import { StreamReader } from "../../../../src/relay/wire/coding/stream_reader.ts";
-import type { MoqErrorKind } from "../../../../src/relay/error.ts";
-import { createLogger } from "../../../../src/log/mod.ts";
-import { memoryTransports } from "../../../_lib/memory_transport.ts";
+import { recordingCore } from "./_recording_core.ts";
 
-const log = createLogger({ level: "error" });
-
-/** A Publisher over a recording core; `sent()` waits for the next message of `type`. */
+/** A Publisher over a recording core (see `_recording_core.ts`). */
 function publisherFixture(authorize: Authorize = () => true) {
-  const { client, server } = memoryTransports();
-  const origin = new Origin({ subscribeTimeoutMs: 0 });
-  const messages: ControlMessage[] = [];
-  const waiters: (() => void)[] = [];
-  const failures: { kind: MoqErrorKind; reason: string }[] = [];
-  let requestId = 1;
-  const core: SessionCore = {
-    transport: server,
-    origin,
-    log,
-    authorize,
-    maxInFlightGroups: 4,
-    send(message) {
-      messages.push(message);
-      for (const wake of waiters.splice(0)) wake();
-    },
-    nextRequestId: () => Promise.resolve((requestId += 2) - 2),
-    isOurs: (id) => id % 2 === 1 && id < requestId,
-    fail: (kind, reason) => void failures.push({ kind, reason }),
-  };
-  const publisher = new Publisher(core);
-  return {
+  const recording = recordingCore(authorize, 1);
+  const publisher = new Publisher(recording.core);
+  return Object.assign(recording, {
     publisher,
-    origin,
-    messages,
-    failures,
-    peer: client,
-    /** Data streams the publisher opened. */
-    get opened() {
-      return server.opened;
-    },
-    /** The first message of `type` sent so far, or the next one. */
-    async sent<T extends ControlMessage["type"]>(
-      type: T,
-    ): Promise<Extract<ControlMessage, { type: T }>> {
-      for (;;) {
-        const found = messages.find((m) => m.type === type);
-        if (found) return found as Extract<ControlMessage, { type: T }>;
-        await new Promise<void>((resolve) => waiters.push(resolve));
-      }
-    },
     [Symbol.dispose]() {
       publisher.close();
-      client.close();
+      recording.peer.close();
     },
-  };
+  });
 }
 
 function subscribe(requestId: number, name: string, extra: Partial<Subscribe> = {}): Subscribe {

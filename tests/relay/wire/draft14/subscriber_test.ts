@@ -7,10 +7,9 @@
  * and the half's close.
  */
 import { assert, assertEquals, assertRejects } from "@std/assert";
-import { type Authorize, Origin, TrackError } from "../../../../src/relay/model/mod.ts";
+import { type Authorize, TrackError } from "../../../../src/relay/model/mod.ts";
 import { Subscriber } from "../../../../src/relay/wire/draft14/subscriber.ts";
-import type { SessionCore } from "../../../../src/relay/wire/draft14/session_core.ts";
-import type { ControlMessage, Publish } from "../../../../src/relay/wire/draft14/messages.ts";
+import type { Publish } from "../../../../src/relay/wire/draft14/messages.ts";
 import {
   PublishDoneCode,
   PublishErrorCode,
@@ -26,57 +25,21 @@ import {
 import { ObjectStatus } from "../../../../src/relay/wire/draft14/data_object.ts";
 import { StreamReader } from "../../../../src/relay/wire/coding/stream_reader.ts";
 import { readDataStreamHeader } from "../../../../src/relay/wire/draft14/data_stream.ts";
-import type { MoqErrorKind } from "../../../../src/relay/error.ts";
-import { createLogger } from "../../../../src/log/mod.ts";
-import { memoryTransports } from "../../../_lib/memory_transport.ts";
+import { recordingCore } from "./_recording_core.ts";
 
-const log = createLogger({ level: "error" });
 const NS = ["voice", "CAsub"];
 
-/** A Subscriber over a recording core; `sent()` waits for the next message of `type`. */
+/** A Subscriber over a recording core (see `_recording_core.ts`). */
 function subscriberFixture(authorize: Authorize = () => true) {
-  const { client, server } = memoryTransports();
-  const origin = new Origin({ subscribeTimeoutMs: 0 });
-  const messages: ControlMessage[] = [];
-  const waiters: (() => void)[] = [];
-  const failures: { kind: MoqErrorKind; reason: string }[] = [];
-  let nextId = 0;
-  const core: SessionCore = {
-    transport: server,
-    origin,
-    log,
-    authorize,
-    maxInFlightGroups: 4,
-    send(message) {
-      messages.push(message);
-      for (const wake of waiters.splice(0)) wake();
-    },
-    nextRequestId: () => Promise.resolve((nextId += 2) - 2),
-    isOurs: (id) => id % 2 === 0 && id < nextId,
-    fail: (kind, reason) => void failures.push({ kind, reason }),
-  };
-  const subscriber = new Subscriber(core);
-  return {
+  const recording = recordingCore(authorize, 0);
+  const subscriber = new Subscriber(recording.core);
+  return Object.assign(recording, {
     subscriber,
-    origin,
-    messages,
-    failures,
-    /** The `n`th message of `type` sent (0 = first), waiting for it. */
-    async sent<T extends ControlMessage["type"]>(
-      type: T,
-      n = 0,
-    ): Promise<Extract<ControlMessage, { type: T }>> {
-      for (;;) {
-        const found = messages.filter((m) => m.type === type)[n];
-        if (found) return found as Extract<ControlMessage, { type: T }>;
-        await new Promise<void>((resolve) => waiters.push(resolve));
-      }
-    },
     [Symbol.dispose]() {
       subscriber.close();
-      client.close();
+      recording.peer.close();
     },
-  };
+  });
 }
 
 function publish(requestId: number, name: string, trackAlias: number): Publish {
