@@ -296,13 +296,17 @@ export class Grant {
    * The relay's per-request check for a connection this token authorized:
    * `media:publish` for PUBLISH_NAMESPACE / PUBLISH, `media:subscribe` for SUBSCRIBE /
    * SUBSCRIBE_NAMESPACE, within the `voice` limits, and only until the token expires (a
-   * request after that is refused; the session itself stays up).
+   * request after that is refused; the session itself stays up). Its `identity` is the
+   * token's subject: a reconnecting peer with the same subject takes over its old session's
+   * publications, another subject cannot.
    */
   authorizeMoq(): Authorize {
     const expiresAt = this.expiresAt.getTime();
-    return (operation, namespace) =>
+    const authorize = (operation: "publish" | "subscribe", namespace: readonly string[]) =>
       Date.now() < expiresAt &&
       this.has(operation === "publish" ? "media:publish" : "media:subscribe") &&
       this.allowsNamespace(namespace);
+    // The subject names the peer: only the same subject may take over its publications.
+    return Object.assign(authorize, { identity: this.subject });
   }
 }

@@ -87,6 +87,19 @@ export class Relay implements AsyncDisposable {
     return this.#sessions.size;
   }
 
+  /**
+   * Tracks the live sessions serve to their peers and receive from them, summed (a track a
+   * newer publisher took over is no longer received from the old session).
+   */
+  get trackStats(): { serving: number; receiving: number } {
+    let serving = 0, receiving = 0;
+    for (const session of this.#sessions) {
+      serving += session.stats.serving;
+      receiving += session.stats.receiving;
+    }
+    return { serving, receiving };
+  }
+
   /** Accepts every connection of `endpoint` until it closes. */
   async serve(endpoint: MoqEndpoint): Promise<void> {
     this.#endpoints.add(endpoint);

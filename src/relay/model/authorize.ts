@@ -20,9 +20,18 @@ export type Operation = "publish" | "subscribe";
  * const onlyVoice: Authorize = (_operation, namespace) => namespace[0] === "voice";
  * assert(onlyVoice("subscribe", ["voice", "CA1"]));
  * assert(!onlyVoice("publish", ["video", "x"]));
+ *
+ * const alice: Authorize = Object.assign(onlyVoice, { identity: "client:alice" });
+ * assert(alice.identity === "client:alice");
  * ```
  */
-export type Authorize = (operation: Operation, namespace: readonly string[]) => boolean;
+export type Authorize = ((operation: Operation, namespace: readonly string[]) => boolean) & {
+  /**
+   * Who the peer is (its token's subject), when known. A peer's publication can be taken
+   * over only by a peer of the same identity (see `PublishOptions.owner`).
+   */
+  readonly identity?: string;
+};
 
 /**
  * What a peer presented to prove who it is, once its dialect has read its setup: the

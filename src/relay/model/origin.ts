@@ -51,10 +51,54 @@ export interface Registration extends Disposable {
   close(): void;
 }
 
+/**
+ * How a publication may be taken over by a newer publisher of the same track or namespace.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { Origin, type PublishOptions } from "@clutchcall/voice/relay";
+ * const origin = new Origin();
+ * const peer: PublishOptions = { takeover: true, owner: "client:alice" };
+ * const info = { namespace: ["voice", "CA1"], name: "uplink" };
+ * const first = origin.publishTrack(info, peer);
+ * using reader = await origin.subscribe(["voice", "CA1"], "uplink");
+ * const second = origin.publishTrack(info, peer); // alice reconnected: she takes over
+ * assertEquals(first.done, true);
+ * second.appendGroup(0).write({ id: 0, payload: Uint8Array.of(7) });
+ * assertEquals((await (await reader.nextGroup())?.readObject())?.payload[0], 7);
+ * ```
+ */
+export interface PublishOptions {
+  /**
+   * The publication may take over a live one of the same track (or, for a namespace, the
+   * tracks served through an older publisher of it), and may itself be taken over later
+   * [false: a second publisher of a live track is refused]. Sessions of remote peers set it;
+   * in-process publishers do not, so a peer can never take over the server's own tracks.
+   */
+  readonly takeover?: boolean;
+  /**
+   * Who publishes (a token's subject). A takeover is refused with a `TrackError`
+   * (`unauthorized`) when the live publication has an owner and it is not this one.
+   */
+  readonly owner?: string;
+}
+
 interface Entry {
-  readonly producer: TrackProducer;
-  readonly ready: Promise<void>;
-  readonly pushed: boolean;
+  producer: TrackProducer;
+  ready: Promise<void>;
+  pushed: boolean;
+  /** May be taken over (published by a remote peer, or pulled from one). */
+  takeover: boolean;
+  owner: string | undefined;
+  /** The namespace publisher a pulled track is served by. */
+  source: TrackSource | undefined;
+}
+
+interface SourceEntry {
+  readonly source: TrackSource;
+  readonly takeover: boolean;
+  readonly owner: string | undefined;
 }
 
 interface Route {
@@ -98,7 +142,7 @@ export function isNamespacePrefix(
 export class Origin implements LocalTracks {
   readonly #namespaces = new Map<
     string,
-    { namespace: readonly string[]; sources: TrackSource[] }
+    { namespace: readonly string[]; sources: SourceEntry[] }
   >();
   readonly #tracks = new Map<string, Entry>();
   readonly #routes = new Set<Route>();
@@ -138,9 +182,16 @@ export class Origin implements LocalTracks {
 
   /**
    * Publishes `namespace`, served by `source`. The newest publisher of a namespace serves
-   * new subscriptions; closing the registration withdraws this publisher.
+   * new subscriptions; closing the registration withdraws this publisher. With `takeover`
+   * (see {@linkcode PublishOptions}), the live tracks an older publisher of the namespace
+   * serves, when it allows takeover and has the same owner (or none), move to `source`: their
+   * consumers stay subscribed and read what `source` serves next.
    */
-  publishNamespace(namespace: readonly string[], source: TrackSource): Registration {
+  publishNamespace(
+    namespace: readonly string[],
+    source: TrackSource,
+    { takeover = false, owner }: PublishOptions = {},
+  ): Registration {
     const key = namespaceKey(namespace);
     let entry = this.#namespaces.get(key);
     const isNew = !entry;
@@ -148,8 +199,10 @@ export class Origin implements LocalTracks {
       entry = { namespace: Object.freeze([...namespace]), sources: [] };
       this.#namespaces.set(key, entry);
     }
-    entry.sources.push(source);
+    const record: SourceEntry = { source, takeover, owner };
+    entry.sources.push(record);
     if (isNew) this.#emit({ namespace: entry.namespace, active: true });
+    if (takeover) this.#moveTracks(namespace, record);
     // A namespace serves its sub-namespaces too (#findSource): wake the waiters under it.
     for (const waiting of [...this.#waiters.values()]) {
       if (isNamespacePrefix(namespace, waiting.namespace)) {
@@ -162,7 +215,7 @@ export class Origin implements LocalTracks {
       closed = true;
       const current = this.#namespaces.get(key);
       if (!current) return;
-      current.sources.splice(current.sources.indexOf(source), 1);
+      current.sources.splice(current.sources.indexOf(record), 1);
       if (current.sources.length === 0) {
         this.#namespaces.delete(key);
         this.#emit({ namespace: current.namespace, active: false });
@@ -174,25 +227,105 @@ export class Origin implements LocalTracks {
   /**
    * Publishes a whole track pushed by its publisher (MoQT PUBLISH, or an in-process
    * producer). Matching routes are handed the track at once. Throws a `TrackError` when the
-   * same track is already pushed by another live publisher.
+   * same track is already pushed by another live publisher, unless both allow `takeover`
+   * (then the new publisher takes the track over: see {@linkcode PublishOptions}).
+   *
+   * Takeover follows moq-dev/moq's origin (rs/moq-lite/src/model/origin.rs,
+   * `OriginNode::publish`): "on ties, the newer broadcast wins, since the previous one may be
+   * about to close" — a publisher that reconnects on a new connection replaces the one whose
+   * connection is dying, and only a publisher authorized for the path may publish there at
+   * all (moq-lite's `publish_only` prefixes from the token; here the session's `Authorize`).
+   * Two differences: moq-lite re-announces and its subscribers subscribe again, while here the
+   * existing consumers move to the new publisher's groups in place (a voice call must not
+   * need every listener to notice); and a publication owned by one token subject cannot be
+   * taken over by another subject (LiveKit's same-identity rule: a participant joining again
+   * with the same identity replaces its older connection).
    */
-  publishTrack(info: TrackInfo): TrackProducer {
+  publishTrack(info: TrackInfo, { takeover = false, owner }: PublishOptions = {}): TrackProducer {
     const key = trackKey(info.namespace, info.name);
     const existing = this.#tracks.get(key);
-    if (existing?.pushed && !existing.producer.done) {
-      throw new TrackError(
-        "internal",
-        `Cannot publish track: "${info.namespace.join("/")}/${info.name}" is already published`,
-      );
+    const live = existing && !existing.producer.done ? existing : undefined;
+    const path = `${info.namespace.join("/")}/${info.name}`;
+    const sameOwner = live?.owner === undefined || live.owner === owner;
+    if (live?.pushed) {
+      if (!takeover || !live.takeover) {
+        throw new TrackError("internal", `Cannot publish track: "${path}" is already published`);
+      }
+      if (!sameOwner) {
+        throw new TrackError(
+          "unauthorized",
+          `Cannot take over track: "${path}" is published by another identity`,
+        );
+      }
+      return this.#takeOver(key, live, info, owner);
+    }
+    // A track pulled from a namespace publisher: taken over when both allow it; otherwise
+    // the pushed track replaces it for new subscribers (the pulled one keeps its consumers).
+    if (live && takeover && live.takeover && sameOwner) {
+      return this.#takeOver(key, live, info, owner);
     }
     const producer = new TrackProducer(info, { window: this.#groupWindow });
-    this.#tracks.set(key, { producer, ready: Promise.resolve(), pushed: true });
-    producer.closed.then(() => {
-      if (this.#tracks.get(key)?.producer === producer) this.#tracks.delete(key);
-    });
+    const entry: Entry = {
+      producer,
+      ready: Promise.resolve(),
+      pushed: true,
+      takeover,
+      owner,
+      source: undefined,
+    };
+    this.#tracks.set(key, entry);
+    this.#forgetWhenClosed(key, entry, producer);
     for (const wake of [...this.#waiters.get(namespaceKey(info.namespace))?.wakes ?? []]) wake();
     this.#routeTrack(producer);
     return producer;
+  }
+
+  /** `entry`'s new publisher writes its track from now on; the consumers stay. */
+  #takeOver(key: string, entry: Entry, info: TrackInfo, owner: string | undefined): TrackProducer {
+    const old = entry.producer;
+    const producer = old.supersede();
+    if (info.capability !== undefined) producer.setCapability(info.capability);
+    producer.setDatagrams(info.datagrams ?? false);
+    entry.producer = producer;
+    entry.ready = Promise.resolve();
+    entry.pushed = true;
+    entry.owner = owner;
+    entry.source = undefined;
+    this.#forgetWhenClosed(key, entry, producer);
+    this.#carryRoutes(old, producer);
+    return producer;
+  }
+
+  /** Moves the pulled tracks an older publisher of `record`'s namespace serves to it. */
+  #moveTracks(namespace: readonly string[], record: SourceEntry): void {
+    for (const [key, entry] of [...this.#tracks]) {
+      const { producer } = entry;
+      if (entry.pushed || !entry.takeover || producer.done) continue;
+      if (entry.source === record.source) continue;
+      if (!isNamespacePrefix(namespace, producer.info.namespace)) continue;
+      if (this.#findSource(producer.info.namespace) !== record) continue;
+      if (entry.owner !== undefined && entry.owner !== record.owner) continue;
+      const next = producer.supersede();
+      entry.producer = next;
+      entry.source = record.source;
+      entry.owner = record.owner;
+      entry.ready = this.#serve(record.source, next);
+      this.#forgetWhenClosed(key, entry, next);
+      this.#carryRoutes(producer, next);
+    }
+  }
+
+  /** Drops `entry` from the table once `producer`, still its writer, ends. */
+  #forgetWhenClosed(key: string, entry: Entry, producer: TrackProducer): void {
+    producer.closed.then(() => {
+      if (this.#tracks.get(key) === entry && entry.producer === producer) this.#tracks.delete(key);
+    });
+  }
+
+  /** Routes that were handed the old writer's track already read the new one's. */
+  #carryRoutes(old: TrackProducer, producer: TrackProducer): void {
+    for (const route of this.#routes) if (route.seen.has(old)) route.seen.add(producer);
+    this.#routeTrack(producer);
   }
 
   /**
@@ -297,9 +430,30 @@ export class Origin implements LocalTracks {
 
   /** Starts an upstream subscription through the namespace's newest publisher, if any. */
   #pull(key: string, namespace: readonly string[], name: string): Entry | undefined {
-    const source = this.#findSource(namespace);
-    if (!source) return undefined;
+    const record = this.#findSource(namespace);
+    if (!record) return undefined;
     const producer = new TrackProducer({ namespace, name }, { window: this.#groupWindow });
+    const entry: Entry = {
+      producer,
+      ready: this.#serve(record.source, producer),
+      pushed: false,
+      takeover: record.takeover,
+      owner: record.owner,
+      source: record.source,
+    };
+    this.#tracks.set(key, entry);
+    this.#forgetWhenClosed(key, entry, producer);
+    // Unused pulled tracks are released upstream; a track pushed by a takeover stays.
+    producer.onUnused(() => {
+      if (entry.pushed || this.#tracks.get(key) !== entry) return;
+      this.#tracks.delete(key);
+      entry.producer.close();
+    });
+    return entry;
+  }
+
+  /** Asks `source` to feed `producer`; aborts it when refused. */
+  #serve(source: TrackSource, producer: TrackProducer): Promise<void> {
     const ready = source.serve(producer).then(
       () => this.#routeTrack(producer),
       (error) => {
@@ -308,27 +462,17 @@ export class Origin implements LocalTracks {
       },
     );
     ready.catch(() => {}); // observed by every subscriber awaiting it
-    const entry: Entry = { producer, ready, pushed: false };
-    this.#tracks.set(key, entry);
-    const forget = () => {
-      if (this.#tracks.get(key) === entry) this.#tracks.delete(key);
-    };
-    producer.closed.then(forget);
-    producer.onUnused(() => {
-      forget();
-      producer.close();
-    });
-    return entry;
+    return ready;
   }
 
-  #findSource(namespace: readonly string[]): TrackSource | undefined {
-    let best: { length: number; source: TrackSource } | undefined;
+  #findSource(namespace: readonly string[]): SourceEntry | undefined {
+    let best: { length: number; record: SourceEntry } | undefined;
     for (const { namespace: ns, sources } of this.#namespaces.values()) {
       if (ns.length > (best?.length ?? -1) && isNamespacePrefix(ns, namespace)) {
-        best = { length: ns.length, source: sources[sources.length - 1] };
+        best = { length: ns.length, record: sources[sources.length - 1] };
       }
     }
-    return best?.source;
+    return best?.record;
   }
 
   #emit(event: NamespaceEvent): void {

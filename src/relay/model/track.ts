@@ -8,6 +8,7 @@
  */
 import { type GroupConsumer, GroupProducer } from "./group.ts";
 import { Notify } from "./notify.ts";
+import { TrackError } from "./track_error.ts";
 
 /** A track's identity and its opaque capability tag. */
 export interface TrackInfo {
@@ -71,7 +72,12 @@ class TrackState {
  * ```
  */
 export class TrackProducer {
-  readonly #state: TrackState;
+  #state: TrackState;
+  /** Added to the group ids this handle is given: a takeover's ids continue past the old ones. */
+  #base = 0;
+  /** Set once a newer writer took the track over: this handle then writes nothing. */
+  #superseded = false;
+  readonly #closed = Promise.withResolvers<Error | undefined>();
 
   /** Creates a track with no groups yet. */
   constructor(info: TrackInfo, { window = 4 }: TrackProducerOptions = {}) {
@@ -86,14 +92,18 @@ export class TrackProducer {
     return this.#state.info;
   }
 
-  /** Resolves when the track ends: `undefined` when closed, the error when aborted. */
+  /**
+   * Resolves when this handle stops writing the track: `undefined` when the track closed, the
+   * error when it was aborted, and a `TrackError` (`superseded`) when a newer writer took it
+   * over ({@linkcode supersede}).
+   */
   get closed(): Promise<Error | undefined> {
-    return this.#state.closed;
+    return this.#closed.promise;
   }
 
-  /** True once closed or aborted. */
+  /** True once the track closed or aborted, or this handle was superseded. */
   get done(): boolean {
-    return this.#state.done;
+    return this.#superseded || this.#state.done;
   }
 
   /** Number of open consumers. */
@@ -103,12 +113,14 @@ export class TrackProducer {
 
   /** Marks the track as on the datagram lane once it is learnt (an upstream SUBSCRIBE_OK). */
   setDatagrams(datagrams: boolean): void {
+    if (this.#superseded) return;
     const state = this.#state;
     state.info = Object.freeze({ ...state.info, datagrams });
   }
 
   /** Sets the capability once it is learnt (e.g. from an upstream SUBSCRIBE_OK). */
   setCapability(capability: string): void {
+    if (this.#superseded) return;
     const state = this.#state;
     state.info = Object.freeze({ ...state.info, capability });
   }
@@ -116,12 +128,15 @@ export class TrackProducer {
   /**
    * Starts a new group. `id` defaults to one past the newest group. A group older than the
    * newest one is still returned (its writer may finish it) but only reaches consumers that
-   * have not read past it.
+   * have not read past it. A handle that took the track over ({@linkcode supersede}) has its
+   * ids shifted past the old writer's, so a publisher that restarts at 0 after a reconnect
+   * still moves every consumer forward; the returned group's `id` is the shifted one.
    */
-  appendGroup(id: number = this.#state.latestId() + 1): GroupProducer {
+  appendGroup(id?: number): GroupProducer {
     const state = this.#state;
+    id = id === undefined ? state.latestId() + 1 : id + this.#base;
     const group = new GroupProducer(id);
-    if (state.done) {
+    if (state.done || this.#superseded) {
       group.close();
       return group;
     }
@@ -152,6 +167,51 @@ export class TrackProducer {
     return () => listeners.delete(listener);
   }
 
+  /**
+   * Hands the track to a new writer and returns it; this handle stops writing (its groups
+   * are closed, later writes are dropped, `close`/`abort` on it are no-ops) and its `closed`
+   * resolves with `reason`. Every consumer stays on the track and reads the new writer's
+   * groups next, without subscribing again: a reconnecting publisher takes its track over
+   * from its dead session. The new writer's group ids continue past the newest so far.
+   *
+   * @example
+   * ```ts
+   * import { assertEquals } from "@std/assert";
+   * import { TrackProducer } from "@clutchcall/voice/relay";
+   * const old = new TrackProducer({ namespace: ["voice", "CA1"], name: "uplink" });
+   * using reader = old.consume();
+   * old.appendGroup(41).write({ id: 0, payload: Uint8Array.of(1) });
+   * const fresh = old.supersede();
+   * fresh.appendGroup(0).write({ id: 0, payload: Uint8Array.of(2) }); // ids restart
+   * assertEquals((await reader.nextGroup())?.id, 41);
+   * const next = await reader.nextGroup();
+   * assertEquals(next?.id, 42); // shifted past the old writer's
+   * assertEquals((await next?.readObject())?.payload[0], 2);
+   * assertEquals((await old.closed as Error).message.includes("taken over"), true);
+   * ```
+   *
+   * @throws {TypeError} when this handle no longer writes the track
+   */
+  supersede(
+    reason: Error = new TrackError(
+      "superseded",
+      `Track "${
+        [...this.info.namespace, this.info.name].join("/")
+      }" was taken over by a newer publisher`,
+    ),
+  ): TrackProducer {
+    if (this.done) throw new TypeError("Cannot supersede track: this writer no longer writes it");
+    const state = this.#state;
+    for (const group of state.recent) group.close();
+    const next = new TrackProducer(state.info, { window: state.window });
+    next.#state = state;
+    next.#base = state.latestId() + 1;
+    this.#superseded = true;
+    state.changed.notify();
+    this.#closed.resolve(reason);
+    return next;
+  }
+
   /** Ends the track normally; open groups are closed. A second close is a no-op. */
   close(): void {
     this.#finish(undefined);
@@ -164,12 +224,13 @@ export class TrackProducer {
 
   #finish(error: Error | undefined): void {
     const state = this.#state;
-    if (state.done) return;
+    if (state.done || this.#superseded) return;
     state.done = true;
     state.error = error;
     for (const group of state.recent) error ? group.abort(error) : group.close();
     state.changed.notify();
     state.resolveClosed(error);
+    this.#closed.resolve(error);
   }
 }
 

@@ -6,13 +6,17 @@
  * @module
  */
 
-/** The protocol-neutral reasons a track request is refused or a track ends. */
+/**
+ * The protocol-neutral reasons a track request is refused or a track ends. `superseded`: a
+ * newer publisher of the same identity took the track over (the old one's publication ends).
+ */
 export type TrackErrorReason =
   | "not_found"
   | "timeout"
   | "unauthorized"
   | "going_away"
   | "closed"
+  | "superseded"
   | "internal";
 
 /**

@@ -151,3 +151,56 @@ Deno.test("namespace watchers see current and later namespaces under their prefi
   a.close();
   assertEquals(events, ["+voice/A", "+voice/B", "-voice/A"]);
 });
+
+Deno.test("a takeover-enabled publication is taken over by the same owner or an ownerless one, never by another owner, and never when either side did not allow it", async () => {
+  const origin = new Origin();
+  const info = { namespace: NS, name: "uplink" };
+  const alice = { takeover: true, owner: "client:alice" };
+  const first = origin.publishTrack(info, alice);
+  using reader = await origin.subscribe(NS, "uplink");
+  const refused = assertThrows(
+    () => origin.publishTrack(info, { takeover: true, owner: "client:bob" }),
+    TrackError,
+  );
+  assertEquals(refused.reason, "unauthorized");
+  assertThrows(() => origin.publishTrack(info), TrackError, "already published");
+  const second = origin.publishTrack(info, alice);
+  assertEquals(first.done, true);
+  first.close(); // the dead session ending later
+  second.appendGroup(0).write({ id: 0, payload: Uint8Array.of(5) });
+  assertEquals((await (await reader.nextGroup())?.readObject())?.payload[0], 5);
+  assertEquals(origin.trackCount, 1);
+  second.close();
+  await reader.closed;
+  assertEquals(origin.trackCount, 0);
+
+  const local = origin.publishTrack({ namespace: NS, name: "downlink" }); // in process
+  assertThrows(() => origin.publishTrack({ namespace: NS, name: "downlink" }, alice), TrackError);
+  assertEquals(local.done, false);
+});
+
+Deno.test("a takeover PUBLISH_NAMESPACE moves the pulled tracks of the older publisher, and routes are not handed the track twice", async () => {
+  const origin = new Origin();
+  const served: string[] = [];
+  const serving = new Map<string, TrackProducer>();
+  const source = (name: string) => ({
+    serve(track: TrackProducer) {
+      served.push(name);
+      serving.set(name, track);
+      return Promise.resolve();
+    },
+  });
+  const routed: TrackConsumer[] = [];
+  using _route = origin.route("*", (t) => routed.push(t));
+  origin.publishNamespace(NS, source("old"), { takeover: true, owner: "a" });
+  using reader = await origin.subscribe(NS, "uplink");
+  serving.get("old")!.setCapability("voice/opus");
+  origin.publishNamespace(NS, source("other owner"), { takeover: true, owner: "b" });
+  assertEquals(served, ["old"], "another owner's namespace does not take the track");
+  origin.publishNamespace(NS, source("new"), { takeover: true, owner: "a" });
+  assertEquals(served, ["old", "new"]);
+  assertEquals(serving.get("old")!.done, true, "the old upstream is released");
+  serving.get("new")!.appendGroup(0).write({ id: 0, payload: Uint8Array.of(3) });
+  assertEquals((await (await reader.nextGroup())?.readObject())?.payload[0], 3);
+  assertEquals(routed.length, 1, "the route keeps its one consumer");
+});

@@ -69,3 +69,29 @@ Deno.test("aborted track reports its error to consumers", async () => {
   assertEquals(await reader.closed, error);
   assertEquals(await reader.nextGroup(), undefined);
 });
+
+Deno.test("a superseded track keeps its consumers: they read the new writer's groups, shifted past the old ids, and only the new writer ends the track", async () => {
+  const old = new TrackProducer(info);
+  const reader = old.consume();
+  const open = old.appendGroup(9);
+  open.write({ id: 0, payload: Uint8Array.of(1) });
+  const fresh = old.supersede();
+  assertEquals(open.done, true, "the old writer's open group is ended");
+  assertEquals(old.done, true);
+  assertEquals(((await old.closed) as Error & { reason: string }).reason, "superseded");
+  assertEquals(old.appendGroup(50).done, true, "the old writer writes nothing any more");
+  old.close();
+  old.abort(new Error("late"));
+  assertEquals(fresh.done, false, "closing the old writer does not end the track");
+  assertThrows(() => old.supersede(), TypeError);
+
+  fresh.appendGroup(0).write({ id: 0, payload: Uint8Array.of(2) });
+  assertEquals((await reader.nextGroup())?.id, 9);
+  const next = await reader.nextGroup();
+  assertEquals(next?.id, 10);
+  assertEquals((await next?.readObject())?.payload[0], 2);
+  assertEquals(fresh.consumers, 1);
+  fresh.close();
+  assertEquals(await reader.closed, undefined);
+  assertEquals(await reader.nextGroup(), undefined);
+});

@@ -14,6 +14,7 @@ import {
 import {
   FetchErrorCode,
   PublishDoneCode,
+  PublishErrorCode,
   SubscribeErrorCode,
   subscribeErrorCode,
   SubscribeNamespaceErrorCode,
@@ -321,7 +322,12 @@ export class Publisher {
     } else {
       this.#pushing.delete(msg.requestId);
       pushing.consumer.close();
-      pushing.accepted.reject(new TrackError("internal", `Peer refused PUBLISH: ${msg.reason}`));
+      const reason = msg.errorCode === PublishErrorCode.UNAUTHORIZED
+        ? "unauthorized"
+        : msg.errorCode === PublishErrorCode.TIMEOUT
+        ? "timeout"
+        : "internal";
+      pushing.accepted.reject(new TrackError(reason, `Peer refused PUBLISH: ${msg.reason}`));
     }
     return true;
   }

@@ -14,6 +14,7 @@
 import type {
   Authorize,
   ConnectionCredentials,
+  Operation,
   Origin,
   StreamBudget,
   TrackConsumer,
@@ -249,12 +250,18 @@ export class Session implements AsyncDisposable {
   }
 
   #core(): SessionCore {
+    // Late-bound: `authorizeSetup` may replace the policy (and the identity it names) after
+    // the halves are built.
+    const authorize = Object.defineProperty(
+      (operation: Operation, namespace: readonly string[]) => this.#authorize(operation, namespace),
+      "identity",
+      { get: () => this.#authorize.identity },
+    ) as Authorize;
     return {
       transport: this.transport,
       origin: this.origin,
       log: this.log,
-      // Late-bound: `authorizeSetup` may replace the policy after the halves are built.
-      authorize: (operation, namespace) => this.#authorize(operation, namespace),
+      authorize,
       maxInFlightGroups: this.#maxInFlightGroups,
       send: (message) => this.#send(message),
       nextRequestId: () => this.#takeRequestId(),

@@ -224,7 +224,13 @@ export class Subscriber implements TrackSource {
     // A repeated PUBLISH_NAMESPACE for a namespace this peer already publishes (a retry) is
     // simply acknowledged again.
     if (!this.#namespaces.has(key)) {
-      this.#namespaces.set(key, core.origin.publishNamespace(msg.namespace, this));
+      this.#namespaces.set(
+        key,
+        core.origin.publishNamespace(msg.namespace, this, {
+          takeover: true,
+          owner: core.authorize.identity,
+        }),
+      );
     }
     core.send({ type: "publish_namespace_ok", requestId: msg.requestId });
   }
@@ -246,21 +252,34 @@ export class Subscriber implements TrackSource {
     // A relay accepts an offered datagram lane (and forwards on streams to whoever did not).
     const datagrams = readDatagramLane(msg.parameters);
     try {
+      // A peer's PUBLISH of a track its own identity still publishes through another
+      // session (a reconnect after a network change) takes the track over: the old
+      // session's publication ends (UNSUBSCRIBE to it, below) and the subscribers stay.
       track = core.origin.publishTrack({
         namespace: msg.namespace,
         name: msg.name,
         capability: readCapability(msg.parameters),
         datagrams: datagrams || undefined,
-      });
+      }, { takeover: true, owner: core.authorize.identity });
     } catch (error) {
-      return refuse(PublishErrorCode.INTERNAL_ERROR, (error as Error).message);
+      const unauthorized = error instanceof TrackError && error.reason === "unauthorized";
+      return refuse(
+        unauthorized ? PublishErrorCode.UNAUTHORIZED : PublishErrorCode.INTERNAL_ERROR,
+        (error as Error).message,
+      );
     }
     if (!this.#bind(msg.requestId, msg.trackAlias, track, datagrams)) return;
     const incoming = this.#byRequest.get(msg.requestId)!;
     // When the track ends on our side (the relay ended the call's tracks), tell the peer to
     // stop publishing it: draft-14 ends a PUBLISH-initiated subscription with UNSUBSCRIBE too.
-    track.closed.then(() => {
+    track.closed.then((error) => {
       if (incoming.endedByPeer || this.#closed) return;
+      if (error instanceof TrackError && error.reason === "superseded") {
+        core.log.info("Publication taken over by a newer publisher", {
+          requestId: msg.requestId,
+          reason: error.message,
+        });
+      }
       core.send({ type: "unsubscribe", requestId: msg.requestId });
       this.#unsubscribed.add(msg.requestId);
       if (this.#unsubscribed.size > REMEMBERED_UNSUBSCRIBES) {
