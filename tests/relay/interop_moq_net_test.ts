@@ -11,8 +11,11 @@
  *   Tests read a known number of frames instead of waiting for a group's end.
  * - Its subscriber's `readFrameSequence()` drops the rest of a group as soon as a newer group
  *   is buffered; tests read with `recvGroup()`, which hands over every group.
- * - Its final PUBLISH_DONE / PUBLISH_NAMESPACE_DONE are written asynchronously and lost if the
- *   session is closed at once, so a clean leave waits a moment before `conn.close()`.
+ * - Its final PUBLISH_DONE / PUBLISH_NAMESPACE_DONE / UNSUBSCRIBE are written asynchronously and
+ *   lost if the session is closed at once, so a clean leave waits until the relay has taken
+ *   them (the namespace withdrawn, the session's subscriptions at zero) before `conn.close()`.
+ * - Writers pace themselves on delivery: each group is written once the reader has the one
+ *   before, as the relay ends an upstream group (which never FINs) when the next one starts.
  * - It logs through `console.debug`, which is silenced while each test runs.
  *
  * @module
@@ -30,21 +33,11 @@ import {
   joinTimestamp,
 } from "../../src/relay/wire/draft14/extensions.ts";
 import { testCertificate, testLogger } from "../_lib/relay_fixture.ts";
+import { pace, Progress, waitFor } from "../_lib/wait.ts";
 import type { TlsCertificate } from "../../src/server/certificate.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` every 10 ms until it holds, failing with `what` after `timeoutMs`. */
-async function waitFor(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** A relay on loopback that also hands the test its server sessions, in accept order. */
 interface ObservedRelay extends AsyncDisposable {
@@ -52,6 +45,8 @@ interface ObservedRelay extends AsyncDisposable {
   readonly port: number;
   readonly cert: TlsCertificate;
   readonly sessions: Session[];
+  /** The relay's session with a connection made by {@linkcode moqnet}. */
+  sessionOf(conn: Connection.Established): Session;
   /** A raw-QUIC {@linkcode MoqClient}, closed with the relay. */
   client(): Promise<MoqClient>;
   /** A @moq/net connection over WebTransport, closed with the relay. */
@@ -78,27 +73,51 @@ async function startObservedRelay(): Promise<ObservedRelay> {
   const port = endpoint.addr.port;
   const clients: MoqClient[] = [];
   const conns: Connection.Established[] = [];
+  const sessionOf = new Map<Connection.Established, Session>();
+  // Connections are made one at a time, each until the relay has its session, so the n-th
+  // session accepted belongs to the n-th connection.
+  let connecting: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(connect: () => Promise<T>): Promise<[T, Session]> => {
+    const run = connecting.then(async (): Promise<[T, Session]> => {
+      const before = sessions.length;
+      const peer = await connect();
+      await waitFor("the relay to accept the session", () => sessions.length > before);
+      return [peer, sessions[before]];
+    });
+    connecting = run.catch(() => {}); // the failure is the caller's; the next connect goes on
+    return run;
+  };
   return {
     relay,
     port,
     cert,
     sessions,
+    sessionOf(conn) {
+      const session = sessionOf.get(conn);
+      if (!session) throw new Error("Not a connection of this relay's moqnet()");
+      return session;
+    },
     async client() {
-      const client = await MoqClient.connect({
-        hostname: "127.0.0.1",
-        port,
-        caCerts: [cert.certPem],
-        log: testLogger().log,
-      });
+      const [client] = await oneAtATime(() =>
+        MoqClient.connect({
+          hostname: "127.0.0.1",
+          port,
+          caCerts: [cert.certPem],
+          log: testLogger().log,
+        })
+      );
       clients.push(client);
       return client;
     },
     async moqnet() {
-      const conn = await Connection.connect(new URL(`https://127.0.0.1:${port}/moq`), {
-        webtransport: { serverCertificateHashes: [{ value: cert.sha256Hex }] },
-        websocket: { enabled: false },
-      });
+      const [conn, session] = await oneAtATime(() =>
+        Connection.connect(new URL(`https://127.0.0.1:${port}/moq`), {
+          webtransport: { serverCertificateHashes: [{ value: cert.sha256Hex }] },
+          websocket: { enabled: false },
+        })
+      );
       conns.push(conn);
+      sessionOf.set(conn, session);
       return conn;
     },
     async [Symbol.asyncDispose]() {
@@ -144,9 +163,10 @@ const payloadOf = (g: number, i: number) => `g${g}f${i}`;
 
 /**
  * Reads `count` objects from our client's track as `{group, id, text, extensions}`, where
- * `extensions` is the block the relay forwards (timestamp first, then the other headers).
+ * `extensions` is the block the relay forwards (timestamp first, then the other headers);
+ * `progress` counts the objects read.
  */
-async function readOurs(track: TrackConsumer, count: number) {
+async function readOurs(track: TrackConsumer, count: number, progress = new Progress()) {
   const seen: { group: number; id: number; text: string; extensions?: Uint8Array }[] = [];
   while (seen.length < count) {
     const group = await track.nextGroup();
@@ -158,6 +178,7 @@ async function readOurs(track: TrackConsumer, count: number) {
         text: decoder.decode(o.payload),
         extensions: joinTimestamp(o.timestamp, o.extensions),
       });
+      progress.add();
     }
   }
   return seen;
@@ -165,9 +186,14 @@ async function readOurs(track: TrackConsumer, count: number) {
 
 /**
  * Reads `groups` groups of `frames` frames each from a @moq/net subscription, as
- * `"g<group>f<frame>:<payload>"` strings sorted by group.
+ * `"g<group>f<frame>:<payload>"` strings sorted by group; `progress` counts the frames read.
  */
-async function readMoqnet(sub: Track.Subscriber, groups: number, frames: number) {
+async function readMoqnet(
+  sub: Track.Subscriber,
+  groups: number,
+  frames: number,
+  progress = new Progress(),
+) {
   const got: { sequence: number; frames: string[] }[] = [];
   while (got.length < groups) {
     const group: Group.Consumer | undefined = await sub.recvGroup();
@@ -178,6 +204,7 @@ async function readMoqnet(sub: Track.Subscriber, groups: number, frames: number)
       const frame = await group.readFrameSequence();
       if (!frame) break;
       entry.frames.push(`g${group.sequence}f${frame.sequence}:${decoder.decode(frame.payload)}`);
+      progress.add();
     }
   }
   return got.sort((a, b) => a.sequence - b.sequence);
@@ -220,21 +247,33 @@ async function moqnetPublisher(fx: ObservedRelay, sid: string, ...names: string[
   return {
     conn,
     tracks,
-    /** The relay's session with this publisher (the only session so far). */
-    session: fx.sessions.at(-1)!,
+    /** The relay's session with this publisher. */
+    session: fx.sessionOf(conn),
     async leave() {
+      const session = fx.sessionOf(conn);
       for (const track of tracks) track.close();
       broadcast.close();
-      await sleep(200); // let PUBLISH_DONE and PUBLISH_NAMESPACE_DONE reach the wire
+      await waitFor(
+        "the relay to take PUBLISH_DONE and PUBLISH_NAMESPACE_DONE",
+        () =>
+          session.stats.receiving === 0 &&
+          !fx.relay.origin.namespaces().some((ns) => ns.join("/") === `voice/${sid}`),
+      );
       conn.close();
       await conn.closed;
     },
   };
 }
 
-async function leaveMoqnet(conn: Connection.Established, ...closers: { close(): void }[]) {
+/** Closes `closers` (subscriptions, broadcasts), waits until the relay took the UNSUBSCRIBEs, then leaves. */
+async function leaveMoqnet(
+  fx: ObservedRelay,
+  conn: Connection.Established,
+  ...closers: { close(): void }[]
+) {
+  const session = fx.sessionOf(conn);
   for (const c of closers) c.close();
-  await sleep(100); // let UNSUBSCRIBE reach the wire
+  await waitFor("the relay to take the UNSUBSCRIBEs", () => session.stats.serving === 0);
   conn.close();
   await conn.closed;
 }
@@ -246,10 +285,11 @@ Deno.test("a @moq/net publisher's frames reach our subscriber in order with thei
   const [uplink] = publisher.tracks;
   const subscriber = await fx.client();
   const reader = await subscriber.subscribe(["voice", "CA1"], "uplink");
-  const pending = readOurs(reader, 30);
+  const progress = new Progress();
+  const pending = readOurs(reader, 30, progress);
   for (let g = 0; g < 3; g++) {
     writeMoqnetGroup(uplink, 10);
-    await sleep(20);
+    await progress.reached(10 * (g + 1), `group ${g} at our subscriber`);
   }
   const got = await pending;
   assertEquals(
@@ -294,15 +334,16 @@ Deno.test("our publisher's PUBLISHed track reaches a @moq/net subscriber, every 
   const broadcast = conn.consume(Path.from("voice/CA2"));
   const sub = broadcast.subscribe("downlink");
   assertEquals(await readMoqnet(sub, 1, 10), expectedMoqnet(1, 10));
-  const pending = readMoqnet(sub, 2, 10);
+  const progress = new Progress();
+  const pending = readMoqnet(sub, 2, 10, progress);
   writeGroup(10);
-  await sleep(20);
+  await progress.reached(10, "group 1 at the @moq/net subscriber");
   writeGroup(10);
   assertEquals(await pending, expectedMoqnet(2, 10, 1));
   downlink.close(); // PUBLISH_DONE upstream, then downstream: the subscription ends cleanly
   assertEquals(await sub.closed, null);
   assertEquals(await sub.recvGroup(), undefined);
-  await leaveMoqnet(conn, broadcast);
+  await leaveMoqnet(fx, conn, broadcast);
 });
 
 Deno.test("a track offered on the datagram lane reaches a @moq/net subscriber, which never asked for it, on streams", async () => {
@@ -318,20 +359,21 @@ Deno.test("a track offered on the datagram lane reaches a @moq/net subscriber, w
   const conn = await fx.moqnet();
   const broadcast = conn.consume(Path.from("voice/CA2d"));
   const sub = broadcast.subscribe("downlink");
-  const pending = readMoqnet(sub, 2, 10);
+  const progress = new Progress();
+  const pending = readMoqnet(sub, 2, 10, progress);
   for (let g = 0; g < 2; g++) {
     const group = downlink.appendGroup();
     for (let i = 0; i < 10; i++) {
       group.write({ id: i, payload: encoder.encode(payloadOf(group.id, i)) });
     }
     group.close();
-    await sleep(20);
+    await progress.reached(10 * (g + 1), `group ${g} at the @moq/net subscriber`);
   }
   // @moq/net sends no datagram-lane parameter, so the relay forwards on group streams: every
   // frame arrives, in order, in whole groups (it reads no datagrams at all).
   assertEquals(await pending, expectedMoqnet(2, 10));
   downlink.close();
-  await leaveMoqnet(conn, broadcast);
+  await leaveMoqnet(fx, conn, broadcast);
 });
 
 Deno.test("our namespace publisher's track reaches a @moq/net subscriber", async () => {
@@ -349,15 +391,16 @@ Deno.test("our namespace publisher's track reaches a @moq/net subscriber", async
     "the relay's SUBSCRIBE_OK to @moq/net",
     () => fx.sessions.some((s) => s.transport.kind === "webtransport" && s.stats.serving > 0),
   );
-  const pending = readMoqnet(sub, 3, 10);
+  const progress = new Progress();
+  const pending = readMoqnet(sub, 3, 10, progress);
   for (let g = 0; g < 3; g++) {
     const group = downlink.appendGroup();
     for (let i = 0; i < 10; i++) group.write({ id: i, payload: encoder.encode(payloadOf(g, i)) });
     group.close();
-    await sleep(20);
+    await progress.reached(10 * (g + 1), `group ${g} at the @moq/net subscriber`);
   }
   assertEquals(await pending, expectedMoqnet(3, 10));
-  await leaveMoqnet(conn, sub, broadcast);
+  await leaveMoqnet(fx, conn, sub, broadcast);
   await waitFor("the relay to UNSUBSCRIBE upstream", () => downlink.consumers === 0);
 });
 
@@ -379,17 +422,21 @@ Deno.test("two @moq/net subscribers share one upstream subscription to a @moq/ne
   );
   assertEquals(publisher.session.stats.receiving, 1, "the relay holds one upstream subscription");
   assertEquals(fx.relay.origin.trackCount, 1);
-  const pending = subs.map(({ sub }) => readMoqnet(sub, 3, 10));
+  const progress = subs.map(() => new Progress());
+  const pending = subs.map(({ sub }, k) => readMoqnet(sub, 3, 10, progress[k]));
   for (let g = 0; g < 3; g++) {
     writeMoqnetGroup(uplink, 10);
-    await sleep(20);
+    await Promise.all(
+      progress.map((p, k) => p.reached(10 * (g + 1), `group ${g} at subscriber ${k}`)),
+    );
   }
   for (const got of await Promise.all(pending)) assertEquals(got, expectedMoqnet(3, 10));
   assertEquals(publisher.session.stats.receiving, 1, "still one upstream subscription");
-  await leaveMoqnet(subs[0].conn, subs[0].sub, subs[0].broadcast);
-  await sleep(100);
+  const first = fx.sessionOf(subs[0].conn);
+  await leaveMoqnet(fx, subs[0].conn, subs[0].sub, subs[0].broadcast);
+  await first.closed; // the relay has dropped everything of the first subscriber's
   assertEquals(publisher.session.stats.receiving, 1, "the other subscriber still needs it");
-  await leaveMoqnet(subs[1].conn, subs[1].sub, subs[1].broadcast);
+  await leaveMoqnet(fx, subs[1].conn, subs[1].sub, subs[1].broadcast);
   await waitFor("the upstream UNSUBSCRIBE", () => publisher.session.stats.receiving === 0);
   await publisher.leave();
 });
@@ -410,15 +457,16 @@ Deno.test("200 groups from a @moq/net publisher whose streams never FIN all reac
     () => fx.sessions.some((s) => s !== publisher.session && s.stats.serving === 1),
   );
   const GROUPS = 200;
-  const pending = readMoqnet(sub, GROUPS, 2);
+  const progress = new Progress();
+  const pending = readMoqnet(sub, GROUPS, 2, progress);
   for (let g = 0; g < GROUPS; g++) {
     writeMoqnetGroup(uplink, 2);
-    await sleep(3);
+    await progress.reached(2 * (g + 1), `group ${g} at the @moq/net subscriber`);
   }
   const got = await pending;
   assertEquals(got.length, GROUPS);
   assertEquals(got, expectedMoqnet(GROUPS, 2));
-  await leaveMoqnet(conn, sub, broadcast);
+  await leaveMoqnet(fx, conn, sub, broadcast);
   await publisher.leave();
 });
 
@@ -459,7 +507,7 @@ Deno.test("when a @moq/net publisher leaves, a @moq/net subscriber's track ends"
   assertEquals(await sub.recvGroup(), undefined);
   assertEquals(fx.relay.origin.trackCount, 0);
   assertEquals(fx.relay.origin.namespaces(), []);
-  await leaveMoqnet(conn, broadcast);
+  await leaveMoqnet(fx, conn, broadcast);
 });
 
 Deno.test("when a @moq/net publisher drops its session abruptly, our subscriber's track ends", async () => {
@@ -502,7 +550,7 @@ Deno.test("a subscriber leaving while a large @moq/net object is in flight leave
         const group = uplink.appendGroup();
         group.writeFrame({ payload: big, timestamp: Time.Timestamp.now() });
         group.close();
-        await sleep(5);
+        await pace(5); // a steady sender (and a turn of the event loop) while the subscriber leaves
       }
     })();
     assert(await first, "a group arrived");
@@ -510,7 +558,12 @@ Deno.test("a subscriber leaving while a large @moq/net object is in flight leave
     await waitFor("the upstream UNSUBSCRIBE", () => publisher.session.stats.receiving === 0);
     sending = false;
     await sender;
-    await sleep(50);
+    // Every upstream stream of the dropped track has been cancelled and its read has ended, so
+    // a cut-off read that were taken for the publisher's fault would have closed it by now.
+    await waitFor(
+      "the relay to end the cancelled upstream streams",
+      () => fx.relay.dataStreams.open === 0,
+    );
     assertEquals(publisher.session.state, "established", `round ${round}`);
   }
   await publisher.leave();
@@ -521,19 +574,23 @@ Deno.test("@moq/net announced() learns published namespaces through SUBSCRIBE_NA
   await using fx = await startObservedRelay();
   const watcher = await fx.moqnet();
   const announcements = watcher.announced(Path.from("voice"));
-  // One namespace published before the watch is answered, one after, one outside the prefix.
+  const seen = new Set<string>();
+  const announcedAs = async (path: string) => {
+    while (!seen.has(path)) {
+      const event = await announcements.next();
+      assert(event, "the announcement stream ended early");
+      if (event.active) seen.add(String(event.path));
+    }
+  };
+  // One namespace published while the watch may still be on its way, one once the watcher
+  // heard of the first (so the watch is answered), one outside the prefix.
   const early = await fx.client();
   await early.publishNamespace(["voice", "early"]);
-  await sleep(50);
+  await announcedAs("early");
   const late = await fx.client();
   await late.publishNamespace(["voice", "late"]);
   await late.publishNamespace(["other", "x"]);
-  const seen = new Set<string>();
-  while (seen.size < 2) {
-    const event = await announcements.next();
-    assert(event, "the announcement stream ended early");
-    if (event.active) seen.add(String(event.path));
-  }
+  await announcedAs("late");
   assertEquals([...seen].sort(), ["early", "late"]);
   // The publisher leaving withdraws its namespace: PUBLISH_NAMESPACE_DONE reaches the watcher.
   late.close();

@@ -69,5 +69,3 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, 5));
   }
 }
-
-export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -11,7 +11,8 @@ import {
   type SpeechEvent,
 } from "../../src/rtp/mod.ts";
 import { FRAMES_PER_GROUP, nowMicros } from "../../src/voice/track.ts";
-import { delay, RawPeer, TEST_PORTS, waitFor } from "./_udp.ts";
+import { RawPeer, TEST_PORTS, waitFor } from "./_udp.ts";
+import { pace } from "../_lib/wait.ts";
 
 const PCMU: RtpPayloadMap = {
   audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 },
@@ -75,7 +76,7 @@ async function play(far: RtpSession, ulaw: Uint8Array, ptimeMs: number): Promise
   for (let i = 0, n = 0; i + bytes <= ulaw.length; i += bytes, n++) {
     far.sendAudio(ulaw.subarray(i, i + bytes), bytes);
     const wait = start + (n + 1) * ptimeMs - performance.now();
-    if (wait > 0) await delay(wait);
+    if (wait > 0) await pace(wait);
   }
 }
 
@@ -140,8 +141,9 @@ Deno.test("RTP leg: pcm16 written on the downlink goes out as paced µ-law RTP t
     name: "downlink",
     capability: "voice/pcm16",
   });
+  // Subscribed is enough: groups written while the leg makes its transcoder wait in the
+  // track's window of recent groups.
   await waitFor(() => downlink.consumers > 0, 20_000, "the leg to subscribe");
-  await delay(100); // its transcoder is made
   // Written in 400 ms bursts (two groups at once, as a TTS engine might): the leg paces them.
   const now = nowMicros();
   for (let g = 0; g < 10; g++) {
@@ -155,7 +157,7 @@ Deno.test("RTP leg: pcm16 written on the downlink goes out as paced µ-law RTP t
       });
     }
     group.close();
-    if (g % 2 === 1) await delay(400);
+    if (g % 2 === 1) await pace(400); // a writer handing over 400 ms of audio every 400 ms
   }
   // Before the downlink had audio the leg sent µ-law silence (0xFF): the speech starts after.
   const isSilence = (p: Uint8Array) => p.length === 160 && p.every((b) => b === 0xff);
@@ -191,7 +193,7 @@ Deno.test("RTP leg: the downlink is picked up again when a bridge re-attaches", 
     group.close();
     await waitFor(() => count === round * 5, 20_000, `round ${round}`);
     downlink.close();
-    await delay(50);
+    await waitFor(() => downlink.consumers === 0, 20_000, `the leg to let go of round ${round}`);
   }
   assertEquals(t.leg.stats.downlink.subscriptions, 2);
 });

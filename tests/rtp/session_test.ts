@@ -16,7 +16,8 @@ import {
 } from "../../src/rtp/mod.ts";
 import { decodeTelephoneEvent } from "../../src/rtp/telephone_event.ts";
 import { encodeUlaw } from "../../src/codecs/g711.ts";
-import { delay, RawPeer, TEST_PORTS, waitFor } from "./_udp.ts";
+import { RawPeer, TEST_PORTS, waitFor } from "./_udp.ts";
+import { pace, quietPeriod } from "../_lib/wait.ts";
 
 const PCMU: RtpPayloadMap = {
   audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 },
@@ -76,9 +77,8 @@ Deno.test("session gives up on a gap after the reorder delay and counts the loss
   assertEquals(frames.map((f) => f.sequence), [10, 11, 13]);
   assertEquals(session.stats.lost, 1);
   await far.send(session.localPort, { sequenceNumber: 12 }); // too late now
-  await delay(50);
-  assertEquals(frames.length, 3);
-  assertEquals(session.stats.late, 1);
+  await waitFor(() => session.stats.late === 1, 2000, "the late packet to be counted");
+  assertEquals(frames.length, 3, "a late packet is counted, not delivered");
 });
 
 /**
@@ -97,7 +97,7 @@ async function streamUntil(
     await peer.send(to, { sequenceNumber: (first + sent) & 0xffff, ssrc });
     sent++;
     if (sent > 500) throw new Error("the new stream was never adopted");
-    await delay(20);
+    await pace(20); // adoption waits for the old stream's silence: a time rule
   }
   return sent;
 }
@@ -158,7 +158,7 @@ Deno.test("five spoofed packets with a new SSRC from the caller's own address an
         await caller.send(session.localPort, { sequenceNumber: 105 + k, ssrc: 0xbad });
       }
     }
-    await delay(20);
+    await pace(20); // the caller never falls silent for ssrcChangeAfterMs: a time rule
   }
   await waitFor(() => frames.length === FRAMES, 3000, "every caller frame");
   assertEquals(changes, []);
@@ -244,11 +244,13 @@ Deno.test("symmetric RTP latches to the first source, drops others, re-latches a
   }
   await nat.send(session.localPort, { sequenceNumber: 2 });
   await waitFor(() => frames.length === 2);
-  await delay(20);
+  await waitFor(() => session.stats.wrongSource >= 5, 2000, "the intruder's packets to be dropped");
   assertEquals(session.stats.wrongSource, 5);
   assertEquals(frames.every((f) => f.ssrc === 0x1111), true);
 
-  await delay(260); // the latched source falls silent: another one may take over, on probation
+  // The latched source stays silent longer than relatchAfterMs (a time rule, so a lower bound):
+  // then another one may take over, on probation.
+  await quietPeriod(260);
   for (let k = 0; k < 3; k++) {
     await intruder.send(session.localPort, { sequenceNumber: 10 + k, ssrc: 0x9999 });
   }
@@ -271,7 +273,7 @@ Deno.test("without symmetric RTP only the SDP remote may send", async () => {
   await other.send(session.localPort, { sequenceNumber: 1 });
   await far.send(session.localPort, { sequenceNumber: 1 });
   await waitFor(() => frames.length === 1);
-  await delay(20);
+  await waitFor(() => session.stats.wrongSource >= 1, 2000, "the other source to be dropped");
   assertEquals(session.stats.wrongSource, 1);
 });
 
@@ -289,7 +291,11 @@ Deno.test("session counts malformed packets and unknown payload types, and keeps
   });
   await far.send(session.localPort, { sequenceNumber: 7 });
   await waitFor(() => frames.length === 1);
-  await delay(20);
+  await waitFor(
+    () => session.stats.malformed >= 3 && session.stats.unknownPayloadType >= 1,
+    2000,
+    "the bad packets to be counted",
+  );
   assertEquals(session.stats.malformed, 3);
   assertEquals(session.stats.unknownPayloadType, 1);
 });
@@ -303,7 +309,7 @@ Deno.test("session reports RTP inactivity once, and again after RTP resumed and 
   await waitFor(() => fired === 1, 2000, "inactivity");
   const took = performance.now() - started;
   assertGreaterOrEqual(took, 300, "not before the inactivity timeout");
-  await delay(400);
+  await quietPeriod(400); // rules out a second report while RTP stays silent
   assertEquals(fired, 1);
   await far.send(session.localPort, { sequenceNumber: 1 });
   await waitFor(() => fired === 2, 2000, "second inactivity");
