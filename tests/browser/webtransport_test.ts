@@ -1,4 +1,4 @@
-import { assert } from "@std/assert";
+import { assert, assertEquals } from "@std/assert";
 import { startServer } from "../calls/_server.ts";
 import { MoqClient } from "../../src/relay/client.ts";
 import { TrackError } from "../../src/relay/model/mod.ts";
@@ -76,6 +76,7 @@ Deno.test("a page closing its relay connection ends its tracks at the relay at o
       end.reason !== "timed out",
       "the relay saw the session end, not the QUIC idle timeout",
     );
+    assertEquals(end.kind, "no_error", "a page closing its session is a clean close");
 
     // The same track, from a new connection of the page, is accepted and flows.
     await publishInPage();
@@ -89,6 +90,7 @@ Deno.test("a page closing its relay connection ends its tracks at the relay at o
     const left = sessionEnd(fx.logs, logsBeforeLeaving);
     console.log(`relay's session end after leaving the page: ${JSON.stringify(left)}`);
     assert(left && left.reason !== "timed out", "the relay saw the page's session end");
+    assertEquals(left.kind, "no_error", "leaving the page is a clean close");
   } catch (error) {
     console.error(page.logs.join("\n"));
     throw error;

@@ -39,7 +39,16 @@ import { type SessionState, transition } from "./session_state.ts";
 import type { SessionCore } from "./session_core.ts";
 import { Publisher } from "./publisher.ts";
 import { Subscriber } from "./subscriber.ts";
+import { controlStreamEndError } from "./control_end.ts";
 import type { TrackForwarder } from "./track_forwarder.ts";
+
+/** The peer ended its control stream (see control_end.ts for what that means). */
+const CONTROL_STREAM_ENDED = MoqError.protocolViolation("The peer closed the control stream");
+/**
+ * How long a raw QUIC connection may take to close after the peer's control stream ended
+ * before that end counts as a protocol violation.
+ */
+const CONTROL_END_GRACE_MS = 1000;
 
 /** Options for a {@linkcode Session}. */
 export interface SessionOptions {
@@ -406,7 +415,7 @@ export class Session implements AsyncDisposable {
         // would pin the session forever): once its first byte is here, the rest must follow
         // within the message timeout.
         if (await reader.done()) {
-          throw MoqError.protocolViolation("The peer closed the control stream");
+          throw CONTROL_STREAM_ENDED;
         }
         const message = await this.#withDeadline(
           readControlMessage(reader),
@@ -415,16 +424,40 @@ export class Session implements AsyncDisposable {
         );
         if (this.#state === "closed") return;
         if (!message) {
-          throw MoqError.protocolViolation("The peer closed the control stream");
+          throw CONTROL_STREAM_ENDED;
         }
         this.#dispatch(message);
       }
     } catch (error) {
       if (this.#state === "closed") return;
-      this.close(
-        error instanceof MoqError ? error.kind : "internal",
-        error instanceof MoqError ? error.message : "Control stream failed",
-      );
+      // A peer going away (a page closed or left, a client closing its session) ends its
+      // control stream; see control_end.ts for when that is a clean close. A raw QUIC
+      // connection's own close, often reported after the stream's end, ends the session
+      // with the peer's code.
+      if (error === CONTROL_STREAM_ENDED || !(error instanceof MoqError)) {
+        this.log.debug("The peer ended its control stream", { transport: this.transport.kind });
+        const end = controlStreamEndError({
+          transport: this.transport.kind,
+          connectionClosed: this.transport.kind === "quic" &&
+            await this.#transportClosesWithin(CONTROL_END_GRACE_MS),
+        });
+        if (end) this.close(end.kind, end.message); // a no-op once the connection closed it
+        return;
+      }
+      this.close(error.kind, error.message);
+    }
+  }
+
+  /** True when the transport closes within `ms`. */
+  async #transportClosesWithin(ms: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await Promise.race([
+        this.transport.closed.then(() => true),
+        new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), ms)),
+      ]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -644,8 +677,9 @@ export class Session implements AsyncDisposable {
     for (const wake of this.#blockedWaiters.splice(0)) wake();
     const code = sessionErrorCode(error);
     if (local) this.transport.close({ code, reason: error.message.slice(0, 1000) });
-    const level = error.kind === "no_error" ? "debug" : "info";
-    this.log[level]("MoQT session closed", {
+    // One line per session end, clean ones too: an operator sees a page closing (no_error)
+    // apart from a peer breaking the protocol.
+    this.log.info("MoQT session closed", {
       code,
       kind: error.kind,
       reason: error.message,
