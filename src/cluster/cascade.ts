@@ -1,22 +1,30 @@
 /**
- * Relay cascading: a namespace published on one node (a MoQT PUBLISH_NAMESPACE from a client)
- * is announced to every other node through Redis, and each of them serves it in its own origin
- * by subscribing upstream to the publishing node over raw QUIC (`moq-00`). However many
- * subscribers a node has for a track, it holds one upstream subscription (the origin shares
- * one pulled track per name) over one MoQT session per peer node.
+ * Relay cascading: what is published on one node is reachable from every other node of the
+ * cluster. Each node subscribes upstream to the publishing node over raw QUIC (`moq-00`);
+ * however many subscribers a node has for a track, it holds one upstream subscription (the
+ * origin shares one pulled track per name) over one MoQT session per peer node.
+ *
+ * Two kinds of publication are cascaded:
+ * - namespaces (a MoQT PUBLISH_NAMESPACE from a client): every track in them is served from
+ *   the publishing node;
+ * - tracks published whole (MoQT PUBLISH, or in process: a call's legs, e.g. the SIP leg's
+ *   `voice/<sid>/uplink`): each such track, and only it, is served from its node. A call
+ *   whose SIP leg is on B and whose bridge is on C so gets B's uplink on C and C's downlink
+ *   on B.
  *
  * ```text
- * namespaces    hash JSON(namespace) → node id      (the namespace → node map)
- * announce      pub/sub channel {namespace, node, active}
+ * namespaces    hash JSON(namespace) → node id          (the namespace → node map)
+ * tracks        hash JSON([namespace, name]) → node id  (the published track → node map)
+ * announce      pub/sub channel {namespace, name?, node, active}
  * ```
  *
- * Cascaded tracks carry no capability in this node's origin: in-process routes (the calls
- * service, plugins) act only on their own node's tracks, never on a copy of another node's.
- * Tracks a node publishes whole (PUBLISH, or in process: a call's legs) are not announced;
- * they stay on the node that owns the call.
+ * A copy of another node's track keeps its capability (a bridge needs it to pick a codec)
+ * but is not handed to this node's capability routes: in-process routes (the calls service,
+ * plugins) act only on their own node's tracks, never on a copy of another node's, and a copy
+ * is never announced as this node's own.
  *
  * Uses only the relay's public API: {@linkcode Origin} (publishNamespace, watchNamespaces,
- * the producer/consumer handles) and {@linkcode MoqClient}.
+ * route, the producer/consumer handles) and {@linkcode MoqClient}.
  *
  * @module
  */
@@ -45,8 +53,26 @@ export interface RelayCascadeOptions {
 
 interface Announcement {
   readonly namespace: readonly string[];
+  /** Set for a track published whole; absent for a namespace. */
+  readonly name?: string;
   readonly node: string;
   readonly active: boolean;
+}
+
+/** A node's lease expired (told by the node that reaped it). */
+interface NodeGone {
+  readonly gone: string;
+}
+
+/** Remote tracks published whole in one namespace, served here while there is one. */
+interface RemoteTracks {
+  /** Track name → the node publishing it. */
+  readonly names: Map<string, string>;
+  readonly registration: Registration;
+}
+
+function trackField(namespace: readonly string[], name: string): string {
+  return JSON.stringify([namespace, name]);
 }
 
 /**
@@ -69,6 +95,13 @@ export class RelayCascade implements AsyncDisposable {
    * as this node's, or two nodes would each serve the namespace from the other).
    */
   readonly #copies = new Set<string>();
+  /** Remote tracks published whole, by namespace JSON key. */
+  readonly #remoteTracks = new Map<string, RemoteTracks>();
+  /** Namespace keys registered to serve remote tracks (set before registering, as `#copies`). */
+  readonly #trackCopies = new Set<string>();
+  /** Pending map writes per track field: a withdrawal and a re-publish stay in order. */
+  readonly #trackWrites = new Map<string, Promise<unknown>>();
+  #trackRoute: Registration | undefined;
   /** One MoQT session per peer node. */
   readonly #sessions = new Map<string, Promise<MoqClient>>();
   #watch: Registration | undefined;
@@ -93,10 +126,23 @@ export class RelayCascade implements AsyncDisposable {
     for (const [key, node] of Object.entries(await redis.hgetall(`${prefix}namespaces`))) {
       cascade.#announced({ namespace: JSON.parse(key), node, active: true });
     }
+    for (const [field, node] of Object.entries(await redis.hgetall(`${prefix}tracks`))) {
+      const [namespace, name] = JSON.parse(field) as [string[], string];
+      cascade.#announced({ namespace, name, node, active: true });
+    }
     cascade.#watch = options.origin.watchNamespaces([], (event) => {
       const key = JSON.stringify(event.namespace);
-      if (cascade.#copies.has(key)) return; // our own copy of another node's namespace
+      // Our own copy of another node's namespace, or of tracks published whole on others.
+      if (cascade.#copies.has(key) || cascade.#trackCopies.has(key)) return;
       cascade.#announce(event.namespace, event.active);
+    });
+    // Every track of this node that carries a capability (copies of other nodes' tracks are
+    // not routed): announced while it lives.
+    cascade.#trackRoute = options.origin.route("*", (track) => {
+      const { namespace, name } = track.info;
+      track.close(); // only its end is needed: `closed` is the track's
+      cascade.#announceTrack(namespace, name, true);
+      track.closed.then(() => cascade.#announceTrack(namespace, name, false));
     });
     return cascade;
   }
@@ -104,6 +150,13 @@ export class RelayCascade implements AsyncDisposable {
   /** How many upstream subscriptions this node opened to other nodes. */
   get upstreams(): number {
     return this.#upstreams;
+  }
+
+  /** Remote tracks published whole that this node serves, with the node publishing each. */
+  remoteTracks(): { namespace: readonly string[]; name: string; node: string }[] {
+    return [...this.#remoteTracks].flatMap(([key, { names }]) =>
+      [...names].map(([name, node]) => ({ namespace: JSON.parse(key), name, node }))
+    );
   }
 
   /** Remote namespaces this node serves, with the node publishing each. */
@@ -120,6 +173,22 @@ export class RelayCascade implements AsyncDisposable {
       const withdrawn: Announcement = { namespace: JSON.parse(key), node, active: false };
       await redis.publish(`${prefix}announce`, JSON.stringify(withdrawn));
     }
+    for (const [field, node] of Object.entries(await redis.hgetall(`${prefix}tracks`))) {
+      if (node !== nodeId) continue;
+      await redis.hdel(`${prefix}tracks`, field);
+      const [namespace, name] = JSON.parse(field) as [string[], string];
+      const withdrawn: Announcement = { namespace, name, node, active: false };
+      await redis.publish(`${prefix}announce`, JSON.stringify(withdrawn));
+    }
+    // Every node drops its session to the lost node: its cascaded tracks end now (not when
+    // QUIC's idle timeout notices the silence).
+    const gone: NodeGone = { gone: nodeId };
+    await redis.publish(`${prefix}announce`, JSON.stringify(gone));
+    this.#dropSession(nodeId);
+  }
+
+  /** Closes the session to `nodeId`, ending every track cascaded from it. */
+  #dropSession(nodeId: string): void {
     this.#sessions.get(nodeId)?.then((client) => client.close(), () => undefined);
     this.#sessions.delete(nodeId);
   }
@@ -129,8 +198,12 @@ export class RelayCascade implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     this.#watch?.close();
+    this.#trackRoute?.close();
     for (const { registration } of this.#remote.values()) registration.close();
     this.#remote.clear();
+    for (const { registration } of this.#remoteTracks.values()) registration.close();
+    this.#remoteTracks.clear();
+    this.#trackCopies.clear();
     this.#copies.clear();
     for (const session of this.#sessions.values()) {
       session.then((client) => client.close(), () => undefined);
@@ -164,21 +237,56 @@ export class RelayCascade implements AsyncDisposable {
     );
   }
 
+  /** A track of this node appeared or ended: tell the others (in order per track). */
+  #announceTrack(namespace: readonly string[], name: string, active: boolean): void {
+    if (this.#closed) return;
+    const { redis, prefix, nodeId, log } = this.#o;
+    const field = trackField(namespace, name);
+    const message: Announcement = { namespace, name, node: nodeId, active };
+    const write = async () => {
+      if (active) await redis.hset(`${prefix}tracks`, field, nodeId);
+      else if (await redis.hget(`${prefix}tracks`, field) === nodeId) {
+        await redis.hdel(`${prefix}tracks`, field);
+      }
+      await redis.publish(`${prefix}announce`, JSON.stringify(message));
+    };
+    const previous = this.#trackWrites.get(field) ?? Promise.resolve();
+    const next = previous.then(write).catch((error: Error) =>
+      log.warn("Cannot announce a track to the cluster", {
+        track: `${namespace.join("/")}/${name}`,
+        active,
+        error: error.message,
+      })
+    );
+    this.#trackWrites.set(field, next);
+    next.then(() => {
+      if (this.#trackWrites.get(field) === next) this.#trackWrites.delete(field);
+    });
+  }
+
   #onMessage(message: string): void {
-    let announcement: Announcement;
+    let announcement: Announcement | NodeGone;
     try {
-      announcement = JSON.parse(message) as Announcement;
+      announcement = JSON.parse(message) as Announcement | NodeGone;
     } catch (error) {
       this.#o.log.warn("Ignoring a malformed namespace announcement", { error });
+      return;
+    }
+    if ("gone" in announcement) {
+      if (typeof announcement.gone === "string" && announcement.gone !== this.#o.nodeId) {
+        this.#dropSession(announcement.gone);
+      }
       return;
     }
     if (!Array.isArray(announcement.namespace) || typeof announcement.node !== "string") return;
     this.#announced(announcement);
   }
 
-  /** Another node announced or withdrew a namespace. */
-  #announced({ namespace, node, active }: Announcement): void {
+  /** Another node announced or withdrew a namespace or a track. */
+  #announced(announcement: Announcement): void {
+    const { namespace, name, node, active } = announcement;
     if (this.#closed || node === this.#o.nodeId) return;
+    if (typeof name === "string") return this.#announcedTrack(namespace, name, node, active);
     const key = JSON.stringify(namespace);
     const current = this.#remote.get(key);
     if (!active) {
@@ -193,8 +301,51 @@ export class RelayCascade implements AsyncDisposable {
     current?.registration.close();
     const registration = this.#o.origin.publishNamespace(namespace, {
       serve: (track) => this.#serve(node, track),
+      routed: false,
     });
     this.#remote.set(key, { node, registration });
+  }
+
+  /**
+   * Another node published or ended a track whole: its namespace is served here (only the
+   * tracks other nodes announced in it; any other name is not found) while one is live.
+   */
+  #announcedTrack(namespace: readonly string[], name: string, node: string, active: boolean) {
+    const key = JSON.stringify(namespace);
+    let remote = this.#remoteTracks.get(key);
+    if (!active) {
+      if (remote?.names.get(name) !== node) return;
+      remote.names.delete(name);
+      if (remote.names.size === 0) {
+        this.#remoteTracks.delete(key);
+        remote.registration.close();
+        this.#trackCopies.delete(key);
+      }
+      return;
+    }
+    if (remote) {
+      remote.names.set(name, node);
+      return;
+    }
+    const names = new Map([[name, node]]);
+    this.#trackCopies.add(key);
+    const registration = this.#o.origin.publishNamespace(namespace, {
+      serve: (track) => {
+        const from = names.get(track.info.name);
+        if (from) return this.#serve(from, track);
+        return Promise.reject(
+          new TrackError(
+            "not_found",
+            `Cannot subscribe to track: "${
+              namespace.join("/")
+            }/${track.info.name}" is not published`,
+          ),
+        );
+      },
+      routed: false,
+    });
+    remote = { names, registration };
+    this.#remoteTracks.set(key, remote);
   }
 
   /** Feeds `track` from the same track on `node` (one upstream subscription). */
@@ -213,6 +364,9 @@ export class RelayCascade implements AsyncDisposable {
       );
     }
     this.#upstreams++;
+    // Subscribers here need the publisher's capability (a bridge picks its codec from it).
+    const capability = upstream.info.capability;
+    if (capability) track.setCapability(capability);
     // The local track ending (its last subscriber left) ends the upstream subscription.
     track.closed.then(() => upstream.close());
     void pipe(upstream, track).catch((error: Error) => {

@@ -25,6 +25,12 @@ import { TrackError } from "./track_error.ts";
 export interface TrackSource {
   /** Starts feeding `track`; see the interface contract. */
   serve(track: TrackProducer): Promise<void>;
+  /**
+   * False when the tracks it serves are copies of tracks routed elsewhere (a relay cascade
+   * serving another node's tracks): capability routes are not handed them, so in-process
+   * consumers act only on this process's own tracks [true].
+   */
+  readonly routed?: boolean;
 }
 
 /** A namespace appearing or going away, for namespace watchers. */
@@ -146,6 +152,8 @@ export class Origin implements LocalTracks {
   >();
   readonly #tracks = new Map<string, Entry>();
   readonly #routes = new Set<Route>();
+  /** Tracks served by a source that is not routed (`TrackSource.routed`): no route sees them. */
+  readonly #unrouted = new WeakSet<TrackProducer>();
   readonly #watchers = new Set<(event: NamespaceEvent) => void>();
   /**
    * Subscribers waiting for a namespace or track to appear, by the namespace they wait in;
@@ -416,7 +424,7 @@ export class Origin implements LocalTracks {
   }
 
   #offer(route: Route, producer: TrackProducer): void {
-    if (producer.done || route.seen.has(producer)) return;
+    if (producer.done || route.seen.has(producer) || this.#unrouted.has(producer)) return;
     if (!route.pattern.matches(producer.info.capability)) return;
     route.seen.add(producer);
     const consumer = producer.consume();
@@ -454,6 +462,7 @@ export class Origin implements LocalTracks {
 
   /** Asks `source` to feed `producer`; aborts it when refused. */
   #serve(source: TrackSource, producer: TrackProducer): Promise<void> {
+    if (source.routed === false) this.#unrouted.add(producer);
     const ready = source.serve(producer).then(
       () => this.#routeTrack(producer),
       (error) => {

@@ -117,6 +117,30 @@ Deno.test("routes get matching live and future tracks, never others", () => {
   assertEquals(seen, ["uplink", "downlink"]);
 });
 
+Deno.test("tracks served by a non-routed source keep their capability but are handed to no route", async () => {
+  const origin = new Origin();
+  const seen: string[] = [];
+  using _route = origin.route("*", (t: TrackConsumer) => {
+    seen.push(t.info.name);
+    t.close();
+  });
+  const served = (name: string) => (track: TrackProducer) => {
+    track.setCapability(`voice/${name}`);
+    return Promise.resolve();
+  };
+  origin.publishNamespace(["voice", "copy"], { serve: served("opus"), routed: false });
+  origin.publishNamespace(["voice", "own"], { serve: served("pcm16") });
+  using copy = await origin.subscribe(["voice", "copy"], "uplink");
+  using own = await origin.subscribe(["voice", "own"], "uplink");
+  assertEquals([copy.info.capability, own.info.capability], ["voice/opus", "voice/pcm16"]);
+  // Neither when served, nor when a route registers later.
+  using _late = origin.route("voice/*", (t: TrackConsumer) => {
+    seen.push(`late ${t.info.namespace[1]}`);
+    t.close();
+  });
+  assertEquals(seen, ["uplink", "late own"]);
+});
+
 Deno.test("a throwing route handler is reported and does not disturb the publisher", () => {
   const errors: unknown[] = [];
   const origin = new Origin({ onRouteError: (e) => errors.push(e) });
