@@ -68,7 +68,12 @@ export type EndReason =
    * The node that held the call's legs stopped renewing its cluster lease (it died or lost
    * Redis for longer than the lease): another node ended the call (cluster mode).
    */
-  | "node_lost";
+  | "node_lost"
+  /**
+   * The relay shard (a Worker of this process, `relay.shards`) that served the call's media
+   * died: the server ended the call; calls of the other shards go on.
+   */
+  | "shard_lost";
 
 /** Every end reason. */
 export const END_REASONS: readonly EndReason[] = Object.freeze([
@@ -87,6 +92,7 @@ export const END_REASONS: readonly EndReason[] = Object.freeze([
   "transferred",
   "connection_lost",
   "node_lost",
+  "shard_lost",
 ]);
 
 const EDGES: Readonly<Record<CallStatus, readonly CallStatus[]>> = {

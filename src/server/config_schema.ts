@@ -22,6 +22,7 @@ import type { AgentsConfig } from "../agents/config.ts";
 import type { WebhooksConfig } from "../calls/url_policy.ts";
 import { hs256Key } from "../auth/keys.ts";
 import { forwardIssues } from "../config/issue.ts";
+import { PLACEMENT_RULES, type PlacementRule } from "../relay/shard/placement.ts";
 import { sipConfigSchema } from "../sip/config.ts";
 import { agentsConfigSchema } from "../agents/config.ts";
 import { clusterConfigSchema } from "../cluster/config.ts";
@@ -73,6 +74,13 @@ export interface RelayConfig {
   /** MAX_REQUEST_ID sent in SERVER_SETUP; must be > 0 for peers to make requests.
    * Default: 1024. */
   readonly maxRequestId: number;
+  /**
+   * Relay shards, the main relay included (see `src/relay/shard/pool.ts`). Default: 1 (no
+   * Workers, today's single relay).
+   */
+  readonly shards?: number;
+  /** How a new call picks its shard. Default: `"least_loaded"`. */
+  readonly placement?: PlacementRule;
 }
 
 /**
@@ -159,6 +167,9 @@ const atLeast = (min: number, fallback: number, description: string) => {
     .describe(description);
 };
 
+const shardsError = (iss: { input: unknown }) =>
+  `{path} must be an integer from 1 to 64, got ${JSON.stringify(iss.input)}`;
+
 const relaySchema = section({
   subscribeTimeoutMs: atLeast(
     1,
@@ -167,6 +178,17 @@ const relaySchema = section({
   ),
   maxQueuedGroups: atLeast(1, 4, "Groups queued per slow subscriber before the oldest drop."),
   maxRequestId: atLeast(1, 1024, "MAX_REQUEST_ID sent in SERVER_SETUP."),
+  shards: z.number({ error: shardsError }).int({ error: shardsError }).min(1, {
+    error: shardsError,
+  }).max(64, { error: shardsError }).optional().describe(
+    "Relay shards on this machine, the main relay included (1, the default: no Workers). " +
+      "Shard k listens on moqPort + k (every shard on a free port when moqPort is 0).",
+  ),
+  placement: z.enum(PLACEMENT_RULES, {
+    error: `{path} must be one of ${PLACEMENT_RULES.join(", ")}`,
+  }).optional().describe(
+    "How a new call picks its relay shard: least_loaded (fewest live calls, default) or hash.",
+  ),
 }).default({ subscribeTimeoutMs: 5000, maxQueuedGroups: 4, maxRequestId: 1024 })
   .describe("MoQT relay tuning.");
 
@@ -304,7 +326,8 @@ export const CONFIG_SECTIONS: Readonly<
   },
   relay: {
     schema: relaySchema,
-    help: `{ "subscribeTimeoutMs", "maxQueuedGroups", "maxRequestId" }: MoQT relay tuning`,
+    help:
+      `{ "subscribeTimeoutMs", "maxQueuedGroups", "maxRequestId", "shards", "placement" }: MoQT relay tuning`,
   },
   http: { schema: httpSchema, help: `{ "headerTimeoutMs", "idleTimeoutMs" }: slow-client limits` },
   auth: {

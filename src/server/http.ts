@@ -21,7 +21,14 @@ export interface HttpContext {
   /** The public MoQT URL, e.g. `https://127.0.0.1:4443/moq`. */
   readonly moqUrl: string;
   /** Live counters for `/v1/relay/stats`. */
-  stats(): Record<string, number>;
+  stats(): Record<string, number> | Promise<Record<string, number>>;
+  /**
+   * Where a call's MoQT clients connect (`/v1/relay/placement/{sid}`): its relay shard and
+   * that shard's URL, placing the call when it is new. Absent: one relay, at `moqUrl`.
+   */
+  placement?(sid: string): { shard: number; url: string };
+  /** Each relay shard's figures for `/v1/relay/shards`; absent: one relay, no shards. */
+  shards?(): Promise<readonly object[]>;
   /** Verifies bearer tokens: every `/v1` route but the certificate needs one. */
   readonly verifier: TokenVerifier;
   /** Recording metadata for `/v1/recordings` (the recorder plugin's sidecars). */
@@ -98,7 +105,18 @@ export function createHttpApp(ctx: HttpContext): Hono {
   // Public above (health; the certificate hash browsers need before connecting), bearer
   // token for every /v1 route below: `c.get("auth")` is the request's Grant.
   app.use("/v1/*", bearerAuth({ verifier: ctx.verifier }));
-  app.get("/v1/relay/stats", requireScope("relay:read"), (c) => c.json(ctx.stats()));
+  app.get("/v1/relay/stats", requireScope("relay:read"), async (c) => c.json(await ctx.stats()));
+  app.get(
+    "/v1/relay/shards",
+    requireScope("relay:read"),
+    async (c) => c.json({ shards: await ctx.shards?.() ?? [] }),
+  );
+  // A leg asks where to connect before it subscribes or publishes: media:subscribe, its sid.
+  app.get("/v1/relay/placement/:sid", requireScope("media:subscribe"), requireSid(), (c) => {
+    const sid = c.req.param("sid");
+    const { shard, url } = ctx.placement?.(sid) ?? { shard: 0, url: ctx.moqUrl };
+    return c.json({ sid, shard, url });
+  });
   app.use("/v1/recordings", requireScope("calls:read"));
   app.use("/v1/recordings/*", requireScope("calls:read"));
   app.use("/v1/recordings/:sid", requireSid());

@@ -180,6 +180,41 @@ function serverPaths(): Record<string, Record<string, Operation>> {
         },
       },
     },
+    "/v1/relay/placement/{sid}": {
+      get: {
+        operationId: "getRelayPlacement",
+        summary: "Where a call's MoQT clients connect: its relay shard and that shard's URL",
+        tags: ["Relay"],
+        security: bearer,
+        parameters: [{ name: "sid", in: "path", required: true, schema: { type: "string" } }],
+        responses: {
+          "200": plain("The call's shard", {
+            type: "object",
+            properties: {
+              sid: { type: "string" },
+              shard: { type: "integer", minimum: 0 },
+              url: { type: "string", format: "uri" },
+            },
+            required: ["sid", "shard", "url"],
+          }),
+        },
+      },
+    },
+    "/v1/relay/shards": {
+      get: {
+        operationId: "getRelayShards",
+        summary: "Each relay shard's figures (empty with one relay)",
+        tags: ["Relay"],
+        security: bearer,
+        responses: {
+          "200": plain("The shards", {
+            type: "object",
+            properties: { shards: { type: "array", items: { type: "object" } } },
+            required: ["shards"],
+          }),
+        },
+      },
+    },
     "/v1/relay/stats": {
       get: {
         operationId: "getRelayStats",

@@ -41,7 +41,9 @@ import { pathToFileURL } from "node:url";
 import { createPagesApp } from "./pages.ts";
 import { type ClusterNode, type NodeInfo, openClusterStore } from "../cluster/mod.ts";
 import { MoqClient } from "../relay/client.ts";
-import { signToken } from "../auth/mod.ts";
+import { DEV_ISSUER, signToken, type VerifierOptions } from "../auth/mod.ts";
+import { ShardAuth, ShardPool } from "../relay/shard/mod.ts";
+import { isTerminal } from "../calls/status.ts";
 
 /**
  * Opens MoQT sessions to other nodes' relays for the cascade: raw QUIC to the peer's advertised
@@ -106,6 +108,8 @@ export class VoiceServer implements AsyncDisposable {
   #observers: DisposableStack | undefined;
   /** This node of the cluster, when the config has a `cluster` section. */
   #cluster: ClusterNode | undefined;
+  /** The relay shard Workers, when `relay.shards` > 1 (shard 0 is {@linkcode relay}). */
+  #shards: ShardPool | undefined;
 
   private constructor(
     config: ServerConfig,
@@ -165,8 +169,12 @@ export class VoiceServer implements AsyncDisposable {
           : setupDevAuth({ dataDir: config.dataDir })
             .then(({ verifier, token }) => ({ verifier, devToken: token })),
     );
+    // relay.shards > 1: Workers on ports of their own (see src/relay/shard/pool.ts); the main
+    // relay is shard 0 and also accepts the tokens the shards mint for each other.
+    const shardCount = config.relay.shards ?? 1;
+    const shardAuth = shardCount > 1 ? await ShardAuth.create() : undefined;
     const relay = new Relay({
-      authorizeConnection: moqAuthorizer(auth.verifier),
+      authorizeConnection: moqAuthorizer(shardAuth?.accepting(auth.verifier) ?? auth.verifier),
       log: log.child({ component: "relay" }),
       subscribeTimeoutMs: config.relay.subscribeTimeoutMs,
       maxInFlightGroups: config.relay.maxQueuedGroups,
@@ -180,6 +188,33 @@ export class VoiceServer implements AsyncDisposable {
     );
     cleanup.defer(() => endpoint[Symbol.asyncDispose]());
     relay.serve(endpoint);
+    const lostShards: { onLost?: (index: number, sids: string[]) => void } = {};
+    const shards = shardAuth
+      ? await startupStep(
+        `Cannot start ${shardCount - 1} relay shard Worker(s) after UDP port ${config.moqPort}`,
+        async () =>
+          await ShardPool.start({
+            count: shardCount,
+            rule: config.relay.placement,
+            origin: relay.origin,
+            mainPort: endpoint.addr.port,
+            hostname: config.host,
+            publicHost: hostForUrl(config.host).replace(/^\[|\]$/g, ""),
+            basePort: config.moqPort === 0 ? 0 : endpoint.addr.port,
+            cert: certificate.certPem,
+            key: certificate.keyPem,
+            verifier: await VoiceServer.#verifierOptions(config),
+            auth: shardAuth,
+            subscribeTimeoutMs: config.relay.subscribeTimeoutMs,
+            maxInFlightGroups: config.relay.maxQueuedGroups,
+            requestWindow: Math.max(1, Math.floor(config.relay.maxRequestId / 2)),
+            log: log.child({ component: "shards" }),
+            logLevel: config.logLevel,
+            onShardLost: (index, sids) => lostShards.onLost?.(index, sids),
+          }),
+      )
+      : undefined;
+    if (shards) cleanup.defer(() => shards.close(0));
     // The calls service and the gateway need each other: the service gets a gateway that
     // forwards to the SIP gateway, which is started with the service.
     const late: { sip?: SipGateway } = {};
@@ -266,12 +301,44 @@ export class VoiceServer implements AsyncDisposable {
       if (event.type === "status") onStatus(event.call);
     }));
     observers.use(sampleEventLoopLag(metrics));
+    if (shards) {
+      // A call is placed on a shard when created (its first status), released when it ends.
+      observers.defer(calls.service.events.onAnyCall((event) => {
+        if (event.type !== "status") return;
+        if (isTerminal(event.call.status)) shards.release(event.sid);
+        else shards.place(event.sid);
+      }));
+      const shardLog = log.child({ component: "shards" });
+      lostShards.onLost = (index, sids) => {
+        for (const sid of sids) {
+          calls.service.endOrphaned(sid, "shard_lost").catch((error) =>
+            shardLog.error("Cannot end a lost shard's call", { sid, shard: index, error })
+          );
+        }
+      };
+    }
     const ref: { server?: VoiceServer } = {};
     const moqUrl = `https://${hostForUrl(config.host)}:${endpoint.addr.port}/moq`;
     const app = createHttpApp({
       certificate: () => ref.server?.certificate ?? certificate,
       moqUrl,
-      stats: () => ({ sessions: relay.sessionCount, tracks: relay.origin.trackCount }),
+      stats: async () => {
+        const own = { sessions: relay.sessionCount, tracks: relay.origin.trackCount };
+        if (!shards) return own;
+        const all = await shards.stats(own);
+        const sum = (f: (s: (typeof all)[number]) => number) => all.reduce((n, s) => n + f(s), 0);
+        return {
+          sessions: sum((s) => s.sessions),
+          tracks: sum((s) => s.tracks),
+          shards: all.length,
+          shardsAlive: all.filter((s) => s.alive).length,
+          crossShardObjects: sum((s) => s.cross.objectsIn),
+          crossShardBytes: sum((s) => s.cross.bytesIn),
+        };
+      },
+      placement: shards && ((sid) => ({ shard: shards.place(sid), url: shards.urlFor(sid) })),
+      shards: shards &&
+        (() => shards.stats({ sessions: relay.sessionCount, tracks: relay.origin.trackCount })),
       verifier: auth.verifier,
       recordings: {
         list: async () =>
@@ -357,6 +424,7 @@ export class VoiceServer implements AsyncDisposable {
     server.#agents = agents;
     server.#observers = observers;
     server.#cluster = cluster;
+    server.#shards = shards;
     if (!config.cert) server.#scheduleRenewal();
     started.resolve();
     return server;
@@ -450,7 +518,7 @@ export class VoiceServer implements AsyncDisposable {
       await this.#sip?.close(graceMs);
       await this.#calls.close();
       await this.#cluster?.close();
-      await this.relay.close(graceMs, successor);
+      await Promise.all([this.relay.close(graceMs, successor), this.#shards?.close(graceMs)]);
       await this.plugins.close();
       this.#observers?.dispose();
       await this.#http.front.close();
@@ -463,6 +531,21 @@ export class VoiceServer implements AsyncDisposable {
   /** Shuts down with a 100 ms grace period (see {@linkcode VoiceServer.close}). */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close(100);
+  }
+
+  /** The relay shards, when `relay.shards` > 1. */
+  get shards(): ShardPool | undefined {
+    return this.#shards;
+  }
+
+  /**
+   * What tokens the shard Workers accept from clients: the configured keys, or in development
+   * mode the development secret (`<dataDir>/auth/dev-secret`, made by `setupDevAuth`).
+   */
+  static async #verifierOptions(config: ServerConfig): Promise<VerifierOptions> {
+    if (config.auth) return config.auth;
+    const secret = await Deno.readTextFile(join(config.dataDir, "auth", "dev-secret"));
+    return { hs256Secret: secret.trim(), issuer: DEV_ISSUER };
   }
 
   static async #loadCertificate(config: ServerConfig): Promise<TlsCertificate> {

@@ -162,6 +162,16 @@ const ROWS: readonly Row[] = [
   { method: "GET", path: "/softphone", resource: "public", ok: 200 },
   { method: "GET", path: "/calls", resource: "public", ok: 200 },
   { method: "GET", path: "/v1/relay/stats", scope: "relay:read", resource: "none", ok: 200 },
+  { method: "GET", path: "/v1/relay/shards", scope: "relay:read", resource: "none", ok: 200 },
+  {
+    method: "GET",
+    path: "/v1/relay/placement/{sid}",
+    scope: "media:subscribe",
+    resource: "sid",
+    ok: 200,
+    target: "shared",
+    check: (body, _, t) => assertEquals((body as { sid: string }).sid, t.sid),
+  },
   {
     method: "GET",
     path: "/v1/calls",

@@ -1,0 +1,133 @@
+/**
+ * A relay shard's Worker: one {@linkcode Relay} (its own origin) on its own UDP port, serving
+ * WebTransport (`/moq`) and raw QUIC (`moq-00`) like the main thread's relay, plus a
+ * {@linkcode ShardRouter} for the calls placed on other shards. Started by `./pool.ts`; see
+ * `./protocol.ts` for the messages.
+ *
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import { Relay } from "../relay.ts";
+import { listenMoq, type MoqEndpoint } from "../transport/endpoint.ts";
+import { MoqClient } from "../client.ts";
+import { createTokenVerifier } from "../../auth/verifier.ts";
+import { moqAuthorizer } from "../../auth/moqt.ts";
+import { createLogger, type Logger } from "../../log/mod.ts";
+import { CrossShardLinks } from "./cross.ts";
+import { ShardRouter } from "./router.ts";
+import { ShardAuth } from "./auth.ts";
+import type { FromShard, ShardInit, ToShard } from "./protocol.ts";
+
+interface Running {
+  readonly relay: Relay;
+  readonly endpoint: MoqEndpoint;
+  readonly links: CrossShardLinks;
+  readonly router: ShardRouter;
+  readonly log: Logger;
+}
+
+let running: Running | undefined;
+let ports: readonly number[] = [];
+
+function post(message: FromShard): void {
+  self.postMessage(message);
+}
+
+async function start(init: ShardInit): Promise<Running> {
+  const log = createLogger({ level: init.logLevel, fields: { shard: init.index } });
+  const shardAuth = await ShardAuth.create(init.shardSecret);
+  const verifier = shardAuth.accepting(await createTokenVerifier(init.verifier));
+  const relay = new Relay({
+    authorizeConnection: moqAuthorizer(verifier),
+    log: log.child({ component: "relay" }),
+    subscribeTimeoutMs: init.subscribeTimeoutMs,
+    maxInFlightGroups: init.maxInFlightGroups,
+    requestWindow: init.requestWindow,
+  });
+  const endpoint = listenMoq({
+    hostname: init.hostname,
+    port: init.port,
+    cert: init.cert,
+    key: init.key,
+    onError: (error) => log.debug("QUIC handshake failed", { error }),
+  });
+  relay.serve(endpoint);
+  const links = new CrossShardLinks({
+    connect: async (index) => {
+      const port = ports[index];
+      if (!port) throw new Error(`Cannot reach relay shard ${index}: its port is unknown`);
+      return await MoqClient.connect({
+        hostname: init.connectHost,
+        port,
+        caCerts: [init.cert],
+        token: await shardAuth.mint(init.index),
+      });
+    },
+    log,
+  });
+  const router = new ShardRouter({ self: init.index, origin: relay.origin, links, log });
+  return { relay, endpoint, links, router, log };
+}
+
+async function handle(message: ToShard): Promise<void> {
+  switch (message.type) {
+    case "init":
+      try {
+        running = await start(message);
+        post({ type: "ready", port: running.endpoint.addr.port });
+      } catch (error) {
+        post({ type: "failed", message: (error as Error).message });
+      }
+      return;
+    case "peers":
+      ports = message.ports;
+      return;
+    case "place":
+      running?.router.placed(message.sid, message.shard);
+      return;
+    case "release":
+      running?.router.released(message.sid);
+      running?.relay.origin.closeTracks(["voice", message.sid]);
+      return;
+    case "lost":
+      running?.router.lost(message.shard);
+      return;
+    case "stats":
+      post({
+        type: "stats",
+        id: message.id,
+        sessions: running?.relay.sessionCount ?? 0,
+        tracks: running?.relay.origin.trackCount ?? 0,
+        cross: running?.links.counters() ?? {
+          pulledTracks: 0,
+          pushedTracks: 0,
+          objectsIn: 0,
+          bytesIn: 0,
+          objectsOut: 0,
+          bytesOut: 0,
+        },
+      });
+      return;
+    case "close":
+      if (running) {
+        running.router.close();
+        running.links.close();
+        await running.relay.close(message.graceMs);
+        running.endpoint.close();
+      }
+      post({ type: "closed" });
+      return;
+    case "crash":
+      // Fault injection (tests): an uncaught error, as a bug in the shard would raise.
+      setTimeout(() => {
+        throw new Error(message.reason);
+      });
+      return;
+  }
+}
+
+self.onmessage = (event: MessageEvent<ToShard>) => {
+  handle(event.data).catch((error) =>
+    running?.log.error("Relay shard message failed", { type: event.data.type, error })
+  );
+};
