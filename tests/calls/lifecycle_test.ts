@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
 import type { CallEvent } from "../../src/sdk/mod.ts";
 import { eventually, startServer } from "./_server.ts";
+import { pace } from "../_lib/wait.ts";
 
 Deno.test("a client: call rings the client, is answered by attachCaller, carries audio both ways, and hangs up to completed with both tracks gone", async () => {
   await using fx = await startServer();
@@ -67,7 +68,7 @@ Deno.test("a client: call rings the client, is answered by attachCaller, carries
   for (let i = 0; i < frames; i++) {
     callerLeg.write(new Uint8Array(160).fill(0x10 + i));
     serverLeg.write(new Uint8Array(160).fill(0x80 + i));
-    await new Promise((r) => setTimeout(r, 20));
+    await pace(20); // real-time audio, a frame every 20 ms
   }
   await Promise.race([
     Promise.all([readServer, readCaller]),

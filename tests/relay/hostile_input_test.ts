@@ -9,6 +9,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { publishedPair, type RelayFixture, startRelay } from "../_lib/relay_fixture.ts";
 import type { RelayOptions } from "../../src/relay/relay.ts";
+import { pace, waitFor } from "../_lib/wait.ts";
 import {
   type BidiStream,
   connectMoqQuic,
@@ -25,12 +26,13 @@ import {
 import { SessionErrorCode, SubscribeErrorCode } from "../../src/relay/wire/draft14/error_codes.ts";
 
 const NS = ["voice", "GOOD"];
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------
 // The well-behaved pair
 
 interface GoodPair {
+  /** How many objects the good subscriber has received so far. */
+  readonly received: number;
   /** Stops publishing and checks every object arrived, in order, on live sessions. */
   verify(): Promise<void>;
 }
@@ -53,7 +55,7 @@ async function startGoodPair(fx: RelayFixture): Promise<GoodPair> {
         group.write({ id: i, payload });
       }
       group.close();
-      await delay(10);
+      await pace(10); // a steady stream for the attack to run against
     }
   })();
   const received: number[] = [];
@@ -65,10 +67,16 @@ async function startGoodPair(fx: RelayFixture): Promise<GoodPair> {
     }
   })();
   return {
+    get received() {
+      return received.length;
+    },
     async verify() {
       running = false;
       await pump;
-      for (let i = 0; i < 200 && received.length < sent; i++) await delay(10);
+      await waitFor("every object sent", () => received.length >= sent, { timeoutMs: 2000 })
+        .catch(() => {
+          // A shortfall: the assertions below say which objects are missing.
+        });
       assertEquals(publisher.session.state, "established", "the good publisher is untouched");
       assertEquals(subscriber.session.state, "established", "the good subscriber is untouched");
       assert(sent > 0, "the good publisher sent objects");
@@ -90,7 +98,9 @@ async function startGoodPair(fx: RelayFixture): Promise<GoodPair> {
 
 /** Waits until only the good pair's two sessions are left. */
 async function expectOnlyGoodSessions(fx: RelayFixture): Promise<void> {
-  for (let i = 0; i < 200 && fx.relay.sessionCount !== 2; i++) await delay(10);
+  await waitFor("the hostile session to go", () => fx.relay.sessionCount === 2, {
+    timeoutMs: 2000,
+  });
   assertEquals(fx.relay.sessionCount, 2, "the hostile session is gone, the good pair stays");
 }
 
@@ -107,9 +117,10 @@ async function withGoodPair(
 ): Promise<void> {
   await using fx = await startRelay(options);
   const pair = await startGoodPair(fx);
-  await delay(30);
+  await waitFor("the good pair to stream", () => pair.received > 0);
   await hostile(fx);
-  await delay(30);
+  const before = pair.received;
+  await waitFor("the good pair to go on streaming after the attack", () => pair.received > before);
   await expectOnlyGoodSessions(fx);
   await pair.verify();
   expectNoRelayErrors(fx);
@@ -291,7 +302,6 @@ Deno.test("a control message that starts and then stalls closes the session; an 
     await expectClosed(stalled, SessionErrorCode.CONTROL_MESSAGE_TIMEOUT);
     await expectOpen(idle, 300);
     idle.transport.close();
-    await new Promise((r) => setTimeout(r, 100));
   });
 });
 

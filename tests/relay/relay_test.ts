@@ -1,15 +1,23 @@
 import { assertEquals, assertGreater } from "@std/assert";
 import { publishedPair, startRelay, until } from "../_lib/relay_fixture.ts";
 import type { TrackConsumer } from "../../src/relay/model/mod.ts";
+import { pace, Progress, quietPeriod } from "../_lib/wait.ts";
 
 const NS = ["voice", "CA1"];
 
-async function readObjects(track: TrackConsumer, count: number): Promise<number[]> {
+async function readObjects(
+  track: TrackConsumer,
+  count: number,
+  progress = new Progress(),
+): Promise<number[]> {
   const seen: number[] = [];
   while (seen.length < count) {
     const group = await track.nextGroup();
     if (!group) break;
-    for (let o; seen.length < count && (o = await group.readObject());) seen.push(o.payload[0]);
+    for (let o; seen.length < count && (o = await group.readObject());) {
+      seen.push(o.payload[0]);
+      progress.add();
+    }
   }
   return seen;
 }
@@ -22,12 +30,13 @@ Deno.test("a published track reaches a subscriber through the relay over real QU
     capability: "voice/opus",
   });
   assertEquals(reader.info.capability, "voice/opus", "capability travels in SUBSCRIBE_OK");
-  const pending = readObjects(reader, 20);
+  const progress = new Progress();
+  const pending = readObjects(reader, 20, progress);
   for (let g = 0; g < 4; g++) {
     const group = uplink.appendGroup();
     for (let i = 0; i < 5; i++) group.write({ id: i, payload: Uint8Array.of(g * 5 + i) });
     group.close();
-    await new Promise((r) => setTimeout(r, 5));
+    await progress.reached(5 * (g + 1), `group ${g} at the subscriber`);
   }
   assertEquals(await pending, Array.from({ length: 20 }, (_, i) => i));
 });
@@ -36,7 +45,10 @@ Deno.test("subscribe before the publisher appears waits, then flows", async () =
   await using fx = await startRelay({ subscribeTimeoutMs: 3000 });
   const subscriber = await fx.client();
   const pendingSub = subscriber.subscribe(NS, "downlink");
-  await new Promise((r) => setTimeout(r, 100));
+  let answered = false;
+  pendingSub.then(() => answered = true, () => answered = true);
+  await quietPeriod(100); // the SUBSCRIBE reaches the relay, which must hold it, not answer it
+  assertEquals(answered, false, "nothing answers a subscribe before its publisher appears");
   const publisher = await fx.client();
   const track = await publisher.publish({
     namespace: NS,
@@ -119,7 +131,7 @@ Deno.test("a track on the negotiated datagram lane is forwarded as datagrams", a
       group.write({ id: i, payload: Uint8Array.of(g, i) });
     }
     group.close();
-    await new Promise((r) => setTimeout(r, 20));
+    await pace(20); // a stream at its pace until ten datagrams arrived
   }
   await reading;
   assertEquals(received.length, 10);

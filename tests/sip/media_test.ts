@@ -22,6 +22,7 @@ import {
   waitForStatus,
 } from "./_harness.ts";
 import { FlakyStore } from "../_lib/flaky_store.ts";
+import { pace } from "../_lib/wait.ts";
 
 const wav = (name: string) => readFixtureWav(name).samples;
 
@@ -60,8 +61,9 @@ Deno.test("media: downlink audio reaches sipp (its RTP echo brings it back on th
     name: "downlink",
     capability: "voice/pcm16",
   });
+  // Subscribed is enough: groups written while the leg makes its transcoder wait in the
+  // track's window of recent groups.
   await fx.waitFor(() => downlink.consumers > 0 ? call : undefined, 3000);
-  await new Promise((r) => setTimeout(r, 100)); // its transcoder is made
   // Until now nothing was played: the leg sent A-law silence (echoed back by sipp), never audio.
   const before = uplink.length;
   assert(uplink.every(isSilence), "only silence comes up before we play anything");
@@ -78,7 +80,7 @@ Deno.test("media: downlink audio reaches sipp (its RTP echo brings it back on th
     }
     group.close();
     // Real time, as a TTS engine writes: a subscriber that falls a group behind skips ahead.
-    await new Promise((r) => setTimeout(r, 200));
+    await pace(200);
   }
   await fx.waitFor(() => uplink.length - before >= 140 ? call : undefined, 6000);
   downlink.close();

@@ -34,7 +34,10 @@ Deno.test("origin shares one upstream subscription among many subscribers", asyn
 Deno.test("subscribe before announce waits for the namespace", async () => {
   const origin = new Origin({ subscribeTimeoutMs: 2000 });
   const pending = origin.subscribe(NS, "uplink");
-  await new Promise((r) => setTimeout(r, 20));
+  let answered = false;
+  pending.then(() => answered = true, () => answered = true);
+  await new Promise((r) => setTimeout(r, 0)); // one turn of the event loop: all it can do now
+  assertEquals(answered, false, "the subscribe waits for the namespace");
   origin.publishNamespace(["voice"], { serve: () => Promise.resolve() });
   const reader = await pending;
   assertEquals(reader.info.name, "uplink");
