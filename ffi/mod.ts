@@ -22,7 +22,7 @@
  */
 
 /** The ABI version this file was written for (ffi/abi.h `CC_ABI_VERSION`). */
-export const NATIVE_ABI_VERSION = 1;
+export const NATIVE_ABI_VERSION = 2;
 
 /** ffi/abi.h, ffi/ring/ring.h and ffi/engine/engine.h (C parameter names in the comments). */
 export const NATIVE_SYMBOLS = {
@@ -80,6 +80,10 @@ export const NATIVE_SYMBOLS = {
   cc_call_remote: { parameters: ["pointer", "u32", "u32", "u16", "u16"], result: "i32" },
   /** int cc_call_close(cc_engine_t *e, uint32_t call) — waits (bounded) for the shard */
   cc_call_close: { parameters: ["pointer", "u32"], result: "i32" },
+  /** int cc_engine_steer(cc_engine_t *e, uint16_t port_min, uint16_t port_max) */
+  cc_engine_steer: { parameters: ["pointer", "u16", "u16"], result: "i32" },
+  /** int cc_engine_steer_stats(cc_engine_t *e, uint64_t *out4) */
+  cc_engine_steer_stats: { parameters: ["pointer", "buffer"], result: "i32" },
   // ---- ffi/xdp (helper "xdp" adds its symbols below this line) ----
 } as const satisfies Deno.ForeignLibraryInterface;
 

@@ -24,6 +24,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../xdp/bpf_obj.h"
+#include "../xdp/steer.h"
+
 /* The AF_XDP engine lives in ffi/xdp (helper "xdp"); until it is linked in, it is absent. */
 extern const struct cc_engine_ops cc_xdp_ops __attribute__((weak));
 
@@ -168,6 +171,14 @@ int cc_engine_stop(cc_engine_t *e) {
       c->fd[k] = -1;
     }
     c->state = CC_CALL_FREE;
+    for (uint32_t k = 0; e->peers && k < e->nshards; k++) {
+      struct cc_peer_socks *p = &e->peers[(size_t)i * e->nshards + k];
+      for (int j = 0; j < 2; j++) {
+        if (p->held && p->fd[j] >= 0) close(p->fd[j]);
+        p->fd[j] = -1;
+      }
+      p->held = 0;
+    }
   }
   e->running = 0;
   e->stopped = 1;
@@ -185,6 +196,8 @@ void cc_engine_destroy(cc_engine_t *e) {
     cc_ring_free(s->rx);
     cc_ring_free(s->tx);
   }
+  cc_steer_close(e->steer);
+  free(e->peers);
   free(e->shards);
   free(e->calls);
   free(e);
@@ -254,11 +267,13 @@ static void port_mark(cc_engine_t *e, uint32_t p, int on) {
   else e->ports_held[p >> 3] &= (uint8_t)~(1u << (p & 7u));
 }
 
-static int bind_udp(cc_engine_t *e, uint32_t ipv4, uint16_t port) {
+static int bind_udp(cc_engine_t *e, uint32_t ipv4, uint16_t port, int reuse) {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
   int one = 1;
-  if (e->cfg.flags & CC_ENGINE_F_REUSEPORT) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (reuse || (e->cfg.flags & CC_ENGINE_F_REUSEPORT)) {
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  }
   if (e->cfg.busy_poll_us) {
     int us = (int)e->cfg.busy_poll_us;
     /* Best effort: SO_BUSY_POLL needs CAP_NET_ADMIN to raise it; the shard spins anyway. */
@@ -301,8 +316,123 @@ void cc_shard_ctl_done(struct cc_shard *s) {
 }
 
 void cc_shard_call_freed(struct cc_shard *s, struct cc_call *c) {
-  (void)s;
   __atomic_store_n(&c->state, CC_CALL_FREE, __ATOMIC_RELEASE);
+  /* SEQ_CST pair with cc_call_close (reads the bell, then the state, then waits on the bell). */
+  __atomic_add_fetch(&s->e->freed_bell, 1u, __ATOMIC_SEQ_CST);
+  futex(&s->e->freed_bell, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
+}
+
+void cc_shard_call_released(struct cc_shard *s, struct cc_call *c) {
+  /* ACQ_REL: the last holder sees every other holder's closes before it frees the slot. */
+  if (__atomic_sub_fetch(&c->holders, 1u, __ATOMIC_ACQ_REL) == 0u) cc_shard_call_freed(s, c);
+}
+
+/* ---- sk_reuseport steering ---- */
+
+int cc_engine_steer(cc_engine_t *e, uint16_t port_min, uint16_t port_max) {
+  if (!e) return CC_EINVAL;
+  pthread_mutex_lock(&e->lock);
+  int rc = CC_OK;
+  int busy = e->steer != NULL;
+  for (uint32_t i = 0; !busy && i < CC_MAX_CALLS; i++) {
+    busy = __atomic_load_n(&e->calls[i].state, __ATOMIC_ACQUIRE) != CC_CALL_FREE;
+  }
+  if (busy) {
+    cc_engine_set_error("steering must be set up once, before any call opens");
+    rc = CC_ESTATE;
+  } else if (e->kind != CC_ENGINE_URING) {
+    cc_engine_set_error("the %s engine steers by NIC queue, not sk_reuseport", e->ops->name);
+    rc = CC_ENOSUPPORT;
+  } else if (e->nshards < 2) {
+    cc_engine_set_error("one shard: nothing to steer");
+    rc = CC_ENOSUPPORT;
+  } else if (port_min < 1024u || port_min > port_max) {
+    cc_engine_set_error("invalid steering port range %u-%u", port_min, port_max);
+    rc = CC_EINVAL;
+  } else {
+    e->peers = calloc((size_t)CC_MAX_CALLS * e->nshards, sizeof *e->peers);
+    if (!e->peers) {
+      cc_engine_set_error("out of memory for steering %u shards", e->nshards);
+      rc = CC_ENOMEM;
+    } else {
+      for (size_t i = 0; i < (size_t)CC_MAX_CALLS * e->nshards; i++) {
+        e->peers[i].fd[0] = e->peers[i].fd[1] = -1;
+      }
+      int err = cc_steer_open(port_min, (uint32_t)port_max - port_min + 1u, e->nshards, &e->steer);
+      if (err) {
+        cc_engine_set_error("sk_reuseport steering unavailable: %s", cc_xdp_last_error());
+        free(e->peers);
+        e->peers = NULL;
+        e->steer = NULL;
+        rc = CC_ENOSUPPORT;
+      } else {
+        e->steer_min = port_min;
+        e->steer_max = port_max;
+        /* Engines of other processes on the same range would probe the same ports first; a
+         * start of their own makes the probe-then-bind window (bind_steered) race nobody. */
+        e->port_cursor = ((uint32_t)getpid() * 2654435761u) >> 8;
+      }
+    }
+  }
+  pthread_mutex_unlock(&e->lock);
+  return rc;
+}
+
+int cc_engine_steer_stats(cc_engine_t *e, uint64_t *out4) {
+  if (!e || !out4) return CC_EINVAL;
+  if (!e->steer) return CC_ESTATE;
+  return cc_steer_stats(e->steer, out4);
+}
+
+/* Binds the steered sockets of a call on `port` (and port + 1 unless rtcp_mux): one
+ * SO_REUSEPORT socket per shard and port, each registered in the steering array, the port
+ * entries naming `owner`. The owner's go to c->fd, the others to e->peers. 0 or -errno. */
+static int bind_steered(cc_engine_t *e, uint32_t index, const cc_call_cfg_t *cfg, uint32_t port,
+                        uint32_t owner, struct cc_call *c) {
+  uint32_t nsock = cfg->rtcp_mux ? 1u : 2u;
+  /* SO_REUSEPORT lets a same-uid socket of another process join a group: probe each port with
+   * a plain socket first, so a port anyone holds is skipped (EADDRINUSE) as without steering. */
+  for (uint32_t k = 0; k < nsock; k++) {
+    int probe = bind_udp(e, cfg->ipv4, (uint16_t)(port + k), 0);
+    if (probe < 0) return probe;
+    close(probe);
+  }
+  int rc = 0;
+  uint32_t sh = 0, k = 0;
+  for (sh = 0; sh < e->nshards && rc == 0; sh++) {
+    int *fds = cc_call_fds(e, c, index, sh);
+    fds[0] = fds[1] = -1;
+    for (k = 0; k < nsock && rc == 0; k++) {
+      int fd = bind_udp(e, cfg->ipv4, (uint16_t)(port + k), 1);
+      if (fd < 0) {
+        rc = fd;
+        break;
+      }
+      fds[k] = fd;
+      if (cc_steer_add_socket(e->steer, fd, (uint16_t)(port + k), sh) != 0) {
+        cc_engine_set_error("%s", cc_xdp_last_error());
+        rc = -EIO;
+      }
+    }
+  }
+  for (k = 0; k < nsock && rc == 0; k++) {
+    if (cc_steer_set_port(e->steer, (uint16_t)(port + k), owner) != 0) rc = -EIO;
+  }
+  if (rc != 0) {
+    for (k = 0; k < nsock; k++) cc_steer_clear_port(e->steer, (uint16_t)(port + k));
+    for (sh = 0; sh < e->nshards; sh++) {
+      int *fds = cc_call_fds(e, c, index, sh);
+      for (k = 0; k < 2; k++) {
+        if (fds[k] >= 0) close(fds[k]);
+        fds[k] = -1;
+      }
+    }
+    return rc;
+  }
+  for (sh = 0; sh < e->nshards; sh++) {
+    if (sh != owner) e->peers[(size_t)index * e->nshards + sh].held = 1;
+  }
+  return 0;
 }
 
 int cc_call_open(cc_engine_t *e, const cc_call_cfg_t *cfg, uint32_t *out3) {
@@ -330,13 +460,25 @@ int cc_call_open(cc_engine_t *e, const cc_call_cfg_t *cfg, uint32_t *out3) {
   }
   uint32_t slots = (max - min) / 2u + 1u;
   int rc = CC_EFULL, fd0 = -1, fd1 = -1;
+  struct cc_call *c = &e->calls[index];
+  /* Steered when the whole range lies in the steering range (else one socket, as without). */
+  int steered = e->steer && min >= e->steer_min && max + (cfg->rtcp_mux ? 0u : 1u) <= e->steer_max;
   uint32_t port = 0;
   for (uint32_t i = 0; i < slots; i++) {
     port = min + ((e->port_cursor + i) % slots) * 2u;
     if (cfg->port == 0 && port_held(e, port)) continue;
-    fd0 = bind_udp(e, cfg->ipv4, (uint16_t)port);
-    if (fd0 >= 0 && !cfg->rtcp_mux) {
-      fd1 = bind_udp(e, cfg->ipv4, (uint16_t)(port + 1u));
+    if (steered) {
+      c->shard = index % e->nshards; /* bind_steered reads it through cc_call_fds */
+      fd0 = bind_steered(e, index, cfg, port, c->shard, c);
+      if (fd0 == 0) {
+        fd0 = c->fd[0];
+        fd1 = c->fd[1];
+      }
+    } else {
+      fd0 = bind_udp(e, cfg->ipv4, (uint16_t)port, 0);
+    }
+    if (!steered && fd0 >= 0 && !cfg->rtcp_mux) {
+      fd1 = bind_udp(e, cfg->ipv4, (uint16_t)(port + 1u), 0);
       if (fd1 < 0) {
         close(fd0);
         fd0 = fd1;
@@ -358,7 +500,6 @@ int cc_call_open(cc_engine_t *e, const cc_call_cfg_t *cfg, uint32_t *out3) {
     return rc == CC_EFULL && cfg->port ? -EADDRINUSE : rc;
   }
   port_mark(e, port, 1);
-  struct cc_call *c = &e->calls[index];
   uint16_t gen = e->next_gen++;
   if (e->next_gen == 0) e->next_gen = 1;
   c->id = ((uint32_t)gen << 16) | index;
@@ -367,11 +508,17 @@ int cc_call_open(cc_engine_t *e, const cc_call_cfg_t *cfg, uint32_t *out3) {
   c->fd[1] = fd1;
   c->armed[0] = c->armed[1] = 0;
   c->port = (uint16_t)port;
+  c->steered = (uint8_t)steered;
+  c->holders = steered ? e->nshards : 1u;
   __atomic_store_n(&c->remote[0], 0ull, __ATOMIC_RELAXED);
   __atomic_store_n(&c->remote[1], 0ull, __ATOMIC_RELAXED);
   __atomic_store_n(&c->state, CC_CALL_OPENING, __ATOMIC_RELEASE); /* fields before state */
   pthread_mutex_unlock(&e->lock);
+  /* Steered: every shard arms its own sockets of the call (the owner's first). */
   push_ctl(e, c->shard, CC_CTL_ADD, index);
+  for (uint32_t k = 0; steered && k < e->nshards; k++) {
+    if (k != c->shard) push_ctl(e, k, CC_CTL_ADD, index);
+  }
   out3[0] = c->id;
   out3[1] = port;
   out3[2] = c->shard;
@@ -403,18 +550,25 @@ int cc_call_close(cc_engine_t *e, uint32_t call) {
     return CC_OK; /* closing twice is a no-op */
   }
   uint32_t index = call & 0xffffu, shard = c->shard, port = c->port;
+  int steered = c->steered;
+  if (steered) { /* the group's default hash takes the ports until the sockets are gone */
+    cc_steer_clear_port(e->steer, (uint16_t)port);
+    cc_steer_clear_port(e->steer, (uint16_t)(port + 1u));
+  }
   __atomic_store_n(&c->state, CC_CALL_CLOSING, __ATOMIC_RELEASE);
   pthread_mutex_unlock(&e->lock);
   if (!e->running) return CC_OK;
   push_ctl(e, shard, CC_CTL_CLOSE, index);
-  /* Wait (bounded) until the shard closed the sockets, so the port can be bound again at once
+  for (uint32_t k = 0; steered && k < e->nshards; k++) {
+    if (k != shard) push_ctl(e, k, CC_CTL_CLOSE, index);
+  }
+  /* Wait (bounded) until the shards closed the sockets, so the port can be bound again at once
    * (the gateway reopens a session on the same port when the answer changes the codec). */
-  struct cc_shard *s = &e->shards[shard];
   for (int i = 0; i < 200 && __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != CC_CALL_FREE; i++) {
-    uint32_t seen = __atomic_load_n(&s->ctl_done, __ATOMIC_SEQ_CST);
+    uint32_t seen = __atomic_load_n(&e->freed_bell, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == CC_CALL_FREE) break;
     struct timespec ts = {0, 10 * 1000000L};
-    futex(&s->ctl_done, FUTEX_WAIT_PRIVATE, seen, &ts);
+    futex(&e->freed_bell, FUTEX_WAIT_PRIVATE, seen, &ts);
   }
   pthread_mutex_lock(&e->lock);
   int freed = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == CC_CALL_FREE;

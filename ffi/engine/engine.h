@@ -80,6 +80,17 @@ int cc_engine_kick(cc_engine_t *e, uint32_t shard);
 int cc_engine_wake(cc_engine_t *e);
 int cc_engine_stats(cc_engine_t *e, uint32_t shard, uint64_t *out16);
 
+/* sk_reuseport steering for the io_uring engine (bpf/steer.bpf.c via ffi/xdp/steer.h): every
+ * call whose ports lie in [port_min, port_max] is then bound by one SO_REUSEPORT socket per
+ * shard, and the program delivers its datagrams (by destination port) to the socket of the
+ * shard that owns the call. Call before opening calls (once; again returns CC_ESTATE).
+ * CC_ENOSUPPORT with the reason in cc_engine_last_error() when it cannot (one shard, not
+ * io_uring, the BPF object missing or not loadable, the range too wide): calls are then bound
+ * with one socket each, on their shard, as without it. */
+int cc_engine_steer(cc_engine_t *e, uint16_t port_min, uint16_t port_max);
+/* The steering program's counters (bpf/cc_bpf.h CC_STEER_STAT_*, summed over CPUs). */
+int cc_engine_steer_stats(cc_engine_t *e, uint64_t *out4);
+
 int cc_call_open(cc_engine_t *e, const cc_call_cfg_t *cfg, uint32_t *out3 /* call, port, shard */);
 int cc_call_remote(cc_engine_t *e, uint32_t call, uint32_t ipv4, uint16_t rtp_port, uint16_t rtcp_port);
 int cc_call_close(cc_engine_t *e, uint32_t call);
@@ -88,7 +99,9 @@ int cc_call_close(cc_engine_t *e, uint32_t call);
 enum {
   CC_ST_RX_PKTS, CC_ST_RX_BYTES, CC_ST_RX_MALFORMED, CC_ST_RX_RING_FULL, CC_ST_RX_UNKNOWN_CALL,
   CC_ST_TX_PKTS, CC_ST_TX_BYTES, CC_ST_TX_ERRORS, CC_ST_TX_NO_REMOTE, CC_ST_WAKEUPS,
-  CC_ST_BATCHES, CC_ST_COUNT
+  CC_ST_BATCHES,
+  CC_ST_RX_STRAY, /* steered: datagrams that reached a shard not owning their call (handed on) */
+  CC_ST_COUNT
 };
 
 #endif

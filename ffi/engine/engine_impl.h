@@ -27,6 +27,17 @@ struct cc_call {
   uint8_t armed[2]; /* shard-only: a multishot receive is pending on fd[i] */
   uint16_t port;
   uint64_t remote[2]; /* (ipv4 << 16) | port, RTP and RTCP; written by JS, read by the shard (atomic) */
+  uint32_t holders;   /* shards still holding sockets of this call (steered: all; else 1) */
+  uint8_t steered;    /* its ports are in the engine's sk_reuseport groups (e->steer) */
+};
+
+/* A steered call's sockets on a shard that does not own it (one per shard in every port's
+ * reuseport group: the steering program picks the owner's; these only see datagrams the
+ * program could not place). Shard-only, like cc_call.fd/armed for the owner. */
+struct cc_peer_socks {
+  int fd[2];
+  uint8_t armed[2];
+  uint8_t held; /* sockets assigned and not yet closed by this shard */
 };
 
 struct cc_ctl {
@@ -68,7 +79,19 @@ struct cc_engine {
   uint16_t next_gen;
   uint32_t port_cursor;
   uint8_t ports_held[65536 / 8];
+  struct cc_steer *steer;         /* sk_reuseport steering (cc_engine_steer), or NULL */
+  uint16_t steer_min, steer_max;  /* its port range, inclusive */
+  struct cc_peer_socks *peers;    /* steered: CC_MAX_CALLS * nshards, [index * nshards + shard] */
+  uint32_t freed_bell;            /* futex word: bumped when a call's last holder freed it */
 };
+
+/* The socket set of call `index` on shard `shard`: the owner's lives in the call itself. */
+static inline int *cc_call_fds(cc_engine_t *e, struct cc_call *c, uint32_t index, uint32_t shard) {
+  return shard == c->shard ? c->fd : e->peers[(size_t)index * e->nshards + shard].fd;
+}
+static inline uint8_t *cc_call_armed(cc_engine_t *e, struct cc_call *c, uint32_t index, uint32_t shard) {
+  return shard == c->shard ? c->armed : e->peers[(size_t)index * e->nshards + shard].armed;
+}
 
 /* Shared helpers for the engine kinds. */
 void cc_engine_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -77,6 +100,8 @@ void cc_engine_ring_doorbell(cc_engine_t *e);
 uint32_t cc_shard_take_ctl(struct cc_shard *s, struct cc_ctl *out, uint32_t max);
 /* Shard side: a call's sockets are closed: free its slot and tell the waiting closer. */
 void cc_shard_call_freed(struct cc_shard *s, struct cc_call *c);
+/* Shard side (uring): this shard closed its sockets of the call; the last holder frees it. */
+void cc_shard_call_released(struct cc_shard *s, struct cc_call *c);
 void cc_shard_ctl_done(struct cc_shard *s);
 static inline uint64_t cc_now_us(void);
 

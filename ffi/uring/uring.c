@@ -119,14 +119,16 @@ static struct io_uring_sqe *sqe_of(struct uring_shard *u) {
   return sqe;
 }
 
-static void arm_recv(struct uring_shard *u, struct cc_call *c, uint32_t index, uint32_t sock) {
+/* This shard's sockets of a call: the call's own when it owns it, else its steering peers. */
+static void arm_recv(struct cc_shard *s, struct uring_shard *u, struct cc_call *c, uint32_t index,
+                     uint32_t sock) {
   struct io_uring_sqe *sqe = sqe_of(u);
   if (!sqe) return;
-  io_uring_prep_recvmsg_multishot(sqe, c->fd[sock], &u->recv_tmpl, 0);
+  io_uring_prep_recvmsg_multishot(sqe, cc_call_fds(s->e, c, index, s->index)[sock], &u->recv_tmpl, 0);
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = CC_URING_BGID;
   io_uring_sqe_set_data64(sqe, ud(OP_RECV, sock, index));
-  c->armed[sock] = 1;
+  cc_call_armed(s->e, c, index, s->index)[sock] = 1;
 }
 
 static void arm_kick(struct uring_shard *u, struct cc_shard *s) {
@@ -136,13 +138,24 @@ static void arm_kick(struct uring_shard *u, struct cc_shard *s) {
   io_uring_sqe_set_data64(sqe, ud(OP_KICK, 0, 0));
 }
 
-static void maybe_freed(struct cc_shard *s, struct cc_call *c) {
-  if (c->armed[0] || c->armed[1]) return;
-  for (int k = 0; k < 2; k++) {
-    if (c->fd[k] >= 0) close(c->fd[k]);
-    c->fd[k] = -1;
+/* Closes this shard's sockets of a closing call once no receive is pending on them; the last
+ * shard holding sockets of the call frees it. Once per shard and call. */
+static void maybe_freed(struct cc_shard *s, struct cc_call *c, uint32_t index) {
+  uint8_t *armed = cc_call_armed(s->e, c, index, s->index);
+  if (armed[0] || armed[1]) return;
+  int *fd = cc_call_fds(s->e, c, index, s->index);
+  if (s->index != c->shard) {
+    struct cc_peer_socks *p = &s->e->peers[(size_t)index * s->e->nshards + s->index];
+    if (!p->held) return;
+    p->held = 0;
+  } else if (fd[0] < 0) {
+    return; /* already closed */
   }
-  cc_shard_call_freed(s, c);
+  for (int k = 0; k < 2; k++) {
+    if (fd[k] >= 0) close(fd[k]);
+    fd[k] = -1;
+  }
+  cc_shard_call_released(s, c);
 }
 
 static void drain_tx(struct cc_shard *s, struct uring_shard *u);
@@ -157,22 +170,29 @@ static void apply_ctl(struct cc_shard *s, struct uring_shard *u) {
     drain_tx(s, u);
     io_uring_submit(&u->ring);
     for (uint32_t i = 0; i < n; i++) {
-      struct cc_call *c = &s->e->calls[ops[i].index];
+      uint32_t index = ops[i].index;
+      struct cc_call *c = &s->e->calls[index];
+      int *fd = cc_call_fds(s->e, c, index, s->index);
+      uint8_t *armed = cc_call_armed(s->e, c, index, s->index);
       if (ops[i].op == CC_CTL_ADD) {
         uint32_t expected = CC_CALL_OPENING;
-        /* A call closed before its shard saw it goes straight to the close below. */
-        if (__atomic_compare_exchange_n(&c->state, &expected, CC_CALL_LIVE, 0, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_ACQUIRE)) {
-          for (uint32_t k = 0; k < 2; k++) if (c->fd[k] >= 0) arm_recv(u, c, ops[i].index, k);
+        /* A call closed before its shard saw it goes straight to the close below. The owner
+         * makes it live; a steering peer (ADD after the owner's) arms unless it is closing. */
+        int arm = s->index == c->shard
+                      ? __atomic_compare_exchange_n(&c->state, &expected, CC_CALL_LIVE, 0,
+                                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
+                      : __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != CC_CALL_CLOSING;
+        if (arm) {
+          for (uint32_t k = 0; k < 2; k++) if (fd[k] >= 0) arm_recv(s, u, c, index, k);
         }
       } else if (ops[i].op == CC_CTL_CLOSE) {
         for (uint32_t k = 0; k < 2; k++) {
-          if (!c->armed[k]) continue;
+          if (!armed[k]) continue;
           struct io_uring_sqe *sqe = sqe_of(u);
-          io_uring_prep_cancel_fd(sqe, c->fd[k], 0);
-          io_uring_sqe_set_data64(sqe, ud(OP_CANCEL, k, ops[i].index));
+          io_uring_prep_cancel_fd(sqe, fd[k], 0);
+          io_uring_sqe_set_data64(sqe, ud(OP_CANCEL, k, index));
         }
-        maybe_freed(s, c);
+        maybe_freed(s, c, index);
       }
     }
     total += n;
@@ -197,6 +217,9 @@ static void on_recv(struct cc_shard *s, struct uring_shard *u, struct io_uring_c
       /* Malformed datagrams are counted here but still handed over (flagged): the session's
        * own counters must read the same on every engine (the Deno path counts them there). */
       if (kind == CC_PKT_MALFORMED) s->stats[CC_ST_RX_MALFORMED]++;
+      /* Steered: the program missed (no entry yet, or the port's entry already cleared). The
+       * record still goes to JS, which finds the call by id on any shard's ring. */
+      if (s->index != c->shard) s->stats[CC_ST_RX_STRAY]++;
       if (o->namelen < sizeof *from) {
         s->stats[CC_ST_RX_MALFORMED]++;
       } else {
@@ -232,10 +255,13 @@ static void on_recv(struct cc_shard *s, struct uring_shard *u, struct io_uring_c
     io_uring_buf_ring_advance(u->br, 1);
   }
   if (!more) {
-    c->armed[sock] = 0;
+    cc_call_armed(s->e, c, index, s->index)[sock] = 0;
     uint32_t st = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
-    if (st == CC_CALL_LIVE && c->fd[sock] >= 0) arm_recv(u, c, index, sock); /* ENOBUFS etc. */
-    else if (st == CC_CALL_CLOSING) maybe_freed(s, c);
+    if ((st == CC_CALL_LIVE || st == CC_CALL_OPENING) && cc_call_fds(s->e, c, index, s->index)[sock] >= 0) {
+      arm_recv(s, u, c, index, sock); /* ENOBUFS etc. */
+    } else if (st == CC_CALL_CLOSING) {
+      maybe_freed(s, c, index);
+    }
   }
 }
 

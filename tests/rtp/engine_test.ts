@@ -87,6 +87,96 @@ Deno.test({
 
 Deno.test({
   name:
+    "a two-shard io_uring engine steers each call's datagrams to the shard that owns it (sk_reuseport)",
+  ignore: ioUring !== undefined && !ci,
+  async fn() {
+    const lines: string[] = [];
+    const logger = createLogger({ json: true, sink: (l) => lines.push(l) });
+    await using engine = NativeRtpEngine.open("io_uring", { shards: 2, logger });
+    const calls = 6;
+    const pairs: { native: RtpSession; plain: RtpSession }[] = [];
+    try {
+      for (let c = 0; c < calls; c++) {
+        const native = await RtpSession.open({
+          hostname: "127.0.0.1",
+          portRange: TEST_PORTS,
+          payloads,
+          engine,
+        });
+        const plain = await RtpSession.open({
+          hostname: "127.0.0.1",
+          portRange: TEST_PORTS,
+          payloads,
+          engine: denoRtpEngine(),
+        });
+        native.setRemote({ hostname: "127.0.0.1", port: plain.localPort });
+        plain.setRemote({ hostname: "127.0.0.1", port: native.localPort });
+        pairs.push({ native, plain });
+      }
+      assertEquals(engine.steering?.active, true, engine.steering?.why);
+      assert(lines.some((l) => JSON.parse(l).msg === "RTP steering: sk_reuseport"), lines.join());
+      const n = 20;
+      const arrived = pairs.map((p) => frames(p.native, n));
+      for (let i = 0; i < n; i++) {
+        for (const p of pairs) p.plain.sendAudio(new Uint8Array(160).fill(i), 160);
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      for (const got of await Promise.all(arrived)) assertEquals(got.length, n);
+      const shards = [engine.stats(0), engine.stats(1)];
+      // Both shards own calls, every datagram came in on its owner's socket, and the program
+      // placed each one by its port entry (none left to the kernel's hash).
+      assert(shards.every((s) => s.rxPackets > 0), JSON.stringify(shards));
+      assertEquals(shards[0].rxStray + shards[1].rxStray, 0);
+      const steered = engine.steerStats()!;
+      assertEquals(steered.missed, 0);
+      assert(steered.port >= calls * n, JSON.stringify(steered));
+    } finally {
+      for (const p of pairs) await Promise.all([p.native.close(), p.plain.close()]);
+    }
+  },
+});
+
+Deno.test({
+  name: "io_uring steering that cannot load is logged with its reason, and calls still flow",
+  ignore: ioUring !== undefined && !ci,
+  async fn() {
+    const lines: string[] = [];
+    const logger = createLogger({ json: true, sink: (l) => lines.push(l) });
+    await using engine = NativeRtpEngine.open("io_uring", { shards: 2, logger });
+    Deno.env.set("CLUTCH_BPF_DIR", "/nonexistent-cc-bpf");
+    let native: RtpSession;
+    try {
+      native = await RtpSession.open({
+        hostname: "127.0.0.1",
+        portRange: TEST_PORTS,
+        payloads,
+        engine,
+      });
+    } finally {
+      Deno.env.delete("CLUTCH_BPF_DIR");
+    }
+    await using _native = native;
+    await using plain = await RtpSession.open({
+      hostname: "127.0.0.1",
+      portRange: TEST_PORTS,
+      payloads,
+      engine: denoRtpEngine(),
+    });
+    assertEquals(engine.steering?.active, false);
+    const warned = lines.map((l) => JSON.parse(l)).find((l) =>
+      l.msg === "RTP steering off: one socket per call on its shard"
+    );
+    assert(warned?.reason?.includes("steer.bpf.o"), lines.join("\n"));
+    assertEquals(engine.steerStats(), undefined);
+    const got = frames(native, 5);
+    plain.setRemote({ hostname: "127.0.0.1", port: native.localPort });
+    for (let i = 0; i < 5; i++) plain.sendAudio(new Uint8Array(160).fill(i), 160);
+    assertEquals((await got).length, 5);
+  },
+});
+
+Deno.test({
+  name:
     "a closed io_uring session's port can be bound again at once, and the range runs out like Deno's",
   ignore: ioUring !== undefined && !ci,
   async fn() {

@@ -59,6 +59,13 @@ export interface NativeRtpEngineOptions {
    * it wakes once per batch rather than per packet (engine.h `CC_ENGINE_BATCH_US`) [0 = off].
    */
   readonly shardBatchUs?: number;
+  /**
+   * (io_uring, two shards or more) Steer each call's datagrams to the shard that owns it with
+   * sk_reuseport (bpf/steer.bpf.c): the first `bind`'s port range is then bound once per shard
+   * in a reuseport group per port [true]. When the program cannot load (no BPF, no object, a
+   * range too wide for the socket array) the engine logs why and binds one socket per call.
+   */
+  readonly steer?: boolean;
   /** (xdp) The interface AF_XDP binds to [`xdpInterfaceFor(hostname)`, else `lo`]. */
   readonly interface?: string;
   /** (xdp) Its first queue [0]; one shard per queue from there. */
@@ -195,6 +202,8 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
   readonly #out3 = new Uint32Array(3);
   readonly #callCfg = new Uint8Array(16);
   readonly #stats = new BigUint64Array(16);
+  readonly #steerWanted: boolean;
+  #steering: { readonly active: boolean; readonly why: string } | undefined;
   /** Records whose call was already closed (late packets in the ring). */
   unknownCall = 0;
 
@@ -204,8 +213,10 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
     handle: Deno.PointerObject,
     logger: Logger | undefined,
     batchMs: number,
+    steer: boolean,
   ) {
     this.name = name;
+    this.#steerWanted = steer;
     this.#lib = lib;
     this.#handle = handle;
     this.#logger = logger;
@@ -240,7 +251,14 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
       lib.symbols.cc_engine_destroy(handle);
       throw error;
     }
-    return new NativeRtpEngine(name, lib, handle, options.logger, options.batchMs ?? 1);
+    return new NativeRtpEngine(
+      name,
+      lib,
+      handle,
+      options.logger,
+      options.batchMs ?? 1,
+      options.steer ?? true,
+    );
   }
 
   /** Shard threads. */
@@ -271,8 +289,63 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
       "txNoRemote",
       "wakeups",
       "batches",
+      "rxStray",
     ];
     return Object.fromEntries(names.map((n, i) => [n, Number(this.#stats[i])]));
+  }
+
+  /**
+   * Whether sk_reuseport steering runs, and why (or why not); undefined until the first
+   * `bind` (it is set up for that bind's port range).
+   */
+  get steering(): { readonly active: boolean; readonly why: string } | undefined {
+    return this.#steering;
+  }
+
+  /** The steering program's counters (bpf/cc_bpf.h `CC_STEER_STAT_*`), when it runs. */
+  steerStats(): { flow: number; port: number; unsteered: number; missed: number } | undefined {
+    if (!this.#steering?.active) return undefined;
+    const out = new BigUint64Array(4);
+    unwrap(
+      this.#lib.symbols.cc_engine_steer_stats(this.#handle, new Uint8Array(out.buffer)),
+      "steer stats",
+    );
+    const [flow, port, unsteered, missed] = [...out].map(Number);
+    return { flow, port, unsteered, missed };
+  }
+
+  /** Sets steering up once, for the first range bound (setup, not per call). */
+  #setUpSteering(range: RtpPortRange): void {
+    if (this.#steering) return;
+    const shards = this.shards;
+    if (!this.#steerWanted || this.name !== "io_uring" || shards < 2) {
+      const why = !this.#steerWanted
+        ? "steering is off (steer: false)"
+        : this.name !== "io_uring"
+        ? `the ${this.name} engine steers by NIC queue`
+        : "one shard: nothing to steer";
+      this.#steering = { active: false, why };
+      return;
+    }
+    const rc = this.#lib.symbols.cc_engine_steer(this.#handle, range.min, range.max);
+    if (rc === 0) {
+      this.#steering = {
+        active: true,
+        why: `sk_reuseport steers ports ${range.min}-${range.max} across ${shards} shards`,
+      };
+      this.#logger?.info("RTP steering: sk_reuseport", {
+        engine: this.name,
+        shards,
+        ports: `${range.min}-${range.max}`,
+      });
+      return;
+    }
+    this.#steering = { active: false, why: lastError(this.#lib) };
+    this.#logger?.warn("RTP steering off: one socket per call on its shard", {
+      engine: this.name,
+      shards,
+      reason: this.#steering.why,
+    });
   }
 
   bind(hostname: string, range: RtpPortRange, mux: boolean): RtpSockets {
@@ -286,6 +359,7 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
     ) {
       throw new RangeError(`Invalid RTP port range: ${range.min}-${range.max}`);
     }
+    this.#setUpSteering(range);
     const cfg = new DataView(this.#callCfg.buffer);
     cfg.setUint32(0, 0, true);
     // ipv4 in network byte order in memory.
