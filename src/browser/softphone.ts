@@ -52,6 +52,9 @@ export type PhoneState =
     readonly media: CallMedia | undefined;
   };
 
+/** How long far-end audio may be missing after a network change before the path counts as dead. */
+const PATH_CHECK_MS = 1500;
+
 const TERMINAL: ReadonlySet<CallStatus> = new Set(["completed", "failed", "no_answer"]);
 
 /** Words for an error, for the page. */
@@ -100,6 +103,8 @@ export class Softphone extends EventTarget implements AsyncDisposable {
   #closed = false;
   // Ends the current reconnect backoff early (a network change).
   #nudge: (() => void) | undefined;
+  // Pending check that far-end audio still arrives after a network change.
+  #pathCheck: ReturnType<typeof setTimeout> | undefined;
 
   /** A phone; nothing is sent until a method is called. */
   constructor(options: SoftphoneOptions) {
@@ -401,7 +406,30 @@ export class Softphone extends EventTarget implements AsyncDisposable {
     // page to its new address (tests/browser/network_change_test.ts), so it is kept; a lost
     // one is being re-established: retry now instead of at the end of the backoff.
     this.#nudge?.();
+    this.#checkPath();
   };
+
+  /**
+   * After a network change, a connection whose path died stays "open" until its idle timeout
+   * (~30 s of silence). If no far-end audio arrives for {@linkcode PATH_CHECK_MS} after the
+   * change, the connection is dropped and the call re-attached on a new one; the relay lets
+   * the new connection take the page's tracks over from the dead one at once.
+   */
+  #checkPath(): void {
+    const phone = this.#phone;
+    const moq = this.#moq;
+    if (phone.state !== "active" || !phone.media || !moq || this.#pathCheck) return;
+    const media = phone.media;
+    const receivedBefore = media.stats.player?.received ?? 0;
+    this.#pathCheck = setTimeout(() => {
+      this.#pathCheck = undefined;
+      const current = this.#phone;
+      if (current.state !== "active" || current.media !== media || this.#moq !== moq) return;
+      if ((media.stats.player?.received ?? 0) > receivedBefore) return; // the path lives
+      this.#say("No audio since the network changed; reconnecting on a new connection");
+      moq.then((conn) => conn.close(), () => {}); // its end re-attaches the call (onMediaLost)
+    }, PATH_CHECK_MS);
+  }
 
   /** Hangs nothing up; stops listening, closes media and the connection. Idempotent. */
   async close(): Promise<void> {
@@ -409,6 +437,7 @@ export class Softphone extends EventTarget implements AsyncDisposable {
     this.#closed = true;
     this.#abort.abort();
     this.#callAbort?.abort();
+    clearTimeout(this.#pathCheck);
     globalThis.removeEventListener?.("online", this.#onNetworkChange);
     (globalThis.navigator as { connection?: EventTarget }).connection?.removeEventListener?.(
       "change",

@@ -57,7 +57,12 @@ Deno.test("a network change mid-call (the relay sees the browser at a new addres
   });
 });
 
-Deno.test("a network change that kills the path mid-call (nothing gets through on the old flow, new flows pass): the page says the audio was interrupted, reconnects on a new connection and the same call's audio plays again", async () => {
+/** The relay's JSON log entries from `since` on. */
+function entries(logs: string[], since = 0): Record<string, unknown>[] {
+  return logs.slice(since).map((line) => JSON.parse(line));
+}
+
+Deno.test("a network change that kills the path mid-call (nothing gets through on the old flow, new flows pass): the page reconnects on a new connection, which takes its track over from the dead session while that session is still open, and the same call's audio plays again", async () => {
   if (!haveChromium()) return;
   await using fx = await startServer();
   await using echo = await startEcho(fx);
@@ -74,23 +79,39 @@ Deno.test("a network change that kills the path mid-call (nothing gets through o
     await waitForStatus(page, "in_progress");
     await waitForPlayed(page, 500, 60_000);
 
+    const cut = fx.logs.length;
     path.cutOldFlows();
     await context.setOffline(true);
     await context.setOffline(false);
     const started = performance.now();
-    // The old connection can only time out; the page then connects again (a new flow) and
-    // re-attaches. Until the relay times the old session out too, it refuses the re-PUBLISH of
-    // the page's track ("already published"), and the page keeps trying.
+    // No far-end audio after the change: the page drops the dead connection and re-attaches
+    // on a new one. The relay still holds the dead session (it can only time out), and the
+    // new session's PUBLISH of the page's uplink takes the track over from it.
     await waitForMessage(page, /Audio interrupted/, 120_000);
     await waitForMessage(page, /Audio reconnected/, 120_000);
     const played = await page.evaluate(() =>
       (globalThis as unknown as SoftphonePage).softphone.mediaStats?.player?.playedMs ?? 0
     );
     await waitForPlayed(page, played + 1000, 60_000);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+
+    // Signal order, read at the moment the echo of the new uplink has played for a second:
+    // the dead session handed the uplink over (its own log line, written only while it is
+    // open) and has not ended yet — the audio came back before its idle timeout.
+    const since = entries(fx.logs, cut);
+    const takeover = since.find((e) => e.msg === "Publication taken over by a newer publisher");
+    assert(takeover, "the dead session's uplink was taken over by the new session");
+    const dead = takeover.remote;
+    const ended = since.filter((e) => e.msg === "MoQT session closed" && e.remote === dead);
+    assertEquals(ended, [], "the dead session was still open when the audio was back");
     const said = await page.evaluate(() => (globalThis as unknown as SoftphonePage).softphoneLog);
     console.log(
-      `audio again ${((performance.now() - started) / 1000).toFixed(1)} s after the path died; ` +
+      `audio again ${seconds} s after the path died, the dead session (${dead}) still open; ` +
         `the page said: ${[...new Set(said)].join(" | ")}`,
+    );
+    assert(
+      !said.some((line) => line.includes("already published")),
+      "the re-PUBLISH was never refused",
     );
     const [, now] = path.generations;
     assert(now.toRelay > 0 && now.fromRelay > 0, "the new connection crossed the new flow");
