@@ -601,3 +601,39 @@ Deno.test("@moq/net announced() learns published namespaces through SUBSCRIBE_NA
   }
   announcements.close();
 });
+
+Deno.test("a second @moq/net publisher of the same namespace (a reconnect) takes our subscriber's track over from the first, which is unsubscribed; the first leaving later does not end it", async () => {
+  using _quiet = quietDebug();
+  await using fx = await startObservedRelay();
+  const first = await moqnetPublisher(fx, "CA9", "uplink");
+  const subscriber = await fx.client();
+  const reader = await subscriber.subscribe(["voice", "CA9"], "uplink");
+  const progress = new Progress();
+  const before = readOurs(reader, 5, progress);
+  writeMoqnetGroup(first.tracks[0], 5);
+  const fromFirst = await before;
+  assertEquals(fromFirst.map((o) => o.group), [0, 0, 0, 0, 0]);
+
+  const second = await moqnetPublisher(fx, "CA9", "uplink");
+  await waitFor(
+    "the relay to subscribe to the second publisher",
+    () => second.session.stats.receiving === 1,
+  );
+  await waitFor(
+    "the relay to unsubscribe from the first",
+    () => first.session.stats.receiving === 0,
+  );
+  const after = readOurs(reader, 5);
+  writeMoqnetGroup(second.tracks[0], 5); // its own group 0
+  const fromSecond = await after;
+  assertEquals(fromSecond.map((o) => o.text), [0, 1, 2, 3, 4].map((i) => payloadOf(0, i)));
+  assert(fromSecond[0].group > 0, "the second publisher's group 0 follows the first's ids");
+
+  first.conn.close();
+  await first.conn.closed.catch(() => {}); // an abrupt leave
+  const last = readOurs(reader, 5);
+  const g = writeMoqnetGroup(second.tracks[0], 5);
+  assertEquals((await last).map((o) => o.text), [0, 1, 2, 3, 4].map((i) => payloadOf(g, i)));
+  reader.close();
+  await second.leave();
+});
