@@ -18,7 +18,7 @@ import type { AsrEvent, CallEvent, EventHub, TranscriptEvent } from "./events.ts
 import type { TranscriptLog } from "./transcripts.ts";
 import type { CallGateway } from "./gateway.ts";
 import { CallNotFoundError, InvalidFilterError } from "./errors.ts";
-import type { EndReason } from "./status.ts";
+import { type EndReason, isTerminal } from "./status.ts";
 import type { CallFilter, CallPage, CallStore, ClientRegistration } from "./store.ts";
 import type { WebhookSender } from "./webhook.ts";
 import type { OutboundUrlPolicy } from "./url_policy.ts";
@@ -356,6 +356,44 @@ export class CallService implements AsyncDisposable {
    */
   endOrphaned(sid: string, reason: EndReason): Promise<Call | undefined> {
     return this.#core.advance(sid, "failed", reason);
+  }
+
+  /**
+   * Releases this process's legs (gateway legs, and the call's tracks in the relay) of calls
+   * the store says have ended: after a node was cut off from the cluster's store, the others
+   * may have ended its calls (`failed` / `node_lost`) while its legs kept running. Each such
+   * leg ends as a hangup would end it (SIP: BYE; its RTP ports freed). Calls the store cannot
+   * be read for are left alone. Resolves with the sids released.
+   *
+   * @example
+   * ```ts ignore
+   * const released = await calls.releaseEndedLegs(); // after the cluster lease is renewed again
+   * ```
+   */
+  async releaseEndedLegs(): Promise<string[]> {
+    const core = this.#core;
+    const released: string[] = [];
+    for (const sid of new Set([...core.legs.keys(), ...core.liveTracks.keys()])) {
+      let found;
+      try {
+        found = await core.store.getCall(sid);
+      } catch (error) {
+        core.log.warn("Cannot read a call to check its legs", { sid, error });
+        continue;
+      }
+      if (found && !isTerminal(found.call.status)) continue;
+      core.legs.get(sid)?.abort(found?.call.endReason ?? "node_lost");
+      core.legs.delete(sid);
+      const tracks = core.origin.closeTracks(["voice", sid]);
+      core.log.warn("Released the legs of a call that ended elsewhere", {
+        sid,
+        status: found?.call.status,
+        reason: found?.call.endReason,
+        tracksClosed: tracks,
+      });
+      released.push(sid);
+    }
+    return released;
   }
 
   /** Delivers an event about a call to its listeners (SSE) and its status callback. */

@@ -130,21 +130,38 @@ export class RelayCascade implements AsyncDisposable {
       const [namespace, name] = JSON.parse(field) as [string[], string];
       cascade.#announced({ namespace, name, node, active: true });
     }
-    cascade.#watch = options.origin.watchNamespaces([], (event) => {
+    cascade.#watchLocal();
+    return cascade;
+  }
+
+  /**
+   * Announces this node's namespaces and tracks again (after it was cut off from Redis, the
+   * node that reaped it removed them from the maps).
+   */
+  reannounce(): void {
+    if (this.#closed) return;
+    this.#watch?.close();
+    this.#trackRoute?.close();
+    this.#watchLocal();
+  }
+
+  /** Announces this node's own namespaces and tracks, those live now and those to come. */
+  #watchLocal(): void {
+    const { origin } = this.#o;
+    this.#watch = origin.watchNamespaces([], (event) => {
       const key = JSON.stringify(event.namespace);
       // Our own copy of another node's namespace, or of tracks published whole on others.
-      if (cascade.#copies.has(key) || cascade.#trackCopies.has(key)) return;
-      cascade.#announce(event.namespace, event.active);
+      if (this.#copies.has(key) || this.#trackCopies.has(key)) return;
+      this.#announce(event.namespace, event.active);
     });
     // Every track of this node that carries a capability (copies of other nodes' tracks are
     // not routed): announced while it lives.
-    cascade.#trackRoute = options.origin.route("*", (track) => {
+    this.#trackRoute = origin.route("*", (track) => {
       const { namespace, name } = track.info;
       track.close(); // only its end is needed: `closed` is the track's
-      cascade.#announceTrack(namespace, name, true);
-      track.closed.then(() => cascade.#announceTrack(namespace, name, false));
+      this.#announceTrack(namespace, name, true);
+      track.closed.then(() => this.#announceTrack(namespace, name, false));
     });
-    return cascade;
   }
 
   /** How many upstream subscriptions this node opened to other nodes. */

@@ -12,7 +12,9 @@
  * for a whole lease period: after a Redis restart (or this node's own outage) every lease may
  * look expired, and the live nodes need one lease period to renew theirs before anyone reaps.
  * A lost node's live calls (`callsOwnedBy`) end through `onNodeLost`; its sids are freed by
- * the store as the calls end. A node that shuts down lets its lease run out: restarted within
+ * the store as the calls end. A node that was cut off from Redis and renews again releases the
+ * legs of its calls that ended meanwhile (`onRecovered`: a partitioned node must not keep media
+ * running for calls the others declared lost). A node that shuts down lets its lease run out: restarted within
  * the lease under the same `nodeId`, it reconciles its own calls as a single node does.
  *
  * @module
@@ -46,6 +48,12 @@ export interface NodeLeaseOptions {
   readonly onNodeLost: (call: Call, nodeId: string) => Promise<void>;
   /** Called once per reaping of a lost node, after its calls (e.g. to forget its namespaces). */
   readonly onNodeGone?: (nodeId: string) => Promise<void>;
+  /**
+   * Called when this node renews its lease again after renewals failed (it was cut off from
+   * Redis, or Redis restarted): the others may have declared it lost meanwhile, so it must
+   * release the legs of its calls that the store says ended.
+   */
+  readonly onRecovered?: () => Promise<void>;
 }
 
 /**
@@ -125,7 +133,9 @@ export class NodeLease implements AsyncDisposable {
     if (this.#closed || this.#ticking) return;
     this.#ticking = (async () => {
       try {
+        const recovering = this.#healthySince === undefined;
         await this.#renew();
+        if (recovering) await this.#recovered();
         await this.#reapLost();
       } catch (error) {
         if (this.#healthySince !== undefined) {
@@ -144,6 +154,17 @@ export class NodeLease implements AsyncDisposable {
     const now = Date.now();
     this.#renewedAt = now;
     this.#healthySince ??= now;
+  }
+
+  /**
+   * Renewals work again: back in the node set (a reaper removes a node it found lost with no
+   * calls left), then `onRecovered`.
+   */
+  async #recovered(): Promise<void> {
+    const { redis, prefix, info, log } = this.#o;
+    await redis.sadd(`${prefix}nodes`, info.nodeId);
+    log.info("The cluster lease is renewed again", { nodeId: info.nodeId });
+    await this.#o.onRecovered?.();
   }
 
   /** Ends the calls of every node whose lease expired, one reaper per lost node. */

@@ -86,6 +86,17 @@ export class ClusterNode implements AsyncDisposable {
       },
       callsOwnedBy: (id) => this.store.callsOwnedBy(id),
       onNodeGone: async (id) => await this.#cascade?.forgetNode(id),
+      // Cut off from Redis for a while: the others may have ended this node's calls as lost
+      // (and forgotten its tracks); release those legs, and announce what still lives here.
+      onRecovered: async () => {
+        const released = await calls.releaseEndedLegs();
+        if (released.length > 0) {
+          this.#log.warn("Released the legs of calls ended while this node was cut off", {
+            calls: released.length,
+          });
+        }
+        this.#cascade?.reannounce();
+      },
       onNodeLost: async (call, lost) => {
         const ended = await calls.endOrphaned(call.sid, "node_lost");
         if (ended) this.#log.info("Ended a lost node's call", { sid: call.sid, nodeId: lost });

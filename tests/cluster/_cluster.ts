@@ -39,7 +39,13 @@ export function clusterToken(): Promise<string> {
 export async function startNode(
   redis: RedisFixture,
   nodeId: string,
-  options: { leaseMs?: number; env?: Record<string, string>; file?: Record<string, unknown> } = {},
+  options: {
+    leaseMs?: number;
+    env?: Record<string, string>;
+    file?: Record<string, unknown>;
+    /** Where this node reaches Redis [redis.url] (e.g. through a proxy the test controls). */
+    redisUrl?: string;
+  } = {},
 ): Promise<ClusterNodeProcess> {
   const dataDir = await Deno.makeTempDir({ prefix: `clutchcall-cluster-${nodeId}-` });
   const configPath = `${dataDir}/config.json`;
@@ -48,7 +54,11 @@ export async function startNode(
     JSON.stringify({
       httpPort: 0,
       moqPort: 0,
-      cluster: { redisUrl: redis.url, nodeId, leaseMs: options.leaseMs ?? 2000 },
+      cluster: {
+        redisUrl: options.redisUrl ?? redis.url,
+        nodeId,
+        leaseMs: options.leaseMs ?? 2000,
+      },
       ...options.file,
     }),
   );

@@ -1,0 +1,128 @@
+/**
+ * A node cut off from Redis while its process lives: the others end its calls
+ * (`failed`/`node_lost`) once its lease expires; when it reaches Redis again it must release
+ * those calls' legs (BYE to the far end, RTP ports freed) rather than keep media running for
+ * calls the cluster already declared lost.
+ */
+import { assertEquals } from "@std/assert";
+import { requireOrSkip } from "../_lib/env.ts";
+import { hasRedis, startRedis } from "../_lib/redis.ts";
+import { nextMatching, startNode } from "./_cluster.ts";
+import { startTcpProxy } from "./_tcp_proxy.ts";
+import { freeUdpPort, haveSipp, sippListening, spawnSipp } from "../sip/_harness.ts";
+import type { CallEvent } from "../../src/sdk/mod.ts";
+
+const available = hasRedis() && haveSipp();
+if (!available) requireOrSkip(false, "redis-server or sipp is not installed: the test skips");
+
+const isStatus = (status: string) => (event: CallEvent) =>
+  event.type === "status" && event.call.status === status;
+
+/** An even port whose pair (port, port + 1) is free on UDP now: room for one call's RTP. */
+function freePortPair(): number {
+  for (;;) {
+    const port = 20_000 + 2 * Math.floor(Math.random() * 20_000);
+    try {
+      const a = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port });
+      const b = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: port + 1 });
+      a.close();
+      b.close();
+      return port;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    }
+  }
+}
+
+/** A sipp UAS for one call on `port`: it exits 0 once that call got its BYE. */
+function uas(port: number) {
+  return spawnSipp([
+    "-sn",
+    "uas",
+    "-i",
+    "127.0.0.1",
+    "-p",
+    String(port),
+    "-mp",
+    String(freeUdpPort()),
+    "-m",
+    "1",
+  ]);
+}
+
+/** `promise`, or a rejection naming `what` after 30 s. */
+async function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within 30 s`)), 30_000);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test({
+  name:
+    "a node cut off from Redis releases the legs of its calls the others ended node_lost (BYE sent, RTP ports freed) once it reaches Redis again",
+  ignore: !available,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await using redis = await startRedis();
+    await using proxy = startTcpProxy({ hostname: "127.0.0.1", port: redis.port });
+    const uasPort = freeUdpPort();
+    const first = uas(uasPort);
+    await sippListening(uasPort);
+    const rtp = freePortPair();
+    await using a = await startNode(redis, "node-a");
+    // B reaches Redis only through the proxy; its RTP range holds one call.
+    await using b = await startNode(redis, "node-b", {
+      redisUrl: `redis://127.0.0.1:${proxy.port}`,
+      file: {
+        sip: {
+          listen: { host: "127.0.0.1", port: 0 },
+          publicAddress: "127.0.0.1",
+          rtpPortRange: [rtp, rtp + 1],
+          trunks: [{
+            name: "loop",
+            address: `127.0.0.1:${uasPort}`,
+            allowFrom: ["127.0.0.1"],
+            outboundNumbers: ["+1"],
+          }],
+        },
+      },
+    });
+    const stop = new AbortController();
+    try {
+      const call = await b.voice.calls.originate({ from: "+14155550100", to: "+14155550123" });
+      const events = a.voice.calls.events(call.sid, { signal: stop.signal });
+      await nextMatching(events, isStatus("in_progress"));
+
+      // Cut B off: A ends B's call once B's lease expires.
+      proxy.cut();
+      const lost = await nextMatching(events, isStatus("failed"));
+      assertEquals(lost.type === "status" && lost.call.endReason, "node_lost");
+
+      // B reaches Redis again: it releases the leg (sipp's UAS ends only on a BYE).
+      proxy.restore();
+      const done = await within(first.done, "sipp's first call got no BYE");
+      assertEquals(done.code, 0, new TextDecoder().decode(done.stderr));
+
+      // The leg's RTP ports are free: a new call through B gets the range's only pair.
+      await using second = uas(uasPort);
+      await sippListening(uasPort);
+      const next = await b.voice.calls.originate({ from: "+14155550100", to: "+14155550124" });
+      const nextEvents = a.voice.calls.events(next.sid, { signal: stop.signal });
+      await nextMatching(nextEvents, isStatus("in_progress"));
+      const ended = await a.voice.calls.hangup(next.sid);
+      assertEquals([ended.status, ended.endReason], ["completed", "hangup"]);
+      const secondDone = await within(second.done, "sipp's second call got no BYE");
+      assertEquals(secondDone.code, 0, new TextDecoder().decode(secondDone.stderr));
+    } finally {
+      stop.abort();
+      await first[Symbol.asyncDispose]();
+    }
+  },
+});
