@@ -254,22 +254,19 @@ export class Origin implements LocalTracks {
     const existing = this.#tracks.get(key);
     const live = existing && !existing.producer.done ? existing : undefined;
     const path = `${info.namespace.join("/")}/${info.name}`;
-    const sameOwner = live?.owner === undefined || live.owner === owner;
-    if (live?.pushed) {
-      if (!takeover || !live.takeover) {
-        throw new TrackError("internal", `Cannot publish track: "${path}" is already published`);
-      }
-      if (!sameOwner) {
+    if (live?.pushed && (!takeover || !live.takeover)) {
+      throw new TrackError("internal", `Cannot publish track: "${path}" is already published`);
+    }
+    // A live track (pushed, or pulled from a namespace publisher) is taken over when both
+    // allow it and the owners agree; otherwise a pulled one is replaced for new subscribers
+    // (it keeps its consumers), as before takeovers existed.
+    if (live && takeover && live.takeover) {
+      if (live.owner !== undefined && live.owner !== owner) {
         throw new TrackError(
           "unauthorized",
           `Cannot take over track: "${path}" is published by another identity`,
         );
       }
-      return this.#takeOver(key, live, info, owner);
-    }
-    // A track pulled from a namespace publisher: taken over when both allow it; otherwise
-    // the pushed track replaces it for new subscribers (the pulled one keeps its consumers).
-    if (live && takeover && live.takeover && sameOwner) {
       return this.#takeOver(key, live, info, owner);
     }
     const producer = new TrackProducer(info, { window: this.#groupWindow });

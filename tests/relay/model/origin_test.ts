@@ -231,3 +231,32 @@ Deno.test("a takeover PUBLISH_NAMESPACE moves the pulled tracks of the older pub
   assertEquals((await (await reader.nextGroup())?.readObject())?.payload[0], 3);
   assertEquals(routed.length, 1, "the route keeps its one consumer");
 });
+
+Deno.test("a same-owner PUBLISH of a track pulled from an older namespace publisher takes it over: the consumer reads the pushed groups and the upstream is released", async () => {
+  const origin = new Origin();
+  let upstream: TrackProducer | undefined;
+  origin.publishNamespace(NS, {
+    serve(track) {
+      upstream = track;
+      return Promise.resolve();
+    },
+  }, { takeover: true, owner: "a" });
+  using reader = await origin.subscribe(NS, "uplink");
+  upstream!.appendGroup(3).close();
+  assertEquals((await reader.nextGroup())?.id, 3);
+  assertThrows(
+    () => origin.publishTrack({ namespace: NS, name: "uplink" }, { takeover: true, owner: "b" }),
+    TrackError,
+  );
+  const pushed = origin.publishTrack({ namespace: NS, name: "uplink" }, {
+    takeover: true,
+    owner: "a",
+  });
+  assertEquals(upstream!.done, true, "the pulled upstream is released");
+  pushed.appendGroup(0).write({ id: 0, payload: Uint8Array.of(8) });
+  const next = await reader.nextGroup();
+  assertEquals(next?.id, 4);
+  assertEquals((await next?.readObject())?.payload[0], 8);
+  reader.close();
+  assertEquals(pushed.done, false, "a pushed track stays without consumers");
+});
