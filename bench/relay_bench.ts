@@ -15,7 +15,10 @@
  *
  * Run: `deno run -A --unstable-net bench/relay_bench.ts [--quick] [--only name,...]
  * [--modes direct,relay] [--gens N] [--group-objects N] [--seconds S] [--rss-every S] [--profile]
- * [--json file] [--datagrams]`. `--seconds 300 --rss-every 10` is the memory-flat soak;
+ * [--json file] [--datagrams] [--shards 1,2] [--cross]`. `--seconds 300 --rss-every 10` is the
+ * memory-flat soak; `--shards 1,2` runs `relay` once per shard count (the relay process's CPU
+ * counts all its Worker shards; call t on shard t mod shards, its publisher and subscribers
+ * there), `--cross` puts every subscriber on the next shard (every object crosses once);
  * `--datagrams` puts every track on the datagram lane (publishers offer it, subscribers accept).
  * Results and analysis: BENCHMARKS.md, section "Relay data path at voice scale".
  *
@@ -152,6 +155,8 @@ class Child implements AsyncDisposable {
 interface Result {
   readonly scenario: string;
   readonly mode: Mode;
+  /** Relay shards (relay mode). */
+  readonly shards: number;
   readonly seconds: number;
   readonly deliveredPerSec: number;
   readonly lost: number;
@@ -181,6 +186,7 @@ interface RunOptions {
   readonly profile?: boolean;
   readonly rssEveryMs?: number;
   readonly datagrams?: boolean;
+  readonly cross?: boolean;
 }
 
 const LOAD = new URL("./relay_load.ts", import.meta.url).pathname;
@@ -191,7 +197,12 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN;
 }
 
-async function run(scenario: Scenario, mode: Mode, options: RunOptions): Promise<Result> {
+async function run(
+  scenario: Scenario,
+  mode: Mode,
+  options: RunOptions,
+  shards = 1,
+): Promise<Result> {
   const { certDir, warmupMs, measureMs } = options;
   const gens = Math.min(options.gens, Math.max(scenario.tracks, scenario.subscribersPerTrack));
   await using relay = mode === "relay"
@@ -203,12 +214,16 @@ async function run(scenario: Scenario, mode: Mode, options: RunOptions): Promise
         ...(options.profile ? ["--inspect=127.0.0.1:0"] : []),
         RELAY,
         certDir,
+        String(shards),
+        String(scenario.tracks),
       ],
       options.profile,
     )
     : undefined;
   const inspector = relay?.stderr ? await inspectorUrl(relay.stderr) : undefined;
-  const relayPort = relay ? (await relay.next<{ port: number }>()).port : 0;
+  const bound = relay ? await relay.next<{ port: number; ports: number[] }>() : undefined;
+  const relayPort = bound?.port ?? 0;
+  const shardPorts = shards > 1 ? bound?.ports : undefined;
   const children: Child[] = [];
   try {
     for (let index = 0; index < gens; index++) {
@@ -218,6 +233,8 @@ async function run(scenario: Scenario, mode: Mode, options: RunOptions): Promise
         mode,
         certDir,
         relayPort,
+        shardPorts,
+        cross: options.cross,
         tracks: scenario.tracks,
         subscribersPerTrack: scenario.subscribersPerTrack,
         pubConnections: Math.ceil(scenario.pubConnections / gens),
@@ -271,6 +288,7 @@ async function run(scenario: Scenario, mode: Mode, options: RunOptions): Promise
     return {
       scenario: scenario.name,
       mode,
+      shards: mode === "relay" ? shards : 1,
       seconds,
       deliveredPerSec: delivered / seconds,
       lost: expected - delivered,
@@ -300,6 +318,10 @@ async function run(scenario: Scenario, mode: Mode, options: RunOptions): Promise
 const f = (x: number | undefined, digits = 1) =>
   x === undefined || isNaN(x) ? "—" : x.toFixed(digits);
 
+function label(r: Result): string {
+  return r.mode === "relay" && r.shards > 1 ? `relay ×${r.shards}` : r.mode;
+}
+
 function table(results: Result[]): string {
   const rows = [
     "| scenario | mode | delivered obj/s | lost | relay µs/obj | relay obj/s per core | relay RSS MiB (peak) | p50 ms | p99 ms | + p50 | + p99 | generators (cores) | load avg |",
@@ -313,7 +335,7 @@ function table(results: Result[]): string {
         ? ""
         : `${x - base >= 0 ? "+" : ""}${f(x - base, 2)}`;
     rows.push(
-      `| ${r.scenario} | ${r.mode} | ${f(r.deliveredPerSec, 0)} | ${r.lost} / ${r.expected} | ${
+      `| ${r.scenario} | ${label(r)} | ${f(r.deliveredPerSec, 0)} | ${r.lost} / ${r.expected} | ${
         f(r.relayCpuUs)
       } | ${perCore === undefined ? "" : f(perCore, 0)} | ${
         r.rssMiB === undefined ? "" : `${f(r.rssMiB, 0)} (${f(r.peakRssMiB, 0)})`
@@ -347,6 +369,8 @@ async function main(): Promise<void> {
       seconds: { type: "string" },
       "rss-every": { type: "string" },
       datagrams: { type: "boolean", default: false },
+      shards: { type: "string", default: "1" },
+      cross: { type: "boolean", default: false },
       modes: { type: "string", default: "direct,relay" },
       only: { type: "string" },
       json: { type: "string" },
@@ -369,7 +393,9 @@ async function main(): Promise<void> {
     profile: values.profile,
     rssEveryMs: values["rss-every"] ? Number(values["rss-every"]) * 1000 : undefined,
     datagrams: values.datagrams,
+    cross: values.cross,
   };
+  const shardCounts = values.shards.split(",").map(Number);
   console.log(
     `Relay bench${
       options.datagrams ? " (datagram lane)" : ""
@@ -380,11 +406,14 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   try {
     for (const scenario of scenarios) {
-      for (const mode of modes) {
-        const r = await run(scenario, mode, options);
+      const runs: [Mode, number][] = modes.flatMap((m): [Mode, number][] =>
+        m === "relay" ? shardCounts.map((n): [Mode, number] => [m, n]) : [[m, 1]]
+      );
+      for (const [mode, shards] of runs) {
+        const r = await run(scenario, mode, options, shards);
         results.push(r);
         console.log(
-          `${scenario.name.padEnd(14)} ${mode.padEnd(6)} ${
+          `${scenario.name.padEnd(14)} ${label(r).padEnd(8)} ${
             f(r.deliveredPerSec, 0).padStart(7)
           } obj/s` +
             `  lost ${r.lost}/${r.expected}  relay ${f(r.relayCpuUs)} µs/obj (${

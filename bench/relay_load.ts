@@ -43,6 +43,13 @@ export interface LoadOptions {
   readonly mode: "direct" | "relay";
   readonly certDir: string;
   readonly relayPort: number;
+  /**
+   * Relay mode with shards: each shard's port (track t's call is on shard t mod shards). Its
+   * publisher connects there; its subscribers too, or to the next shard with `cross`.
+   */
+  readonly shardPorts?: readonly number[];
+  /** Subscribe on the shard after the track's own (every object crosses shards once). */
+  readonly cross?: boolean;
   readonly tracks: number;
   readonly subscribersPerTrack: number;
   /** Connections this generator uses to publish (relay mode) and to subscribe. */
@@ -80,7 +87,8 @@ function say(message: unknown): void {
 let datagrams = false;
 
 function trackInfo(t: number): TrackInfo {
-  return { namespace: ["bench", `call${t}`], name: "uplink", capability: "voice/opus", datagrams };
+  // A call's namespace (voice/<sid>): what relay shards place and route.
+  return { namespace: ["voice", `call${t}`], name: "uplink", capability: "voice/opus", datagrams };
 }
 
 /**
@@ -214,11 +222,24 @@ async function main(options: LoadOptions): Promise<void> {
     });
     producers = mine.map((t) => origin.publishTrack(trackInfo(t)));
   } else {
-    const clients: MoqClient[] = [];
-    const n = Math.max(1, Math.min(options.pubConnections, mine.length));
-    for (let i = 0; i < n; i++) clients.push(await connect(options.relayPort, cert));
-    closers.push(() => clients.forEach((c) => c.close()));
-    producers = await Promise.all(mine.map((t, i) => clients[i % n].publish(trackInfo(t))));
+    // One set of publishing connections per relay port (one port unless sharded).
+    const relayPorts = options.shardPorts ?? [options.relayPort];
+    const n = Math.max(
+      1,
+      Math.min(Math.ceil(options.pubConnections / relayPorts.length), mine.length),
+    );
+    const clients = new Map<number, MoqClient[]>();
+    for (const port of new Set(mine.map((t) => relayPorts[t % relayPorts.length]))) {
+      const list: MoqClient[] = [];
+      for (let i = 0; i < n; i++) list.push(await connect(port, cert));
+      clients.set(port, list);
+    }
+    closers.push(() => [...clients.values()].flat().forEach((c) => c.close()));
+    producers = await Promise.all(
+      mine.map((t, i) =>
+        clients.get(relayPorts[t % relayPorts.length])![i % n].publish(trackInfo(t))
+      ),
+    );
   }
   say({ port });
 
@@ -241,11 +262,16 @@ async function main(options: LoadOptions): Promise<void> {
         for (let t = 0; t < tracks; t++) {
           for (let k = 0; k < subscribersPerTrack; k++) {
             if ((t + k) % gens !== index) continue;
-            wanted.push({ t, port: mode === "direct" ? cmd.ports[t % gens] : cmd.relayPort });
+            const shardPorts = options.shardPorts;
+            const relayPort = shardPorts
+              ? shardPorts[(t + (options.cross ? 1 : 0)) % shardPorts.length]
+              : cmd.relayPort;
+            wanted.push({ t, port: mode === "direct" ? cmd.ports[t % gens] : relayPort });
           }
         }
         const byPort = new Map<number, MoqClient[]>();
-        const perPort = Math.max(1, Math.ceil(options.subConnections / gens));
+        const portCount = new Set(wanted.map((w) => w.port)).size;
+        const perPort = Math.max(1, Math.ceil(options.subConnections / gens / portCount));
         for (const { port } of wanted) {
           if (byPort.has(port)) continue;
           const list: MoqClient[] = [];

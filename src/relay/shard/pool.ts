@@ -56,8 +56,8 @@ export interface ShardPoolOptions {
   readonly cert: string;
   /** PEM private key of `cert`. */
   readonly key: string;
-  /** The tokens clients may present, as for the main relay. */
-  readonly verifier: VerifierOptions;
+  /** The tokens clients may present, as for the main relay; none: every client is allowed. */
+  readonly verifier?: VerifierOptions;
   /** The process's shard secret (the main relay must accept its tokens too). */
   readonly auth: ShardAuth;
   /** As the main relay's (`relay.subscribeTimeoutMs`). */

@@ -25,8 +25,8 @@ export interface ShardInit {
   readonly connectHost: string;
   readonly cert: string;
   readonly key: string;
-  /** What tokens clients may present (as the server's configuration says). */
-  readonly verifier: VerifierOptions;
+  /** What tokens clients may present (as the server's configuration says); none: allow all. */
+  readonly verifier?: VerifierOptions;
   /** The process's shard secret (see `./auth.ts`). */
   readonly shardSecret: string;
   readonly subscribeTimeoutMs: number;

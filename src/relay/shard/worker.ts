@@ -36,9 +36,10 @@ function post(message: FromShard): void {
 async function start(init: ShardInit): Promise<Running> {
   const log = createLogger({ level: init.logLevel, fields: { shard: init.index } });
   const shardAuth = await ShardAuth.create(init.shardSecret);
-  const verifier = shardAuth.accepting(await createTokenVerifier(init.verifier));
+  const verifier = init.verifier &&
+    shardAuth.accepting(await createTokenVerifier(init.verifier));
   const relay = new Relay({
-    authorizeConnection: moqAuthorizer(verifier),
+    authorizeConnection: verifier && moqAuthorizer(verifier),
     log: log.child({ component: "relay" }),
     subscribeTimeoutMs: init.subscribeTimeoutMs,
     maxInFlightGroups: init.maxInFlightGroups,
