@@ -350,11 +350,17 @@ export class Origin implements LocalTracks {
       const entry = this.#tracks.get(key) ?? this.#pull(key, namespace, name);
       if (entry) {
         const consumer = entry.producer.consume();
-        try {
-          await entry.ready;
-        } catch (error) {
-          consumer.close();
-          throw error;
+        // A takeover while the upstream is pending gives the entry a new `ready`: the
+        // consumer is on the same track, so it waits for the new publisher instead.
+        for (let ready = entry.ready;; ready = entry.ready) {
+          try {
+            await ready;
+            break;
+          } catch (error) {
+            if (entry.ready !== ready) continue;
+            consumer.close();
+            throw error;
+          }
         }
         return consumer;
       }

@@ -260,3 +260,21 @@ Deno.test("a same-owner PUBLISH of a track pulled from an older namespace publis
   reader.close();
   assertEquals(pushed.done, false, "a pushed track stays without consumers");
 });
+
+Deno.test("a subscriber waiting on an upstream that never answers is served by the publisher that takes the namespace over meanwhile", async () => {
+  const origin = new Origin();
+  const refuse = Promise.withResolvers<void>();
+  origin.publishNamespace(NS, { serve: () => refuse.promise }, { takeover: true, owner: "a" });
+  const pending = origin.subscribe(NS, "uplink");
+  let upstream: TrackProducer | undefined;
+  origin.publishNamespace(NS, {
+    serve(track) {
+      upstream = track;
+      return Promise.resolve();
+    },
+  }, { takeover: true, owner: "a" });
+  refuse.reject(new TrackError("timeout", "the dead session never answered"));
+  using reader = await pending;
+  upstream!.appendGroup(0).write({ id: 0, payload: Uint8Array.of(1) });
+  assertEquals((await (await reader.nextGroup())?.readObject())?.payload[0], 1);
+});
