@@ -19,7 +19,8 @@ import { parseArgs } from "node:util";
 import process from "node:process";
 import { heldRtpPorts } from "../src/rtp/port_allocator.ts";
 import { rtpMedia } from "../src/sip/rtp_media.ts";
-import { scenario, sipp, startGateway } from "../tests/sip/_harness.ts";
+import { startGateway } from "../tests/sip/_harness.ts";
+import { failureCounters, sippLoad, sippStatistics } from "./_sipp_load.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -81,26 +82,14 @@ for (let round = 1; round <= rounds; round++) {
   const stat = traceDir ? `${traceDir}/stat_${round}.csv` : undefined;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const result = await sipp([
-    "-sf",
-    scenario("uac_pcap.xml"),
-    "-s",
-    "+14155550199",
-    "-i",
-    "127.0.0.1",
-    "-p",
-    "0",
-    "-mp",
-    "0",
-    "-r",
-    String(rate),
-    "-l",
-    String(limit),
-    "-m",
-    String(total),
-    ...(stat ? ["-trace_stat", "-stf", stat, "-fd", "5"] : []),
-    `127.0.0.1:${fx.port}`,
-  ], (seconds + 90) * 1000);
+  const result = await sippLoad({
+    port: fx.port,
+    rate,
+    limit,
+    calls: total,
+    statFile: stat,
+    timeoutMs: (seconds + 90) * 1000,
+  });
   const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   clearInterval(lagTimer);
@@ -111,8 +100,6 @@ for (let round = 1; round <= rounds; round++) {
     await new Promise((r) => setTimeout(r, 250));
   }
   const drainSeconds = +((performance.now() - drainStart) / 1000).toFixed(1);
-  const summary = /Successful call\s*\|[^|]*\|\s*(\d+)[\s\S]*?Failed call\s*\|[^|]*\|\s*(\d+)/
-    .exec(result.stdout);
   const completed = fx.events.filter((e) =>
     e.type === "status" && e.call.status === "completed"
   ).length;
@@ -128,9 +115,9 @@ for (let round = 1; round <= rounds; round++) {
   const cpuMs = (cpu.user + cpu.system) / 1000;
   console.log(JSON.stringify({
     round,
-    sippSuccessful: Number(summary?.[1] ?? NaN),
-    sippFailed: Number(summary?.[2] ?? NaN),
-    sippFailures: stat ? await failureCounters(stat) : undefined,
+    sippSuccessful: result.successful,
+    sippFailed: result.failed,
+    sippFailures: stat ? failureCounters(await sippStatistics(stat)) : undefined,
     sippExit: result.code,
     sippErrorLines: errors.length,
     sippErrorSample: errors.slice(0, 5),
@@ -151,16 +138,4 @@ for (let round = 1; round <= rounds; round++) {
     tablesAfter: tables(),
     memoryAfter: after,
   }));
-}
-
-/** The non-zero `Failed*` counters in the last row of sipp's `-trace_stat` CSV. */
-async function failureCounters(path: string): Promise<Record<string, number>> {
-  const lines = (await Deno.readTextFile(path)).trim().split("\n");
-  const head = lines[0].split(";");
-  const row = lines[lines.length - 1].split(";");
-  const out: Record<string, number> = {};
-  head.forEach((name, i) => {
-    if (/^Failed.*\(C\)$/.test(name) && Number(row[i]) > 0) out[name] = Number(row[i]);
-  });
-  return out;
 }

@@ -2,9 +2,11 @@
  * SIP call-rate ramp against the real server process, started as the README says
  * (`deno run … src/server/main.ts --config <file>`), not in-process: for each rate sipp places
  * `uac_pcap` calls (G.711 A-law RTP ~9 s each, one RFC 4733 digit, BYE) for `--seconds`, and
- * one row is printed per rate: calls, sipp's successes and failures, retransmissions (sipp's
+ * one row is printed per rate: the rate sipp achieved (it falls behind `-r` when starved of
+ * CPU), calls, sipp's successes and failures, retransmissions (sipp's
  * cumulative counter), the server's CPU (utime+stime from /proc, as a share of one core over
- * the round) and its peak RSS (sampled every 500 ms).
+ * the round), its peak RSS (sampled every 500 ms), the machine's 1-minute load average at the
+ * end of the round and sipp's non-zero failure counters.
  *
  *   deno run -A bench/sip_ramp.ts --rates 25,50,100,200 --seconds 20 --limit 2500
  *
@@ -15,8 +17,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { scenario, sipp } from "../tests/sip/_harness.ts";
 import { spawnServer } from "../tests/_lib/server_process.ts";
+import { failureCounters, sippLoad, sippPlacedRate, sippStatistics } from "./_sipp_load.ts";
 import { folderAreaOf, type ProfileSummary, startCpuProfile } from "./cpu_profile.ts";
 
 const { values } = parseArgs({
@@ -37,6 +39,8 @@ const { values } = parseArgs({
     duration: { type: "string", default: "0" },
     /** `sip.rtpEngine` for the server (`auto`, `io_uring`, `xdp`, `deno`) [the server's default]. */
     "rtp-engine": { type: "string" },
+    /** `sip.maxCalls`: above the peak of live calls (rate × ~9.5 s) so admission never refuses. */
+    "max-calls": { type: "string", default: "5000" },
   },
 });
 const rates = values.rates.split(",").map(Number);
@@ -60,6 +64,7 @@ await Deno.writeTextFile(
         outboundNumbers: ["+1"],
       }],
       inbound: [{ match: "*", action: { plugin: "none" } }],
+      maxCalls: Number(values["max-calls"]),
       ...(values["rtp-engine"] ? { rtpEngine: values["rtp-engine"] } : {}),
     },
   }),
@@ -90,16 +95,12 @@ function rssMiB(): number {
   const line = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
   return line ? Number(line[1]) / 1024 : NaN;
 }
-function cumulative(stdout: string, name: string): number {
-  const row = new RegExp(`${name}\\s*\\|[^|]*\\|\\s*(\\d+)`).exec(stdout);
-  return row ? Number(row[1]) : NaN;
-}
 
 console.log(
-  "| rate (calls/s) | calls | successful | failed | retransmissions | server CPU (share of one core) | server CPU ms/call | server RSS peak (MiB) |",
+  "| rate (calls/s) | placed (calls/s) | calls | successful | failed | retransmissions | server CPU (share of one core) | server CPU ms/call | server RSS peak (MiB) | load (1 min) | sipp failures |",
 );
 console.log(
-  "| -------------- | ----- | ---------- | ------ | --------------- | ------------------------------ | ------------------ | --------------------- |",
+  "| -------------- | ---------------- | ----- | ---------- | ------ | --------------- | ------------------------------ | ------------------ | --------------------- | ------------ | ------------- |",
 );
 for (const rate of rates) {
   const calls = rate * seconds;
@@ -109,31 +110,17 @@ for (const rate of rates) {
   const t0 = performance.now();
   const statFile = `${dataDir}/stat_${rate}.csv`;
   const profiler = inspector ? await startCpuProfile(inspector, 500, folderAreaOf, 40) : undefined;
-  const result = await sipp([
-    ...(values.scenario === "uac"
-      ? ["-sn", "uac", "-d", values.duration]
-      : ["-sf", scenario(values.scenario)]),
-    "-s",
-    "+14155550199",
-    "-i",
-    "127.0.0.1",
-    "-p",
-    "0",
-    "-mp",
-    "0",
-    "-r",
-    String(rate),
-    "-l",
-    String(limit),
-    "-m",
-    String(calls),
-    "-trace_stat",
-    "-stf",
+  const result = await sippLoad({
+    port: sipPort,
+    rate,
+    limit,
+    calls,
+    scenario: values.scenario,
+    durationMs: Number(values.duration),
     statFile,
-    "-fd",
-    "5",
-    `127.0.0.1:${sipPort}`,
-  ], (seconds + 120) * 1000);
+    statEverySeconds: 1,
+    timeoutMs: (seconds + 120) * 1000,
+  });
   const wall = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds() - cpu0;
   if (profiler) {
@@ -145,13 +132,17 @@ for (const rate of rates) {
     }
   }
   clearInterval(sampler);
-  const retransmissions = await retransmissionsOf(statFile);
+  const stats = await sippStatistics(statFile);
+  const retransmissions = stats["Retransmissions(C)"] ?? NaN;
+  const placed = await sippPlacedRate(statFile, calls);
+  const load = Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
+  const failures = Object.entries(failureCounters(stats)).map(([k, v]) => `${k} ${v}`).join(", ");
   console.log(
-    `| ${rate} | ${calls} | ${cumulative(result.stdout, "Successful call")} | ${
-      cumulative(result.stdout, "Failed call")
-    } | ${retransmissions} | ${(cpu / wall).toFixed(2)} | ${(cpu * 1000 / calls).toFixed(1)} | ${
-      peak.toFixed(0)
-    } |`,
+    `| ${rate} | ${
+      placed.toFixed(0)
+    } | ${calls} | ${result.successful} | ${result.failed} | ${retransmissions} | ${
+      (cpu / wall).toFixed(2)
+    } | ${(cpu * 1000 / calls).toFixed(1)} | ${peak.toFixed(0)} | ${load} | ${failures} |`,
   );
   await new Promise((resolve) => setTimeout(resolve, pause * 1000));
 }
@@ -167,17 +158,3 @@ for (const [rate, summary] of profiles) {
 server.child.kill("SIGTERM");
 await server.child.status;
 await Deno.remove(dataDir, { recursive: true });
-
-/** sipp's cumulative `Retransmissions(C)` in the last row of its statistics CSV. */
-async function retransmissionsOf(path: string): Promise<number> {
-  try {
-    const lines = (await Deno.readTextFile(path)).trim().split("\n");
-    const head = lines[0].split(";");
-    const row = lines[lines.length - 1].split(";");
-    const at = head.indexOf("Retransmissions(C)");
-    return at < 0 ? NaN : Number(row[at]);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return NaN; // sipp wrote no statistics
-    throw error;
-  }
-}

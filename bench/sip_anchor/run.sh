@@ -5,6 +5,9 @@
 # every call's RTP (one packet out per packet in, as the gateway sends one back per packet).
 #   sh bench/sip_anchor/run.sh "25 50 100 200" 20
 set -eu
+for BIN in kamailio rtpengine sipp; do
+  command -v "$BIN" >/dev/null || { echo "$BIN is missing: apt-get install -y kamailio rtpengine-daemon sip-tester" >&2; exit 1; }
+done
 RATES=${1:-"25 50 100"}
 SECONDS_PER_RATE=${2:-20}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -22,13 +25,18 @@ cpu() { for P in "$KAMAILIO" "$RTPENGINE"; do
   for C in $P $(cat /proc/$P/task/*/children 2>/dev/null); do
     awk '{ print $14 + $15 }' /proc/$C/stat 2>/dev/null; done; done | awk '{ s += $1 } END { print s }'; }
 sleep 1
-echo "| rate (calls/s) | calls | successful | failed | retransmissions | kamailio+rtpengine CPU (share of one core) |"
-echo "| -------------- | ----- | ---------- | ------ | --------------- | ------------------------------------------ |"
+# The rate sipp achieved (as bench/_sipp_load.ts sippPlacedRate): calls over the seconds until
+# the first 1 s statistics row that counts them all placed.
+placed() { awk -F';' -v calls="$2" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+  $col["OutgoingCall(C)"] >= calls { split($col["StartTime"], s, "\t"); split($col["CurrentTime"], c, "\t");
+    printf "%.0f", calls / (c[3] - s[3]); exit }' "$1"; }
+echo "| rate (calls/s) | placed (calls/s) | calls | successful | failed | retransmissions | kamailio+rtpengine CPU (share of one core) | load (1 min) |"
+echo "| -------------- | ---------------- | ----- | ---------- | ------ | --------------- | ------------------------------------------ | ------------ |"
 for RATE in $RATES; do
   CALLS=$((RATE * SECONDS_PER_RATE))
   C0=$(cpu); T0=$(date +%s.%N)
   OUT=$(sipp -sf "$HERE/../../tests/sip/scenarios/uac_pcap.xml" -s +14155550199 -i 127.0.0.1 -p 0 \
-    -mp 0 -r "$RATE" -l 2500 -m "$CALLS" -nostdin -trace_stat -stf "$TMP/stat_$RATE.csv" -fd 5 \
+    -mp 0 -r "$RATE" -l 2500 -m "$CALLS" -nostdin -trace_stat -stf "$TMP/stat_$RATE.csv" -fd 1 \
     127.0.0.1:25070 2>&1 || true)
   OK=$(echo "$OUT" | sed -n 's/^ *Successful call *| *[0-9]* *| *\([0-9]*\).*/\1/p' | tail -1)
   FAILED=$(echo "$OUT" | sed -n 's/^ *Failed call *| *[0-9]* *| *\([0-9]*\).*/\1/p' | tail -1)
@@ -36,7 +44,7 @@ for RATE in $RATES; do
   RETRANS=$(tail -1 "$TMP/stat_$RATE.csv" | cut -d';' -f"$COL")
   C1=$(cpu); T1=$(date +%s.%N)
   SHARE=$(echo "$C0 $C1 $T0 $T1" | awk '{ printf "%.2f", ($2 - $1) / 100 / ($4 - $3) }')
-  echo "| $RATE | $CALLS | $OK | $FAILED | $RETRANS | $SHARE |"
+  echo "| $RATE | $(placed "$TMP/stat_$RATE.csv" "$CALLS") | $CALLS | $OK | $FAILED | $RETRANS | $SHARE | $(cut -d' ' -f1 /proc/loadavg) |"
   sleep 15
 done
 kill "$UAS" "$KAMAILIO" "$RTPENGINE" 2>/dev/null || true

@@ -21,6 +21,7 @@ import { trackFormatOf } from "../voice/track.ts";
 import { opusPacketSamples } from "../codecs/opus_packet.ts";
 import type { RtpAudioFormat } from "./payload_types.ts";
 import type { RtpSession } from "./session.ts";
+import { type Pacer, type PacerEntry, sharedPacer } from "./pacer.ts";
 
 /**
  * Counters of the downlink half.
@@ -86,7 +87,9 @@ export class DownlinkPlayer {
   readonly #queue: Queued[] = [];
   #head = 0;
   #consumer: TrackConsumer | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The next send (one pacer for every leg: no timer per call per frame). */
+  #timer: PacerEntry | undefined;
+  readonly #pacer: Pacer;
   #due = 0;
   #received = 0;
   #played = 0;
@@ -107,6 +110,8 @@ export class DownlinkPlayer {
     maxQueueMs: number;
     /** The negotiated ptime: silence frames are this long [20]. */
     ptimeMs?: number;
+    /** The clock the frames are paced on [the process's shared pacer]. */
+    pacer?: Pacer;
     logger?: Logger;
   }) {
     this.#origin = options.origin;
@@ -117,10 +122,11 @@ export class DownlinkPlayer {
     this.#maxQueue = Math.max(1, Math.ceil(options.maxQueueMs / 20));
     this.#logger = options.logger;
     this.#silenceFrame = silenceFrame(this.#format, options.ptimeMs ?? 20);
+    this.#pacer = options.pacer ?? sharedPacer();
     this.#loop = this.#run();
     // The clock runs from the start: silence until there is something to play.
     this.#due = performance.now();
-    this.#timer = setTimeout(this.#tick, 0);
+    this.#timer = this.#pacer.schedule(this.#due, this.#tick);
   }
 
   get stats(): DownlinkStats {
@@ -139,7 +145,7 @@ export class DownlinkPlayer {
     this.#stopped = true;
     this.#abort.abort();
     this.#consumer?.close();
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     await this.#loop;
   }
 
@@ -243,6 +249,6 @@ export class DownlinkPlayer {
     const now = performance.now();
     // Fell far behind (a stalled event loop): restart the clock rather than burst.
     if (this.#due < now - 100) this.#due = now;
-    this.#timer = setTimeout(this.#tick, Math.max(0, this.#due - now));
+    this.#timer = this.#pacer.schedule(this.#due, this.#tick);
   };
 }

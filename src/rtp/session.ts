@@ -39,6 +39,7 @@ import {
   type SendDigitsOptions,
 } from "./session_types.ts";
 import { SourceLatch } from "./source_latch.ts";
+import { type PacerEntry, sharedPacer } from "./pacer.ts";
 import { metrics, rtpTally } from "../metrics/mod.ts";
 
 /**
@@ -121,7 +122,8 @@ export class RtpSession implements AsyncDisposable {
   #inactivityUs: number;
   #lastRtpUs: number;
   #inactiveFired = false;
-  #tick: ReturnType<typeof setInterval>;
+  /** The housekeeping tick, on the shared pacer (no interval timer per session). */
+  #tick: PacerEntry;
   #lastRtcpMs = Date.now();
   direction: RtpDirection = "sendrecv";
   #closed = false;
@@ -200,7 +202,7 @@ export class RtpSession implements AsyncDisposable {
       (bytes, from, arrival) => this.#onDatagram(bytes, from, arrival, muxed, true),
       (bytes, from, arrival) => this.#onDatagram(bytes, from, arrival, true, false),
     ));
-    this.#tick = setInterval(() => this.#onTick(), TICK_MS);
+    this.#tick = sharedPacer().schedule(performance.now() + TICK_MS, this.#onTick);
   }
 
   /**
@@ -380,7 +382,7 @@ export class RtpSession implements AsyncDisposable {
       }
     }
     this.#closed = true;
-    clearInterval(this.#tick);
+    this.#tick.cancel();
     this.#receiver.close();
     this.#sockets.close();
     await Promise.allSettled(this.#done);
@@ -491,7 +493,8 @@ export class RtpSession implements AsyncDisposable {
     };
   }
 
-  #onTick(): void {
+  readonly #onTick = (): void => {
+    this.#tick = sharedPacer().schedule(performance.now() + TICK_MS, this.#onTick);
     const now = nowMicros();
     this.#receiver.tick(now);
     if (
@@ -512,5 +515,5 @@ export class RtpSession implements AsyncDisposable {
         this.#logger?.debug("RTCP report not sent", { error })
       );
     }
-  }
+  };
 }
