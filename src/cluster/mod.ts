@@ -1,7 +1,8 @@
 /**
  * Many nodes on one Redis: the `cluster` config section, the node lease (and the reaping of
- * lost nodes' calls), call events across nodes, and forwarding call control to the node that
- * owns a call's legs. Only the server (the composition root) uses it.
+ * lost nodes' calls), call events across nodes, forwarding call control to the node that
+ * owns a call's legs, relay cascading, and recordings metadata across nodes. Only the server
+ * (the composition root) uses it.
  *
  * @example
  * ```ts
@@ -23,3 +24,8 @@ export { RelayCascade, type RelayCascadeOptions } from "./cascade.ts";
 export { EventBus, type EventBusOptions } from "./event_bus.ts";
 export { createForwarder, FORWARDED_HEADER, type ForwarderOptions } from "./forward.ts";
 export { type NodeInfo, NodeLease, type NodeLeaseOptions } from "./node_lease.ts";
+export {
+  type ClusterRecording,
+  RecordingMirror,
+  type RecordingMirrorOptions,
+} from "./recordings.ts";

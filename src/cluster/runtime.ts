@@ -14,6 +14,7 @@ import { EventBus } from "./event_bus.ts";
 import { createForwarder } from "./forward.ts";
 import { type NodeInfo, NodeLease } from "./node_lease.ts";
 import { RelayCascade } from "./cascade.ts";
+import { type ClusterRecording, RecordingMirror } from "./recordings.ts";
 import type { Origin } from "../relay/model/origin.ts";
 import type { MoqClient } from "../relay/client.ts";
 
@@ -35,6 +36,7 @@ export class ClusterNode implements AsyncDisposable {
   #bus: EventBus | undefined;
   #lease: NodeLease | undefined;
   #cascade: RelayCascade | undefined;
+  #recordings: RecordingMirror | undefined;
   #closed = false;
 
   /** Use {@linkcode openClusterStore}. */
@@ -64,6 +66,7 @@ export class ClusterNode implements AsyncDisposable {
     calls: CallService,
     bound: { moq: string; http: string },
     relay?: ClusterRelay,
+    { recordingsDir }: { readonly recordingsDir?: string } = {},
   ): Promise<void> {
     const { nodeId, keyPrefix: prefix, leaseMs, advertise } = this.config;
     this.#bus = await EventBus.start({
@@ -102,6 +105,15 @@ export class ClusterNode implements AsyncDisposable {
         if (ended) this.#log.info("Ended a lost node's call", { sid: call.sid, nodeId: lost });
       },
     });
+    if (recordingsDir) {
+      this.#recordings = await RecordingMirror.start({
+        redis: this.#redis,
+        prefix,
+        nodeId,
+        dir: recordingsDir,
+        log: this.#log,
+      });
+    }
     if (relay?.connect) {
       const lease = this.#lease;
       this.#cascade = await RelayCascade.start({
@@ -118,6 +130,23 @@ export class ClusterNode implements AsyncDisposable {
         "Relay cascading is off: the nodes need a shared auth.hs256Secret to mint tokens for each other",
       );
     }
+  }
+
+  /**
+   * Recordings for `GET /v1/recordings`: every node's once joined (mirrored through Redis),
+   * this node's own (`local`) before.
+   */
+  recordings<T extends { readonly sid: string }>(local: {
+    list(): Promise<readonly T[]>;
+    get(sid: string): Promise<object | undefined>;
+  }): {
+    list(): Promise<readonly (T | ClusterRecording)[]>;
+    get(sid: string): Promise<object | undefined>;
+  } {
+    return {
+      list: () => this.#recordings?.list() ?? local.list(),
+      get: (sid) => this.#recordings?.get(sid) ?? local.get(sid),
+    };
   }
 
   /** The relay cascade, when on. */
@@ -156,6 +185,7 @@ export class ClusterNode implements AsyncDisposable {
     this.#closed = true;
     this.#bus?.close();
     this.#cascade?.close();
+    await this.#recordings?.close();
     await this.#lease?.[Symbol.asyncDispose]();
     this.#redis.disconnect();
     // Normally closed by the calls runtime already (a second close is a no-op).

@@ -319,6 +319,14 @@ export class VoiceServer implements AsyncDisposable {
     }
     const ref: { server?: VoiceServer } = {};
     const moqUrl = `https://${hostForUrl(config.host)}:${endpoint.addr.port}/moq`;
+    const recordingsDir = join(config.dataDir, "recordings");
+    const localRecordings = {
+      list: async () => (await listRecordings(recordingsDir)).map(publicRecording),
+      get: async (sid: string) => {
+        const meta = await readRecording(recordingsDir, sid);
+        return meta && publicRecording(meta);
+      },
+    };
     const app = createHttpApp({
       certificate: () => ref.server?.certificate ?? certificate,
       moqUrl,
@@ -340,14 +348,7 @@ export class VoiceServer implements AsyncDisposable {
       shards: shards &&
         (() => shards.stats({ sessions: relay.sessionCount, tracks: relay.origin.trackCount })),
       verifier: auth.verifier,
-      recordings: {
-        list: async () =>
-          (await listRecordings(join(config.dataDir, "recordings"))).map(publicRecording),
-        get: async (sid) => {
-          const meta = await readRecording(join(config.dataDir, "recordings"), sid);
-          return meta && publicRecording(meta);
-        },
-      },
+      recordings: cluster ? cluster.recordings(localRecordings) : localRecordings,
       routes: [...(cluster ? [cluster.forwarder()] : []), calls.app, createPagesApp()],
       log: log.child({ component: "http" }),
       metrics,
@@ -403,7 +404,7 @@ export class VoiceServer implements AsyncDisposable {
             ? peerConnector(config.auth.hs256Secret, config.cluster!.nodeId, () =>
               ref.server?.certificate ?? certificate)
             : undefined,
-        }));
+        }, { recordingsDir }));
     }
     for (const plugin of config.plugins) {
       if (!plugin.enabled) continue;
