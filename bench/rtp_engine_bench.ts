@@ -3,7 +3,7 @@
  * in the same run.
  *
  *   deno run -A --unstable-net bench/rtp_engine_bench.ts [--calls=200,1000] [--seconds=5]
- *     [--engines=deno,io_uring] [--shards=1] [--mode=sockets,session] [--shard-batch-us=0]
+ *     [--engines=deno,io_uring,io_uring:nosteer] [--shards=1] [--mode=sockets,session] [--shard-batch-us=0]
  *
  * The load comes from another process, `bench/native/rtp_blast.c` (built here with gcc): one
  * socket sends G.711-sized RTP (50 packets/s per call) to every call's port and times each
@@ -167,7 +167,10 @@ async function serve(engine: RtpEngine, mode: string, calls: number): Promise<Ro
   const shardUs = shardMicros() - shard0;
   const rssPerCall = (Deno.memoryUsage().rss - rss0) / calls;
   for (const close of closers) await close();
-  return { engine: engine.name, mode, calls, result, cpuUs, shardUs, rssPerCall, ...counts };
+  const label = engine instanceof NativeRtpEngine && engine.steering?.active
+    ? `${engine.name} steered`
+    : engine.name;
+  return { engine: label, mode, calls, result, cpuUs, shardUs, rssPerCall, ...counts };
 }
 
 const load = Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
@@ -181,7 +184,15 @@ for (const calls of CALLS) {
   for (const name of ENGINES) {
     const engine = name === "deno"
       ? openRtpEngine("deno", { override: null })
-      : NativeRtpEngine.open(name as "io_uring", { shards: SHARDS, shardBatchUs: SHARD_BATCH_US });
+      : NativeRtpEngine.open(name.replace(/:.*/, "") as "io_uring", {
+        shards: SHARDS,
+        shardBatchUs: SHARD_BATCH_US,
+        // "io_uring:nosteer": one socket per call on its shard (no sk_reuseport group).
+        steer: !name.endsWith(":nosteer"),
+        steerPorts: { min: FIRST, max: FIRST + 2 * calls + 1 },
+      });
+    const steering = engine instanceof NativeRtpEngine ? engine.steering : undefined;
+    if (steering) console.error(`rtp_engine_bench: ${name}: steering ${steering.why}`);
     try {
       for (const mode of MODES) rows.push(await serve(engine, mode, calls));
     } finally {

@@ -248,6 +248,7 @@ export class VoiceServer implements AsyncDisposable {
       ? openRtpEngine(config.sip.rtpEngine, {
         logger: log.child({ component: "rtp" }),
         hostname: config.sip.listen.host,
+        steerPorts: { min: config.sip.rtpPortRange[0], max: config.sip.rtpPortRange[1] },
       })
       : undefined;
     if (rtpEngine) cleanup.defer(() => rtpEngine.close());

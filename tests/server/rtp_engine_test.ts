@@ -53,6 +53,11 @@ Deno.test("with rtpEngine auto the server logs the engine it runs and why xdp wa
     assertEquals(records[chosen].msg, `RTP engine: ${expected}`);
     const xdp = records.find((r) => r.msg === "RTP engine xdp not used");
     assert(xdp?.why && /loopback/.test(xdp.why), `xdp's reason: ${JSON.stringify(xdp)}`);
+    if (expected === "io_uring" && navigator.hardwareConcurrency > 1) {
+      // Its shards share the configured RTP range through sk_reuseport, said before it listens.
+      const steering = records.findIndex((r) => r.msg === "RTP steering: sk_reuseport");
+      assert(steering >= 0 && steering < listening, server.lines.join("\n"));
+    }
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }

@@ -66,6 +66,11 @@ export interface NativeRtpEngineOptions {
    * range too wide for the socket array) the engine logs why and binds one socket per call.
    */
   readonly steer?: boolean;
+  /**
+   * The port range to steer (the RTP range of the configuration), set up when the engine
+   * opens, so its first log lines say whether steering runs [the first `bind`'s range].
+   */
+  readonly steerPorts?: RtpPortRange;
   /** (xdp) The interface AF_XDP binds to [`xdpInterfaceFor(hostname)`, else `lo`]. */
   readonly interface?: string;
   /** (xdp) Its first queue [0]; one shard per queue from there. */
@@ -251,7 +256,7 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
       lib.symbols.cc_engine_destroy(handle);
       throw error;
     }
-    return new NativeRtpEngine(
+    const engine = new NativeRtpEngine(
       name,
       lib,
       handle,
@@ -259,6 +264,8 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
       options.batchMs ?? 1,
       options.steer ?? true,
     );
+    if (options.steerPorts) engine.#setUpSteering(options.steerPorts);
+    return engine;
   }
 
   /** Shard threads. */
