@@ -84,6 +84,17 @@ export const NATIVE_SYMBOLS = {
   cc_engine_steer: { parameters: ["pointer", "u16", "u16"], result: "i32" },
   /** int cc_engine_steer_stats(cc_engine_t *e, uint64_t *out4) */
   cc_engine_steer_stats: { parameters: ["pointer", "buffer"], result: "i32" },
+  /** size_t cc_src_filter_footprint(void) */
+  cc_src_filter_footprint: { parameters: [], result: "usize" },
+  /** int cc_src_filter_init(void *mem, const cc_src_filter_cfg_t *cfg) */
+  cc_src_filter_init: { parameters: ["buffer", "buffer"], result: "i32" },
+  /** void cc_src_filter_remote(void *mem, uint32_t ipv4, uint16_t port, uint32_t rtcp_port) */
+  cc_src_filter_remote: { parameters: ["buffer", "u32", "u16", "u32"], result: "void" },
+  /** uint32_t cc_src_filter_rtp(void *mem, uint32_t ipv4, uint16_t port, uint8_t pt, uint16_t seq, uint32_t ssrc, uint64_t now_us) */
+  cc_src_filter_rtp: {
+    parameters: ["buffer", "u32", "u16", "u8", "u16", "u32", "u64"],
+    result: "u32",
+  },
   // ---- ffi/xdp (helper "xdp" adds its symbols below this line) ----
 } as const satisfies Deno.ForeignLibraryInterface;
 

@@ -94,7 +94,9 @@ export function buildNativeTests(outDir = new URL("ffi/build/", ROOT).pathname):
       if (error instanceof Deno.errors.NotFound) continue;
       throw error;
     }
-    for (const e of entries.filter((e) => /^test_.*\.c$/.test(e.name)).sort()) {
+    const tests = entries.filter((e) => /^test_.*\.c$/.test(e.name));
+    // By name: DirEntry objects have no order of their own (sorting them throws).
+    for (const e of tests.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) {
       const output = `${dir}/${e.name.slice(0, -2)}`;
       const temporary = `${output}.${Deno.pid}.tmp`;
       gcc(

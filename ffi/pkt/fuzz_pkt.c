@@ -5,11 +5,15 @@
    - an accepted frame's payload lies inside the input;
    - rebuilding the reply of an accepted frame and parsing it again gives the same payload,
      with both checksums verifying;
-   - an accepted RTP packet's header + payload + padding adds up to its length exactly. */
+   - an accepted RTP packet's header + payload + padding adds up to its length exactly;
+   - the source filter (src_filter.c), fed the input as a stream of 12-byte packet records,
+     gives exactly one verdict per packet, and a packet it accepts (symmetric) becomes the
+     source and SSRC it listens to. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "rtp.h"
+#include "src_filter.h"
 #include "udp4.h"
 
 static void check(int cond) {
@@ -29,8 +33,40 @@ static void fuzz_rtp(const uint8_t *data, size_t size) {
   }
 }
 
+/* Record: [0] source (2 bits address, 2 bits port, bit 4 = a setRemote first), [1] pt,
+   [2..3] seq, [4..7] ssrc, [8..11] µs since the previous packet. Config from the first 4 bytes. */
+static void fuzz_filter(const uint8_t *data, size_t size) {
+  if (size < 4) return;
+  cc_src_filter_cfg_t cfg = {.relatch_us = (uint32_t)data[0] * 4000u,
+                             .ssrc_change_us = (uint32_t)data[1] * 4000u,
+                             .probation = (uint8_t)(data[2] & 7u),
+                             .symmetric = (uint8_t)(data[2] >> 7),
+                             .pt_audio = (uint8_t)(data[3] & 0x7fu),
+                             .pt_event = 101};
+  cc_src_filter_t f;
+  check(cc_src_filter_init(&f, &cfg) == 0);
+  uint64_t now = 1000000;
+  for (size_t i = 4; i + 12 <= size; i += 12) {
+    const uint8_t *r = data + i;
+    uint32_t ip = 0x0100007fu + ((uint32_t)(r[0] & 3u) << 24);
+    uint16_t port = (uint16_t)(40000u + ((r[0] >> 2) & 3u) * 2u);
+    if (r[0] & 0x10u) cc_src_filter_remote(&f, ip, port, (r[0] & 0x20u) ? 0x10000u : port + 1u);
+    uint16_t seq = (uint16_t)(r[2] | r[3] << 8);
+    uint32_t ssrc = (uint32_t)r[4] | (uint32_t)r[5] << 8 | (uint32_t)r[6] << 16 | (uint32_t)r[7] << 24;
+    now += (uint32_t)r[8] | (uint32_t)r[9] << 8 | (uint32_t)r[10] << 16 | (uint32_t)(r[11] & 0x0f) << 24;
+    uint32_t v = cc_src_filter_rtp(&f, ip, port, r[1], seq, ssrc, now);
+    uint32_t kinds = v & (CC_SF_ACCEPT | CC_SF_DROP_PT | CC_SF_DROP_SOURCE | CC_SF_DROP_STALE);
+    check(kinds != 0 && (kinds & (kinds - 1u)) == 0);
+    check(!(v & (CC_SF_LATCHED | CC_SF_RELATCHED | CC_SF_SSRC_CHANGE)) || (v & CC_SF_ACCEPT));
+    if ((v & CC_SF_ACCEPT) && cfg.symmetric) {
+      check(f.latched && f.remote == (((uint64_t)ip << 16) | port) && f.has_ssrc && f.remote_ssrc == ssrc);
+    }
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_rtp(data, size);
+  fuzz_filter(data, size);
   cc_udp4_view_t v;
   int rc = cc_pkt_udp4_parse(data, size, CC_PKT_VERIFY_IP_CSUM | CC_PKT_VERIFY_UDP_CSUM, &v);
   (void)cc_pkt_strerror(rc);

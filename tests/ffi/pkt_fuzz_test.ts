@@ -112,6 +112,7 @@ Deno.test({
           `${pkt}/fuzz_pkt.c`,
           `${pkt}/pkt.c`,
           `${pkt}/rtp.c`,
+          `${pkt}/src_filter.c`,
           `${pkt}/udp4.c`,
         ],
         stdout: "piped",
