@@ -13,6 +13,8 @@
  * client:<identity>   ClientRegistration JSON
  * owner:<sid>         node id of the node that created a live call (cluster mode)
  * node_calls:<node>   set of the live sids a node owns (cluster mode)
+ * transcript:<sid>    list of "<text length>|<TranscriptEntry JSON>", oldest first
+ * transcript_meta:<sid> hash { chars, truncated }   (the call's transcript bounds)
  * ```
 
 With a `nodeId` (cluster mode) the node creating a call becomes its owner in the same script
@@ -51,6 +53,7 @@ import type {
   VersionedCall,
   WriteResult,
 } from "./store.ts";
+import type { StoredTranscript, TranscriptBounds, TranscriptEntry } from "./transcripts.ts";
 
 /** Options for {@linkcode RedisCallStore.connect}. */
 export interface RedisCallStoreOptions {
@@ -143,8 +146,29 @@ while true do
 end
 `;
 
+/**
+ * KEYS: transcript list, transcript meta. ARGV: "<length>|<entry JSON>", the text length,
+ * maxEntries, maxChars. Appends, then drops the oldest entries beyond the bounds (never the
+ * new one: its text is clipped to maxChars by the caller), as the KV store does.
+ */
+const APPEND_TRANSCRIPT = `
+redis.call("RPUSH", KEYS[1], ARGV[1])
+local chars = redis.call("HINCRBY", KEYS[2], "chars", tonumber(ARGV[2]))
+local n = redis.call("LLEN", KEYS[1])
+local maxEntries = tonumber(ARGV[3])
+local maxChars = tonumber(ARGV[4])
+while n > 1 and (n > maxEntries or chars > maxChars) do
+  local oldest = redis.call("LPOP", KEYS[1])
+  chars = redis.call("HINCRBY", KEYS[2], "chars", -tonumber(string.match(oldest, "^(%d+)|")))
+  redis.call("HSET", KEYS[2], "truncated", "1")
+  n = n - 1
+end
+return n
+`;
+
 /** The scripts, as ioredis defines them on the client (EVALSHA with EVAL fallback). */
 interface ScriptCommands {
+  ccAppendTranscript(...args: (string | number)[]): Promise<number>;
   ccPutCall(...args: (string | number)[]): Promise<[number, string]>;
   ccPutWithIdempotency(...args: (string | number)[]): Promise<[number, string?]>;
   ccListCalls(...args: (string | number)[]): Promise<[string[], number]>;
@@ -170,6 +194,7 @@ export class RedisCallStore implements CallStore {
     redis.defineCommand("ccPutCall", { numberOfKeys: 6, lua: PUT_CALL });
     redis.defineCommand("ccPutWithIdempotency", { numberOfKeys: 2, lua: PUT_WITH_IDEMPOTENCY });
     redis.defineCommand("ccListCalls", { numberOfKeys: 2, lua: LIST_CALLS });
+    redis.defineCommand("ccAppendTranscript", { numberOfKeys: 2, lua: APPEND_TRANSCRIPT });
     this.#redis = redis as Redis & ScriptCommands;
     this.#prefix = prefix;
     this.#nodeId = nodeId;
@@ -312,6 +337,32 @@ export class RedisCallStore implements CallStore {
 
   async deleteClient(identity: string): Promise<void> {
     await this.#redis.del(this.#key(`client:${identity}`));
+  }
+
+  /** Appends a final to the call's transcript, dropping the oldest beyond `bounds` (one script). */
+  async appendTranscript(
+    sid: string,
+    entry: TranscriptEntry,
+    bounds: TranscriptBounds,
+  ): Promise<void> {
+    await this.#redis.ccAppendTranscript(
+      this.#key(`transcript:${sid}`),
+      this.#key(`transcript_meta:${sid}`),
+      `${entry.text.length}|${JSON.stringify(entry)}`,
+      entry.text.length,
+      bounds.maxEntries,
+      bounds.maxChars,
+    );
+  }
+
+  /** The call's kept transcript, oldest final first (none when nothing was transcribed). */
+  async getTranscript(sid: string): Promise<StoredTranscript> {
+    const [items, truncated] = await Promise.all([
+      this.#redis.lrange(this.#key(`transcript:${sid}`), 0, -1),
+      this.#redis.hget(this.#key(`transcript_meta:${sid}`), "truncated"),
+    ]);
+    const finals = items.map((item) => JSON.parse(item.slice(item.indexOf("|") + 1)));
+    return { finals, truncated: truncated === "1" };
   }
 
   async probeWrite(): Promise<void> {

@@ -4,6 +4,7 @@ import { advanceCall } from "../../src/calls/call.ts";
 import { requireOrSkip } from "../_lib/env.ts";
 import { hasRedis, startRedis } from "../_lib/redis.ts";
 import { callAt, storeContract } from "./_store_contract.ts";
+import { TranscriptLog } from "../../src/calls/transcripts.ts";
 
 const available = hasRedis();
 if (!available) requireOrSkip(false, "redis-server is not installed: the Redis store tests skip");
@@ -108,5 +109,40 @@ Deno.test({
     const again = (await a.getCall("CAa"))!;
     assert((await a.putCall({ ...again.call }, again.version)).ok);
     assertEquals(await a.ownerOf("CAa"), undefined);
+  },
+});
+
+Deno.test({
+  name:
+    "Redis store keeps transcripts like the KV store: in order, bounded in entries and text, across nodes",
+  ignore: !available,
+  fn: async () => {
+    await using redis = await startRedis();
+    await using store = await RedisCallStore.connect({ url: redis.url, nodeId: "a" });
+    await using other = await RedisCallStore.connect({ url: redis.url, nodeId: "b" });
+    const log = new TranscriptLog({ maxEntries: 3, maxChars: 12, store });
+    assert(log.persistent);
+    const final = (sid: string, text: string) => ({
+      type: "transcript" as const,
+      sid,
+      at: "2026-01-01T00:00:00.000Z",
+      track: "uplink" as const,
+      kind: "final" as const,
+      text,
+      start: 10,
+      end: 20,
+    });
+    assertEquals(await store.getTranscript("CA1"), { finals: [], truncated: false });
+    // Not awaited one by one: appends to one call still land in order.
+    await Promise.all([0, 1, 2, 3, 4].map((i) => log.add(final("CA1", `w${i}`))));
+    // Another node reads what this one wrote.
+    const seen = await new TranscriptLog({ store: other }).get("CA1");
+    assertEquals(seen.finals.map((f) => f.text), ["w2", "w3", "w4"]);
+    assertEquals(seen.truncated, true);
+    // Text bound (UTF-16 length, as the KV store counts): "0123456789" goes for "abcdéf".
+    await log.add(final("CA2", "0123456789"));
+    await log.add(final("CA2", "abcdéf"));
+    assertEquals((await log.get("CA2")).finals.map((f) => f.text), ["abcdéf"]);
+    assertEquals((await log.get("CA2")).finals[0].start, 10);
   },
 });
