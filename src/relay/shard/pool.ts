@@ -16,7 +16,9 @@
  *   first track, its connect info asked); clients are given its shard's URL
  *   (`GET /v1/relay/placement/{sid}`); every shard learns the placement.
  * - A subscriber on a shard that does not own the call is served by pulling from the owner
- *   (`./router.ts`, one upstream SUBSCRIBE per track); the main thread's in-process legs
+ *   (`./router.ts`, one upstream SUBSCRIBE per track); a PUBLISH there is pushed on to the
+ *   owner (so a client that ignores the placement still works, at one crossing per object);
+ *   the main thread's in-process legs
  *   (SIP gateway, agents, bridges, recorder) keep using the main origin: what they publish for
  *   a call of shard k is pushed there, what they subscribe is pulled from there. Each crossing
  *   is counted (`./cross.ts`): for a SIP or agent call on shard k both directions cross once.

@@ -6,7 +6,10 @@
  * calls, so a request can never loop between shards.
  *
  * A track pushed in this origin (MoQT PUBLISH, an in-process publisher) beats the namespace's
- * source, so a leg that publishes on the wrong shard is still seen there, locally.
+ * source, so a leg that publishes on the wrong shard is seen there, locally, and
+ * {@linkcode ShardRouter.pushForeignTracks} sends it on to the call's shard (tracks with a
+ * capability only: a PUBLISH_NAMESPACE publisher's tracks, pulled on demand, stay where they
+ * were announced).
  *
  * @module
  */
@@ -102,7 +105,7 @@ export class ShardRouter implements Disposable {
   /**
    * Pushes every track published in this origin (with a capability) for a call of another
    * shard to that shard, where the call's other legs are: what the main thread's in-process
-   * legs (SIP gateway, agents, bridges) publish. `place` gives a call's shard (placing it when
+   * legs (SIP gateway, agents, bridges) publish, and a client's PUBLISH on the wrong shard. `place` gives a call's shard (placing it when
    * the call is new). Tracks this origin itself pulled from elsewhere are not pushed back.
    */
   pushForeignTracks(place: (sid: string) => number): void {

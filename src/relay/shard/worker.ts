@@ -67,6 +67,8 @@ async function start(init: ShardInit): Promise<Running> {
     log,
   });
   const router = new ShardRouter({ self: init.index, origin: relay.origin, links, log });
+  // A leg that PUBLISHes here for a call of another shard: its track goes on to that shard.
+  router.pushForeignTracks((sid) => router.remoteShardOf(sid) ?? init.index);
   return { relay, endpoint, links, router, log };
 }
 

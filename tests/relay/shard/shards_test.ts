@@ -229,3 +229,30 @@ Deno.test("shards=1 (the default): no Workers, the placement API names the main 
   assertEquals((await (await fx.fetch("/v1/relay/shards")).json()).shards, []);
   assertEquals(Object.keys(await relayStats(fx)).sort(), ["sessions", "tracks"]);
 });
+
+Deno.test("a PUBLISH on the wrong Worker shard is pushed on to the call's shard, where its subscriber reads it", async () => {
+  await using fx = await startServer({}, undefined, { relay: { shards: 2 } });
+  assertEquals((await placement(fx, "CAmain")).shard, 0);
+  // The publisher ignores the placement: it publishes on shard 1; the subscriber is on shard 0.
+  const publisher = await connectTo(fx, fx.server.shards!.port(1));
+  const uplink = await publisher.publish({
+    namespace: ["voice", "CAmain"],
+    name: "uplink",
+    capability: "voice/opus",
+  });
+  const subscriber = await connectTo(fx, fx.server.moqPort);
+  const reader = await subscriber.subscribe(["voice", "CAmain"], "uplink");
+  assertEquals(reader.info.capability, "voice/opus");
+  const pending = readTexts(reader, 3);
+  const group = uplink.appendGroup();
+  for (let i = 0; i < 3; i++) group.write({ id: i, payload: encoder.encode(`u${i}`) });
+  group.close();
+  assertEquals(await pending, ["u0", "u1", "u2"]);
+  const shards = (await (await fx.fetch("/v1/relay/shards")).json()).shards;
+  assertEquals(shards[1].cross.pushedTracks, 1);
+  assertEquals(shards[1].cross.objectsOut, 3);
+  reader.close();
+  uplink.close();
+  publisher.close();
+  subscriber.close();
+});
