@@ -11,6 +11,8 @@ import { MoqClient } from "../../src/relay/client.ts";
 import type { TrackConsumer, TrackProducer } from "../../src/relay/model/mod.ts";
 import { TrackError } from "../../src/relay/model/mod.ts";
 import { type RelayFixture, startRelay, testLogger, until } from "../_lib/relay_fixture.ts";
+import { probe } from "../auth/_moq_probe.ts";
+import { PublishNamespaceErrorCode } from "../../src/relay/wire/draft14/mod.ts";
 
 const SECRET = "takeover-test-secret-0123456789-abcdefghijklmnop";
 const NS = ["voice", "CA1"];
@@ -167,4 +169,31 @@ Deno.test("a peer cannot take over a track the server publishes in process, what
   const error = await assertRejects(() => peer.publish(INFO), TrackError);
   assertEquals(error.reason, "internal");
   assertEquals(local.done, false);
+});
+
+Deno.test("another identity's PUBLISH_NAMESPACE of a namespace a peer publishes is refused with UNAUTHORIZED, and the subscribers stay on the first", async () => {
+  await using fx = await authRelay();
+  await using alice = await connect(fx, await token("client:alice"));
+  await using listener = await connect(fx, await token("agent:echo"));
+  const track = (await alice.publishNamespace(NS))("uplink", "voice/opus");
+  using reader = await listener.subscribe(NS, "uplink");
+  await using bob = await probe("quic", {
+    port: fx.port,
+    cert: fx.cert,
+    setupToken: await token("client:bob"),
+  });
+  await bob.send({
+    type: "publish_namespace",
+    requestId: 0,
+    namespace: NS,
+    parameters: new Map(),
+  });
+  const reply = await bob.reply("publish_namespace_error", 0);
+  assertEquals(
+    reply.type === "publish_namespace_error" && reply.errorCode,
+    PublishNamespaceErrorCode.UNAUTHORIZED,
+  );
+  send(track, 0, 4);
+  await receive(reader, 4);
+  assertEquals(track.consumers, 1, "the relay still reads alice's track");
 });

@@ -193,7 +193,9 @@ export class Origin implements LocalTracks {
    * new subscriptions; closing the registration withdraws this publisher. With `takeover`
    * (see {@linkcode PublishOptions}), the live tracks an older publisher of the namespace
    * serves, when it allows takeover and has the same owner (or none), move to `source`: their
-   * consumers stay subscribed and read what `source` serves next.
+   * consumers stay subscribed and read what `source` serves next. A `takeover` publisher of
+   * a namespace whose newest publisher is another owner's is refused with a `TrackError`
+   * (`unauthorized`).
    */
   publishNamespace(
     namespace: readonly string[],
@@ -202,6 +204,15 @@ export class Origin implements LocalTracks {
   ): Registration {
     const key = namespaceKey(namespace);
     let entry = this.#namespaces.get(key);
+    const newest = entry?.sources.at(-1);
+    if (
+      takeover && newest?.takeover && newest.owner !== undefined && newest.owner !== owner
+    ) {
+      throw new TrackError(
+        "unauthorized",
+        `Cannot publish namespace: "${namespace.join("/")}" is published by another identity`,
+      );
+    }
     const isNew = !entry;
     if (!entry) {
       entry = { namespace: Object.freeze([...namespace]), sources: [] };

@@ -222,7 +222,11 @@ Deno.test("a takeover PUBLISH_NAMESPACE moves the pulled tracks of the older pub
   origin.publishNamespace(NS, source("old"), { takeover: true, owner: "a" });
   using reader = await origin.subscribe(NS, "uplink");
   serving.get("old")!.setCapability("voice/opus");
-  origin.publishNamespace(NS, source("other owner"), { takeover: true, owner: "b" });
+  const refused = assertThrows(
+    () => origin.publishNamespace(NS, source("other owner"), { takeover: true, owner: "b" }),
+    TrackError,
+  );
+  assertEquals(refused.reason, "unauthorized");
   assertEquals(served, ["old"], "another owner's namespace does not take the track");
   origin.publishNamespace(NS, source("new"), { takeover: true, owner: "a" });
   assertEquals(served, ["old", "new"]);

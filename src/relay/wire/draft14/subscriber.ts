@@ -224,13 +224,25 @@ export class Subscriber implements TrackSource {
     // A repeated PUBLISH_NAMESPACE for a namespace this peer already publishes (a retry) is
     // simply acknowledged again.
     if (!this.#namespaces.has(key)) {
-      this.#namespaces.set(
-        key,
-        core.origin.publishNamespace(msg.namespace, this, {
-          takeover: true,
-          owner: core.authorize.identity,
-        }),
-      );
+      try {
+        this.#namespaces.set(
+          key,
+          core.origin.publishNamespace(msg.namespace, this, {
+            takeover: true,
+            owner: core.authorize.identity,
+          }),
+        );
+      } catch (error) {
+        core.send({
+          type: "publish_namespace_error",
+          requestId: msg.requestId,
+          errorCode: error instanceof TrackError && error.reason === "unauthorized"
+            ? PublishNamespaceErrorCode.UNAUTHORIZED
+            : PublishNamespaceErrorCode.INTERNAL_ERROR,
+          reason: (error as Error).message,
+        });
+        return;
+      }
     }
     core.send({ type: "publish_namespace_ok", requestId: msg.requestId });
   }
