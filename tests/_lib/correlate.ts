@@ -18,7 +18,8 @@ export interface Correlation {
 /**
  * Searches lags in `[minLag, maxLag]` (received[i + lag] ~ reference[i]) and returns the one
  * with the highest Pearson correlation over an overlap of at least `minOverlap` samples.
- * Lags are scanned coarsely (`step`) and then refined around the best.
+ * Lags are scanned coarsely (`step`), and every lag of both signals low-passed and decimated by
+ * `step`; the best of each scan is then refined at full rate.
  *
  * @example
  * ```ts
@@ -45,12 +46,40 @@ export function bestLagCorrelation(
     const c = correlationAt(reference, received, lag);
     if (c.overlap >= minOverlap && c.r > best.r) best = c;
   };
+  const refine = (around: number, width: number) => {
+    const from = Math.max(minLag, around - width), to = Math.min(maxLag, around + width);
+    for (let lag = from; lag <= to; lag++) at(lag);
+  };
   for (let lag = minLag; lag <= maxLag; lag += step) at(lag);
   const coarse = best.lag;
-  for (let lag = Math.max(minLag, coarse - step); lag <= Math.min(maxLag, coarse + step); lag++) {
-    at(lag);
+  refine(coarse, step);
+  if (step > 1) {
+    // Sampling the lags every `step` misses a waveform's peak when the signal has content above
+    // rate / (2·step): at 8 kHz and step 8 (1 ms) a voice 4 samples off the grid can correlate
+    // less than a wrong lag (an exact copy of turns-8k.wav measured r = 0.27). So the coarse
+    // scan is repeated on both signals low-passed and decimated by `step`, where every lag is
+    // visited, and its best is refined at full rate too.
+    const lowRef = decimate(reference, step), lowGot = decimate(received, step);
+    const lowMin = Math.ceil(minLag / step), lowMax = Math.floor(maxLag / step);
+    let lowBest = { lag: lowMin, r: -Infinity };
+    for (let lag = lowMin; lag <= lowMax; lag++) {
+      const c = correlationAt(lowRef, lowGot, lag);
+      if (c.overlap >= minOverlap / step && c.r > lowBest.r) lowBest = c;
+    }
+    if (lowBest.r > -Infinity) refine(lowBest.lag * step, 2 * step);
   }
   return best;
+}
+
+/** Block means of `factor` samples: a box low-pass, then decimation by `factor`. */
+function decimate(x: ArrayLike<number>, factor: number): Float64Array {
+  const out = new Float64Array(Math.floor(x.length / factor));
+  for (let i = 0; i < out.length; i++) {
+    let sum = 0;
+    for (let k = 0; k < factor; k++) sum += x[i * factor + k];
+    out[i] = sum / factor;
+  }
+  return out;
 }
 
 function correlationAt(a: ArrayLike<number>, b: ArrayLike<number>, lag: number): Correlation {
