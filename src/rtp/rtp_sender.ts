@@ -5,7 +5,7 @@
  * @module
  */
 import type { Logger } from "../log/mod.ts";
-import { serializeRtp } from "./packet.ts";
+import { RTP_HEADER_BYTES } from "./packet.ts";
 import type { RtpPayloadMap } from "./payload_types.ts";
 import type { RtpCounters, RtpDirection, SendDigitsOptions } from "./session_types.ts";
 import { digitToEvent, encodeTelephoneEvent } from "./telephone_event.ts";
@@ -15,6 +15,8 @@ import type { RtpSocket } from "./engine/types.ts";
 const DTMF_PACKET_MS = 20;
 /** A pause in sending longer than this starts a new talkspurt (marker bit, timestamp jump). */
 const TALKSPURT_GAP_MS = 40;
+/** The reused packet buffer fits payloads up to this (a 60 ms G.711 frame, any Opus frame). */
+const SCRATCH_PAYLOAD_BYTES = 1500;
 
 /** What the sender reads from its session, live: payload types, far end, direction. */
 export interface RtpSenderState {
@@ -63,6 +65,13 @@ export class RtpSender {
   #afterNoise = false;
   #inFlight = false;
   readonly #sendQueue: [Uint8Array, Deno.NetAddr][] = [];
+  /**
+   * With a synchronous socket (`sendNow` copies the bytes before it returns) every packet is
+   * built in this one buffer: no allocation per packet. Sized on first use.
+   */
+  #scratch: Uint8Array | undefined;
+  /** The last view of `#scratch` handed out, reused while packets keep its length. */
+  #scratchView: Uint8Array | undefined;
   /** Whether RTP went out since the last RTCP report (an SR rather than an RR). */
   sentSinceReport = false;
 
@@ -182,14 +191,25 @@ export class RtpSender {
   }
 
   #send(payloadType: number, marker: boolean, timestamp: number, payload: Uint8Array): void {
-    const bytes = serializeRtp({
-      marker,
-      payloadType,
-      sequenceNumber: this.#seq,
-      timestamp,
-      ssrc: this.#ssrc,
-      payload,
-    });
+    // The header is written here rather than by `serializeRtp`: every field is ours and in
+    // range (sequence masked, timestamp and SSRC unsigned, a negotiated payload type), and
+    // this runs per packet of every call (50 a second each).
+    const bytes = this.#packetBuffer(RTP_HEADER_BYTES + payload.length);
+    const seq = this.#seq;
+    const ssrc = this.#ssrc;
+    bytes[0] = 0x80;
+    bytes[1] = (marker ? 0x80 : 0) | payloadType;
+    bytes[2] = seq >>> 8;
+    bytes[3] = seq & 0xff;
+    bytes[4] = timestamp >>> 24;
+    bytes[5] = (timestamp >>> 16) & 0xff;
+    bytes[6] = (timestamp >>> 8) & 0xff;
+    bytes[7] = timestamp & 0xff;
+    bytes[8] = ssrc >>> 24;
+    bytes[9] = (ssrc >>> 16) & 0xff;
+    bytes[10] = (ssrc >>> 8) & 0xff;
+    bytes[11] = ssrc & 0xff;
+    bytes.set(payload, RTP_HEADER_BYTES);
     this.#seq = (this.#seq + 1) & 0xffff;
     this.#count.packetsSent++;
     rtpTally.downlinkPackets++;
@@ -197,6 +217,16 @@ export class RtpSender {
     this.sentSinceReport = true;
     this.#lastSentTimestamp = timestamp;
     this.#transmit(bytes, this.#state.remote!);
+  }
+
+  /** A buffer for one packet of `length` bytes: the reused one when the socket copies at once. */
+  #packetBuffer(length: number): Uint8Array {
+    if (!this.#socket.sendNow || length > RTP_HEADER_BYTES + SCRATCH_PAYLOAD_BYTES) {
+      return new Uint8Array(length); // an async send reads it later: one per packet
+    }
+    if (this.#scratchView?.length === length) return this.#scratchView;
+    this.#scratch ??= new Uint8Array(RTP_HEADER_BYTES + SCRATCH_PAYLOAD_BYTES);
+    return this.#scratchView = this.#scratch.subarray(0, length);
   }
 
   /**

@@ -36,7 +36,8 @@ export interface RtpSocket {
   send(bytes: Uint8Array, to: Deno.NetAddr): Promise<number>;
   /**
    * Synchronous send where the engine has one (a ring write): true when queued. Callers
-   * prefer it to `send` when present.
+   * prefer it to `send` when present. Implementations MUST copy `bytes` before returning:
+   * the RTP sender builds every packet in one reused buffer.
    */
   readonly sendNow?: (bytes: Uint8Array, to: Deno.NetAddr) => boolean;
 }
