@@ -4,8 +4,9 @@
  * 1. Store operations and Redis round trips per call: a `CallService` in this process on a
  *    counting wrapper around the store (Deno KV, then Redis), each call registered-client
  *    originate → ringing → answer → hangup; Redis' own `INFO commandstats` gives the commands.
- * 2. originate/s over HTTP against real server processes: 1 node on KV, 1 node on Redis,
- *    3 nodes on one Redis (requests spread round-robin), N requests, C in flight.
+ * 2. originate/s over HTTP against real server processes: 1 node on KV, then 1, 2 and 3 nodes
+ *    on one Redis (requests spread round-robin; per node = total / nodes), N requests, C in
+ *    flight; the load average after each row.
  *
  * `deno run -A --unstable-net --unstable-kv bench/cluster_bench.ts [calls] [requests] [concurrency]`
  *
@@ -174,7 +175,7 @@ async function register(url: string) {
     } ms`,
   );
 }
-for (const nodes of [1, 3]) {
+for (const nodes of [1, 2, 3]) {
   await using redis = await startRedis();
   const started = [];
   for (let i = 0; i < nodes; i++) {
@@ -187,9 +188,11 @@ for (const nodes of [1, 3]) {
   await register(started[0].http);
   const result = await originateRate(started.map((n) => n.http), token);
   console.log(
-    `originate ${nodes} node(s) Redis: ${result.rps.toFixed(0)}/s p50 ${
-      result.p50.toFixed(1)
-    } ms p99 ${result.p99.toFixed(1)} ms`,
+    `originate ${nodes} node(s) Redis: ${result.rps.toFixed(0)}/s (${
+      (result.rps / nodes).toFixed(0)
+    }/s per node) p50 ${result.p50.toFixed(1)} ms p99 ${result.p99.toFixed(1)} ms; load ${
+      (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ")
+    }`,
   );
   for (const node of started) await node[Symbol.asyncDispose]();
 }
