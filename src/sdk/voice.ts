@@ -192,6 +192,31 @@ export class CallsClient {
   }
 
   /**
+   * Where the call's MoQT legs connect: the relay shard the server placed the call on and that
+   * shard's WebTransport URL (`GET /v1/relay/placement/{sid}`; a server with one relay answers
+   * shard 0 and its only URL). Connecting there keeps the call's media on one shard; another
+   * shard still serves it, at one crossing per object. Needs the `media:subscribe` scope.
+   *
+   * @example
+   * ```ts
+   * import { assertEquals } from "@std/assert";
+   * import { Voice } from "@clutchcall/voice/sdk";
+   *
+   * const voice = new Voice({
+   *   baseUrl: "http://127.0.0.1:8080",
+   *   token: "a token",
+   *   fetch: () =>
+   *     Promise.resolve(Response.json({ sid: "CA1", shard: 1, url: "https://127.0.0.1:4444/moq" })),
+   * });
+   * const { shard, url } = await voice.calls.relay("CA1");
+   * assertEquals([shard, url], [1, "https://127.0.0.1:4444/moq"]);
+   * ```
+   */
+  relay(sid: string): Promise<{ sid: string; shard: number; url: string }> {
+    return this.#http.json("GET", `/v1/relay/placement/${encodeURIComponent(sid)}`);
+  }
+
+  /**
    * The call's transcript: the finals a speech recognizer (the `builtin:asr-tap` plugin)
    * produced so far, in order. Live results arrive as `transcript` call events.
    *

@@ -80,6 +80,8 @@ Deno.test("shards=2: calls alternate between the main relay and the Worker shard
   assertEquals(b.url, `https://127.0.0.1:${pool.port(1)}/moq`);
   assert(pool.port(1) !== fx.server.moqPort, "the Worker shard has a port of its own");
   assertEquals((await placement(fx, "CAshardB")).shard, 1, "placement is remembered");
+  const voice = await fx.voice();
+  assertEquals(await voice.calls.relay("CAshardB"), b);
   const shards = (await (await fx.fetch("/v1/relay/shards")).json()).shards;
   assertEquals(shards.map((s: { index: number; alive: boolean; calls: number }) => s.calls), [
     1,
