@@ -4,7 +4,8 @@
  * transcript) sent to another node is forwarded over HTTP to the owner's advertised URL, with
  * the caller's headers (its token is checked again there) and body, and the owner's answer
  * is returned as it is. Reads from the store (`GET /v1/calls/{sid}`) and event streams are
- * answered by any node.
+ * answered by any node. An originate to a phone number (`POST /v1/calls`, `to` not a
+ * `client:`) on a node without a SIP gateway is forwarded to a live node that has one.
  *
  * A forwarded request carries `X-ClutchCall-Forwarded-By`; a node never forwards such a
  * request again (no loops if two nodes disagree on the owner for a moment).
@@ -26,6 +27,11 @@ export interface ForwarderOptions {
   readonly ownerOf: (sid: string) => Promise<string | undefined>;
   /** A live node's info (undefined: its lease expired). */
   readonly peer: (nodeId: string) => Promise<NodeInfo | undefined>;
+  /**
+   * Where an originate to a phone number goes when this node has no SIP gateway: a live node
+   * that has one (undefined: this node answers it itself) [none].
+   */
+  readonly gatewayNode?: () => Promise<NodeInfo | undefined>;
   readonly log: Logger;
 }
 
@@ -40,12 +46,10 @@ export interface ForwarderOptions {
  * ```
  */
 export function createForwarder(options: ForwarderOptions): Hono {
-  const { nodeId, ownerOf, peer, log } = options;
+  const { nodeId, ownerOf, peer, gatewayNode, log } = options;
   const app = new Hono();
-  const forward = async (
-    c: Parameters<Parameters<typeof app.use>[1]>[0],
-    next: () => Promise<void>,
-  ) => {
+  type Context = Parameters<Parameters<typeof app.use>[1]>[0];
+  const forward = async (c: Context, next: () => Promise<void>) => {
     const sid = c.req.param("sid");
     const method = c.req.method;
     const transcript = c.req.path.endsWith("/transcript");
@@ -57,6 +61,28 @@ export function createForwarder(options: ForwarderOptions): Hono {
     const info = await peer(owner);
     // The owner is gone: its calls are being ended; this node answers from the store.
     if (!info) return await next();
+    return await forwardTo(c, info, sid, owner);
+  };
+  // An originate to a phone number on a node without a SIP gateway: placed by one that has
+  // one (the call and its SIP leg then live there). `client:` calls stay here.
+  const originate = async (c: Context, next: () => Promise<void>) => {
+    if (c.req.method !== "POST" || !gatewayNode || c.req.header(FORWARDED_HEADER)) {
+      return await next();
+    }
+    let to: unknown;
+    try {
+      to = (await c.req.raw.clone().json())?.to;
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      return await next(); // not JSON: the Calls API says why
+    }
+    if (typeof to !== "string" || to.startsWith("client:")) return await next();
+    const info = await gatewayNode();
+    if (!info) return await next();
+    return await forwardTo(c, info, undefined, info.nodeId);
+  };
+  const forwardTo = async (c: Context, info: NodeInfo, sid: string | undefined, owner: string) => {
+    const method = c.req.method;
     const url = new URL(c.req.path, info.http);
     url.search = new URL(c.req.url).search;
     const headers = new Headers(c.req.raw.headers);
@@ -83,6 +109,7 @@ export function createForwarder(options: ForwarderOptions): Hono {
       });
     }
   };
+  app.use("/v1/calls", originate);
   app.use("/v1/calls/:sid", forward);
   app.use("/v1/calls/:sid/*", forward);
   return app;

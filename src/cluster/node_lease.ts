@@ -32,6 +32,8 @@ export interface NodeInfo {
   readonly http: string;
   /** When it joined (ISO 8601). */
   readonly startedAt: string;
+  /** It places calls to phone numbers (it runs a SIP gateway). */
+  readonly sip?: boolean;
 }
 
 /** Options for {@linkcode NodeLease.join}. */

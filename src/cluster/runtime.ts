@@ -37,6 +37,8 @@ export class ClusterNode implements AsyncDisposable {
   #lease: NodeLease | undefined;
   #cascade: RelayCascade | undefined;
   #recordings: RecordingMirror | undefined;
+  /** This node runs a SIP gateway (set on join). */
+  #sip = true;
   #closed = false;
 
   /** Use {@linkcode openClusterStore}. */
@@ -53,6 +55,7 @@ export class ClusterNode implements AsyncDisposable {
       nodeId: this.config.nodeId,
       ownerOf: (sid) => this.store.ownerOf(sid),
       peer: async (nodeId) => await this.#lease?.peer(nodeId),
+      gatewayNode: () => this.#sip ? Promise.resolve(undefined) : this.#gatewayNode(),
       log: this.#log,
     });
   }
@@ -64,11 +67,12 @@ export class ClusterNode implements AsyncDisposable {
    */
   async join(
     calls: CallService,
-    bound: { moq: string; http: string },
+    bound: { moq: string; http: string; sip?: boolean },
     relay?: ClusterRelay,
     { recordingsDir }: { readonly recordingsDir?: string } = {},
   ): Promise<void> {
     const { nodeId, keyPrefix: prefix, leaseMs, advertise } = this.config;
+    this.#sip = bound.sip ?? false;
     this.#bus = await EventBus.start({
       redis: this.#redis,
       prefix,
@@ -85,6 +89,7 @@ export class ClusterNode implements AsyncDisposable {
         nodeId,
         moq: advertise.moq ?? bound.moq,
         http: advertise.http ?? bound.http,
+        sip: bound.sip ?? false,
         startedAt: new Date().toISOString(),
       },
       callsOwnedBy: (id) => this.store.callsOwnedBy(id),
@@ -171,6 +176,22 @@ export class ClusterNode implements AsyncDisposable {
       this.#log.warn("Cannot find a node to move clients to", { error: (error as Error).message });
     }
     return "";
+  }
+
+  /** A live node that runs a SIP gateway (for an originate to a phone number), if any. */
+  async #gatewayNode(): Promise<NodeInfo | undefined> {
+    const lease = this.#lease;
+    if (!lease) return undefined;
+    const ids = await this.#redis.smembers(`${this.config.keyPrefix}nodes`);
+    // Spread over the gateway nodes: start at a random one.
+    const start = Math.floor(Math.random() * ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[(start + i) % ids.length];
+      if (id === this.config.nodeId) continue;
+      const peer = await lease.peer(id);
+      if (peer?.sip) return peer;
+    }
+    return undefined;
   }
 
   /** Why this node is not ready, or undefined: its lease must be current. */

@@ -399,6 +399,7 @@ export class VoiceServer implements AsyncDisposable {
         cluster.join(calls.service, {
           moq: `${host}:${endpoint.addr.port}`,
           http: `http://${host}:${front.addr.port}`,
+          sip: config.sip !== undefined,
         }, {
           origin: relay.origin,
           connect: config.auth?.hs256Secret

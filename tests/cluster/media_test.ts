@@ -1,14 +1,11 @@
 /**
  * The cluster's media scenario with real processes on loopback: three server nodes on one real
- * Redis, a call whose SIP leg is on B (a real sipp far end that echoes RTP) and whose bridge is
- * on C. C's downlink reaches B's SIP leg and B's uplink reaches C's bridge, each over one
- * cascade hop (the tracks are published whole — PUBLISH / in process — not as namespaces), so
- * speech written on C comes back to C through sipp's echo, correlated. Hung up via C; then
- * `kill -9` B mid-call: its call ends `failed`/`node_lost`, the bridge on C sees its uplink end,
- * and A's and C's calls go on.
- *
- * The SIP call is originated on B, the node with the trunk: an originate on a node without one
- * is not routed to a node that has one (not built).
+ * Redis; a call originated on A (which has no SIP gateway, so B places it: its SIP leg, to a
+ * real sipp far end that echoes RTP, is on B) and bridged on C. C's downlink reaches B's SIP
+ * leg and B's uplink reaches C's bridge, each over one cascade hop (the tracks are published
+ * whole — PUBLISH / in process — not as namespaces), so speech written on C comes back to C
+ * through sipp's echo, correlated. Hung up via C; then `kill -9` B mid-call: its call ends
+ * `failed`/`node_lost`, the bridge on C sees its uplink end, and A's and C's calls go on.
  */
 import { assert, assertEquals } from "@std/assert";
 import { requireOrSkip } from "../_lib/env.ts";
@@ -56,7 +53,7 @@ function until(): { promise: Promise<void>; check: (done: boolean) => void } {
 
 Deno.test({
   name:
-    "three nodes: a SIP leg on B and a bridge on C exchange audio both ways over the cascade (correlated); hangup via C; kill -9 B mid-call ends its call node_lost",
+    "three nodes: a call originated on A gets its SIP leg on B and a bridge on C, audio both ways over the cascade (correlated); hangup via C; kill -9 B mid-call ends its call node_lost",
   ignore: !available,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -106,8 +103,9 @@ Deno.test({
     });
     const stop = new AbortController();
     try {
-      // The SIP call: B's gateway dials sipp; watched from C.
-      const call = await b.voice.calls.originate({ from: "+14155550100", to: "+14155550123" });
+      // The SIP call, originated on A (no SIP gateway there): placed by B, whose gateway
+      // dials sipp; watched from C.
+      const call = await a.voice.calls.originate({ from: "+14155550100", to: "+14155550123" });
       const events = c.voice.calls.events(call.sid, { signal: stop.signal });
       await nextMatching(events, isStatus("in_progress"));
 
@@ -148,7 +146,7 @@ Deno.test({
       await a.voice.clients.add("gina");
       const onA = await a.voice.calls.originate({ from: "+14155550100", to: "client:gina" });
       const onC = await c.voice.calls.originate({ from: "+14155550100", to: "client:gina" });
-      const second = await b.voice.calls.originate({ from: "+14155550100", to: "+14155550124" });
+      const second = await a.voice.calls.originate({ from: "+14155550100", to: "+14155550124" });
       const secondEvents = a.voice.calls.events(second.sid, { signal: stop.signal });
       await nextMatching(secondEvents, isStatus("in_progress"));
       for (const sid of [onA.sid, onC.sid]) {
