@@ -118,6 +118,13 @@ export async function ringing(core: CallCore, identity: string): Promise<Call[]>
   return calls;
 }
 
+/**
+ * How many live views of each track (`sid/name`) were reported: a track can be seen more than
+ * once (a relay shard's copy of a track another shard owns, besides that shard's own report), and
+ * it is live until the last view ends.
+ */
+const views = new WeakMap<CallCore, Map<string, number>>();
+
 /** A voice track appeared in the relay: `media` events, and a client leg's answer or end. */
 export function onTrack(
   core: CallCore,
@@ -128,6 +135,26 @@ export function onTrack(
 ): void {
   const sid = sidOf(namespace);
   if (!sid || (name !== "uplink" && name !== "downlink")) return;
+  let counts = views.get(core);
+  if (!counts) views.set(core, counts = new Map());
+  const key = `${sid}/${name}`;
+  const seen = counts.get(key) ?? 0;
+  counts.set(key, seen + 1);
+  closed.then((error) => {
+    // The track ends with the last of its views (the one ending it says why).
+    const left = counts.get(key)! - 1;
+    if (left > 0) return void counts.set(key, left);
+    counts.delete(key);
+    const names = core.liveTracks.get(sid);
+    names?.delete(name);
+    if (names?.size === 0) core.liveTracks.delete(sid);
+    emitMedia(core, sid, name, "ended", capability);
+    if (name === "uplink" && !core.closed && !core.legs.has(sid)) {
+      // The client's leg left: it hung up (the track says whether it ended cleanly).
+      core.track(clientLeft(core, sid, error));
+    }
+  });
+  if (seen > 0) return; // another view of a live track changes nothing
   let names = core.liveTracks.get(sid);
   if (!names) core.liveTracks.set(sid, names = new Set());
   names.add(name);
@@ -137,15 +164,6 @@ export function onTrack(
     // The client's leg attached: its answer.
     core.track(core.advance(sid, "in_progress"));
   }
-  closed.then((error) => {
-    names.delete(name);
-    if (names.size === 0 && core.liveTracks.get(sid) === names) core.liveTracks.delete(sid);
-    emitMedia(core, sid, name, "ended", capability);
-    if (name === "uplink" && !core.closed && !core.legs.has(sid)) {
-      // The client's leg left: it hung up (the track says whether it ended cleanly).
-      core.track(clientLeft(core, sid, error));
-    }
-  });
 }
 
 /**

@@ -204,6 +204,25 @@ export class CallService implements AsyncDisposable {
     await this.#reconciler.start();
   }
 
+  /**
+   * A voice track live somewhere the service's own route cannot see (a relay shard Worker of
+   * this process): reported like the tracks of the service's origin (`media` events, a client
+   * leg's answer when its uplink appears, its end when the uplink's `closed` resolves).
+   *
+   * @example
+   * ```ts ignore
+   * calls.observeTrack(["voice", "CA1"], "uplink", "voice/opus", ended.promise);
+   * ```
+   */
+  observeTrack(
+    namespace: readonly string[],
+    name: string,
+    capability: string | undefined,
+    closed: Promise<Error | undefined>,
+  ): void {
+    clients.onTrack(this.#core, namespace, name, capability, closed);
+  }
+
   /** Originates a call; resolves with it in `dialing`. */
   originate(input: OriginateInput, claim?: IdempotencyClaim): Promise<Call> {
     return legs.originate(this.#core, input, claim);

@@ -188,7 +188,16 @@ export class VoiceServer implements AsyncDisposable {
     );
     cleanup.defer(() => endpoint[Symbol.asyncDispose]());
     relay.serve(endpoint);
-    const lostShards: { onLost?: (index: number, sids: string[]) => void } = {};
+    // Set once the calls service runs: what the shard Workers report.
+    const lostShards: {
+      onLost?: (index: number, sids: string[]) => void;
+      onTrack?: (
+        namespace: readonly string[],
+        name: string,
+        capability: string,
+        closed: Promise<Error | undefined>,
+      ) => void;
+    } = {};
     const shards = shardAuth
       ? await startupStep(
         `Cannot start ${shardCount - 1} relay shard Worker(s) after UDP port ${config.moqPort}`,
@@ -211,6 +220,8 @@ export class VoiceServer implements AsyncDisposable {
             log: log.child({ component: "shards" }),
             logLevel: config.logLevel,
             onShardLost: (index, sids) => lostShards.onLost?.(index, sids),
+            onTrack: (namespace, name, capability, closed) =>
+              lostShards.onTrack?.(namespace, name, capability, closed),
           }),
       )
       : undefined;
@@ -310,6 +321,8 @@ export class VoiceServer implements AsyncDisposable {
         else shards.place(event.sid);
       }));
       const shardLog = log.child({ component: "shards" });
+      lostShards.onTrack = (namespace, name, capability, closed) =>
+        calls.service.observeTrack(namespace, name, capability, closed);
       lostShards.onLost = (index, sids) => {
         for (const sid of sids) {
           calls.service.endOrphaned(sid, "shard_lost").catch((error) =>

@@ -37,6 +37,7 @@ import { ShardRouter } from "./router.ts";
 import type { ShardAuth } from "./auth.ts";
 import { type PlacementRule, ShardPlacement } from "./placement.ts";
 import type { FromShard, ShardStats, ToShard } from "./protocol.ts";
+import { callNamespace } from "../../voice/sid.ts";
 
 /** Options for {@linkcode ShardPool.start}. */
 export interface ShardPoolOptions {
@@ -72,6 +73,16 @@ export interface ShardPoolOptions {
   readonly log: Logger;
   /** Worker log level ["warn"]. */
   readonly logLevel?: LogLevel;
+  /**
+   * A track of a call placed on a Worker shard was published there; `closed` resolves when it
+   * ends (with an error, or undefined when it ended cleanly, or when the shard was lost).
+   */
+  readonly onTrack?: (
+    namespace: readonly string[],
+    name: string,
+    capability: string,
+    closed: Promise<Error | undefined>,
+  ) => void;
   /** A shard's Worker died: the sids its calls had (the server ends them). */
   readonly onShardLost?: (index: number, sids: string[], error: string) => void;
 }
@@ -105,6 +116,8 @@ export class ShardPool implements AsyncDisposable {
   readonly #links: CrossShardLinks;
   readonly #router: ShardRouter;
   readonly #statsWaiters = new Map<number, (message: FromShard & { type: "stats" }) => void>();
+  /** Per Worker shard: how to end each of its tracks reported live. */
+  readonly #trackEnds = new Map<number, Map<number, (error: Error | undefined) => void>>();
   #nextStatsId = 0;
   #closing: Promise<void> | undefined;
 
@@ -279,9 +292,27 @@ export class ShardPool implements AsyncDisposable {
   }
 
   #watch(shard: WorkerShard): void {
+    const tracks = new Map<number, (error: Error | undefined) => void>();
+    this.#trackEnds.set(shard.index, tracks);
     shard.worker.onmessage = (event: MessageEvent<FromShard>) => {
-      if (event.data.type !== "stats") return;
-      this.#statsWaiters.get(event.data.id)?.(event.data);
+      const message = event.data;
+      if (message.type === "stats") this.#statsWaiters.get(message.id)?.(message);
+      if (message.type === "track") {
+        const closed = Promise.withResolvers<Error | undefined>();
+        tracks.set(message.id, closed.resolve);
+        this.#o.onTrack?.(
+          callNamespace(message.sid),
+          message.name,
+          message.capability,
+          closed.promise,
+        );
+      }
+      if (message.type === "trackEnded") {
+        tracks.get(message.id)?.(
+          message.error === undefined ? undefined : new Error(message.error),
+        );
+        tracks.delete(message.id);
+      }
     };
     shard.worker.onerror = (event) => {
       // An uncaught error in the Worker: the shard is lost, the process must go on.
@@ -299,6 +330,10 @@ export class ShardPool implements AsyncDisposable {
     this.#broadcast({ type: "lost", shard: shard.index });
     this.#o.log.error("Relay shard lost", { shard: shard.index, calls: sids.length, error });
     for (const waiter of [...this.#statsWaiters.values()]) waiter(undefined as never);
+    // Its tracks are gone with it.
+    const lostError = new Error(`Relay shard ${shard.index} was lost: ${error}`);
+    for (const end of this.#trackEnds.get(shard.index)?.values() ?? []) end(lostError);
+    this.#trackEnds.delete(shard.index);
     this.#o.onShardLost?.(shard.index, sids, error);
   }
 

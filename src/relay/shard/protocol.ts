@@ -3,7 +3,8 @@
  *
  * ```text
  * main → worker   init, peers, place, release, stats, close, crash (fault injection)
- * worker → main   ready (bound port), stats, closed, failed (init failed)
+ * worker → main   ready (bound port), stats, closed, failed (init failed), track / trackEnded
+ *                 (the tracks of its own calls, for the calls service on the main thread)
  * ```
  *
  * @module
@@ -75,4 +76,14 @@ export type FromShard =
     readonly tracks: number;
     readonly cross: CrossShardCounters;
   }
-  | { readonly type: "closed" };
+  | { readonly type: "closed" }
+  /** A track of a call placed on this shard was published here (with a capability). */
+  | {
+    readonly type: "track";
+    readonly id: number;
+    readonly sid: string;
+    readonly name: string;
+    readonly capability: string;
+  }
+  /** That track ended (with an error message, or cleanly). */
+  | { readonly type: "trackEnded"; readonly id: number; readonly error?: string };

@@ -56,6 +56,8 @@ export class ShardRouter implements Disposable {
   readonly #o: ShardRouterOptions;
   /** Calls of other shards: their shard and the namespace registration serving them. */
   readonly #remote = new Map<string, { shard: number; registration: Registration }>();
+  /** Calls placed on this shard. */
+  readonly #own = new Set<string>();
   /** `sid/name` of tracks this origin pulls from another shard now. */
   readonly #pulled = new Set<string>();
   #push: Registration | undefined;
@@ -71,7 +73,8 @@ export class ShardRouter implements Disposable {
     if (current?.shard === shard) return;
     current?.registration.close();
     this.#remote.delete(sid);
-    if (shard === this.#o.self) return;
+    if (shard === this.#o.self) return void this.#own.add(sid);
+    this.#own.delete(sid);
     const registration = this.#o.origin.publishNamespace(callNamespace(sid), {
       serve: async (track) => {
         const key = `${sid}/${track.info.name}`;
@@ -85,6 +88,7 @@ export class ShardRouter implements Disposable {
 
   /** `sid`'s call ended: stop serving it here. Releasing twice is a no-op. */
   released(sid: string): void {
+    this.#own.delete(sid);
     this.#remote.get(sid)?.registration.close();
     this.#remote.delete(sid);
   }
@@ -95,6 +99,11 @@ export class ShardRouter implements Disposable {
       if (owner === shard) this.released(sid);
     }
     this.#o.links.forget(shard);
+  }
+
+  /** Whether `sid`'s call was placed on this shard. */
+  ownsCall(sid: string): boolean {
+    return this.#own.has(sid);
   }
 
   /** The shard serving `sid` here, when it is another one. */

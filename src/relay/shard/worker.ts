@@ -17,6 +17,7 @@ import { CrossShardLinks } from "./cross.ts";
 import { ShardRouter } from "./router.ts";
 import { ShardAuth } from "./auth.ts";
 import type { FromShard, ShardInit, ToShard } from "./protocol.ts";
+import { sidOf } from "../../voice/sid.ts";
 
 interface Running {
   readonly relay: Relay;
@@ -69,6 +70,18 @@ async function start(init: ShardInit): Promise<Running> {
   const router = new ShardRouter({ self: init.index, origin: relay.origin, links, log });
   // A leg that PUBLISHes here for a call of another shard: its track goes on to that shard.
   router.pushForeignTracks((sid) => router.remoteShardOf(sid) ?? init.index);
+  // The tracks of this shard's own calls are told to the main thread (no media: the calls
+  // service learns a client leg's answer and end from its uplink's life).
+  let nextTrack = 0;
+  relay.origin.route("*", (consumer) => {
+    const sid = sidOf(consumer.info.namespace);
+    consumer.close();
+    if (sid === undefined || !router.ownsCall(sid)) return;
+    const id = nextTrack++;
+    const { name, capability = "" } = consumer.info;
+    post({ type: "track", id, sid, name, capability });
+    consumer.closed.then((error) => post({ type: "trackEnded", id, error: error?.message }));
+  });
   return { relay, endpoint, links, router, log };
 }
 

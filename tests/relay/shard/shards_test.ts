@@ -258,3 +258,50 @@ Deno.test("a PUBLISH on the wrong Worker shard is pushed on to the call's shard,
   publisher.close();
   subscriber.close();
 });
+
+Deno.test("a client leg on the Worker shard that owns its call answers it with its uplink there and hangs up by ending it", async () => {
+  await using fx = await startServer({}, undefined, { relay: { shards: 2 } });
+  const app = await fx.voice();
+  const phone = await fx.voice();
+  const ringing = new AbortController();
+  const incoming = phone.clients.register("carol", { signal: ringing.signal })[
+    Symbol.asyncIterator
+  ]();
+  const ring = incoming.next();
+  await eventually(
+    async () => (await fx.fetch("/v1/clients/carol")).ok || undefined,
+    5000,
+    "registration of carol",
+  );
+  assertEquals((await placement(fx, "CAfiller")).shard, 0);
+  const call = await app.calls.originate({ from: "+14155550100", to: "client:carol" });
+  const { shard } = await app.calls.relay(call.sid);
+  assertEquals(shard, 1);
+  await ring;
+  const statuses: string[] = [];
+  const watching = (async () => {
+    for await (const event of app.calls.events(call.sid) as AsyncIterable<CallEvent>) {
+      if (event.type !== "status") continue;
+      statuses.push(event.call.status);
+      if (event.call.status === "completed") return event.call;
+    }
+  })();
+  // The client connects where the API says: shard 1, not the main relay.
+  const leg = await connectTo(fx, fx.server.shards!.port(1));
+  const uplink = await leg.publish({
+    namespace: ["voice", call.sid],
+    name: "uplink",
+    capability: "voice/g711_ulaw",
+  });
+  await eventually(
+    async () => (await app.calls.get(call.sid)).status === "in_progress" || undefined,
+    5000,
+    "in_progress",
+  );
+  uplink.close();
+  const ended = await watching;
+  assertEquals(ended?.endReason, "caller_hangup");
+  assert(statuses.includes("in_progress"));
+  ringing.abort();
+  leg.close();
+});
