@@ -378,6 +378,30 @@ export class CallService implements AsyncDisposable {
   }
 
   /**
+   * Releases every leg this process holds (gateway legs, and the calls' tracks in the relay),
+   * without asking the store: for a node cut off from the cluster's store whose calls the
+   * other nodes end as lost (`reason`). Each leg ends as a hangup would (SIP: BYE; its RTP
+   * ports freed); its own end report reaches the store when it is back (refused there if the
+   * call was ended already). Resolves with the sids released.
+   *
+   * @example
+   * ```ts ignore
+   * const released = calls.releaseAllLegs("node_lost"); // the cluster lease ran out
+   * ```
+   */
+  releaseAllLegs(reason: EndReason): string[] {
+    const core = this.#core;
+    const released = [...new Set([...core.legs.keys(), ...core.liveTracks.keys()])];
+    for (const sid of released) {
+      core.legs.get(sid)?.abort(reason);
+      core.legs.delete(sid);
+      const tracks = core.origin.closeTracks(["voice", sid]);
+      core.log.warn("Released the legs of a call lost with this node", { sid, tracks, reason });
+    }
+    return released;
+  }
+
+  /**
    * Releases this process's legs (gateway legs, and the call's tracks in the relay) of calls
    * the store says have ended: after a node was cut off from the cluster's store, the others
    * may have ended its calls (`failed` / `node_lost`) while its legs kept running. Each such

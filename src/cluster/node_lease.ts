@@ -14,7 +14,9 @@
  * A lost node's live calls (`callsOwnedBy`) end through `onNodeLost`; its sids are freed by
  * the store as the calls end. A node that was cut off from Redis and renews again releases the
  * legs of its calls that ended meanwhile (`onRecovered`: a partitioned node must not keep media
- * running for calls the others declared lost). A node that shuts down lets its lease run out: restarted within
+ * running for calls the others declared lost); one still cut off once its lease ran out stops
+ * its legs at once when another node (asked over HTTP) is ready, i.e. Redis is up for the
+ * others (`onCutOff`). A node that shuts down lets its lease run out: restarted within
  * the lease under the same `nodeId`, it reconciles its own calls as a single node does.
  *
  * @module
@@ -56,6 +58,14 @@ export interface NodeLeaseOptions {
    * release the legs of its calls that the store says ended.
    */
   readonly onRecovered?: () => Promise<void>;
+  /**
+   * Called once per outage when this node's lease has run out (by half a lease) while another
+   * node (a witness, asked over HTTP at `/readyz`) still holds its own: Redis is up for the others, so they end
+   * this node's calls as lost, and this node must stop their legs now rather than keep media
+   * running. Not called when no other node is ready (Redis is down for everyone: nobody
+   * reaps, the calls go on).
+   */
+  readonly onCutOff?: () => Promise<void>;
 }
 
 /**
@@ -78,6 +88,10 @@ export class NodeLease implements AsyncDisposable {
   #closed = false;
   /** Calls ended because their node was lost, in total (for tests and metrics). */
   #reaped = 0;
+  /** The other nodes as last read from Redis: the witnesses when this node is cut off. */
+  #peers: NodeInfo[] = [];
+  /** This outage's cut-off was told (`onCutOff`), or is being checked. */
+  #cutOff = false;
 
   private constructor(options: NodeLeaseOptions) {
     this.#o = options;
@@ -90,6 +104,7 @@ export class NodeLease implements AsyncDisposable {
     try {
       await lease.#renew();
       await options.redis.sadd(`${options.prefix}nodes`, options.info.nodeId);
+      await lease.#refreshPeers();
     } catch (error) {
       lease.close();
       throw error;
@@ -137,13 +152,21 @@ export class NodeLease implements AsyncDisposable {
       try {
         const recovering = this.#healthySince === undefined;
         await this.#renew();
+        this.#cutOff = false;
         if (recovering) await this.#recovered();
+        await this.#refreshPeers();
         await this.#reapLost();
       } catch (error) {
         if (this.#healthySince !== undefined) {
           this.#o.log.warn("Cannot renew the cluster lease", { error: (error as Error).message });
         }
         this.#healthySince = undefined;
+        // Half a lease past its own: a witness still holding its lease then renewed it after
+        // this node's renewals began to fail (not merely before an outage hitting both).
+        if (!this.#cutOff && Date.now() - this.#renewedAt >= 1.5 * this.#o.leaseMs) {
+          this.#cutOff = true;
+          await this.#checkCutOff();
+        }
       } finally {
         this.#ticking = undefined;
       }
@@ -167,6 +190,41 @@ export class NodeLease implements AsyncDisposable {
     await redis.sadd(`${prefix}nodes`, info.nodeId);
     log.info("The cluster lease is renewed again", { nodeId: info.nodeId });
     await this.#o.onRecovered?.();
+  }
+
+  async #refreshPeers(): Promise<void> {
+    const { redis, prefix, info } = this.#o;
+    const ids = (await redis.smembers(`${prefix}nodes`)).filter((id) => id !== info.nodeId);
+    if (ids.length === 0) return void (this.#peers = []);
+    const values = await redis.mget(ids.map((id) => `${prefix}node:${id}`));
+    this.#peers = values.flatMap((json) => json ? [JSON.parse(json) as NodeInfo] : []);
+  }
+
+  /**
+   * This node's lease ran out: when another node says it is ready (its lease is current, so
+   * Redis is up for it), this node is the one cut off and its calls are ended as lost there;
+   * `onCutOff`. Otherwise checked again on the next failed renewal.
+   */
+  async #checkCutOff(): Promise<void> {
+    const { log } = this.#o;
+    for (const peer of this.#peers) {
+      try {
+        const response = await fetch(new URL("/readyz", peer.http), {
+          signal: AbortSignal.timeout(1000),
+        });
+        await response.body?.cancel();
+        if (!response.ok) continue;
+      } catch (error) {
+        log.debug("A cluster peer does not answer", { nodeId: peer.nodeId, error });
+        continue;
+      }
+      log.warn("Cut off from Redis while the cluster is up: this node's calls are lost", {
+        witness: peer.nodeId,
+      });
+      await this.#o.onCutOff?.();
+      return;
+    }
+    this.#cutOff = false; // nobody else is up either: Redis is down for all, nobody reaps
   }
 
   /** Ends the calls of every node whose lease expired, one reaper per lost node. */

@@ -105,6 +105,17 @@ export class ClusterNode implements AsyncDisposable {
         }
         this.#cascade?.reannounce();
       },
+      // Still cut off once the lease ran out, while the others are up: they end this node's
+      // calls as lost; stop their legs now.
+      onCutOff: () => {
+        const released = calls.releaseAllLegs("node_lost");
+        if (released.length > 0) {
+          this.#log.warn("Released the legs of calls lost with this node's lease", {
+            calls: released.length,
+          });
+        }
+        return Promise.resolve();
+      },
       onNodeLost: async (call, lost) => {
         const ended = await calls.endOrphaned(call.sid, "node_lost");
         if (ended) this.#log.info("Ended a lost node's call", { sid: call.sid, nodeId: lost });
