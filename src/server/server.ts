@@ -321,8 +321,17 @@ export class VoiceServer implements AsyncDisposable {
         else shards.place(event.sid);
       }));
       const shardLog = log.child({ component: "shards" });
-      lostShards.onTrack = (namespace, name, capability, closed) =>
+      // Plugins route tracks by capability in the main origin: with any enabled, each track of
+      // a Worker shard's calls is pulled into it (one crossing per object, counted) for them.
+      const routed = config.plugins.some((plugin) => plugin.enabled);
+      lostShards.onTrack = (namespace, name, capability, closed) => {
         calls.service.observeTrack(namespace, name, capability, closed);
+        if (!routed) return;
+        relay.origin.subscribe(namespace, name).then(
+          (consumer) => void closed.then(() => consumer.close()),
+          (error) => shardLog.warn("Cannot bring a shard's track to the plugins", { error }),
+        );
+      };
       lostShards.onLost = (index, sids) => {
         for (const sid of sids) {
           calls.service.endOrphaned(sid, "shard_lost").catch((error) =>

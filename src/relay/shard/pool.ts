@@ -22,6 +22,10 @@
  *   (SIP gateway, agents, bridges, recorder) keep using the main origin: what they publish for
  *   a call of shard k is pushed there, what they subscribe is pulled from there. Each crossing
  *   is counted (`./cross.ts`): for a SIP or agent call on shard k both directions cross once.
+ * - The Workers tell the main thread about the tracks of their own calls (no media): the calls
+ *   service learns a client leg's answer and end from them; with a plugin enabled (they route by
+ *   capability in the main origin), the server also pulls each such track into the main origin
+ *   for them (one crossing per object, counted).
  * - A Worker that dies (an uncaught error) is a lost shard: its calls are handed to
  *   `onShardLost` (the server ends them `shard_lost`), it takes no new calls, the process and
  *   the other shards go on.

@@ -305,3 +305,35 @@ Deno.test("a client leg on the Worker shard that owns its call answers it with i
   ringing.abort();
   leg.close();
 });
+
+Deno.test("with a plugin enabled, a track of a Worker shard's call reaches the main thread's capability routes, counted as crossing", async () => {
+  await using fx = await startServer({}, undefined, {
+    relay: { shards: 2 },
+    plugins: [{ module: "builtin:recorder" }],
+  });
+  assertEquals((await placement(fx, "CArouteA")).shard, 0);
+  assertEquals((await placement(fx, "CArouteB")).shard, 1);
+  // A route on the main origin, as every in-process plugin registers one.
+  const routed = Promise.withResolvers<TrackConsumer>();
+  using _route = fx.server.relay.origin.route("voice/*", (track) => {
+    if (track.info.namespace[1] === "CArouteB") routed.resolve(track);
+    else track.close();
+  });
+  const leg = await connectTo(fx, fx.server.shards!.port(1));
+  const uplink = await leg.publish({
+    namespace: ["voice", "CArouteB"],
+    name: "uplink",
+    capability: "voice/g711_ulaw",
+  });
+  const track = await routed.promise;
+  assertEquals(track.info.capability, "voice/g711_ulaw");
+  const pending = readTexts(track, 2);
+  const group = uplink.appendGroup();
+  for (let i = 0; i < 2; i++) group.write({ id: i, payload: encoder.encode(`r${i}`) });
+  group.close();
+  assertEquals(await pending, ["r0", "r1"]);
+  assertEquals((await relayStats(fx)).crossShardObjects, 2);
+  track.close();
+  uplink.close();
+  leg.close();
+});
