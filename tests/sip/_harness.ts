@@ -5,6 +5,7 @@
  * @module
  */
 import { Origin } from "../../src/relay/model/origin.ts";
+import type { MoqObject, TrackInfo } from "../../src/relay/model/mod.ts";
 import { CallService } from "../../src/calls/service.ts";
 import { KvCallStore } from "../../src/calls/kv_store.ts";
 import type { CallStore } from "../../src/calls/store.ts";
@@ -278,4 +279,22 @@ export async function originate(
 export async function hangUp(fx: Fixture, sid: string): Promise<Call> {
   await fx.calls.hangup(sid);
   return await waitForCall(fx, sid, "completed");
+}
+
+/**
+ * Reads every object of the calls' tracks named in `names` as the relay routes them (other
+ * tracks are closed), handing each to `onObject` with its track's info; disposed, the route
+ * ends. What tests record of a call's uplink (or downlink) comes from here.
+ */
+export function readCallTracks(
+  fx: Fixture,
+  names: readonly string[],
+  onObject: (object: MoqObject, info: TrackInfo) => void,
+): Disposable {
+  return fx.origin.route("voice/*", async (track) => {
+    if (!names.includes(track.info.name)) return track.close();
+    for (let group; (group = await track.nextGroup());) {
+      for (let object; (object = await group.readObject());) onObject(object, track.info);
+    }
+  });
 }

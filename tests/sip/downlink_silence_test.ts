@@ -10,6 +10,7 @@ import {
   callerArgs,
   freeUdpPort,
   haveSipp,
+  readCallTracks,
   scenario,
   spawnSipp,
   startGateway,
@@ -22,18 +23,7 @@ Deno.test("a call with nothing played still sends sipp RTP: A-law silence at the
     media: (origin) => rtpMedia({ origin, hostname: "127.0.0.1" }),
   });
   const echoed: Uint8Array[] = [];
-  using _route = fx.origin.route("voice/*", async (track) => {
-    if (track.info.name !== "uplink") return track.close();
-    for (;;) {
-      const group = await track.nextGroup();
-      if (!group) break;
-      for (;;) {
-        const object = await group.readObject();
-        if (!object) break;
-        echoed.push(object.payload.slice());
-      }
-    }
-  });
+  using _route = readCallTracks(fx, ["uplink"], (o) => echoed.push(o.payload.slice()));
   await using peer = spawnSipp(
     callerArgs(
       fx.port,

@@ -8,7 +8,15 @@ import { decodeAlaw } from "../../src/codecs/g711.ts";
 import { rtpMedia } from "../../src/sip/rtp_media.ts";
 import { bestLagCorrelation } from "../_lib/correlate.ts";
 import { readPcapRtp } from "../_lib/pcap.ts";
-import { callerArgs, haveSipp, scenario, sipp, startGateway, waitForStatus } from "./_harness.ts";
+import {
+  callerArgs,
+  haveSipp,
+  readCallTracks,
+  scenario,
+  sipp,
+  startGateway,
+  waitForStatus,
+} from "./_harness.ts";
 import { FlakyStore } from "../_lib/flaky_store.ts";
 
 Deno.test("inbound: a sipp call from the trunk becomes an inbound call that walks to in_progress and completes on BYE", async () => {
@@ -36,20 +44,11 @@ Deno.test("inbound: sipp playing g711a.pcap publishes A-law audio on voice/<sid>
   let capability: string | undefined;
   let payloadBytes = 0;
   const uplink: Uint8Array[] = [];
-  using _route = fx.origin.route("voice/*", async (track) => {
-    if (track.info.name !== "uplink") return track.close();
-    capability = track.info.capability;
-    for (;;) {
-      const group = await track.nextGroup();
-      if (!group) break;
-      for (;;) {
-        const object = await group.readObject();
-        if (!object) break;
-        uplinkObjects++;
-        payloadBytes += object.payload.length;
-        uplink.push(object.payload.slice());
-      }
-    }
+  using _route = readCallTracks(fx, ["uplink"], (o, info) => {
+    capability = info.capability;
+    uplinkObjects++;
+    payloadBytes += o.payload.length;
+    uplink.push(o.payload.slice());
   });
   const result = await sipp(callerArgs(fx.port, ["-sf", scenario("uac_pcap.xml")], 0), 60_000);
   assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr);

@@ -4,13 +4,12 @@
  *
  * @module
  */
-import { assert, assertEquals } from "@std/assert";
+import { assertEquals } from "@std/assert";
 import { heldRtpPorts } from "../../src/rtp/port_allocator.ts";
 import type { MediaLegFactory } from "../../src/sip/media.ts";
 import { rtpMedia } from "../../src/sip/rtp_media.ts";
 import { type Fixture, haveSipp, scenario, sipp, startGateway } from "./_harness.ts";
-
-const gc = (globalThis as { gc?: () => void }).gc;
+import { gc, rerunWithExposedGc } from "../_lib/gc.ts";
 
 /** sipp's "Failed call" total (cumulative column). */
 function failedCalls(stdout: string): number {
@@ -79,25 +78,8 @@ Deno.test("load: sipp at 10 calls/s with RTP, 50 concurrent, 100 calls: zero fai
 Deno.test("leak: after 200 sipp calls with RTP at 20 calls/s every per-call table drains to zero and no call's media is retained", async () => {
   if (!haveSipp()) return;
   if (!gc) {
-    // Only a forced GC tells a retained object from garbage: rerun this test in a child
-    // Deno with the GC exposed.
-    const child = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "test",
-        "-A",
-        "--unstable-net",
-        "--unstable-kv",
-        "--v8-flags=--expose-gc",
-        "--filter",
-        "leak: after 200 sipp calls",
-        new URL(import.meta.url).pathname,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const out = new TextDecoder().decode(child.stdout) + new TextDecoder().decode(child.stderr);
-    assertEquals(child.code, 0, out.slice(-4000));
-    assert(/1 passed/.test(out), out.slice(-2000));
+    // Only a forced GC tells a retained object from garbage: rerun in a child with it exposed.
+    await rerunWithExposedGc(new URL(import.meta.url), "leak: after 200 sipp calls");
     return;
   }
   const legs: WeakRef<object>[] = [];

@@ -15,6 +15,7 @@ import {
   callerArgs,
   freeUdpPort,
   haveSipp,
+  readCallTracks,
   scenario,
   sipp,
   spawnSipp,
@@ -35,18 +36,7 @@ Deno.test("media: downlink audio reaches sipp (its RTP echo brings it back on th
     media: (origin) => rtpMedia({ origin, hostname: "127.0.0.1" }),
   });
   const uplink: Uint8Array[] = [];
-  using _route = fx.origin.route("voice/*", async (track) => {
-    if (track.info.name !== "uplink") return track.close();
-    for (;;) {
-      const group = await track.nextGroup();
-      if (!group) break;
-      for (;;) {
-        const object = await group.readObject();
-        if (!object) break;
-        uplink.push(object.payload.slice());
-      }
-    }
-  });
+  using _route = readCallTracks(fx, ["uplink"], (o) => uplink.push(o.payload.slice()));
   const mediaPort = freeUdpPort();
   await using peer = spawnSipp(
     callerArgs(fx.port, ["-sf", scenario("uac_echo.xml"), "-d", "6000", "-rtp_echo"], mediaPort),

@@ -13,6 +13,7 @@ import {
   callerArgs,
   freeUdpPort,
   haveSipp,
+  readCallTracks,
   scenario,
   spawnSipp,
   startGateway,
@@ -68,19 +69,9 @@ Deno.test("transfer: a peer that refuses REFER (405) is bridged by the gateway t
   });
   const tracks: Record<string, Uint8Array[]> = { uplink: [], downlink: [] };
   const capabilities: Record<string, string | undefined> = {};
-  using _route = fx.origin.route("voice/*", async (track) => {
-    const into = tracks[track.info.name];
-    if (!into) return track.close();
-    capabilities[track.info.name] = track.info.capability;
-    for (;;) {
-      const group = await track.nextGroup();
-      if (!group) break;
-      for (;;) {
-        const object = await group.readObject();
-        if (!object) break;
-        into.push(object.payload.slice());
-      }
-    }
+  using _route = readCallTracks(fx, ["uplink", "downlink"], (o, info) => {
+    capabilities[info.name] = info.capability;
+    tracks[info.name].push(o.payload.slice());
   });
   await using peer = spawnSipp(caller(fx.port, "uac_refer_refuse.xml"));
   const call = await waitForStatus(fx, "in_progress");

@@ -6,7 +6,15 @@
 import { assert, assertEquals } from "@std/assert";
 import { rtpMedia } from "../../src/sip/rtp_media.ts";
 import { readPcapRtp } from "../_lib/pcap.ts";
-import { callerArgs, haveSipp, scenario, sipp, startGateway, waitForStatus } from "./_harness.ts";
+import {
+  callerArgs,
+  haveSipp,
+  readCallTracks,
+  scenario,
+  sipp,
+  startGateway,
+  waitForStatus,
+} from "./_harness.ts";
 
 Deno.test("a live call loses no uplink audio while the SIP port is flooded with malformed datagrams", async () => {
   if (!haveSipp()) return;
@@ -15,18 +23,9 @@ Deno.test("a live call loses no uplink audio while the SIP port is flooded with 
   });
   let uplinkObjects = 0;
   let uplinkBytes = 0;
-  using _route = fx.origin.route("voice/*", async (track) => {
-    if (track.info.name !== "uplink") return track.close();
-    for (;;) {
-      const group = await track.nextGroup();
-      if (!group) break;
-      for (;;) {
-        const object = await group.readObject();
-        if (!object) break;
-        uplinkObjects++;
-        uplinkBytes += object.payload.length;
-      }
-    }
+  using _route = readCallTracks(fx, ["uplink"], (o) => {
+    uplinkObjects++;
+    uplinkBytes += o.payload.length;
   });
   const call = sipp(callerArgs(fx.port, ["-sf", scenario("uac_pcap.xml")], 0), 90_000);
   await waitForStatus(fx, "in_progress", 30_000);

@@ -8,14 +8,14 @@
  *
  * @module
  */
-import { assert, assertEquals, assertLess } from "@std/assert";
+import { assertEquals, assertLess } from "@std/assert";
+import { gc, rerunWithExposedGc } from "../../_lib/gc.ts";
 import type { TranscriptEvent } from "../../../src/voice/transcript.ts";
 import { readFixtureWav } from "../../_lib/fixtures.ts";
 import { startFakeRecognizer } from "./_recognizers.ts";
 import { publishUlaw, startTapHost } from "./_host.ts";
 import { ulawFrames } from "./_sipp.ts";
 
-const gc = (globalThis as { gc?: () => void }).gc;
 const NAME = "100 calls tapped at once, three rounds on one tap";
 const CALLS = 100;
 /** What the tap may keep per finished call (an index entry, a counter): far below its audio. */
@@ -35,23 +35,7 @@ function heapAfterGc(): number {
 
 Deno.test(`${NAME}: every call gets its own recognizer stream and its final, every stream is closed, and the heap does not grow with the calls`, async () => {
   if (!gc) {
-    const child = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "test",
-        "-A",
-        "--unstable-net",
-        "--unstable-kv",
-        "--v8-flags=--expose-gc",
-        "--filter",
-        NAME,
-        new URL(import.meta.url).pathname,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const out = new TextDecoder().decode(child.stdout) + new TextDecoder().decode(child.stderr);
-    assertEquals(child.code, 0, out.slice(-4000));
-    assert(/1 passed/.test(out), out.slice(-2000));
+    await rerunWithExposedGc(new URL(import.meta.url), NAME);
     return;
   }
   await using fake = startFakeRecognizer({ protocol: "deepgram", key: "k", utterances: ["hello"] });
