@@ -61,6 +61,11 @@ export class VoiceMetrics {
   readonly relayObjects: Counter;
   /** Whole groups dropped for slow subscribers (read from `relayTally`). */
   readonly relayDroppedGroups: Counter;
+  /**
+   * What was copied between the relay shards of this process (`relay.shards` > 1), counted at
+   * the receiving shard: `unit` `objects` or `bytes` (payload). Set at each scrape.
+   */
+  readonly relayShardCrossings: Counter<"unit">;
   /** RTP packets per direction (`uplink` received, `downlink` sent). */
   readonly rtpPackets: Counter<"direction">;
   /** RTP packets lost per direction. */
@@ -128,6 +133,12 @@ export class VoiceMetrics {
         this.reset();
         this.inc(relayTally.droppedGroups);
       },
+    });
+    this.relayShardCrossings = new Counter({
+      name: "clutchcall_relay_shard_crossings_total",
+      help: "Objects and payload bytes copied between the relay shards of this process",
+      labelNames: ["unit"],
+      registers,
     });
     this.rtpPackets = new Counter({
       name: "clutchcall_rtp_packets_total",

@@ -38,7 +38,7 @@ export interface HttpContext {
   /** The metrics served at `/metrics` (and fed with HTTP latency). */
   readonly metrics?: VoiceMetrics;
   /** Called before `/metrics` is serialized, to set gauges read from live state. */
-  onScrape?(): void;
+  onScrape?(): void | Promise<void>;
   /** The whole server's OpenAPI document for `/openapi.json` (else the mounted routes' own),
    * given the routes the app serves (so the document can say which it leaves out). */
   openapi?(routes: readonly { method: string; path: string }[]): Promise<Record<string, unknown>>;
@@ -88,7 +88,7 @@ export function createHttpApp(ctx: HttpContext): Hono {
   });
   app.get("/metrics", async (c) => {
     if (!ctx.metrics) return c.text("", 404);
-    ctx.onScrape?.();
+    await ctx.onScrape?.();
     return c.body(await ctx.metrics.exposition(), 200, {
       "content-type": ctx.metrics.contentType,
     });

@@ -375,9 +375,21 @@ export class VoiceServer implements AsyncDisposable {
       routes: [...(cluster ? [cluster.forwarder()] : []), calls.app, createPagesApp()],
       log: log.child({ component: "http" }),
       metrics,
-      onScrape: () => {
-        metrics.relaySessions.set(relay.sessionCount);
-        metrics.relayTracks.set(relay.origin.trackCount);
+      onScrape: async () => {
+        const own = { sessions: relay.sessionCount, tracks: relay.origin.trackCount };
+        if (!shards) {
+          metrics.relaySessions.set(own.sessions);
+          metrics.relayTracks.set(own.tracks);
+          return;
+        }
+        const all = await shards.stats(own);
+        const sum = (f: (s: (typeof all)[number]) => number) => all.reduce((n, s) => n + f(s), 0);
+        metrics.relaySessions.set(sum((s) => s.sessions));
+        metrics.relayTracks.set(sum((s) => s.tracks));
+        const crossings = metrics.relayShardCrossings;
+        crossings.reset();
+        crossings.inc({ unit: "objects" }, sum((s) => s.cross.objectsIn));
+        crossings.inc({ unit: "bytes" }, sum((s) => s.cross.bytesIn));
       },
       openapi: async (routes) => {
         const response = await calls.app.request("/openapi.json");

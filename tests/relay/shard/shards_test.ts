@@ -137,6 +137,11 @@ Deno.test("a @moq/net publisher on the Worker shard (the URL the API returns) re
   const stats = await relayStats(fx);
   assertEquals(stats.crossShardObjects, 20);
   assertEquals(stats.crossShardBytes, texts.reduce((n, t) => n + t.length, 0));
+  const exposition = await (await fetch(`${fx.url}/metrics`)).text();
+  assert(
+    exposition.includes('clutchcall_relay_shard_crossings_total{unit="objects"} 20'),
+    "the crossing is in /metrics",
+  );
   const shards = (await (await fx.fetch("/v1/relay/shards")).json()).shards;
   assertEquals(shards[0].cross.pulledTracks, 1);
   assert(shards[1].sessions >= 2, "shard 1 holds the @moq/net session and shard 0's link");
