@@ -25,7 +25,8 @@ export const MAX_FULL_TRACK_NAME_LENGTH = 4096;
  *
  * @example
  * ```ts
- * import type { Location } from "./buffer.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * type Location = draft14.Location;
  * const start: Location = { group: 10, object: 0 };
  * ```
  */
@@ -41,7 +42,8 @@ export interface Location {
  *
  * @example
  * ```ts
- * import type { TupleLimits } from "./buffer.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * type TupleLimits = draft14.TupleLimits;
  * const prefix: TupleLimits = { minFields: 0 };
  * ```
  */
@@ -63,7 +65,8 @@ const EMPTY: Uint8Array = new Uint8Array(0);
  *
  * @example
  * ```ts
- * import { BufferReader } from "./buffer.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { BufferReader } = draft14;
  *
  * const r = new BufferReader(new Uint8Array([0x05, 0x40, 0x40, 0x02, 0x68, 0x69]), "EXAMPLE");
  * console.log(r.varint(), r.varint(), r.string()); // 5 64 "hi"
@@ -106,7 +109,8 @@ export class BufferReader {
    *
    * @example
    * ```ts
-   * import { BufferReader } from "./buffer.ts";
+   * import { draft14 } from "@clutchcall/voice/relay";
+   * const { BufferReader } = draft14;
    * const err = new BufferReader(new Uint8Array(), "GOAWAY").error("URI too long");
    * console.log(err.message); // "Cannot decode GOAWAY: URI too long"
    * ```
@@ -247,7 +251,8 @@ export class BufferReader {
  *
  * @example
  * ```ts
- * import { BufferWriter } from "./buffer.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { BufferWriter } = draft14;
  *
  * const w = new BufferWriter();
  * w.varint(5).string("hi").tuple(["voice", "room1"]);

@@ -9,7 +9,8 @@
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { decodeVarint, encodeVarint } from "./mod.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { decodeVarint, encodeVarint } = draft14;
  *
  * assertEquals(encodeVarint(494878333), Uint8Array.of(0x9d, 0x7f, 0x3e, 0x7d));
  * assertEquals(decodeVarint(encodeVarint(15293)), { value: 15293, size: 2 });

@@ -32,7 +32,8 @@ const MIN_FREE = 512;
  *
  * @example
  * ```ts
- * import { StreamReader } from "./stream_reader.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { StreamReader } = draft14;
  *
  * const stream = new ReadableStream<Uint8Array>({
  *   start(c) {
@@ -111,7 +112,8 @@ export class StreamReader {
    * @returns false if the stream ended (or was cancelled) instead
    * @example
    * ```ts
-   * import { StreamReader } from "./stream_reader.ts";
+   * import { draft14 } from "@clutchcall/voice/relay";
+   * const { StreamReader } = draft14;
    * const s = new ReadableStream({ start: (c) => { c.enqueue(new Uint8Array([1, 2])); c.close(); } });
    * const reader = new StreamReader(s);
    * console.log(await reader.fill(), reader.buffered, await reader.fill()); // true 2 false
@@ -205,7 +207,8 @@ export class StreamReader {
    *
    * @example
    * ```ts
-   * import { StreamReader } from "./stream_reader.ts";
+   * import { draft14 } from "@clutchcall/voice/relay";
+   * const { StreamReader } = draft14;
    * const reader = new StreamReader(new ReadableStream({ start: (c) => c.close() }));
    * console.log(await reader.done()); // true
    * ```
@@ -219,7 +222,8 @@ export class StreamReader {
    *
    * @example
    * ```ts
-   * import { StreamReader } from "./stream_reader.ts";
+   * import { draft14 } from "@clutchcall/voice/relay";
+   * const { StreamReader } = draft14;
    * const reader = new StreamReader(new ReadableStream({ start: (c) => c.close() }));
    * console.log(await reader.varintOrEnd()); // undefined
    * ```
@@ -234,7 +238,8 @@ export class StreamReader {
    *
    * @example
    * ```ts
-   * import { StreamReader } from "./stream_reader.ts";
+   * import { draft14 } from "@clutchcall/voice/relay";
+   * const { StreamReader } = draft14;
    * const s = new ReadableStream({ start: (c) => { c.enqueue(new Uint8Array([0x25])); c.close(); } });
    * console.log(await new StreamReader(s).varint()); // 37
    * ```
@@ -257,7 +262,8 @@ export class StreamReader {
    *
    * @example
    * ```ts
-   * import { StreamReader } from "./stream_reader.ts";
+   * import { draft14 } from "@clutchcall/voice/relay";
+   * const { StreamReader } = draft14;
    * const s = new ReadableStream({ start: (c) => { c.enqueue(new Uint8Array([7])); c.close(); } });
    * console.log(await new StreamReader(s).u8()); // 7
    * ```
@@ -274,7 +280,8 @@ export class StreamReader {
    *
    * @example
    * ```ts
-   * import { StreamReader } from "./stream_reader.ts";
+   * import { draft14 } from "@clutchcall/voice/relay";
+   * const { StreamReader } = draft14;
    * const s = new ReadableStream({ start: (c) => { c.enqueue(new Uint8Array([1, 2])); c.close(); } });
    * console.log(await new StreamReader(s).u16()); // 258
    * ```
@@ -293,7 +300,8 @@ export class StreamReader {
    *
    * @example
    * ```ts
-   * import { StreamReader } from "./stream_reader.ts";
+   * import { draft14 } from "@clutchcall/voice/relay";
+   * const { StreamReader } = draft14;
    * const s = new ReadableStream({ start: (c) => { c.enqueue(new Uint8Array([1, 2, 3])); c.close(); } });
    * console.log(await new StreamReader(s).bytes(2)); // Uint8Array [1, 2]
    * ```
@@ -314,7 +322,8 @@ export class StreamReader {
    *
    * @example
    * ```ts
-   * import { StreamReader } from "./stream_reader.ts";
+   * import { draft14 } from "@clutchcall/voice/relay";
+   * const { StreamReader } = draft14;
    * const stream = new ReadableStream();
    * new StreamReader(stream).release();
    * console.log(stream.locked); // false
@@ -331,7 +340,8 @@ export class StreamReader {
    *
    * @example
    * ```ts
-   * import { StreamReader } from "./stream_reader.ts";
+   * import { draft14 } from "@clutchcall/voice/relay";
+   * const { StreamReader } = draft14;
    * await new StreamReader(new ReadableStream()).cancel(new Error("Not interested"));
    * ```
    */

@@ -15,7 +15,8 @@ import { MoqParseError } from "../../error.ts";
  *
  * @example
  * ```ts
- * import { MAX_VARINT } from "./varint.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { MAX_VARINT } = draft14;
  * console.log(MAX_VARINT === Number.MAX_SAFE_INTEGER); // true
  * ```
  */
@@ -29,7 +30,8 @@ const TWO_POW_32 = 0x1_0000_0000;
  * @throws {RangeError} If `value` is not an integer in 0..MAX_VARINT
  * @example
  * ```ts
- * import { varintSize } from "./varint.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { varintSize } = draft14;
  * console.log(varintSize(63), varintSize(64), varintSize(16384)); // 1 2 4
  * ```
  */
@@ -46,7 +48,8 @@ export function varintSize(value: number): 1 | 2 | 4 | 8 {
  *
  * @example
  * ```ts
- * import { varintLengthFromFirstByte } from "./varint.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { varintLengthFromFirstByte } = draft14;
  * console.log(varintLengthFromFirstByte(0xc0)); // 8
  * ```
  */
@@ -70,7 +73,8 @@ function checkEncodable(value: number): void {
  * @throws {RangeError} If `value` is not an integer in 0..MAX_VARINT or the buffer is too short
  * @example
  * ```ts
- * import { writeVarint } from "./varint.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { writeVarint } = draft14;
  * const buf = new Uint8Array(8);
  * const end = writeVarint(buf, 0, 494878333);
  * console.log(end, buf.subarray(0, end)); // 4 Uint8Array [0x9d, 0x7f, 0x3e, 0x7d]
@@ -117,7 +121,8 @@ export function writeVarint(buffer: Uint8Array, offset: number, value: number): 
  * @throws {RangeError} If `value` is not an integer in 0..MAX_VARINT
  * @example
  * ```ts
- * import { encodeVarint } from "./varint.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { encodeVarint } = draft14;
  * console.log(encodeVarint(15293)); // Uint8Array [0x7b, 0xbd]
  * ```
  */
@@ -134,7 +139,8 @@ export function encodeVarint(value: number): Uint8Array {
  * @throws {MoqParseError} If the value is above MAX_VARINT
  * @example
  * ```ts
- * import { readVarintUnchecked } from "./varint.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { readVarintUnchecked } = draft14;
  * console.log(readVarintUnchecked(new Uint8Array([0x40, 0x25]), 0, 2)); // 37
  * ```
  */
@@ -169,7 +175,8 @@ export function readVarintUnchecked(bytes: Uint8Array, offset: number, size: num
  * @throws {MoqParseError} If the bytes end inside the varint or the value is above MAX_VARINT
  * @example
  * ```ts
- * import { decodeVarint } from "./varint.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { decodeVarint } = draft14;
  * console.log(decodeVarint(new Uint8Array([0x9d, 0x7f, 0x3e, 0x7d]))); // { value: 494878333, size: 4 }
  * ```
  */

@@ -15,7 +15,8 @@ export const EMPTY: Uint8Array = new Uint8Array(0);
  *
  * @example
  * ```ts
- * import { ObjectStatus } from "./data_object.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { ObjectStatus } = draft14;
  * console.log(ObjectStatus.END_OF_GROUP); // 3
  * ```
  */
@@ -32,7 +33,8 @@ export const ObjectStatus = {
  *
  * @example
  * ```ts
- * import { DataLimits } from "./data_object.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { DataLimits } = draft14;
  * console.log(DataLimits.MAX_PAYLOAD_LENGTH); // 16777216
  * ```
  */
@@ -48,7 +50,9 @@ export const DataLimits = {
  *
  * @example
  * ```ts
- * import { ObjectStatus, type SubgroupObject } from "./data_object.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { ObjectStatus } = draft14;
+ * type SubgroupObject = draft14.SubgroupObject;
  * const o: SubgroupObject = { objectId: 0, status: ObjectStatus.NORMAL, payload: new Uint8Array(160) };
  * ```
  */

@@ -18,7 +18,8 @@ import {
  *
  * @example
  * ```ts
- * import type { DataStreamHeader } from "./data_stream.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * type DataStreamHeader = draft14.DataStreamHeader;
  * const h: DataStreamHeader = { type: "fetch", requestId: 2 };
  * ```
  */
@@ -33,8 +34,8 @@ export type DataStreamHeader =
  * @throws {MoqParseError} For an unknown stream type (the draft says to close the session)
  * @example
  * ```ts
- * import { readDataStreamHeader } from "./data_stream.ts";
- * import { StreamReader } from "../coding/stream_reader.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { readDataStreamHeader, StreamReader } = draft14;
  * const s = new ReadableStream({ start(c) { c.enqueue(new Uint8Array([0x05, 0x02])); c.close(); } });
  * console.log(await readDataStreamHeader(new StreamReader(s))); // { type: "fetch", requestId: 2 }
  * ```

@@ -12,8 +12,9 @@ import { checkObjectForEncode, checkStatus, EMPTY, ObjectStatus } from "./data_o
  *
  * @example
  * ```ts
- * import { type ObjectDatagram } from "./datagram.ts";
- * import { ObjectStatus } from "./data_object.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { ObjectStatus } = draft14;
+ * type ObjectDatagram = draft14.ObjectDatagram;
  * const d: ObjectDatagram = {
  *   trackAlias: 1, groupId: 9, objectId: 0, publisherPriority: 128, endOfGroup: false,
  *   status: ObjectStatus.NORMAL, payload: new Uint8Array(160),
@@ -46,7 +47,8 @@ export interface ObjectDatagram {
  *   block with the extensions bit set, an unknown status or trailing bytes after a status
  * @example
  * ```ts
- * import { decodeDatagram } from "./datagram.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { decodeDatagram } = draft14;
  * console.log(decodeDatagram(new Uint8Array([0x04, 1, 9, 0x80, 0xaa])));
  * // { trackAlias: 1, groupId: 9, objectId: 0, publisherPriority: 128, endOfGroup: false, status: 0, payload: Uint8Array [0xaa] }
  * ```
@@ -99,8 +101,8 @@ export function decodeDatagram(bytes: Uint8Array): ObjectDatagram {
  *   End Of Group on a status datagram)
  * @example
  * ```ts
- * import { encodeDatagram } from "./datagram.ts";
- * import { ObjectStatus } from "./data_object.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { encodeDatagram, ObjectStatus } = draft14;
  * console.log(encodeDatagram({
  *   trackAlias: 1, groupId: 9, objectId: 0, publisherPriority: 128, endOfGroup: false,
  *   status: ObjectStatus.NORMAL, payload: new Uint8Array([0xaa]),

@@ -22,7 +22,8 @@ export const DATAGRAM_LANE_PARAMETER = 0x3c6;
  *
  * @example
  * ```ts
- * import { readDatagramLane, withDatagramLane } from "./datagram_lane.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { readDatagramLane, withDatagramLane } = draft14;
  * console.log(readDatagramLane(withDatagramLane(new Map(), true))); // true
  * console.log(withDatagramLane(new Map(), false).size); // 0
  * ```
@@ -38,7 +39,8 @@ export function withDatagramLane(params: Parameters, on: boolean | undefined): P
  *
  * @example
  * ```ts
- * import { DATAGRAM_LANE_PARAMETER, readDatagramLane } from "./datagram_lane.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { DATAGRAM_LANE_PARAMETER, readDatagramLane } = draft14;
  * console.log(readDatagramLane(new Map([[DATAGRAM_LANE_PARAMETER, 2]]))); // false
  * ```
  */

@@ -8,7 +8,8 @@
  * ```ts
  * import { assertEquals } from "@std/assert";
  * import { MoqError } from "@clutchcall/voice/relay";
- * import { SessionErrorCode, sessionErrorCode } from "./error_codes.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { SessionErrorCode, sessionErrorCode } = draft14;
  *
  * const err = new MoqError("too_many_requests", "Request ID 12 is past the maximum");
  * assertEquals(sessionErrorCode(err), SessionErrorCode.TOO_MANY_REQUESTS);
@@ -24,7 +25,8 @@ import type { TrackErrorReason } from "../../model/track_error.ts";
  *
  * @example
  * ```ts
- * import { SessionErrorCode } from "./error_codes.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { SessionErrorCode } = draft14;
  * console.log(SessionErrorCode.PROTOCOL_VIOLATION); // 3
  * ```
  */
@@ -61,7 +63,8 @@ export type SessionErrorCode = (typeof SessionErrorCode)[keyof typeof SessionErr
  *
  * @example
  * ```ts
- * import { SubscribeErrorCode } from "./error_codes.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { SubscribeErrorCode } = draft14;
  * console.log(SubscribeErrorCode.TRACK_DOES_NOT_EXIST); // 4
  * ```
  */
@@ -81,7 +84,8 @@ export const SubscribeErrorCode = {
  *
  * @example
  * ```ts
- * import { PublishErrorCode } from "./error_codes.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { PublishErrorCode } = draft14;
  * console.log(PublishErrorCode.UNINTERESTED); // 4
  * ```
  */
@@ -98,7 +102,8 @@ export const PublishErrorCode = {
  *
  * @example
  * ```ts
- * import { FetchErrorCode } from "./error_codes.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { FetchErrorCode } = draft14;
  * console.log(FetchErrorCode.NO_OBJECTS); // 6
  * ```
  */
@@ -123,7 +128,8 @@ export const FetchErrorCode = {
  *
  * @example
  * ```ts
- * import { PublishNamespaceErrorCode } from "./error_codes.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { PublishNamespaceErrorCode } = draft14;
  * console.log(PublishNamespaceErrorCode.UNAUTHORIZED); // 1
  * ```
  */
@@ -142,7 +148,8 @@ export const PublishNamespaceErrorCode = {
  *
  * @example
  * ```ts
- * import { SubscribeNamespaceErrorCode } from "./error_codes.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { SubscribeNamespaceErrorCode } = draft14;
  * console.log(SubscribeNamespaceErrorCode.NAMESPACE_PREFIX_OVERLAP); // 5
  * ```
  */
@@ -164,7 +171,8 @@ export const SubscribeNamespaceErrorCode = {
  *
  * @example
  * ```ts
- * import { RequestErrorCode } from "./error_codes.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { RequestErrorCode } = draft14;
  * console.log(RequestErrorCode.fetch.INVALID_RANGE); // 5
  * console.log(RequestErrorCode.trackStatus.TRACK_DOES_NOT_EXIST); // 4
  * ```
@@ -183,7 +191,8 @@ export const RequestErrorCode = {
  *
  * @example
  * ```ts
- * import { PublishDoneCode } from "./error_codes.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { PublishDoneCode } = draft14;
  * console.log(PublishDoneCode.TRACK_ENDED); // 2
  * ```
  */
@@ -203,7 +212,8 @@ export const PublishDoneCode = {
  *
  * @example
  * ```ts
- * import { StreamResetCode } from "./error_codes.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { StreamResetCode } = draft14;
  * console.log(StreamResetCode.DELIVERY_TIMEOUT); // 2
  * ```
  */
@@ -250,7 +260,8 @@ const SESSION_KIND = new Map<number, MoqErrorKind>(
  * ```ts
  * import { assertEquals } from "@std/assert";
  * import { MoqError } from "@clutchcall/voice/relay";
- * import { sessionErrorCode } from "./error_codes.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { sessionErrorCode } = draft14;
  *
  * assertEquals(sessionErrorCode("duplicate_track_alias"), 0x5);
  * assertEquals(sessionErrorCode(MoqError.protocolViolation("Received a second GOAWAY")), 0x3);
@@ -276,7 +287,8 @@ export function sessionErrorCode(error: MoqErrorKind | unknown): number {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { sessionErrorFromCode } from "./error_codes.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { sessionErrorFromCode } = draft14;
  *
  * assertEquals(sessionErrorFromCode(0x2, "No token").kind, "unauthorized");
  * assertEquals(sessionErrorFromCode(0x1234, "Private").kind, "remote");
@@ -292,7 +304,8 @@ export function sessionErrorFromCode(code: number, reason: string): MoqError {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { SubscribeErrorCode, subscribeErrorCode } from "./error_codes.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { SubscribeErrorCode, subscribeErrorCode } = draft14;
  * assertEquals(subscribeErrorCode("not_found"), SubscribeErrorCode.TRACK_DOES_NOT_EXIST);
  * ```
  */

@@ -27,7 +27,8 @@ import { type ParameterValue, readKeyValuePair, writeKeyValuePair } from "./para
  *
  * @example
  * ```ts
- * import { ExtensionType } from "./extensions.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { ExtensionType } = draft14;
  * console.log(ExtensionType.PRIOR_GROUP_ID_GAP); // 60
  * ```
  */
@@ -43,7 +44,8 @@ export const ExtensionType = {
  *
  * @example
  * ```ts
- * import type { ExtensionHeader } from "./extensions.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * type ExtensionHeader = draft14.ExtensionHeader;
  * const h: ExtensionHeader = { type: 0x10, value: 1700000000000 };
  * ```
  */
@@ -60,7 +62,8 @@ export interface ExtensionHeader {
  * @throws {MoqParseError} If the block is not a sequence of well-formed Key-Value-Pairs
  * @example
  * ```ts
- * import { decodeExtensions } from "./extensions.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { decodeExtensions } = draft14;
  * console.log(decodeExtensions(new Uint8Array([0x3c, 0x02]))); // [{ type: 60, value: 2 }]
  * ```
  */
@@ -76,7 +79,8 @@ export function decodeExtensions(block: Uint8Array): ExtensionHeader[] {
  *
  * @example
  * ```ts
- * import { encodeExtensions } from "./extensions.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { encodeExtensions } = draft14;
  * console.log(encodeExtensions([{ type: 0x3c, value: 2 }])); // Uint8Array [0x3c, 0x02]
  * ```
  */
@@ -93,7 +97,8 @@ export function encodeExtensions(headers: readonly ExtensionHeader[]): Uint8Arra
  * @throws {MoqParseError} If the block is malformed
  * @example
  * ```ts
- * import { encodeTimestampExtension, readTimestampExtension } from "./extensions.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { encodeTimestampExtension, readTimestampExtension } = draft14;
  * console.log(readTimestampExtension(encodeTimestampExtension(42))); // 42
  * ```
  */
@@ -112,7 +117,8 @@ export function readTimestampExtension(block: Uint8Array | undefined): number | 
  *
  * @example
  * ```ts
- * import { encodeTimestampExtension } from "./extensions.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { encodeTimestampExtension } = draft14;
  * console.log(encodeTimestampExtension(1000)); // Uint8Array [0x10, 0x43, 0xe8]
  * ```
  */
@@ -142,7 +148,8 @@ const NONE: ObjectExtensions = Object.freeze({});
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { encodeExtensions, splitTimestamp } from "./extensions.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { encodeExtensions, splitTimestamp } = draft14;
  *
  * const block = encodeExtensions([{ type: 0x10, value: 1000 }, { type: 0x3c, value: 2 }]);
  * assertEquals(splitTimestamp(block), { timestamp: 1000, extensions: Uint8Array.of(0x3c, 0x02) });
@@ -192,7 +199,8 @@ export function splitTimestamp(block: Uint8Array | undefined): ObjectExtensions 
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
- * import { joinTimestamp, splitTimestamp } from "./extensions.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { joinTimestamp, splitTimestamp } = draft14;
  *
  * const block = joinTimestamp(1000, Uint8Array.of(0x3c, 0x02));
  * assertEquals(block, Uint8Array.of(0x10, 0x43, 0xe8, 0x3c, 0x02));

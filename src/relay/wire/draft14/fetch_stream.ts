@@ -21,7 +21,8 @@ import {
  *
  * @example
  * ```ts
- * import { FETCH_HEADER_TYPE } from "./fetch_stream.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { FETCH_HEADER_TYPE } = draft14;
  * console.log(FETCH_HEADER_TYPE); // 5
  * ```
  */
@@ -32,8 +33,9 @@ export const FETCH_HEADER_TYPE = 0x05;
  *
  * @example
  * ```ts
- * import { type FetchObject } from "./fetch_stream.ts";
- * import { ObjectStatus } from "./data_object.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { ObjectStatus } = draft14;
+ * type FetchObject = draft14.FetchObject;
  * const o: FetchObject = { groupId: 3, subgroupId: 0, objectId: 1, publisherPriority: 0, status: ObjectStatus.NORMAL, payload: new Uint8Array(4) };
  * ```
  */
@@ -51,7 +53,8 @@ export interface FetchObject extends SubgroupObject {
  *
  * @example
  * ```ts
- * import { encodeFetchHeader } from "./fetch_stream.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { encodeFetchHeader } = draft14;
  * console.log(encodeFetchHeader(2)); // Uint8Array [0x05, 0x02]
  * ```
  */
@@ -65,9 +68,8 @@ export function encodeFetchHeader(requestId: number): Uint8Array {
  * @returns The object, or `undefined` if the stream ended cleanly between objects
  * @example
  * ```ts
- * import { encodeFetchObject, readFetchObject } from "./fetch_stream.ts";
- * import { ObjectStatus } from "./data_object.ts";
- * import { StreamReader } from "../coding/stream_reader.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { encodeFetchObject, readFetchObject, ObjectStatus, StreamReader } = draft14;
  * const bytes = encodeFetchObject({ groupId: 3, subgroupId: 0, objectId: 1, publisherPriority: 0, status: ObjectStatus.NORMAL, payload: new Uint8Array([9]) });
  * const reader = new StreamReader(new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } }));
  * console.log((await readFetchObject(reader))?.objectId); // 1
@@ -100,8 +102,8 @@ export async function readFetchObject(reader: StreamReader): Promise<FetchObject
  *
  * @example
  * ```ts
- * import { encodeFetchObjectHeader } from "./fetch_stream.ts";
- * import { ObjectStatus } from "./data_object.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { encodeFetchObjectHeader, ObjectStatus } = draft14;
  * console.log(encodeFetchObjectHeader({ groupId: 3, subgroupId: 0, objectId: 1, publisherPriority: 0, status: ObjectStatus.END_OF_GROUP, payload: new Uint8Array() }));
  * // Uint8Array [3, 0, 1, 0, 0, 0, 3]
  * ```
@@ -121,8 +123,8 @@ export function encodeFetchObjectHeader(obj: FetchObject): Uint8Array {
  *
  * @example
  * ```ts
- * import { encodeFetchObject } from "./fetch_stream.ts";
- * import { ObjectStatus } from "./data_object.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { encodeFetchObject, ObjectStatus } = draft14;
  * const bytes = encodeFetchObject({ groupId: 0, subgroupId: 0, objectId: 0, publisherPriority: 0, status: ObjectStatus.NORMAL, payload: new Uint8Array([1]) });
  * console.log(bytes); // Uint8Array [0, 0, 0, 0, 0, 1, 1]
  * ```

@@ -10,7 +10,8 @@
  *
  * @example
  * ```ts
- * import { DRAFT14_VERSION } from "./messages.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { DRAFT14_VERSION } = draft14;
  * console.log(DRAFT14_VERSION.toString(16)); // "ff00000e"
  * ```
  */
@@ -21,7 +22,8 @@ export const DRAFT14_VERSION = 0xff00000e;
  *
  * @example
  * ```ts
- * import { MessageType } from "./messages.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { MessageType } = draft14;
  * console.log(MessageType.SUBSCRIBE); // 3
  * ```
  */
@@ -63,7 +65,8 @@ export const MessageType = {
  *
  * @example
  * ```ts
- * import { GroupOrder } from "./messages.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { GroupOrder } = draft14;
  * console.log(GroupOrder.DESCENDING); // 2
  * ```
  */
@@ -74,7 +77,8 @@ export const GroupOrder = { PUBLISHER: 0x0, ASCENDING: 0x1, DESCENDING: 0x2 } as
  *
  * @example
  * ```ts
- * import { FilterType } from "./messages.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { FilterType } = draft14;
  * console.log(FilterType.LARGEST_OBJECT); // 2
  * ```
  */
@@ -90,7 +94,8 @@ export const FilterType = {
  *
  * @example
  * ```ts
- * import { FetchType } from "./messages.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { FetchType } = draft14;
  * console.log(FetchType.STANDALONE); // 1
  * ```
  */
@@ -106,7 +111,8 @@ export const MAX_GOAWAY_URI_LENGTH = 8192;
  *
  * @example
  * ```ts
- * import { STREAM_COUNT_UNKNOWN } from "./messages.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { STREAM_COUNT_UNKNOWN } = draft14;
  * console.log(STREAM_COUNT_UNKNOWN === Number.MAX_SAFE_INTEGER); // true
  * ```
  */

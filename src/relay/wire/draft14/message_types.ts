@@ -15,7 +15,8 @@ import type { Parameters } from "./parameters.ts";
  *
  * @example
  * ```ts
- * import type { SubscriptionFilter } from "./messages.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * type SubscriptionFilter = draft14.SubscriptionFilter;
  * const f: SubscriptionFilter = { type: "absolute_range", start: { group: 5, object: 0 }, endGroup: 9 };
  * ```
  */
@@ -378,7 +379,8 @@ export interface UnsubscribeNamespace {
  *
  * @example
  * ```ts
- * import type { ControlMessage } from "./messages.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * type ControlMessage = draft14.ControlMessage;
  * const msg: ControlMessage = { type: "unsubscribe", requestId: 4 };
  * ```
  */

@@ -48,7 +48,8 @@ for (const codec of Object.values(CODECS)) {
  *
  * @example
  * ```ts
- * import { messageTypeCode } from "./messages.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { messageTypeCode } = draft14;
  * console.log(messageTypeCode("subscribe_ok")); // 4
  * ```
  */
@@ -62,7 +63,8 @@ export function messageTypeCode(kind: ControlMessageKind): number {
  * @throws {RangeError | TypeError} If a field cannot be carried on the wire
  * @example
  * ```ts
- * import { encodeControlPayload } from "./messages.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { encodeControlPayload } = draft14;
  * console.log(encodeControlPayload({ type: "unsubscribe", requestId: 4 })); // Uint8Array [4]
  * ```
  */
@@ -81,7 +83,8 @@ export function encodeControlPayload(msg: ControlMessage): Uint8Array {
  * @throws {TypeError} If a field has the wrong kind
  * @example
  * ```ts
- * import { encodeControlMessage } from "./messages.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { encodeControlMessage } = draft14;
  * console.log(encodeControlMessage({ type: "max_request_id", requestId: 10 }));
  * // Uint8Array [0x15, 0x00, 0x01, 0x0a]
  * ```
@@ -110,7 +113,8 @@ export function encodeControlMessage(msg: ControlMessage): Uint8Array {
  *   out-of-range enum values (PROTOCOL_VIOLATION unless stated otherwise)
  * @example
  * ```ts
- * import { decodeControlMessage, MessageType } from "./messages.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { decodeControlMessage, MessageType } = draft14;
  * console.log(decodeControlMessage(MessageType.UNSUBSCRIBE, new Uint8Array([4])));
  * // { type: "unsubscribe", requestId: 4 }
  * ```
@@ -135,8 +139,8 @@ export function decodeControlMessage(type: number, payload: Uint8Array): Control
  * @throws {MoqParseError} For truncated frames or malformed messages
  * @example
  * ```ts
- * import { encodeControlMessage, readControlMessage } from "./messages.ts";
- * import { StreamReader } from "../coding/stream_reader.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { encodeControlMessage, readControlMessage, StreamReader } = draft14;
  *
  * const bytes = encodeControlMessage({ type: "goaway", newSessionUri: "" });
  * const reader = new StreamReader(new ReadableStream({

@@ -22,7 +22,8 @@ import { BufferReader, BufferWriter } from "../coding/buffer.ts";
  *
  * @example
  * ```ts
- * import type { ParameterValue } from "./parameters.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * type ParameterValue = draft14.ParameterValue;
  * const v: ParameterValue = 5000;
  * ```
  */
@@ -33,7 +34,9 @@ export type ParameterValue = number | Uint8Array;
  *
  * @example
  * ```ts
- * import { MessageParameter, type Parameters } from "./parameters.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { MessageParameter } = draft14;
+ * type Parameters = draft14.Parameters;
  * const params: Parameters = new Map([[MessageParameter.DELIVERY_TIMEOUT, 5000]]);
  * ```
  */
@@ -50,7 +53,8 @@ export const MAX_KEY_VALUE_LENGTH = 0xffff;
  *
  * @example
  * ```ts
- * import { SetupParameter } from "./parameters.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { SetupParameter } = draft14;
  * const params = new Map([[SetupParameter.MAX_REQUEST_ID, 100]]);
  * ```
  */
@@ -69,7 +73,8 @@ export const SetupParameter = {
  *
  * @example
  * ```ts
- * import { MessageParameter } from "./parameters.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { MessageParameter } = draft14;
  * console.log(MessageParameter.DELIVERY_TIMEOUT); // 2
  * ```
  */
@@ -84,7 +89,8 @@ export const MessageParameter = {
  *
  * @example
  * ```ts
- * import type { ParameterScope } from "./parameters.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * type ParameterScope = draft14.ParameterScope;
  * const scope: ParameterScope = "setup";
  * ```
  */
@@ -109,8 +115,8 @@ const SINGLE_MESSAGE = new Set<number>([
  *   KEY_VALUE_FORMATTING_ERROR for a length that runs past the end of the message
  * @example
  * ```ts
- * import { BufferReader } from "../coding/buffer.ts";
- * import { readKeyValuePair } from "./parameters.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { BufferReader, readKeyValuePair } = draft14;
  * console.log(readKeyValuePair(new BufferReader(new Uint8Array([0x01, 0x01, 0x2f]))));
  * // { type: 1, value: Uint8Array [0x2f] }
  * ```
@@ -138,8 +144,8 @@ export function readKeyValuePair(reader: BufferReader): { type: number; value: P
  * @throws {RangeError} If bytes are longer than 2^16-1
  * @example
  * ```ts
- * import { BufferWriter } from "../coding/buffer.ts";
- * import { writeKeyValuePair } from "./parameters.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { BufferWriter, writeKeyValuePair } = draft14;
  * const w = new BufferWriter();
  * writeKeyValuePair(w, 2, 100);
  * console.log(w.finish()); // Uint8Array [0x02, 0x40, 0x64]
@@ -166,8 +172,8 @@ export function writeKeyValuePair(writer: BufferWriter, type: number, value: Par
  *
  * @example
  * ```ts
- * import { BufferReader } from "../coding/buffer.ts";
- * import { readParameters } from "./parameters.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { BufferReader, readParameters } = draft14;
  * const params = readParameters(new BufferReader(new Uint8Array([1, 0x02, 0x0a])), "setup");
  * console.log(params.get(2)); // 10
  * ```
@@ -198,8 +204,8 @@ export function readParameters(reader: BufferReader, scope: ParameterScope): Par
  *
  * @example
  * ```ts
- * import { BufferWriter } from "../coding/buffer.ts";
- * import { writeParameters } from "./parameters.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { BufferWriter, writeParameters } = draft14;
  * const w = new BufferWriter();
  * writeParameters(w, new Map([[4, 1000]]));
  * console.log(w.finish()); // Uint8Array [0x01, 0x04, 0x43, 0xe8]
@@ -215,7 +221,8 @@ export function writeParameters(writer: BufferWriter, params: Parameters): void 
  *
  * @example
  * ```ts
- * import { encodeParameters } from "./parameters.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { encodeParameters } = draft14;
  * console.log(encodeParameters(new Map())); // Uint8Array [0]
  * ```
  */
@@ -230,7 +237,8 @@ export function encodeParameters(params: Parameters): Uint8Array {
  *
  * @example
  * ```ts
- * import { decodeParameters } from "./parameters.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { decodeParameters } = draft14;
  * console.log(decodeParameters(new Uint8Array([1, 0x02, 0x0a]), "message").get(2)); // 10
  * ```
  */
@@ -246,7 +254,8 @@ export function decodeParameters(bytes: Uint8Array, scope: ParameterScope): Para
  *
  * @example
  * ```ts
- * import { AuthTokenAliasType } from "./parameters.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { AuthTokenAliasType } = draft14;
  * console.log(AuthTokenAliasType.USE_VALUE); // 3
  * ```
  */
@@ -262,7 +271,8 @@ export const AuthTokenAliasType = {
  *
  * @example
  * ```ts
- * import type { AuthToken } from "./parameters.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * type AuthToken = draft14.AuthToken;
  * const token: AuthToken = { aliasType: "use_value", tokenType: 0, value: new Uint8Array([1]) };
  * ```
  */
@@ -278,7 +288,8 @@ export type AuthToken =
  * @throws {MoqParseError} KEY_VALUE_FORMATTING_ERROR if the structure cannot be decoded
  * @example
  * ```ts
- * import { decodeAuthToken } from "./parameters.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { decodeAuthToken } = draft14;
  * console.log(decodeAuthToken(new Uint8Array([0x02, 0x07]))); // { aliasType: "use_alias", alias: 7 }
  * ```
  */
@@ -322,7 +333,8 @@ export function decodeAuthToken(bytes: Uint8Array): AuthToken {
  *
  * @example
  * ```ts
- * import { encodeAuthToken } from "./parameters.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { encodeAuthToken } = draft14;
  * console.log(encodeAuthToken({ aliasType: "delete", alias: 7 })); // Uint8Array [0x00, 0x07]
  * ```
  */

@@ -32,7 +32,8 @@ import {
  *
  * @example
  * ```ts
- * import type { SubgroupIdMode } from "./subgroup_stream.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * type SubgroupIdMode = draft14.SubgroupIdMode;
  * const mode: SubgroupIdMode = "zero";
  * ```
  */
@@ -43,7 +44,8 @@ export type SubgroupIdMode = "zero" | "first_object" | "explicit";
  *
  * @example
  * ```ts
- * import type { SubgroupHeaderFlags } from "./subgroup_stream.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * type SubgroupHeaderFlags = draft14.SubgroupHeaderFlags;
  * const flags: SubgroupHeaderFlags = { subgroupIdMode: "zero", extensions: true, endOfGroup: true };
  * ```
  */
@@ -63,7 +65,8 @@ export interface SubgroupHeaderFlags {
  *
  * @example
  * ```ts
- * import { subgroupHeaderType } from "./subgroup_stream.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { subgroupHeaderType } = draft14;
  * console.log(subgroupHeaderType({ subgroupIdMode: "zero", extensions: true, endOfGroup: true })); // 25
  * ```
  */
@@ -81,7 +84,8 @@ export function subgroupHeaderType(flags: SubgroupHeaderFlags): number {
  *
  * @example
  * ```ts
- * import { parseSubgroupHeaderType } from "./subgroup_stream.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { parseSubgroupHeaderType } = draft14;
  * console.log(parseSubgroupHeaderType(0x14)); // { subgroupIdMode: "explicit", extensions: false, endOfGroup: false }
  * console.log(parseSubgroupHeaderType(0x16)); // undefined
  * ```
@@ -101,7 +105,8 @@ export function parseSubgroupHeaderType(type: number): SubgroupHeaderFlags | und
  *
  * @example
  * ```ts
- * import { isSubgroupHeaderType } from "./subgroup_stream.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { isSubgroupHeaderType } = draft14;
  * console.log(isSubgroupHeaderType(0x19), isSubgroupHeaderType(0x1e)); // true false
  * ```
  */
@@ -114,7 +119,8 @@ export function isSubgroupHeaderType(type: number): boolean {
  *
  * @example
  * ```ts
- * import type { SubgroupHeader } from "./subgroup_stream.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * type SubgroupHeader = draft14.SubgroupHeader;
  * const h: SubgroupHeader = { headerType: 0x19, trackAlias: 1, groupId: 7, subgroupId: 0, publisherPriority: 0 };
  * ```
  */
@@ -141,7 +147,8 @@ export interface SubgroupHeader {
  * @throws {RangeError} If `subgroupId` does not fit the header type
  * @example
  * ```ts
- * import { encodeSubgroupHeader } from "./subgroup_stream.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { encodeSubgroupHeader } = draft14;
  * console.log(encodeSubgroupHeader({ headerType: 0x14, trackAlias: 2, groupId: 0, subgroupId: 0, publisherPriority: 0 }));
  * // Uint8Array [0x14, 0x02, 0x00, 0x00, 0x00]
  * ```
@@ -187,8 +194,8 @@ export async function readSubgroupHeaderBody(
  * @throws {MoqParseError} If the stream type is not a subgroup type, or the header is cut
  * @example
  * ```ts
- * import { readSubgroupHeader } from "./subgroup_stream.ts";
- * import { StreamReader } from "../coding/stream_reader.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { readSubgroupHeader, StreamReader } = draft14;
  * const s = new ReadableStream({ start(c) { c.enqueue(new Uint8Array([0x19, 1, 7, 0])); c.close(); } });
  * console.log(await readSubgroupHeader(new StreamReader(s)));
  * // { headerType: 25, trackAlias: 1, groupId: 7, subgroupId: 0, publisherPriority: 0 }
@@ -211,7 +218,8 @@ export async function readSubgroupHeader(
  *
  * @example
  * ```ts
- * import { SHORT } from "./subgroup_stream.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { SHORT } = draft14;
  * console.log(typeof SHORT); // "symbol"
  * ```
  */
@@ -242,8 +250,8 @@ function varintAt(buf: Uint8Array, end: number): number {
  *   length exceeds {@link DataLimits} (as soon as the length itself is buffered)
  * @example
  * ```ts
- * import { decodeSubgroupObject, SHORT } from "./subgroup_stream.ts";
- * import { StreamReader } from "../coding/stream_reader.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { decodeSubgroupObject, SHORT, StreamReader } = draft14;
  * const bytes = new Uint8Array([0x00, 0x02, 0xaa, 0xbb, 0x00, 0x02, 0xcc]);
  * const reader = new StreamReader(new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } }));
  * const header = { headerType: 0x10, trackAlias: 1, groupId: 7, subgroupId: 0, publisherPriority: 0 };
@@ -312,8 +320,8 @@ export function decodeSubgroupObject(
  *   Does-Not-Exist object has extensions, or a length exceeds {@link DataLimits}
  * @example
  * ```ts
- * import { readSubgroupHeader, readSubgroupObject } from "./subgroup_stream.ts";
- * import { StreamReader } from "../coding/stream_reader.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { readSubgroupHeader, readSubgroupObject, StreamReader } = draft14;
  * const bytes = new Uint8Array([0x10, 1, 7, 0, 0x00, 0x02, 0xaa, 0xbb]);
  * const reader = new StreamReader(new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } }));
  * const header = (await readSubgroupHeader(reader))!;
@@ -346,8 +354,8 @@ export async function readSubgroupObject(
  * @throws {RangeError} If IDs do not increase, or the object cannot be carried by this stream type
  * @example
  * ```ts
- * import { encodeSubgroupObjectHeader } from "./subgroup_stream.ts";
- * import { ObjectStatus } from "./data_object.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { encodeSubgroupObjectHeader, ObjectStatus } = draft14;
  * const payload = new Uint8Array(160);
  * const head = encodeSubgroupObjectHeader(0x10, 4, { objectId: 5, status: ObjectStatus.NORMAL, payload });
  * console.log(head); // Uint8Array [0x00, 0x40, 0xa0]
@@ -392,8 +400,8 @@ export function encodeSubgroupObjectHeader(
  *
  * @example
  * ```ts
- * import { encodeSubgroupObject } from "./subgroup_stream.ts";
- * import { ObjectStatus } from "./data_object.ts";
+ * import { draft14 } from "@clutchcall/voice/relay";
+ * const { encodeSubgroupObject, ObjectStatus } = draft14;
  * console.log(encodeSubgroupObject(0x10, undefined, { objectId: 0, status: ObjectStatus.NORMAL, payload: new Uint8Array([1]) }));
  * // Uint8Array [0x00, 0x01, 0x01]
  * ```
