@@ -190,7 +190,7 @@ export class VoiceServer implements AsyncDisposable {
     relay.serve(endpoint);
     // Set once the calls service runs: what the shard Workers report.
     const lostShards: {
-      onLost?: (index: number, sids: string[]) => void;
+      onLost?: (index: number, sids: string[]) => Promise<void>;
       onTrack?: (
         namespace: readonly string[],
         name: string,
@@ -332,12 +332,14 @@ export class VoiceServer implements AsyncDisposable {
           (error) => shardLog.warn("Cannot bring a shard's track to the plugins", { error }),
         );
       };
-      lostShards.onLost = (index, sids) => {
-        for (const sid of sids) {
-          calls.service.endOrphaned(sid, "shard_lost").catch((error) =>
-            shardLog.error("Cannot end a lost shard's call", { sid, shard: index, error })
-          );
-        }
+      lostShards.onLost = async (index, sids) => {
+        await Promise.all(
+          sids.map((sid) =>
+            calls.service.endOrphaned(sid, "shard_lost").catch((error) =>
+              shardLog.error("Cannot end a lost shard's call", { sid, shard: index, error })
+            )
+          ),
+        );
       };
     }
     const ref: { server?: VoiceServer } = {};

@@ -88,7 +88,7 @@ export interface ShardPoolOptions {
     closed: Promise<Error | undefined>,
   ) => void;
   /** A shard's Worker died: the sids its calls had (the server ends them). */
-  readonly onShardLost?: (index: number, sids: string[], error: string) => void;
+  readonly onShardLost?: (index: number, sids: string[], error: string) => void | Promise<void>;
 }
 
 interface WorkerShard {
@@ -335,10 +335,14 @@ export class ShardPool implements AsyncDisposable {
     this.#o.log.error("Relay shard lost", { shard: shard.index, calls: sids.length, error });
     for (const waiter of [...this.#statsWaiters.values()]) waiter(undefined as never);
     // Its tracks are gone with it.
-    const lostError = new Error(`Relay shard ${shard.index} was lost: ${error}`);
-    for (const end of this.#trackEnds.get(shard.index)?.values() ?? []) end(lostError);
+    // Its calls end first (shard_lost), then its tracks (else a client leg's uplink ending
+    // would end its call first, as connection_lost).
+    const ends = [...this.#trackEnds.get(shard.index)?.values() ?? []];
     this.#trackEnds.delete(shard.index);
-    this.#o.onShardLost?.(shard.index, sids, error);
+    const lostError = new Error(`Relay shard ${shard.index} was lost: ${error}`);
+    Promise.resolve(this.#o.onShardLost?.(shard.index, sids, error))
+      .catch((cause) => this.#o.log.error("Cannot end a lost shard's calls", { error: cause }))
+      .finally(() => ends.forEach((end) => end(lostError)));
   }
 
   #askStats(shard: WorkerShard): Promise<(FromShard & { type: "stats" }) | undefined> {

@@ -201,12 +201,21 @@ Deno.test("a Worker shard that crashes ends its calls shard_lost; the main relay
   const second = await app.calls.originate({ from: "+14155550100", to: "client:bob" });
   assertEquals((await placement(fx, first.sid)).shard, 0);
   assertEquals((await placement(fx, second.sid)).shard, 1);
+  // Bob answers on shard 1 (his uplink there): the crash must end the call shard_lost, not as
+  // his connection being lost.
+  const pool = fx.server.shards!;
+  const bob = await connectTo(fx, pool.port(1));
+  await bob.publish({ namespace: ["voice", second.sid], name: "uplink", capability: "voice/opus" });
+  await eventually(
+    async () => (await app.calls.get(second.sid)).status === "in_progress" || undefined,
+    5000,
+    "bob's answer",
+  );
   const ended = (async () => {
     for await (const event of app.calls.events(second.sid) as AsyncIterable<CallEvent>) {
       if (event.type === "status" && event.call.status === "failed") return event.call;
     }
   })();
-  const pool = fx.server.shards!;
   pool.crash(1);
   const lost = await ended;
   assertEquals(lost?.endReason, "shard_lost");
@@ -216,6 +225,7 @@ Deno.test("a Worker shard that crashes ends its calls shard_lost; the main relay
   // New calls go to the shard alive.
   assertEquals((await placement(fx, "CAafter")).shard, 0);
   for (const ringing of rings) ringing.abort();
+  bob.close();
 });
 
 Deno.test("shutdown closes every Worker shard: their sessions end and no Worker is left running", async () => {
