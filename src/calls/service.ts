@@ -378,6 +378,29 @@ export class CallService implements AsyncDisposable {
   }
 
   /**
+   * A call's track published on another node (cluster mode: told by the relay cascade). A
+   * `client:` call this node rings is answered when its client's uplink appears there, and
+   * ends when it goes (`caller_hangup`, or `connection_lost` for an abort), as for a track
+   * published here; any other call's remote tracks are left to the node they are on.
+   *
+   * @example
+   * ```ts ignore
+   * calls.remoteTrack(["voice", sid], "uplink", "voice/opus", ended); // ended: its end there
+   * ```
+   */
+  remoteTrack(
+    namespace: readonly string[],
+    name: string,
+    capability: string | undefined,
+    ended: Promise<Error | undefined>,
+  ): void {
+    const core = this.#core;
+    const sid = namespace.length === 2 && namespace[0] === "voice" ? namespace[1] : undefined;
+    if (!sid || !core.ringTimers.has(sid) || core.legs.has(sid)) return;
+    clients.onTrack(core, namespace, name, capability, ended);
+  }
+
+  /**
    * Releases every leg this process holds (gateway legs, and the calls' tracks in the relay),
    * without asking the store: for a node cut off from the cluster's store whose calls the
    * other nodes end as lost (`reason`). Each leg ends as a hangup would (SIP: BYE; its RTP

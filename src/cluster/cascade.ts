@@ -48,6 +48,12 @@ export interface RelayCascadeOptions {
   readonly peer: (nodeId: string) => Promise<NodeInfo | undefined>;
   /** Opens a MoQT session to a peer's relay (raw QUIC, with a token the peer accepts). */
   readonly connect: (peer: NodeInfo) => Promise<MoqClient>;
+  /**
+   * Told of each track another node publishes whole, with a promise that settles when it ends
+   * there (with the abort's error, if any): e.g. the calls service answers a `client:` call
+   * it rings when the client's uplink appears on another node.
+   */
+  readonly onRemoteTrack?: (track: RemoteTrack, ended: Promise<Error | undefined>) => void;
   readonly log: Logger;
 }
 
@@ -57,6 +63,19 @@ interface Announcement {
   readonly name?: string;
   readonly node: string;
   readonly active: boolean;
+  /** A track's capability, when it appears. */
+  readonly capability?: string;
+  /** Why a track ended, when it was aborted (absent: closed normally). */
+  readonly error?: string;
+}
+
+/** A track published whole on another node, as {@linkcode RelayCascadeOptions.onRemoteTrack} sees it. */
+export interface RemoteTrack {
+  readonly namespace: readonly string[];
+  readonly name: string;
+  readonly capability?: string;
+  /** The node publishing it. */
+  readonly node: string;
 }
 
 /** A node's lease expired (told by the node that reaped it). */
@@ -68,6 +87,8 @@ interface NodeGone {
 interface RemoteTracks {
   /** Track name → the node publishing it. */
   readonly names: Map<string, string>;
+  /** Track name → ends what `onRemoteTrack` was told (with the abort, if any). */
+  readonly ends: Map<string, (error: Error | undefined) => void>;
   readonly registration: Registration;
 }
 
@@ -159,8 +180,10 @@ export class RelayCascade implements AsyncDisposable {
     this.#trackRoute = origin.route("*", (track) => {
       const { namespace, name } = track.info;
       track.close(); // only its end is needed: `closed` is the track's
-      this.#announceTrack(namespace, name, true);
-      track.closed.then(() => this.#announceTrack(namespace, name, false));
+      this.#announceTrack({ namespace, name, active: true, capability: track.info.capability });
+      track.closed.then((error) =>
+        this.#announceTrack({ namespace, name, active: false, error: error?.message })
+      );
     });
   }
 
@@ -194,7 +217,13 @@ export class RelayCascade implements AsyncDisposable {
       if (node !== nodeId) continue;
       await redis.hdel(`${prefix}tracks`, field);
       const [namespace, name] = JSON.parse(field) as [string[], string];
-      const withdrawn: Announcement = { namespace, name, node, active: false };
+      const withdrawn: Announcement = {
+        namespace,
+        name,
+        node,
+        active: false,
+        error: `Node "${node}" was lost`,
+      };
       await redis.publish(`${prefix}announce`, JSON.stringify(withdrawn));
     }
     // Every node drops its session to the lost node: its cascaded tracks end now (not when
@@ -255,11 +284,13 @@ export class RelayCascade implements AsyncDisposable {
   }
 
   /** A track of this node appeared or ended: tell the others (in order per track). */
-  #announceTrack(namespace: readonly string[], name: string, active: boolean): void {
+  #announceTrack(
+    { namespace, name, active, capability, error }: Omit<Announcement, "node"> & { name: string },
+  ): void {
     if (this.#closed) return;
     const { redis, prefix, nodeId, log } = this.#o;
     const field = trackField(namespace, name);
-    const message: Announcement = { namespace, name, node: nodeId, active };
+    const message: Announcement = { namespace, name, node: nodeId, active, capability, error };
     const write = async () => {
       if (active) await redis.hset(`${prefix}tracks`, field, nodeId);
       else if (await redis.hget(`${prefix}tracks`, field) === nodeId) {
@@ -303,7 +334,7 @@ export class RelayCascade implements AsyncDisposable {
   #announced(announcement: Announcement): void {
     const { namespace, name, node, active } = announcement;
     if (this.#closed || node === this.#o.nodeId) return;
-    if (typeof name === "string") return this.#announcedTrack(namespace, name, node, active);
+    if (typeof name === "string") return this.#announcedTrack({ ...announcement, name });
     const key = JSON.stringify(namespace);
     const current = this.#remote.get(key);
     if (!active) {
@@ -327,12 +358,15 @@ export class RelayCascade implements AsyncDisposable {
    * Another node published or ended a track whole: its namespace is served here (only the
    * tracks other nodes announced in it; any other name is not found) while one is live.
    */
-  #announcedTrack(namespace: readonly string[], name: string, node: string, active: boolean) {
+  #announcedTrack(announcement: Announcement & { name: string }) {
+    const { namespace, name, node, active, capability, error } = announcement;
     const key = JSON.stringify(namespace);
     let remote = this.#remoteTracks.get(key);
     if (!active) {
       if (remote?.names.get(name) !== node) return;
       remote.names.delete(name);
+      remote.ends.get(name)?.(typeof error === "string" ? new Error(error) : undefined);
+      remote.ends.delete(name);
       if (remote.names.size === 0) {
         this.#remoteTracks.delete(key);
         remote.registration.close();
@@ -341,7 +375,9 @@ export class RelayCascade implements AsyncDisposable {
       return;
     }
     if (remote) {
+      if (remote.names.get(name) === node) return;
       remote.names.set(name, node);
+      this.#tellRemoteTrack(remote, { namespace, name, capability, node });
       return;
     }
     const names = new Map([[name, node]]);
@@ -361,8 +397,22 @@ export class RelayCascade implements AsyncDisposable {
       },
       routed: false,
     });
-    remote = { names, registration };
+    remote = { names, ends: new Map(), registration };
     this.#remoteTracks.set(key, remote);
+    this.#tellRemoteTrack(remote, { namespace, name, capability, node });
+  }
+
+  #tellRemoteTrack(remote: RemoteTracks, track: RemoteTrack): void {
+    const { onRemoteTrack, log } = this.#o;
+    if (!onRemoteTrack) return;
+    const { promise, resolve } = Promise.withResolvers<Error | undefined>();
+    remote.ends.get(track.name)?.(undefined); // replaced by another node's publication
+    remote.ends.set(track.name, resolve);
+    try {
+      onRemoteTrack(track, promise);
+    } catch (error) {
+      log.warn("A remote track handler failed", { track: track.name, error });
+    }
   }
 
   /** Feeds `track` from the same track on `node` (one upstream subscription). */

@@ -20,7 +20,7 @@ export {
   parseClusterConfig,
 } from "./config.ts";
 export { ClusterNode, type ClusterRelay, openClusterStore } from "./runtime.ts";
-export { RelayCascade, type RelayCascadeOptions } from "./cascade.ts";
+export { RelayCascade, type RelayCascadeOptions, type RemoteTrack } from "./cascade.ts";
 export { EventBus, type EventBusOptions } from "./event_bus.ts";
 export { createForwarder, FORWARDED_HEADER, type ForwarderOptions } from "./forward.ts";
 export { type NodeInfo, NodeLease, type NodeLeaseOptions } from "./node_lease.ts";

@@ -139,6 +139,9 @@ export class ClusterNode implements AsyncDisposable {
         nodeId,
         peer: (id) => lease.peer(id),
         connect: relay.connect,
+        // A client ringing here answers by attaching on another node.
+        onRemoteTrack: (track, ended) =>
+          calls.remoteTrack(track.namespace, track.name, track.capability, ended),
         log: this.#log,
       });
     } else {

@@ -1,0 +1,59 @@
+/**
+ * A `client:` call rung by one node, answered by the client attaching on another: the
+ * client's uplink, published on C, is announced to A (which rings the call), so A answers it;
+ * the client leaving ends it `caller_hangup`.
+ */
+import { assertEquals } from "@std/assert";
+import { requireOrSkip } from "../_lib/env.ts";
+import { hasRedis, startRedis } from "../_lib/redis.ts";
+import { clusterToken, nextMatching, startNode } from "./_cluster.ts";
+import { loadOrCreateDevCertificate } from "../../src/server/certificate.ts";
+import { MoqClient } from "../../src/relay/client.ts";
+import { attachCaller } from "../../src/bridge/mod.ts";
+import type { CallEvent } from "../../src/sdk/mod.ts";
+
+const available = hasRedis();
+if (!available) requireOrSkip(false, "redis-server is not installed: the test skips");
+
+const isStatus = (status: string) => (event: CallEvent) =>
+  event.type === "status" && event.call.status === status;
+
+Deno.test({
+  name:
+    "a client: call rung on node A is answered by its client attaching on node C, and ends caller_hangup when it leaves",
+  ignore: !available,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await using redis = await startRedis();
+    const tls = await Deno.makeTempDir({ prefix: "clutchcall-cluster-tls-" });
+    const cert = await loadOrCreateDevCertificate({ dataDir: tls, hosts: ["127.0.0.1"] });
+    const file = { cert: cert.certPath, key: cert.keyPath };
+    await using a = await startNode(redis, "node-a", { file });
+    await using c = await startNode(redis, "node-c", { file });
+    await using moqC = await MoqClient.connect({
+      hostname: "127.0.0.1",
+      port: Number(new URL(c.process.listening.moq).port),
+      caCerts: [cert.certPem],
+      token: await clusterToken(),
+    });
+    const stop = new AbortController();
+    try {
+      await a.voice.clients.add("gina");
+      const call = await a.voice.calls.originate({ from: "+14155550100", to: "client:gina" });
+      const events = c.voice.calls.events(call.sid, { signal: stop.signal });
+      await nextMatching(events, isStatus("ringing"));
+      // gina answers by attaching on C: her uplink is published there, not on A.
+      const phone = await attachCaller(moqC, { sid: call.sid, codec: "pcm16", sampleRate: 8000 });
+      await nextMatching(events, isStatus("in_progress"));
+      assertEquals((await a.voice.calls.get(call.sid)).status, "in_progress");
+      // She hangs up: her uplink ends cleanly.
+      phone.close();
+      const ended = await nextMatching(events, isStatus("completed"));
+      assertEquals(ended.type === "status" && ended.call.endReason, "caller_hangup");
+    } finally {
+      stop.abort();
+      await Deno.remove(tls, { recursive: true });
+    }
+  },
+});
