@@ -34,11 +34,12 @@ export function encodeCursor(position: ListPosition): string {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { decodeCursor } from "./list_cursor.ts";
  * try {
  *   decodeCursor("nope");
  * } catch (error) {
- *   console.log((error as Error).name); // InvalidCursorError
+ *   assertEquals((error as Error).name, "InvalidCursorError");
  * }
  * ```
  */

@@ -27,8 +27,9 @@ export type Issue = z.core.$ZodIssue;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { formatPath } from "./issue.ts";
- * console.log(formatPath(["sip", "trunks", 0, "name"])); // sip.trunks[0].name
+ * assertEquals(formatPath(["sip", "trunks", 0, "name"]), "sip.trunks[0].name");
  * ```
  */
 export function formatPath(path: readonly PropertyKey[], quoteTopLevel = false): string {
@@ -73,12 +74,13 @@ export function describeError(
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { firstIssue } from "./issue.ts";
  * const issue = firstIssue([
  *   { code: "custom", path: ["a", "b"], message: "bad", input: 1 },
  *   { code: "unrecognized_keys", keys: ["x"], path: [], message: "", input: {} },
  * ]);
- * console.log(issue.code); // unrecognized_keys
+ * assertEquals(issue.code, "unrecognized_keys");
  * ```
  */
 export function firstIssue(issues: readonly Issue[]): Issue {
@@ -145,13 +147,14 @@ export function describeIssue(
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { z } from "zod";
  * import { forwardIssues } from "./issue.ts";
  * const inner = z.strictObject({ a: z.number() });
  * const outer = z.object({ options: z.unknown() }).superRefine((entry, ctx) =>
  *   forwardIssues(inner, entry.options, ctx, ["options"])
  * );
- * console.log(outer.safeParse({ options: { b: 1 } }).success); // false
+ * assertEquals(outer.safeParse({ options: { b: 1 } }).success, false);
  * ```
  */
 export function forwardIssues(

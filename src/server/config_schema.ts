@@ -129,8 +129,9 @@ const port = z.number({ error: portError }).int({ error: portError })
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { SETTING_SCHEMAS } from "./config_schema.ts";
- * console.log(SETTING_SCHEMAS.host.parse("[::1]")); // ::1
+ * assertEquals(SETTING_SCHEMAS.host.parse("[::1]"), "::1");
  * ```
  */
 export const SETTING_SCHEMAS: {
@@ -204,8 +205,9 @@ const httpSchema = section({
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { hs256SecretSchema } from "./config_schema.ts";
- * console.log(hs256SecretSchema.safeParse("short").success); // false
+ * assertEquals(hs256SecretSchema.safeParse("short").success, false);
  * ```
  */
 export const hs256SecretSchema: z.ZodType<string, string> = z.string({
@@ -309,8 +311,9 @@ export interface ConfigSection {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { CONFIG_SECTIONS } from "./config_schema.ts";
- * console.log(Object.keys(CONFIG_SECTIONS).includes("sip")); // true
+ * assertEquals(Object.keys(CONFIG_SECTIONS).includes("sip"), true);
  * ```
  */
 export const CONFIG_SECTIONS: Readonly<
@@ -436,9 +439,10 @@ export interface ConfigFile {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { configJsonSchema } from "./config_schema.ts";
  * const schema = configJsonSchema();
- * console.log(schema.$schema); // https://json-schema.org/draft/2020-12/schema
+ * assertEquals(schema.$schema, "https://json-schema.org/draft/2020-12/schema");
  * ```
  */
 export function configJsonSchema(): Record<string, unknown> & { $schema: string } {

@@ -65,11 +65,12 @@ const EMPTY: Uint8Array = new Uint8Array(0);
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { BufferReader } = draft14;
  *
  * const r = new BufferReader(new Uint8Array([0x05, 0x40, 0x40, 0x02, 0x68, 0x69]), "EXAMPLE");
- * console.log(r.varint(), r.varint(), r.string()); // 5 64 "hi"
+ * assertEquals([r.varint(), r.varint(), r.string()], [5, 64, "hi"]);
  * r.expectEnd();
  * ```
  */
@@ -109,10 +110,11 @@ export class BufferReader {
    *
    * @example
    * ```ts
+   * import { assertEquals } from "@std/assert";
    * import { draft14 } from "@clutchcall/voice/relay";
    * const { BufferReader } = draft14;
    * const err = new BufferReader(new Uint8Array(), "GOAWAY").error("URI too long");
-   * console.log(err.message); // "Cannot decode GOAWAY: URI too long"
+   * assertEquals(err.message, "Cannot decode GOAWAY: URI too long");
    * ```
    */
   error(reason: string, kind: MoqParseErrorKind = "protocol_violation"): MoqParseError {

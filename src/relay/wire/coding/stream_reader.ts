@@ -32,6 +32,7 @@ const MIN_FREE = 512;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { StreamReader } = draft14;
  *
@@ -43,7 +44,7 @@ const MIN_FREE = 512;
  *   },
  * });
  * using reader = new StreamReader(stream);
- * console.log(await reader.varint(), await reader.u16(), await reader.done()); // 37 2 true
+ * assertEquals([await reader.varint(), await reader.u16(), await reader.done()], [37, 2, true]);
  * ```
  */
 export class StreamReader {
@@ -112,11 +113,12 @@ export class StreamReader {
    * @returns false if the stream ended (or was cancelled) instead
    * @example
    * ```ts
+   * import { assertEquals } from "@std/assert";
    * import { draft14 } from "@clutchcall/voice/relay";
    * const { StreamReader } = draft14;
    * const s = new ReadableStream({ start: (c) => { c.enqueue(new Uint8Array([1, 2])); c.close(); } });
    * const reader = new StreamReader(s);
-   * console.log(await reader.fill(), reader.buffered, await reader.fill()); // true 2 false
+   * assertEquals([await reader.fill(), reader.buffered, await reader.fill()], [true, 2, false]);
    * ```
    */
   fill(): Promise<boolean> {
@@ -207,10 +209,11 @@ export class StreamReader {
    *
    * @example
    * ```ts
+   * import { assertEquals } from "@std/assert";
    * import { draft14 } from "@clutchcall/voice/relay";
    * const { StreamReader } = draft14;
    * const reader = new StreamReader(new ReadableStream({ start: (c) => c.close() }));
-   * console.log(await reader.done()); // true
+   * assertEquals(await reader.done(), true);
    * ```
    */
   async done(): Promise<boolean> {
@@ -222,10 +225,11 @@ export class StreamReader {
    *
    * @example
    * ```ts
+   * import { assertEquals } from "@std/assert";
    * import { draft14 } from "@clutchcall/voice/relay";
    * const { StreamReader } = draft14;
    * const reader = new StreamReader(new ReadableStream({ start: (c) => c.close() }));
-   * console.log(await reader.varintOrEnd()); // undefined
+   * assertEquals(await reader.varintOrEnd(), undefined);
    * ```
    */
   async varintOrEnd(): Promise<number | undefined> {
@@ -238,10 +242,11 @@ export class StreamReader {
    *
    * @example
    * ```ts
+   * import { assertEquals } from "@std/assert";
    * import { draft14 } from "@clutchcall/voice/relay";
    * const { StreamReader } = draft14;
    * const s = new ReadableStream({ start: (c) => { c.enqueue(new Uint8Array([0x25])); c.close(); } });
-   * console.log(await new StreamReader(s).varint()); // 37
+   * assertEquals(await new StreamReader(s).varint(), 37);
    * ```
    */
   async varint(): Promise<number> {
@@ -262,10 +267,11 @@ export class StreamReader {
    *
    * @example
    * ```ts
+   * import { assertEquals } from "@std/assert";
    * import { draft14 } from "@clutchcall/voice/relay";
    * const { StreamReader } = draft14;
    * const s = new ReadableStream({ start: (c) => { c.enqueue(new Uint8Array([7])); c.close(); } });
-   * console.log(await new StreamReader(s).u8()); // 7
+   * assertEquals(await new StreamReader(s).u8(), 7);
    * ```
    */
   async u8(): Promise<number> {
@@ -280,10 +286,11 @@ export class StreamReader {
    *
    * @example
    * ```ts
+   * import { assertEquals } from "@std/assert";
    * import { draft14 } from "@clutchcall/voice/relay";
    * const { StreamReader } = draft14;
    * const s = new ReadableStream({ start: (c) => { c.enqueue(new Uint8Array([1, 2])); c.close(); } });
-   * console.log(await new StreamReader(s).u16()); // 258
+   * assertEquals(await new StreamReader(s).u16(), 258);
    * ```
    */
   async u16(): Promise<number> {
@@ -300,10 +307,11 @@ export class StreamReader {
    *
    * @example
    * ```ts
+   * import { assertEquals } from "@std/assert";
    * import { draft14 } from "@clutchcall/voice/relay";
    * const { StreamReader } = draft14;
    * const s = new ReadableStream({ start: (c) => { c.enqueue(new Uint8Array([1, 2, 3])); c.close(); } });
-   * console.log(await new StreamReader(s).bytes(2)); // Uint8Array [1, 2]
+   * assertEquals(await new StreamReader(s).bytes(2), new Uint8Array([1, 2]));
    * ```
    */
   async bytes(n: number): Promise<Uint8Array> {
@@ -322,11 +330,12 @@ export class StreamReader {
    *
    * @example
    * ```ts
+   * import { assertEquals } from "@std/assert";
    * import { draft14 } from "@clutchcall/voice/relay";
    * const { StreamReader } = draft14;
    * const stream = new ReadableStream();
    * new StreamReader(stream).release();
-   * console.log(stream.locked); // false
+   * assertEquals(stream.locked, false);
    * ```
    */
   release(): void {

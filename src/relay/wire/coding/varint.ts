@@ -15,9 +15,10 @@ import { MoqParseError } from "../../error.ts";
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { MAX_VARINT } = draft14;
- * console.log(MAX_VARINT === Number.MAX_SAFE_INTEGER); // true
+ * assertEquals(MAX_VARINT === Number.MAX_SAFE_INTEGER, true);
  * ```
  */
 export const MAX_VARINT: number = Number.MAX_SAFE_INTEGER;
@@ -30,9 +31,10 @@ const TWO_POW_32 = 0x1_0000_0000;
  * @throws {RangeError} If `value` is not an integer in 0..MAX_VARINT
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { varintSize } = draft14;
- * console.log(varintSize(63), varintSize(64), varintSize(16384)); // 1 2 4
+ * assertEquals([varintSize(63), varintSize(64), varintSize(16384)], [1, 2, 4]);
  * ```
  */
 export function varintSize(value: number): 1 | 2 | 4 | 8 {
@@ -48,9 +50,10 @@ export function varintSize(value: number): 1 | 2 | 4 | 8 {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { varintLengthFromFirstByte } = draft14;
- * console.log(varintLengthFromFirstByte(0xc0)); // 8
+ * assertEquals(varintLengthFromFirstByte(0xc0), 8);
  * ```
  */
 export function varintLengthFromFirstByte(firstByte: number): 1 | 2 | 4 | 8 {
@@ -121,9 +124,10 @@ export function writeVarint(buffer: Uint8Array, offset: number, value: number): 
  * @throws {RangeError} If `value` is not an integer in 0..MAX_VARINT
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { encodeVarint } = draft14;
- * console.log(encodeVarint(15293)); // Uint8Array [0x7b, 0xbd]
+ * assertEquals(encodeVarint(15293), new Uint8Array([0x7b, 0xbd]));
  * ```
  */
 export function encodeVarint(value: number): Uint8Array {
@@ -139,9 +143,10 @@ export function encodeVarint(value: number): Uint8Array {
  * @throws {MoqParseError} If the value is above MAX_VARINT
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { readVarintUnchecked } = draft14;
- * console.log(readVarintUnchecked(new Uint8Array([0x40, 0x25]), 0, 2)); // 37
+ * assertEquals(readVarintUnchecked(new Uint8Array([0x40, 0x25]), 0, 2), 37);
  * ```
  */
 export function readVarintUnchecked(bytes: Uint8Array, offset: number, size: number): number {
@@ -175,9 +180,10 @@ export function readVarintUnchecked(bytes: Uint8Array, offset: number, size: num
  * @throws {MoqParseError} If the bytes end inside the varint or the value is above MAX_VARINT
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { decodeVarint } = draft14;
- * console.log(decodeVarint(new Uint8Array([0x9d, 0x7f, 0x3e, 0x7d]))); // { value: 494878333, size: 4 }
+ * assertEquals(decodeVarint(new Uint8Array([0x9d, 0x7f, 0x3e, 0x7d])), { value: 494878333, size: 4 });
  * ```
  */
 export function decodeVarint(bytes: Uint8Array, offset = 0): { value: number; size: number } {

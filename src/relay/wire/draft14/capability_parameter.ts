@@ -19,8 +19,9 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { capabilityParameters, readCapability } from "./capability_parameter.ts";
- * console.log(readCapability(capabilityParameters("voice/opus"))); // "voice/opus"
+ * assertEquals(readCapability(capabilityParameters("voice/opus")), "voice/opus");
  * ```
  */
 export function capabilityParameters(capability: string | undefined): Parameters {

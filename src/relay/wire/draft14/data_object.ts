@@ -15,9 +15,10 @@ export const EMPTY: Uint8Array = new Uint8Array(0);
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { ObjectStatus } = draft14;
- * console.log(ObjectStatus.END_OF_GROUP); // 3
+ * assertEquals(ObjectStatus.END_OF_GROUP, 3);
  * ```
  */
 export const ObjectStatus = {
@@ -33,9 +34,10 @@ export const ObjectStatus = {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { DataLimits } = draft14;
- * console.log(DataLimits.MAX_PAYLOAD_LENGTH); // 16777216
+ * assertEquals(DataLimits.MAX_PAYLOAD_LENGTH, 16777216);
  * ```
  */
 export const DataLimits = {

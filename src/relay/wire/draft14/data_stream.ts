@@ -34,10 +34,11 @@ export type DataStreamHeader =
  * @throws {MoqParseError} For an unknown stream type (the draft says to close the session)
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { readDataStreamHeader, StreamReader } = draft14;
  * const s = new ReadableStream({ start(c) { c.enqueue(new Uint8Array([0x05, 0x02])); c.close(); } });
- * console.log(await readDataStreamHeader(new StreamReader(s))); // { type: "fetch", requestId: 2 }
+ * assertEquals(await readDataStreamHeader(new StreamReader(s)), { type: "fetch", requestId: 2 });
  * ```
  */
 export async function readDataStreamHeader(

@@ -22,10 +22,11 @@ export const DATAGRAM_LANE_PARAMETER = 0x3c6;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { readDatagramLane, withDatagramLane } = draft14;
- * console.log(readDatagramLane(withDatagramLane(new Map(), true))); // true
- * console.log(withDatagramLane(new Map(), false).size); // 0
+ * assertEquals(readDatagramLane(withDatagramLane(new Map(), true)), true);
+ * assertEquals(withDatagramLane(new Map(), false).size, 0);
  * ```
  */
 export function withDatagramLane(params: Parameters, on: boolean | undefined): Parameters {
@@ -39,9 +40,10 @@ export function withDatagramLane(params: Parameters, on: boolean | undefined): P
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { DATAGRAM_LANE_PARAMETER, readDatagramLane } = draft14;
- * console.log(readDatagramLane(new Map([[DATAGRAM_LANE_PARAMETER, 2]]))); // false
+ * assertEquals(readDatagramLane(new Map([[DATAGRAM_LANE_PARAMETER, 2]])), false);
  * ```
  */
 export function readDatagramLane(params: Parameters): boolean {

@@ -25,9 +25,10 @@ import type { TrackErrorReason } from "../../model/track_error.ts";
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { SessionErrorCode } = draft14;
- * console.log(SessionErrorCode.PROTOCOL_VIOLATION); // 3
+ * assertEquals(SessionErrorCode.PROTOCOL_VIOLATION, 3);
  * ```
  */
 export const SessionErrorCode = {
@@ -63,9 +64,10 @@ export type SessionErrorCode = (typeof SessionErrorCode)[keyof typeof SessionErr
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { SubscribeErrorCode } = draft14;
- * console.log(SubscribeErrorCode.TRACK_DOES_NOT_EXIST); // 4
+ * assertEquals(SubscribeErrorCode.TRACK_DOES_NOT_EXIST, 4);
  * ```
  */
 export const SubscribeErrorCode = {
@@ -84,9 +86,10 @@ export const SubscribeErrorCode = {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { PublishErrorCode } = draft14;
- * console.log(PublishErrorCode.UNINTERESTED); // 4
+ * assertEquals(PublishErrorCode.UNINTERESTED, 4);
  * ```
  */
 export const PublishErrorCode = {
@@ -102,9 +105,10 @@ export const PublishErrorCode = {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { FetchErrorCode } = draft14;
- * console.log(FetchErrorCode.NO_OBJECTS); // 6
+ * assertEquals(FetchErrorCode.NO_OBJECTS, 6);
  * ```
  */
 export const FetchErrorCode = {
@@ -128,9 +132,10 @@ export const FetchErrorCode = {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { PublishNamespaceErrorCode } = draft14;
- * console.log(PublishNamespaceErrorCode.UNAUTHORIZED); // 1
+ * assertEquals(PublishNamespaceErrorCode.UNAUTHORIZED, 1);
  * ```
  */
 export const PublishNamespaceErrorCode = {
@@ -148,9 +153,10 @@ export const PublishNamespaceErrorCode = {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { SubscribeNamespaceErrorCode } = draft14;
- * console.log(SubscribeNamespaceErrorCode.NAMESPACE_PREFIX_OVERLAP); // 5
+ * assertEquals(SubscribeNamespaceErrorCode.NAMESPACE_PREFIX_OVERLAP, 5);
  * ```
  */
 export const SubscribeNamespaceErrorCode = {
@@ -171,10 +177,11 @@ export const SubscribeNamespaceErrorCode = {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { RequestErrorCode } = draft14;
- * console.log(RequestErrorCode.fetch.INVALID_RANGE); // 5
- * console.log(RequestErrorCode.trackStatus.TRACK_DOES_NOT_EXIST); // 4
+ * assertEquals(RequestErrorCode.fetch.INVALID_RANGE, 5);
+ * assertEquals(RequestErrorCode.trackStatus.TRACK_DOES_NOT_EXIST, 4);
  * ```
  */
 export const RequestErrorCode = {
@@ -191,9 +198,10 @@ export const RequestErrorCode = {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { PublishDoneCode } = draft14;
- * console.log(PublishDoneCode.TRACK_ENDED); // 2
+ * assertEquals(PublishDoneCode.TRACK_ENDED, 2);
  * ```
  */
 export const PublishDoneCode = {
@@ -212,9 +220,10 @@ export const PublishDoneCode = {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { StreamResetCode } = draft14;
- * console.log(StreamResetCode.DELIVERY_TIMEOUT); // 2
+ * assertEquals(StreamResetCode.DELIVERY_TIMEOUT, 2);
  * ```
  */
 export const StreamResetCode = {

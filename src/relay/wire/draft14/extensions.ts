@@ -27,9 +27,10 @@ import { type ParameterValue, readKeyValuePair, writeKeyValuePair } from "./para
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { ExtensionType } = draft14;
- * console.log(ExtensionType.PRIOR_GROUP_ID_GAP); // 60
+ * assertEquals(ExtensionType.PRIOR_GROUP_ID_GAP, 60);
  * ```
  */
 export const ExtensionType = {
@@ -62,9 +63,10 @@ export interface ExtensionHeader {
  * @throws {MoqParseError} If the block is not a sequence of well-formed Key-Value-Pairs
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { decodeExtensions } = draft14;
- * console.log(decodeExtensions(new Uint8Array([0x3c, 0x02]))); // [{ type: 60, value: 2 }]
+ * assertEquals(decodeExtensions(new Uint8Array([0x3c, 0x02])), [{ type: 60, value: 2 }]);
  * ```
  */
 export function decodeExtensions(block: Uint8Array): ExtensionHeader[] {
@@ -79,9 +81,10 @@ export function decodeExtensions(block: Uint8Array): ExtensionHeader[] {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { encodeExtensions } = draft14;
- * console.log(encodeExtensions([{ type: 0x3c, value: 2 }])); // Uint8Array [0x3c, 0x02]
+ * assertEquals(encodeExtensions([{ type: 0x3c, value: 2 }]), new Uint8Array([0x3c, 0x02]));
  * ```
  */
 export function encodeExtensions(headers: readonly ExtensionHeader[]): Uint8Array {
@@ -97,9 +100,10 @@ export function encodeExtensions(headers: readonly ExtensionHeader[]): Uint8Arra
  * @throws {MoqParseError} If the block is malformed
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { encodeTimestampExtension, readTimestampExtension } = draft14;
- * console.log(readTimestampExtension(encodeTimestampExtension(42))); // 42
+ * assertEquals(readTimestampExtension(encodeTimestampExtension(42)), 42);
  * ```
  */
 export function readTimestampExtension(block: Uint8Array | undefined): number | undefined {
@@ -117,9 +121,10 @@ export function readTimestampExtension(block: Uint8Array | undefined): number | 
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { encodeTimestampExtension } = draft14;
- * console.log(encodeTimestampExtension(1000)); // Uint8Array [0x10, 0x43, 0xe8]
+ * assertEquals(encodeTimestampExtension(1000), new Uint8Array([0x10, 0x43, 0xe8]));
  * ```
  */
 export function encodeTimestampExtension(timestamp: number): Uint8Array {

@@ -21,9 +21,10 @@ import {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { FETCH_HEADER_TYPE } = draft14;
- * console.log(FETCH_HEADER_TYPE); // 5
+ * assertEquals(FETCH_HEADER_TYPE, 5);
  * ```
  */
 export const FETCH_HEADER_TYPE = 0x05;
@@ -53,9 +54,10 @@ export interface FetchObject extends SubgroupObject {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { encodeFetchHeader } = draft14;
- * console.log(encodeFetchHeader(2)); // Uint8Array [0x05, 0x02]
+ * assertEquals(encodeFetchHeader(2), new Uint8Array([0x05, 0x02]));
  * ```
  */
 export function encodeFetchHeader(requestId: number): Uint8Array {
@@ -68,11 +70,12 @@ export function encodeFetchHeader(requestId: number): Uint8Array {
  * @returns The object, or `undefined` if the stream ended cleanly between objects
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { encodeFetchObject, readFetchObject, ObjectStatus, StreamReader } = draft14;
  * const bytes = encodeFetchObject({ groupId: 3, subgroupId: 0, objectId: 1, publisherPriority: 0, status: ObjectStatus.NORMAL, payload: new Uint8Array([9]) });
  * const reader = new StreamReader(new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } }));
- * console.log((await readFetchObject(reader))?.objectId); // 1
+ * assertEquals((await readFetchObject(reader))?.objectId, 1);
  * ```
  */
 export async function readFetchObject(reader: StreamReader): Promise<FetchObject | undefined> {
@@ -123,10 +126,11 @@ export function encodeFetchObjectHeader(obj: FetchObject): Uint8Array {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { encodeFetchObject, ObjectStatus } = draft14;
  * const bytes = encodeFetchObject({ groupId: 0, subgroupId: 0, objectId: 0, publisherPriority: 0, status: ObjectStatus.NORMAL, payload: new Uint8Array([1]) });
- * console.log(bytes); // Uint8Array [0, 0, 0, 0, 0, 1, 1]
+ * assertEquals(bytes, new Uint8Array([0, 0, 0, 0, 0, 1, 1]));
  * ```
  */
 export function encodeFetchObject(obj: FetchObject): Uint8Array {

@@ -10,9 +10,10 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { DRAFT14_VERSION } = draft14;
- * console.log(DRAFT14_VERSION.toString(16)); // "ff00000e"
+ * assertEquals(DRAFT14_VERSION.toString(16), "ff00000e");
  * ```
  */
 export const DRAFT14_VERSION = 0xff00000e;
@@ -22,9 +23,10 @@ export const DRAFT14_VERSION = 0xff00000e;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { MessageType } = draft14;
- * console.log(MessageType.SUBSCRIBE); // 3
+ * assertEquals(MessageType.SUBSCRIBE, 3);
  * ```
  */
 export const MessageType = {
@@ -65,9 +67,10 @@ export const MessageType = {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { GroupOrder } = draft14;
- * console.log(GroupOrder.DESCENDING); // 2
+ * assertEquals(GroupOrder.DESCENDING, 2);
  * ```
  */
 export const GroupOrder = { PUBLISHER: 0x0, ASCENDING: 0x1, DESCENDING: 0x2 } as const;
@@ -77,9 +80,10 @@ export const GroupOrder = { PUBLISHER: 0x0, ASCENDING: 0x1, DESCENDING: 0x2 } as
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { FilterType } = draft14;
- * console.log(FilterType.LARGEST_OBJECT); // 2
+ * assertEquals(FilterType.LARGEST_OBJECT, 2);
  * ```
  */
 export const FilterType = {
@@ -94,9 +98,10 @@ export const FilterType = {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { FetchType } = draft14;
- * console.log(FetchType.STANDALONE); // 1
+ * assertEquals(FetchType.STANDALONE, 1);
  * ```
  */
 export const FetchType = { STANDALONE: 0x1, RELATIVE_JOINING: 0x2, ABSOLUTE_JOINING: 0x3 } as const;
@@ -111,9 +116,10 @@ export const MAX_GOAWAY_URI_LENGTH = 8192;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { STREAM_COUNT_UNKNOWN } = draft14;
- * console.log(STREAM_COUNT_UNKNOWN === Number.MAX_SAFE_INTEGER); // true
+ * assertEquals(STREAM_COUNT_UNKNOWN === Number.MAX_SAFE_INTEGER, true);
  * ```
  */
 export const STREAM_COUNT_UNKNOWN: number = Number.MAX_SAFE_INTEGER;

@@ -48,9 +48,10 @@ for (const codec of Object.values(CODECS)) {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { messageTypeCode } = draft14;
- * console.log(messageTypeCode("subscribe_ok")); // 4
+ * assertEquals(messageTypeCode("subscribe_ok"), 4);
  * ```
  */
 export function messageTypeCode(kind: ControlMessageKind): number {
@@ -63,9 +64,10 @@ export function messageTypeCode(kind: ControlMessageKind): number {
  * @throws {RangeError | TypeError} If a field cannot be carried on the wire
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { encodeControlPayload } = draft14;
- * console.log(encodeControlPayload({ type: "unsubscribe", requestId: 4 })); // Uint8Array [4]
+ * assertEquals(encodeControlPayload({ type: "unsubscribe", requestId: 4 }), new Uint8Array([4]));
  * ```
  */
 export function encodeControlPayload(msg: ControlMessage): Uint8Array {
@@ -139,6 +141,7 @@ export function decodeControlMessage(type: number, payload: Uint8Array): Control
  * @throws {MoqParseError} For truncated frames or malformed messages
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { encodeControlMessage, readControlMessage, StreamReader } = draft14;
  *
@@ -146,8 +149,8 @@ export function decodeControlMessage(type: number, payload: Uint8Array): Control
  * const reader = new StreamReader(new ReadableStream({
  *   start(c) { c.enqueue(bytes); c.close(); },
  * }));
- * console.log(await readControlMessage(reader)); // { type: "goaway", newSessionUri: "" }
- * console.log(await readControlMessage(reader)); // undefined
+ * assertEquals(await readControlMessage(reader), { type: "goaway", newSessionUri: "" });
+ * assertEquals(await readControlMessage(reader), undefined);
  * ```
  */
 export async function readControlMessage(

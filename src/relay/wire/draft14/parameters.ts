@@ -73,9 +73,10 @@ export const SetupParameter = {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { MessageParameter } = draft14;
- * console.log(MessageParameter.DELIVERY_TIMEOUT); // 2
+ * assertEquals(MessageParameter.DELIVERY_TIMEOUT, 2);
  * ```
  */
 export const MessageParameter = {
@@ -144,11 +145,12 @@ export function readKeyValuePair(reader: BufferReader): { type: number; value: P
  * @throws {RangeError} If bytes are longer than 2^16-1
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { BufferWriter, writeKeyValuePair } = draft14;
  * const w = new BufferWriter();
  * writeKeyValuePair(w, 2, 100);
- * console.log(w.finish()); // Uint8Array [0x02, 0x40, 0x64]
+ * assertEquals(w.finish(), new Uint8Array([0x02, 0x40, 0x64]));
  * ```
  */
 export function writeKeyValuePair(writer: BufferWriter, type: number, value: ParameterValue): void {
@@ -172,10 +174,11 @@ export function writeKeyValuePair(writer: BufferWriter, type: number, value: Par
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { BufferReader, readParameters } = draft14;
  * const params = readParameters(new BufferReader(new Uint8Array([1, 0x02, 0x0a])), "setup");
- * console.log(params.get(2)); // 10
+ * assertEquals(params.get(2), 10);
  * ```
  */
 export function readParameters(reader: BufferReader, scope: ParameterScope): Parameters {
@@ -204,11 +207,12 @@ export function readParameters(reader: BufferReader, scope: ParameterScope): Par
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { BufferWriter, writeParameters } = draft14;
  * const w = new BufferWriter();
  * writeParameters(w, new Map([[4, 1000]]));
- * console.log(w.finish()); // Uint8Array [0x01, 0x04, 0x43, 0xe8]
+ * assertEquals(w.finish(), new Uint8Array([0x01, 0x04, 0x43, 0xe8]));
  * ```
  */
 export function writeParameters(writer: BufferWriter, params: Parameters): void {
@@ -221,9 +225,10 @@ export function writeParameters(writer: BufferWriter, params: Parameters): void 
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { encodeParameters } = draft14;
- * console.log(encodeParameters(new Map())); // Uint8Array [0]
+ * assertEquals(encodeParameters(new Map()), new Uint8Array([0]));
  * ```
  */
 export function encodeParameters(params: Parameters): Uint8Array {
@@ -237,9 +242,10 @@ export function encodeParameters(params: Parameters): Uint8Array {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { decodeParameters } = draft14;
- * console.log(decodeParameters(new Uint8Array([1, 0x02, 0x0a]), "message").get(2)); // 10
+ * assertEquals(decodeParameters(new Uint8Array([1, 0x02, 0x0a]), "message").get(2), 10);
  * ```
  */
 export function decodeParameters(bytes: Uint8Array, scope: ParameterScope): Parameters {
@@ -254,9 +260,10 @@ export function decodeParameters(bytes: Uint8Array, scope: ParameterScope): Para
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { AuthTokenAliasType } = draft14;
- * console.log(AuthTokenAliasType.USE_VALUE); // 3
+ * assertEquals(AuthTokenAliasType.USE_VALUE, 3);
  * ```
  */
 export const AuthTokenAliasType = {
@@ -288,9 +295,10 @@ export type AuthToken =
  * @throws {MoqParseError} KEY_VALUE_FORMATTING_ERROR if the structure cannot be decoded
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { decodeAuthToken } = draft14;
- * console.log(decodeAuthToken(new Uint8Array([0x02, 0x07]))); // { aliasType: "use_alias", alias: 7 }
+ * assertEquals(decodeAuthToken(new Uint8Array([0x02, 0x07])), { aliasType: "use_alias", alias: 7 });
  * ```
  */
 export function decodeAuthToken(bytes: Uint8Array): AuthToken {
@@ -333,9 +341,10 @@ export function decodeAuthToken(bytes: Uint8Array): AuthToken {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { encodeAuthToken } = draft14;
- * console.log(encodeAuthToken({ aliasType: "delete", alias: 7 })); // Uint8Array [0x00, 0x07]
+ * assertEquals(encodeAuthToken({ aliasType: "delete", alias: 7 }), new Uint8Array([0x00, 0x07]));
  * ```
  */
 export function encodeAuthToken(token: AuthToken): Uint8Array {

@@ -65,9 +65,10 @@ export interface SubgroupHeaderFlags {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { subgroupHeaderType } = draft14;
- * console.log(subgroupHeaderType({ subgroupIdMode: "zero", extensions: true, endOfGroup: true })); // 25
+ * assertEquals(subgroupHeaderType({ subgroupIdMode: "zero", extensions: true, endOfGroup: true }), 25);
  * ```
  */
 export function subgroupHeaderType(flags: SubgroupHeaderFlags): number {
@@ -84,10 +85,11 @@ export function subgroupHeaderType(flags: SubgroupHeaderFlags): number {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { parseSubgroupHeaderType } = draft14;
- * console.log(parseSubgroupHeaderType(0x14)); // { subgroupIdMode: "explicit", extensions: false, endOfGroup: false }
- * console.log(parseSubgroupHeaderType(0x16)); // undefined
+ * assertEquals(parseSubgroupHeaderType(0x14), { subgroupIdMode: "explicit", extensions: false, endOfGroup: false });
+ * assertEquals(parseSubgroupHeaderType(0x16), undefined);
  * ```
  */
 export function parseSubgroupHeaderType(type: number): SubgroupHeaderFlags | undefined {
@@ -105,9 +107,10 @@ export function parseSubgroupHeaderType(type: number): SubgroupHeaderFlags | und
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { isSubgroupHeaderType } = draft14;
- * console.log(isSubgroupHeaderType(0x19), isSubgroupHeaderType(0x1e)); // true false
+ * assertEquals([isSubgroupHeaderType(0x19), isSubgroupHeaderType(0x1e)], [true, false]);
  * ```
  */
 export function isSubgroupHeaderType(type: number): boolean {
@@ -218,9 +221,10 @@ export async function readSubgroupHeader(
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { SHORT } = draft14;
- * console.log(typeof SHORT); // "symbol"
+ * assertEquals(typeof SHORT, "symbol");
  * ```
  */
 export const SHORT: unique symbol = Symbol("short");
@@ -250,13 +254,14 @@ function varintAt(buf: Uint8Array, end: number): number {
  *   length exceeds {@link DataLimits} (as soon as the length itself is buffered)
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { decodeSubgroupObject, SHORT, StreamReader } = draft14;
  * const bytes = new Uint8Array([0x00, 0x02, 0xaa, 0xbb, 0x00, 0x02, 0xcc]);
  * const reader = new StreamReader(new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } }));
  * const header = { headerType: 0x10, trackAlias: 1, groupId: 7, subgroupId: 0, publisherPriority: 0 };
  * await reader.fill();
- * console.log(decodeSubgroupObject(reader, header, undefined)); // { objectId: 0, status: 0, payload: Uint8Array [0xaa, 0xbb] }
+ * assertEquals(decodeSubgroupObject(reader, header, undefined), { objectId: 0, status: 0, payload: new Uint8Array([0xaa, 0xbb]) });
  * console.log(decodeSubgroupObject(reader, header, 0) === SHORT); // true: the second object is cut
  * ```
  */
@@ -354,11 +359,12 @@ export async function readSubgroupObject(
  * @throws {RangeError} If IDs do not increase, or the object cannot be carried by this stream type
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { encodeSubgroupObjectHeader, ObjectStatus } = draft14;
  * const payload = new Uint8Array(160);
  * const head = encodeSubgroupObjectHeader(0x10, 4, { objectId: 5, status: ObjectStatus.NORMAL, payload });
- * console.log(head); // Uint8Array [0x00, 0x40, 0xa0]
+ * assertEquals(head, new Uint8Array([0x00, 0x40, 0xa0]));
  * ```
  */
 export function encodeSubgroupObjectHeader(
