@@ -2,6 +2,7 @@ import { assert, assertEquals } from "@std/assert";
 import { VoiceApiError } from "../../src/sdk/mod.ts";
 import { verifyWebhook } from "../../src/calls/webhook.ts";
 import { eventually, startServer } from "./_server.ts";
+import { waitFor } from "../_lib/wait.ts";
 
 const P = "https://clutchcall.dev/problems/";
 const ORIGINATE = { from: "+14155550100", to: "client:carol" };
@@ -178,8 +179,13 @@ Deno.test("list filters by status, direction and time, and pages with a cursor",
   const voice = await fx.voice();
   const sids: string[] = [];
   for (let i = 0; i < 7; i++) {
-    sids.push((await voice.calls.originate({ from: "+14155550100", to: "+442071838750" })).sid);
-    await new Promise((r) => setTimeout(r, 3));
+    const call = await voice.calls.originate({ from: "+14155550100", to: "+442071838750" });
+    sids.push(call.sid);
+    // The time filters below need distinct creation times: the next call after the clock moved.
+    await waitFor(
+      "the clock to pass the call's creation",
+      () => Date.now() > Date.parse(call.createdAt),
+    );
   }
   await eventually(async () =>
     (await voice.calls.list({ status: "failed" })).calls.length === 7 || undefined

@@ -2,6 +2,7 @@ import { assertEquals } from "@std/assert";
 import { loadConfig } from "../../src/server/config.ts";
 import { VoiceServer } from "../../src/server/server.ts";
 import { testLogger } from "../_lib/relay_fixture.ts";
+import { waitFor } from "../_lib/wait.ts";
 
 Deno.test("plugins listed in the config file start with the server and stop with it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "clutchcall-plugins-" });
@@ -31,12 +32,12 @@ Deno.test("plugins listed in the config file start with the server and stop with
     for (let i = 0; i < 7; i++) group.write({ id: i, payload: new Uint8Array(160) });
     group.close();
     track.close();
-    await new Promise((r) => setTimeout(r, 20));
-    const counts = (globalThis as Record<string, unknown>).__server_counted as Record<
-      string,
-      number
-    >;
-    assertEquals(counts["voice/CA9/uplink"], 7);
+    const counted = () =>
+      ((globalThis as Record<string, unknown>).__server_counted as Record<string, number>)[
+        "voice/CA9/uplink"
+      ];
+    await waitFor("the plugin to count the track's objects", () => (counted() ?? 0) >= 7);
+    assertEquals(counted(), 7);
     assertEquals((globalThis as Record<string, unknown>).__never, undefined);
   } finally {
     await server.close(10);

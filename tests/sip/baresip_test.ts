@@ -14,6 +14,7 @@ import { FRAMES_PER_GROUP, nowMicros } from "../../src/voice/track.ts";
 import { bestLagCorrelation } from "../_lib/correlate.ts";
 import { pathExists, requireOrSkip } from "../_lib/env.ts";
 import { fixturePath, readFixtureWav } from "../_lib/fixtures.ts";
+import { pace } from "../_lib/wait.ts";
 import {
   type Fixture,
   freeUdpPort,
@@ -142,7 +143,7 @@ async function playDownlink(fx: Fixture, sid: string, pcm: Int16Array): Promise<
     }
     group.close();
     // A real-time source (as a TTS engine writes): 10 frames of 20 ms per group.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await pace(200);
   }
   downlink.close();
 }

@@ -5,6 +5,7 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { listenSipTcp } from "../../src/sip/tcp_transport.ts";
+import { pace, quietPeriod } from "../_lib/wait.ts";
 import {
   callerArgs,
   hangUp,
@@ -82,8 +83,8 @@ Deno.test("tcp: two SIP messages in one write and one message split across write
   const cuts = [0, 37, split.length - 3, split.length];
   for (let i = 0; i + 1 < cuts.length; i++) {
     await conn.write(split.subarray(cuts[i], cuts[i + 1]));
-    // Let each piece arrive as its own read at the gateway.
-    await new Promise((r) => setTimeout(r, 50));
+    // Let each piece arrive as its own read at the gateway (nothing to observe: a lower bound).
+    await quietPeriod(50);
   }
   const [answer] = await readResponses(conn, 1);
   assert(answer.startsWith("SIP/2.0 200"), answer);
@@ -199,7 +200,7 @@ Deno.test("tcp: a slow sender dribbling a message that never completes is closed
       if (error instanceof Deno.errors.ConnectionReset) break;
       throw error;
     }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await pace(20); // a slow writer until the gateway closes on it
   }
   assertEquals(await closed, "closed");
   assertEquals(server.drops, ["header timeout"]);
