@@ -5,7 +5,8 @@
  * the caller's headers (its token is checked again there) and body, and the owner's answer
  * is returned as it is. Reads from the store (`GET /v1/calls/{sid}`) and event streams are
  * answered by any node. An originate to a phone number (`POST /v1/calls`, `to` not a
- * `client:`) on a node without a SIP gateway is forwarded to a live node that has one.
+ * `client:`) on a node without a SIP gateway is forwarded to a live node that has one; an
+ * originate on a node whose cluster lease is not current is refused (503, retry).
  *
  * A forwarded request carries `X-ClutchCall-Forwarded-By`; a node never forwards such a
  * request again (no loops if two nodes disagree on the owner for a moment).
@@ -32,6 +33,11 @@ export interface ForwarderOptions {
    * that has one (undefined: this node answers it itself) [none].
    */
   readonly gatewayNode?: () => Promise<NodeInfo | undefined>;
+  /**
+   * Why this node must not create calls now (its cluster lease is not current: a call it
+   * created would be ended as lost), or undefined [always may].
+   */
+  readonly notReady?: () => string | undefined;
   readonly log: Logger;
 }
 
@@ -46,7 +52,7 @@ export interface ForwarderOptions {
  * ```
  */
 export function createForwarder(options: ForwarderOptions): Hono {
-  const { nodeId, ownerOf, peer, gatewayNode, log } = options;
+  const { nodeId, ownerOf, peer, gatewayNode, notReady, log } = options;
   const app = new Hono();
   type Context = Parameters<Parameters<typeof app.use>[1]>[0];
   const forward = async (c: Context, next: () => Promise<void>) => {
@@ -66,9 +72,22 @@ export function createForwarder(options: ForwarderOptions): Hono {
   // An originate to a phone number on a node without a SIP gateway: placed by one that has
   // one (the call and its SIP leg then live there). `client:` calls stay here.
   const originate = async (c: Context, next: () => Promise<void>) => {
-    if (c.req.method !== "POST" || !gatewayNode || c.req.header(FORWARDED_HEADER)) {
-      return await next();
+    if (c.req.method !== "POST") return await next();
+    const why = notReady?.();
+    if (why) {
+      const problem: ProblemDetails = {
+        type: `${PROBLEM_BASE}node-not-ready`,
+        title: "This node cannot take calls now",
+        status: 503,
+        detail: why,
+        instance: c.req.path,
+      };
+      return new Response(JSON.stringify(problem), {
+        status: 503,
+        headers: { "content-type": "application/problem+json", "retry-after": "1" },
+      });
     }
+    if (!gatewayNode || c.req.header(FORWARDED_HEADER)) return await next();
     let to: unknown;
     try {
       to = (await c.req.raw.clone().json())?.to;

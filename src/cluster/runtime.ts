@@ -56,6 +56,8 @@ export class ClusterNode implements AsyncDisposable {
       ownerOf: (sid) => this.store.ownerOf(sid),
       peer: async (nodeId) => await this.#lease?.peer(nodeId),
       gatewayNode: () => this.#sip ? Promise.resolve(undefined) : this.#gatewayNode(),
+      notReady: () =>
+        this.#lease && !this.#lease.held ? "The cluster lease is not renewed" : undefined,
       log: this.#log,
     });
   }

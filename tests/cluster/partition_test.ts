@@ -114,6 +114,14 @@ async function partition(witness: boolean): Promise<void> {
     proxy.cut();
     const lost = await nextMatching(events, isStatus("failed"));
     assertEquals(lost.type === "status" && lost.call.endReason, "node_lost");
+    // B, its lease run out (A reaped its call), takes no new call: it would be reaped too.
+    const refused = await b.fetch("/v1/calls", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ from: "+14155550100", to: "+14155550125" }),
+    });
+    assertEquals(refused.status, 503);
+    assertEquals((await refused.json()).type.split("/").pop(), "node-not-ready");
     if (witness) {
       // Still cut off, B releases the leg (sipp's UAS ends only on a BYE).
       const done = await within(first.done, "sipp's first call got no BYE while B was cut off");
