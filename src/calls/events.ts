@@ -162,11 +162,17 @@ export type IncomingEvent =
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { EventHub } from "./events.ts";
  * const hub = new EventHub();
- * const stop = hub.onCall("CA1", (event) => console.log(event.type));
- * hub.emitCall({ type: "media", sid: "CA1", at: new Date().toISOString(), track: "uplink", state: "published" });
+ * const seen: string[] = [];
+ * const stop = hub.onCall("CA1", (event) => seen.push(event.type));
+ * const at = new Date().toISOString();
+ * hub.emitCall({ type: "media", sid: "CA1", at, track: "uplink", state: "published" });
+ * hub.emitCall({ type: "media", sid: "CA2", at, track: "uplink", state: "published" });
  * stop();
+ * hub.emitCall({ type: "media", sid: "CA1", at, track: "uplink", state: "ended" });
+ * assertEquals(seen, ["media"]); // CA1's event, synchronously; not CA2's, nothing after stop()
  * ```
  */
 export class EventHub {

@@ -84,18 +84,25 @@ const TICK_MS = 250;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { RtpSession } from "./session.ts";
+ * const payloads = {
+ *   audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 },
+ *   telephoneEvent: { payloadType: 101, clockRate: 8000 },
+ * } as const;
+ * await using far = await RtpSession.open({ hostname: "127.0.0.1", payloads });
  * await using session = await RtpSession.open({
  *   hostname: "127.0.0.1",
- *   payloads: {
- *     audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 },
- *     telephoneEvent: { payloadType: 101, clockRate: 8000 },
- *   },
- *   remote: { hostname: "127.0.0.1", port: 40000 },
+ *   payloads,
+ *   remote: { hostname: "127.0.0.1", port: far.localPort },
  * });
- * using _digits = session.on("dtmf", (e) => console.log("digit", e.digit));
+ * const digits: (string | undefined)[] = [];
+ * const all = Promise.withResolvers<void>();
+ * using _digits = far.on("dtmf", (e) => digits.push(e.digit) === 3 && all.resolve());
  * session.sendAudio(new Uint8Array(160).fill(0xff), 160);
  * await session.sendDigits("12#");
+ * await all.promise;
+ * assertEquals(digits, ["1", "2", "#"]);
  * ```
  */
 export class RtpSession implements AsyncDisposable {
@@ -295,13 +302,22 @@ export class RtpSession implements AsyncDisposable {
    *
    * @example
    * ```ts
+   * import { assertEquals } from "@std/assert";
    * import { RtpSession } from "./session.ts";
-   * await using s = await RtpSession.open({
+   * const payloads = { audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 } } as const;
+   * await using s = await RtpSession.open({ hostname: "127.0.0.1", payloads });
+   * await using far = await RtpSession.open({
    *   hostname: "127.0.0.1",
-   *   payloads: { audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 } },
+   *   payloads,
+   *   remote: { hostname: "127.0.0.1", port: s.localPort },
    * });
-   * using _audio = s.on("audio", (frame) => console.log(frame.payload.length));
-   * using _bye = s.on("bye", (reason) => console.log("BYE", reason));
+   * const heard = Promise.withResolvers<number>();
+   * using _audio = s.on("audio", (frame) => heard.resolve(frame.payload.length));
+   * const byes: string[] = [];
+   * using _bye = s.on("bye", (reason) => byes.push(reason ?? ""));
+   * far.sendAudio(new Uint8Array(160).fill(0xff), 160);
+   * assertEquals(await heard.promise, 160);
+   * assertEquals(byes, []); // the far end is still up
    * ```
    */
   on<K extends keyof RtpSessionEvents>(type: K, listener: RtpSessionEvents[K]): Disposable {
