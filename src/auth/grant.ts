@@ -71,7 +71,10 @@ export interface ResourceLimits {
  * import { assertEquals } from "@std/assert";
  * import { parseVoiceClaim } from "./grant.ts";
  * assertEquals(parseVoiceClaim({ sids: ["CA1"] }), { sids: ["CA1"] });
- * console.log(parseVoiceClaim({ clients: ["alice"], originate: true }));
+ * assertEquals(parseVoiceClaim({ clients: ["alice"], originate: true }), {
+ *   clients: ["alice"],
+ *   originate: true,
+ * });
  * assertEquals(parseVoiceClaim(undefined), undefined); // unrestricted
  * ```
  */
@@ -139,14 +142,18 @@ function startsWith(namespace: readonly string[], prefix: readonly string[]): bo
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { Grant } from "./grant.ts";
  * const grant = new Grant({
  *   scopes: new Set(["calls:read"]),
  *   limits: { sids: ["CA1"] },
  *   expiresAt: new Date(Date.now() + 60_000),
  * });
- * console.log(grant.has("calls:read"), grant.allowsSid("CA1"), grant.allowsSid("CA2"));
- * // true true false
+ * assertEquals([grant.has("calls:read"), grant.allowsSid("CA1"), grant.allowsSid("CA2")], [
+ *   true,
+ *   true,
+ *   false,
+ * ]);
  * ```
  */
 export class Grant {

@@ -58,9 +58,12 @@ export function isScope(value: string): value is Scope {
  * @throws {TypeError} When the claim is present but not a string
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseScopeClaim } from "./scope.ts";
- * console.log(parseScopeClaim("calls:read  media:subscribe future:thing"));
- * // Set { "calls:read", "media:subscribe" }
+ * assertEquals(
+ *   parseScopeClaim("calls:read  media:subscribe future:thing"),
+ *   new Set(["calls:read", "media:subscribe"]),
+ * );
  * ```
  */
 export function parseScopeClaim(claim: unknown): ReadonlySet<Scope> {

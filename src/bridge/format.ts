@@ -56,9 +56,14 @@ export interface BridgeFormatOptions {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { resolveBridgeFormat } from "@clutchcall/voice/bridge";
- * console.log(resolveBridgeFormat({ codec: "pcm16", sampleRate: 16000 }));
- * // { codec: "pcm16", sampleRate: 16000, channels: 1, frameMs: 20 }
+ * assertEquals(resolveBridgeFormat({ codec: "pcm16", sampleRate: 16000 }), {
+ *   codec: "pcm16",
+ *   sampleRate: 16000,
+ *   channels: 1,
+ *   frameMs: 20,
+ * });
  * ```
  */
 export function resolveBridgeFormat(options: BridgeFormatOptions): BridgeFormat {

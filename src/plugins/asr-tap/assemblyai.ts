@@ -50,11 +50,12 @@ function words(value: unknown): Word[] {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { assemblyai } from "./assemblyai.ts";
  * import { parseAsrTapOptions } from "./options.ts";
  * const options = parseAsrTapOptions({ provider: "assemblyai" });
- * console.log(assemblyai.format({ codec: "opus", sampleRate: 48000, channels: 1, frameMs: 20 }, options));
- * // { encoding: "pcm16", sampleRate: 16000 }
+ * const opus = { codec: "opus", sampleRate: 48000, channels: 1, frameMs: 20 } as const;
+ * assertEquals(assemblyai.format(opus, options), { encoding: "pcm16", sampleRate: 16000 });
  * ```
  */
 export const assemblyai: RecognizerProvider = {

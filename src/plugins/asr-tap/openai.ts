@@ -44,11 +44,12 @@ interface Item {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { openai } from "./openai.ts";
  * import { parseAsrTapOptions } from "./options.ts";
  * const options = parseAsrTapOptions({ provider: "openai" });
- * console.log(openai.format({ codec: "pcm16", sampleRate: 16000, channels: 1, frameMs: 20 }, options));
- * // { encoding: "pcm16", sampleRate: 24000 }
+ * const pcm16 = { codec: "pcm16", sampleRate: 16000, channels: 1, frameMs: 20 } as const;
+ * assertEquals(openai.format(pcm16, options), { encoding: "pcm16", sampleRate: 24000 });
  * ```
  */
 export const openai: RecognizerProvider = {

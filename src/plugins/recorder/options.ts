@@ -65,8 +65,9 @@ const flag = (name: string, fallback: boolean) =>
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { recorderOptionsSchema } from "./options.ts";
- * console.log(recorderOptionsSchema.parse({ ogg: true }).sampleRate); // 16000
+ * assertEquals(recorderOptionsSchema.parse({ ogg: true }).sampleRate, 16000);
  * ```
  */
 export const recorderOptionsSchema: z.ZodType<ResolvedRecorderOptions, RecorderOptions> = z
