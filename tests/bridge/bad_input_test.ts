@@ -27,6 +27,7 @@ import { FRAMES_PER_GROUP } from "../../src/voice/track.ts";
 import { startRelay } from "../_lib/relay_fixture.ts";
 import { align, chunks, concat, readFixture } from "../codecs/_signal.ts";
 import { collect, paced } from "./_pace.ts";
+import { quietPeriod } from "../_lib/wait.ts";
 
 /** A connection that records being touched. */
 function spyConnection(): BridgeConnection & { calls: number } {
@@ -124,7 +125,7 @@ Deno.test("a caller closed before anyone answers stops waiting for its downlink"
   const phone = await attachCaller(origin, { sid: "CA4", codec: "g711_alaw" });
   assertStrictEquals(phone.received, undefined);
   const reading = phone.read();
-  await new Promise((r) => setTimeout(r, 120)); // a retry or two
+  await quietPeriod(120); // the read stays pending through a subscribe retry or two (50 ms each)
   phone.close();
   assertStrictEquals(await reading, undefined);
   await assertRejects(() => phone.receiving);

@@ -2,6 +2,7 @@ import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { definePlugin, PluginHost } from "../../src/plugins/mod.ts";
 import { Origin } from "../../src/relay/model/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
+import { waitFor } from "../_lib/wait.ts";
 
 function quietLog() {
   const lines: string[] = [];
@@ -29,8 +30,13 @@ Deno.test("a plugin loaded from a module path is handed matching tracks", async 
   assertEquals(status.state, "running");
   const track = sendObjects(origin, "uplink", 5);
   track.close();
-  await new Promise((r) => setTimeout(r, 10));
-  const counts = (globalThis as Record<string, unknown>).__counted_a as Record<string, number>;
+  const countsNow = () =>
+    (globalThis as Record<string, unknown>).__counted_a as Record<string, number> | undefined;
+  await waitFor(
+    "the plugin to count the track's objects",
+    () => (countsNow()?.["voice/CA1/uplink"] ?? 0) >= 5,
+  );
+  const counts = countsNow()!;
   assertEquals(counts["voice/CA1/uplink"], 5);
   await host.close();
   assertEquals(counts.__stopped, 1);

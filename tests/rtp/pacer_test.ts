@@ -1,5 +1,6 @@
 import { assertEquals } from "@std/assert";
 import { Pacer } from "../../src/rtp/pacer.ts";
+import { quietPeriod } from "../_lib/wait.ts";
 
 /** A pacer on a hand-driven clock: `advance(ms)` moves it, then waits for what came due. */
 function manualPacer() {
@@ -64,8 +65,8 @@ Deno.test("pacer: a cancelled callback never runs; cancelling the last one clear
   assertEquals(pacer.size, 1);
   b.cancel();
   assertEquals(pacer.size, 0);
-  // Nothing pending: a zero-length wait lets a wrongly armed timer fire into `ran`.
-  await new Promise((resolve) => setTimeout(resolve, 10));
+  // Nothing pending: a wrongly armed timer would fire into `ran` within this window.
+  await quietPeriod(10);
   assertEquals(ran, []);
 });
 
