@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 /* Bumped whenever a signature or a shared layout changes (checked by ffi/mod.ts). */
-#define CC_ABI_VERSION 2u
+#define CC_ABI_VERSION 3u
 
 /* Return codes: 0 ok; -errno (1..999) straight from the kernel; or one of these. */
 #define CC_OK 0
@@ -26,6 +26,12 @@
 /* RX record flags (struct cc_rec.flags). */
 #define CC_RX_RTCP 1u      /* the bytes look like RTCP (RFC 5761 payload type range) */
 #define CC_RX_MALFORMED 2u /* neither well-formed RTP nor RTCP (still delivered) */
+/* RTP of a call whose source filter runs in its shard (cc_call_filter): the shard dropped what
+ * the session would drop; what is delivered carries the filter's decisions. */
+#define CC_RX_FILTERED 4u
+#define CC_RX_LATCHED 8u      /* ... it latched its source (first, or a re-latch) */
+#define CC_RX_RELATCHED 16u   /* ... the latch moved from an established source */
+#define CC_RX_SSRC_CHANGE 32u /* ... its SSRC replaced the current one */
 
 /* Engine kinds (cc_engine_create). */
 #define CC_ENGINE_URING 1

@@ -290,14 +290,20 @@ static int bind_udp(cc_engine_t *e, uint32_t ipv4, uint16_t port, int reuse) {
   return fd;
 }
 
-static void push_ctl(cc_engine_t *e, uint32_t shard, uint32_t op, uint32_t index) {
+static void push_ctl3(cc_engine_t *e, uint32_t shard, uint32_t op, uint32_t index, uint32_t a,
+                      uint32_t b, uint32_t c) {
   struct cc_shard *s = &e->shards[shard];
   pthread_mutex_lock(&s->ctl_lock);
   /* Assumed: fewer than CC_CTL_MAX control ops between two shard iterations (each op is one
-   * call open/close from the single JS thread, and the shard drains them every wake-up). */
-  if (s->ctl_n < CC_CTL_MAX) s->ctl[s->ctl_n++] = (struct cc_ctl){op, index};
+   * call open/close/filter change from the single JS thread, and the shard drains them every
+   * wake-up). */
+  if (s->ctl_n < CC_CTL_MAX) s->ctl[s->ctl_n++] = (struct cc_ctl){op, index, a, b, c};
   pthread_mutex_unlock(&s->ctl_lock);
   cc_engine_kick(e, shard);
+}
+
+static void push_ctl(cc_engine_t *e, uint32_t shard, uint32_t op, uint32_t index) {
+  push_ctl3(e, shard, op, index, 0, 0, 0);
 }
 
 uint32_t cc_shard_take_ctl(struct cc_shard *s, struct cc_ctl *out, uint32_t max) {
@@ -509,6 +515,9 @@ int cc_call_open(cc_engine_t *e, const cc_call_cfg_t *cfg, uint32_t *out3) {
   c->armed[0] = c->armed[1] = 0;
   c->port = (uint16_t)port;
   c->steered = (uint8_t)steered;
+  c->filtering = 0;
+  memset(&c->filter_cfg, 0, sizeof c->filter_cfg);
+  memset(c->drops, 0, sizeof c->drops);
   c->holders = steered ? e->nshards : 1u;
   __atomic_store_n(&c->remote[0], 0ull, __ATOMIC_RELAXED);
   __atomic_store_n(&c->remote[1], 0ull, __ATOMIC_RELAXED);
@@ -538,6 +547,47 @@ int cc_call_remote(cc_engine_t *e, uint32_t call, uint32_t ipv4, uint16_t rtp_po
   if (!c) return CC_ESTATE;
   __atomic_store_n(&c->remote[0], ((uint64_t)ipv4 << 16) | rtp_port, __ATOMIC_RELEASE);
   __atomic_store_n(&c->remote[1], ((uint64_t)ipv4 << 16) | rtcp_port, __ATOMIC_RELEASE);
+  return CC_OK;
+}
+
+int cc_call_filter(cc_engine_t *e, uint32_t call, const void *cfg16) {
+  if (!e || !cfg16) return CC_EINVAL;
+  if (e->kind != CC_ENGINE_URING) {
+    cc_engine_set_error("the %s engine has no source filter", e->ops->name);
+    return CC_ENOSUPPORT;
+  }
+  pthread_mutex_lock(&e->lock);
+  struct cc_call *c = call_of(e, call);
+  int rc = c ? CC_OK : CC_ESTATE;
+  if (c) {
+    const cc_src_filter_cfg_t *cfg = cfg16;
+    if (c->filter_cfg.probation == 0) { /* the first: probation is >= 1 once set */
+      c->filter_cfg = *cfg;
+      if (c->filter_cfg.probation == 0) c->filter_cfg.probation = 1;
+      /* Written once, before the op is pushed: the shard reads it after taking the op (mutex). */
+      push_ctl(e, c->shard, CC_CTL_FILTER, call & 0xffffu);
+    } else {
+      push_ctl3(e, c->shard, CC_CTL_FILTER_PT, call & 0xffffu, cfg->pt_audio, cfg->pt_event, 0);
+    }
+  }
+  pthread_mutex_unlock(&e->lock);
+  return rc;
+}
+
+int cc_call_filter_remote(cc_engine_t *e, uint32_t call, uint32_t ipv4, uint16_t port, uint32_t rtcp_port) {
+  if (!e) return CC_EINVAL;
+  pthread_mutex_lock(&e->lock);
+  struct cc_call *c = call_of(e, call);
+  if (c) push_ctl3(e, c->shard, CC_CTL_FILTER_REMOTE, call & 0xffffu, ipv4, port, rtcp_port);
+  pthread_mutex_unlock(&e->lock);
+  return c ? CC_OK : CC_ESTATE;
+}
+
+int cc_call_filter_drops(cc_engine_t *e, uint32_t call, uint32_t *out3) {
+  if (!e || !out3) return CC_EINVAL;
+  struct cc_call *c = call_of(e, call);
+  if (!c) return CC_ESTATE;
+  for (int k = 0; k < 3; k++) out3[k] = __atomic_load_n(&c->drops[k], __ATOMIC_RELAXED);
   return CC_OK;
 }
 

@@ -94,6 +94,16 @@ int cc_engine_steer_stats(cc_engine_t *e, uint64_t *out4);
 int cc_call_open(cc_engine_t *e, const cc_call_cfg_t *cfg, uint32_t *out3 /* call, port, shard */);
 int cc_call_remote(cc_engine_t *e, uint32_t call, uint32_t ipv4, uint16_t rtp_port, uint16_t rtcp_port);
 int cc_call_close(cc_engine_t *e, uint32_t call);
+/* Runs the session's source filter (ffi/pkt/src_filter.h) in the call's shard from now on:
+ * RTP the session would drop (payload type, source, SSRC) never reaches the RX ring; what
+ * does carries CC_RX_FILTERED and the decisions. Again with a filter running: only the
+ * payload types change (a re-negotiation), the latch and SSRC state stay. */
+int cc_call_filter(cc_engine_t *e, uint32_t call, const void *cfg16);
+/* The far end from signalling, for the filter (SourceLatch.setRemote; rtcp_port 0x10000 =
+ * none given). Applied by the shard before any datagram that arrives after this call. */
+int cc_call_filter_remote(cc_engine_t *e, uint32_t call, uint32_t ipv4, uint16_t port, uint32_t rtcp_port);
+/* What the call's filter dropped so far: out3 = wrong source, stale SSRC, unknown payload type. */
+int cc_call_filter_drops(cc_engine_t *e, uint32_t call, uint32_t *out3);
 
 /* Stats slots (cc_engine_stats). */
 enum {
@@ -101,6 +111,7 @@ enum {
   CC_ST_TX_PKTS, CC_ST_TX_BYTES, CC_ST_TX_ERRORS, CC_ST_TX_NO_REMOTE, CC_ST_WAKEUPS,
   CC_ST_BATCHES,
   CC_ST_RX_STRAY, /* steered: datagrams that reached a shard not owning their call (handed on) */
+  CC_ST_RX_FILTERED, /* RTP the call's source filter dropped in the shard */
   CC_ST_COUNT
 };
 

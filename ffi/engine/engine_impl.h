@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include "../pkt/src_filter.h"
 #include "../ring/ring.h"
 #include "engine.h"
 
@@ -17,7 +18,7 @@
 #define CC_CTL_MAX 1024u
 
 enum { CC_CALL_FREE = 0, CC_CALL_OPENING, CC_CALL_LIVE, CC_CALL_CLOSING };
-enum { CC_CTL_ADD = 1, CC_CTL_CLOSE = 2 };
+enum { CC_CTL_ADD = 1, CC_CTL_CLOSE = 2, CC_CTL_FILTER = 3, CC_CTL_FILTER_PT = 4, CC_CTL_FILTER_REMOTE = 5 };
 
 struct cc_call {
   uint32_t state; /* CC_CALL_*: JS writes FREE→OPENING and →CLOSING, the shard →LIVE and →FREE (atomics) */
@@ -29,6 +30,12 @@ struct cc_call {
   uint64_t remote[2]; /* (ipv4 << 16) | port, RTP and RTCP; written by JS, read by the shard (atomic) */
   uint32_t holders;   /* shards still holding sockets of this call (steered: all; else 1) */
   uint8_t steered;    /* its ports are in the engine's sk_reuseport groups (e->steer) */
+  /* Source filter (cc_call_filter): JS writes filter_cfg / filter_remote, then pushes a ctl
+   * op (the ctl mutex orders them); the owner shard alone runs `filter` and counts `drops`. */
+  uint8_t filtering;            /* owner shard only */
+  cc_src_filter_cfg_t filter_cfg;
+  cc_src_filter_t filter;
+  uint32_t drops[3];            /* wrong source, stale SSRC, unknown PT: shard writes, JS reads (relaxed) */
 };
 
 /* A steered call's sockets on a shard that does not own it (one per shard in every port's
@@ -43,6 +50,7 @@ struct cc_peer_socks {
 struct cc_ctl {
   uint32_t op;
   uint32_t index;
+  uint32_t a, b, c; /* CC_CTL_FILTER_REMOTE: ipv4, port, rtcp port */
 };
 
 struct cc_shard {

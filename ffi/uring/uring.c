@@ -185,6 +185,14 @@ static void apply_ctl(struct cc_shard *s, struct uring_shard *u) {
         if (arm) {
           for (uint32_t k = 0; k < 2; k++) if (fd[k] >= 0) arm_recv(s, u, c, index, k);
         }
+      } else if (ops[i].op == CC_CTL_FILTER) {
+        cc_src_filter_init(&c->filter, &c->filter_cfg);
+        c->filtering = 1;
+      } else if (ops[i].op == CC_CTL_FILTER_PT) {
+        c->filter.cfg.pt_audio = (uint8_t)ops[i].a;
+        c->filter.cfg.pt_event = (uint8_t)ops[i].b;
+      } else if (ops[i].op == CC_CTL_FILTER_REMOTE) {
+        if (c->filtering) cc_src_filter_remote(&c->filter, ops[i].a, (uint16_t)ops[i].b, ops[i].c);
       } else if (ops[i].op == CC_CTL_CLOSE) {
         for (uint32_t k = 0; k < 2; k++) {
           if (!armed[k]) continue;
@@ -213,7 +221,23 @@ static void on_recv(struct cc_shard *s, struct uring_shard *u, struct io_uring_c
       const uint8_t *payload = io_uring_recvmsg_payload(o, &u->recv_tmpl);
       uint32_t len = io_uring_recvmsg_payload_length(o, cqe->res, &u->recv_tmpl);
       const struct sockaddr_in *from = io_uring_recvmsg_name(o);
-      int kind = cc_rtp_classify(payload, len, NULL);
+      cc_rtp_hdr_t h = {0};
+      int kind = cc_rtp_classify(payload, len, &h);
+      uint32_t verdict = 0;
+      uint64_t now = cc_now_us(); /* the arrival JS sees, and the filter's clock */
+      /* The owner runs the call's source filter on its RTP (not on RTCP, malformed or strays:
+       * JS judges those as the Deno path does). */
+      if (c->filtering && sock == 0u && kind == CC_PKT_RTP && s->index == c->shard &&
+          o->namelen >= sizeof *from) {
+        verdict = cc_src_filter_rtp(&c->filter, from->sin_addr.s_addr, ntohs(from->sin_port),
+                                    h.pt, h.seq, h.ssrc, now);
+        if (!(verdict & CC_SF_ACCEPT)) {
+          uint32_t k = verdict & CC_SF_DROP_SOURCE ? 0u : verdict & CC_SF_DROP_STALE ? 1u : 2u;
+          __atomic_store_n(&c->drops[k], c->drops[k] + 1u, __ATOMIC_RELAXED); /* JS reads it */
+          s->stats[CC_ST_RX_FILTERED]++;
+          goto give_back;
+        }
+      }
       /* Malformed datagrams are counted here but still handed over (flagged): the session's
        * own counters must read the same on every engine (the Deno path counts them there). */
       if (kind == CC_PKT_MALFORMED) s->stats[CC_ST_RX_MALFORMED]++;
@@ -228,13 +252,17 @@ static void on_recv(struct cc_shard *s, struct uring_shard *u, struct io_uring_c
           s->rx->drops++; /* JS is behind: drop the newest, never overwrite unread audio */
         } else {
           memcpy(cc_ring_dcache(s->rx) + r->chunk, payload, len);
-          uint64_t now = cc_now_us();
           r->call = c->id;
           r->sz = (uint16_t)len;
           /* What the socket says, not what the bytes claim: RTCP on the RTCP port, and on the
            * RTP port only when muxed (JS decides mux by the packet, as the Deno path does). */
           r->kind = (uint8_t)(sock == 1u ? CC_KIND_RTCP : CC_KIND_RTP);
           r->flags = (uint8_t)(kind == CC_PKT_RTCP ? CC_RX_RTCP : kind == CC_PKT_MALFORMED ? CC_RX_MALFORMED : 0u);
+          if (verdict) {
+            r->flags |= (uint8_t)(CC_RX_FILTERED | (verdict & CC_SF_LATCHED ? CC_RX_LATCHED : 0u) |
+                                  (verdict & CC_SF_RELATCHED ? CC_RX_RELATCHED : 0u) |
+                                  (verdict & CC_SF_SSRC_CHANGE ? CC_RX_SSRC_CHANGE : 0u));
+          }
           r->port = ntohs(from->sin_port);
           r->family = 4;
           r->ts_us_lo = (uint32_t)now;
@@ -249,6 +277,7 @@ static void on_recv(struct cc_shard *s, struct uring_shard *u, struct io_uring_c
     } else if (o && (o->flags & MSG_TRUNC)) {
       s->stats[CC_ST_RX_MALFORMED]++;
     }
+  give_back:
     /* Give the buffer back to the kernel at once (its bytes were copied). */
     io_uring_buf_ring_add(u->br, buf, CC_URING_BUF_SZ, (unsigned short)bid,
                           io_uring_buf_ring_mask(CC_URING_BUFS), 0);
@@ -366,6 +395,9 @@ static void *uring_shard_main(void *arg) {
     } else {
       io_uring_submit(&u->ring);
     }
+    /* Control ops JS pushed before the datagrams now in the CQ were even sent (a setRemote
+     * then a packet from the new far end) take effect before those datagrams are judged. */
+    apply_ctl(s, u);
     uint32_t rx_before = s->rx_seq;
     unsigned head, seen = 0;
     io_uring_for_each_cqe(&u->ring, head, cqe) {

@@ -116,10 +116,13 @@ export class RtpReceiver {
   /**
    * Takes an accepted packet of a negotiated payload type. A packet of another SSRC than the
    * current one is dropped (counted as `staleSsrc`) unless it completes that SSRC's
-   * probation while the current one is silent; then it starts the new stream.
+   * probation while the current one is silent (or `decided` says the engine's filter already
+   * adopted it); then it starts the new stream.
    */
-  receive(packet: RtpPacket, arrival: number): void {
-    const expected = this.#newStreamExpected;
+  receive(packet: RtpPacket, arrival: number, decided = false): void {
+    // `decided`: an engine's source filter already ran this SSRC check (the same policy, see
+    // `RtpSockets.filter`) and kept the packet: a new SSRC here is one it adopted.
+    const expected = this.#newStreamExpected || decided;
     this.#newStreamExpected = false;
     if (packet.ssrc === this.#remoteSsrc) {
       this.#lastCurrentUs = arrival;

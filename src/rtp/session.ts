@@ -23,7 +23,12 @@ import { isRtcpPacket, parseRtp } from "./packet.ts";
 import type { RtpPayloadMap } from "./payload_types.ts";
 import { DEFAULT_RTP_PORT_RANGE } from "./port_allocator.ts";
 import { defaultRtpEngine } from "./engine/select.ts";
-import type { RtpSocket, RtpSockets } from "./engine/types.ts";
+import {
+  FILTERED,
+  type RtpSocket,
+  type RtpSockets,
+  type SourceFilterConfig,
+} from "./engine/types.ts";
 import type { ReceiveReport } from "./receive_statistics.ts";
 import { ntpTime, parseRtcp, type RtcpPacket, serializeRtcp } from "./rtcp.ts";
 import { RtpReceiver } from "./rtp_receiver.ts";
@@ -138,6 +143,18 @@ export class RtpSession implements AsyncDisposable {
   #downlinkLostReported = 0;
   readonly #done: Promise<void>[] = [];
 
+  /** The engine's source filter runs for this session (see `nativeFilter`). */
+  readonly #filtered: boolean;
+  readonly #filterConfig: Omit<SourceFilterConfig, "audioPayloadType" | "eventPayloadType">;
+
+  #sourceFilterConfig(): SourceFilterConfig {
+    return {
+      ...this.#filterConfig,
+      audioPayloadType: this.#payloads.audio.payloadType,
+      eventPayloadType: this.#payloads.telephoneEvent?.payloadType,
+    };
+  }
+
   private constructor(options: RtpSessionOptions) {
     const {
       hostname = "0.0.0.0",
@@ -149,6 +166,7 @@ export class RtpSession implements AsyncDisposable {
       relatchAfterMs = 1000,
       ssrcChangeAfterMs = 500,
       probationPackets = 3,
+      nativeFilter = true,
       inactivityTimeoutMs = 30_000,
       reorderWindow = 4,
       maxReorderDelayMs = 60,
@@ -203,10 +221,19 @@ export class RtpSession implements AsyncDisposable {
       state: this,
     });
     this.#lastRtpUs = nowMicros();
+    this.#filterConfig = {
+      symmetric,
+      relatchUs: relatchAfterMs * 1000,
+      ssrcChangeUs: ssrcChangeAfterMs * 1000,
+      probationPackets,
+    };
+    this.#filtered = nativeFilter && bound.filter !== undefined &&
+      bound.filter(this.#sourceFilterConfig());
     if (remote) this.setRemote(remote);
     const muxed = !this.#rtcp;
     this.#done.push(bound.listen(
-      (bytes, from, arrival) => this.#onDatagram(bytes, from, arrival, muxed, true),
+      (bytes, from, arrival, filtered) =>
+        this.#onDatagram(bytes, from, arrival, muxed, true, filtered),
       (bytes, from, arrival) => this.#onDatagram(bytes, from, arrival, true, false),
     ));
     this.#tick = sharedPacer().schedule(performance.now() + TICK_MS, this.#onTick);
@@ -277,8 +304,13 @@ export class RtpSession implements AsyncDisposable {
   /** Counters. */
   get stats(): RtpSessionStats {
     const r = this.#receiver.reorderStats;
+    // What the engine's filter dropped before JS saw it counts as if the session had.
+    const d = this.#filtered ? this.#sockets.filterDrops?.() : undefined;
     return {
       ...this.#count,
+      wrongSource: this.#count.wrongSource + (d?.wrongSource ?? 0),
+      staleSsrc: this.#count.staleSsrc + (d?.staleSsrc ?? 0),
+      unknownPayloadType: this.#count.unknownPayloadType + (d?.unknownPayloadType ?? 0),
       duplicates: r.duplicates,
       late: r.late,
       reordered: r.reordered,
@@ -293,6 +325,7 @@ export class RtpSession implements AsyncDisposable {
    */
   setRemote(remote: RtpEndpoint): void {
     this.#latch.setRemote(remote);
+    if (this.#filtered) this.#sockets.filterRemote?.(remote);
   }
 
   /**
@@ -342,6 +375,7 @@ export class RtpSession implements AsyncDisposable {
   /** Changes the payload types after a re-negotiation. */
   setPayloads(payloads: RtpPayloadMap): void {
     this.#payloads = payloads;
+    if (this.#filtered) this.#sockets.filter?.(this.#sourceFilterConfig());
     this.#receiver.resetDtmf();
   }
 
@@ -416,10 +450,12 @@ export class RtpSession implements AsyncDisposable {
     arrival: number,
     rtcpHere: boolean,
     rtpSocket: boolean,
+    filtered?: number,
   ): void {
     if (this.#closed) return;
     try {
       if (rtcpHere && (!rtpSocket || isRtcpPacket(bytes))) this.#onRtcp(bytes, from);
+      else if (filtered !== undefined) this.#onFilteredRtp(bytes, from, arrival, filtered);
       else this.#onRtp(bytes, from, arrival);
     } catch (error) {
       if (error instanceof RtpParseError) this.#count.malformed++;
@@ -449,6 +485,23 @@ export class RtpSession implements AsyncDisposable {
     this.#lastRtpUs = arrival;
     this.#inactiveFired = false;
     this.#receiver.receive(packet, arrival);
+  }
+
+  /**
+   * RTP the engine's source filter kept (`RtpSockets.filter`): the payload type, source and
+   * SSRC checks ran there with this session's policy; only their outcome is applied here.
+   */
+  #onFilteredRtp(bytes: Uint8Array, from: Deno.NetAddr, arrival: number, filtered: number): void {
+    const packet = parseRtp(bytes);
+    const latched = (filtered & FILTERED.latched) !== 0;
+    this.#latch.decided(from, arrival, latched, (filtered & FILTERED.relatched) !== 0);
+    if (latched) this.#receiver.expectNewStream();
+    this.#count.packetsReceived++;
+    rtpTally.uplinkPackets++;
+    this.#count.bytesReceived += bytes.length;
+    this.#lastRtpUs = arrival;
+    this.#inactiveFired = false;
+    this.#receiver.receive(packet, arrival, true);
   }
 
   #onRtcp(bytes: Uint8Array, from: Deno.NetAddr): void {

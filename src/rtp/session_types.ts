@@ -94,6 +94,12 @@ export interface RtpSessionOptions {
    * (default 3; RFC 3550 A.1's `MIN_SEQUENTIAL` is 2).
    */
   readonly probationPackets?: number;
+  /**
+   * Let an engine that can (io_uring) run the source filter — payload type, latching with
+   * probation, the SSRC check — in its shard, so RTP this session would drop never reaches JS
+   * [true]. It decides exactly as this session would (tests/ffi/src_filter_test.ts).
+   */
+  readonly nativeFilter?: boolean;
   /** No RTP for this long calls `onInactive` (default 30000; 0 disables). */
   readonly inactivityTimeoutMs?: number;
   /** Packets held behind a gap before it is declared lost (default 4). */

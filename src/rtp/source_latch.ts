@@ -132,6 +132,30 @@ export class SourceLatch {
       this.#init.count.relatches++;
       this.#init.logger?.info("RTP source re-latched", { from: `${from.hostname}:${from.port}` });
     }
+    this.#latchOnto(from, now);
+    return "latched";
+  }
+
+  /**
+   * What an engine's own source filter decided (it runs this same policy where the packets
+   * arrive, see `RtpSockets.filter`): `from` latched — a re-latch when `relatch` — or, with
+   * `latched` false, the source listened to spoke. Keeps this latch's state (where RTP and
+   * RTCP go, which RTCP is trusted) as `accept` would have left it.
+   */
+  decided(from: Deno.NetAddr, now: number, latched: boolean, relatch: boolean): void {
+    this.#probation.reset();
+    if (!latched) {
+      this.#lastFromRemoteUs = now;
+      return;
+    }
+    if (relatch) {
+      this.#init.count.relatches++;
+      this.#init.logger?.info("RTP source re-latched", { from: `${from.hostname}:${from.port}` });
+    }
+    this.#latchOnto(from, now);
+  }
+
+  #latchOnto(from: Deno.NetAddr, now: number): void {
     this.#latched = true;
     this.#lastFromRemoteUs = now;
     this.#remote = { transport: "udp", hostname: from.hostname, port: from.port };
@@ -139,7 +163,6 @@ export class SourceLatch {
     else if (!this.#sdpRemote || this.#sdpRemote.hostname !== from.hostname) {
       this.#remoteRtcp = { transport: "udp", hostname: from.hostname, port: from.port + 1 };
     }
-    return "latched";
   }
 }
 

@@ -11,12 +11,13 @@ import {
   NativeRtpEngine,
   openRtpEngine,
   type RtpAudioFrame,
+  type RtpEngine,
   rtpEngineUnavailable,
   RtpSession,
 } from "../../src/rtp/mod.ts";
 import { denoRtpEngine } from "../../src/rtp/engine/deno_engine.ts";
 import { createLogger } from "../../src/log/mod.ts";
-import { TEST_PORTS } from "./_udp.ts";
+import { RawPeer, TEST_PORTS } from "./_udp.ts";
 
 const payloads = {
   audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 },
@@ -172,6 +173,58 @@ Deno.test({
     plain.setRemote({ hostname: "127.0.0.1", port: native.localPort });
     for (let i = 0; i < 5; i++) plain.sendAudio(new Uint8Array(160).fill(i), 160);
     assertEquals((await got).length, 5);
+  },
+});
+
+/** The issue-17 spoof on one engine: what the session delivered and counted. */
+async function spoofedCall(engine: RtpEngine) {
+  await using session = await RtpSession.open({
+    hostname: "127.0.0.1",
+    portRange: TEST_PORTS,
+    payloads,
+    engine,
+  });
+  using caller = new RawPeer();
+  using intruder = new RawPeer();
+  const got = frames(session, 30);
+  for (let i = 0; i < 30; i++) {
+    await caller.send(session.localPort, { sequenceNumber: 5000 + i, ssrc: 0x1111 });
+    if (i === 10) {
+      // Forged from the caller's address and port: five in sequence, a new SSRC.
+      for (let k = 0; k < 5; k++) {
+        await caller.send(session.localPort, { sequenceNumber: 100 + k, ssrc: 0xbad });
+      }
+      // Another address, and a payload type nobody negotiated.
+      await intruder.send(session.localPort, { sequenceNumber: 7, ssrc: 0x1111 });
+      await caller.send(session.localPort, { sequenceNumber: 9, payloadType: 8 });
+    }
+  }
+  const delivered = await got;
+  const { staleSsrc, wrongSource, unknownPayloadType, ssrcChanges, relatches } = session.stats;
+  return {
+    sequences: delivered.map((f) => `${f.ssrc}:${f.sequence}`),
+    counts: { staleSsrc, wrongSource, unknownPayloadType, ssrcChanges, relatches },
+  };
+}
+
+Deno.test({
+  name:
+    "io_uring runs the source filter in its shard: spoofed RTP never reaches JS, and the session delivers and counts as on the Deno engine",
+  ignore: ioUring !== undefined && !ci,
+  async fn() {
+    await using engine = NativeRtpEngine.open("io_uring", { shards: 1 });
+    const reference = await spoofedCall(denoRtpEngine());
+    const native = await spoofedCall(engine);
+    assertEquals(native, reference);
+    assertEquals(reference.counts, {
+      staleSsrc: 5,
+      wrongSource: 1,
+      unknownPayloadType: 1,
+      ssrcChanges: 0,
+      relatches: 0,
+    });
+    // The shard dropped those seven itself: JS got only the caller's 30.
+    assertEquals(engine.stats(0).rxFiltered, 7);
   },
 });
 

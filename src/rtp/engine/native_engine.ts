@@ -13,6 +13,14 @@
  * Send: `sendNow` writes the TX ring (one copy into the ring slot) and, once per microtask
  * checkpoint, kicks the shard's eventfd (one syscall per batch).
  *
+ * Filter (io_uring): a session's `filter` hands its source policy to the shard
+ * (ffi/pkt/src_filter.c, decision for decision the same as `SourceLatch` + `RtpReceiver`):
+ * the shard drops RTP of other payload types, sources and stale SSRCs before the ring, and
+ * flags what it kept with what it changed (latched, SSRC change); JS applies only that.
+ *
+ * Steering (io_uring, ≥ 2 shards): each call's ports are bound once per shard in a
+ * sk_reuseport group and bpf/steer.bpf.c delivers every datagram to the owner's socket.
+ *
  * Validation here, at bind time; the per-packet code trusts the ring.
  *
  * @module
@@ -27,11 +35,21 @@ import {
 } from "../../../ffi/mod.ts";
 import { RingReader, type RingRecord, RingWriter } from "../../../ffi/ring/ring.ts";
 import type { RtpPortRange } from "../port_allocator.ts";
-import type { DatagramHandler, RtpEngine, RtpEngineName, RtpSocket, RtpSockets } from "./types.ts";
+import type {
+  DatagramHandler,
+  RtpEngine,
+  RtpEngineName,
+  RtpSocket,
+  RtpSockets,
+  SourceFilterConfig,
+  SourceFilterDrops,
+} from "./types.ts";
 
 /** ffi/abi.h engine kinds. */
 const KIND: Record<Exclude<RtpEngineName, "deno">, number> = { io_uring: 1, xdp: 2 };
 const KIND_RTCP = 1;
+/** ffi/abi.h CC_RX_FILTERED: the shard's source filter passed this RTP packet. */
+const RX_FILTERED = 4;
 /** Records handed over per ring per drain (bounds one synchronous stretch of JS). */
 const DRAIN_BATCH = 4096;
 /** The wait wakes this often even when idle, to notice the last call closing. */
@@ -163,6 +181,18 @@ function ipv4Of(hostname: string): number {
   return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
 }
 
+/**
+ * The u32 whose little-endian memory is `hostname`'s address in network order (C's s_addr);
+ * 0 for what is not a dotted IPv4 address (the native engines bind IPv4 only).
+ */
+function ipv4Net(hostname: string): number {
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(hostname)) return 0;
+  const ip = ipv4Of(hostname);
+  return (((ip & 0xff) << 24) | ((ip >>> 8 & 0xff) << 16) | ((ip >>> 16 & 0xff) << 8) |
+    (ip >>> 24)) >>>
+    0;
+}
+
 function ipv4Text(ip: number): string {
   return `${ip >>> 24}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;
 }
@@ -207,6 +237,7 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
   readonly #out3 = new Uint32Array(3);
   readonly #callCfg = new Uint8Array(16);
   readonly #stats = new BigUint64Array(16);
+  readonly #drops = new Uint32Array(3);
   readonly #steerWanted: boolean;
   #steering: { readonly active: boolean; readonly why: string } | undefined;
   /** Records whose call was already closed (late packets in the ring). */
@@ -297,6 +328,7 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
       "wakeups",
       "batches",
       "rxStray",
+      "rxFiltered",
     ];
     return Object.fromEntries(names.map((n, i) => [n, Number(this.#stats[i])]));
   }
@@ -416,6 +448,12 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
       };
     };
     let closed = false;
+    let finalDrops: SourceFilterDrops | undefined;
+    const filterDrops = (): SourceFilterDrops => {
+      const out = new Uint32Array(3);
+      this.#lib.symbols.cc_call_filter_drops(this.#handle, call, new Uint8Array(out.buffer));
+      return { wrongSource: out[0], staleSsrc: out[1], unknownPayloadType: out[2] };
+    };
     return {
       port,
       rtp: socket(0),
@@ -426,8 +464,39 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
         this.#ensureLoop();
         return entry.ended.promise;
       },
+      filter: this.name === "io_uring"
+        ? (config: SourceFilterConfig): boolean => {
+          const cfg = new Uint8Array(16);
+          const dv = new DataView(cfg.buffer);
+          dv.setUint32(0, Math.min(0xffffffff, Math.max(0, Math.round(config.relatchUs))), true);
+          dv.setUint32(4, Math.min(0xffffffff, Math.max(0, Math.round(config.ssrcChangeUs))), true);
+          cfg[8] = Math.min(255, Math.max(1, Math.floor(config.probationPackets)));
+          cfg[9] = config.symmetric ? 1 : 0;
+          cfg[10] = config.audioPayloadType & 0x7f;
+          cfg[11] = config.eventPayloadType === undefined ? 0xff : config.eventPayloadType & 0x7f;
+          return this.#lib.symbols.cc_call_filter(this.#handle, call, cfg) === 0;
+        }
+        : undefined,
+      filterRemote: (remote) => {
+        const rtcp = remote.rtcpPort ?? 0x10000;
+        this.#lib.symbols.cc_call_filter_remote(
+          this.#handle,
+          call,
+          ipv4Net(remote.hostname),
+          remote.port,
+          rtcp,
+        );
+      },
+      filterDrops: (): SourceFilterDrops => {
+        if (finalDrops) return finalDrops;
+        const out = this.#drops;
+        this.#lib.symbols.cc_call_filter_drops(this.#handle, call, new Uint8Array(out.buffer));
+        return { wrongSource: out[0], staleSsrc: out[1], unknownPayloadType: out[2] };
+      },
       close: () => {
         if (closed) return;
+        // The filter's last drops, kept for the session's counters after the call is gone.
+        finalDrops = filterDrops();
         closed = true;
         this.#calls.delete(call);
         const rc = this.#lib.symbols.cc_call_close(this.#handle, call);
@@ -485,7 +554,12 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
     const handler = rec.kind === KIND_RTCP ? entry.onRtcp : entry.onRtp;
     // A copy: the ring slot is reused once this batch is released, and the session's reorder
     // buffer keeps payload views.
-    handler?.(payload.slice(), entry.from!, rec.arrivalUs);
+    handler?.(
+      payload.slice(),
+      entry.from!,
+      rec.arrivalUs,
+      rec.flags & RX_FILTERED ? rec.flags : undefined,
+    );
   };
 
   /** Drains every RX ring once; returns the records handed over. */

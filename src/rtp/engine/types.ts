@@ -24,7 +24,44 @@ export const RTP_ENGINE_NAMES: readonly RtpEngineName[] = ["xdp", "io_uring", "d
  * Receives one datagram: `bytes` may be a view into a buffer reused after the call (copy what
  * you keep), `from` its source, `arrivalUs` when it arrived (µs since the Unix epoch).
  */
-export type DatagramHandler = (bytes: Uint8Array, from: Deno.NetAddr, arrivalUs: number) => void;
+export type DatagramHandler = (
+  bytes: Uint8Array,
+  from: Deno.NetAddr,
+  arrivalUs: number,
+  filtered?: number,
+) => void;
+
+/**
+ * The decisions of an engine's own source filter on a delivered RTP packet (`filtered`, a
+ * {@linkcode DatagramHandler}'s 4th argument, only when {@linkcode RtpSockets.filter} runs):
+ * the packet passed the payload-type, source and SSRC checks; these bits say what it changed.
+ */
+export const FILTERED = {
+  /** It latched its source (first, or a re-latch). */
+  latched: 8,
+  /** The latch moved from an established source. */
+  relatched: 16,
+  /** Its SSRC replaced the current one. */
+  ssrcChange: 32,
+} as const;
+
+/** What a session's source filter needs (see `RtpSession`'s options). */
+export interface SourceFilterConfig {
+  readonly symmetric: boolean;
+  readonly relatchUs: number;
+  readonly ssrcChangeUs: number;
+  readonly probationPackets: number;
+  readonly audioPayloadType: number;
+  /** The telephone-event payload type, if negotiated. */
+  readonly eventPayloadType: number | undefined;
+}
+
+/** What an engine's source filter dropped so far. */
+export interface SourceFilterDrops {
+  readonly wrongSource: number;
+  readonly staleSsrc: number;
+  readonly unknownPayloadType: number;
+}
 
 /**
  * One bound UDP socket of a session (RTP, or RTCP on its own port).
@@ -62,6 +99,18 @@ export interface RtpSockets {
   listen(onRtp: DatagramHandler, onRtcp: DatagramHandler): Promise<void>;
   /** Closes the sockets and frees the ports. */
   close(): void;
+  /**
+   * (Engines that can) runs the session's source filter — payload type, symmetric-RTP
+   * latching with source probation, the SSRC check — where the packets arrive, so RTP the
+   * session would drop never reaches it and what does comes with the decisions
+   * ({@linkcode FILTERED}). Implementations MUST decide exactly as `SourceLatch` and
+   * `RtpReceiver` do. Called again, it changes only the payload types. False when it cannot.
+   */
+  filter?(config: SourceFilterConfig): boolean;
+  /** The far end from signalling, for the filter (as `SourceLatch.setRemote`). */
+  filterRemote?(remote: { hostname: string; port: number; rtcpPort?: number }): void;
+  /** What the filter dropped so far. */
+  filterDrops?(): SourceFilterDrops;
 }
 
 /**
