@@ -6,6 +6,7 @@ import { testLogger } from "../../_lib/relay_fixture.ts";
 import { align, readFixture } from "../../codecs/_signal.ts";
 import { channelsAt8k, publishFrames, ulawFrames } from "./_call.ts";
 import { spawnServer } from "../../_lib/server_process.ts";
+import { waitFor } from "../../_lib/wait.ts";
 
 const SPEECH_8K = readFixture("speech-8k.wav").samples;
 
@@ -47,7 +48,17 @@ Deno.test("kill -9 of the server mid-call leaves a valid WAV holding all but at 
       name: "downlink",
       capability: "voice/g711_ulaw",
     });
-    // Real time: 20 ms of audio every 20 ms, for 3 s, then SIGKILL while still sending.
+    // Real time: 20 ms of audio every 20 ms; SIGKILL while still sending, once the recorder
+    // has 2 s of it on disk (16 kHz stereo: 64,000 bytes a second after the 44-byte header).
+    const path = `${dataDir}/recordings/${sid}.wav`;
+    const onDisk = () => {
+      try {
+        return Deno.statSync(path).size;
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return 0; // not opened yet
+        throw error;
+      }
+    };
     const stop = new AbortController();
     const frames = ulawFrames(SPEECH_8K);
     const start = nowMicros();
@@ -55,7 +66,9 @@ Deno.test("kill -9 of the server mid-call leaves a valid WAV holding all but at 
       { producer: uplink, frames },
       { producer: downlink, frames: frames.map((f) => f.map((b) => b ^ 0x55)) },
     ], { startMicros: start, paceMs: 20, signal: stop.signal });
-    await new Promise((r) => setTimeout(r, 3000));
+    await waitFor("2 s of audio in the recording on disk", () => onDisk() >= 44 + 2 * 64_000, {
+      timeoutMs: 20_000,
+    });
     server.child.kill("SIGKILL");
     const sentSeconds = (nowMicros() - start) / 1e6;
     stop.abort();
@@ -65,7 +78,6 @@ Deno.test("kill -9 of the server mid-call leaves a valid WAV holding all but at 
     client.close();
 
     // Before any restart: the file a crash left is already a valid WAV.
-    const path = `${dataDir}/recordings/${sid}.wav`;
     const crashed = await Deno.readFile(path);
     const crashedWav = decodeWav(crashed);
     const view = new DataView(crashed.buffer);
