@@ -30,12 +30,12 @@ sleep 1
 placed() { awk -F';' -v calls="$2" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
   $col["OutgoingCall(C)"] >= calls { split($col["StartTime"], s, "\t"); split($col["CurrentTime"], c, "\t");
     printf "%.0f", calls / (c[3] - s[3]); exit }' "$1"; }
-echo "| rate (calls/s) | placed (calls/s) | calls | successful | failed | retransmissions | kamailio+rtpengine CPU (share of one core) | load (1 min) |"
-echo "| -------------- | ---------------- | ----- | ---------- | ------ | --------------- | ------------------------------------------ | ------------ |"
+echo "| rate (calls/s) | placed (calls/s) | calls | successful | failed | retransmissions | kamailio+rtpengine CPU (share of one core) | CPU ms/call | load (1 min) |"
+echo "| -------------- | ---------------- | ----- | ---------- | ------ | --------------- | ------------------------------------------ | ----------- | ------------ |"
 for RATE in $RATES; do
   CALLS=$((RATE * SECONDS_PER_RATE))
   C0=$(cpu); T0=$(date +%s.%N)
-  OUT=$(sipp -sf "$HERE/../../tests/sip/scenarios/uac_pcap.xml" -s +14155550199 -i 127.0.0.1 -p 0 \
+  OUT=$(timeout "$((SECONDS_PER_RATE + 120))" sipp -sf "$HERE/../../tests/sip/scenarios/uac_pcap.xml" -s +14155550199 -i 127.0.0.1 -p 0 \
     -mp 0 -r "$RATE" -l 2500 -m "$CALLS" -nostdin -trace_stat -stf "$TMP/stat_$RATE.csv" -fd 1 \
     127.0.0.1:25070 2>&1 || true)
   OK=$(echo "$OUT" | sed -n 's/^ *Successful call *| *[0-9]* *| *\([0-9]*\).*/\1/p' | tail -1)
@@ -44,7 +44,8 @@ for RATE in $RATES; do
   RETRANS=$(tail -1 "$TMP/stat_$RATE.csv" | cut -d';' -f"$COL")
   C1=$(cpu); T1=$(date +%s.%N)
   SHARE=$(echo "$C0 $C1 $T0 $T1" | awk '{ printf "%.2f", ($2 - $1) / 100 / ($4 - $3) }')
-  echo "| $RATE | $(placed "$TMP/stat_$RATE.csv" "$CALLS") | $CALLS | $OK | $FAILED | $RETRANS | $SHARE | $(cut -d' ' -f1 /proc/loadavg) |"
+  PER_CALL=$(echo "$C0 $C1 $CALLS" | awk '{ printf "%.1f", ($2 - $1) * 10 / $3 }')
+  echo "| $RATE | $(placed "$TMP/stat_$RATE.csv" "$CALLS") | $CALLS | $OK | $FAILED | $RETRANS | $SHARE | $PER_CALL | $(cut -d' ' -f1 /proc/loadavg) |"
   sleep 15
 done
 kill "$UAS" "$KAMAILIO" "$RTPENGINE" 2>/dev/null || true
