@@ -12,6 +12,7 @@ import { SessionErrorCode, sessionErrorCode } from "../../src/relay/wire/draft14
 import { type ControlMessage, encodeAuthToken } from "../../src/relay/wire/draft14/mod.ts";
 import { startRelay, testLogger } from "../_lib/relay_fixture.ts";
 import { probe, type ProbeKind } from "./_moq_probe.ts";
+import { waitFor } from "../_lib/wait.ts";
 import { claims, hmac, OTHER_SECRET, SECRET } from "./_tokens.ts";
 
 const verifier = await createTokenVerifier({ hs256Secret: SECRET });
@@ -210,15 +211,18 @@ Deno.test("MoqClient: a token in CLIENT_SETUP authorizes the connection; media f
 
 Deno.test("MoqClient: after the token expires, new requests are refused but the session stays up", async () => {
   await using fx = await authRelay();
+  const short = await token({ expiresInSec: 2 });
   const client = await MoqClient.connect({
     hostname: "127.0.0.1",
     port: fx.port,
     caCerts: [fx.cert.certPem],
     log: testLogger().log,
-    token: await token({ expiresInSec: 2 }),
+    token: short,
   });
   try {
-    await new Promise((r) => setTimeout(r, 2100));
+    // The signal is the clock passing the token's `exp` (seconds since the epoch).
+    const exp = JSON.parse(atob(short.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).exp;
+    await waitFor("the token to expire", () => Date.now() > exp * 1000);
     const error = await client.subscribe(["voice", "CA1"], "uplink").catch((e) => e);
     assertEquals(error?.reason, "unauthorized");
     assertEquals(client.session.state, "established");
