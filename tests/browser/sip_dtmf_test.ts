@@ -1,16 +1,9 @@
 import { assertEquals } from "@std/assert";
-import { callerArgs, freeUdpPort, haveSipp, scenario, spawnSipp } from "../sip/_harness.ts";
+import { haveSipp } from "../sip/_harness.ts";
+import { answerSippCall, startSipToAliceServer } from "./_sip_call.ts";
 import { readSse } from "../../src/sdk/mod.ts";
 import type { CallEvent } from "../../src/calls/events.ts";
-import {
-  haveChromium,
-  launchChromium,
-  openPage,
-  softphoneUrl,
-  startServerWithConfig,
-  waitForMessage,
-  waitForStatus,
-} from "./_browser.ts";
+import { haveChromium, launchChromium, openPage, softphoneUrl, waitForStatus } from "./_browser.ts";
 
 /**
  * The page's DTMF buttons on a SIP call: each click posts the digit, the gateway sends it on
@@ -20,32 +13,13 @@ import {
  */
 Deno.test("the softphone's dtmf-* buttons on a call from sipp reach sipp as RFC 4733 telephone-events (echoed back by sipp, seen as dtmf call events)", async () => {
   if (!haveChromium() || !haveSipp()) return;
-  const sipPort = freeUdpPort();
-  await using fx = await startServerWithConfig({
-    sip: {
-      listen: { host: "127.0.0.1", port: sipPort },
-      publicAddress: "127.0.0.1",
-      trunks: [{ name: "loop", address: "127.0.0.1:5999", allowFrom: ["127.0.0.1"] }],
-      inbound: [{ match: "*", action: { client: "alice" } }],
-    },
-  });
+  await using fx = await startSipToAliceServer();
   await using browser = await launchChromium();
   const page = await openPage(browser, softphoneUrl(fx.url, fx.token, { identity: "alice" }));
   const abort = new AbortController();
   try {
-    await page.locator("body[data-registered=alice]").waitFor();
-    await using peer = spawnSipp(
-      callerArgs(
-        sipPort,
-        ["-sf", scenario("uac_echo.xml"), "-d", "30000", "-rtp_echo"],
-        freeUdpPort(),
-      ),
-    );
-    await waitForStatus(page, "ringing");
-    await waitForMessage(page, /Incoming call from/);
-    await page.getByTestId("answer").click();
-    await waitForStatus(page, "in_progress");
-    const sid = await page.getByTestId("sid").innerText();
+    const { peer: sipp, sid } = await answerSippCall(page, fx.sipPort);
+    await using peer = sipp;
 
     const events = await fetch(`${fx.url}/v1/calls/${sid}/events`, {
       headers: { authorization: `Bearer ${fx.token}` },

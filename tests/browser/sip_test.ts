@@ -1,30 +1,21 @@
 import { assert, assertEquals } from "@std/assert";
 import { readFixtureWav } from "../_lib/fixtures.ts";
-import { callerArgs, freeUdpPort, haveSipp, scenario, spawnSipp } from "../sip/_harness.ts";
+import { haveSipp } from "../sip/_harness.ts";
+import { answerSippCall, startSipToAliceServer } from "./_sip_call.ts";
 import { windowedCorrelation } from "./_audio.ts";
 import {
   haveChromium,
   launchChromium,
   openPage,
   softphoneUrl,
-  startServerWithConfig,
   takePlayed,
-  waitForMessage,
   waitForPlayed,
   waitForStatus,
 } from "./_browser.ts";
 
 Deno.test("sipp calls in through the gateway, the route rings the browser, it answers: the page's Opus reaches sipp as G.711 and sipp's RTP echo plays back in the page (r ≥ 0.8)", async () => {
   if (!haveChromium() || !haveSipp()) return;
-  const sipPort = freeUdpPort();
-  await using fx = await startServerWithConfig({
-    sip: {
-      listen: { host: "127.0.0.1", port: sipPort },
-      publicAddress: "127.0.0.1",
-      trunks: [{ name: "loop", address: "127.0.0.1:5999", allowFrom: ["127.0.0.1"] }],
-      inbound: [{ match: "*", action: { client: "alice" } }],
-    },
-  });
+  await using fx = await startSipToAliceServer();
   await using browser = await launchChromium();
   const page = await openPage(
     browser,
@@ -37,20 +28,9 @@ Deno.test("sipp calls in through the gateway, the route rings the browser, it an
     }),
   );
   try {
-    await page.locator("body[data-registered=alice]").waitFor();
     // sipp (PCMA, RTP echo on its media port) holds the call for 30 s after the answer.
-    await using peer = spawnSipp(
-      callerArgs(
-        sipPort,
-        ["-sf", scenario("uac_echo.xml"), "-d", "30000", "-rtp_echo"],
-        freeUdpPort(),
-      ),
-    );
-    await waitForStatus(page, "ringing");
-    await waitForMessage(page, /Incoming call from/);
-    await page.getByTestId("answer").click();
-    await waitForStatus(page, "in_progress");
-    const sid = await page.getByTestId("sid").innerText();
+    const { peer: sipp, sid } = await answerSippCall(page, fx.sipPort);
+    await using peer = sipp;
     // The uplink the page plays is the SIP leg's: G.711 A-law, as sipp sent it.
     const call = await (await fetch(`${fx.url}/v1/calls/${sid}`, {
       headers: { authorization: `Bearer ${fx.token}` },
