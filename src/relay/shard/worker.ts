@@ -125,13 +125,17 @@ async function handle(message: ToShard): Promise<void> {
       });
       return;
     case "close":
-      if (running) {
-        running.router.close();
-        running.links.close();
-        await running.relay.close(message.graceMs);
-        running.endpoint.close();
+      try {
+        if (running) {
+          running.router.close();
+          running.links.close();
+          await running.relay.close(message.graceMs);
+          running.endpoint.close();
+        }
+      } finally {
+        // The main thread waits for this, then terminates the Worker whatever happened.
+        post({ type: "closed" });
       }
-      post({ type: "closed" });
       return;
     case "crash":
       // Fault injection (tests): an uncaught error, as a bug in the shard would raise.
