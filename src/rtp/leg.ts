@@ -93,17 +93,23 @@ export interface RtpLegStats {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { Origin } from "../relay/model/mod.ts";
- * import { RtpLeg, RtpSession } from "./mod.ts";
+ * import { RtpLeg, RtpSession, type SpeechEvent } from "./mod.ts";
  * const origin = new Origin();
  * const session = await RtpSession.open({
  *   hostname: "127.0.0.1",
  *   payloads: { audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 } },
  * });
+ * const speech: SpeechEvent[] = [];
  * await using leg = await RtpLeg.start({
  *   origin, sid: "CA1", session, vad: true,
- *   onSpeech: (e) => console.log(e.type, e.at),
+ *   onSpeech: (e) => speech.push(e),
  * });
+ * // The caller's audio is the call's uplink track, as it arrives (µ-law, untranscoded).
+ * const uplink = await origin.subscribe(["voice", "CA1"], "uplink");
+ * assertEquals(uplink.info.capability, "voice/g711_ulaw");
+ * assertEquals(speech, []); // no RTP yet, so no speech
  * ```
  */
 export class RtpLeg implements AsyncDisposable {
