@@ -37,8 +37,10 @@ export interface VadOptions {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import type { SpeechEvent } from "./vad.ts";
- * const log = (e: SpeechEvent) => console.log(e.type, new Date(e.at / 1000).toISOString());
+ * const e: SpeechEvent = { type: "speech_start", at: Date.UTC(2026, 0, 1) * 1000 };
+ * assertEquals(new Date(e.at / 1000).toISOString(), "2026-01-01T00:00:00.000Z"); // µs, not ms
  * ```
  */
 export interface SpeechEvent {
