@@ -3,7 +3,7 @@
  * in the same run.
  *
  *   deno run -A --unstable-net bench/rtp_engine_bench.ts [--calls=200,1000] [--seconds=5]
- *     [--engines=deno,io_uring,io_uring:nosteer] [--shards=1] [--mode=sockets,session] [--shard-batch-us=0]
+ *     [--engines=deno,io_uring,io_uring:nosteer,io_uring:nofilter] [--shards=1] [--mode=sockets,session] [--shard-batch-us=0]
  *
  * The load comes from another process, `bench/native/rtp_blast.c` (built here with gcc): one
  * socket sends G.711-sized RTP (50 packets/s per call) to every call's port and times each
@@ -30,6 +30,8 @@ const MODES = arg("mode", "sockets,session").split(",");
 const SHARDS = Number(arg("shards", "1"));
 const SHARD_BATCH_US = Number(arg("shard-batch-us", "0"));
 const PPS = 50;
+/** Engines whose sessions run without the engine's source filter. */
+const NO_FILTER = new WeakSet<RtpEngine>();
 const HOST = "127.0.0.1";
 // Above the ephemeral range (32768-60999), so no random socket of the machine sits there.
 const FIRST = 61000;
@@ -152,6 +154,7 @@ async function serve(engine: RtpEngine, mode: string, calls: number): Promise<Ro
         payloads: PCMU,
         engine,
         inactivityTimeoutMs: 0,
+        nativeFilter: !NO_FILTER.has(engine),
       });
       session.on("audio", (f) => {
         counts.rx++;
@@ -167,9 +170,10 @@ async function serve(engine: RtpEngine, mode: string, calls: number): Promise<Ro
   const shardUs = shardMicros() - shard0;
   const rssPerCall = (Deno.memoryUsage().rss - rss0) / calls;
   for (const close of closers) await close();
-  const label = engine instanceof NativeRtpEngine && engine.steering?.active
-    ? `${engine.name} steered`
-    : engine.name;
+  const label =
+    (engine instanceof NativeRtpEngine && engine.steering?.active
+      ? `${engine.name} steered`
+      : engine.name) + (NO_FILTER.has(engine) ? " JS filter" : "");
   return { engine: label, mode, calls, result, cpuUs, shardUs, rssPerCall, ...counts };
 }
 
@@ -188,9 +192,11 @@ for (const calls of CALLS) {
         shards: SHARDS,
         shardBatchUs: SHARD_BATCH_US,
         // "io_uring:nosteer": one socket per call on its shard (no sk_reuseport group).
-        steer: !name.endsWith(":nosteer"),
+        steer: !name.includes(":nosteer"),
         steerPorts: { min: FIRST, max: FIRST + 2 * calls + 1 },
       });
+    // "io_uring:nofilter": sessions judge sources and SSRCs in JS (nativeFilter: false).
+    if (name.includes(":nofilter")) NO_FILTER.add(engine);
     const steering = engine instanceof NativeRtpEngine ? engine.steering : undefined;
     if (steering) console.error(`rtp_engine_bench: ${name}: steering ${steering.why}`);
     try {
