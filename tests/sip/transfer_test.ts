@@ -81,6 +81,9 @@ Deno.test("transfer: a peer that refuses REFER (405) is bridged by the gateway t
     fx.logs.some((l) => l.includes("B2BUA transfer answered")) ? call : undefined
   );
   assert(fx.logs.some((l) => l.includes("REFER refused") && l.includes("REFER 405")));
+  // The capability is seen with the downlink's first object: the target's echo of what the
+  // gateway sent it, which can come after the answer is logged.
+  await fx.waitFor(() => capabilities.downlink ? call : undefined);
   assertEquals(capabilities.downlink, "voice/g711_alaw", "the target's leg publishes the downlink");
 
   const out = await peer.done;
