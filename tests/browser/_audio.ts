@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { bestLagCorrelation } from "../_lib/correlate.ts";
+import { bestLagCorrelation, decimate } from "../_lib/correlate.ts";
 
 /** Float32 samples out of the page, base64-encoded there (a big JSON array is slow). */
 export function decodeSamples(b64: string): Float32Array {
@@ -12,16 +12,7 @@ export function decodeSamples(b64: string): Float32Array {
   return new Float32Array(bytes.buffer);
 }
 
-export /** Averages every `factor` samples (48 kHz → 8 kHz with 6: a box low-pass, enough for speech). */
-function decimate(samples: Float32Array, factor: number): Float64Array {
-  const out = new Float64Array(Math.floor(samples.length / factor));
-  for (let i = 0; i < out.length; i++) {
-    let sum = 0;
-    for (let j = 0; j < factor; j++) sum += samples[i * factor + j];
-    out[i] = sum / factor;
-  }
-  return out;
-}
+export { decimate };
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
