@@ -68,6 +68,14 @@ async function main(): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  // SIGHUP reloads the certificate (an operator replaced the --cert/--key files), as nginx
+  // does: new MoQT connections get it, live ones keep theirs; a bad file keeps the old one.
+  Deno.addSignalListener("SIGHUP", () => {
+    log.info("Signal received", { signal: "SIGHUP" });
+    server.reloadCertificate().catch((error) =>
+      log.error("Cannot reload the certificate; keeping the current one", { error })
+    );
+  });
   await stopped.promise;
   return 0;
 }

@@ -101,7 +101,7 @@ export class VoiceServer implements AsyncDisposable {
   readonly #config: ServerConfig;
   readonly #log: Logger;
   readonly #http: HttpListeners;
-  #endpoint: MoqEndpoint;
+  readonly #endpoint: MoqEndpoint;
   #certificate: TlsCertificate;
   #renewTimer: ReturnType<typeof setTimeout> | undefined;
   #closing: Promise<void> | undefined;
@@ -542,6 +542,33 @@ export class VoiceServer implements AsyncDisposable {
   }
 
   /**
+   * Loads the certificate again — the configured `--cert`/`--key` files (an operator replaced
+   * them), or the development certificate (regenerated once inside its renew window) — and
+   * presents it to every new MoQT connection, on the main relay and every shard, on the same
+   * ports; live connections keep theirs. The server calls it before the development
+   * certificate expires, and `main.ts` on SIGHUP. A certificate that does not load leaves the
+   * current one in place and rejects.
+   *
+   * @example
+   * ```ts ignore
+   * const renewed = await server.reloadCertificate();
+   * console.log(renewed.sha256Hex === server.certificate.sha256Hex); // true
+   * ```
+   */
+  async reloadCertificate(): Promise<TlsCertificate> {
+    const fresh = await VoiceServer.#loadCertificate(this.#config);
+    if (fresh.sha256Hex === this.#certificate.sha256Hex) return this.#certificate;
+    this.#endpoint.reloadCertificate({ cert: fresh.certPem, key: fresh.keyPem });
+    this.#shards?.reloadCertificate({ cert: fresh.certPem, key: fresh.keyPem });
+    this.#certificate = fresh;
+    this.#log.info("Reloaded the MoQT certificate", {
+      sha256Hex: fresh.sha256Hex,
+      notAfter: fresh.notAfter,
+    });
+    return fresh;
+  }
+
+  /**
    * Shuts down: stops accepting, GOAWAY to every MoQT peer, closes sessions after a grace
    * period, stops plugins, closes HTTP. A second call returns the same promise.
    */
@@ -607,23 +634,13 @@ export class VoiceServer implements AsyncDisposable {
     });
   }
 
-  /** Renews the development certificate before it expires, on a new listener, same port. */
+  /** Renews the development certificate before it expires (see {@linkcode reloadCertificate}). */
   #scheduleRenewal(): void {
     const delay = renewalDelayMs(this.#certificate);
     this.#renewTimer = setTimeout(async () => {
       if (renewalDelayMs(this.#certificate) > 0) return this.#scheduleRenewal();
       try {
-        const fresh = await loadOrCreateDevCertificate({
-          dataDir: this.#config.dataDir,
-          hosts: [this.#config.host],
-        });
-        const port = this.#endpoint.addr.port;
-        // Live sessions keep their connections; new ones get the new certificate.
-        this.#endpoint.stopAccepting();
-        this.#endpoint = VoiceServer.#listen(this.#config, fresh, this.#log, port);
-        this.relay.serve(this.#endpoint);
-        this.#certificate = fresh;
-        this.#log.info("Renewed the development certificate", { notAfter: fresh.notAfter });
+        await this.reloadCertificate();
       } catch (error) {
         this.#log.error("Cannot renew the development certificate", { error });
       }

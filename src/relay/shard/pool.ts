@@ -116,6 +116,9 @@ export class ShardPool implements AsyncDisposable {
   /** Where calls go. */
   readonly placement: ShardPlacement;
   readonly #o: ShardPoolOptions;
+  // The certificates shards are trusted with: the newest and the one before it, so a link made
+  // while a reload reaches the shards one by one trusts either.
+  #trust: string[];
   readonly #workers: WorkerShard[];
   readonly #links: CrossShardLinks;
   readonly #router: ShardRouter;
@@ -127,6 +130,7 @@ export class ShardPool implements AsyncDisposable {
 
   private constructor(options: ShardPoolOptions, workers: WorkerShard[]) {
     this.#o = options;
+    this.#trust = [options.cert];
     this.#workers = workers;
     this.placement = new ShardPlacement(options.count, options.rule);
     this.#links = new CrossShardLinks({
@@ -134,7 +138,7 @@ export class ShardPool implements AsyncDisposable {
         await MoqClient.connect({
           hostname: options.publicHost,
           port: this.port(index),
-          caCerts: [options.cert],
+          caCerts: this.#trust,
           token: await options.auth.mint(0),
         }),
       log: options.log,
@@ -146,6 +150,15 @@ export class ShardPool implements AsyncDisposable {
       log: options.log,
     });
     this.#router.pushForeignTracks((sid) => this.place(sid));
+  }
+
+  /**
+   * Presents a new certificate on every Worker shard's port (live connections keep theirs);
+   * links between shards trust the new and the previous one meanwhile.
+   */
+  reloadCertificate({ cert, key }: { readonly cert: string; readonly key: string }): void {
+    this.#trust = [cert, ...this.#trust].slice(0, 2);
+    this.#broadcast({ type: "certificate", cert, key });
   }
 
   /** Starts `count - 1` Workers and resolves once each listens. */

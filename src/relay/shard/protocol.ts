@@ -40,6 +40,7 @@ export interface ShardInit {
 export type ToShard =
   | ShardInit
   | { readonly type: "peers"; readonly ports: readonly number[] }
+  | { readonly type: "certificate"; readonly cert: string; readonly key: string }
   | { readonly type: "place"; readonly sid: string; readonly shard: number }
   | { readonly type: "release"; readonly sid: string }
   | { readonly type: "lost"; readonly shard: number }

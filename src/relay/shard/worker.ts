@@ -29,6 +29,9 @@ interface Running {
 
 let running: Running | undefined;
 let ports: readonly number[] = [];
+// The certificates other shards may present: the newest and the one before it (a reload
+// reaches the shards one by one).
+let trust: string[] = [];
 
 function post(message: FromShard): void {
   self.postMessage(message);
@@ -36,6 +39,7 @@ function post(message: FromShard): void {
 
 async function start(init: ShardInit): Promise<Running> {
   const log = createLogger({ level: init.logLevel, fields: { shard: init.index } });
+  trust = [init.cert];
   const shardAuth = await ShardAuth.create(init.shardSecret);
   const verifier = init.verifier &&
     shardAuth.accepting(await createTokenVerifier(init.verifier));
@@ -61,7 +65,7 @@ async function start(init: ShardInit): Promise<Running> {
       return await MoqClient.connect({
         hostname: init.connectHost,
         port,
-        caCerts: [init.cert],
+        caCerts: trust,
         token: await shardAuth.mint(init.index),
       });
     },
@@ -97,6 +101,10 @@ async function handle(message: ToShard): Promise<void> {
       return;
     case "peers":
       ports = message.ports;
+      return;
+    case "certificate":
+      trust = [message.cert, ...trust].slice(0, 2);
+      running?.endpoint.reloadCertificate(message);
       return;
     case "place":
       running?.router.placed(message.sid, message.shard);

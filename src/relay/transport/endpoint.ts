@@ -54,9 +54,19 @@ export interface ListenMoqOptions {
  */
 export class MoqEndpoint implements AsyncIterable<MoqTransport>, AsyncDisposable {
   readonly #endpoint: Deno.QuicEndpoint;
-  readonly #listener: Deno.QuicListener;
+  readonly #listenOptions: Omit<Deno.QuicListenOptions, "cert" | "key">;
   readonly #path: string;
   readonly #onError: ListenMoqOptions["onError"];
+  #listener: Deno.QuicListener;
+  #tls: { readonly cert: string; readonly key: string };
+  // Listeners whose accept loops still run: after a reload, the stopped listener's pending
+  // accept may still take a connection (Deno 2.9.6, which gives it the new certificate), so
+  // every one is served until it ends.
+  readonly #listeners = new Set<Deno.QuicListener>();
+  readonly #ready: MoqTransport[] = [];
+  #wake: (() => void) | undefined;
+  #iterating = false;
+  #accepting = true;
   #closed = false;
 
   /** @internal Use {@linkcode listenMoq}. */
@@ -65,15 +75,16 @@ export class MoqEndpoint implements AsyncIterable<MoqTransport>, AsyncDisposable
       ListenMoqOptions,
   ) {
     this.#endpoint = new Deno.QuicEndpoint({ hostname, port });
-    this.#listener = this.#endpoint.listen({
-      cert,
-      key,
+    this.#listenOptions = {
       alpnProtocols: ["h3", MOQ_ALPN],
       ...TRANSPORT_LIMITS,
       ...(maxStreamsPerConnection && {
         maxConcurrentUnidirectionalStreams: maxStreamsPerConnection,
       }),
-    });
+    };
+    this.#tls = { cert, key };
+    this.#listener = this.#endpoint.listen({ cert, key, ...this.#listenOptions });
+    this.#listeners.add(this.#listener);
     this.#path = path;
     this.#onError = onError;
   }
@@ -83,35 +94,84 @@ export class MoqEndpoint implements AsyncIterable<MoqTransport>, AsyncDisposable
     return this.#endpoint.addr;
   }
 
+  /**
+   * Presents a new certificate to every connection from now on, on the same UDP port; live
+   * connections keep theirs. Deno's `QuicEndpoint` applies the newest listener's TLS settings
+   * to each connection it accepts (checked on 2.9.6: a connection the stopped listener's
+   * pending accept takes gets the new certificate too), so reloading is stop + listen again
+   * on the same endpoint — a second endpoint on the port would be refused ("address in use")
+   * while the old one still carries live connections.
+   *
+   * @example
+   * ```ts ignore
+   * import { listenMoq } from "@clutchcall/voice/relay";
+   * const endpoint = listenMoq({ hostname: "127.0.0.1", port: 0, cert, key });
+   * endpoint.reloadCertificate({ cert: renewedCert, key: renewedKey });
+   * ```
+   */
+  reloadCertificate({ cert, key }: { readonly cert: string; readonly key: string }): void {
+    if (this.#closed || !this.#accepting) {
+      throw new Error("Cannot reload the certificate: the endpoint no longer accepts");
+    }
+    // Stop first: listening again while a listener is live leaves new connections unaccepted
+    // (Deno 2.9.6, checked). A certificate the TLS stack refuses: listen again with the
+    // current one, and throw.
+    try {
+      this.#listener.stop();
+    } catch { /* already stopped */ }
+    try {
+      this.#listenWith(cert, key);
+    } catch (error) {
+      this.#listenWith(this.#tls.cert, this.#tls.key);
+      throw error;
+    }
+    this.#tls = { cert, key };
+  }
+
+  #listenWith(cert: string, key: string): void {
+    const listener = this.#endpoint.listen({ cert, key, ...this.#listenOptions });
+    this.#listener = listener;
+    this.#listeners.add(listener);
+    if (this.#iterating) this.#accept(listener);
+  }
+
   /** Yields each connection once its handshake (and, for WebTransport, its CONNECT) is done. */
   async *[Symbol.asyncIterator](): AsyncIterator<MoqTransport> {
-    const ready: MoqTransport[] = [];
-    let wake: (() => void) | undefined;
-    let done = false;
+    if (this.#iterating) throw new Error("A MoqEndpoint is iterated once");
+    this.#iterating = true;
+    for (const listener of this.#listeners) this.#accept(listener);
+    for (;;) {
+      while (this.#ready.length > 0) yield this.#ready.shift()!;
+      if (this.#listeners.size === 0 || this.#closed) return;
+      await new Promise<void>((resolve) => this.#wake = resolve);
+      this.#wake = undefined;
+    }
+  }
+
+  /** Accepts from `listener` until it ends; handshakes run concurrently. */
+  #accept(listener: Deno.QuicListener): void {
     // Handshakes run concurrently so one slow or hostile client cannot block the rest.
     (async () => {
       try {
-        for await (const incoming of this.#listener) {
+        for await (const incoming of listener) {
+          if (!this.#accepting) {
+            incoming.refuse(); // shutting down (see stopAccepting)
+            continue;
+          }
           // Reading QuicIncoming.remoteAddr invalidates the handle in Deno 2.9.6: accept first.
           this.#handshake(incoming).then((transport) => {
             if (!transport) return;
-            ready.push(transport);
-            wake?.();
+            this.#ready.push(transport);
+            this.#wake?.();
           }, (error) => this.#onError?.(error));
         }
       } catch {
         // Listener stopped.
       } finally {
-        done = true;
-        wake?.();
+        this.#listeners.delete(listener);
+        this.#wake?.();
       }
     })();
-    for (;;) {
-      while (ready.length > 0) yield ready.shift()!;
-      if (done || this.#closed) return;
-      await new Promise<void>((resolve) => wake = resolve);
-      wake = undefined;
-    }
   }
 
   async #handshake(incoming: Deno.QuicIncoming): Promise<MoqTransport | undefined> {
@@ -130,17 +190,23 @@ export class MoqEndpoint implements AsyncIterable<MoqTransport>, AsyncDisposable
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      this.#listener.stop();
-    } catch { /* already stopped */ }
+    for (const listener of this.#listeners) {
+      try {
+        listener.stop();
+      } catch { /* already stopped */ }
+    }
     this.#endpoint.close({ closeCode: 0, reason: "shutdown" });
+    this.#wake?.();
   }
 
-  /** Stops listening without closing live connections. */
+  /**
+   * Stops accepting without closing live connections (a graceful shutdown): a connection
+   * that arrives from now on is refused at once (QUIC CONNECTION_REFUSED). The listeners stay
+   * up to refuse: with none, Deno 2.9.6 leaves a new connection unanswered until the client's
+   * handshake times out (30 s).
+   */
   stopAccepting(): void {
-    try {
-      this.#listener.stop();
-    } catch { /* already stopped */ }
+    this.#accepting = false;
   }
 
   /** Same as {@linkcode close}. */
