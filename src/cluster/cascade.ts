@@ -33,6 +33,7 @@ import type { Logger } from "../log/mod.ts";
 import type { Origin, Registration } from "../relay/model/origin.ts";
 import type { TrackConsumer, TrackProducer } from "../relay/model/track.ts";
 import { TrackError } from "../relay/model/track_error.ts";
+import { copyTrack } from "../relay/model/copy_track.ts";
 import type { MoqClient } from "../relay/client.ts";
 import type { NodeInfo } from "./node_lease.ts";
 
@@ -436,7 +437,7 @@ export class RelayCascade implements AsyncDisposable {
     if (capability) track.setCapability(capability);
     // The local track ending (its last subscriber left) ends the upstream subscription.
     track.closed.then(() => upstream.close());
-    void pipe(upstream, track).catch((error: Error) => {
+    void copyTrack(upstream, track).catch((error: Error) => {
       this.#o.log.debug("Cascaded track ended with an error", {
         namespace: namespace.join("/"),
         name,
@@ -467,42 +468,5 @@ export class RelayCascade implements AsyncDisposable {
       });
     }
     return session;
-  }
-}
-
-/**
- * Copies groups and objects from `upstream` into `track` as they arrive, each group on its own
- * (a late object of one group never holds up the next), and ends `track` as upstream ends.
- */
-async function pipe(upstream: TrackConsumer, track: TrackProducer): Promise<void> {
-  const copies = new Set<Promise<void>>();
-  try {
-    for (;;) {
-      const group = await upstream.nextGroup();
-      if (!group) break;
-      const out = track.appendGroup(group.id);
-      const copy = (async () => {
-        try {
-          for (;;) {
-            const object = group.tryReadObject() ?? await group.readObject();
-            if (!object) break;
-            out.write(object);
-          }
-          out.close();
-        } catch (error) {
-          // Upstream aborted this group (e.g. a reset stream): so does the copy.
-          out.abort(error as Error);
-        }
-      })();
-      copies.add(copy);
-      copy.finally(() => copies.delete(copy));
-    }
-    await Promise.all(copies);
-    const error = await upstream.closed;
-    if (error) track.abort(error);
-    else track.close();
-  } catch (error) {
-    track.abort(error as Error);
-    throw error;
   }
 }

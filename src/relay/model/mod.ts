@@ -19,6 +19,7 @@
  */
 export * from "./authorize.ts";
 export * from "./capability.ts";
+export * from "./copy_track.ts";
 export * from "./group.ts";
 export * from "./local_tracks.ts";
 export * from "./object.ts";

@@ -17,6 +17,7 @@
  */
 import type { TrackConsumer, TrackProducer } from "../model/track.ts";
 import { TrackError } from "../model/track_error.ts";
+import { copyTrack } from "../model/copy_track.ts";
 import type { MoqClient } from "../client.ts";
 import type { Logger } from "../../log/mod.ts";
 
@@ -106,9 +107,11 @@ export class CrossShardLinks implements Disposable, AsyncDisposable {
     if (upstream.info.capability) track.setCapability(upstream.info.capability);
     // The local track ending (its last subscriber left) ends the upstream subscription.
     track.closed.then(() => upstream.close());
-    void copyTrack(upstream, track, (bytes) => {
-      this.#counters.objectsIn++;
-      this.#counters.bytesIn += bytes;
+    void copyTrack(upstream, track, {
+      onObject: (bytes) => {
+        this.#counters.objectsIn++;
+        this.#counters.bytesIn += bytes;
+      },
     }).catch((error: Error) => this.#ended("pulled", index, namespace, name, error));
   }
 
@@ -127,9 +130,11 @@ export class CrossShardLinks implements Disposable, AsyncDisposable {
     }
     this.#counters.pushedTracks++;
     remote.closed.then(() => local.close());
-    void copyTrack(local, remote, (bytes) => {
-      this.#counters.objectsOut++;
-      this.#counters.bytesOut += bytes;
+    void copyTrack(local, remote, {
+      onObject: (bytes) => {
+        this.#counters.objectsOut++;
+        this.#counters.bytesOut += bytes;
+      },
     }).catch((error: Error) => this.#ended("pushed", index, namespace, name, error));
   }
 
@@ -189,48 +194,5 @@ export class CrossShardLinks implements Disposable, AsyncDisposable {
       });
     }
     return session;
-  }
-}
-
-/**
- * Copies groups and objects from `from` into `to` as they arrive, each group on its own (a
- * late object of one group never holds up the next), calling `count` with each object's
- * payload size, and ends `to` as `from` ends (the same copy as the cluster cascade's).
- */
-async function copyTrack(
-  from: TrackConsumer,
-  to: TrackProducer,
-  count: (bytes: number) => void,
-): Promise<void> {
-  const copies = new Set<Promise<void>>();
-  try {
-    for (;;) {
-      const group = await from.nextGroup();
-      if (!group) break;
-      const out = to.appendGroup(group.id);
-      const copy = (async () => {
-        try {
-          for (;;) {
-            const object = group.tryReadObject() ?? await group.readObject();
-            if (!object) break;
-            out.write(object);
-            count(object.payload.byteLength);
-          }
-          out.close();
-        } catch (error) {
-          // The source aborted this group (e.g. a reset stream): so does the copy.
-          out.abort(error as Error);
-        }
-      })();
-      copies.add(copy);
-      copy.finally(() => copies.delete(copy));
-    }
-    await Promise.all(copies);
-    const error = await from.closed;
-    if (error) to.abort(error);
-    else to.close();
-  } catch (error) {
-    to.abort(error as Error);
-    throw error;
   }
 }
