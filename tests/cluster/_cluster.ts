@@ -7,8 +7,10 @@
  */
 import { type ServerProcess, spawnServer } from "../_lib/server_process.ts";
 import { signToken } from "../../src/auth/sign.ts";
-import { Voice } from "../../src/sdk/mod.ts";
+import { type CallEvent, Voice } from "../../src/sdk/mod.ts";
 import type { RedisFixture } from "../_lib/redis.ts";
+import { loadOrCreateDevCertificate, type TlsCertificate } from "../../src/server/certificate.ts";
+import { MoqClient } from "../../src/relay/client.ts";
 
 /** The secret every node verifies tokens with. */
 export const CLUSTER_SECRET = "a cluster-wide secret of at least thirty-two bytes";
@@ -127,4 +129,55 @@ export async function nextMatching<T>(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Matches a status event with `status` (for {@linkcode nextMatching}). */
+export const isStatus = (status: string) => (event: CallEvent): boolean =>
+  event.type === "status" && event.call.status === status;
+
+/** The `sip` section of a node whose one trunk (`loop`, numbers `+1…`) is a sipp UAS on `uasPort`. */
+export function sipTrunkSection(uasPort: number, extra: Record<string, unknown> = {}) {
+  return {
+    listen: { host: "127.0.0.1", port: 0 },
+    publicAddress: "127.0.0.1",
+    ...extra,
+    trunks: [{
+      name: "loop",
+      address: `127.0.0.1:${uasPort}`,
+      allowFrom: ["127.0.0.1"],
+      outboundNumbers: ["+1"],
+    }],
+  };
+}
+
+/**
+ * One certificate the nodes share (as a cluster behind one name would), so each trusts the
+ * others' relays: `file` goes into each node's config; disposing removes it.
+ */
+export interface SharedCertificate extends AsyncDisposable {
+  readonly cert: TlsCertificate;
+  readonly file: { readonly cert: string; readonly key: string };
+  /** A MoQT client of `node`'s relay with a cluster token. */
+  connect(node: ClusterNodeProcess): Promise<MoqClient>;
+}
+
+/** Makes the {@linkcode SharedCertificate} of a test's nodes. */
+export async function sharedCertificate(): Promise<SharedCertificate> {
+  const tls = await Deno.makeTempDir({ prefix: "clutchcall-cluster-tls-" });
+  const cert = await loadOrCreateDevCertificate({ dataDir: tls, hosts: ["127.0.0.1"] });
+  return {
+    cert,
+    file: { cert: cert.certPath, key: cert.keyPath },
+    async connect(node) {
+      return await MoqClient.connect({
+        hostname: "127.0.0.1",
+        port: Number(new URL(node.process.listening.moq).port),
+        caCerts: [cert.certPem],
+        token: await clusterToken(),
+      });
+    },
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(tls, { recursive: true });
+    },
+  };
 }

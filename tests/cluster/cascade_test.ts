@@ -2,8 +2,7 @@ import { assertEquals } from "@std/assert";
 import { Redis } from "ioredis";
 import { requireOrSkip } from "../_lib/env.ts";
 import { hasRedis, startRedis } from "../_lib/redis.ts";
-import { clusterToken, startNode } from "./_cluster.ts";
-import { loadOrCreateDevCertificate } from "../../src/server/certificate.ts";
+import { clusterToken, sharedCertificate, startNode } from "./_cluster.ts";
 import { MoqClient } from "../../src/relay/client.ts";
 import type { TrackConsumer } from "../../src/relay/model/track.ts";
 
@@ -47,9 +46,8 @@ Deno.test({
     await using redis = await startRedis();
     // The nodes share one certificate (as a cluster behind one name would), so each trusts the
     // other's relay; tokens come from the shared secret.
-    const tls = await Deno.makeTempDir({ prefix: "clutchcall-cluster-tls-" });
-    const cert = await loadOrCreateDevCertificate({ dataDir: tls, hosts: ["127.0.0.1"] });
-    const file = { cert: cert.certPath, key: cert.keyPath };
+    await using tls = await sharedCertificate();
+    const { cert, file } = tls;
     await using a = await startNode(redis, "node-a", { file });
     await using b = await startNode(redis, "node-b", { file });
     const token = await clusterToken();
@@ -106,7 +104,6 @@ Deno.test({
       }
     } finally {
       admin.disconnect();
-      await Deno.remove(tls, { recursive: true });
     }
   },
 });
@@ -118,34 +115,29 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     await using redis = await startRedis();
-    const tls = await Deno.makeTempDir({ prefix: "clutchcall-cluster-tls-" });
-    const cert = await loadOrCreateDevCertificate({ dataDir: tls, hosts: ["127.0.0.1"] });
-    const file = { cert: cert.certPath, key: cert.keyPath };
-    try {
-      await using a = await startNode(redis, "node-a", { file });
-      await using b = await startNode(redis, "node-b", { file });
-      const token = await clusterToken();
-      const client = await MoqClient.connect({
-        hostname: "127.0.0.1",
-        port: Number(new URL(a.process.listening.moq).port),
-        caCerts: [cert.certPem],
-        token,
-      });
-      a.process.child.kill("SIGTERM");
-      // The session ends after GOAWAY's grace period; by then GOAWAY has arrived.
-      await client.closed;
-      assertEquals(client.session.goawayUri, b.process.listening.moq);
-      // The client moves: the named node takes it.
-      const moved = new URL(client.session.goawayUri!);
-      await using again = await MoqClient.connect({
-        hostname: moved.hostname,
-        port: Number(moved.port),
-        caCerts: [cert.certPem],
-        token,
-      });
-      assertEquals(again.session.state, "established");
-    } finally {
-      await Deno.remove(tls, { recursive: true });
-    }
+    await using tls = await sharedCertificate();
+    const { cert, file } = tls;
+    await using a = await startNode(redis, "node-a", { file });
+    await using b = await startNode(redis, "node-b", { file });
+    const token = await clusterToken();
+    const client = await MoqClient.connect({
+      hostname: "127.0.0.1",
+      port: Number(new URL(a.process.listening.moq).port),
+      caCerts: [cert.certPem],
+      token,
+    });
+    a.process.child.kill("SIGTERM");
+    // The session ends after GOAWAY's grace period; by then GOAWAY has arrived.
+    await client.closed;
+    assertEquals(client.session.goawayUri, b.process.listening.moq);
+    // The client moves: the named node takes it.
+    const moved = new URL(client.session.goawayUri!);
+    await using again = await MoqClient.connect({
+      hostname: moved.hostname,
+      port: Number(moved.port),
+      caCerts: [cert.certPem],
+      token,
+    });
+    assertEquals(again.session.state, "established");
   },
 });

@@ -6,17 +6,11 @@
 import { assertEquals } from "@std/assert";
 import { requireOrSkip } from "../_lib/env.ts";
 import { hasRedis, startRedis } from "../_lib/redis.ts";
-import { clusterToken, nextMatching, startNode } from "./_cluster.ts";
-import { loadOrCreateDevCertificate } from "../../src/server/certificate.ts";
-import { MoqClient } from "../../src/relay/client.ts";
+import { isStatus, nextMatching, sharedCertificate, startNode } from "./_cluster.ts";
 import { attachCaller } from "../../src/bridge/mod.ts";
-import type { CallEvent } from "../../src/sdk/mod.ts";
 
 const available = hasRedis();
 if (!available) requireOrSkip(false, "redis-server is not installed: the test skips");
-
-const isStatus = (status: string) => (event: CallEvent) =>
-  event.type === "status" && event.call.status === status;
 
 Deno.test({
   name:
@@ -26,17 +20,11 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     await using redis = await startRedis();
-    const tls = await Deno.makeTempDir({ prefix: "clutchcall-cluster-tls-" });
-    const cert = await loadOrCreateDevCertificate({ dataDir: tls, hosts: ["127.0.0.1"] });
-    const file = { cert: cert.certPath, key: cert.keyPath };
+    await using tls = await sharedCertificate();
+    const { file } = tls;
     await using a = await startNode(redis, "node-a", { file });
     await using c = await startNode(redis, "node-c", { file });
-    await using moqC = await MoqClient.connect({
-      hostname: "127.0.0.1",
-      port: Number(new URL(c.process.listening.moq).port),
-      caCerts: [cert.certPem],
-      token: await clusterToken(),
-    });
+    await using moqC = await tls.connect(c);
     const stop = new AbortController();
     try {
       await a.voice.clients.add("gina");
@@ -53,7 +41,6 @@ Deno.test({
       assertEquals(ended.type === "status" && ended.call.endReason, "caller_hangup");
     } finally {
       stop.abort();
-      await Deno.remove(tls, { recursive: true });
     }
   },
 });

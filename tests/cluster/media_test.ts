@@ -12,12 +12,15 @@ import { requireOrSkip } from "../_lib/env.ts";
 import { hasRedis, startRedis } from "../_lib/redis.ts";
 import { bestLagCorrelation } from "../_lib/correlate.ts";
 import { readFixtureWav } from "../_lib/fixtures.ts";
-import { clusterToken, nextMatching, startNode } from "./_cluster.ts";
+import {
+  isStatus,
+  nextMatching,
+  sharedCertificate,
+  sipTrunkSection,
+  startNode,
+} from "./_cluster.ts";
 import { freeUdpPort, haveSipp, sippListening, spawnSipp } from "../sip/_harness.ts";
-import { loadOrCreateDevCertificate } from "../../src/server/certificate.ts";
-import { MoqClient } from "../../src/relay/client.ts";
 import { attach, type AudioBridge } from "../../src/bridge/mod.ts";
-import type { CallEvent } from "../../src/sdk/mod.ts";
 
 const available = hasRedis() && haveSipp();
 if (!available) requireOrSkip(false, "redis-server or sipp is not installed: the test skips");
@@ -26,9 +29,6 @@ if (!available) requireOrSkip(false, "redis-server or sipp is not installed: the
 const ECHO_MIN_R = 0.9;
 /** Frames read after the last write before the echo is judged (the path's delay, bounded). */
 const TAIL_FRAMES = 75;
-
-const isStatus = (status: string) => (event: CallEvent) =>
-  event.type === "status" && event.call.status === status;
 
 /** Reads `bridge` into `into` until it ends; `onFrame` after each frame. */
 async function drain(bridge: AudioBridge, into: Int16Array[], onFrame: () => void): Promise<void> {
@@ -59,9 +59,8 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     await using redis = await startRedis();
-    const tls = await Deno.makeTempDir({ prefix: "clutchcall-cluster-tls-" });
-    const cert = await loadOrCreateDevCertificate({ dataDir: tls, hosts: ["127.0.0.1"] });
-    const file = { cert: cert.certPath, key: cert.keyPath };
+    await using tls = await sharedCertificate();
+    const { file } = tls;
     // B's trunk is a sipp UAS echoing every RTP packet back (two calls, then it exits).
     const uasPort = freeUdpPort();
     await using _uas = spawnSipp([
@@ -82,25 +81,11 @@ Deno.test({
     await using b = await startNode(redis, "node-b", {
       file: {
         ...file,
-        sip: {
-          listen: { host: "127.0.0.1", port: 0 },
-          publicAddress: "127.0.0.1",
-          trunks: [{
-            name: "loop",
-            address: `127.0.0.1:${uasPort}`,
-            allowFrom: ["127.0.0.1"],
-            outboundNumbers: ["+1"],
-          }],
-        },
+        sip: sipTrunkSection(uasPort),
       },
     });
     await using c = await startNode(redis, "node-c", { file });
-    await using moqC = await MoqClient.connect({
-      hostname: "127.0.0.1",
-      port: Number(new URL(c.process.listening.moq).port),
-      caCerts: [cert.certPem],
-      token: await clusterToken(),
-    });
+    await using moqC = await tls.connect(c);
     const stop = new AbortController();
     try {
       // The SIP call, originated on A (no SIP gateway there): placed by B, whose gateway
@@ -174,7 +159,6 @@ Deno.test({
       assertEquals((await c.voice.calls.get(onC.sid)).status, "ringing");
     } finally {
       stop.abort();
-      await Deno.remove(tls, { recursive: true });
     }
   },
 });

@@ -1,15 +1,11 @@
 import { assert, assertEquals } from "@std/assert";
 import { requireOrSkip } from "../_lib/env.ts";
 import { hasRedis, startRedis } from "../_lib/redis.ts";
-import { nextMatching, startNode } from "./_cluster.ts";
-import type { CallEvent } from "../../src/sdk/mod.ts";
+import { isStatus, nextMatching, sipTrunkSection, startNode } from "./_cluster.ts";
 import { freeUdpPort, sippListening, spawnSipp } from "../sip/_harness.ts";
 
 const available = hasRedis();
 if (!available) requireOrSkip(false, "redis-server is not installed: the cluster tests skip");
-
-const isStatus = (status: string) => (event: CallEvent) =>
-  event.type === "status" && event.call.status === status;
 
 Deno.test({
   name:
@@ -37,16 +33,7 @@ Deno.test({
     await using a = await startNode(redis, "node-a");
     await using b = await startNode(redis, "node-b", {
       file: {
-        sip: {
-          listen: { host: "127.0.0.1", port: 0 },
-          publicAddress: "127.0.0.1",
-          trunks: [{
-            name: "loop",
-            address: `127.0.0.1:${uasPort}`,
-            allowFrom: ["127.0.0.1"],
-            outboundNumbers: ["+1"],
-          }],
-        },
+        sip: sipTrunkSection(uasPort),
       },
     });
     await using c = await startNode(redis, "node-c");

@@ -8,16 +8,12 @@
 import { assertEquals } from "@std/assert";
 import { requireOrSkip } from "../_lib/env.ts";
 import { hasRedis, startRedis } from "../_lib/redis.ts";
-import { nextMatching, startNode } from "./_cluster.ts";
+import { isStatus, nextMatching, sipTrunkSection, startNode } from "./_cluster.ts";
 import { startTcpProxy } from "./_tcp_proxy.ts";
 import { freeUdpPort, haveSipp, sippListening, spawnSipp } from "../sip/_harness.ts";
-import type { CallEvent } from "../../src/sdk/mod.ts";
 
 const available = hasRedis() && haveSipp();
 if (!available) requireOrSkip(false, "redis-server or sipp is not installed: the test skips");
-
-const isStatus = (status: string) => (event: CallEvent) =>
-  event.type === "status" && event.call.status === status;
 
 /** An even port whose pair (port, port + 1) is free on UDP now: room for one call's RTP. */
 function freePortPair(): number {
@@ -91,17 +87,7 @@ async function partition(witness: boolean): Promise<void> {
   await using b = await startNode(redis, "node-b", {
     redisUrl: `redis://127.0.0.1:${proxy.port}`,
     file: {
-      sip: {
-        listen: { host: "127.0.0.1", port: 0 },
-        publicAddress: "127.0.0.1",
-        rtpPortRange: [rtp, rtp + 1],
-        trunks: [{
-          name: "loop",
-          address: `127.0.0.1:${uasPort}`,
-          allowFrom: ["127.0.0.1"],
-          outboundNumbers: ["+1"],
-        }],
-      },
+      sip: sipTrunkSection(uasPort, { rtpPortRange: [rtp, rtp + 1] }),
     },
   });
   const stop = new AbortController();

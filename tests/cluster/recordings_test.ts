@@ -6,15 +6,11 @@
 import { assertEquals } from "@std/assert";
 import { requireOrSkip } from "../_lib/env.ts";
 import { hasRedis, startRedis } from "../_lib/redis.ts";
-import { nextMatching, startNode } from "./_cluster.ts";
+import { isStatus, nextMatching, sipTrunkSection, startNode } from "./_cluster.ts";
 import { freeUdpPort, haveSipp, sippListening, spawnSipp } from "../sip/_harness.ts";
-import type { CallEvent } from "../../src/sdk/mod.ts";
 
 const available = hasRedis() && haveSipp();
 if (!available) requireOrSkip(false, "redis-server or sipp is not installed: the test skips");
-
-const isStatus = (status: string) => (event: CallEvent) =>
-  event.type === "status" && event.call.status === status;
 
 interface Listed {
   readonly sid: string;
@@ -49,16 +45,7 @@ Deno.test({
     await using b = await startNode(redis, "node-b", {
       file: {
         plugins: [{ module: "builtin:recorder" }],
-        sip: {
-          listen: { host: "127.0.0.1", port: 0 },
-          publicAddress: "127.0.0.1",
-          trunks: [{
-            name: "loop",
-            address: `127.0.0.1:${uasPort}`,
-            allowFrom: ["127.0.0.1"],
-            outboundNumbers: ["+1"],
-          }],
-        },
+        sip: sipTrunkSection(uasPort),
       },
     });
     const stop = new AbortController();
