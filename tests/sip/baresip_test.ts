@@ -15,6 +15,7 @@ import { bestLagCorrelation } from "../_lib/correlate.ts";
 import { pathExists, requireOrSkip } from "../_lib/env.ts";
 import { fixturePath, readFixtureWav } from "../_lib/fixtures.ts";
 import { pace } from "../_lib/wait.ts";
+import type { Call } from "../../src/calls/call.ts";
 import {
   type Fixture,
   freeUdpPort,
@@ -76,6 +77,8 @@ async function baresip(port: number, source: string, args: string[]) {
   })();
   return {
     output,
+    /** What baresip printed so far (for a failure's message). */
+    text: () => printed,
     /** Resolves once baresip has printed `text` (e.g. that its call terminated). */
     printed(text: string): Promise<void> {
       if (printed.includes(text)) return Promise.resolve();
@@ -188,6 +191,50 @@ function assertAudioBothWays(uplink: Uint8Array[], sent: Int16Array, atBaresip: 
   assert(control.r < 0.5, `control r=${control.r.toFixed(3)}`);
 }
 
+type Baresip = Awaited<ReturnType<typeof baresip>>;
+
+/**
+ * Starts a baresip that dials `target` and resolves once the gateway has answered its call.
+ * A baresip whose INVITE never reached the gateway (it could not bind the port or RTP range it
+ * was given — ports chosen free a moment earlier, which a test running beside it may have
+ * taken) is started again with fresh ports, at most three times; once the gateway has heard of
+ * a call, the call's outcome is the test's, and a failure says what baresip printed.
+ */
+async function dialFromBaresip(
+  fx: Fixture,
+  target: string,
+): Promise<AsyncDisposable & { readonly ua: Baresip; readonly answered: Call }> {
+  for (let attempt = 1;; attempt++) {
+    const ua = await baresip(freeUdpPort(), fixturePath("speech-8k.wav"), [
+      "-e",
+      `/dial ${target}`,
+      "-t",
+      "30",
+    ]);
+    const answered = await Promise.race([
+      waitForStatus(fx, "in_progress", 30_000).catch(() => undefined),
+      ua.output.then(() => undefined), // baresip exited: it will not call
+    ]);
+    if (answered) return { ua, answered, [Symbol.asyncDispose]: () => ua[Symbol.asyncDispose]() };
+    const printed = ua.text();
+    await ua[Symbol.asyncDispose]();
+    const reached = fx.events.length > 0; // the gateway made a call of the INVITE
+    if (reached || attempt === 3) {
+      throw new Error(
+        `baresip's call ${
+          reached ? "reached the gateway but was not answered" : "never reached the gateway"
+        } ` +
+          `(attempt ${attempt}); baresip printed:\n${printed}\ngateway log:\n${
+            fx.logs.slice(-20).join("\n")
+          }`,
+      );
+    }
+    console.log(
+      `baresip's INVITE never reached the gateway (attempt ${attempt}): starting it again\n${printed}`,
+    );
+  }
+}
+
 /** What the gateway plays to baresip: 3 s of the other speech fixture. */
 const played = () => readFixtureWav("turns-8k.wav").samples.subarray(8000, 32_000);
 
@@ -198,13 +245,8 @@ Deno.test("baresip: a call from baresip is answered; its WAV arrives on the upli
     media: (origin) => rtpMedia({ origin, hostname: "127.0.0.1" }),
   });
   using uplink = recordUplink(fx.origin);
-  await using ua = await baresip(freeUdpPort(), fixturePath("speech-8k.wav"), [
-    "-e",
-    `/dial sip:+14155550199@127.0.0.1:${fx.port}`,
-    "-t",
-    "30",
-  ]);
-  const answered = await waitForStatus(fx, "in_progress", 30_000);
+  await using dialed = await dialFromBaresip(fx, `sip:+14155550199@127.0.0.1:${fx.port}`);
+  const { ua, answered } = dialed;
   assertEquals(answered.direction, "inbound");
   const sent = played();
   await playDownlink(fx, answered.sid, sent);
