@@ -46,14 +46,22 @@ export class StreamingWavFile implements AsyncDisposable {
   /** Interleaved channel count. */
   readonly channels: number;
   readonly #file: Deno.FsFile;
+  /** The 44-byte header as on disk; its sizes are updated in place before each rewrite. */
+  readonly #header: Uint8Array;
   readonly #sync: boolean;
   #dataBytes = 0;
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
 
-  private constructor(path: string, file: Deno.FsFile, options: StreamingWavOptions) {
+  private constructor(
+    path: string,
+    file: Deno.FsFile,
+    header: Uint8Array,
+    options: StreamingWavOptions,
+  ) {
     this.path = path;
     this.#file = file;
+    this.#header = header;
     this.sampleRate = options.sampleRate;
     this.channels = options.channels;
     this.#sync = options.sync ?? true;
@@ -70,7 +78,7 @@ export class StreamingWavFile implements AsyncDisposable {
       file.close();
       throw error;
     }
-    return new StreamingWavFile(path, file, options);
+    return new StreamingWavFile(path, file, header, options);
   }
 
   /** Bytes in the `data` chunk so far. */
@@ -102,7 +110,7 @@ export class StreamingWavFile implements AsyncDisposable {
       await this.#file.seek(WAV_HEADER_BYTES + this.#dataBytes, Deno.SeekMode.Start);
       await writeAll(this.#file, bytes);
       this.#dataBytes += bytes.length;
-      await writeSizes(this.#file, this.#dataBytes);
+      await writeSizes(this.#file, this.#header, this.#dataBytes);
       if (this.#sync) await this.#file.syncData();
     });
     this.#queue = run.catch(() => {});
@@ -181,20 +189,23 @@ export async function repairWavFile(path: string): Promise<WavRepair> {
   const torn = WAV_HEADER_BYTES + dataBytes !== size;
   if (sizesOk && !torn) return { path, repaired: false, dataBytes, valid: true };
   if (torn) await file.truncate(WAV_HEADER_BYTES + dataBytes);
-  await writeSizes(file, dataBytes);
+  await writeSizes(file, header, dataBytes);
   await file.syncData();
   return { path, repaired: true, dataBytes, valid: true };
 }
 
-async function writeSizes(file: Deno.FsFile, dataBytes: number): Promise<void> {
-  const size = new Uint8Array(4);
-  const view = new DataView(size.buffer);
-  view.setUint32(0, Math.min(36 + dataBytes, 0xffffffff), true);
+/**
+ * Rewrites the RIFF and `data` sizes of `header` (the file's 44 bytes) in one write of bytes
+ * 4-43 — the two sizes and the unchanged fields between them — so a crash leaves either the
+ * old sizes or the new ones, never one of each (two 4-byte writes did: a kill -9 between
+ * them left the RIFF size ahead of the data size).
+ */
+async function writeSizes(file: Deno.FsFile, header: Uint8Array, dataBytes: number): Promise<void> {
+  const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
+  view.setUint32(4, Math.min(36 + dataBytes, 0xffffffff), true);
+  view.setUint32(40, Math.min(dataBytes, 0xffffffff), true);
   await file.seek(4, Deno.SeekMode.Start);
-  await writeAll(file, size);
-  view.setUint32(0, Math.min(dataBytes, 0xffffffff), true);
-  await file.seek(40, Deno.SeekMode.Start);
-  await writeAll(file, size);
+  await writeAll(file, header.subarray(4, WAV_HEADER_BYTES));
 }
 
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
