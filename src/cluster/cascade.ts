@@ -10,7 +10,10 @@
  * - tracks published whole (MoQT PUBLISH, or in process: a call's legs, e.g. the SIP leg's
  *   `voice/<sid>/uplink`): each such track, and only it, is served from its node. A call
  *   whose SIP leg is on B and whose bridge is on C so gets B's uplink on C and C's downlink
- *   on B.
+ *   on B. A subscription to a name not announced yet in a namespace that holds other nodes'
+ *   tracks waits (bounded: `announceWaitMs`) for that name's announcement, and goes on as soon
+ *   as it comes (a call's legs appear on their nodes one after the other): no subscriber has
+ *   to poll.
  *
  * ```text
  * namespaces    hash JSON(namespace) → node id          (the namespace → node map)
@@ -55,6 +58,12 @@ export interface RelayCascadeOptions {
    * it rings when the client's uplink appears on another node.
    */
   readonly onRemoteTrack?: (track: RemoteTrack, ended: Promise<Error | undefined>) => void;
+  /**
+   * How long a subscription to a name not (yet) announced in a namespace that holds other
+   * nodes' tracks waits for its announcement before it is `not_found`, ms [5000, the
+   * origin's own bound for a namespace not published yet].
+   */
+  readonly announceWaitMs?: number;
   readonly log: Logger;
 }
 
@@ -121,6 +130,8 @@ export class RelayCascade implements AsyncDisposable {
   readonly #remoteTracks = new Map<string, RemoteTracks>();
   /** Namespace keys registered to serve remote tracks (set before registering, as `#copies`). */
   readonly #trackCopies = new Set<string>();
+  /** Subscriptions waiting for a track's announcement, by track field: each is woken by it. */
+  readonly #awaiting = new Map<string, Set<() => void>>();
   /** Pending map writes per track field: a withdrawal and a re-publish stay in order. */
   readonly #trackWrites = new Map<string, Promise<unknown>>();
   #trackRoute: Registration | undefined;
@@ -252,6 +263,7 @@ export class RelayCascade implements AsyncDisposable {
     this.#remoteTracks.clear();
     this.#trackCopies.clear();
     this.#copies.clear();
+    for (const wakers of [...this.#awaiting.values()]) for (const wake of wakers) wake();
     for (const session of this.#sessions.values()) {
       session.then((client) => client.close(), () => undefined);
     }
@@ -379,28 +391,67 @@ export class RelayCascade implements AsyncDisposable {
       if (remote.names.get(name) === node) return;
       remote.names.set(name, node);
       this.#tellRemoteTrack(remote, { namespace, name, capability, node });
+      this.#wake(namespace, name);
       return;
     }
     const names = new Map([[name, node]]);
     this.#trackCopies.add(key);
     const registration = this.#o.origin.publishNamespace(namespace, {
-      serve: (track) => {
-        const from = names.get(track.info.name);
-        if (from) return this.#serve(from, track);
-        return Promise.reject(
-          new TrackError(
-            "not_found",
-            `Cannot subscribe to track: "${
-              namespace.join("/")
-            }/${track.info.name}" is not published`,
-          ),
-        );
-      },
+      serve: (track) => this.#serveAnnounced(key, track),
       routed: false,
     });
     remote = { names, ends: new Map(), registration };
     this.#remoteTracks.set(key, remote);
     this.#tellRemoteTrack(remote, { namespace, name, capability, node });
+    this.#wake(namespace, name);
+  }
+
+  /**
+   * Serves a subscription in a namespace holding other nodes' tracks: from the node that
+   * announced its name, waiting (bounded by `announceWaitMs`) for the announcement when it
+   * has not come yet — a call's legs appear on their nodes one after the other.
+   */
+  async #serveAnnounced(key: string, track: TrackProducer): Promise<void> {
+    const { namespace, name } = track.info;
+    const from = () => this.#remoteTracks.get(key)?.names.get(name);
+    if (!from() && !this.#closed) {
+      const field = trackField(namespace, name);
+      const { promise, resolve } = Promise.withResolvers<void>();
+      const timer = setTimeout(resolve, this.#o.announceWaitMs ?? 5000);
+      let wakers = this.#awaiting.get(field);
+      if (!wakers) this.#awaiting.set(field, wakers = new Set());
+      wakers.add(resolve);
+      // The subscriber gave up (its track ended) before the announcement came.
+      track.closed.then(() => resolve());
+      try {
+        await promise;
+      } finally {
+        clearTimeout(timer);
+        wakers.delete(resolve);
+        if (wakers.size === 0 && this.#awaiting.get(field) === wakers) {
+          this.#awaiting.delete(field);
+        }
+      }
+    }
+    const node = from();
+    if (node && !this.#closed && !track.done) return await this.#serve(node, track);
+    throw new TrackError(
+      "not_found",
+      `Cannot subscribe to track: "${namespace.join("/")}/${name}" is not published`,
+    );
+  }
+
+  /** Number of subscriptions waiting for a track's announcement (for tests and stats). */
+  get awaitingAnnouncements(): number {
+    let count = 0;
+    for (const wakers of this.#awaiting.values()) count += wakers.size;
+    return count;
+  }
+
+  /** The announcement of `namespace`/`name` came: the subscriptions waiting for it go on. */
+  #wake(namespace: readonly string[], name: string): void {
+    const wakers = this.#awaiting.get(trackField(namespace, name));
+    if (wakers) { for (const wake of [...wakers]) wake(); }
   }
 
   #tellRemoteTrack(remote: RemoteTracks, track: RemoteTrack): void {

@@ -357,6 +357,9 @@ export class VoiceServer implements AsyncDisposable {
       moqUrl,
       stats: async () => {
         const own = { sessions: relay.sessionCount, tracks: relay.origin.trackCount };
+        // Subscriptions waiting for another node to announce their track (cluster only).
+        const cascade = cluster?.cascade;
+        if (cascade) Object.assign(own, { awaitingAnnouncements: cascade.awaitingAnnouncements });
         if (!shards) return own;
         const all = await shards.stats(own);
         const sum = (f: (s: (typeof all)[number]) => number) => all.reduce((n, s) => n + f(s), 0);

@@ -4,7 +4,7 @@ import { requireOrSkip } from "../_lib/env.ts";
 import { hasRedis, startRedis } from "../_lib/redis.ts";
 import { clusterToken, sharedCertificate, startNode } from "./_cluster.ts";
 import { MoqClient } from "../../src/relay/client.ts";
-import type { TrackConsumer } from "../../src/relay/model/track.ts";
+import type { TrackConsumer, TrackProducer } from "../../src/relay/model/track.ts";
 
 const available = hasRedis();
 if (!available) requireOrSkip(false, "redis-server is not installed: the cascade tests skip");
@@ -139,5 +139,55 @@ Deno.test({
       token,
     });
     assertEquals(again.session.state, "established");
+  },
+});
+
+Deno.test({
+  name:
+    "a subscription on B to a track not yet announced, in a namespace with other nodes' tracks, waits for its announcement",
+  ignore: !available,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await using redis = await startRedis();
+    await using tls = await sharedCertificate();
+    await using a = await startNode(redis, "node-a", { file: tls.file });
+    await using b = await startNode(redis, "node-b", { file: tls.file });
+    // Two tracks published whole on A, one after the other (as a call's legs appear).
+    await using publisher = await tls.connect(a);
+    const first = await publisher.publish({
+      namespace: ["demo", "legs"],
+      name: "first",
+      capability: "audio/opus",
+    });
+    await using subscriber = await tls.connect(b);
+    const early = await subscriber.subscribe(["demo", "legs"], "first");
+    const once = (track: TrackProducer, text: string) => {
+      const group = track.appendGroup();
+      group.write({ id: 0, payload: new TextEncoder().encode(text) });
+      group.close();
+    };
+    once(first, "one");
+    assertEquals(await read(early, 1), ["one"]); // B serves the namespace's remote tracks
+    // "second" is not announced yet: the subscription waits on B for its announcement.
+    const late = subscriber.subscribe(["demo", "legs"], "second");
+    let failed: unknown;
+    late.catch((error) => failed = error);
+    for (let attempt = 0;; attempt++) {
+      if (failed) throw failed; // before: `not_found` at once
+      const stats = await (await b.fetch("/v1/relay/stats")).json();
+      if (stats.awaitingAnnouncements === 1) break;
+      if (attempt > 400) throw new Error("B never waited for the announcement");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const second = await publisher.publish({
+      namespace: ["demo", "legs"],
+      name: "second",
+      capability: "audio/opus",
+    });
+    const track = await late;
+    once(second, "two");
+    assertEquals(await read(track, 1), ["two"]);
+    assertEquals((await (await b.fetch("/v1/relay/stats")).json()).awaitingAnnouncements, 0);
   },
 });
