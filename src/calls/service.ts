@@ -101,6 +101,7 @@ export class CallService implements AsyncDisposable {
   readonly #core: CallCore;
   readonly #reconciler: Reconciler;
   #route: Registration | undefined;
+  #ringingElsewhere: ((identity: string) => Promise<readonly Call[]>) | undefined;
 
   /** Creates the service; call {@linkcode start} before use. */
   constructor(options: CallServiceOptions) {
@@ -482,9 +483,28 @@ export class CallService implements AsyncDisposable {
     return clients.getClient(this.#core, identity);
   }
 
-  /** Calls now ringing `identity` (delivered first on a new incoming stream). */
-  ringing(identity: string): Promise<Call[]> {
-    return clients.ringing(this.#core, identity);
+  /**
+   * Calls now ringing `identity` (delivered first on a new incoming stream): this node's, and
+   * (cluster mode) those other nodes ring, from {@linkcode ringingElsewhere}'s source.
+   */
+  async ringing(identity: string): Promise<Call[]> {
+    const own = await clients.ringing(this.#core, identity);
+    const others = await this.#ringingElsewhere?.(identity) ?? [];
+    const sids = new Set(own.map((call) => call.sid));
+    return [...own, ...others.filter((call) => !sids.has(call.sid))];
+  }
+
+  /**
+   * Where {@linkcode ringing} finds the calls other nodes ring (cluster mode: the cluster's
+   * table of rings). Set once, when joining.
+   *
+   * @example
+   * ```ts ignore
+   * calls.ringingElsewhere((identity) => bus.ringing(identity));
+   * ```
+   */
+  ringingElsewhere(source: (identity: string) => Promise<readonly Call[]>): void {
+    this.#ringingElsewhere = source;
   }
 
   /**

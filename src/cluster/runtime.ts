@@ -80,8 +80,12 @@ export class ClusterNode implements AsyncDisposable {
       prefix,
       nodeId,
       hub: calls.events,
+      getCall: async (sid) => (await this.store.getCall(sid))?.call,
       log: this.#log,
     });
+    const bus = this.#bus;
+    // A client's incoming stream opens with the calls ringing it on every node.
+    calls.ringingElsewhere((identity) => bus.ringing(identity));
     this.#lease = await NodeLease.join({
       redis: this.#redis,
       prefix,

@@ -44,3 +44,33 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "an incoming stream opened on node C starts with the call ringing its client on node A (the cluster's rings)",
+  ignore: !available,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await using redis = await startRedis();
+    await using a = await startNode(redis, "node-a");
+    await using c = await startNode(redis, "node-c");
+    const stop = new AbortController();
+    try {
+      await a.voice.clients.add("hana");
+      const call = await a.voice.calls.originate({ from: "+14155550100", to: "client:hana" });
+      const events = a.voice.calls.events(call.sid, { signal: stop.signal });
+      await nextMatching(events, isStatus("ringing"));
+      // The ring happened before this stream opened, on another node: it is listed first.
+      const incoming = c.voice.clients.incoming("hana", { signal: stop.signal });
+      const first = await nextMatching(incoming, () => true);
+      assertEquals([first.type, first.call.sid, first.call.status], ["ring", call.sid, "ringing"]);
+      // And it is told when that call stops ringing there.
+      await a.voice.calls.hangup(call.sid);
+      const cancel = await nextMatching(incoming, (event) => event.type === "cancel");
+      assertEquals(cancel.call.sid, call.sid);
+    } finally {
+      stop.abort();
+    }
+  },
+});
