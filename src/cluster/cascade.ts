@@ -38,6 +38,7 @@ import type { TrackConsumer, TrackProducer } from "../relay/model/track.ts";
 import { TrackError } from "../relay/model/track_error.ts";
 import { copyTrack } from "../relay/model/copy_track.ts";
 import type { MoqClient } from "../relay/client.ts";
+import { SessionCache } from "../relay/session_cache.ts";
 import type { NodeInfo } from "./node_lease.ts";
 
 /** Options for {@linkcode RelayCascade.start}. */
@@ -136,7 +137,7 @@ export class RelayCascade implements AsyncDisposable {
   readonly #trackWrites = new Map<string, Promise<unknown>>();
   #trackRoute: Registration | undefined;
   /** One MoQT session per peer node. */
-  readonly #sessions = new Map<string, Promise<MoqClient>>();
+  readonly #sessions = new SessionCache((node: string) => this.#connect(node));
   #watch: Registration | undefined;
   #closed = false;
   /** Upstream subscriptions opened (for tests and stats). */
@@ -247,8 +248,7 @@ export class RelayCascade implements AsyncDisposable {
 
   /** Closes the session to `nodeId`, ending every track cascaded from it. */
   #dropSession(nodeId: string): void {
-    this.#sessions.get(nodeId)?.then((client) => client.close(), () => undefined);
-    this.#sessions.delete(nodeId);
+    this.#sessions.forget(nodeId);
   }
 
   /** Stops announcing and serving remote namespaces; closes the sessions to peers. */
@@ -264,10 +264,7 @@ export class RelayCascade implements AsyncDisposable {
     this.#trackCopies.clear();
     this.#copies.clear();
     for (const wakers of [...this.#awaiting.values()]) for (const wake of wakers) wake();
-    for (const session of this.#sessions.values()) {
-      session.then((client) => client.close(), () => undefined);
-    }
-    this.#sessions.clear();
+    this.#sessions.close();
     this.#subscriber.disconnect();
   }
 
@@ -470,7 +467,7 @@ export class RelayCascade implements AsyncDisposable {
   /** Feeds `track` from the same track on `node` (one upstream subscription). */
   async #serve(node: string, track: TrackProducer): Promise<void> {
     const { namespace, name } = track.info;
-    const client = await this.#session(node);
+    const client = await this.#sessions.get(node);
     let upstream: TrackConsumer;
     try {
       upstream = await client.subscribe(namespace, name);
@@ -498,26 +495,10 @@ export class RelayCascade implements AsyncDisposable {
     });
   }
 
-  /** The MoQT session to `node`, opened once and reopened after it closes. */
-  #session(node: string): Promise<MoqClient> {
-    let session = this.#sessions.get(node);
-    if (!session) {
-      session = (async () => {
-        const info = await this.#o.peer(node);
-        if (!info) {
-          throw new TrackError("not_found", `Cannot cascade: node "${node}" is not alive`);
-        }
-        const client = await this.#o.connect(info);
-        client.closed.then(() => {
-          if (this.#sessions.get(node) === session) this.#sessions.delete(node);
-        });
-        return client;
-      })();
-      this.#sessions.set(node, session);
-      session.catch(() => {
-        if (this.#sessions.get(node) === session) this.#sessions.delete(node);
-      });
-    }
-    return session;
+  /** Opens the MoQT session to a live `node` (the session cache calls it). */
+  async #connect(node: string): Promise<MoqClient> {
+    const info = await this.#o.peer(node);
+    if (!info) throw new TrackError("not_found", `Cannot cascade: node "${node}" is not alive`);
+    return await this.#o.connect(info);
   }
 }

@@ -31,6 +31,7 @@ export {
 export { SessionErrorCode, sessionErrorCode } from "./wire/draft14/error_codes.ts";
 export { Relay, type RelayOptions } from "./relay.ts";
 export { MoqClient, type MoqClientOptions } from "./client.ts";
+export { type CachedSession, SessionCache } from "./session_cache.ts";
 export type { Parameters, ParameterValue } from "./wire/draft14/parameters.ts";
 export { Session, type SessionOptions } from "./wire/draft14/session.ts";
 export type { SessionState } from "./wire/draft14/session_state.ts";

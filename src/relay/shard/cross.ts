@@ -19,6 +19,7 @@ import type { TrackConsumer, TrackProducer } from "../model/track.ts";
 import { TrackError } from "../model/track_error.ts";
 import { copyTrack } from "../model/copy_track.ts";
 import type { MoqClient } from "../client.ts";
+import { SessionCache } from "../session_cache.ts";
 import type { Logger } from "../../log/mod.ts";
 
 /** Counters of what crossed shards, from this shard's side. */
@@ -63,7 +64,7 @@ export interface CrossShardLinksOptions {
  */
 export class CrossShardLinks implements Disposable, AsyncDisposable {
   readonly #o: CrossShardLinksOptions;
-  readonly #sessions = new Map<number, Promise<MoqClient>>();
+  readonly #sessions: SessionCache<number, MoqClient>;
   #counters = {
     pulledTracks: 0,
     pushedTracks: 0,
@@ -77,6 +78,7 @@ export class CrossShardLinks implements Disposable, AsyncDisposable {
   /** Links to no shard yet; sessions open on first use. */
   constructor(options: CrossShardLinksOptions) {
     this.#o = options;
+    this.#sessions = new SessionCache(options.connect);
   }
 
   /** A copy of the counters. */
@@ -140,15 +142,14 @@ export class CrossShardLinks implements Disposable, AsyncDisposable {
 
   /** Drops the session to shard `index` (it was lost); the next use reconnects. */
   forget(index: number): void {
-    this.#sessions.get(index)?.then((client) => client.close(), () => undefined);
-    this.#sessions.delete(index);
+    this.#sessions.forget(index);
   }
 
   /** Closes every session. A second close is a no-op. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const index of [...this.#sessions.keys()]) this.forget(index);
+    this.#sessions.close();
   }
 
   /** Same as {@linkcode close}. */
@@ -180,19 +181,6 @@ export class CrossShardLinks implements Disposable, AsyncDisposable {
   /** The session to shard `index`, opened once and reopened after it closes. */
   #session(index: number): Promise<MoqClient> {
     if (this.#closed) return Promise.reject(new TrackError("internal", "Shard links are closed"));
-    let session = this.#sessions.get(index);
-    if (!session) {
-      session = this.#o.connect(index).then((client) => {
-        client.closed.then(() => {
-          if (this.#sessions.get(index) === session) this.#sessions.delete(index);
-        });
-        return client;
-      });
-      this.#sessions.set(index, session);
-      session.catch(() => {
-        if (this.#sessions.get(index) === session) this.#sessions.delete(index);
-      });
-    }
-    return session;
+    return this.#sessions.get(index);
   }
 }
