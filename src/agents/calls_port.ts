@@ -82,7 +82,18 @@ export interface AnyCallEvent {
   readonly sid: string;
 }
 
-const FOLLOWED: ReadonlySet<string> = new Set(["status", "transfer", "dtmf", "transcript"]);
+/**
+ * The call event types the runtime follows (what it asks the calls' events for).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { FOLLOWED_TYPES } from "./calls_port.ts";
+ * assertEquals(FOLLOWED_TYPES.includes("dtmf"), true);
+ * ```
+ */
+export const FOLLOWED_TYPES = ["status", "transfer", "dtmf", "transcript"] as const;
+const FOLLOWED: ReadonlySet<string> = new Set(FOLLOWED_TYPES);
 
 /**
  * Whether `event` is one the runtime follows. The calls' events of these types have these
@@ -124,7 +135,10 @@ export interface AgentCalls {
   ): Promise<unknown>;
   /** Every call's events. */
   readonly events: {
-    /** Listens to every call's events; returns the unsubscribe. */
-    onAnyCall(listener: (event: AnyCallEvent) => void): () => void;
+    /**
+     * Listens to every call's events; returns the unsubscribe. `types`: the event types the
+     * listener acts on (events nobody wants, e.g. a leg's VAD `speech`, are then not made).
+     */
+    onAnyCall(listener: (event: AnyCallEvent) => void, types?: readonly string[]): () => void;
   };
 }

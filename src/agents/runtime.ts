@@ -16,6 +16,7 @@ import {
   type AgentCalls,
   type AnyCallEvent,
   followed,
+  FOLLOWED_TYPES,
 } from "./calls_port.ts";
 import { createAdapter } from "./adapters.ts";
 import type { AgentConfig, AgentsConfig } from "./config.ts";
@@ -93,7 +94,10 @@ export class AgentRuntime implements AsyncDisposable {
 
   /** Follows calls: transfers to agents bind, ended calls unbind, DTMF reaches the agent. */
   start(): void {
-    this.#stop ??= this.#options.calls.events.onAnyCall((event) => this.#onCallEvent(event));
+    this.#stop ??= this.#options.calls.events.onAnyCall(
+      (event) => this.#onCallEvent(event),
+      FOLLOWED_TYPES,
+    );
   }
 
   /**

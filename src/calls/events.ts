@@ -178,18 +178,76 @@ export type IncomingEvent =
 export class EventHub {
   readonly #calls = new Map<string, Set<(event: CallEvent) => void>>();
   readonly #all = new Set<(event: CallEvent) => void>();
+  /** The event types each {@linkcode onAnyCall} listener asked for (absent: every type). */
+  readonly #allTypes = new Map<(event: CallEvent) => void, ReadonlySet<string>>();
+  /** Bumped whenever a call listener comes or goes (see {@linkcode EventHub.version}). */
+  #version = 0;
   readonly #incoming = new Map<string, Set<(event: IncomingEvent) => void>>();
   readonly #allIncoming = new Set<(identity: string, event: IncomingEvent) => void>();
 
   /** Listens to one call's events; returns the function that stops listening. */
   onCall(sid: string, listener: (event: CallEvent) => void): () => void {
-    return add(this.#calls, sid, listener);
+    this.#version++;
+    const stop = add(this.#calls, sid, listener);
+    return () => {
+      this.#version++;
+      stop();
+    };
   }
 
-  /** Listens to every call's events. */
-  onAnyCall(listener: (event: CallEvent) => void): () => void {
+  /**
+   * Listens to every call's events. `types`, when given, says which event types the listener
+   * acts on (it still receives all): events nobody wants need not be produced at all (see
+   * {@linkcode EventHub.wants}: a leg runs its VAD only while someone wants `speech`).
+   */
+  onAnyCall(
+    listener: (event: CallEvent) => void,
+    types?: readonly CallEvent["type"][],
+  ): () => void {
+    // (A listener added twice is one listener, as before: its last `types` count.)
     this.#all.add(listener);
-    return () => void this.#all.delete(listener);
+    if (types) this.#allTypes.set(listener, new Set(types));
+    else this.#allTypes.delete(listener);
+    this.#version++;
+    return () => {
+      if (!this.#all.delete(listener)) return;
+      this.#allTypes.delete(listener);
+      this.#version++;
+    };
+  }
+
+  /**
+   * Whether anyone listens for `type` events of call `sid` now: a listener of that call, or an
+   * {@linkcode onAnyCall} listener that did not narrow its types or named this one.
+   *
+   * @example
+   * ```ts
+   * import { assertEquals } from "@std/assert";
+   * import { EventHub } from "./events.ts";
+   * const hub = new EventHub();
+   * const stop = hub.onAnyCall(() => {}, ["status"]);
+   * assertEquals(hub.wants("CA1", "speech"), false);
+   * const stopCall = hub.onCall("CA1", () => {});
+   * assertEquals([hub.wants("CA1", "speech"), hub.wants("CA2", "speech")], [true, false]);
+   * stopCall();
+   * stop();
+   * ```
+   */
+  wants(sid: string, type: CallEvent["type"]): boolean {
+    if (this.#calls.has(sid)) return true;
+    for (const listener of this.#all) {
+      const types = this.#allTypes.get(listener);
+      if (!types || types.has(type)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * A number that changes whenever a call-event listener is added or removed: a caller
+   * polling {@linkcode EventHub.wants} often (per media frame) asks again only when it moved.
+   */
+  get version(): number {
+    return this.#version;
   }
 
   /** Listens for rings to `identity`. */

@@ -20,6 +20,11 @@ export interface CallProgress {
   digits?(digits: string): void;
   /** The leg's voice-activity detector heard speech start or stop at `at` (ISO 8601). */
   speech?(state: "start" | "stop", at: string): void;
+  /**
+   * Whether anyone takes `speech` now: asked per uplink frame, so a leg runs its VAD only for
+   * calls someone listens to [always, when `speech` is given].
+   */
+  speechWanted?(): boolean;
   /** Aborted when the call ends on our side (hangup, cancel, ring timeout), with the call's
    * end reason as the abort reason. */
   readonly signal: AbortSignal;

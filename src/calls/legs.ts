@@ -153,6 +153,9 @@ async function dispatch(core: CallCore, call: Call): Promise<void> {
 
 /** The progress handle a gateway leg reports through. */
 function progress(core: CallCore, sid: string, signal: AbortSignal): CallProgress {
+  // Asked per media frame: the hub is asked again only when its listeners changed.
+  let seen = -1;
+  let wanted = false;
   return {
     signal,
     ringing: async () => void await core.advance(sid, "ringing"),
@@ -175,6 +178,14 @@ function progress(core: CallCore, sid: string, signal: AbortSignal): CallProgres
     digits: (digits) =>
       core.events.emitCall({ type: "dtmf", sid, at: new Date().toISOString(), digits }),
     speech: (state, at) => core.events.emitCall({ type: "speech", sid, at, state }),
+    speechWanted: () => {
+      const version = core.events.version;
+      if (version !== seen) {
+        seen = version;
+        wanted = core.events.wants(sid, "speech");
+      }
+      return wanted;
+    },
   };
 }
 

@@ -144,6 +144,25 @@ export class VoiceActivityDetector implements Disposable {
     return event;
   }
 
+  /**
+   * Forgets the speech state (not speaking, no run in progress): for a detector that was not
+   * fed for a while, whose last state says nothing about now.
+   *
+   * @example
+   * ```ts
+   * import { assertEquals } from "@std/assert";
+   * import { VoiceActivityDetector } from "./vad.ts";
+   * using vad = await VoiceActivityDetector.create();
+   * vad.restart();
+   * assertEquals(vad.speaking, false);
+   * ```
+   */
+  restart(): void {
+    this.#speaking = false;
+    this.#runStart = undefined;
+    this.#runUs = 0;
+  }
+
   /** Frees the WASM state. Closing twice is a no-op. */
   close(): void {
     if (this.#closed) return;

@@ -309,9 +309,10 @@ export class VoiceServer implements AsyncDisposable {
     const observers = new DisposableStack();
     cleanup.defer(() => observers.dispose());
     const onStatus = callStatusObserver(log.child({ component: "calls" }), metrics);
+    // (Narrowed to status events: a listener that takes every type keeps each leg's VAD on.)
     observers.defer(calls.service.events.onAnyCall((event) => {
       if (event.type === "status") onStatus(event.call);
-    }));
+    }, ["status"]));
     observers.use(sampleEventLoopLag(metrics));
     if (shards) {
       // A call is placed on a shard when created (its first status), released when it ends.
@@ -319,7 +320,7 @@ export class VoiceServer implements AsyncDisposable {
         if (event.type !== "status") return;
         if (isTerminal(event.call.status)) shards.release(event.sid);
         else shards.place(event.sid);
-      }));
+      }, ["status"]));
       const shardLog = log.child({ component: "shards" });
       // Plugins route tracks by capability in the main origin: with any enabled, each track of
       // a Worker shard's calls is pulled into it (one crossing per object, counted) for them.

@@ -44,6 +44,11 @@ export interface LegProgress {
   digits?(digits: string): void;
   /** Speech started or stopped at `at` (ISO 8601). */
   speech?(state: "start" | "stop", at: string): void;
+  /**
+   * Whether anyone takes `speech` now: asked per uplink frame, so a leg runs its VAD only for
+   * calls someone listens to [always, when `speech` is given].
+   */
+  speechWanted?(): boolean;
   /** Aborted when the call ends on the control plane's side (hangup, cancel, ring timeout);
    * its reason, when given, is the call's end reason. */
   readonly signal: AbortSignal;

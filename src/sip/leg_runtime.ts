@@ -88,8 +88,13 @@ export class LegRuntime {
       ...(of.offer ? { offer: of.offer } : {}),
       ...(of.tracks ? { tracks: of.tracks } : {}),
       onDigits: (digits) => of.progress.digits?.(digits),
-      onSpeech: (state, atMicros) =>
-        of.progress.speech?.(state, new Date(atMicros / 1000).toISOString()),
+      ...(of.progress.speech
+        ? {
+          onSpeech: (state: "start" | "stop", atMicros: number) =>
+            of.progress.speech?.(state, new Date(atMicros / 1000).toISOString()),
+          ...(of.progress.speechWanted ? { speechWanted: () => of.progress.speechWanted!() } : {}),
+        }
+        : {}),
       onInactive: () => {
         const leg = of.leg();
         if (leg) void this.mediaTimeout(leg);

@@ -47,6 +47,11 @@ export interface MediaLegInit {
   /** The leg's voice-activity detector heard speech start or stop (µs since the epoch). */
   readonly onSpeech?: (state: "start" | "stop", atMicros: number) => void;
   /**
+   * Whether anyone takes `onSpeech` now (asked per uplink frame; a leg runs its VAD only
+   * while it says yes) [always, when `onSpeech` is given].
+   */
+  readonly speechWanted?: () => boolean;
+  /**
    * Which of the call's tracks this leg publishes its RTP audio on and plays out
    * [`uplink`, `downlink`]. A B2BUA-side transfer target gets `{ publish: "downlink", play:
    * "uplink" }`: it hears the caller and the caller hears it, on the same sid.

@@ -134,6 +134,9 @@ export function rtpMedia(options: RtpMediaOptions): MediaLegFactory {
                 init.onSpeech!(e.type === "speech_start" ? "start" : "stop", e.at),
             }
             : {}),
+          // No consumer, no VAD: a leg nobody takes speech events from does not decode its
+          // uplink for it (an unset onSpeech: never).
+          speechWanted: init.onSpeech ? init.speechWanted ?? (() => true) : () => false,
           ...(init.tracks ? { tracks: init.tracks } : {}),
         });
       },

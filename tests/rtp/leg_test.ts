@@ -40,7 +40,13 @@ function correlation(a: Int16Array, b: Int16Array, maxLag: number): { r: number;
   return best;
 }
 
-async function pair(extra: { vad?: boolean; onSpeech?: (e: SpeechEvent) => void } = {}) {
+async function pair(
+  extra: {
+    vad?: boolean;
+    onSpeech?: (e: SpeechEvent) => void;
+    speechWanted?: () => boolean;
+  } = {},
+) {
   const origin = new Origin();
   const sid = `CA${crypto.randomUUID().slice(0, 8)}`;
   const session = await RtpSession.open({
@@ -250,4 +256,24 @@ Deno.test("RTP leg: with comfort noise negotiated, nothing to play sends RFC 338
   assertEquals(audio.payload, new Uint8Array(160).fill(0x7f));
   assertGreater(leg.stats.downlink.silence, 9);
   downlink.close();
+});
+
+Deno.test("RTP leg VAD is not fed while nobody wants speech events, and starts when someone does", async () => {
+  let wanted = false;
+  const events: SpeechEvent[] = [];
+  await using t = await pair({
+    vad: true,
+    onSpeech: (e) => events.push(e),
+    speechWanted: () => wanted,
+  });
+  const source = encodeUlaw(wav("turns-8k.wav").subarray(0, 8000 * 2.4)); // speech from ~1.5 s
+  await play(t.far, source, 20);
+  await waitFor(() => t.leg.stats.uplinkPublished >= 100, 20_000, "the first pass published");
+  // The uplink flowed, but no frame was decoded or classified for a VAD nobody listens to.
+  assertEquals([t.leg.stats.vadFrames, events.length], [0, 0]);
+  wanted = true;
+  await play(t.far, source, 20);
+  await waitFor(() => events.length >= 1, 20_000, "speech start once wanted");
+  assertEquals(events[0].type, "speech_start");
+  assertGreater(t.leg.stats.vadFrames, 50);
 });
