@@ -20,8 +20,8 @@
  *
  * @module
  */
-import { Broadcast, Connection, Path, Time } from "@moq/net";
-import type { Group, Track } from "@moq/net";
+import { Broadcast, Path, Time } from "@moq/net";
+import type { Connection, Group, Track } from "@moq/net";
 import { assert, assertEquals } from "@std/assert";
 import { Relay } from "../../src/relay/relay.ts";
 import { listenMoq } from "../../src/relay/transport/mod.ts";
@@ -33,6 +33,7 @@ import {
   joinTimestamp,
 } from "../../src/relay/wire/draft14/extensions.ts";
 import { testCertificate, testLogger } from "../_lib/relay_fixture.ts";
+import { connectMoqNet, quietDebug, tolerateMoqNetClosingBug } from "../_lib/moq_net.ts";
 import { pace, Progress, waitFor } from "../_lib/wait.ts";
 import type { TlsCertificate } from "../../src/server/certificate.ts";
 
@@ -111,10 +112,7 @@ async function startObservedRelay(): Promise<ObservedRelay> {
     },
     async moqnet() {
       const [conn, session] = await oneAtATime(() =>
-        Connection.connect(new URL(`https://127.0.0.1:${port}/moq`), {
-          webtransport: { serverCertificateHashes: [{ value: cert.sha256Hex }] },
-          websocket: { enabled: false },
-        })
+        connectMoqNet(`https://127.0.0.1:${port}/moq`, cert.sha256Hex)
       );
       conns.push(conn);
       sessionOf.set(conn, session);
@@ -132,31 +130,9 @@ async function startObservedRelay(): Promise<ObservedRelay> {
   };
 }
 
-/** Silences @moq/net's `console.debug` chatter until disposed. */
-function quietDebug(): Disposable {
-  const original = console.debug;
-  console.debug = () => {};
-  return { [Symbol.dispose]: () => void (console.debug = original) };
-}
-
-/**
- * One known @moq/net 0.3.4 bug is tolerated for this whole file: when its connection closes
- * under a publisher (a test closing it, or the relay's teardown), the publisher still tries to
- * open a group stream from a promise nobody awaits (`void this.#runGroup(...)` in
- * ietf/publisher.js), and Deno reports the failed open as an unhandled rejection ("maximum
- * number of concurrent outgoing unidirectional streams"). Only that rejection, raised from
- * @moq/net's own code, is swallowed; any other unhandled rejection still fails the run.
- */
-globalThis.addEventListener("unhandledrejection", (event) => {
-  const reason = event.reason;
-  if (
-    reason instanceof RangeError &&
-    reason.message.includes("concurrent outgoing unidirectional streams") &&
-    String(reason.stack).includes("@moq/net")
-  ) {
-    event.preventDefault();
-  }
-});
+// @moq/net 0.3.4 opens a group stream from a promise nobody awaits when its connection closes
+// under a publisher: only that rejection is ignored (see tests/_lib/moq_net.ts).
+tolerateMoqNetClosingBug();
 
 /** What frame `i` of group `g` carries, so every frame is distinguishable. */
 const payloadOf = (g: number, i: number) => `g${g}f${i}`;

@@ -4,33 +4,20 @@
  *
  * @module
  */
-import { Broadcast, Connection, Path, Time } from "@moq/net";
+import { Broadcast, Path, Time } from "@moq/net";
 import { assert, assertEquals } from "@std/assert";
 import { eventually, startServer } from "../../calls/_server.ts";
 import { MoqClient } from "../../../src/relay/client.ts";
 import type { TrackConsumer } from "../../../src/relay/model/mod.ts";
 import type { CallEvent } from "../../../src/sdk/mod.ts";
+import { connectMoqNet, quietDebug, tolerateMoqNetClosingBug } from "../../_lib/moq_net.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Silences @moq/net's `console.debug` chatter until disposed. */
-function quietDebug(): Disposable {
-  const original = console.debug;
-  console.debug = () => {};
-  return { [Symbol.dispose]: () => void (console.debug = original) };
-}
-
 // @moq/net 0.3.4 opens a group stream from a promise nobody awaits when its connection closes
-// under a publisher (see tests/relay/interop_moq_net_test.ts): only that rejection is ignored.
-globalThis.addEventListener("unhandledrejection", (event) => {
-  const reason = event.reason;
-  if (
-    reason instanceof RangeError &&
-    reason.message.includes("concurrent outgoing unidirectional streams") &&
-    String(reason.stack).includes("@moq/net")
-  ) event.preventDefault();
-});
+// under a publisher: only that rejection is ignored (see tests/_lib/moq_net.ts).
+tolerateMoqNetClosingBug();
 
 type Fixture = Awaited<ReturnType<typeof startServer>>;
 
@@ -111,10 +98,7 @@ Deno.test("a @moq/net publisher on the Worker shard (the URL the API returns) re
   await placement(fx, "CAfirst"); // shard 0
   const { shard, url } = await placement(fx, "CAcross");
   assertEquals(shard, 1);
-  const conn = await Connection.connect(new URL(`${url}?jwt=${fx.token}`), {
-    webtransport: { serverCertificateHashes: [{ value: fx.server.certificate.sha256Hex }] },
-    websocket: { enabled: false },
-  });
+  const conn = await connectMoqNet(`${url}?jwt=${fx.token}`, fx.server.certificate.sha256Hex);
   const broadcast = new Broadcast.Producer();
   const uplink = broadcast.createTrack("uplink");
   conn.publish(Path.from("voice/CAcross"), broadcast);
