@@ -22,9 +22,25 @@ export interface PacerEntry {
   cancel(): void;
 }
 
-interface Entry extends PacerEntry {
-  at: number;
-  run: (() => void) | undefined;
+/** What a cancel tells its pacer (set in `Pacer`'s static block, which sees its fields). */
+let cancelledIn: (pacer: Pacer) => void;
+
+/**
+ * One scheduled callback. A class, not an object with a `cancel` closure: every downlink
+ * frame of every call is one schedule, so an entry is one small allocation — or none, when
+ * the caller hands its last (already run) entry back to `schedule`.
+ */
+class Entry implements PacerEntry {
+  at = 0;
+  run: ((now: number) => void) | undefined = undefined;
+  /** In the heap (possibly cancelled): it cannot be reused until popped. */
+  queued = false;
+  constructor(readonly pacer: Pacer) {}
+  cancel(): void {
+    if (!this.run) return;
+    this.run = undefined;
+    cancelledIn(this.pacer);
+  }
 }
 
 /**
@@ -47,6 +63,11 @@ interface Entry extends PacerEntry {
  * ```
  */
 export class Pacer {
+  static {
+    cancelledIn = (pacer) => {
+      if (--pacer.#live === 0) pacer.#idle();
+    };
+  }
   readonly #heap: Entry[] = [];
   /** Entries scheduled and neither run nor cancelled. */
   #live = 0;
@@ -68,19 +89,21 @@ export class Pacer {
 
   /**
    * Runs `run` once at `at` (`performance.now()` time; a time already past runs at the next
-   * wake-up). A callback that throws is reported to the global error handler (as a timer's
+   * wake-up), passing it the wake-up's clock reading (so a callback needs no clock call of
+   * its own). A callback that throws is reported to the global error handler (as a timer's
    * would be) after the others due with it ran.
+   *
+   * `reuse`: an entry this pacer returned before and that has run since (e.g. the caller's
+   * previous tick, rescheduling itself from inside it) is filled in again instead of a new
+   * one made; any other (still waiting, cancelled and not yet dropped, another pacer's) is
+   * ignored.
    */
-  schedule(at: number, run: () => void): PacerEntry {
-    const entry: Entry = {
-      at,
-      run,
-      cancel: () => {
-        if (!entry.run) return;
-        entry.run = undefined;
-        if (--this.#live === 0) this.#idle();
-      },
-    };
+  schedule(at: number, run: (now: number) => void, reuse?: PacerEntry): PacerEntry {
+    const entry = reuse instanceof Entry && reuse.pacer === this && !reuse.queued && !reuse.run
+      ? reuse
+      : new Entry(this);
+    entry.at = at;
+    entry.run = run;
     this.#push(entry);
     this.#live++;
     if (!this.#running && at < this.#armedAt - PACER_SLACK_MS) this.#arm(at);
@@ -95,6 +118,7 @@ export class Pacer {
 
   /** Nothing left to run: drop the cancelled entries and the timer. */
   #idle(): void {
+    for (const entry of this.#heap) entry.queued = false;
     this.#heap.length = 0;
     clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -104,7 +128,8 @@ export class Pacer {
   readonly #wake = (): void => {
     this.#timer = undefined;
     this.#armedAt = Number.POSITIVE_INFINITY;
-    const until = this.#now() + PACER_SLACK_MS;
+    const now = this.#now();
+    const until = now + PACER_SLACK_MS;
     const heap = this.#heap;
     let failure: { error: unknown } | undefined;
     this.#running = true;
@@ -115,7 +140,7 @@ export class Pacer {
       entry.run = undefined;
       this.#live--;
       try {
-        run();
+        run(now);
       } catch (error) {
         failure ??= { error };
       }
@@ -133,6 +158,7 @@ export class Pacer {
   };
 
   #push(entry: Entry): void {
+    entry.queued = true;
     const heap = this.#heap;
     let i = heap.push(entry) - 1;
     while (i > 0) {
@@ -147,6 +173,7 @@ export class Pacer {
   #pop(): Entry {
     const heap = this.#heap;
     const top = heap[0];
+    top.queued = false;
     const last = heap.pop()!;
     const n = heap.length;
     if (n > 0) {

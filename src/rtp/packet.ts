@@ -77,14 +77,18 @@ export function parseRtp(bytes: Uint8Array): RtpPacket {
   if (offset > length) {
     throw new RtpParseError("truncated", `Cannot parse RTP packet: CSRC list of ${cc} truncated`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, length);
+  // The fixed header is read byte-wise and a DataView made only for CSRCs or an extension:
+  // this runs for every received packet of every call, most of which have neither.
+  const view = cc > 0 || (b0 & 0x10)
+    ? new DataView(bytes.buffer, bytes.byteOffset, length)
+    : undefined;
   let csrc: number[] | undefined;
-  if (cc > 0) {
+  if (view && cc > 0) {
     csrc = [];
     for (let i = 0; i < cc; i++) csrc.push(view.getUint32(RTP_HEADER_BYTES + i * 4));
   }
   let extension: RtpPacket["extension"];
-  if (b0 & 0x10) {
+  if (view && (b0 & 0x10)) {
     if (offset + 4 > length) {
       throw new RtpParseError("truncated", "Cannot parse RTP packet: extension header truncated");
     }
@@ -109,9 +113,9 @@ export function parseRtp(bytes: Uint8Array): RtpPacket {
   return {
     marker: (b1 & 0x80) !== 0,
     payloadType: b1 & 0x7f,
-    sequenceNumber: view.getUint16(2),
-    timestamp: view.getUint32(4),
-    ssrc: view.getUint32(8),
+    sequenceNumber: (bytes[2] << 8) | bytes[3],
+    timestamp: ((bytes[4] << 24) | (bytes[5] << 16) | (bytes[6] << 8) | bytes[7]) >>> 0,
+    ssrc: ((bytes[8] << 24) | (bytes[9] << 16) | (bytes[10] << 8) | bytes[11]) >>> 0,
     csrc,
     extension,
     payload: bytes.subarray(offset, end),

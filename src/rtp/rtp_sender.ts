@@ -64,6 +64,8 @@ export class RtpSender {
   /** Comfort noise went out last: the next audio packet starts a talkspurt (marker). */
   #afterNoise = false;
   #inFlight = false;
+  /** What the last `#advanceClock` found: this send starts a talkspurt. */
+  #talkspurt = false;
   readonly #sendQueue: [Uint8Array, Deno.NetAddr][] = [];
   /**
    * With a synchronous socket (`sendNow` copies the bytes before it returns) every packet is
@@ -109,8 +111,8 @@ export class RtpSender {
       return false;
     }
     const rate = state.payloads.audio.clockRate;
-    const start = this.#advanceClock();
-    marker ||= start.talkspurt;
+    const now = this.#advanceClock();
+    marker ||= this.#talkspurt;
     if (payloadType === undefined) {
       // RFC 3389 §4: the first speech packet after comfort noise starts a talkspurt.
       marker ||= this.#afterNoise;
@@ -118,7 +120,7 @@ export class RtpSender {
     }
     this.#send(payloadType ?? state.payloads.audio.payloadType, marker, this.#timestamp, payload);
     this.#timestamp = (this.#timestamp + samples) >>> 0;
-    this.#nextSendMs = start.now + (samples / rate) * 1000;
+    this.#nextSendMs = now + (samples / rate) * 1000;
     return true;
   }
 
@@ -137,15 +139,22 @@ export class RtpSender {
     return run;
   }
 
-  /** Where the media clock stands now: jumps the timestamp over a pause in sending. */
-  #advanceClock(): { now: number; talkspurt: boolean } {
+  /**
+   * Where the media clock stands now: jumps the timestamp over a pause in sending. Returns
+   * the send time and sets `#talkspurt` (no object per packet).
+   */
+  #advanceClock(): number {
     const now = this.#clock();
-    if (this.#nextSendMs < 0) return { now, talkspurt: true };
+    this.#talkspurt = true;
+    if (this.#nextSendMs < 0) return now;
     const gap = now - this.#nextSendMs;
-    if (gap <= TALKSPURT_GAP_MS) return { now: Math.max(now, this.#nextSendMs), talkspurt: false };
+    if (gap <= TALKSPURT_GAP_MS) {
+      this.#talkspurt = false;
+      return Math.max(now, this.#nextSendMs);
+    }
     const rate = this.#state.payloads.audio.clockRate;
     this.#timestamp = (this.#timestamp + Math.round((gap / 1000) * rate)) >>> 0;
-    return { now, talkspurt: true };
+    return now;
   }
 
   async #playDigits(events: number[], options: SendDigitsOptions): Promise<void> {
@@ -157,7 +166,7 @@ export class RtpSender {
       if (!te || !state.remote) continue;
       this.#dtmfActive = true;
       try {
-        const start = this.#advanceClock();
+        const startMs = this.#advanceClock();
         const eventTs = this.#timestamp;
         const total = Math.round((durationMs / 1000) * te.clockRate);
         const step = Math.round((DTMF_PACKET_MS / 1000) * te.clockRate);
@@ -182,7 +191,7 @@ export class RtpSender {
         }
         const audioRate = state.payloads.audio.clockRate;
         this.#timestamp = (eventTs + Math.round((durationMs / 1000) * audioRate)) >>> 0;
-        this.#nextSendMs = start.now + durationMs;
+        this.#nextSendMs = startMs + durationMs;
       } finally {
         this.#dtmfActive = false;
       }

@@ -199,7 +199,7 @@ export class RtpSession implements AsyncDisposable {
         get payloads() {
           return session.#payloads;
         },
-        onAudio: (frame) => this.#emit("audio", frame),
+        onAudio: (frame) => this.#emitAudio(frame),
         onDtmf: (event) => this.#emit("dtmf", event),
         onSsrcChange: (previous, next) => this.#emit("ssrcChange", previous, next),
       },
@@ -368,6 +368,17 @@ export class RtpSession implements AsyncDisposable {
         (listener as (...a: Parameters<RtpSessionEvents[K]>) => void)(...args);
       } catch (error) {
         this.#logger?.error("RTP session listener failed", { event: type, error });
+      }
+    }
+  }
+
+  /** `#emit("audio", frame)` without the rest-argument array: it runs per received packet. */
+  #emitAudio(frame: RtpAudioFrame): void {
+    for (const listener of this.#listeners.audio) {
+      try {
+        listener(frame);
+      } catch (error) {
+        this.#logger?.error("RTP session listener failed", { event: "audio", error });
       }
     }
   }
@@ -562,8 +573,8 @@ export class RtpSession implements AsyncDisposable {
     };
   }
 
-  readonly #onTick = (): void => {
-    this.#tick = sharedPacer().schedule(performance.now() + TICK_MS, this.#onTick);
+  readonly #onTick = (at: number): void => {
+    this.#tick = sharedPacer().schedule(at + TICK_MS, this.#onTick, this.#tick);
     const now = nowMicros();
     this.#receiver.tick(now);
     if (

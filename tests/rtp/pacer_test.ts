@@ -103,3 +103,35 @@ Deno.test("pacer: a callback scheduling a later one during a wake-up does not de
   const soonAt = ran[1][1];
   assertEquals(soonAt >= 4 && soonAt < 40, true, `"soon" ran at +${soonAt} ms`);
 });
+
+Deno.test("pacer: a callback gets the wake-up's clock reading, and an entry that ran is reused by its own reschedule, never one still waiting", async () => {
+  const clock = manualPacer();
+  const { pacer } = clock;
+  const seen: number[] = [];
+  const done = Promise.withResolvers<void>();
+  let entry = pacer.schedule(clock.now, function tick(now) {
+    seen.push(now);
+    const again = pacer.schedule(now + 10, tick, entry);
+    // The entry that just ran is filled in again: the same object, not a new one.
+    assertEquals(again, entry);
+    entry = again;
+    if (seen.length === 3) {
+      entry.cancel();
+      done.resolve();
+    } else clock.now = now + 10;
+  });
+  await done.promise;
+  assertEquals(seen, [1_000, 1_010, 1_020]);
+  assertEquals(pacer.size, 0);
+  // A waiting entry is not taken over: the second schedule gets an entry of its own.
+  const ran: string[] = [];
+  const waiting = pacer.schedule(clock.now, () => ran.push("first"));
+  const other = pacer.schedule(clock.now, () => ran.push("second"), waiting);
+  assertEquals(other === waiting, false);
+  // Nor a cancelled one still in the heap: cancelling it does not cancel its "replacement".
+  waiting.cancel();
+  const third = pacer.schedule(clock.now, () => ran.push("third"), waiting);
+  assertEquals(third === waiting, false);
+  await drained(pacer);
+  assertEquals(ran.sort(), ["second", "third"]);
+});
