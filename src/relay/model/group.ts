@@ -21,13 +21,14 @@ class GroupState {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { GroupProducer } from "@clutchcall/voice/relay";
  * const group = new GroupProducer(7);
  * const reader = group.consume();
  * group.write({ id: 0, payload: new Uint8Array([1]) });
  * group.close();
- * console.log((await reader.readObject())?.id); // 0
- * console.log(await reader.readObject()); // undefined
+ * assertEquals((await reader.readObject())?.id, 0);
+ * assertEquals(await reader.readObject(), undefined); // the group closed
  * ```
  */
 export class GroupProducer {
@@ -91,12 +92,16 @@ export class GroupProducer {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { GroupProducer } from "@clutchcall/voice/relay";
  * const producer = new GroupProducer(0);
  * const consumer = producer.consume();
  * producer.write({ id: 0, payload: new Uint8Array(1) });
+ * producer.write({ id: 1, payload: new Uint8Array(2) });
  * producer.close();
- * for (let o; (o = await consumer.readObject());) console.log(o.id);
+ * const ids = [];
+ * for (let o; (o = await consumer.readObject());) ids.push(o.id);
+ * assertEquals(ids, [0, 1]);
  * ```
  */
 export class GroupConsumer {

@@ -61,6 +61,7 @@ class TrackState {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { TrackProducer } from "@clutchcall/voice/relay";
  * const track = new TrackProducer({ namespace: ["voice", "CA1"], name: "uplink", capability: "voice/opus" });
  * const reader = track.consume();
@@ -68,7 +69,7 @@ class TrackState {
  * group.write({ id: 0, payload: new Uint8Array(3) });
  * group.close();
  * const g = await reader.nextGroup();
- * console.log(g?.id, (await g?.readObject())?.payload.length); // 0 3
+ * assertEquals([g?.id, (await g?.readObject())?.payload.length], [0, 3]);
  * ```
  */
 export class TrackProducer {
@@ -240,11 +241,12 @@ export class TrackProducer {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { TrackProducer } from "@clutchcall/voice/relay";
  * const track = new TrackProducer({ namespace: ["a"], name: "b" });
  * using reader = track.consume();
  * track.appendGroup().close();
- * console.log((await reader.nextGroup())?.id); // 0
+ * assertEquals((await reader.nextGroup())?.id, 0);
  * ```
  */
 export class TrackConsumer {
