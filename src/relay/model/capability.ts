@@ -11,9 +11,10 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseCapabilityPattern } from "@clutchcall/voice/relay";
  * const p = parseCapabilityPattern("voice/*");
- * console.log(p.matches("voice/opus"), p.matches("video/h264")); // true false
+ * assertEquals([p.matches("voice/opus"), p.matches("video/h264")], [true, false]);
  * ```
  */
 export interface CapabilityPattern {

@@ -137,12 +137,13 @@ export function isNamespacePrefix(
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { Origin } from "@clutchcall/voice/relay";
  * const origin = new Origin();
  * const uplink = origin.publishTrack({ namespace: ["voice", "CA1"], name: "uplink", capability: "voice/opus" });
  * using reader = await origin.subscribe(["voice", "CA1"], "uplink");
  * uplink.appendGroup().write({ id: 0, payload: new Uint8Array(3) });
- * console.log((await reader.nextGroup())?.id); // 0
+ * assertEquals((await reader.nextGroup())?.id, 0);
  * ```
  */
 export class Origin implements LocalTracks {

@@ -24,9 +24,10 @@ export type TrackErrorReason =
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { TrackError } from "@clutchcall/voice/relay";
  * const err = new TrackError("not_found", 'Cannot subscribe to track: namespace "voice/abc" is not announced');
- * console.log(err.reason); // "not_found"
+ * assertEquals(err.reason, "not_found");
  * ```
  */
 export class TrackError extends Error {
