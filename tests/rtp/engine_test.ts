@@ -87,6 +87,46 @@ Deno.test({
 });
 
 Deno.test({
+  name: "an io_uring socket sends each datagram to the address it is given, host by host",
+  ignore: ioUring !== undefined && !ci,
+  async fn() {
+    await using engine = NativeRtpEngine.open("io_uring", { shards: 1 });
+    const sockets = engine.bind("127.0.0.1", TEST_PORTS, false);
+    // Two peers on two loopback hosts: the socket keeps the address it parsed last, so a
+    // change of host (a re-latch to another source) must reach the new one.
+    const hosts = ["127.0.0.1", "127.0.0.2"];
+    const peers = hosts.map((hostname) =>
+      Deno.listenDatagram({ transport: "udp", hostname, port: 0 })
+    );
+    try {
+      const order = [0, 0, 1, 1, 0, 1, 0];
+      const got = peers.map((p, k) =>
+        (async () => {
+          const want = order.filter((o) => o === k).length;
+          const bytes: number[] = [];
+          while (bytes.length < want) bytes.push((await p.receive())[0][0]);
+          return bytes;
+        })()
+      );
+      order.forEach((k, i) => {
+        const to = {
+          transport: "udp" as const,
+          hostname: hosts[k],
+          port: (peers[k].addr as Deno.NetAddr).port,
+        };
+        assert(sockets.rtp.sendNow!(new Uint8Array([i, 0, 0, 0]), to));
+      });
+      const [at0, at1] = await Promise.all(got);
+      assertEquals(at0, [0, 1, 4, 6]);
+      assertEquals(at1, [2, 3, 5]);
+    } finally {
+      sockets.close();
+      for (const p of peers) p.close();
+    }
+  },
+});
+
+Deno.test({
   name:
     "a two-shard io_uring engine steers each call's datagrams to the shard that owns it (sk_reuseport)",
   ignore: ioUring !== undefined && !ci,
