@@ -17,10 +17,12 @@ const RECEIVE_BYTES = 1500;
  *
  * @example
  * ```ts
+ * import { assert, assertEquals } from "@std/assert";
  * import { denoRtpEngine } from "./deno_engine.ts";
  * const engine = denoRtpEngine();
  * const sockets = engine.bind("127.0.0.1", { min: 30000, max: 30999 }, false);
- * console.log(sockets.port % 2); // 0
+ * assertEquals(sockets.port % 2, 0); // RTP on the even port of the range
+ * assert(sockets.port >= 30000 && sockets.port <= 30999);
  * sockets.close();
  * ```
  */

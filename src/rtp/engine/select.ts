@@ -80,9 +80,10 @@ export function rtpEngineUnavailable(
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { openRtpEngine } from "./select.ts";
  * const engine = openRtpEngine("deno");
- * console.log(engine.name); // deno
+ * assertEquals(engine.name, "deno");
  * await engine.close();
  * ```
  */
@@ -158,8 +159,9 @@ let shared: RtpEngine | undefined;
  *
  * @example
  * ```ts
+ * import { assertStrictEquals } from "@std/assert";
  * import { defaultRtpEngine } from "./select.ts";
- * console.log(typeof defaultRtpEngine().bind); // function
+ * assertStrictEquals(defaultRtpEngine(), defaultRtpEngine()); // one engine per process
  * ```
  */
 export function defaultRtpEngine(): RtpEngine {
