@@ -57,6 +57,7 @@ const reports = (over: Partial<SessionReports> = {}): SessionReports => ({
   interruption() {},
   ended() {},
   hangup: () => Promise.resolve(),
+  digits: () => Promise.resolve(),
   transfer: () => Promise.resolve(),
   ...over,
 });

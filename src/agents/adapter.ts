@@ -58,8 +58,12 @@ export interface AgentLink {
   fail(reason: string): void;
   /** Reports an interruption the driver handled itself (e.g. a Realtime server's VAD). */
   interrupted(report: { readonly playedMs: number; readonly words?: string }): void;
+  /** Silences (true) or restores (false) the agent's audio to the caller; it still plays on. */
+  muteDownlink(muted: boolean): void;
   /** Asks the control plane to hang up the call. */
   hangup(): Promise<void>;
+  /** Plays DTMF digits to the caller (RFC 4733 on a SIP leg; rejects on a leg without). */
+  digits(digits: string): Promise<void>;
   /** Hands the caller to another agent (by name) or address. */
   transfer(target: { readonly agent: string } | { readonly to: string }): Promise<void>;
 }

@@ -5,6 +5,7 @@
  */
 import type { AgentAdapter } from "./adapter.ts";
 import type { AgentConfig } from "./config.ts";
+import { fonosterAdapter } from "./fonoster.ts";
 import { mediaStreamsAdapter } from "./media_streams.ts";
 import { loadModuleAgent } from "./module_agent.ts";
 
@@ -35,6 +36,8 @@ export async function createAdapter(
       return mediaStreamsAdapter(config);
     case "module":
       return await loadModuleAgent(config, options);
+    case "fonoster":
+      return fonosterAdapter(config);
     case "openai-realtime": {
       const { openaiRealtimeAdapter } = await import("./openai_realtime.ts");
       return openaiRealtimeAdapter(config, options.legCodec);

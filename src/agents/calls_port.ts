@@ -128,6 +128,8 @@ export interface AgentCalls {
   emitEvent(call: AgentCall, event: AgentCallEvent): void;
   /** Hangs the call up. */
   hangup(sid: string): Promise<unknown>;
+  /** Plays DTMF digits to the far end of the call's gateway leg (SIP: RFC 4733). */
+  sendDigits(sid: string, digits: string): Promise<unknown>;
   /** Hands the caller to another agent or an address. */
   transfer(
     sid: string,

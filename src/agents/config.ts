@@ -12,7 +12,8 @@
  *       "instructions": "Be brief.",
  *       "voice": "marin"
  *     },
- *     "menu": { "type": "module", "module": "builtin:ivr", "options": { "prompt": "Press 1 for sales" } }
+ *     "menu": { "type": "module", "module": "builtin:ivr", "options": { "prompt": "Press 1 for sales" } },
+ *     "app": { "type": "fonoster", "url": "grpc://127.0.0.1:50061", "appRef": "my-app" }
  *   }
  * }
  * ```
@@ -101,8 +102,31 @@ export interface ModuleAgentConfig extends AgentCommonConfig {
   readonly options?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * A Fonoster Voice Application (`@fonoster/voice`'s `VoiceServer`): the engine is its gRPC
+ * client, as Fonoster's media side is.
+ */
+export interface FonosterAgentConfig extends AgentCommonConfig {
+  /** Discriminant. */
+  readonly type: "fonoster";
+  /** `grpc://host:port`, `grpcs://host:port` (TLS) or `host:port`. */
+  readonly url: string;
+  /** Sent as the session request's `appRef`. */
+  readonly appRef?: string;
+  /** Sent as the `accessKeyId` call metadata and in the session request. */
+  readonly accessKeyId?: string;
+  /** Sent as the `token` call metadata and the request's `sessionToken`. */
+  readonly sessionToken?: string;
+  /** The session request's `metadata` map (the attach's `parameters` are added to it). */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
 /** One configured agent. */
-export type AgentConfig = MediaStreamsAgentConfig | OpenAiRealtimeAgentConfig | ModuleAgentConfig;
+export type AgentConfig =
+  | MediaStreamsAgentConfig
+  | OpenAiRealtimeAgentConfig
+  | ModuleAgentConfig
+  | FonosterAgentConfig;
 
 /** The validated `agents` section: name → agent. */
 export type AgentsConfig = Readonly<Record<string, AgentConfig>>;
@@ -160,6 +184,18 @@ export const agentsConfigSchema: z.ZodType<AgentsConfig> = z.record(
       type: z.literal("module"),
       module: z.string().min(1),
       options: z.record(z.string(), z.unknown()).optional(),
+      ...common,
+    }),
+    z.strictObject({
+      type: z.literal("fonoster"),
+      url: z.string().regex(
+        /^(grpcs?:\/\/)?(\[[0-9A-Fa-f:.]+\]|[^\s/:[\]]+):\d{1,5}\/?$/,
+        "must be grpc://host:port, grpcs://host:port or host:port",
+      ),
+      appRef: z.string().optional(),
+      accessKeyId: z.string().optional(),
+      sessionToken: z.string().optional(),
+      metadata: z.record(z.string(), z.string()).optional(),
       ...common,
     }),
   ]),

@@ -284,6 +284,7 @@ export class AgentRuntime implements AsyncDisposable {
         );
       },
       hangup: async () => void await calls.hangup(sid),
+      digits: async (digits: string) => void await calls.sendDigits(sid, digits),
       transfer: async (target: { readonly agent: string } | { readonly to: string }) =>
         void await calls.transfer(sid, target),
     };

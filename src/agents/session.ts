@@ -30,6 +30,8 @@ export interface SessionReports {
   ended(reason: string, failed: boolean): void;
   /** The agent asked to hang up. */
   hangup(): Promise<void>;
+  /** The agent asked to play DTMF digits to the caller. */
+  digits(digits: string): Promise<void>;
   /** The agent asked to transfer. */
   transfer(target: { readonly agent: string } | { readonly to: string }): Promise<void>;
 }
@@ -330,7 +332,9 @@ export class AgentSession implements AsyncDisposable {
       playedMs: (item) => this.#playout.playedMs(item),
       fail: (reason) => this.#fail(reason),
       interrupted: (report) => o.reports.interruption(report),
+      muteDownlink: (muted) => this.#playout.duck(muted ? 0 : 1),
       hangup: () => o.reports.hangup(),
+      digits: (digits) => o.reports.digits(digits),
       transfer: (target) => o.reports.transfer(target),
     };
   }

@@ -61,6 +61,7 @@ export type {
   AgentConfig,
   AgentsConfig,
   BargeInConfig,
+  FonosterAgentConfig,
   MediaStreamsAgentConfig,
   ModuleAgentConfig,
   OpenAiRealtimeAgentConfig,

@@ -35,6 +35,7 @@ Deno.test("an agent session's memory is bounded: a bot sending 15 minutes of aud
     interruption() {},
     ended: (reason) => void ended.push(reason),
     hangup: () => Promise.resolve(),
+    digits: () => Promise.resolve(),
     transfer: () => Promise.resolve(),
   };
   const session = await AgentSession.open({

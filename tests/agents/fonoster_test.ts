@@ -1,0 +1,285 @@
+/**
+ * The `fonoster` adapter against a real Fonoster Voice Application (npm `@fonoster/voice`,
+ * unchanged, in its own process): a PSTN call from sipp with RFC 4733 digits, the stream verb
+ * over a `client:` leg, a verb the engine does not carry out, and apps that are gone or die.
+ */
+import { assert, assertEquals } from "@std/assert";
+import { speak } from "../../src/agents/mod.ts";
+import { bestLagCorrelation } from "../_lib/correlate.ts";
+import { callerArgs, freeUdpPort, haveSipp, sipp } from "../sip/_harness.ts";
+import { startAgentServer } from "./_fixture.ts";
+import { feedUlaw, Recorder, rms, turns8k } from "./_audio.ts";
+import { inboundToAgent, recordRtp } from "./_sip.ts";
+import { freeTcpPort, startFonosterApp } from "./_fonoster.ts";
+import { pcm16FromBytes, pcm16ToBytes } from "../../src/codecs/pcm16.ts";
+import { encodeWav } from "../../src/codecs/wav.ts";
+
+const PROMPT = "Please enter four digits.";
+
+/** A PCMU call: after `leadMs` it presses each digit (sipp's RFC 4733 pcaps), then awaits a BYE. */
+function digitsScenario(digits: string, leadMs: number): string {
+  const presses = [...digits].map((d) => `
+  <nop><action><exec play_pcap_audio="/usr/share/sip-tester/dtmf_2833_${d}.pcap" /></action></nop>
+  <pause milliseconds="800" />`).join("");
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="UAC into a Fonoster app: hear the prompt, press digits, get hung up on">
+  <Global variables="rec_port" />
+  <send retrans="500">
+    <![CDATA[
+
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
+      To: [service] <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[local_ip_type] [local_ip]
+      t=0 0
+      m=audio [$rec_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+
+    ]]>
+  </send>
+  <recv response="100" optional="true"></recv>
+  <recv response="180" optional="true"></recv>
+  <recv response="183" optional="true"></recv>
+  <recv response="200" rtd="true"></recv>
+  <send>
+    <![CDATA[
+
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
+      To: [service] <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <pause milliseconds="${leadMs}" />${presses}
+  <recv request="BYE"></recv>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Content-Length: 0
+
+    ]]>
+  </send>
+</scenario>
+`;
+}
+
+Deno.test("an unchanged @fonoster/voice app drives a PSTN call: sipp → inbound route → its say reaches the caller (correlated with espeak-ng), gather returns the four RFC 4733 digits sipp pressed, its hangup sends the BYE", async () => {
+  if (!haveSipp()) return;
+  await using app = await startFonosterApp("ivr");
+  const sipPort = freeUdpPort();
+  await using fx = await startAgentServer({
+    agents: {
+      app: { type: "fonoster", url: app.url, appRef: "test-app", accessKeyId: "WO00000000" },
+    },
+    sip: inboundToAgent(sipPort, "app"),
+  });
+  const dir = await Deno.makeTempDir({ prefix: "clutchcall-fonoster-sipp-" });
+  // Until sipp sends its first packet (the first digit) the gateway sends to the SDP's port:
+  // ours, which records the prompt.
+  const media = recordRtp(0);
+  let result;
+  try {
+    await Deno.writeTextFile(`${dir}/uac.xml`, digitsScenario("1234", 10_000));
+    result = await sipp(
+      callerArgs(sipPort, ["-sf", `${dir}/uac.xml`, "-set", "rec_port", String(media.port)]),
+      120_000,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  const heard = await media.stop();
+  // sipp never hangs up itself: exit 0 says the BYE came from the app's hangup.
+  assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr + app.output());
+
+  const { calls } = await fx.voice.calls.list({});
+  assertEquals(calls.length, 1);
+  const call = await fx.voice.calls.get(calls[0].sid);
+  assertEquals([call.status, call.endReason], ["completed", "hangup"]);
+
+  // The session request, as Fonoster's media side fills it.
+  const request = (await app.next("request")).request as Record<string, unknown>;
+  assertEquals(
+    [request.mediaSessionRef, request.callRef, request.appRef, request.accessKeyId],
+    [call.sid, call.sid, "test-app", "WO00000000"],
+  );
+  assertEquals([request.callerNumber, request.callDirection], [call.from, "FROM_PSTN"]);
+  // gather answered with the digits sipp pressed, and the app went on to hang up.
+  const gathered = (await app.next("gathered")).gathered as Record<string, unknown>;
+  assertEquals(
+    [gathered.mediaSessionRef, gathered.content, gathered.digits],
+    [call.sid, "digits", "1234"],
+  );
+  await app.next("hung up");
+
+  // The caller was sent the app's say: espeak-ng's rendering of the prompt.
+  const spoken = await speak(PROMPT, { sampleRate: 8000 });
+  const c = bestLagCorrelation(spoken, heard, {
+    maxLag: Math.max(0, heard.length - spoken.length),
+    minOverlap: spoken.length - 800,
+  });
+  assert(c.r >= 0.9, `the caller was sent the app's say with r = ${c.r.toFixed(3)} (lag ${c.lag})`);
+});
+
+Deno.test("fonoster stream verb over a client: leg: the app's AUDIO_OUT payloads are the caller's audio (8 kHz PCM16, r ≥ 0.9) and its AUDIO_IN reaches the caller (r ≥ 0.9)", async () => {
+  const speech = turns8k();
+  const reply = speech.subarray(12_000, 36_000);
+  const dir = await Deno.makeTempDir({ prefix: "clutchcall-fonoster-stream-" });
+  try {
+    await Deno.writeFile(`${dir}/reply.raw`, pcm16ToBytes(reply));
+    await using app = await startFonosterApp("stream", `${dir}/in.raw`, `${dir}/reply.raw`);
+    await using fx = await startAgentServer({
+      agents: { app: { type: "fonoster", url: app.url } },
+    });
+    const { sid, caller, events } = await fx.liveCall("g711_ulaw");
+    const heard = new Recorder(caller);
+    await fx.voice.agents.attach({ sid, agent: "app" });
+    await events.next((e) => e.type === "agent");
+    await app.next("streaming");
+
+    // Downlink: the app's AUDIO_IN, played to the caller.
+    const first = await heard.next((f) => rms(f.pcm) > 1000);
+    await heard.next((_, i) => i >= first + reply.length / 160 + 25, first);
+    const down = bestLagCorrelation(reply, heard.timeline(Math.max(0, first - 25)), {
+      maxLag: 16_000,
+      minOverlap: reply.length - 800,
+    });
+    assert(down.r >= 0.9, `the caller heard the app's AUDIO_IN with r = ${down.r.toFixed(3)}`);
+
+    // Uplink: the caller speaks; the app saves its first 8 s of AUDIO_OUT.
+    const abort = new AbortController();
+    const feeding = feedUlaw(caller, speech, abort.signal);
+    await app.next("saved");
+    abort.abort();
+    await feeding;
+    const got = pcm16FromBytes(await Deno.readFile(`${dir}/in.raw`));
+    const up = bestLagCorrelation(speech.subarray(0, 7_000 * 8), got, {
+      minLag: -8000,
+      maxLag: 8000,
+      minOverlap: 40_000,
+    });
+    assert(up.r >= 0.9, `the app's AUDIO_OUT is the caller's audio with r = ${up.r.toFixed(3)}`);
+    await fx.voice.calls.hangup(sid);
+    await heard.done;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("fonoster verbs over a client: leg: play (a WAV file URL) reaches the caller (r ≥ 0.9), a say while muted OUT is not heard, stopSay stops a say before it is heard, playDtmf without a SIP leg gets an ERROR payload, a say after unmute is heard (r ≥ 0.9)", async () => {
+  const reply = turns8k().subarray(12_000, 36_000);
+  const dir = await Deno.makeTempDir({ prefix: "clutchcall-fonoster-verbs-" });
+  try {
+    await Deno.writeFile(
+      `${dir}/reply.wav`,
+      encodeWav({ sampleRate: 8000, channels: 1, samples: reply }),
+    );
+    await using app = await startFonosterApp("verbs", `file://${dir}/reply.wav`);
+    await using fx = await startAgentServer({
+      agents: { app: { type: "fonoster", url: app.url } },
+    });
+    const { sid, caller } = await fx.liveCall("g711_ulaw");
+    const heard = new Recorder(caller);
+    await fx.voice.agents.attach({ sid, agent: "app" });
+    const played = (await app.next("played")).played as Record<string, unknown>;
+    assertEquals(played.mediaSessionRef, sid);
+    assert(/^[0-9a-f-]{36}$/.test(String(played.playbackRef)), String(played.playbackRef));
+    await app.next("stopped");
+    const { error } = await app.next("error") as { error: Record<string, unknown> };
+    assertEquals([error.type, error.code], ["ERROR", "INTERNAL"]);
+    assert(/digits/i.test(String(error.message)), String(error.message));
+    await app.next("hung up");
+    await heard.done;
+
+    const timeline = heard.timeline();
+    const match = (pcm: Int16Array) =>
+      bestLagCorrelation(pcm, timeline, {
+        maxLag: Math.max(0, timeline.length - pcm.length),
+        minOverlap: pcm.length - 800,
+      }).r;
+    const wav = match(reply);
+    assert(wav >= 0.9, `the caller heard the played WAV with r = ${wav.toFixed(3)}`);
+    const muted = match(await speak("This sentence is muted.", { sampleRate: 8000 }));
+    assert(muted < 0.5, `the caller heard the say while muted: r = ${muted.toFixed(3)}`);
+    const stopped = match(
+      await speak("A long sentence that the application stops at once, before it is heard.", {
+        sampleRate: 8000,
+      }),
+    );
+    assert(stopped < 0.5, `the caller heard the stopped say: r = ${stopped.toFixed(3)}`);
+    const goodbye = match(await speak("Goodbye.", { sampleRate: 8000 }));
+    assert(goodbye >= 0.9, `the caller heard the say after unmute with r = ${goodbye.toFixed(3)}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("fonoster: a verb the engine does not carry out (record) gets the protocol's ERROR stream payload and the app goes on (say, hangup)", async () => {
+  await using app = await startFonosterApp("unknown");
+  await using fx = await startAgentServer({ agents: { app: { type: "fonoster", url: app.url } } });
+  const { sid, events } = await fx.liveCall("g711_ulaw");
+  await fx.voice.agents.attach({ sid, agent: "app" });
+  const { error } = await app.next("error") as { error: Record<string, unknown> };
+  assertEquals([error.type, error.code, error.mediaSessionRef], ["ERROR", "UNIMPLEMENTED", sid]);
+  assert(String(error.message).includes("record"), String(error.message));
+  await app.next("hung up");
+  const ended = await events.next((e) => e.type === "status" && e.call.status === "completed");
+  assertEquals(ended.type === "status" && ended.call.endReason, "hangup");
+  assertEquals(app.lines.some((l) => l.event === "recorded"), false);
+});
+
+Deno.test("fonoster bad input: an unreachable app and an app that dies mid-call end the agent with `agent failed` saying why; the calls go on", async () => {
+  await using app = await startFonosterApp("die");
+  await using fx = await startAgentServer({
+    agents: {
+      gone: { type: "fonoster", url: `127.0.0.1:${freeTcpPort()}` },
+      dies: { type: "fonoster", url: app.url },
+    },
+  });
+  const one = await fx.liveCall("g711_ulaw");
+  await fx.voice.agents.attach({ sid: one.sid, agent: "gone" });
+  const gone = await one.events.next((e) => e.type === "agent" && e.state === "failed");
+  assert(
+    gone.type === "agent" && /UNAVAILABLE/.test(gone.reason ?? ""),
+    `reason: ${JSON.stringify(gone)}`,
+  );
+
+  const two = await fx.liveCall("g711_ulaw");
+  await fx.voice.agents.attach({ sid: two.sid, agent: "dies" });
+  await app.next("dying");
+  assertEquals(await app.exited, 3);
+  const died = await two.events.next((e) => e.type === "agent" && e.state === "failed");
+  assert(
+    died.type === "agent" && /Fonoster app at 127\.0\.0\.1:\d+/.test(died.reason ?? ""),
+    `reason: ${JSON.stringify(died)}`,
+  );
+  for (const sid of [one.sid, two.sid]) {
+    const call = await fx.voice.calls.get(sid);
+    assertEquals([call.status, call.agent.name], ["in_progress", undefined]);
+  }
+});
