@@ -10,7 +10,7 @@
  * @module
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { relayTally } from "./tally.ts";
+import { type RelayTally, relayTally } from "./tally.ts";
 
 /** Packets and loss per RTP direction: bumped per packet, read when `/metrics` is scraped. */
 export interface RtpTally {
@@ -47,6 +47,12 @@ export class VoiceMetrics {
     downlinkLost: 0,
   };
 
+  /**
+   * What the relay's Worker shards (`relay.shards` > 1) counted, summed, as they last reported:
+   * set at each scrape, added to the main relay's own tallies in the relay counters.
+   */
+  readonly relayShardTally: RelayTally = { objects: 0, droppedGroups: 0 };
+
   /** Calls reaching each status; terminal statuses carry the end reason (`none` otherwise). */
   readonly calls: Counter<"status" | "end_reason">;
   /** Calls not ended yet. */
@@ -57,9 +63,12 @@ export class VoiceMetrics {
   readonly relaySessions: Gauge;
   /** Tracks published in the relay now. */
   readonly relayTracks: Gauge;
-  /** MoQT objects the relay forwarded to subscribers (read from `relayTally`). */
+  /**
+   * MoQT objects the relay forwarded to subscribers, every shard's (read from `relayTally` and
+   * {@linkcode relayShardTally}).
+   */
   readonly relayObjects: Counter;
-  /** Whole groups dropped for slow subscribers (read from `relayTally`). */
+  /** Whole groups dropped for slow subscribers, every shard's (as the objects). */
   readonly relayDroppedGroups: Counter;
   /**
    * What was copied between the relay shards of this process (`relay.shards` > 1), counted at
@@ -89,6 +98,7 @@ export class VoiceMetrics {
   constructor() {
     const registers = [this.registry];
     const tally = this.rtpTally;
+    const shardTally = this.relayShardTally;
     this.calls = new Counter({
       name: "clutchcall_calls_total",
       help: "Calls reaching each status, with the end reason for terminal statuses",
@@ -122,7 +132,7 @@ export class VoiceMetrics {
       registers,
       collect() {
         this.reset();
-        this.inc(relayTally.objects);
+        this.inc(relayTally.objects + shardTally.objects);
       },
     });
     this.relayDroppedGroups = new Counter({
@@ -131,7 +141,7 @@ export class VoiceMetrics {
       registers,
       collect() {
         this.reset();
-        this.inc(relayTally.droppedGroups);
+        this.inc(relayTally.droppedGroups + shardTally.droppedGroups);
       },
     });
     this.relayShardCrossings = new Counter({

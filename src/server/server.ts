@@ -20,7 +20,7 @@ import { createHttpApp } from "./http.ts";
 import { serverOpenApiDocument } from "./openapi.ts";
 import { HttpFront } from "./http_front.ts";
 import { startupStep } from "./startup_error.ts";
-import { metrics } from "../metrics/mod.ts";
+import { metrics, relayTally } from "../metrics/mod.ts";
 import { callStatusObserver, sampleEventLoopLag } from "./observability.ts";
 import { assessReadiness, type ReadinessCheck, type ReadinessReport } from "./readiness.ts";
 import {
@@ -362,7 +362,7 @@ export class VoiceServer implements AsyncDisposable {
         const cascade = cluster?.cascade;
         if (cascade) Object.assign(own, { awaitingAnnouncements: cascade.awaitingAnnouncements });
         if (!shards) return own;
-        const all = await shards.stats(own);
+        const all = await shards.stats({ ...own, ...relayTally });
         const sum = (f: (s: (typeof all)[number]) => number) => all.reduce((n, s) => n + f(s), 0);
         return {
           sessions: sum((s) => s.sessions),
@@ -375,7 +375,12 @@ export class VoiceServer implements AsyncDisposable {
       },
       placement: shards && ((sid) => ({ shard: shards.place(sid), url: shards.urlFor(sid) })),
       shards: shards &&
-        (() => shards.stats({ sessions: relay.sessionCount, tracks: relay.origin.trackCount })),
+        (() =>
+          shards.stats({
+            sessions: relay.sessionCount,
+            tracks: relay.origin.trackCount,
+            ...relayTally,
+          })),
       verifier: auth.verifier,
       recordings: cluster ? cluster.recordings(localRecordings) : localRecordings,
       routes: [...(cluster ? [cluster.forwarder()] : []), calls.app, createPagesApp()],
@@ -388,10 +393,14 @@ export class VoiceServer implements AsyncDisposable {
           metrics.relayTracks.set(own.tracks);
           return;
         }
-        const all = await shards.stats(own);
+        const all = await shards.stats({ ...own, ...relayTally });
         const sum = (f: (s: (typeof all)[number]) => number) => all.reduce((n, s) => n + f(s), 0);
         metrics.relaySessions.set(sum((s) => s.sessions));
         metrics.relayTracks.set(sum((s) => s.tracks));
+        // Shard 0's objects are read from relayTally by the counter itself; the Workers' here.
+        const workers = all.slice(1);
+        metrics.relayShardTally.objects = workers.reduce((n, s) => n + s.objects, 0);
+        metrics.relayShardTally.droppedGroups = workers.reduce((n, s) => n + s.droppedGroups, 0);
         const crossings = metrics.relayShardCrossings;
         crossings.reset();
         crossings.inc({ unit: "objects" }, sum((s) => s.cross.objectsIn));

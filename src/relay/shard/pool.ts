@@ -36,7 +36,7 @@ import type { Origin } from "../model/origin.ts";
 import { MoqClient } from "../client.ts";
 import type { VerifierOptions } from "../../auth/verifier.ts";
 import type { Logger, LogLevel } from "../../log/mod.ts";
-import { CrossShardLinks } from "./cross.ts";
+import { type CrossShardCounters, CrossShardLinks } from "./cross.ts";
 import { ShardRouter } from "./router.ts";
 import type { ShardAuth } from "./auth.ts";
 import { type PlacementRule, ShardPlacement } from "./placement.ts";
@@ -75,6 +75,12 @@ export interface ShardPoolOptions {
   readonly requestWindow: number;
   /** Where the pool logs (lost shards, failed pushes). */
   readonly log: Logger;
+  /**
+   * How long a Worker shard has to answer a stats request [1000 ms]: one that does not (a hung
+   * Worker) is reported `stale` with its last figures, so `/metrics` and `/v1/relay/shards`
+   * never wait on it longer.
+   */
+  readonly statsTimeoutMs?: number;
   /** Worker log level ["warn"]. */
   readonly logLevel?: LogLevel;
   /**
@@ -122,7 +128,12 @@ export class ShardPool implements AsyncDisposable {
   readonly #workers: WorkerShard[];
   readonly #links: CrossShardLinks;
   readonly #router: ShardRouter;
-  readonly #statsWaiters = new Map<number, (message: FromShard & { type: "stats" }) => void>();
+  readonly #statsWaiters = new Map<
+    number,
+    (message: (FromShard & { type: "stats" }) | undefined) => void
+  >();
+  /** Per Worker shard: the last figures it answered with (for a hung or lost shard). */
+  readonly #lastStats = new Map<number, FromShard & { type: "stats" }>();
   /** Per Worker shard: how to end each of its tracks reported live. */
   readonly #trackEnds = new Map<number, Map<number, (error: Error | undefined) => void>>();
   #nextStatsId = 0;
@@ -254,8 +265,14 @@ export class ShardPool implements AsyncDisposable {
     this.#post(this.#workers[index - 1], { type: "crash", reason });
   }
 
-  /** Figures of every shard (shard 0's from `main`, the main relay's own). */
-  async stats(main: { sessions: number; tracks: number }): Promise<ShardStats[]> {
+  /**
+   * Figures of every shard (shard 0's from `main`, the main relay's own, plus its objects and
+   * dropped groups). A Worker shard that does not answer within `statsTimeoutMs`, or is lost,
+   * is `stale`: no sessions or tracks, its last counters.
+   */
+  async stats(
+    main: { sessions: number; tracks: number; objects: number; droppedGroups: number },
+  ): Promise<ShardStats[]> {
     const loads = this.placement.loads();
     const own: ShardStats = {
       index: 0,
@@ -264,17 +281,41 @@ export class ShardPool implements AsyncDisposable {
       calls: loads[0],
       ...main,
       cross: this.#links.counters(),
+      stale: false,
     };
     const others = await Promise.all(this.#workers.map(async (shard): Promise<ShardStats> => {
       const base = { index: shard.index, port: shard.port, calls: loads[shard.index] };
       const figures = shard.alive ? await this.#askStats(shard) : undefined;
+      if (figures) this.#lastStats.set(shard.index, figures);
+      const last = figures ?? this.#lastStats.get(shard.index);
+      const counters = {
+        cross: last?.cross ?? NO_CROSSINGS,
+        objects: last?.objects ?? 0,
+        droppedGroups: last?.droppedGroups ?? 0,
+      };
       if (!figures) {
-        return { ...base, alive: false, sessions: 0, tracks: 0, cross: this.#links.counters() };
+        return { ...base, alive: shard.alive, sessions: 0, tracks: 0, ...counters, stale: true };
       }
-      const { sessions, tracks, cross } = figures;
-      return { ...base, alive: true, sessions, tracks, cross };
+      const { sessions, tracks } = figures;
+      return { ...base, alive: true, sessions, tracks, ...counters, stale: false };
     }));
     return [own, ...others];
+  }
+
+  /**
+   * Blocks shard `index`'s Worker thread (as a Worker stuck in a loop would) until the result
+   * is disposed, for tests.
+   */
+  hang(index: number): Disposable {
+    const hold = new SharedArrayBuffer(4);
+    this.#post(this.#workers[index - 1], { type: "hang", hold });
+    return {
+      [Symbol.dispose]: () => {
+        const flag = new Int32Array(hold);
+        Atomics.store(flag, 0, 1);
+        Atomics.notify(flag, 0);
+      },
+    };
   }
 
   /**
@@ -346,7 +387,7 @@ export class ShardPool implements AsyncDisposable {
     this.#router.lost(shard.index);
     this.#broadcast({ type: "lost", shard: shard.index });
     this.#o.log.error("Relay shard lost", { shard: shard.index, calls: sids.length, error });
-    for (const waiter of [...this.#statsWaiters.values()]) waiter(undefined as never);
+    for (const waiter of [...this.#statsWaiters.values()]) waiter(undefined);
     // Its tracks are gone with it.
     // Its calls end first (shard_lost), then its tracks (else a client leg's uplink ending
     // would end its call first, as connection_lost).
@@ -364,8 +405,12 @@ export class ShardPool implements AsyncDisposable {
       (FromShard & { type: "stats" }) | undefined
     >();
     this.#statsWaiters.set(id, resolve);
+    const timer = setTimeout(() => resolve(undefined), this.#o.statsTimeoutMs ?? 1000);
     this.#post(shard, { type: "stats", id });
-    return promise.finally(() => this.#statsWaiters.delete(id));
+    return promise.finally(() => {
+      clearTimeout(timer);
+      this.#statsWaiters.delete(id);
+    });
   }
 
   #broadcast(message: ToShard): void {
@@ -376,6 +421,15 @@ export class ShardPool implements AsyncDisposable {
     if (shard.alive) shard.worker.postMessage(message);
   }
 }
+
+const NO_CROSSINGS: CrossShardCounters = {
+  pulledTracks: 0,
+  pushedTracks: 0,
+  objectsIn: 0,
+  bytesIn: 0,
+  objectsOut: 0,
+  bytesOut: 0,
+};
 
 function hostForUrl(host: string): string {
   return host.includes(":") ? `[${host}]` : host;

@@ -2,7 +2,7 @@
  * The messages between the main thread and a shard Worker (structured-clone data only).
  *
  * ```text
- * main → worker   init, peers, place, release, stats, close, crash (fault injection)
+ * main → worker   init, peers, place, release, stats, close, crash / hang (fault injection)
  * worker → main   ready (bound port), stats, closed, failed (init failed), track / trackEnded
  *                 (the tracks of its own calls, for the calls service on the main thread)
  * ```
@@ -46,7 +46,12 @@ export type ToShard =
   | { readonly type: "lost"; readonly shard: number }
   | { readonly type: "stats"; readonly id: number }
   | { readonly type: "close"; readonly graceMs: number }
-  | { readonly type: "crash"; readonly reason: string };
+  | { readonly type: "crash"; readonly reason: string }
+  /**
+   * Fault injection (tests): the Worker's thread blocks until `hold[0]` is set non-zero (and
+   * notified), as a Worker stuck in a loop would.
+   */
+  | { readonly type: "hang"; readonly hold: SharedArrayBuffer };
 
 /** One shard's figures. */
 export interface ShardStats {
@@ -64,6 +69,15 @@ export interface ShardStats {
   readonly tracks: number;
   /** What crossed to and from other shards, from its side. */
   readonly cross: CrossShardCounters;
+  /** MoQT objects its relay forwarded to subscribers, since it started. */
+  readonly objects: number;
+  /** Whole groups its relay dropped for slow subscribers, since it started. */
+  readonly droppedGroups: number;
+  /**
+   * True when the shard did not answer in time (hung) or is lost: `sessions` and `tracks` are
+   * then 0 and the counters are the last it reported (counters never go back).
+   */
+  readonly stale: boolean;
 }
 
 /** Messages from a shard Worker. */
@@ -76,6 +90,8 @@ export type FromShard =
     readonly sessions: number;
     readonly tracks: number;
     readonly cross: CrossShardCounters;
+    readonly objects: number;
+    readonly droppedGroups: number;
   }
   | { readonly type: "closed" }
   /** A track of a call placed on this shard was published here (with a capability). */

@@ -18,6 +18,7 @@ import { ShardRouter } from "./router.ts";
 import { ShardAuth } from "./auth.ts";
 import type { FromShard, ShardInit, ToShard } from "./protocol.ts";
 import { sidOf } from "../../voice/sid.ts";
+import { relayTally } from "../../metrics/tally.ts";
 
 interface Running {
   readonly relay: Relay;
@@ -130,6 +131,9 @@ async function handle(message: ToShard): Promise<void> {
           objectsOut: 0,
           bytesOut: 0,
         },
+        // This Worker's own copy of the tally module: its relay's figures only.
+        objects: relayTally.objects,
+        droppedGroups: relayTally.droppedGroups,
       });
       return;
     case "close":
@@ -144,6 +148,10 @@ async function handle(message: ToShard): Promise<void> {
         // The main thread waits for this, then terminates the Worker whatever happened.
         post({ type: "closed" });
       }
+      return;
+    case "hang":
+      // Fault injection (tests): this thread stops until the main thread lets it go.
+      Atomics.wait(new Int32Array(message.hold), 0, 0);
       return;
     case "crash":
       // Fault injection (tests): an uncaught error, as a bug in the shard would raise.

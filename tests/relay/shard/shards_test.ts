@@ -11,6 +11,7 @@ import { MoqClient } from "../../../src/relay/client.ts";
 import type { TrackConsumer } from "../../../src/relay/model/mod.ts";
 import type { CallEvent } from "../../../src/sdk/mod.ts";
 import { connectMoqNet, quietDebug, tolerateMoqNetClosingBug } from "../../_lib/moq_net.ts";
+import { relayTally } from "../../../src/metrics/mod.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -335,4 +336,72 @@ Deno.test("with a plugin enabled, a track of a Worker shard's call reaches the m
   track.close();
   uplink.close();
   leg.close();
+});
+
+/** The value of an unlabelled counter in a Prometheus exposition. */
+function counterValue(exposition: string, name: string): number {
+  const line = exposition.split("\n").find((l) => l.startsWith(`${name} `));
+  assert(line, `${name} is in /metrics`);
+  return Number(line.slice(name.length + 1));
+}
+
+Deno.test("clutchcall_relay_objects_total counts what every shard forwarded: objects relayed only on the Worker shard are in it", async () => {
+  await using fx = await startServer({}, undefined, { relay: { shards: 2 } });
+  assertEquals((await placement(fx, "CAcountA")).shard, 0);
+  assertEquals((await placement(fx, "CAcountB")).shard, 1);
+  const before = counterValue(
+    await (await fetch(`${fx.url}/metrics`)).text(),
+    "clutchcall_relay_objects_total",
+  );
+  // This process's own tally also counts what the test's in-process clients send: the Worker
+  // shard's share is what the counter gained beyond it.
+  const ownBefore = relayTally.objects;
+  // Publisher and subscriber both on shard 1, the call's: shard 0 forwards nothing.
+  const port = fx.server.shards!.port(1);
+  const publisher = await connectTo(fx, port);
+  const subscriber = await connectTo(fx, port);
+  const uplink = await publisher.publish({
+    namespace: ["voice", "CAcountB"],
+    name: "uplink",
+    capability: "voice/opus",
+  });
+  const reader = await subscriber.subscribe(["voice", "CAcountB"], "uplink");
+  const pending = readTexts(reader, 7);
+  const group = uplink.appendGroup();
+  for (let i = 0; i < 7; i++) group.write({ id: i, payload: encoder.encode(`c${i}`) });
+  group.close();
+  assertEquals((await pending).length, 7);
+  const after = counterValue(
+    await (await fetch(`${fx.url}/metrics`)).text(),
+    "clutchcall_relay_objects_total",
+  );
+  const own = relayTally.objects - ownBefore;
+  assertEquals(after - before - own, 7, "the Worker shard's 7 forwarded objects are counted");
+  const shards = (await (await fx.fetch("/v1/relay/shards")).json()).shards;
+  assertEquals(shards[1].objects, 7);
+  assertEquals(shards.map((s: { stale: boolean }) => s.stale), [false, false]);
+  reader.close();
+  uplink.close();
+  publisher.close();
+  subscriber.close();
+});
+
+Deno.test("a hung Worker shard does not hang /metrics or /v1/relay/shards: it is reported stale with its last counters, and fresh again once it runs", async () => {
+  await using fx = await startServer({}, undefined, { relay: { shards: 2 } });
+  const pool = fx.server.shards!;
+  const first = (await (await fx.fetch("/v1/relay/shards")).json()).shards;
+  assertEquals(first[1].stale, false);
+  {
+    using _hung = pool.hang(1);
+    const metrics = await fetch(`${fx.url}/metrics`);
+    assertEquals(metrics.status, 200);
+    assert((await metrics.text()).includes("clutchcall_relay_objects_total"));
+    const shards = (await (await fx.fetch("/v1/relay/shards")).json()).shards;
+    assertEquals(shards.map((s: { stale: boolean }) => s.stale), [false, true]);
+    assertEquals(shards[1].alive, true, "a hung shard is not a lost one");
+    assertEquals(shards[1].objects, first[1].objects);
+    assertEquals((await (await fx.fetch("/v1/relay/stats")).json()).shards, 2);
+  }
+  const shards = (await (await fx.fetch("/v1/relay/shards")).json()).shards;
+  assertEquals(shards.map((s: { stale: boolean }) => s.stale), [false, false]);
 });
