@@ -3,6 +3,7 @@ import type { AgentEvent, InterruptionEvent, TurnEvent } from "../../src/sdk/mod
 import { bestLagCorrelation } from "../_lib/correlate.ts";
 import { startAgentServer } from "./_fixture.ts";
 import { feedUlaw, Recorder, rms, turns8k } from "./_audio.ts";
+import { nowMicros } from "../../src/voice/track.ts";
 
 const isTurnEnd = (e: { type: string }): e is TurnEvent =>
   e.type === "turn" && (e as TurnEvent).state === "end";
@@ -20,8 +21,11 @@ Deno.test("module: builtin:echo repeats the caller's turn after endpointing, and
   // Utterance 1 (1.5–6.5 s of the fixture) and 1.4 s of its silence.
   const speech = turns8k();
   const first = speech.subarray(0, 7_900 * 8);
+  // When the turn end reaches us, read on the clock the fed frames are stamped with (the
+  // event's own `at` is the server's wall clock, another clock: comparing the two failed once).
+  const told = events.next(isTurnEnd).then((e) => ({ e, receivedUs: nowMicros() }));
   const fed = await feedUlaw(caller, first);
-  const end = await events.next(isTurnEnd);
+  const { e: end, receivedUs } = await told;
   const startedAt = (Date.parse(end.startedAt) * 1000 - fed) / 1e6;
   const endedAt = (Date.parse(end.endedAt!) * 1000 - fed) / 1e6;
   assert(Math.abs(startedAt - 1.5) <= 0.15, `turn started at ${startedAt} s`);
@@ -30,7 +34,7 @@ Deno.test("module: builtin:echo repeats the caller's turn after endpointing, and
   assert(Math.abs(endedAt - 6.1) <= 0.15, `turn ended at ${endedAt} s`);
   // Endpointing: told 500 ms (the default silence) after the last voiced frame, not before.
   assert(
-    Date.parse(end.at) - Date.parse(end.endedAt!) >= 480,
+    receivedUs / 1000 - Date.parse(end.endedAt!) >= 480,
     "turn end came before 500 ms of silence",
   );
 
