@@ -56,7 +56,7 @@ class Entry implements PacerEntry {
  * pacer.schedule(performance.now() + 5, () => ran.push("later"));
  * pacer.schedule(performance.now(), () => ran.push("now"));
  * pacer.schedule(performance.now() + 10, () => resolve()).cancel();
- * pacer.schedule(performance.now() + 10, resolve);
+ * pacer.schedule(performance.now() + 10, () => resolve());
  * await promise;
  * assertEquals(ran, ["now", "later"]);
  * assertEquals(pacer.size, 0);
