@@ -101,35 +101,68 @@ export function createForwarder(options: ForwarderOptions): Hono {
     return await forwardTo(c, info, undefined, info.nodeId);
   };
   const forwardTo = async (c: Context, info: NodeInfo, sid: string | undefined, owner: string) => {
-    const method = c.req.method;
-    const url = new URL(c.req.path, info.http);
-    url.search = new URL(c.req.url).search;
-    const headers = new Headers(c.req.raw.headers);
-    headers.set(FORWARDED_HEADER, nodeId);
-    headers.delete("host");
-    headers.delete("content-length");
-    const body = method === "GET" || method === "HEAD" ? undefined : await c.req.arrayBuffer();
-    try {
-      const response = await fetch(url, { method, headers, body, redirect: "manual" });
-      log.debug("Forwarded a call request to its node", { sid, owner, method, path: c.req.path });
-      return new Response(response.body, { status: response.status, headers: response.headers });
-    } catch (error) {
-      log.warn("Cannot forward a call request to its node", { sid, owner, error });
-      const problem: ProblemDetails = {
-        type: `${PROBLEM_BASE}node-unreachable`,
-        title: "The node holding this call cannot be reached",
-        status: 503,
-        detail: `Node "${owner}" did not answer`,
-        instance: c.req.path,
-      };
-      return new Response(JSON.stringify(problem), {
-        status: 503,
-        headers: { "content-type": "application/problem+json", "retry-after": "1" },
+    const response = await forwardRequest(c.req.raw, info, { nodeId, log });
+    if (response.ok) {
+      log.debug("Forwarded a call request to its node", {
+        sid,
+        owner,
+        method: c.req.method,
+        path: c.req.path,
       });
     }
+    return response;
   };
   app.use("/v1/calls", originate);
   app.use("/v1/calls/:sid", forward);
   app.use("/v1/calls/:sid/*", forward);
   return app;
+}
+
+/**
+ * Sends `request` on to the node `info` (its advertised HTTP URL, same path and query) with
+ * the caller's headers — its token is checked again there — and body, marked with
+ * {@linkcode FORWARDED_HEADER}, and returns that node's answer as it is; a node that does not
+ * answer is a 503 problem (`node-unreachable`, retry).
+ *
+ * @example
+ * ```ts ignore
+ * import { forwardRequest } from "./forward.ts";
+ * const response = await forwardRequest(request, peerInfo, { nodeId: "a", log });
+ * ```
+ */
+export async function forwardRequest(
+  request: Request,
+  info: NodeInfo,
+  { nodeId, log }: { readonly nodeId: string; readonly log: Logger },
+): Promise<Response> {
+  const method = request.method;
+  const incoming = new URL(request.url);
+  const url = new URL(incoming.pathname, info.http);
+  url.search = incoming.search;
+  const headers = new Headers(request.headers);
+  headers.set(FORWARDED_HEADER, nodeId);
+  headers.delete("host");
+  headers.delete("content-length");
+  const body = method === "GET" || method === "HEAD" ? undefined : await request.arrayBuffer();
+  try {
+    const response = await fetch(url, { method, headers, body, redirect: "manual" });
+    return new Response(response.body, { status: response.status, headers: response.headers });
+  } catch (error) {
+    log.warn("Cannot forward a request to its node", {
+      node: info.nodeId,
+      path: incoming.pathname,
+      error,
+    });
+    const problem: ProblemDetails = {
+      type: `${PROBLEM_BASE}node-unreachable`,
+      title: "The node holding this cannot be reached",
+      status: 503,
+      detail: `Node "${info.nodeId}" did not answer`,
+      instance: incoming.pathname,
+    };
+    return new Response(JSON.stringify(problem), {
+      status: 503,
+      headers: { "content-type": "application/problem+json", "retry-after": "1" },
+    });
+  }
 }

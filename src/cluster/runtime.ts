@@ -11,7 +11,8 @@ import type { CallService } from "../calls/service.ts";
 import { connectOrThrow, RedisCallStore, redisClient } from "../calls/redis_store.ts";
 import type { ClusterConfig } from "./config.ts";
 import { EventBus } from "./event_bus.ts";
-import { createForwarder } from "./forward.ts";
+import { createForwarder, FORWARDED_HEADER, forwardRequest } from "./forward.ts";
+import { PROBLEM_BASE, type ProblemDetails } from "../api/problem.ts";
 import { type NodeInfo, NodeLease } from "./node_lease.ts";
 import { RelayCascade } from "./cascade.ts";
 import { type ClusterRecording, RecordingMirror } from "./recordings.ts";
@@ -164,14 +165,45 @@ export class ClusterNode implements AsyncDisposable {
   recordings<T extends { readonly sid: string }>(local: {
     list(): Promise<readonly T[]>;
     get(sid: string): Promise<object | undefined>;
+    audio(sid: string): Promise<Response | undefined>;
   }): {
     list(): Promise<readonly (T | ClusterRecording)[]>;
     get(sid: string): Promise<object | undefined>;
+    audio(sid: string, request: Request): Promise<Response | undefined>;
   } {
     return {
       list: () => this.#recordings?.list() ?? local.list(),
       get: (sid) => this.#recordings?.get(sid) ?? local.get(sid),
+      audio: async (sid, request) =>
+        await local.audio(sid) ?? await this.#remoteAudio(sid, request),
     };
+  }
+
+  /**
+   * The audio of a recording another node holds: the request goes on to that node's advertised
+   * HTTP URL with its token (checked again there); a request forwarded already is not forwarded
+   * again. Undefined: no node holds it; the holder is gone: 503.
+   */
+  async #remoteAudio(sid: string, request: Request): Promise<Response | undefined> {
+    const mirror = this.#recordings;
+    if (!mirror || request.headers.has(FORWARDED_HEADER)) return undefined;
+    const recording = await mirror.get(sid);
+    if (!recording || recording.node === this.config.nodeId) return undefined;
+    const info = await this.#lease?.peer(recording.node);
+    if (!info) {
+      const problem: ProblemDetails = {
+        type: `${PROBLEM_BASE}node-unreachable`,
+        title: "The node holding this recording is not alive",
+        status: 503,
+        detail: `Recording "${sid}" is on node "${recording.node}", whose lease has expired`,
+        instance: new URL(request.url).pathname,
+      };
+      return new Response(JSON.stringify(problem), {
+        status: 503,
+        headers: { "content-type": "application/problem+json", "retry-after": "5" },
+      });
+    }
+    return await forwardRequest(request, info, { nodeId: this.config.nodeId, log: this.#log });
   }
 
   /** The relay cascade, when on. */

@@ -62,6 +62,11 @@ export interface RecordingSource {
   list(): Promise<readonly { readonly sid: string }[]>;
   /** The recording of a call, or undefined when there is none. */
   get(sid: string): Promise<object | undefined>;
+  /**
+   * The audio of a call's recording as the answer to `request` (in a cluster, fetched from
+   * the node that holds the file), or undefined when there is none.
+   */
+  audio?(sid: string, request: Request): Promise<Response | undefined>;
 }
 
 /**
@@ -120,6 +125,7 @@ export function createHttpApp(ctx: HttpContext): Hono {
   app.use("/v1/recordings", requireScope("calls:read"));
   app.use("/v1/recordings/*", requireScope("calls:read"));
   app.use("/v1/recordings/:sid", requireSid());
+  app.use("/v1/recordings/:sid/audio", requireSid());
   app.get(
     "/v1/recordings",
     async (c) => {
@@ -135,6 +141,15 @@ export function createHttpApp(ctx: HttpContext): Hono {
     if (recording) return c.json(recording);
     return problemResponse(
       new ProblemError(404, "not-found", `No recording of call "${sid}"`),
+      c.req.path,
+    );
+  });
+  app.get("/v1/recordings/:sid/audio", async (c) => {
+    const sid = c.req.param("sid");
+    const audio = await ctx.recordings?.audio?.(sid, c.req.raw);
+    if (audio) return audio;
+    return problemResponse(
+      new ProblemError(404, "not-found", `No recording audio of call "${sid}"`),
       c.req.path,
     );
   });

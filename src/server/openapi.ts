@@ -244,6 +244,27 @@ function serverPaths(): Record<string, Record<string, Operation>> {
         },
       },
     },
+    "/v1/recordings/{sid}/audio": {
+      get: {
+        operationId: "getRecordingAudio",
+        summary: "One call's recording audio (stereo WAV; in a cluster, from the node holding it)",
+        tags: ["Recordings"],
+        security: bearer,
+        parameters: [{
+          name: "sid",
+          in: "path",
+          required: true,
+          description: "The call's sid",
+          schema: { type: "string" },
+        }],
+        responses: {
+          "200": {
+            description: "The WAV file",
+            content: { "audio/wav": { schema: { type: "string", format: "binary" } } },
+          },
+        },
+      },
+    },
     "/v1/recordings/{sid}": {
       get: {
         operationId: "getRecording",

@@ -30,6 +30,7 @@ import {
   type TokenVerifier,
 } from "../auth/mod.ts";
 import { listRecordings, publicRecording, readRecording } from "../plugins/recorder/metadata.ts";
+import { recordingAudioResponse } from "../plugins/recorder/audio_response.ts";
 import { dirname, join } from "node:path";
 import { type CallsRuntime, startCalls } from "../calls/runtime.ts";
 import { callsRouteKit } from "../calls/api.ts";
@@ -352,6 +353,7 @@ export class VoiceServer implements AsyncDisposable {
         const meta = await readRecording(recordingsDir, sid);
         return meta && publicRecording(meta);
       },
+      audio: (sid: string) => recordingAudioResponse(recordingsDir, sid),
     };
     const app = createHttpApp({
       certificate: () => ref.server?.certificate ?? certificate,

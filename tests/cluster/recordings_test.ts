@@ -1,7 +1,7 @@
 /**
  * Recordings in cluster mode: the recorder plugin on B records B's SIP call; its metadata
  * reaches Redis, so `GET /v1/recordings` (and `/v1/recordings/{sid}`) on A lists it, naming
- * the node that holds its files.
+ * the node that holds its files; its audio, fetched on A, comes from B.
  */
 import { assertEquals } from "@std/assert";
 import { requireOrSkip } from "../_lib/env.ts";
@@ -67,6 +67,18 @@ Deno.test({
       assertEquals(one.status, 200);
       const got = await one.json() as Listed;
       assertEquals([got.sid, got.node, got.state], [call.sid, "node-b", "completed"]);
+      // The audio stays on B: A fetches it from B (same bytes), with the caller's token.
+      const fromB = await b.fetch(`/v1/recordings/${call.sid}/audio`);
+      assertEquals([fromB.status, fromB.headers.get("content-type")], [200, "audio/wav"]);
+      const wav = await fromB.bytes();
+      assertEquals(new TextDecoder().decode(wav.subarray(0, 4)), "RIFF");
+      const fromA = await a.fetch(`/v1/recordings/${call.sid}/audio`);
+      assertEquals(fromA.status, 200);
+      assertEquals(await fromA.bytes(), wav);
+      // Without a token, A refuses it (as B would).
+      const anonymous = await fetch(`${a.http}/v1/recordings/${call.sid}/audio`);
+      assertEquals(anonymous.status, 401);
+      await anonymous.body?.cancel();
       // B lists its own recording from its files.
       const onB = await (await b.fetch("/v1/recordings")).json() as { recordings: Listed[] };
       assertEquals(onB.recordings.map((r) => [r.sid, r.node]), [[call.sid, "node-b"]]);

@@ -206,6 +206,14 @@ const ROWS: readonly Row[] = [
   },
   {
     method: "GET",
+    path: "/v1/recordings/{sid}/audio",
+    scope: "calls:read",
+    resource: "sid",
+    ok: 200,
+    target: "shared",
+  },
+  {
+    method: "GET",
     path: "/v1/calls/{sid}",
     scope: "calls:read",
     resource: "sid",
