@@ -34,7 +34,6 @@ export async function answerSippCall(page: Page, sipPort: number) {
     callerArgs(
       sipPort,
       ["-sf", scenario("uac_echo.xml"), "-d", "30000", "-rtp_echo"],
-      freeUdpPort(),
     ),
   );
   await waitForStatus(page, "ringing");

@@ -72,7 +72,7 @@ Deno.test({
       "-p",
       String(uasPort),
       "-mp",
-      String(freeUdpPort()),
+      "0", // sipp binds its own (6000, 6002, … the first free)
       "-m",
       "2",
     ]);

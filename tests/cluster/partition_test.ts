@@ -41,7 +41,7 @@ function uas(port: number) {
     "-p",
     String(port),
     "-mp",
-    String(freeUdpPort()),
+    "0", // sipp binds its own (6000, 6002, … the first free)
     "-m",
     "1",
   ]);

@@ -177,9 +177,10 @@ export function scenario(name: string): string {
 /**
  * sipp arguments for one call from the trunk (127.0.0.1, caller +14155550199) into the gateway
  * on `port`: `call` selects the scenario (`["-sf", scenario(...)]` or `["-sn", "uac"]`) plus any
- * extra flags; RTP goes out from `mediaPort` [a free port].
+ * extra flags; RTP goes out from `mediaPort` [0: sipp binds its own, trying 6000, 6002, … until a
+ * bind succeeds, so no port found free earlier can be taken by a test beside it in between].
  */
-export function callerArgs(port: number, call: string[], mediaPort = freeUdpPort()): string[] {
+export function callerArgs(port: number, call: string[], mediaPort = 0): string[] {
   return [
     ...call,
     "-s",

@@ -8,7 +8,6 @@ import { assert, assertEquals } from "@std/assert";
 import { rtpMedia } from "../../src/sip/rtp_media.ts";
 import {
   callerArgs,
-  freeUdpPort,
   haveSipp,
   readCallTracks,
   scenario,
@@ -28,7 +27,6 @@ Deno.test("a call with nothing played still sends sipp RTP: A-law silence at the
     callerArgs(
       fx.port,
       ["-sf", scenario("uac_echo.xml"), "-d", "4000", "-rtp_echo"],
-      freeUdpPort(),
     ),
   );
   await waitForStatus(fx, "in_progress");

@@ -13,7 +13,6 @@ import { bestLagCorrelation } from "../_lib/correlate.ts";
 import { readFixtureWav } from "../_lib/fixtures.ts";
 import {
   callerArgs,
-  freeUdpPort,
   haveSipp,
   readCallTracks,
   scenario,
@@ -37,9 +36,8 @@ Deno.test("media: downlink audio reaches sipp (its RTP echo brings it back on th
   });
   const uplink: Uint8Array[] = [];
   using _route = readCallTracks(fx, ["uplink"], (o) => uplink.push(o.payload.slice()));
-  const mediaPort = freeUdpPort();
   await using peer = spawnSipp(
-    callerArgs(fx.port, ["-sf", scenario("uac_echo.xml"), "-d", "6000", "-rtp_echo"], mediaPort),
+    callerArgs(fx.port, ["-sf", scenario("uac_echo.xml"), "-d", "6000", "-rtp_echo"]),
   );
   const call = await waitForStatus(fx, "in_progress");
 

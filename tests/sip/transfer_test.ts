@@ -60,7 +60,7 @@ Deno.test("transfer: a peer that refuses REFER (405) is bridged by the gateway t
     "-m",
     "1",
     "-mp",
-    String(freeUdpPort()),
+    "0", // sipp binds its own (6000, 6002, … the first free)
     "-rtp_echo",
   ]);
   await using fx = await startGateway({
