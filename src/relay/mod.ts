@@ -36,5 +36,6 @@ export type { Parameters, ParameterValue } from "./wire/draft14/parameters.ts";
 export { Session, type SessionOptions } from "./wire/draft14/session.ts";
 export type { SessionState } from "./wire/draft14/session_state.ts";
 export type { ForwarderStats, TrackForwarder } from "./wire/draft14/track_forwarder.ts";
+export type { RelayTally } from "../metrics/tally.ts";
 export * as draft14 from "./wire/draft14/mod.ts";
 export { CAPABILITY_PARAMETER } from "./wire/draft14/capability_parameter.ts";

@@ -18,6 +18,7 @@ import type { MoqTransport } from "./transport/transport.ts";
 import type { MoqEndpoint } from "./transport/endpoint.ts";
 import type { Logger } from "../log/mod.ts";
 import { SessionErrorCode } from "./wire/draft14/error_codes.ts";
+import { relayTally } from "../metrics/tally.ts";
 
 /** Options for a {@linkcode Relay}. */
 export interface RelayOptions extends OriginOptions {
@@ -132,6 +133,8 @@ export class Relay implements AsyncDisposable {
         ((credentials) => authorizeConnection(transport, credentials)),
       maxInFlightGroups: this.#options.maxInFlightGroups,
       streamBudget: this.#streamBudget,
+      // What this relay forwards is what clutchcall_relay_objects_total counts.
+      tally: relayTally,
       requestWindow: this.#options.requestWindow,
       setupTimeoutMs: this.#options.setupTimeoutMs,
       messageTimeoutMs: this.#options.messageTimeoutMs,

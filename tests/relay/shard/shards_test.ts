@@ -353,8 +353,8 @@ Deno.test("clutchcall_relay_objects_total counts what every shard forwarded: obj
     await (await fetch(`${fx.url}/metrics`)).text(),
     "clutchcall_relay_objects_total",
   );
-  // This process's own tally also counts what the test's in-process clients send: the Worker
-  // shard's share is what the counter gained beyond it.
+  // This process's relay (shard 0) forwards nothing here; the test's in-process clients are
+  // not relays and count nothing either.
   const ownBefore = relayTally.objects;
   // Publisher and subscriber both on shard 1, the call's: shard 0 forwards nothing.
   const port = fx.server.shards!.port(1);
@@ -375,8 +375,8 @@ Deno.test("clutchcall_relay_objects_total counts what every shard forwarded: obj
     await (await fetch(`${fx.url}/metrics`)).text(),
     "clutchcall_relay_objects_total",
   );
-  const own = relayTally.objects - ownBefore;
-  assertEquals(after - before - own, 7, "the Worker shard's 7 forwarded objects are counted");
+  assertEquals(relayTally.objects - ownBefore, 0, "a client's sends are not the relay's");
+  assertEquals(after - before, 7, "the Worker shard's 7 forwarded objects are counted");
   const shards = (await (await fx.fetch("/v1/relay/shards")).json()).shards;
   assertEquals(shards[1].objects, 7);
   assertEquals(shards.map((s: { stale: boolean }) => s.stale), [false, false]);
@@ -404,4 +404,36 @@ Deno.test("a hung Worker shard does not hang /metrics or /v1/relay/shards: it is
   }
   const shards = (await (await fx.fetch("/v1/relay/shards")).json()).shards;
   assertEquals(shards.map((s: { stale: boolean }) => s.stale), [false, false]);
+});
+
+Deno.test("a track pushed across shards is counted once in clutchcall_relay_objects_total: by the shard that forwards it to its subscriber, not by the pushing session", async () => {
+  await using fx = await startServer({}, undefined, { relay: { shards: 2 } });
+  await placement(fx, "CAonce0");
+  assertEquals((await placement(fx, "CAonce1")).shard, 1);
+  const metric = async () =>
+    counterValue(await (await fetch(`${fx.url}/metrics`)).text(), "clutchcall_relay_objects_total");
+  const before = await metric();
+  const ownBefore = relayTally.objects;
+  // A main-thread leg publishes in the main origin; the call is on shard 1, so the main thread
+  // pushes it there through a MoqClient session (a client, not a relay).
+  const downlink = fx.server.relay.origin.publishTrack({
+    namespace: ["voice", "CAonce1"],
+    name: "downlink",
+    capability: "voice/g711_ulaw",
+  });
+  const client = await connectTo(fx, fx.server.shards!.port(1));
+  const reader = await client.subscribe(["voice", "CAonce1"], "downlink");
+  const pending = readTexts(reader, 6);
+  const group = downlink.appendGroup();
+  for (let i = 0; i < 6; i++) group.write({ id: i, payload: encoder.encode(`o${i}`) });
+  group.close();
+  assertEquals((await pending).length, 6);
+  const shards = (await (await fx.fetch("/v1/relay/shards")).json()).shards;
+  assertEquals(shards[0].cross.objectsOut, 6, "the 6 objects crossed once");
+  assertEquals(relayTally.objects - ownBefore, 0, "shard 0 forwarded nothing to a subscriber");
+  assertEquals(shards[1].objects, 6, "shard 1 forwarded them to its subscriber");
+  assertEquals(await metric() - before, 6, "each delivered object counted once");
+  reader.close();
+  downlink.close();
+  client.close();
 });

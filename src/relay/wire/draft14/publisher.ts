@@ -112,6 +112,7 @@ export class Publisher {
       startGroup,
       endGroup: filter.type === "absolute_range" ? filter.endGroup : undefined,
       datagrams,
+      tally: core.tally,
     }, !serving.forward);
     serving.forwarder = forwarder;
     core.send({
@@ -297,6 +298,7 @@ export class Publisher {
       maxInFlightGroups: core.maxInFlightGroups,
       // The lane was offered in PUBLISH; it is used only if PUBLISH_OK accepted it.
       datagrams: info.datagrams === true && readDatagramLane(accepted),
+      tally: core.tally,
     });
     pushing.forwarder = forwarder;
     forwarder.run().then((outcome) => {

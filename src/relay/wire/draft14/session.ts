@@ -41,6 +41,7 @@ import { Publisher } from "./publisher.ts";
 import { Subscriber } from "./subscriber.ts";
 import { controlStreamEndError } from "./control_end.ts";
 import type { TrackForwarder } from "./track_forwarder.ts";
+import type { RelayTally } from "../../../metrics/tally.ts";
 
 /** The peer ended its control stream (see control_end.ts for what that means). */
 const CONTROL_STREAM_ENDED = MoqError.protocolViolation("The peer closed the control stream");
@@ -87,6 +88,12 @@ export interface SessionOptions {
   readonly token?: string;
   /** Client only: the PATH setup parameter (raw QUIC). */
   readonly path?: string;
+  /**
+   * Process counters the objects and dropped groups this session forwards to its peer are
+   * added to: a relay passes its tally; a client passes none, so that a track an
+   * in-process client sends to a relay is counted once, by the relay [none].
+   */
+  readonly tally?: RelayTally;
 }
 
 const encoder = new TextEncoder();
@@ -121,6 +128,7 @@ export class Session implements AsyncDisposable {
   readonly #requestWindow: number;
   readonly #maxInFlightGroups: number;
   readonly #streamBudget: StreamBudget | undefined;
+  readonly #tally: RelayTally | undefined;
   readonly #setupTimeoutMs: number;
   readonly #messageTimeoutMs: number;
   readonly #path: string | undefined;
@@ -151,6 +159,7 @@ export class Session implements AsyncDisposable {
     this.#requestWindow = options.requestWindow ?? 100;
     this.#maxInFlightGroups = options.maxInFlightGroups ?? 4;
     this.#streamBudget = options.streamBudget;
+    this.#tally = options.tally;
     this.#setupTimeoutMs = options.setupTimeoutMs ?? 10_000;
     this.#messageTimeoutMs = options.messageTimeoutMs ?? 10_000;
     this.#path = options.path;
@@ -272,6 +281,7 @@ export class Session implements AsyncDisposable {
       log: this.log,
       authorize,
       maxInFlightGroups: this.#maxInFlightGroups,
+      tally: this.#tally,
       send: (message) => this.#send(message),
       nextRequestId: () => this.#takeRequestId(),
       isOurs: (id) => id % 2 === this.#nextRequestId % 2 && id < this.#nextRequestId,

@@ -9,6 +9,7 @@ import type { MoqTransport } from "../../transport/transport.ts";
 import type { Logger } from "../../../log/mod.ts";
 import type { ControlMessage } from "./messages.ts";
 import type { MoqErrorKind } from "../../error.ts";
+import type { RelayTally } from "../../../metrics/tally.ts";
 
 /** @internal The session as its halves see it. */
 export interface SessionCore {
@@ -17,6 +18,8 @@ export interface SessionCore {
   readonly log: Logger;
   readonly authorize: Authorize;
   readonly maxInFlightGroups: number;
+  /** Where the session's forwarders count what they send (a relay's session only). */
+  readonly tally?: RelayTally;
   /** Sends a control message (queued in order). */
   send(message: ControlMessage): void;
   /** Allocates the next request id of ours, waiting for MAX_REQUEST_ID when blocked. */

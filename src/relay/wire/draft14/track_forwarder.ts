@@ -19,8 +19,8 @@ import {
   subgroupHeaderType,
 } from "./subgroup_stream.ts";
 import { StreamResetCode } from "./error_codes.ts";
-// The plain tally, not the registry: browsers bundle this file.
-import { relayTally } from "../../../metrics/tally.ts";
+// The plain tally's type, not the registry: browsers bundle this file.
+import type { RelayTally } from "../../../metrics/tally.ts";
 
 /** Subgroup 0, extensions present, FIN ends the group: what every peer here accepts. */
 const HEADER_TYPE = subgroupHeaderType({
@@ -51,6 +51,12 @@ export interface TrackForwarderOptions {
    * negotiated with this peer (see `datagram_lane.ts`) [false].
    */
   readonly datagrams?: boolean;
+  /**
+   * Process counters this forwarder adds its objects and dropped groups to, besides its own
+   * {@linkcode TrackForwarder.stats}: a relay's sessions pass the relay's tally; a client's
+   * pass none, since what a client sends is counted by the relay it reaches [none].
+   */
+  readonly tally?: RelayTally;
 }
 
 /** Counters of one forwarder. */
@@ -124,6 +130,7 @@ export class TrackForwarder {
   readonly #startGroup: number;
   readonly #endGroup: number;
   readonly #datagrams: boolean;
+  readonly #tally: RelayTally | undefined;
   readonly #inFlight: GroupSend[] = [];
   #paused: boolean;
   #resume: (() => void) | undefined;
@@ -140,6 +147,7 @@ export class TrackForwarder {
       startGroup = 0,
       endGroup = Infinity,
       datagrams = false,
+      tally,
     }: TrackForwarderOptions,
     paused = false,
   ) {
@@ -151,6 +159,7 @@ export class TrackForwarder {
     this.#startGroup = startGroup;
     this.#endGroup = endGroup;
     this.#datagrams = datagrams;
+    this.#tally = tally;
     this.#paused = paused;
   }
 
@@ -238,7 +247,7 @@ export class TrackForwarder {
         continue;
       }
       this.stats.objects++;
-      relayTally.objects++;
+      if (this.#tally) this.#tally.objects++;
       this.#transport.sendDatagram(bytes);
     }
   }
@@ -251,7 +260,7 @@ export class TrackForwarder {
     send.group.cancel();
     if (code === StreamResetCode.DELIVERY_TIMEOUT) {
       this.stats.droppedGroups++;
-      relayTally.droppedGroups++;
+      if (this.#tally) this.#tally.droppedGroups++;
     }
     send.writer?.abort(code).catch(() => {}); // the stream is already reset or the connection gone
   }
@@ -307,7 +316,7 @@ export class TrackForwarder {
         const frame = encodeObjectFrame(object, prev);
         prev = object.id;
         this.stats.objects++;
-        relayTally.objects++;
+        if (this.#tally) this.#tally.objects++;
         inFlight++;
         writer.write(frame).then(written, broken);
         while (inFlight >= MAX_WRITES_IN_FLIGHT && failure === undefined && !send.dropped) {
