@@ -5,9 +5,10 @@
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { openRtpEngine } from "./mod.ts";
- * const engine = openRtpEngine("auto");
- * console.log(["xdp", "io_uring", "deno"].includes(engine.name)); // true
+ * const engine = openRtpEngine("auto"); // the fastest engine that runs here
+ * assert(["xdp", "io_uring", "deno"].includes(engine.name));
  * await engine.close();
  * ```
  *
