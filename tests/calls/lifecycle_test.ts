@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
 import type { CallEvent } from "../../src/sdk/mod.ts";
 import { eventually, startServer } from "./_server.ts";
-import { pace } from "../_lib/wait.ts";
+import { pace, waitFor } from "../_lib/wait.ts";
 
 Deno.test("a client: call rings the client, is answered by attachCaller, carries audio both ways, and hangs up to completed with both tracks gone", async () => {
   await using fx = await startServer();
@@ -126,7 +126,17 @@ Deno.test("an unanswered client: call ends no_answer after the ring timeout and 
       }
     } catch { /* aborted */ }
   })();
-  await new Promise((r) => setTimeout(r, 50));
+  // The ring must come after the stream subscribed (the access log line is written once the
+  // stream's response, and so its subscription, exists): a ring between its subscription and
+  // its snapshot of ringing calls would be told twice.
+  await waitFor(
+    "bob's incoming stream to open",
+    () =>
+      fx.logs.some((line) =>
+        line.includes('"route":"/v1/clients/:identity/incoming"') &&
+        line.includes('"path":"/v1/clients/bob/incoming"')
+      ),
+  );
   const call = await voice.calls.originate({ from: "+14155550100", to: "client:bob" });
   const done = await eventually(
     async () => {
