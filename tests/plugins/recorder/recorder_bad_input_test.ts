@@ -62,7 +62,9 @@ Deno.test("the recorder survives bad input: corrupt frames, bogus timestamps, un
     origin.publishTrack({ namespace: ["other"], name: "uplink", capability: "voice/pcm16" }),
   ];
   for (const t of odd) t.appendGroup().write({ id: 0, payload: loud });
-  await new Promise((r) => setTimeout(r, 200));
+  // The recorder's route took both call tracks as they were published (a consumer each), so
+  // what was written above is read from the tracks' groups even after they end here.
+  assertEquals([up.consumers, down.consumers], [1, 1], "the recorder consumes both call tracks");
   up.close();
   down.close();
   for (const t of odd) t.close();
