@@ -14,6 +14,7 @@ import { attach, attachCaller } from "../../src/bridge/mod.ts";
 import { createOpusDecoder, createOpusEncoder } from "../../src/codecs/opus.ts";
 import { decodeUlaw, encodeUlaw } from "../../src/codecs/g711.ts";
 import { FRAMES_PER_GROUP, nowMicros } from "../../src/voice/track.ts";
+import { pace, waitFor } from "../_lib/wait.ts";
 
 import { startRelay } from "../_lib/relay_fixture.ts";
 import { align, chunks, concat, readFixture } from "../codecs/_signal.ts";
@@ -147,25 +148,22 @@ Deno.test("a reader that stops for a second gets bounded latency: late frames ar
   });
   const frame = encodeUlaw(new Int16Array(160).fill(1000));
   const latenciesMs: number[] = [];
-  let stop = false;
+  const stop = Promise.withResolvers<undefined>();
   const reader = (async () => {
-    const t0 = performance.now();
     let paused = false;
-    while (!stop) {
-      if (!paused && performance.now() - t0 > 600) {
+    for (;;) {
+      if (!paused && latenciesMs.length === 25) {
         paused = true;
-        await new Promise((r) => setTimeout(r, 1000)); // the slow consumer
+        await pace(1000); // the slow consumer: a reader that stops for a second, in real time
       }
-      const f = await Promise.race([
-        agent.read(),
-        new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)),
-      ]);
-      if (f) latenciesMs.push((nowMicros() - f.timestamp) / 1000);
+      const f = await Promise.race([agent.read(), stop.promise]);
+      if (!f) return;
+      latenciesMs.push((nowMicros() - f.timestamp) / 1000);
     }
   })();
   await paced(120, 20, () => phone.write(frame)); // 2.4 s in real time
-  await new Promise((r) => setTimeout(r, 100));
-  stop = true;
+  await waitFor("the agent's bridge to receive the 120 frames", () => agent.stats.received === 120);
+  stop.resolve(undefined);
   await reader;
 
   const s = agent.stats;
