@@ -7,7 +7,7 @@ import { createLogger } from "../../src/log/mod.ts";
 import { Origin } from "../../src/relay/model/mod.ts";
 import { nowMicros } from "../../src/voice/track.ts";
 import { b64, startTwilioBot } from "./_twilio_bot.ts";
-import { guard } from "./_fixture.ts";
+import { waitFor } from "../_lib/wait.ts";
 
 /** The playout's queue bound (its default, 300 s) at 8 kHz, as bytes of PCM. */
 const QUEUE_BYTES = 300 * 8000 * 2;
@@ -50,15 +50,11 @@ Deno.test("an agent session's memory is bounded: a bot sending 15 minutes of aud
   });
   try {
     // Every message reached the playout once its mark is pending (it is queued after them).
-    await guard(
-      (async () => {
-        while (session.playout.pendingMarks === 0) {
-          if (ended.length > 0) throw new Error(`the agent ended: ${ended}`);
-          await new Promise((r) => setTimeout(r, 10));
-        }
-      })(),
-      "the flood's mark reaching the playout",
-    );
+    // A queued mark has no event of its own (only a played one): its count is polled.
+    await waitFor("the flood's mark reaching the playout", () => {
+      if (ended.length > 0) throw new Error(`the agent ended: ${ended}`);
+      return session.playout.pendingMarks > 0;
+    }, { timeoutMs: 60_000 });
     const { overflowSamples, queuedMs } = session.playout.counters;
     const sent = messages * (chunk.length * 3) / 4;
     assert(queuedMs <= 300_000, `queued ${queuedMs} ms`);
