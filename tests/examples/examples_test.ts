@@ -3,6 +3,7 @@ import { spawnServer } from "../_lib/server_process.ts";
 import { pathExists, requireOrSkip } from "../_lib/env.ts";
 import { freeUdpPort, sipp } from "../sip/_harness.ts";
 import { Voice } from "../../src/sdk/mod.ts";
+import { waitFor } from "../_lib/wait.ts";
 import {
   haveChromium,
   launchChromium,
@@ -91,17 +92,17 @@ Deno.test("examples/inbound_sip.ts: an inbound sipp call routed to client:desk i
     });
     // The call is placed once the program is registered (its incoming stream is open).
     const voice = new Voice({ baseUrl: server.listening.http, token: server.token! });
-    for (;;) {
-      const response = await fetch(`${server.listening.http}/v1/clients/desk`, {
-        headers: { authorization: `Bearer ${server.token}` },
-      });
-      await response.body?.cancel();
-      if (
-        response.ok &&
-        server.lines.some((l) => l.includes('"route":"/v1/clients/:identity/incoming"'))
-      ) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    // The access log line of a 200 on desk's incoming stream is written once the stream has
+    // subscribed (and desk registered before it opened it).
+    await waitFor(
+      "the program's incoming stream for desk",
+      () =>
+        server.lines.some((l) =>
+          l.includes('"route":"/v1/clients/:identity/incoming"') &&
+          l.includes('"path":"/v1/clients/desk/incoming"') && l.includes('"status":200')
+        ),
+      { timeoutMs: 60_000 },
+    );
     const caller = await sipp(
       [
         "-sf",
