@@ -16,12 +16,14 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "../xdp/bpf_obj.h"
@@ -44,6 +46,42 @@ const char *cc_engine_last_error(void) { return last_error; }
 static long futex(uint32_t *word, int op, uint32_t val, const struct timespec *timeout) {
   return syscall(SYS_futex, word, op, val, timeout, NULL, 0);
 }
+
+/* ---- port claims ----
+ * A call's ports are claimed before they are bound, for as long as the call holds them: an
+ * abstract unix socket named after the port ("\0clutchcall-rtp/<port>"), which only one socket
+ * in the network namespace (the UDP ports' namespace too) can bind, whatever its process. A
+ * steered call has to bind its ports with SO_REUSEPORT, which lets any same-uid socket bound
+ * with it join the port's group: without the claim, two engines (two servers, two test
+ * processes) could both probe a port free and both bind it, one group for two calls, and the
+ * second's steering program replacing the first's. The claim is released by the kernel when
+ * the process dies, so nothing is left behind by a crash. Keyed by port alone: an engine on
+ * another local address skips the port too (conservative; ports are plentiful). */
+static int claim_port(uint32_t port) {
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  int n = snprintf(sa.sun_path + 1, sizeof sa.sun_path - 1, "clutchcall-rtp/%u", port);
+  socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1u + (size_t)n);
+  if (bind(fd, (struct sockaddr *)&sa, len) != 0) {
+    int err = -errno;
+    close(fd);
+    return err;
+  }
+  return fd;
+}
+
+static void release_claims(struct cc_call *c) {
+  for (int k = 0; k < 2; k++) {
+    if (c->claim[k] >= 0) close(c->claim[k]);
+    c->claim[k] = -1;
+  }
+}
+
+/* Test seam, for the C unit tests only (ffi/engine/test_port_claim.c defines it; the library
+ * leaves it NULL): called with a steered call's port claimed and probed, just before its
+ * SO_REUSEPORT sockets bind — the window another engine must not be able to use. */
+extern void cc_test_steered_bind_window(uint32_t port) __attribute__((weak));
 
 static const struct cc_engine_ops *ops_of(int kind) {
   if (kind == CC_ENGINE_URING) return &cc_uring_ops;
@@ -91,7 +129,10 @@ int cc_engine_create(int kind, const cc_engine_cfg_t *cfg, cc_engine_t **out) {
   e->calls = calloc(CC_MAX_CALLS, sizeof *e->calls);
   e->shards = calloc(n, sizeof *e->shards);
   if (!e->calls || !e->shards) goto nomem;
-  for (uint32_t i = 0; i < CC_MAX_CALLS; i++) e->calls[i].fd[0] = e->calls[i].fd[1] = -1;
+  for (uint32_t i = 0; i < CC_MAX_CALLS; i++) {
+    struct cc_call *c = &e->calls[i];
+    c->fd[0] = c->fd[1] = c->claim[0] = c->claim[1] = -1;
+  }
   for (uint32_t i = 0; i < n; i++) {
     struct cc_shard *s = &e->shards[i];
     s->e = e;
@@ -170,6 +211,7 @@ int cc_engine_stop(cc_engine_t *e) {
       if (c->fd[k] >= 0) close(c->fd[k]);
       c->fd[k] = -1;
     }
+    release_claims(c);
     c->state = CC_CALL_FREE;
     for (uint32_t k = 0; e->peers && k < e->nshards; k++) {
       struct cc_peer_socks *p = &e->peers[(size_t)i * e->nshards + k];
@@ -397,12 +439,17 @@ static int bind_steered(cc_engine_t *e, uint32_t index, const cc_call_cfg_t *cfg
                         uint32_t owner, struct cc_call *c) {
   uint32_t nsock = cfg->rtcp_mux ? 1u : 2u;
   /* SO_REUSEPORT lets a same-uid socket of another process join a group: probe each port with
-   * a plain socket first, so a port anyone holds is skipped (EADDRINUSE) as without steering. */
+   * a plain socket first, so a port anyone holds is skipped (EADDRINUSE) as without steering.
+   * Another engine cannot take the port between the probe and the binds below: the caller
+   * holds its claim (claim_port). A socket that is not an engine's and binds plain in that
+   * window makes the binds below fail with EADDRINUSE, and the caller tries the next port;
+   * only a foreign SO_REUSEPORT socket of the same uid binding in it could still join. */
   for (uint32_t k = 0; k < nsock; k++) {
     int probe = bind_udp(e, cfg->ipv4, (uint16_t)(port + k), 0);
     if (probe < 0) return probe;
     close(probe);
   }
+  if (cc_test_steered_bind_window) cc_test_steered_bind_window(port);
   int rc = 0;
   uint32_t sh = 0, k = 0;
   for (sh = 0; sh < e->nshards && rc == 0; sh++) {
@@ -467,12 +514,22 @@ int cc_call_open(cc_engine_t *e, const cc_call_cfg_t *cfg, uint32_t *out3) {
   uint32_t slots = (max - min) / 2u + 1u;
   int rc = CC_EFULL, fd0 = -1, fd1 = -1;
   struct cc_call *c = &e->calls[index];
+  release_claims(c); /* a slot whose close timed out and that its shard freed later */
   /* Steered when the whole range lies in the steering range (else one socket, as without). */
   int steered = e->steer && min >= e->steer_min && max + (cfg->rtcp_mux ? 0u : 1u) <= e->steer_max;
   uint32_t port = 0;
   for (uint32_t i = 0; i < slots; i++) {
     port = min + ((e->port_cursor + i) % slots) * 2u;
     if (cfg->port == 0 && port_held(e, port)) continue;
+    c->claim[0] = claim_port(port);
+    if (c->claim[0] >= 0 && !cfg->rtcp_mux) c->claim[1] = claim_port(port + 1u);
+    if (c->claim[0] < 0 || (!cfg->rtcp_mux && c->claim[1] < 0)) {
+      rc = c->claim[0] < 0 ? c->claim[0] : c->claim[1];
+      release_claims(c);
+      if (rc != -EADDRINUSE) break;
+      rc = CC_EFULL; /* another engine holds it: the next port */
+      continue;
+    }
     if (steered) {
       c->shard = index % e->nshards; /* bind_steered reads it through cc_call_fds */
       fd0 = bind_steered(e, index, cfg, port, c->shard, c);
@@ -495,6 +552,7 @@ int cc_call_open(cc_engine_t *e, const cc_call_cfg_t *cfg, uint32_t *out3) {
       rc = CC_OK;
       break;
     }
+    release_claims(c);
     rc = fd0;
     if (rc != -EADDRINUSE) break;
     rc = CC_EFULL;
@@ -622,7 +680,10 @@ int cc_call_close(cc_engine_t *e, uint32_t call) {
   }
   pthread_mutex_lock(&e->lock);
   int freed = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == CC_CALL_FREE;
-  if (freed) port_mark(e, port, 0);
+  if (freed) {
+    port_mark(e, port, 0);
+    release_claims(c);
+  }
   pthread_mutex_unlock(&e->lock);
   if (!freed) {
     cc_engine_set_error("shard %u did not close call %u within 2 s", shard, call);

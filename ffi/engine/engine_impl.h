@@ -25,6 +25,7 @@ struct cc_call {
   uint32_t id;    /* (generation << 16) | index */
   uint32_t shard;
   int fd[2];      /* RTP, RTCP (-1 with rtcp-mux) */
+  int claim[2];   /* the ports' claims (engine.c claim_port), held while the call has them */
   uint8_t armed[2]; /* shard-only: a multishot receive is pending on fd[i] */
   uint16_t port;
   uint64_t remote[2]; /* (ipv4 << 16) | port, RTP and RTCP; written by JS, read by the shard (atomic) */
