@@ -20,7 +20,8 @@
  */
 import type { Call, CallDirection } from "./call.ts";
 import { type CallStatus, isTerminal } from "./status.ts";
-import { decodeCursor as decodePosition, encodeCursor, sortsBefore } from "./list_cursor.ts";
+import { decodeCursor as decodePosition, encodeCursor } from "./list_cursor.ts";
+import { pageOfCalls } from "./list_page.ts";
 import { appendKvTranscript, getKvTranscript } from "./kv_transcripts.ts";
 import type { StoredTranscript, TranscriptBounds, TranscriptEntry } from "./transcripts.ts";
 import type {
@@ -139,35 +140,15 @@ export class KvCallStore implements CallStore {
     limit: number,
     cursor?: string,
   ): Promise<CallPage> {
-    const after = cursor === undefined ? undefined : decodePosition(cursor);
-    const found: { time: number; call: Call }[] = [];
     const unique = [...new Set(sids)];
+    const calls: Call[] = [];
     for (let i = 0; i < unique.length; i += 10) {
       const entries = await this.#kv.getMany<Call[]>(
         unique.slice(i, i + 10).map((sid) => ["call", sid]),
       );
-      for (const { value: call } of entries) {
-        if (!call) continue;
-        const time = Date.parse(call.createdAt);
-        if (filter.status && call.status !== filter.status) continue;
-        if (filter.direction && call.direction !== filter.direction) continue;
-        if (filter.createdAfter !== undefined && time < filter.createdAfter) continue;
-        if (filter.createdBefore !== undefined && time >= filter.createdBefore) continue;
-        if (after && !sortsBefore({ time, sid: call.sid }, after)) continue;
-        found.push({ time, call });
-      }
+      for (const { value: call } of entries) if (call) calls.push(call);
     }
-    found.sort((a, b) =>
-      sortsBefore({ time: a.time, sid: a.call.sid }, { time: b.time, sid: b.call.sid }) ? 1 : -1
-    );
-    const page = found.slice(0, limit);
-    const last = page.at(-1);
-    return found.length > limit && last
-      ? {
-        calls: page.map((f) => f.call),
-        nextCursor: encodeCursor({ time: last.time, sid: last.call.sid }),
-      }
-      : { calls: page.map((f) => f.call) };
+    return pageOfCalls(calls, filter, limit, cursor);
   }
 
   async probeWrite(): Promise<void> {

@@ -43,7 +43,8 @@ import type { Logger } from "../log/mod.ts";
 import type { Call } from "./call.ts";
 import { isTerminal } from "./status.ts";
 import { IDEMPOTENCY_TTL_MS } from "./kv_store.ts";
-import { decodeCursor, encodeCursor, type ListPosition, sortsBefore } from "./list_cursor.ts";
+import { decodeCursor, encodeCursor, type ListPosition } from "./list_cursor.ts";
+import { pageOfCalls } from "./list_page.ts";
 import type {
   CallFilter,
   CallPage,
@@ -271,23 +272,7 @@ export class RedisCallStore implements CallStore {
     limit: number,
     cursor?: string,
   ): Promise<CallPage> {
-    const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    const found: { position: ListPosition; call: Call }[] = [];
-    for (const call of await this.#calls([...new Set(sids)])) {
-      const position = { time: Date.parse(call.createdAt), sid: call.sid };
-      if (filter.status && call.status !== filter.status) continue;
-      if (filter.direction && call.direction !== filter.direction) continue;
-      if (filter.createdAfter !== undefined && position.time < filter.createdAfter) continue;
-      if (filter.createdBefore !== undefined && position.time >= filter.createdBefore) continue;
-      if (after && !sortsBefore(position, after)) continue;
-      found.push({ position, call });
-    }
-    found.sort((a, b) => sortsBefore(a.position, b.position) ? 1 : -1);
-    const page = found.slice(0, limit);
-    const last = page.at(-1);
-    return found.length > limit && last
-      ? { calls: page.map((f) => f.call), nextCursor: encodeCursor(last.position) }
-      : { calls: page.map((f) => f.call) };
+    return pageOfCalls(await this.#calls([...new Set(sids)]), filter, limit, cursor);
   }
 
   /** Every call not in a terminal status; in cluster mode, only this node's. */
