@@ -4,7 +4,14 @@
  *
  * @module
  */
-import { Origin, type TrackConsumer, type TrackInfo, TrackProducer } from "./model/mod.ts";
+import {
+  Origin,
+  type Registration,
+  type TrackConsumer,
+  type TrackInfo,
+  TrackProducer,
+  type TrackSource,
+} from "./model/mod.ts";
 import { Session } from "./wire/draft14/session.ts";
 import { type ConnectMoqOptions, connectMoqQuic } from "./transport/endpoint.ts";
 import type { MoqTransport } from "./transport/transport.ts";
@@ -105,6 +112,30 @@ export class MoqClient implements AsyncDisposable {
       }
       return track;
     };
+  }
+
+  /**
+   * Announces `namespace` with PUBLISH_NAMESPACE, its tracks served on demand by `source`
+   * (the relay's SUBSCRIBEs become `source.serve` calls). Resolves once the announcement is
+   * sent; closing the registration withdraws it (PUBLISH_NAMESPACE_DONE). A second close is
+   * a no-op.
+   */
+  async announce(namespace: readonly string[], source: TrackSource): Promise<Registration> {
+    const local = this.#origin.publishNamespace(namespace, source);
+    try {
+      await this.session.publishNamespace(namespace);
+    } catch (error) {
+      local.close();
+      throw error;
+    }
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      local.close();
+      this.session.publishNamespaceDone(namespace);
+    };
+    return { close, [Symbol.dispose]: close };
   }
 
   /**

@@ -41,6 +41,16 @@ export interface NamespaceEvent {
   readonly active: boolean;
 }
 
+/** A namespace publisher registered or withdrawn, for {@linkcode Origin.watchPublishers}. */
+export interface PublisherEvent {
+  /** The namespace it publishes. */
+  readonly namespace: readonly string[];
+  /** The source it registered (the same object on withdrawal). */
+  readonly source: TrackSource;
+  /** True when it was registered, false when it was withdrawn. */
+  readonly active: boolean;
+}
+
 /** Options for an {@linkcode Origin}. */
 export interface OriginOptions {
   /** How long a subscribe waits for its namespace or track to appear, in ms [5000]. */
@@ -156,6 +166,7 @@ export class Origin implements LocalTracks {
   /** Tracks served by a source that is not routed (`TrackSource.routed`): no route sees them. */
   readonly #unrouted = new WeakSet<TrackProducer>();
   readonly #watchers = new Set<(event: NamespaceEvent) => void>();
+  readonly #publisherWatchers = new Set<(event: PublisherEvent) => void>();
   /**
    * Subscribers waiting for a namespace or track to appear, by the namespace they wait in;
    * each removes itself. Keyed so that a publish wakes only the waiters it may concern: with
@@ -222,6 +233,7 @@ export class Origin implements LocalTracks {
     const record: SourceEntry = { source, takeover, owner };
     entry.sources.push(record);
     if (isNew) this.#emit({ namespace: entry.namespace, active: true });
+    this.#emitPublisher({ namespace: entry.namespace, source, active: true });
     if (takeover) this.#moveTracks(namespace, record);
     // A namespace serves its sub-namespaces too (#findSource): wake the waiters under it.
     for (const waiting of [...this.#waiters.values()]) {
@@ -240,6 +252,7 @@ export class Origin implements LocalTracks {
         this.#namespaces.delete(key);
         this.#emit({ namespace: current.namespace, active: false });
       }
+      this.#emitPublisher({ namespace: current.namespace, source, active: false });
     };
     return { close, [Symbol.dispose]: close };
   }
@@ -421,6 +434,41 @@ export class Origin implements LocalTracks {
   }
 
   /**
+   * Watches the namespace publishers under `prefix`, one by one (a namespace two publishers
+   * publish is told twice, unlike {@linkcode watchNamespaces}): `handler` gets every one
+   * registered now, then each registration and withdrawal.
+   *
+   * @example
+   * ```ts
+   * import { assertEquals } from "@std/assert";
+   * import { Origin, type TrackSource } from "@clutchcall/voice/relay";
+   * const origin = new Origin();
+   * const seen: [string, boolean][] = [];
+   * using _watch = origin.watchPublishers(["voice"], (e) => seen.push([e.namespace[1], e.active]));
+   * const source: TrackSource = { serve: () => Promise.resolve() };
+   * const first = origin.publishNamespace(["voice", "CA1"], source);
+   * const second = origin.publishNamespace(["voice", "CA1"], source);
+   * second.close();
+   * first.close();
+   * assertEquals(seen, [["CA1", true], ["CA1", true], ["CA1", false], ["CA1", false]]);
+   * ```
+   */
+  watchPublishers(
+    prefix: readonly string[],
+    handler: (event: PublisherEvent) => void,
+  ): Registration {
+    const watcher = (event: PublisherEvent) => {
+      if (isNamespacePrefix(prefix, event.namespace)) handler(event);
+    };
+    for (const { namespace, sources } of [...this.#namespaces.values()]) {
+      for (const { source } of [...sources]) watcher({ namespace, source, active: true });
+    }
+    this.#publisherWatchers.add(watcher);
+    const close = () => void this.#publisherWatchers.delete(watcher);
+    return { close, [Symbol.dispose]: close };
+  }
+
+  /**
    * Hands every live and future track whose capability matches `pattern` to `handler`, as
    * a consumer of its own (the handler closes it when done). The publisher never learns of
    * it. A handler that throws gets its consumer closed and the error reported.
@@ -501,6 +549,10 @@ export class Origin implements LocalTracks {
 
   #emit(event: NamespaceEvent): void {
     for (const watcher of [...this.#watchers]) watcher(event);
+  }
+
+  #emitPublisher(event: PublisherEvent): void {
+    for (const watcher of [...this.#publisherWatchers]) watcher(event);
   }
 
   /**

@@ -6,8 +6,10 @@
  * track per name), groups copied as they arrive, each on its own.
  *
  * ```text
- * pull   a subscriber here, the call on shard k: SUBSCRIBE on k, copy into this origin
- * push   an in-process publisher on the main thread, the call on shard k: PUBLISH on k
+ * pull      a subscriber here, the call on shard k: SUBSCRIBE on k, copy into this origin
+ * push      a track published here, the call on shard k: PUBLISH on k
+ * announce  a namespace publisher here, the call on shard k: PUBLISH_NAMESPACE on k, and
+ *           each SUBSCRIBE k sends for it served here by the publisher, copied out
  * ```
  *
  * Every object copied either way is counted (objects, payload bytes): that is the cost of a
@@ -15,7 +17,8 @@
  *
  * @module
  */
-import type { TrackConsumer, TrackProducer } from "../model/track.ts";
+import { type TrackConsumer, TrackProducer } from "../model/track.ts";
+import type { Registration, TrackSource } from "../model/origin.ts";
 import { TrackError } from "../model/track_error.ts";
 import { copyTrack } from "../model/copy_track.ts";
 import type { MoqClient } from "../client.ts";
@@ -138,6 +141,43 @@ export class CrossShardLinks implements Disposable, AsyncDisposable {
         this.#counters.bytesOut += bytes;
       },
     }).catch((error: Error) => this.#ended("pushed", index, namespace, name, error));
+  }
+
+  /**
+   * Announces `namespace` on shard `index` with PUBLISH_NAMESPACE, for a namespace publisher
+   * of this shard (`source`, e.g. a client's session that announced it here): each track
+   * shard `index` subscribes to is served by `source` and copied there (counted out). Closing
+   * the registration withdraws the announcement.
+   */
+  async announce(
+    index: number,
+    namespace: readonly string[],
+    source: TrackSource,
+  ): Promise<Registration> {
+    const client = await this.#session(index);
+    return await client.announce(namespace, {
+      serve: async (track) => {
+        const { name } = track.info;
+        const local = new TrackProducer({ namespace, name });
+        const reader = local.consume();
+        // Shard `index` unsubscribing (or its session ending) ends the subscription here.
+        track.closed.then(() => local.close());
+        try {
+          await source.serve(local);
+        } catch (error) {
+          reader.close();
+          local.abort(error as Error);
+          throw error;
+        }
+        if (local.info.capability) track.setCapability(local.info.capability);
+        void copyTrack(reader, track, {
+          onObject: (bytes) => {
+            this.#counters.objectsOut++;
+            this.#counters.bytesOut += bytes;
+          },
+        }).catch((error: Error) => this.#ended("served", index, namespace, name, error));
+      },
+    });
   }
 
   /** Drops the session to shard `index` (it was lost); the next use reconnects. */

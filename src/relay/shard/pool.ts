@@ -161,6 +161,7 @@ export class ShardPool implements AsyncDisposable {
       log: options.log,
     });
     this.#router.pushForeignTracks((sid) => this.place(sid));
+    this.#router.pushForeignNamespaces((sid) => this.place(sid));
   }
 
   /**

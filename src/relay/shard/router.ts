@@ -7,13 +7,15 @@
  *
  * A track pushed in this origin (MoQT PUBLISH, an in-process publisher) beats the namespace's
  * source, so a leg that publishes on the wrong shard is seen there, locally, and
- * {@linkcode ShardRouter.pushForeignTracks} sends it on to the call's shard (tracks with a
- * capability only: a PUBLISH_NAMESPACE publisher's tracks, pulled on demand, stay where they
- * were announced).
+ * {@linkcode ShardRouter.pushForeignTracks} sends it on to the call's shard. A namespace
+ * publisher (PUBLISH_NAMESPACE, its tracks pulled on demand) on the wrong shard is newer than
+ * the router's source of the namespace, so it serves this shard's subscribers, and
+ * {@linkcode ShardRouter.pushForeignNamespaces} announces the namespace on the call's shard,
+ * whose subscriptions it then serves from here.
  *
  * @module
  */
-import type { Origin, Registration } from "../model/origin.ts";
+import type { Origin, Registration, TrackSource } from "../model/origin.ts";
 import type { TrackConsumer } from "../model/track.ts";
 import { callNamespace, sidOf } from "../../voice/sid.ts";
 import type { CrossShardLinks } from "./cross.ts";
@@ -61,6 +63,14 @@ export class ShardRouter implements Disposable {
   /** `sid/name` of tracks this origin pulls from another shard now. */
   readonly #pulled = new Set<string>();
   #push: Registration | undefined;
+  #pushNamespaces: Registration | undefined;
+  /** The sources this router registered itself (pulls from other shards). */
+  readonly #ownSources = new WeakSet<TrackSource>();
+  /** Foreign namespace publishers announced on their call's shard: the announcement. */
+  readonly #announced = new Map<
+    TrackSource,
+    { readonly sid: string; readonly shard: number; readonly withdraw: () => void }
+  >();
 
   /** Serves nothing until calls are placed. */
   constructor(options: ShardRouterOptions) {
@@ -75,19 +85,24 @@ export class ShardRouter implements Disposable {
     this.#remote.delete(sid);
     if (shard === this.#o.self) return void this.#own.add(sid);
     this.#own.delete(sid);
-    const registration = this.#o.origin.publishNamespace(callNamespace(sid), {
+    const source: TrackSource = {
       serve: async (track) => {
         const key = `${sid}/${track.info.name}`;
         this.#pulled.add(key);
         track.closed.then(() => this.#pulled.delete(key));
         await this.#o.links.pull(shard, track);
       },
-    });
+    };
+    this.#ownSources.add(source);
+    const registration = this.#o.origin.publishNamespace(callNamespace(sid), source);
     this.#remote.set(sid, { shard, registration });
   }
 
   /** `sid`'s call ended: stop serving it here. Releasing twice is a no-op. */
   released(sid: string): void {
+    for (const [source, announced] of [...this.#announced]) {
+      if (announced.sid === sid) this.#withdraw(source);
+    }
     this.#own.delete(sid);
     this.#remote.get(sid)?.registration.close();
     this.#remote.delete(sid);
@@ -97,6 +112,9 @@ export class ShardRouter implements Disposable {
   lost(shard: number): void {
     for (const [sid, { shard: owner }] of [...this.#remote]) {
       if (owner === shard) this.released(sid);
+    }
+    for (const [source, announced] of [...this.#announced]) {
+      if (announced.shard === shard) this.#withdraw(source);
     }
     this.#o.links.forget(shard);
   }
@@ -136,11 +154,58 @@ export class ShardRouter implements Disposable {
     });
   }
 
+  /**
+   * Announces every namespace published in this origin by a namespace publisher (not this
+   * router's own pulls) for a call of another shard on that shard, served from here: a
+   * client that sends PUBLISH_NAMESPACE to the wrong shard, as @moq/net publishers do. `place`
+   * gives a call's shard (placing it when the call is new). Withdrawn with the publisher.
+   */
+  pushForeignNamespaces(place: (sid: string) => number): void {
+    this.#pushNamespaces ??= this.#o.origin.watchPublishers(["voice"], (event) => {
+      const { namespace, source } = event;
+      if (this.#ownSources.has(source)) return;
+      if (!event.active) return this.#withdraw(source);
+      const sid = sidOf(namespace);
+      if (sid === undefined || this.#announced.has(source)) return;
+      const shard = place(sid);
+      if (shard === this.#o.self) return;
+      let withdrawn = false;
+      const announcing = this.#o.links.announce(shard, namespace, source);
+      this.#announced.set(source, {
+        sid,
+        shard,
+        withdraw: () => {
+          withdrawn = true;
+          announcing.then((registration) => registration.close(), () => {});
+        },
+      });
+      announcing.then((registration) => {
+        if (withdrawn) registration.close();
+      }, (error: Error) => {
+        if (this.#announced.get(source)?.sid === sid) this.#announced.delete(source);
+        this.#o.log.warn("Cannot announce a namespace on its call's relay shard", {
+          sid,
+          shard,
+          error: error.message,
+        });
+      });
+    });
+  }
+
   /** Stops serving other shards' calls. A second close is a no-op. */
   close(): void {
     this.#push?.close();
     this.#push = undefined;
+    this.#pushNamespaces?.close();
+    this.#pushNamespaces = undefined;
+    for (const source of [...this.#announced.keys()]) this.#withdraw(source);
     for (const sid of [...this.#remote.keys()]) this.released(sid);
+  }
+
+  /** Withdraws the announcement made for `source`, if any. */
+  #withdraw(source: TrackSource): void {
+    this.#announced.get(source)?.withdraw();
+    this.#announced.delete(source);
   }
 
   /** Same as {@linkcode close}. */

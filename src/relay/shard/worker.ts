@@ -75,6 +75,8 @@ async function start(init: ShardInit): Promise<Running> {
   const router = new ShardRouter({ self: init.index, origin: relay.origin, links, log });
   // A leg that PUBLISHes here for a call of another shard: its track goes on to that shard.
   router.pushForeignTracks((sid) => router.remoteShardOf(sid) ?? init.index);
+  // A namespace announced here for a call of another shard: announced there, served from here.
+  router.pushForeignNamespaces((sid) => router.remoteShardOf(sid) ?? init.index);
   // The tracks of this shard's own calls are told to the main thread (no media: the calls
   // service learns a client leg's answer and end from its uplink's life).
   let nextTrack = 0;

@@ -437,3 +437,64 @@ Deno.test("a track pushed across shards is counted once in clutchcall_relay_obje
   downlink.close();
   client.close();
 });
+
+Deno.test("a PUBLISH_NAMESPACE publisher on the wrong Worker shard is announced on the call's shard, where its subscriber reads it", async () => {
+  await using fx = await startServer({}, undefined, { relay: { shards: 2 } });
+  assertEquals((await placement(fx, "CAnsmain")).shard, 0);
+  // The publisher ignores the placement: it announces the call's namespace on shard 1 and
+  // serves its tracks on demand; the subscriber is on shard 0, the call's.
+  const publisher = await connectTo(fx, fx.server.shards!.port(1));
+  const track = await publisher.publishNamespace(["voice", "CAnsmain"]);
+  const uplink = track("uplink", "voice/opus");
+  const subscriber = await connectTo(fx, fx.server.moqPort);
+  const reader = await subscriber.subscribe(["voice", "CAnsmain"], "uplink");
+  assertEquals(reader.info.capability, "voice/opus");
+  const pending = readTexts(reader, 4);
+  const group = uplink.appendGroup();
+  for (let i = 0; i < 4; i++) group.write({ id: i, payload: encoder.encode(`n${i}`) });
+  group.close();
+  assertEquals(await pending, ["n0", "n1", "n2", "n3"]);
+  const shards = (await (await fx.fetch("/v1/relay/shards")).json()).shards;
+  assertEquals(shards[1].cross.objectsOut, 4, "served across from shard 1, counted out");
+  assertEquals(shards[0].cross.pulledTracks, 0, "shard 0 pulled nothing: it was announced there");
+  reader.close();
+  uplink.close();
+  publisher.close();
+  subscriber.close();
+});
+
+Deno.test("a @moq/net publisher on the main relay for a call of the Worker shard is announced there, where its subscriber reads it", async () => {
+  using _quiet = quietDebug();
+  await using fx = await startServer({}, undefined, { relay: { shards: 2 } });
+  await placement(fx, "CAnsfirst"); // shard 0
+  assertEquals((await placement(fx, "CAnsworker")).shard, 1);
+  // The main relay's URL, not the call's shard's: @moq/net announces the namespace there.
+  const conn = await connectMoqNet(
+    `${fx.server.moqUrl}?jwt=${fx.token}`,
+    fx.server.certificate.sha256Hex,
+  );
+  const broadcast = new Broadcast.Producer();
+  const uplink = broadcast.createTrack("uplink");
+  conn.publish(Path.from("voice/CAnsworker"), broadcast);
+  const subscriber = await connectTo(fx, fx.server.shards!.port(1));
+  const reader = await subscriber.subscribe(["voice", "CAnsworker"], "uplink");
+  const pending = readTexts(reader, 5);
+  const group = uplink.appendGroup();
+  for (let i = 0; i < 5; i++) {
+    group.writeFrame({
+      payload: encoder.encode(`w${i}`),
+      timestamp: Time.Timestamp.fromMillis(2000 + i),
+    });
+  }
+  group.close();
+  assertEquals(await pending, ["w0", "w1", "w2", "w3", "w4"]);
+  const shards = (await (await fx.fetch("/v1/relay/shards")).json()).shards;
+  assertEquals(shards[0].cross.objectsOut, 5, "served across from the main relay, counted out");
+  assertEquals(shards[1].cross.pulledTracks, 0, "shard 1 pulled nothing: it was announced there");
+  reader.close();
+  subscriber.close();
+  uplink.close();
+  broadcast.close();
+  conn.close();
+  await conn.closed.catch(() => {});
+});

@@ -225,6 +225,11 @@ export class Session implements AsyncDisposable {
     });
   }
 
+  /** Client API: withdraw a namespace announced with {@linkcode publishNamespace}. */
+  publishNamespaceDone(namespace: readonly string[]): void {
+    this.#send({ type: "publish_namespace_done", namespace: [...namespace] });
+  }
+
   /**
    * Server: tells the peer to move to `newSessionUri` (empty: reconnect here later) and
    * closes the session after `graceMs` if the peer has not left by then.
