@@ -220,6 +220,7 @@ export class VoiceServer implements AsyncDisposable {
             requestWindow: Math.max(1, Math.floor(config.relay.maxRequestId / 2)),
             log: log.child({ component: "shards" }),
             logLevel: config.logLevel,
+            workerLog: log,
             onShardLost: (index, sids) => lostShards.onLost?.(index, sids),
             onTrack: (namespace, name, capability, closed) =>
               lostShards.onTrack?.(namespace, name, capability, closed),

@@ -42,6 +42,7 @@ import type { ShardAuth } from "./auth.ts";
 import { type PlacementRule, ShardPlacement } from "./placement.ts";
 import type { FromShard, ShardStats, ToShard } from "./protocol.ts";
 import { callNamespace } from "../../voice/sid.ts";
+import { writeShardLog } from "./log_forward.ts";
 
 /** Options for {@linkcode ShardPool.start}. */
 export interface ShardPoolOptions {
@@ -81,8 +82,13 @@ export interface ShardPoolOptions {
    * never wait on it longer.
    */
   readonly statsTimeoutMs?: number;
-  /** Worker log level ["warn"]. */
+  /** Worker log level [the level of `workerLog`]. */
   readonly logLevel?: LogLevel;
+  /**
+   * Where the Workers' own log records are written, each with its `shard` field [`log`]: the
+   * server's root logger, so they reach its sink in its format.
+   */
+  readonly workerLog?: Logger;
   /**
    * A track of a call placed on a Worker shard was published there; `closed` resolves when it
    * ends (with an error, or undefined when it ended cleanly, or when the shard was lost).
@@ -185,6 +191,9 @@ export class ShardPool implements AsyncDisposable {
         workers.push(shard);
         const ready = Promise.withResolvers<number>();
         worker.onmessage = (event: MessageEvent<FromShard>) => {
+          if (event.data.type === "log") {
+            writeShardLog(options.workerLog ?? options.log, event.data);
+          }
           if (event.data.type === "ready") ready.resolve(event.data.port);
           if (event.data.type === "failed") {
             ready.reject(new Error(`Cannot start relay shard ${index}: ${event.data.message}`));
@@ -207,7 +216,7 @@ export class ShardPool implements AsyncDisposable {
           subscribeTimeoutMs: options.subscribeTimeoutMs,
           maxInFlightGroups: options.maxInFlightGroups,
           requestWindow: options.requestWindow,
-          logLevel: options.logLevel ?? "warn",
+          logLevel: options.logLevel ?? (options.workerLog ?? options.log).level,
         };
         worker.postMessage(message);
         shard.port = await ready.promise;
@@ -331,6 +340,7 @@ export class ShardPool implements AsyncDisposable {
         if (!shard.alive) return;
         const closed = Promise.withResolvers<void>();
         shard.worker.onmessage = (event: MessageEvent<FromShard>) => {
+          if (event.data.type === "log") this.#writeLog(event.data);
           if (event.data.type === "closed") closed.resolve();
         };
         shard.worker.onerror = (event) => {
@@ -355,6 +365,7 @@ export class ShardPool implements AsyncDisposable {
     this.#trackEnds.set(shard.index, tracks);
     shard.worker.onmessage = (event: MessageEvent<FromShard>) => {
       const message = event.data;
+      if (message.type === "log") this.#writeLog(message);
       if (message.type === "stats") this.#statsWaiters.get(message.id)?.(message);
       if (message.type === "track") {
         const closed = Promise.withResolvers<Error | undefined>();
@@ -378,6 +389,10 @@ export class ShardPool implements AsyncDisposable {
       event.preventDefault();
       this.#lose(shard, event.message || "uncaught error");
     };
+  }
+
+  #writeLog(message: FromShard & { type: "log" }): void {
+    writeShardLog(this.#o.workerLog ?? this.#o.log, message);
   }
 
   #lose(shard: WorkerShard, error: string): void {

@@ -4,7 +4,8 @@
  * ```text
  * main → worker   init, peers, place, release, stats, close, crash / hang (fault injection)
  * worker → main   ready (bound port), stats, closed, failed (init failed), track / trackEnded
- *                 (the tracks of its own calls, for the calls service on the main thread)
+ *                 (the tracks of its own calls, for the calls service on the main thread),
+ *                 log (each of its log records, written by the main thread's logger)
  * ```
  *
  * @module
@@ -12,6 +13,7 @@
 import type { VerifierOptions } from "../../auth/verifier.ts";
 import type { LogLevel } from "../../log/mod.ts";
 import type { CrossShardCounters } from "./cross.ts";
+import type { ShardLogMessage } from "./log_forward.ts";
 
 /** What a shard Worker is started with. */
 export interface ShardInit {
@@ -103,4 +105,6 @@ export type FromShard =
     readonly capability: string;
   }
   /** That track ended (with an error message, or cleanly). */
-  | { readonly type: "trackEnded"; readonly id: number; readonly error?: string };
+  | { readonly type: "trackEnded"; readonly id: number; readonly error?: string }
+  /** One of its log records (see `./log_forward.ts`). */
+  | ShardLogMessage;

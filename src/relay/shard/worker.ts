@@ -19,6 +19,7 @@ import { ShardAuth } from "./auth.ts";
 import type { FromShard, ShardInit, ToShard } from "./protocol.ts";
 import { sidOf } from "../../voice/sid.ts";
 import { relayTally } from "../../metrics/tally.ts";
+import { forwardingSink } from "./log_forward.ts";
 
 interface Running {
   readonly relay: Relay;
@@ -39,7 +40,13 @@ function post(message: FromShard): void {
 }
 
 async function start(init: ShardInit): Promise<Running> {
-  const log = createLogger({ level: init.logLevel, fields: { shard: init.index } });
+  // Its records go to the main thread's logger (the server's sink), not this Worker's stdout.
+  const log = createLogger({
+    level: init.logLevel,
+    json: true,
+    sink: forwardingSink(post),
+    fields: { shard: init.index },
+  });
   trust = [init.cert];
   const shardAuth = await ShardAuth.create(init.shardSecret);
   const verifier = init.verifier &&
