@@ -20,7 +20,7 @@ import process from "node:process";
 import { heldRtpPorts } from "../src/rtp/port_allocator.ts";
 import { rtpMedia } from "../src/sip/rtp_media.ts";
 import { startGateway } from "../tests/sip/_harness.ts";
-import { failureCounters, sippLoad, sippStatistics } from "./_sipp_load.ts";
+import { failureCounters, sippLoad, sippStatistics } from "../tests/sip/_sipp_load.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -18,7 +18,12 @@
  */
 import { parseArgs } from "node:util";
 import { spawnServer } from "../tests/_lib/server_process.ts";
-import { failureCounters, sippLoad, sippPlacedRate, sippStatistics } from "./_sipp_load.ts";
+import {
+  failureCounters,
+  sippLoad,
+  sippPlacedRate,
+  sippStatistics,
+} from "../tests/sip/_sipp_load.ts";
 import { folderAreaOf, type ProfileSummary, startCpuProfile } from "./cpu_profile.ts";
 
 const { values } = parseArgs({

@@ -8,39 +8,9 @@ import { assertEquals } from "@std/assert";
 import { heldRtpPorts } from "../../src/rtp/port_allocator.ts";
 import type { MediaLegFactory } from "../../src/sip/media.ts";
 import { rtpMedia } from "../../src/sip/rtp_media.ts";
-import { type Fixture, haveSipp, scenario, sipp, startGateway } from "./_harness.ts";
+import { type Fixture, haveSipp, startGateway } from "./_harness.ts";
+import { sippLoad } from "./_sipp_load.ts";
 import { gc, rerunWithExposedGc } from "../_lib/gc.ts";
-
-/** sipp's "Failed call" total (cumulative column). */
-function failedCalls(stdout: string): number {
-  return Number(/Failed call\s*\|[^|]*\|\s*(\d+)/.exec(stdout)?.[1] ?? NaN);
-}
-
-/** Places `calls` sipp calls at `rate` (at most `limit` up at once) into the gateway. */
-function placeCalls(
-  fx: Fixture,
-  options: { scenario: string; rate: number; limit: number; calls: number },
-) {
-  return sipp([
-    "-sf",
-    scenario(options.scenario),
-    "-s",
-    "+14155550199",
-    "-i",
-    "127.0.0.1",
-    "-p",
-    "0",
-    "-mp",
-    "0",
-    "-r",
-    String(options.rate),
-    "-l",
-    String(options.limit),
-    "-m",
-    String(options.calls),
-    `127.0.0.1:${fx.port}`,
-  ], 120_000);
-}
 
 /** Every per-call table of the gateway, the calls service, the origin and RTP. */
 function tables(fx: Fixture): Record<string, number> {
@@ -60,13 +30,15 @@ Deno.test("load: sipp at 10 calls/s with RTP, 50 concurrent, 100 calls: zero fai
     media: (origin) => rtpMedia({ origin, hostname: "127.0.0.1" }),
     sip: { invitesPerSecond: 1000, inbound: [{ match: "*", action: { plugin: "none" } }] },
   });
-  const result = await placeCalls(fx, {
+  const result = await sippLoad({
+    port: fx.port,
     scenario: "uac_pcap.xml",
     rate: 10,
     limit: 50,
     calls: 100,
+    timeoutMs: 120_000,
   });
-  assertEquals(failedCalls(result.stdout), 0, result.stderr.slice(-3000));
+  assertEquals(result.failed, 0, result.stderr.slice(-3000));
   assertEquals(result.code, 0, result.stdout.slice(-2000));
   const completed = () =>
     fx.events.filter((e) => e.type === "status" && e.call.status === "completed").length;
@@ -95,13 +67,15 @@ Deno.test("leak: after 200 sipp calls with RTP at 20 calls/s every per-call tabl
     },
     sip: { invitesPerSecond: 1000, inbound: [{ match: "*", action: { plugin: "none" } }] },
   });
-  const result = await placeCalls(fx, {
+  const result = await sippLoad({
+    port: fx.port,
     scenario: "uac_pcap_short.xml",
     rate: 20,
     limit: 100,
     calls: 200,
+    timeoutMs: 120_000,
   });
-  assertEquals(failedCalls(result.stdout), 0, result.stderr.slice(-3000));
+  assertEquals(result.failed, 0, result.stderr.slice(-3000));
   assertEquals(legs.length, 200);
   // Retransmission windows (64·T1) and sip.js's transaction timers end on their own: wait
   // for them (bounded only so that a leak fails instead of hanging).

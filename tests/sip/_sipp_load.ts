@@ -1,11 +1,12 @@
 /**
- * What the SIP load benches share (`sip_load.ts` in-process, `sip_ramp.ts` against the server
- * process): one sipp run of many calls at a rate from the loopback trunk (caller
- * +14155550199), and the counters of its `-trace_stat` CSV and its final screen.
+ * What the SIP load test (`load_test.ts`) and benches (`bench/sip_load.ts` in-process,
+ * `bench/sip_ramp.ts` against the server process) share: one sipp run of many calls at a rate
+ * from the loopback trunk (caller +14155550199), and the counters of its `-trace_stat` CSV and
+ * its final screen.
  *
  * @module
  */
-import { scenario, sipp } from "../tests/sip/_harness.ts";
+import { scenario, sipp } from "./_harness.ts";
 
 /** Options for {@linkcode sippLoad}. */
 export interface SippLoadOptions {
