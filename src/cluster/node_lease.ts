@@ -12,12 +12,17 @@
  * for a whole lease period: after a Redis restart (or this node's own outage) every lease may
  * look expired, and the live nodes need one lease period to renew theirs before anyone reaps.
  * A lost node's live calls (`callsOwnedBy`) end through `onNodeLost`; its sids are freed by
- * the store as the calls end. A node that was cut off from Redis and renews again releases the
- * legs of its calls that ended meanwhile (`onRecovered`: a partitioned node must not keep media
- * running for calls the others declared lost); one still cut off once its lease ran out stops
- * its legs at once when another node (asked over HTTP) is ready, i.e. Redis is up for the
- * others (`onCutOff`). A node that shuts down lets its lease run out: restarted within
- * the lease under the same `nodeId`, it reconciles its own calls as a single node does.
+ * the store as the calls end.
+ *
+ * A node fences itself: once a lease has passed since it sent its last renewal that Redis
+ * took (by its own monotonic clock, so never later than Redis expires the key), it calls
+ * `onFenced` (stop every leg: another node may reap its calls and take their sids any time
+ * now) and stays not {@linkcode NodeLease.held} (not ready, no new calls) until a renewal
+ * works again. It cannot tell being cut off from a Redis outage that hits every node, so a
+ * Redis outage longer than the lease ends the calls in progress. A node that renews again
+ * after failures releases the legs of its calls the store says ended meanwhile
+ * (`onRecovered`). A node that shuts down lets its lease run out: restarted within the lease
+ * under the same `nodeId`, it reconciles its own calls as a single node does.
  *
  * @module
  */
@@ -59,13 +64,12 @@ export interface NodeLeaseOptions {
    */
   readonly onRecovered?: () => Promise<void>;
   /**
-   * Called once per outage when this node's lease has run out (by half a lease) while another
-   * node (a witness, asked over HTTP at `/readyz`) still holds its own: Redis is up for the others, so they end
-   * this node's calls as lost, and this node must stop their legs now rather than keep media
-   * running. Not called when no other node is ready (Redis is down for everyone: nobody
-   * reaps, the calls go on).
+   * Called once per outage when a lease has passed since this node sent its last renewal that
+   * Redis took: its lease may have expired in Redis, so another node may end its calls as lost
+   * and take their sids; it must stop their legs now. Called whether or not Redis is up for the
+   * others (this node cannot tell).
    */
-  readonly onCutOff?: () => Promise<void>;
+  readonly onFenced?: () => Promise<void>;
 }
 
 /**
@@ -81,17 +85,20 @@ export interface NodeLeaseOptions {
 export class NodeLease implements AsyncDisposable {
   readonly #o: NodeLeaseOptions;
   readonly #timer: ReturnType<typeof setInterval>;
-  /** Last successful renewal (ms), and since when renewals have not failed. */
-  #renewedAt = 0;
+  /** This node's monotonic clock (ms): lease ages never depend on its wall clock. */
+  readonly #now: () => number = () => performance.now();
+  /** When the last renewal that Redis took was sent, and since when renewals have not failed. */
+  #renewedAt = -Infinity;
   #healthySince: number | undefined;
+  /** Fires a lease after {@linkcode #renewedAt}: re-armed by each renewal. */
+  #fence: ReturnType<typeof setTimeout> | undefined;
+  /** This outage's fencing was done (`onFenced`). */
+  #fenced = false;
   #ticking: Promise<void> | undefined;
+  #fencing: Promise<void> | undefined;
   #closed = false;
   /** Calls ended because their node was lost, in total (for tests and metrics). */
   #reaped = 0;
-  /** The other nodes as last read from Redis: the witnesses when this node is cut off. */
-  #peers: NodeInfo[] = [];
-  /** This outage's cut-off was told (`onCutOff`), or is being checked. */
-  #cutOff = false;
 
   private constructor(options: NodeLeaseOptions) {
     this.#o = options;
@@ -104,7 +111,6 @@ export class NodeLease implements AsyncDisposable {
     try {
       await lease.#renew();
       await options.redis.sadd(`${options.prefix}nodes`, options.info.nodeId);
-      await lease.#refreshPeers();
     } catch (error) {
       lease.close();
       throw error;
@@ -118,9 +124,17 @@ export class NodeLease implements AsyncDisposable {
     return this.#o.info.nodeId;
   }
 
-  /** Whether this node's lease is current (renewed within the lease): for readiness. */
+  /**
+   * Whether this node's lease is current (its last renewal Redis took was sent within the
+   * lease, by this node's monotonic clock): for readiness, and to take new calls.
+   */
   get held(): boolean {
-    return Date.now() - this.#renewedAt < this.#o.leaseMs;
+    return this.#now() - this.#renewedAt < this.#o.leaseMs;
+  }
+
+  /** Whether this node fenced itself in the current outage (its legs were stopped). */
+  get fenced(): boolean {
+    return this.#fenced;
   }
 
   /** How many calls of lost nodes this node has ended. */
@@ -139,11 +153,13 @@ export class NodeLease implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#fence);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
     await this.#ticking;
+    await this.#fencing;
   }
 
   #tick(): void {
@@ -152,21 +168,13 @@ export class NodeLease implements AsyncDisposable {
       try {
         const recovering = this.#healthySince === undefined;
         await this.#renew();
-        this.#cutOff = false;
         if (recovering) await this.#recovered();
-        await this.#refreshPeers();
         await this.#reapLost();
       } catch (error) {
         if (this.#healthySince !== undefined) {
           this.#o.log.warn("Cannot renew the cluster lease", { error: (error as Error).message });
         }
         this.#healthySince = undefined;
-        // Half a lease past its own: a witness still holding its lease then renewed it after
-        // this node's renewals began to fail (not merely before an outage hitting both).
-        if (!this.#cutOff && Date.now() - this.#renewedAt >= 1.5 * this.#o.leaseMs) {
-          this.#cutOff = true;
-          await this.#checkCutOff();
-        }
       } finally {
         this.#ticking = undefined;
       }
@@ -175,10 +183,38 @@ export class NodeLease implements AsyncDisposable {
 
   async #renew(): Promise<void> {
     const { redis, prefix, info, leaseMs } = this.#o;
+    // Timed from before the command: Redis expires the key a lease after it took it, which is
+    // no earlier than a lease after this.
+    const sentAt = this.#now();
     await redis.set(`${prefix}node:${info.nodeId}`, JSON.stringify(info), "PX", leaseMs);
-    const now = Date.now();
-    this.#renewedAt = now;
-    this.#healthySince ??= now;
+    if (this.#closed || sentAt < this.#renewedAt) return;
+    this.#renewedAt = sentAt;
+    this.#healthySince ??= sentAt;
+    this.#fenced = false;
+    clearTimeout(this.#fence);
+    this.#fence = setTimeout(() => this.#fenceSelf(), Math.max(0, sentAt + leaseMs - this.#now()));
+  }
+
+  /**
+   * A lease has passed since the last renewal Redis took: another node may reap this node's
+   * calls now; `onFenced` stops their legs (once per outage).
+   */
+  #fenceSelf(): void {
+    if (this.#closed || this.#fenced || this.held) return;
+    this.#fenced = true;
+    this.#o.log.warn("The cluster lease ran out: this node fences itself (its legs stop)", {
+      nodeId: this.#o.info.nodeId,
+      leaseMs: this.#o.leaseMs,
+    });
+    this.#fencing = (async () => {
+      try {
+        await this.#o.onFenced?.();
+      } catch (error) {
+        this.#o.log.error("Fencing failed", { error });
+      } finally {
+        this.#fencing = undefined;
+      }
+    })();
   }
 
   /**
@@ -192,45 +228,10 @@ export class NodeLease implements AsyncDisposable {
     await this.#o.onRecovered?.();
   }
 
-  async #refreshPeers(): Promise<void> {
-    const { redis, prefix, info } = this.#o;
-    const ids = (await redis.smembers(`${prefix}nodes`)).filter((id) => id !== info.nodeId);
-    if (ids.length === 0) return void (this.#peers = []);
-    const values = await redis.mget(ids.map((id) => `${prefix}node:${id}`));
-    this.#peers = values.flatMap((json) => json ? [JSON.parse(json) as NodeInfo] : []);
-  }
-
-  /**
-   * This node's lease ran out: when another node says it is ready (its lease is current, so
-   * Redis is up for it), this node is the one cut off and its calls are ended as lost there;
-   * `onCutOff`. Otherwise checked again on the next failed renewal.
-   */
-  async #checkCutOff(): Promise<void> {
-    const { log } = this.#o;
-    for (const peer of this.#peers) {
-      try {
-        const response = await fetch(new URL("/readyz", peer.http), {
-          signal: AbortSignal.timeout(1000),
-        });
-        await response.body?.cancel();
-        if (!response.ok) continue;
-      } catch (error) {
-        log.debug("A cluster peer does not answer", { nodeId: peer.nodeId, error });
-        continue;
-      }
-      log.warn("Cut off from Redis while the cluster is up: this node's calls are lost", {
-        witness: peer.nodeId,
-      });
-      await this.#o.onCutOff?.();
-      return;
-    }
-    this.#cutOff = false; // nobody else is up either: Redis is down for all, nobody reaps
-  }
-
   /** Ends the calls of every node whose lease expired, one reaper per lost node. */
   async #reapLost(): Promise<void> {
     const { redis, prefix, info, leaseMs, log } = this.#o;
-    if (this.#healthySince === undefined || Date.now() - this.#healthySince < leaseMs) return;
+    if (this.#healthySince === undefined || this.#now() - this.#healthySince < leaseMs) return;
     for (const nodeId of await redis.smembers(`${prefix}nodes`)) {
       if (nodeId === info.nodeId || this.#closed) continue;
       if (await redis.exists(`${prefix}node:${nodeId}`)) continue;

@@ -112,9 +112,9 @@ export class ClusterNode implements AsyncDisposable {
         }
         this.#cascade?.reannounce();
       },
-      // Still cut off once the lease ran out, while the others are up: they end this node's
-      // calls as lost; stop their legs now.
-      onCutOff: () => {
+      // A lease since its last renewal Redis took: another node may end this node's calls as
+      // lost and take their sids; stop their legs now (whether or not Redis is up for others).
+      onFenced: () => {
         const released = calls.releaseAllLegs("node_lost");
         if (released.length > 0) {
           this.#log.warn("Released the legs of calls lost with this node's lease", {

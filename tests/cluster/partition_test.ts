@@ -2,13 +2,19 @@
  * A node cut off from Redis while its process lives: the others end its calls
  * (`failed`/`node_lost`) once its lease expires, and it must release those calls' legs (BYE
  * to the far end, RTP ports freed) rather than keep media running for calls the cluster
- * already declared lost: at once when another node is ready while its own lease ran out, and
- * in any case when it reaches Redis again.
+ * already declared lost. It fences itself once its lease ran out by its own clock, whether or
+ * not another node is up, and whether or not it ever reaches Redis again.
  */
 import { assertEquals } from "@std/assert";
 import { requireOrSkip } from "../_lib/env.ts";
 import { hasRedis, startRedis } from "../_lib/redis.ts";
-import { isStatus, nextMatching, sipTrunkSection, startNode } from "./_cluster.ts";
+import {
+  type ClusterNodeProcess,
+  isStatus,
+  nextMatching,
+  sipTrunkSection,
+  startNode,
+} from "./_cluster.ts";
 import { startTcpProxy } from "./_tcp_proxy.ts";
 import { freeUdpPort, haveSipp, sippListening, spawnSipp } from "../sip/_harness.ts";
 
@@ -61,28 +67,18 @@ async function within<T>(promise: Promise<T>, what: string): Promise<T> {
 }
 
 /**
- * B's SIP call, then B cut off from Redis. `witness`: A is reachable at its advertised HTTP
- * address, so B, its lease run out, sees the cluster is up and releases its legs while still
- * cut off; otherwise (A advertises an address nobody answers) B cannot tell its cut from a
- * Redis outage and releases them once it reaches Redis again and reads that they ended.
+ * B's SIP call, then B cut off from Redis while A is up: A ends B's call `node_lost` once B's
+ * lease expired; B, fenced, has released the leg while still cut off; back on Redis, B is
+ * ready again and its RTP range (one pair) serves a new call.
  */
-async function partition(witness: boolean): Promise<void> {
+async function partitionWithPeer(): Promise<void> {
   await using redis = await startRedis();
   await using proxy = startTcpProxy({ hostname: "127.0.0.1", port: redis.port });
   const uasPort = freeUdpPort();
   const first = uas(uasPort);
   await sippListening(uasPort);
   const rtp = freePortPair();
-  await using a = await startNode(redis, "node-a", {
-    file: witness ? {} : {
-      cluster: {
-        redisUrl: redis.url,
-        nodeId: "node-a",
-        leaseMs: 2000,
-        advertise: { http: `http://127.0.0.1:${freeUdpPort()}` },
-      },
-    },
-  });
+  await using a = await startNode(redis, "node-a");
   // B reaches Redis only through the proxy; its RTP range holds one call.
   await using b = await startNode(redis, "node-b", {
     redisUrl: `redis://127.0.0.1:${proxy.port}`,
@@ -101,24 +97,11 @@ async function partition(witness: boolean): Promise<void> {
     const lost = await nextMatching(events, isStatus("failed"));
     assertEquals(lost.type === "status" && lost.call.endReason, "node_lost");
     // B, its lease run out (A reaped its call), takes no new call: it would be reaped too.
-    const refused = await b.fetch("/v1/calls", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ from: "+14155550100", to: "+14155550125" }),
-    });
-    assertEquals(refused.status, 503);
-    assertEquals((await refused.json()).type.split("/").pop(), "node-not-ready");
-    if (witness) {
-      // Still cut off, B releases the leg (sipp's UAS ends only on a BYE).
-      const done = await within(first.done, "sipp's first call got no BYE while B was cut off");
-      assertEquals(done.code, 0, new TextDecoder().decode(done.stderr));
-      proxy.restore();
-    } else {
-      // B reaches Redis again: it reads that the call ended and releases the leg.
-      proxy.restore();
-      const done = await within(first.done, "sipp's first call got no BYE once B was back");
-      assertEquals(done.code, 0, new TextDecoder().decode(done.stderr));
-    }
+    await assertRefusesOriginates(b);
+    // Still cut off, B has released the leg (sipp's UAS ends only on a BYE).
+    const done = await within(first.done, "sipp's first call got no BYE while B was cut off");
+    assertEquals(done.code, 0, new TextDecoder().decode(done.stderr));
+    proxy.restore();
 
     // B is back once it is ready (its lease renewed: a call it took before would be reaped as
     // lost, its node having no lease).
@@ -146,6 +129,51 @@ async function partition(witness: boolean): Promise<void> {
   }
 }
 
+/**
+ * B alone (no other node to vouch that Redis is up), its SIP call in progress, then cut off
+ * from Redis for good: once its lease ran out by its own clock B fences itself — the leg gets
+ * its BYE, `/readyz` says not ready, originates are refused — although it never reaches Redis
+ * again (before, it kept the leg for as long as the cut lasted).
+ */
+async function partitionAlone(): Promise<void> {
+  await using redis = await startRedis();
+  await using proxy = startTcpProxy({ hostname: "127.0.0.1", port: redis.port });
+  const uasPort = freeUdpPort();
+  await using first = uas(uasPort);
+  await sippListening(uasPort);
+  await using b = await startNode(redis, "node-b", {
+    redisUrl: `redis://127.0.0.1:${proxy.port}`,
+    file: { sip: sipTrunkSection(uasPort) },
+  });
+  const stop = new AbortController();
+  try {
+    const call = await b.voice.calls.originate({ from: "+14155550100", to: "+14155550123" });
+    const events = b.voice.calls.events(call.sid, { signal: stop.signal });
+    await nextMatching(events, isStatus("in_progress"));
+
+    proxy.cut(); // never restored
+    const done = await within(first.done, "sipp's call got no BYE from the isolated node");
+    assertEquals(done.code, 0, new TextDecoder().decode(done.stderr));
+    const ready = await fetch(`${b.http}/readyz`);
+    await ready.body?.cancel();
+    assertEquals(ready.status, 503);
+    await assertRefusesOriginates(b);
+  } finally {
+    stop.abort();
+  }
+}
+
+/** `node` answers an originate with 503 node-not-ready. */
+async function assertRefusesOriginates(node: ClusterNodeProcess): Promise<void> {
+  const refused = await node.fetch("/v1/calls", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ from: "+14155550100", to: "+14155550125" }),
+  });
+  assertEquals(refused.status, 503);
+  assertEquals((await refused.json()).type.split("/").pop(), "node-not-ready");
+}
+
 /** Retries `op` until it succeeds (B reconnecting after the cut): bounded by `within`. */
 async function eventually<T>(op: () => Promise<T>): Promise<T> {
   for (;;) {
@@ -159,18 +187,18 @@ async function eventually<T>(op: () => Promise<T>): Promise<T> {
 
 Deno.test({
   name:
-    "a node cut off from Redis while another node is up releases its legs at once (BYE sent, RTP ports freed); its calls end node_lost",
+    "a node cut off from Redis while another node is up releases its legs while still cut off (BYE sent, RTP ports freed); its calls end node_lost; back, it takes calls again",
   ignore: !available,
   sanitizeResources: false,
   sanitizeOps: false,
-  fn: () => partition(true),
+  fn: partitionWithPeer,
 });
 
 Deno.test({
   name:
-    "a node cut off from Redis with no witness releases the legs of its calls the others ended node_lost once it reaches Redis again",
+    "a node cut off from Redis for good with no other node fences itself once its lease ran out: BYE sent, not ready, originates refused",
   ignore: !available,
   sanitizeResources: false,
   sanitizeOps: false,
-  fn: () => partition(false),
+  fn: partitionAlone,
 });
