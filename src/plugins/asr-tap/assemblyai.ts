@@ -12,6 +12,7 @@
  * @module
  */
 import {
+  binaryAudioJsonControl,
   numberField,
   parseJsonMessage,
   type ProviderSession,
@@ -20,6 +21,7 @@ import {
   type RecognizerResult,
   stringField,
   trackFormat,
+  unknownMessageType,
   withQuery,
 } from "./provider.ts";
 
@@ -79,11 +81,11 @@ export const assemblyai: RecognizerProvider = {
       }),
       headers: { authorization: key },
       waitsForReady: true,
-      opening: () => [],
-      audio: (bytes) => bytes,
-      keepAlive: () => JSON.stringify({ type: "KeepAlive" }),
-      finalize: () => JSON.stringify({ type: "ForceEndpoint" }),
-      closing: () => JSON.stringify({ type: "Terminate" }),
+      ...binaryAudioJsonControl({
+        keepAlive: "KeepAlive",
+        finalize: "ForceEndpoint",
+        closing: "Terminate",
+      }),
       parse(data): RecognizerResult[] {
         const message = parseJsonMessage(data);
         switch (message.type) {
@@ -134,9 +136,7 @@ export const assemblyai: RecognizerProvider = {
             return [{ kind: "error", message: `AssemblyAI: ${reason}`, fatal: false }];
           }
           default:
-            throw new RecognizerProtocolError(
-              `Unknown message type ${JSON.stringify(message.type)}`,
-            );
+            throw unknownMessageType(message);
         }
       },
     };

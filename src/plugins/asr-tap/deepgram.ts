@@ -13,6 +13,7 @@
  * @module
  */
 import {
+  binaryAudioJsonControl,
   numberField,
   parseJsonMessage,
   type ProviderSession,
@@ -21,6 +22,7 @@ import {
   type RecognizerResult,
   stringField,
   trackFormat,
+  unknownMessageType,
   withQuery,
 } from "./provider.ts";
 
@@ -62,11 +64,11 @@ export const deepgram: RecognizerProvider = {
       }),
       headers: { authorization: `Token ${key}` },
       waitsForReady: false,
-      opening: () => [],
-      audio: (bytes) => bytes,
-      keepAlive: () => JSON.stringify({ type: "KeepAlive" }),
-      finalize: () => JSON.stringify({ type: "Finalize" }),
-      closing: () => JSON.stringify({ type: "CloseStream" }),
+      ...binaryAudioJsonControl({
+        keepAlive: "KeepAlive",
+        finalize: "Finalize",
+        closing: "CloseStream",
+      }),
       parse(data): RecognizerResult[] {
         const message = parseJsonMessage(data);
         switch (message.type) {
@@ -126,9 +128,7 @@ export const deepgram: RecognizerProvider = {
             return [{ kind: "error", message: `Deepgram: ${reason}`, fatal: false }];
           }
           default:
-            throw new RecognizerProtocolError(
-              `Unknown message type ${JSON.stringify(message.type)}`,
-            );
+            throw unknownMessageType(message);
         }
       },
     };

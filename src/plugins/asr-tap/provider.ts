@@ -153,6 +153,51 @@ export function trackFormat(
 }
 
 /**
+ * The sending side of a recognizer that takes the stream's bytes as binary messages and is
+ * steered by JSON `{"type": …}` text messages (Deepgram, AssemblyAI): nothing to send on open,
+ * each audio chunk as it is, and the named control message for keep-alive, finalize and
+ * close. `type` names the protocol's message types.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { binaryAudioJsonControl } from "./provider.ts";
+ * const send = binaryAudioJsonControl({ keepAlive: "KeepAlive", finalize: "Finalize", closing: "CloseStream" });
+ * const chunk = new Uint8Array([1, 2, 3]);
+ * assertEquals(send.opening(), []);
+ * assertEquals(send.audio(chunk), chunk);
+ * assertEquals(send.finalize(), '{"type":"Finalize"}');
+ * assertEquals(send.closing(), '{"type":"CloseStream"}');
+ * ```
+ */
+export function binaryAudioJsonControl(
+  type: { readonly keepAlive: string; readonly finalize: string; readonly closing: string },
+): Pick<ProviderSession, "opening" | "audio" | "keepAlive" | "finalize" | "closing"> {
+  return {
+    opening: () => [],
+    audio: (bytes) => bytes,
+    keepAlive: () => JSON.stringify({ type: type.keepAlive }),
+    finalize: () => JSON.stringify({ type: type.finalize }),
+    closing: () => JSON.stringify({ type: type.closing }),
+  };
+}
+
+/**
+ * The error for a message whose `type` a protocol does not know (Deepgram and AssemblyAI send
+ * a closed set).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { unknownMessageType } from "./provider.ts";
+ * assertEquals(unknownMessageType({ type: "Nope" }).message, 'Unknown message type "Nope"');
+ * ```
+ */
+export function unknownMessageType(message: Record<string, unknown>): RecognizerProtocolError {
+  return new RecognizerProtocolError(`Unknown message type ${JSON.stringify(message.type)}`);
+}
+
+/**
  * Parses a JSON object message.
  *
  * @throws {RecognizerProtocolError} for binary data, invalid JSON, or a non-object.
