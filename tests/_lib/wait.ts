@@ -89,3 +89,42 @@ export function quietPeriod(ms: number): Promise<void> {
 export function pace(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * State that changes on events (a list a callback appends to, connections a server accepts),
+ * awaited without polling: the writer calls {@linkcode Changes.notify} after each change and
+ * {@linkcode Changes.until} re-checks then.
+ */
+export class Changes {
+  readonly #waiters = new Set<() => void>();
+
+  /** Wakes every waiter to check again. */
+  notify(): void {
+    for (const waiter of [...this.#waiters]) waiter();
+  }
+
+  /**
+   * Resolves once `check()` holds (checked now and on each notify); rejects with
+   * `Gave up waiting for <what>` (and `context()`, e.g. what was seen) after `timeoutMs`.
+   */
+  until(
+    what: string,
+    check: () => boolean,
+    { timeoutMs = 60_000, context }: { timeoutMs?: number; context?: () => string } = {},
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const guard = setTimeout(() => {
+        this.#waiters.delete(test);
+        reject(new Error(`Gave up waiting for ${what}${context ? `: ${context()}` : ""}`));
+      }, timeoutMs);
+      const test = () => {
+        if (!check()) return;
+        this.#waiters.delete(test);
+        clearTimeout(guard);
+        resolve();
+      };
+      this.#waiters.add(test);
+      test();
+    });
+  }
+}

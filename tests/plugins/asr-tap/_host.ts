@@ -10,6 +10,7 @@ import { Origin, type TrackProducer } from "../../../src/relay/model/mod.ts";
 import { createLogger } from "../../../src/log/mod.ts";
 import { FRAMES_PER_GROUP, nowMicros } from "../../../src/voice/track.ts";
 import asrTap from "../../../src/plugins/asr-tap/mod.ts";
+import { Changes } from "../../_lib/wait.ts";
 
 export interface TapHost extends AsyncDisposable {
   readonly origin: Origin;
@@ -38,7 +39,7 @@ export async function startTapHost(
     },
   });
   const events: PluginCallEvent[] = [];
-  const waiters = new Set<() => void>();
+  const changes = new Changes();
   const host = new PluginHost({
     origin,
     log,
@@ -46,7 +47,7 @@ export async function startTapHost(
     calls: {
       emit: (e) => {
         events.push(e);
-        for (const w of [...waiters]) w();
+        changes.notify();
       },
       on: () => () => {},
     },
@@ -65,19 +66,9 @@ export async function startTapHost(
     events,
     logs,
     until(check, what, guardMs = 60_000) {
-      return new Promise<void>((resolve, reject) => {
-        const guard = setTimeout(() => {
-          waiters.delete(test);
-          reject(new Error(`Gave up waiting for ${what}: ${JSON.stringify(events)}`));
-        }, guardMs);
-        const test = () => {
-          if (!check(events)) return;
-          waiters.delete(test);
-          clearTimeout(guard);
-          resolve();
-        };
-        waiters.add(test);
-        test();
+      return changes.until(what, () => check(events), {
+        timeoutMs: guardMs,
+        context: () => JSON.stringify(events),
       });
     },
     async [Symbol.asyncDispose]() {

@@ -10,6 +10,7 @@
  */
 import { decodeAlaw, decodeUlaw } from "../../../src/codecs/g711.ts";
 import { Buffer } from "node:buffer";
+import { Changes } from "../../_lib/wait.ts";
 
 export type Protocol = "deepgram" | "assemblyai" | "openai";
 
@@ -98,10 +99,8 @@ export function segmentSpeech(
 export function startFakeRecognizer(options: FakeRecognizerOptions): FakeRecognizer {
   const { protocol, key, utterances, behaviour = () => "normal", threshold = 300 } = options;
   const connections: RecognizerConnection[] = [];
-  const waiters = new Set<() => void>();
-  const poke = () => {
-    for (const w of [...waiters]) w();
-  };
+  const changes = new Changes();
+  const poke = () => changes.notify();
   let refused = 0;
   let nextUtterance = 0;
   const sockets = new Set<WebSocket>();
@@ -367,20 +366,7 @@ export function startFakeRecognizer(options: FakeRecognizerOptions): FakeRecogni
       return refused;
     },
     until(check, what, guardMs = 60_000) {
-      return new Promise<void>((resolve, reject) => {
-        const guard = setTimeout(() => {
-          waiters.delete(test);
-          reject(new Error(`Fake recognizer: gave up waiting for ${what}`));
-        }, guardMs);
-        const test = () => {
-          if (!check()) return;
-          waiters.delete(test);
-          clearTimeout(guard);
-          resolve();
-        };
-        waiters.add(test);
-        test();
-      });
+      return changes.until(`${what} at the fake recognizer`, check, { timeoutMs: guardMs });
     },
     async [Symbol.asyncDispose]() {
       for (const s of sockets) s.close(1001);

@@ -8,6 +8,7 @@
 import type { Voice } from "../../../src/sdk/mod.ts";
 import type { CallEvent } from "../../../src/calls/events.ts";
 import { type ServerFixture, startServer } from "../../calls/_server.ts";
+import { Changes } from "../../_lib/wait.ts";
 
 /** A running server with the tap: the Calls tests' fixture. */
 export type AsrServer = ServerFixture;
@@ -33,13 +34,13 @@ export function collectEvents(voice: Voice, sid: string): {
   stop(): void;
 } {
   const events: CallEvent[] = [];
-  const waiters = new Set<() => void>();
+  const changes = new Changes();
   const abort = new AbortController();
   const done = (async () => {
     try {
       for await (const event of voice.calls.events(sid, { signal: abort.signal })) {
         events.push(event);
-        for (const w of [...waiters]) w();
+        changes.notify();
       }
     } catch (error) {
       if (!abort.signal.aborted) throw error;
@@ -50,19 +51,9 @@ export function collectEvents(voice: Voice, sid: string): {
     done,
     stop: () => abort.abort(),
     until(check, what, guardMs = 60_000) {
-      return new Promise<void>((resolve, reject) => {
-        const guard = setTimeout(() => {
-          waiters.delete(test);
-          reject(new Error(`SSE: gave up waiting for ${what}: ${JSON.stringify(events)}`));
-        }, guardMs);
-        const test = () => {
-          if (!check(events)) return;
-          waiters.delete(test);
-          clearTimeout(guard);
-          resolve();
-        };
-        waiters.add(test);
-        test();
+      return changes.until(`${what} on SSE`, () => check(events), {
+        timeoutMs: guardMs,
+        context: () => JSON.stringify(events),
       });
     },
   };
