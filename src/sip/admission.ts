@@ -28,9 +28,12 @@ export class RateLimiter {
    *
    * @example
    * ```ts
+   * import { assertEquals } from "@std/assert";
    * import { RateLimiter } from "./admission.ts";
-   * const limiter = new RateLimiter(1, 1);
-   * console.log(limiter.take("a"), limiter.take("a")); // true false
+   * const limiter = new RateLimiter(1, 1); // 1 token a second, 1 saved up
+   * assertEquals([limiter.take("a", 0), limiter.take("a", 0)], [true, false]);
+   * assertEquals(limiter.take("b", 0), true); // a bucket per key
+   * assertEquals(limiter.take("a", 1000), true); // refilled a second later
    * ```
    */
   take(key: string, now = performance.now()): boolean {
@@ -71,9 +74,35 @@ export interface AdmissionOptions {
  * The endpoint's `admit` policy.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { Core } from "sip.js";
  * import { createAdmission } from "./admission.ts";
+ * import { parseSipConfig } from "./config.ts";
+ * const { trunks } = parseSipConfig({
+ *   trunks: [{ name: "carrier", address: "198.51.100.10", allowFrom: ["198.51.100.0/24"] }],
+ * });
  * const admit = createAdmission({ trunks, invitesPerSecond: 50, activeCalls: () => 0, maxCalls: 1000 });
+ * const invite = Core.Parser.parseMessage(
+ *   [
+ *     "INVITE sip:+14155550100@192.0.2.1 SIP/2.0",
+ *     "Via: SIP/2.0/UDP 198.51.100.10;branch=z9hG4bK1",
+ *     "From: <sip:+14155550199@198.51.100.10>;tag=1",
+ *     "To: <sip:+14155550100@192.0.2.1>",
+ *     "Call-ID: a@198.51.100.10",
+ *     "CSeq: 1 INVITE",
+ *     "Content-Length: 0",
+ *     "",
+ *     "",
+ *   ].join("\r\n"),
+ *   new Core.LoggerFactory().getLogger("sip.parser"),
+ * ) as Core.IncomingRequestMessage;
+ * assertEquals(admit(invite, { transport: "udp", host: "198.51.100.10", port: 5060 }), { ok: true });
+ * assertEquals(admit(invite, { transport: "udp", host: "203.0.113.9", port: 5060 }), {
+ *   ok: false,
+ *   status: 403,
+ *   reason: "Forbidden",
+ * });
  * ```
  */
 export function createAdmission(

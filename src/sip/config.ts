@@ -208,8 +208,11 @@ const directSipHost = nonEmpty.superRefine((host, ctx) => {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { sipConfigSchema } from "./config.ts";
- * console.log(sipConfigSchema.parse({ listen: { port: 5080 } }).listen); // { host: "0.0.0.0", port: 5080 }
+ * const sip = sipConfigSchema.parse({ listen: { port: 5080 } });
+ * assertEquals(sip.listen, { host: "0.0.0.0", port: 5080 });
+ * assertEquals(sip.publicAddress, "127.0.0.1"); // a wildcard listen host advertises loopback
  * ```
  */
 export const sipConfigSchema: z.ZodType<SipConfig, SipConfigInput> = section({
@@ -287,9 +290,11 @@ export type SipConfigInput = Record<string, unknown>;
  *
  * @example
  * ```ts
+ * import { assertEquals, assertThrows } from "@std/assert";
  * import { parseSipConfig } from "./config.ts";
  * const sip = parseSipConfig({ listen: { port: 5080 }, trunks: [{ name: "t", address: "127.0.0.1:5061", allowFrom: ["127.0.0.1"], outboundNumbers: ["+1"] }] });
- * console.log(sip.listen.port, sip.trunks[0].transport); // 5080 udp
+ * assertEquals([sip.listen.port, sip.trunks[0].transport], [5080, "udp"]);
+ * assertThrows(() => parseSipConfig({ listen: { port: 70000 } }), TypeError, "sip.listen.port");
  * ```
  */
 export function parseSipConfig(value: unknown): SipConfig {
@@ -305,8 +310,11 @@ export function parseSipConfig(value: unknown): SipConfig {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { matchNumber } from "./config.ts";
- * console.log(matchNumber("+1415*", "+14155550100"), matchNumber("+1", "+14155550100")); // true false
+ * assertEquals(matchNumber("+1415*", "+14155550100"), true);
+ * assertEquals(matchNumber("+1", "+14155550100"), false); // without `*`, exact
+ * assertEquals(matchNumber("*", "anything"), true);
  * ```
  */
 export function matchNumber(pattern: string, number: string): boolean {
@@ -320,9 +328,17 @@ export function matchNumber(pattern: string, number: string): boolean {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseSipConfig, trunkFor } from "./config.ts";
- * const sip = parseSipConfig({ trunks: [{ name: "us", address: "127.0.0.1", outboundNumbers: ["+1"] }] });
- * console.log(trunkFor(sip.trunks, "+14155550100")?.name); // us
+ * const sip = parseSipConfig({
+ *   trunks: [
+ *     { name: "us", address: "127.0.0.1", outboundNumbers: ["+1"] },
+ *     { name: "sf", address: "127.0.0.2", outboundNumbers: ["+1415*"] },
+ *   ],
+ * });
+ * assertEquals(trunkFor(sip.trunks, "+12125550100")?.name, "us");
+ * assertEquals(trunkFor(sip.trunks, "+14155550100")?.name, "sf"); // the longer prefix
+ * assertEquals(trunkFor(sip.trunks, "+442071234567"), undefined);
  * ```
  */
 export function trunkFor(trunks: readonly TrunkConfig[], number: string): TrunkConfig | undefined {
@@ -345,9 +361,13 @@ export function trunkFor(trunks: readonly TrunkConfig[], number: string): TrunkC
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseSipConfig, trunkForHost } from "./config.ts";
  * const sip = parseSipConfig({ trunks: [{ name: "t", address: "10.0.0.1:5080" }] });
- * console.log(trunkForHost(sip.trunks, "10.0.0.1", 5080)?.name, trunkForHost(sip.trunks, "10.0.0.2")); // t undefined
+ * assertEquals(trunkForHost(sip.trunks, "10.0.0.1", 5080)?.name, "t");
+ * assertEquals(trunkForHost(sip.trunks, "10.0.0.1")?.name, "t"); // no port named: any
+ * assertEquals(trunkForHost(sip.trunks, "10.0.0.1", 5060), undefined);
+ * assertEquals(trunkForHost(sip.trunks, "10.0.0.2"), undefined);
  * ```
  */
 export function trunkForHost(
@@ -367,9 +387,11 @@ export function trunkForHost(
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseSipConfig, trunkAllowing } from "./config.ts";
  * const sip = parseSipConfig({ trunks: [{ name: "t", address: "10.0.0.1", allowFrom: ["10.0.0.0/8"] }] });
- * console.log(trunkAllowing(sip.trunks, "10.1.2.3")?.name, trunkAllowing(sip.trunks, "192.0.2.1")); // t undefined
+ * assertEquals(trunkAllowing(sip.trunks, "10.1.2.3")?.name, "t");
+ * assertEquals(trunkAllowing(sip.trunks, "192.0.2.1"), undefined);
  * ```
  */
 export function trunkAllowing(
@@ -384,8 +406,11 @@ export function trunkAllowing(
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { splitHostPort } from "./config.ts";
- * console.log(splitHostPort("10.0.0.1:5080", 5060)); // { host: "10.0.0.1", port: 5080 }
+ * assertEquals(splitHostPort("10.0.0.1:5080", 5060), { host: "10.0.0.1", port: 5080 });
+ * assertEquals(splitHostPort("carrier.example", 5060), { host: "carrier.example", port: 5060 });
+ * assertEquals(splitHostPort("[2001:db8::1]:5061"), { host: "2001:db8::1", port: 5061 });
  * ```
  */
 export function splitHostPort(

@@ -52,9 +52,43 @@ export interface InboundPlan {
  * when the offer has nothing we accept, 404 when no route matches the called number.
  *
  * @example
- * ```ts ignore
- * const plan = planInbound(request.message, config.inbound, ["g711_ulaw"]);
- * console.log(plan.route.action, plan.audio.codec);
+ * ```ts
+ * import { assertEquals, assertThrows } from "@std/assert";
+ * import { Core } from "sip.js";
+ * import { parseSipConfig } from "./config.ts";
+ * import { SipError } from "./error.ts";
+ * import { planInbound } from "./inbound.ts";
+ * const config = parseSipConfig({ inbound: [{ match: "+1415555*", action: { client: "alice" } }] });
+ * const sdp = [
+ *   "v=0",
+ *   "o=- 1 1 IN IP4 198.51.100.10",
+ *   "s=-",
+ *   "c=IN IP4 198.51.100.10",
+ *   "t=0 0",
+ *   "m=audio 40000 RTP/AVP 0",
+ *   "a=rtpmap:0 PCMU/8000",
+ *   "",
+ * ].join("\r\n");
+ * const invite = (to: string) =>
+ *   Core.Parser.parseMessage(
+ *     [
+ *       `INVITE sip:${to}@192.0.2.1 SIP/2.0`,
+ *       "Via: SIP/2.0/UDP 198.51.100.10;branch=z9hG4bK1",
+ *       "From: <sip:+14155550199@198.51.100.10>;tag=1",
+ *       `To: <sip:${to}@192.0.2.1>`,
+ *       "Call-ID: a@198.51.100.10",
+ *       "CSeq: 1 INVITE",
+ *       "Content-Type: application/sdp",
+ *       `Content-Length: ${sdp.length}`,
+ *       "",
+ *       sdp,
+ *     ].join("\r\n"),
+ *     new Core.LoggerFactory().getLogger("sip.parser"),
+ *   ) as Core.IncomingRequestMessage;
+ * const plan = planInbound(invite("+14155550100"), config.inbound, ["g711_ulaw"]);
+ * assertEquals([plan.route.action, plan.audio.codec], [{ client: "alice" }, "g711_ulaw"]);
+ * assertEquals([plan.called, plan.from], ["+14155550100", "+14155550199"]);
+ * assertThrows(() => planInbound(invite("+12125550100"), config.inbound), SipError, "No inbound route");
  * ```
  */
 export function planInbound(

@@ -47,10 +47,17 @@ export interface InboundWebhookOptions {
  * 480 when the webhook times out and 500 when it fails or answers something invalid.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { askInboundWebhook } from "./inbound_webhook.ts";
- * const instruction = await askInboundWebhook("https://example.com/inbound", call, { timeoutMs: 5000 });
- * if (instruction.action === "reject") console.log(instruction.status);
+ * const call = { sid: "CA1", from: "+14155550100", to: "+14155550199" };
+ * // A stand-in for the customer's webhook: busy.
+ * const webhook = () => Promise.resolve(Response.json({ action: "reject", status: 486 }));
+ * const instruction = await askInboundWebhook("https://example.com/inbound", call, {
+ *   timeoutMs: 5000,
+ *   fetch: webhook,
+ * });
+ * assertEquals(instruction, { action: "reject", status: 486 });
  * ```
  */
 export async function askInboundWebhook(
@@ -96,8 +103,14 @@ export async function askInboundWebhook(
  *
  * @example
  * ```ts
+ * import { assertEquals, assertThrows } from "@std/assert";
+ * import { SipError } from "./error.ts";
  * import { parseInstruction } from "./inbound_webhook.ts";
- * console.assert(parseInstruction({ action: "reject", status: 486 }).action === "reject");
+ * assertEquals(parseInstruction({ action: "client", identity: "alice" }), {
+ *   action: "client",
+ *   identity: "alice",
+ * });
+ * assertThrows(() => parseInstruction({ action: "dance" }), SipError, "Invalid inbound webhook answer");
  * ```
  */
 export function parseInstruction(body: unknown): InboundInstruction {

@@ -46,9 +46,20 @@ export interface DialOptions {
  * config refuses to relay for strangers).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { assertEquals, assertThrows } from "@std/assert";
+ * import { parseSipConfig } from "./config.ts";
+ * import { SipError } from "./error.ts";
+ * import { routeOutbound } from "./outbound.ts";
+ * const config = parseSipConfig({
+ *   trunks: [{ name: "us", address: "198.51.100.10:5060", outboundNumbers: ["+1"] }],
+ *   allowDirectSip: ["pbx.example"],
+ * });
  * const { ruri, trunk } = routeOutbound(config, "+14155550123");
- * console.log(ruri.toString(), trunk?.name);
+ * assertEquals([ruri.toString(), trunk?.name], ["sip:+14155550123@198.51.100.10:5060", "us"]);
+ * assertEquals(routeOutbound(config, "sip:alice@pbx.example").trunk, undefined); // direct
+ * assertThrows(() => routeOutbound(config, "+442071234567"), SipError, "No trunk routes");
+ * assertThrows(() => routeOutbound(config, "sip:x@relay.example"), SipError); // 403
  * ```
  */
 export function routeOutbound(

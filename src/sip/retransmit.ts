@@ -24,10 +24,15 @@ interface Entry {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { Retransmitter } from "./retransmit.ts";
- * using r = new Retransmitter();
- * r.request("z9hG4bK1", true, () => console.log("again"));
- * r.stop("z9hG4bK1");
+ * using r = new Retransmitter({ t1: 10 });
+ * const resent = Promise.withResolvers<void>();
+ * r.request("z9hG4bK1", true, resent.resolve);
+ * assertEquals(r.size, 1);
+ * await resent.promise; // timer A fired after T1
+ * r.stop("z9hG4bK1"); // the response arrived
+ * assertEquals(r.size, 0);
  * ```
  */
 export class Retransmitter implements Disposable {

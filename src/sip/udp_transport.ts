@@ -53,14 +53,21 @@ export interface SipUdpOptions {
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
+ * import type { SipPeer } from "./transport.ts";
  * import { listenSipUdp } from "./udp_transport.ts";
+ * const received = Promise.withResolvers<{ text: string; from: SipPeer }>();
  * await using socket = await listenSipUdp({
  *   host: "127.0.0.1",
  *   port: 0,
  *   maxBytes: 8192,
- *   receive: (bytes) => console.log(new TextDecoder().decode(bytes)),
+ *   receive: (bytes, from) => received.resolve({ text: new TextDecoder().decode(bytes), from }),
  * });
- * assertEquals(socket.port > 0, true);
+ * await using peer = await listenSipUdp({ host: "127.0.0.1", port: 0, maxBytes: 8192, receive: () => {} });
+ * const options = "OPTIONS sip:127.0.0.1 SIP/2.0\r\nContent-Length: 0\r\n\r\n";
+ * assertEquals(await peer.send(options, { transport: "udp", host: "127.0.0.1", port: socket.port }), true);
+ * const { text, from } = await received.promise;
+ * assertEquals(text, options);
+ * assertEquals(from, { transport: "udp", host: "127.0.0.1", port: peer.port });
  * ```
  */
 export function listenSipUdp(options: SipUdpOptions): Promise<SipSocket> {
