@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
-import { startServer } from "../calls/_server.ts";
+import type { BrowserContext } from "playwright-core";
+import { type ServerFixture, startServer } from "../calls/_server.ts";
 import {
   explained,
   haveChromium,
@@ -12,9 +13,22 @@ import {
   waitForPlayed,
   waitForStatus,
 } from "./_browser.ts";
-import { udpPath } from "./_udp_path.ts";
+import { type UdpPath, udpPath } from "./_udp_path.ts";
 
-Deno.test("a network change mid-call (the relay sees the browser at a new address, the old path is gone, the page is told online): the call and its audio go on", async () => {
+/**
+ * The scene of a network change: a softphone page in Chromium on a call to the echo client
+ * with its QUIC flowing through a UDP path the test can change, the echo already playing.
+ * `change` changes the network; afterwards the call must still be the same one, in progress,
+ * and it hangs up cleanly.
+ */
+async function echoCallThroughPath(
+  change: (scene: {
+    fx: ServerFixture;
+    path: UdpPath;
+    context: BrowserContext;
+    page: Awaited<ReturnType<typeof openPage>>;
+  }) => Promise<void>,
+): Promise<void> {
   if (!haveChromium()) return;
   await using fx = await startServer();
   await using echo = await startEcho(fx);
@@ -30,6 +44,16 @@ Deno.test("a network change mid-call (the relay sees the browser at a new addres
     await page.getByTestId("call").click();
     await waitForStatus(page, "in_progress");
     await waitForPlayed(page, 500, 60_000);
+    await change({ fx, path, context, page });
+    assertEquals(await page.getByTestId("status").innerText(), "in_progress");
+    assertEquals(echo.answered.length, 1, "the same call, not a new one");
+    await page.getByTestId("hangup").click();
+    await waitForStatus(page, "completed");
+  });
+}
+
+Deno.test("a network change mid-call (the relay sees the browser at a new address, the old path is gone, the page is told online): the call and its audio go on", async () => {
+  await echoCallThroughPath(async ({ path, context, page }) => {
     const before = await page.evaluate(() =>
       (globalThis as unknown as SoftphonePage).softphone.mediaStats!.player!.playedMs
     );
@@ -50,10 +74,6 @@ Deno.test("a network change mid-call (the relay sees the browser at a new addres
     assert(now.toRelay > 0 && now.fromRelay > 0, "the audio crossed the new path both ways");
     const said = await page.evaluate(() => (globalThis as unknown as SoftphonePage).softphoneLog);
     console.log(`the page said: ${said.join(" | ")}`);
-    assertEquals(await page.getByTestId("status").innerText(), "in_progress");
-    assertEquals(echo.answered.length, 1, "the same call, not a new one");
-    await page.getByTestId("hangup").click();
-    await waitForStatus(page, "completed");
   });
 });
 
@@ -63,22 +83,7 @@ function entries(logs: string[], since = 0): Record<string, unknown>[] {
 }
 
 Deno.test("a network change that kills the path mid-call (nothing gets through on the old flow, new flows pass): the page reconnects on a new connection, which takes its track over from the dead session while that session is still open, and the same call's audio plays again", async () => {
-  if (!haveChromium()) return;
-  await using fx = await startServer();
-  await using echo = await startEcho(fx);
-  using path = udpPath({ transport: "udp", hostname: "127.0.0.1", port: fx.server.moqPort });
-  await using browser = await launchChromium();
-  const context = await browser.newContext();
-  const page = await openPage(
-    context,
-    softphoneUrl(fx.url, fx.token, { relayUrl: `https://127.0.0.1:${path.port}/moq` }),
-  );
-  await explained({ page }, async () => {
-    await page.getByTestId("to").fill("client:echo");
-    await page.getByTestId("call").click();
-    await waitForStatus(page, "in_progress");
-    await waitForPlayed(page, 500, 60_000);
-
+  await echoCallThroughPath(async ({ fx, path, context, page }) => {
     const cut = fx.logs.length;
     path.cutOldFlows();
     await context.setOffline(true);
@@ -115,9 +120,5 @@ Deno.test("a network change that kills the path mid-call (nothing gets through o
     );
     const [, now] = path.generations;
     assert(now.toRelay > 0 && now.fromRelay > 0, "the new connection crossed the new flow");
-    assertEquals(await page.getByTestId("status").innerText(), "in_progress");
-    assertEquals(echo.answered.length, 1, "the same call, not a new one");
-    await page.getByTestId("hangup").click();
-    await waitForStatus(page, "completed");
   });
 });
