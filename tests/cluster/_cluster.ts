@@ -8,7 +8,8 @@
 import { type ServerProcess, spawnServer } from "../_lib/server_process.ts";
 import { signToken } from "../../src/auth/sign.ts";
 import { type CallEvent, Voice } from "../../src/sdk/mod.ts";
-import type { RedisFixture } from "../_lib/redis.ts";
+import { type RedisFixture, startRedis } from "../_lib/redis.ts";
+import { freeUdpPort, sippListening, spawnSipp } from "../sip/_harness.ts";
 import { loadOrCreateDevCertificate, type TlsCertificate } from "../../src/server/certificate.ts";
 import { MoqClient } from "../../src/relay/client.ts";
 
@@ -180,4 +181,61 @@ export async function sharedCertificate(): Promise<SharedCertificate> {
       await Deno.remove(tls, { recursive: true });
     },
   };
+}
+
+/** A sipp UAS for one call on 127.0.0.1:`port`: it exits 0 once that call got its BYE. */
+export function sippUas(
+  port: number,
+  { echo = false }: { readonly echo?: boolean } = {},
+): ReturnType<typeof spawnSipp> {
+  return spawnSipp([
+    "-sn",
+    "uas",
+    ...(echo ? ["-rtp_echo"] : []),
+    "-i",
+    "127.0.0.1",
+    "-p",
+    String(port),
+    "-mp",
+    "0", // sipp binds its own (6000, 6002, … the first free)
+    "-m",
+    "1",
+  ]);
+}
+
+/** What {@linkcode startSipPair} started; disposing stops B, A, the UAS and Redis. */
+export interface SipPair extends AsyncDisposable {
+  readonly redis: RedisFixture;
+  /** The UAS behind B's trunk (one call). */
+  readonly uas: ReturnType<typeof spawnSipp>;
+  readonly a: ClusterNodeProcess;
+  /** The node with the SIP gateway. */
+  readonly b: ClusterNodeProcess;
+}
+
+/**
+ * A Redis, a sipp UAS listening for one call (`echo`: it echoes RTP), node A and node B whose
+ * one SIP trunk is that UAS (`bFile` goes into B's config too).
+ */
+export async function startSipPair(
+  options: { readonly echo?: boolean; readonly bFile?: Record<string, unknown> } = {},
+): Promise<SipPair> {
+  const stack = new AsyncDisposableStack();
+  try {
+    const redis = stack.use(await startRedis());
+    const uasPort = freeUdpPort();
+    const uas = stack.use(sippUas(uasPort, { echo: options.echo }));
+    await sippListening(uasPort);
+    const a = stack.use(await startNode(redis, "node-a"));
+    const b = stack.use(
+      await startNode(redis, "node-b", {
+        file: { ...options.bFile, sip: sipTrunkSection(uasPort) },
+      }),
+    );
+    const owned = stack.move();
+    return { redis, uas, a, b, [Symbol.asyncDispose]: () => owned.disposeAsync() };
+  } catch (error) {
+    await stack.disposeAsync();
+    throw error;
+  }
 }

@@ -1,8 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { requireOrSkip } from "../_lib/env.ts";
-import { hasRedis, startRedis } from "../_lib/redis.ts";
-import { isStatus, nextMatching, sipTrunkSection, startNode } from "./_cluster.ts";
-import { freeUdpPort, sippListening, spawnSipp } from "../sip/_harness.ts";
+import { hasRedis } from "../_lib/redis.ts";
+import { isStatus, nextMatching, startNode, startSipPair } from "./_cluster.ts";
 
 const available = hasRedis();
 if (!available) requireOrSkip(false, "redis-server is not installed: the cluster tests skip");
@@ -14,28 +13,9 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    await using redis = await startRedis();
     // B is the node with the SIP gateway; its trunk is a real sipp UAS.
-    const uasPort = freeUdpPort();
-    await using uas = spawnSipp([
-      "-sn",
-      "uas",
-      "-i",
-      "127.0.0.1",
-      "-p",
-      String(uasPort),
-      "-mp",
-      "0", // sipp binds its own (6000, 6002, … the first free)
-      "-m",
-      "1",
-    ]);
-    await sippListening(uasPort);
-    await using a = await startNode(redis, "node-a");
-    await using b = await startNode(redis, "node-b", {
-      file: {
-        sip: sipTrunkSection(uasPort),
-      },
-    });
+    await using pair = await startSipPair();
+    const { redis, uas, a, b } = pair;
     await using c = await startNode(redis, "node-c");
     const stop = new AbortController();
     try {
@@ -43,8 +23,7 @@ Deno.test({
       await a.voice.clients.add("gina");
 
       // gina listens for calls on C; a call rung from C itself says the stream is connected
-      // (a stream lists only its own node's ringing calls when it opens; others' rings are
-      // delivered live).
+      // (then A's ring below is delivered live).
       const incoming = c.voice.clients.incoming("gina", { signal: stop.signal });
       const probe = await c.voice.calls.originate({ from: "+14155550100", to: "client:gina" });
       await nextMatching(

@@ -12,11 +12,12 @@ import {
   type ClusterNodeProcess,
   isStatus,
   nextMatching,
+  sippUas,
   sipTrunkSection,
   startNode,
 } from "./_cluster.ts";
 import { startTcpProxy } from "./_tcp_proxy.ts";
-import { freeUdpPort, haveSipp, sippListening, spawnSipp } from "../sip/_harness.ts";
+import { freeUdpPort, haveSipp, sippListening } from "../sip/_harness.ts";
 
 const available = hasRedis() && haveSipp();
 if (!available) requireOrSkip(false, "redis-server or sipp is not installed: the test skips");
@@ -35,22 +36,6 @@ function freePortPair(): number {
       if (!(error instanceof Deno.errors.AddrInUse)) throw error;
     }
   }
-}
-
-/** A sipp UAS for one call on `port`: it exits 0 once that call got its BYE. */
-function uas(port: number) {
-  return spawnSipp([
-    "-sn",
-    "uas",
-    "-i",
-    "127.0.0.1",
-    "-p",
-    String(port),
-    "-mp",
-    "0", // sipp binds its own (6000, 6002, … the first free)
-    "-m",
-    "1",
-  ]);
 }
 
 /** `promise`, or a rejection naming `what` after 30 s. */
@@ -75,7 +60,7 @@ async function partitionWithPeer(): Promise<void> {
   await using redis = await startRedis();
   await using proxy = startTcpProxy({ hostname: "127.0.0.1", port: redis.port });
   const uasPort = freeUdpPort();
-  const first = uas(uasPort);
+  const first = sippUas(uasPort);
   await sippListening(uasPort);
   const rtp = freePortPair();
   await using a = await startNode(redis, "node-a");
@@ -114,7 +99,7 @@ async function partitionWithPeer(): Promise<void> {
       "B was not ready again",
     );
     // The leg's RTP ports are free: a new call through B gets the range's only pair.
-    await using second = uas(uasPort);
+    await using second = sippUas(uasPort);
     await sippListening(uasPort);
     const next = await b.voice.calls.originate({ from: "+14155550100", to: "+14155550124" });
     const nextEvents = a.voice.calls.events(next.sid, { signal: stop.signal });
@@ -139,7 +124,7 @@ async function partitionAlone(): Promise<void> {
   await using redis = await startRedis();
   await using proxy = startTcpProxy({ hostname: "127.0.0.1", port: redis.port });
   const uasPort = freeUdpPort();
-  await using first = uas(uasPort);
+  await using first = sippUas(uasPort);
   await sippListening(uasPort);
   await using b = await startNode(redis, "node-b", {
     redisUrl: `redis://127.0.0.1:${proxy.port}`,

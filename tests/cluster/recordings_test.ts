@@ -5,9 +5,9 @@
  */
 import { assertEquals } from "@std/assert";
 import { requireOrSkip } from "../_lib/env.ts";
-import { hasRedis, startRedis } from "../_lib/redis.ts";
-import { isStatus, nextMatching, sipTrunkSection, startNode } from "./_cluster.ts";
-import { freeUdpPort, haveSipp, sippListening, spawnSipp } from "../sip/_harness.ts";
+import { hasRedis } from "../_lib/redis.ts";
+import { isStatus, nextMatching, startSipPair } from "./_cluster.ts";
+import { haveSipp } from "../sip/_harness.ts";
 
 const available = hasRedis() && haveSipp();
 if (!available) requireOrSkip(false, "redis-server or sipp is not installed: the test skips");
@@ -25,29 +25,11 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    await using redis = await startRedis();
-    const uasPort = freeUdpPort();
-    await using uas = spawnSipp([
-      "-sn",
-      "uas",
-      "-rtp_echo",
-      "-i",
-      "127.0.0.1",
-      "-p",
-      String(uasPort),
-      "-mp",
-      "0", // sipp binds its own (6000, 6002, … the first free)
-      "-m",
-      "1",
-    ]);
-    await sippListening(uasPort);
-    await using a = await startNode(redis, "node-a");
-    await using b = await startNode(redis, "node-b", {
-      file: {
-        plugins: [{ module: "builtin:recorder" }],
-        sip: sipTrunkSection(uasPort),
-      },
+    await using pair = await startSipPair({
+      echo: true,
+      bFile: { plugins: [{ module: "builtin:recorder" }] },
     });
+    const { uas, a, b } = pair;
     const stop = new AbortController();
     try {
       const call = await b.voice.calls.originate({ from: "+14155550100", to: "+14155550123" });
