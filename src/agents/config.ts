@@ -119,6 +119,12 @@ export interface FonosterAgentConfig extends AgentCommonConfig {
   readonly sessionToken?: string;
   /** The session request's `metadata` map (the attach's `parameters` are added to it). */
   readonly metadata?: Readonly<Record<string, string>>;
+  /**
+   * Type-ahead: digits the caller presses while no `gather` runs (during a `say`, say) are
+   * kept (up to 64) and consumed by the next `gather` [false: dropped, as Fonoster's media
+   * side drops them].
+   */
+  readonly typeAhead?: boolean;
 }
 
 /** One configured agent. */
@@ -196,6 +202,7 @@ export const agentsConfigSchema: z.ZodType<AgentsConfig> = z.record(
       accessKeyId: z.string().optional(),
       sessionToken: z.string().optional(),
       metadata: z.record(z.string(), z.string()).optional(),
+      typeAhead: z.boolean().optional(),
       ...common,
     }),
   ]),

@@ -18,7 +18,12 @@
  * `OUT`: the caller hears none of the app's audio), `startStream` / `stopStream` (20 ms of
  * 8 kHz 16-bit little-endian PCM per `AUDIO_OUT` payload, as Fonoster's AudioSocket sends;
  * `AUDIO_IN` payloads in the same format, or a WAV file, are queued for the caller) and
- * `startStreamGather` / `stopStreamGather`. A verb the engine cannot carry out (`record`,
+ * `startStreamGather` / `stopStreamGather`. With `typeAhead`, digits pressed while neither a
+ * `gather` nor a DTMF stream gather runs (during a `say` or `play`, say) are kept, up to
+ * {@linkcode MAX_TYPE_AHEAD}, and the next `gather` takes them first, as if pressed during
+ * it (an IVR caller who knows the menu need not wait for the prompt); without it they are
+ * dropped, as Fonoster's media side drops them (its gather listens for ARI
+ * `ChannelDtmfReceived` only from its start). A verb the engine cannot carry out (`record`,
  * `dial`, `playbackControl` but `STOP`, a `play` whose file does not load, `playDtmf` on a
  * leg without DTMF, an unknown message) gets the protocol's one error message, a
  * `streamPayload` of type `ERROR` with a `code` and `message`, and no response (Fonoster's
@@ -49,6 +54,8 @@ export const MAX_PENDING_WRITES = 1500;
 const CLOSE_GRACE_MS = 2000;
 /** Largest file a `play` verb loads, bytes. */
 export const MAX_PLAY_BYTES = 16 << 20;
+/** Type-ahead digits kept for the next gather (`typeAhead`); the oldest go first. */
+export const MAX_TYPE_AHEAD = 64;
 
 /** A message of the `CreateSession` stream, as loaded (its `content` names its one field). */
 type Message = { readonly content?: string } & Record<string, unknown>;
@@ -104,6 +111,8 @@ class FonosterDriver implements AgentDriver {
   #streamGather: { readonly speech: boolean; readonly dtmf: boolean } | undefined;
   #mutedIn = false;
   #closed = false;
+  /** Digits pressed while no gather ran, for the next one; undefined without `typeAhead`. */
+  readonly #typeAhead: string[] | undefined;
 
   private constructor(
     config: FonosterAgentConfig,
@@ -112,6 +121,7 @@ class FonosterDriver implements AgentDriver {
   ) {
     this.#link = link;
     this.#ref = link.sid;
+    this.#typeAhead = config.typeAhead ? [] : undefined;
     const { target, tls } = fonosterTarget(config.url);
     this.#target = target;
     this.#client = new Voice(
@@ -171,9 +181,15 @@ class FonosterDriver implements AgentDriver {
   }
 
   dtmf(digit: string): void {
+    const heard = this.#gathers.size > 0 || this.#streamGather?.dtmf === true;
     for (const gather of this.#gathers) gather.digit(digit);
     if (this.#streamGather?.dtmf) {
       this.#write({ streamGatherPayload: { mediaSessionRef: this.#ref, digit } });
+    }
+    const typeAhead = this.#typeAhead;
+    if (!heard && typeAhead) {
+      if (typeAhead.length >= MAX_TYPE_AHEAD) typeAhead.shift();
+      typeAhead.push(digit);
     }
   }
 
@@ -328,6 +344,9 @@ class FonosterDriver implements AgentDriver {
         },
       });
     });
+    // Type-ahead digits first, in the order pressed; what this gather leaves stays kept.
+    const typeAhead = this.#typeAhead;
+    while (typeAhead && typeAhead.length > 0 && !gather.ended) gather.digit(typeAhead.shift()!);
     if (!gather.ended) this.#gathers.add(gather);
   }
 

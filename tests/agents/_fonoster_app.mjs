@@ -5,6 +5,8 @@
 //
 // Modes (the test reads the JSON lines it prints on stdout):
 // - ivr:     answer → say(prompt) → gather({maxDigits: 4}) → say(the digits) → hangup
+// - typeahead: answer → say(`file`, a long prompt) → gather({maxDigits: 4, timeout: `reply` ms})
+//            → hangup (the digits were pressed during the say)
 // - stream:  answer → stream(); writes the raw file `reply` (8 kHz PCM16) as AUDIO_IN and saves
 //            the first 8 s of AUDIO_OUT (the caller) to `file`
 // - verbs:   answer → play(`file`, a WAV URL) → mute OUT → say → unmute → say + stopSay →
@@ -33,6 +35,13 @@ new VoiceServer({ skipIdentity: true, bind: "127.0.0.1", port: Number(port) }).l
       const gathered = await res.gather({ maxDigits: 4, timeout: 30000 });
       print({ event: "gathered", gathered });
       await res.say(`You entered ${String(gathered.digits ?? "").split("").join(" ")}`);
+      await res.hangup();
+      print({ event: "hung up" });
+    } else if (mode === "typeahead") {
+      await res.say(file);
+      print({ event: "said" });
+      const gathered = await res.gather({ maxDigits: 4, timeout: Number(reply) });
+      print({ event: "gathered", gathered });
       await res.hangup();
       print({ event: "hung up" });
     } else if (mode === "stream") {

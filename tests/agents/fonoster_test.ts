@@ -89,6 +89,29 @@ function digitsScenario(digits: string, leadMs: number): string {
 `;
 }
 
+/**
+ * A sipp call to the gateway at `sipPort` running {@linkcode digitsScenario}; resolves once sipp
+ * exited, with what it printed and the audio sent to the SDP's port (the prompt: until sipp
+ * sends its first packet, the first digit, the gateway sends there, to a socket of ours).
+ */
+async function digitsCall(sipPort: number, digits: string, leadMs: number) {
+  const dir = await Deno.makeTempDir({ prefix: "clutchcall-fonoster-sipp-" });
+  const media = recordRtp(0);
+  let result;
+  let heard;
+  try {
+    await Deno.writeTextFile(`${dir}/uac.xml`, digitsScenario(digits, leadMs));
+    result = await sipp(
+      callerArgs(sipPort, ["-sf", `${dir}/uac.xml`, "-set", "rec_port", String(media.port)]),
+      120_000,
+    );
+  } finally {
+    heard = await media.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+  return { result, heard };
+}
+
 Deno.test("an unchanged @fonoster/voice app drives a PSTN call: sipp → inbound route → its say reaches the caller (correlated with espeak-ng), gather returns the four RFC 4733 digits sipp pressed, its hangup sends the BYE", async () => {
   if (!haveSipp()) return;
   await using app = await startFonosterApp("ivr");
@@ -99,21 +122,7 @@ Deno.test("an unchanged @fonoster/voice app drives a PSTN call: sipp → inbound
     },
     sip: inboundToAgent(sipPort, "app"),
   });
-  const dir = await Deno.makeTempDir({ prefix: "clutchcall-fonoster-sipp-" });
-  // Until sipp sends its first packet (the first digit) the gateway sends to the SDP's port:
-  // ours, which records the prompt.
-  const media = recordRtp(0);
-  let result;
-  try {
-    await Deno.writeTextFile(`${dir}/uac.xml`, digitsScenario("1234", 10_000));
-    result = await sipp(
-      callerArgs(sipPort, ["-sf", `${dir}/uac.xml`, "-set", "rec_port", String(media.port)]),
-      120_000,
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-  const heard = await media.stop();
+  const { result, heard } = await digitsCall(sipPort, "1234", 10_000);
   // sipp never hangs up itself: exit 0 says the BYE came from the app's hangup.
   assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr + app.output());
 
@@ -144,6 +153,47 @@ Deno.test("an unchanged @fonoster/voice app drives a PSTN call: sipp → inbound
     minOverlap: spoken.length - 800,
   });
   assert(c.r >= 0.9, `the caller was sent the app's say with r = ${c.r.toFixed(3)} (lag ${c.lag})`);
+});
+
+/** A say of some 15 s: sipp's digits (2.0 s to 4.4 s after the ACK) fall well inside it. */
+const LONG_PROMPT = "Welcome. This prompt is long on purpose, so that the caller knows the menu " +
+  "and presses the digits before it ends. For sales, press one. For support, press two. For " +
+  "billing, press three. For anything else, stay on the line and an operator will be with you " +
+  "shortly. Thank you for calling.";
+
+/** One sipp call into the `typeahead` app: digits during the say; resolves with what gather got. */
+async function typeAheadCall(typeAhead: boolean, gatherTimeoutMs: number) {
+  await using app = await startFonosterApp("typeahead", LONG_PROMPT, String(gatherTimeoutMs));
+  const sipPort = freeUdpPort();
+  await using _fx = await startAgentServer({
+    agents: { app: { type: "fonoster", url: app.url, typeAhead } },
+    sip: inboundToAgent(sipPort, "app"),
+  });
+  const { result } = await digitsCall(sipPort, "1234", 2000);
+  // The BYE came from the app's hangup, after its gather answered.
+  assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr + app.output());
+  const said = app.lines.findIndex((l) => l.event === "said");
+  const gathered = app.lines.findIndex((l) => l.event === "gathered");
+  assert(said >= 0 && gathered > said, app.output());
+  return app.lines[gathered].gathered as Record<string, unknown>;
+}
+
+Deno.test("fonoster typeAhead: RFC 4733 digits sipp presses during a say are kept and the next gather returns them (the app's gather gets 1234 although no digit comes after it starts)", async () => {
+  if (!haveSipp()) return;
+  // The fixture's geometry: the say outlasts the presses (last one 4.4 s after the ACK).
+  const prompt = await speak(LONG_PROMPT, { sampleRate: 8000 });
+  assert(prompt.length / 8000 > 10, `the prompt lasts ${prompt.length / 8000} s`);
+  // No digit comes after the gather starts: only kept digits end it before its timeout (on
+  // the old code no gather answered: the gateway ended the call, no RTP from sipp for 30 s).
+  const gathered = await typeAheadCall(true, 40_000);
+  assertEquals([gathered.content, gathered.digits], ["digits", "1234"]);
+});
+
+Deno.test("fonoster without typeAhead: digits pressed during a say are dropped, as Fonoster's media side drops them (the gather times out with no digits)", async () => {
+  if (!haveSipp()) return;
+  const gathered = await typeAheadCall(false, 1000);
+  assertEquals(gathered.digits, undefined);
+  assertEquals(gathered.speech ?? "", "");
 });
 
 Deno.test("fonoster stream verb over a client: leg: the app's AUDIO_OUT payloads are the caller's audio (8 kHz PCM16, r ≥ 0.9) and its AUDIO_IN reaches the caller (r ≥ 0.9)", async () => {
