@@ -129,8 +129,9 @@ export type RtpCodec = Extract<CodecEntry, { sdp: SdpCodecName }>["codec"];
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { CODECS } from "@clutchcall/voice/codecs";
- * console.assert(CODECS[0] === "opus");
+ * assertEquals(CODECS[0], "opus");
  * ```
  */
 export const CODECS: readonly Codec[] = CODEC_REGISTRY.map((e) => e.codec);
@@ -140,8 +141,10 @@ export const CODECS: readonly Codec[] = CODEC_REGISTRY.map((e) => e.codec);
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { RTP_CODECS } from "@clutchcall/voice/codecs";
- * console.assert(RTP_CODECS.includes("g711_ulaw") && !RTP_CODECS.includes("pcm16" as never));
+ * assertEquals(RTP_CODECS.includes("g711_ulaw"), true);
+ * assertEquals(RTP_CODECS.includes("pcm16" as never), false);
  * ```
  */
 export const RTP_CODECS: readonly RtpCodec[] = CODEC_REGISTRY.flatMap((e) =>
@@ -226,8 +229,10 @@ export type VoiceCapability = `voice/${Codec}`;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { isCodec } from "@clutchcall/voice/codecs";
- * console.assert(isCodec("opus") && !isCodec("g729"));
+ * assertEquals(isCodec("opus"), true);
+ * assertEquals(isCodec("g729"), false);
  * ```
  */
 export function isCodec(value: unknown): value is Codec {
@@ -241,8 +246,9 @@ export function isCodec(value: unknown): value is Codec {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { capabilityOf } from "@clutchcall/voice/codecs";
- * console.assert(capabilityOf("g711_ulaw") === "voice/g711_ulaw");
+ * assertEquals(capabilityOf("g711_ulaw"), "voice/g711_ulaw");
  * ```
  */
 export function capabilityOf(codec: Codec): VoiceCapability {
@@ -257,8 +263,9 @@ export function capabilityOf(codec: Codec): VoiceCapability {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { codecOf } from "@clutchcall/voice/codecs";
- * console.assert(codecOf("voice/opus") === "opus");
+ * assertEquals(codecOf("voice/opus"), "opus");
  * ```
  */
 export function codecOf(capability: string): Codec {

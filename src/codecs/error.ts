@@ -97,9 +97,10 @@ export class CodecError extends Error {
    *
    * @example
    * ```ts
+   * import { assertEquals } from "@std/assert";
    * import { CodecError } from "@clutchcall/voice/codecs";
    * const error = CodecError.fromOpusStatus(-1, "invalid argument", "Cannot set bitrate");
-   * console.assert(error.code === "bad_argument");
+   * assertEquals(error.code, "bad_argument");
    * ```
    */
   static fromOpusStatus(status: number, text: string, context: string): CodecError {

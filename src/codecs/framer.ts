@@ -20,8 +20,9 @@ export type FrameMs = 10 | 20 | 40 | 60;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { FRAME_DURATIONS_MS } from "@clutchcall/voice/codecs";
- * console.assert(!FRAME_DURATIONS_MS.includes(30 as never));
+ * assertEquals(FRAME_DURATIONS_MS.includes(30 as never), false);
  * ```
  */
 export const FRAME_DURATIONS_MS: readonly FrameMs[] = [10, 20, 40, 60];
@@ -50,9 +51,10 @@ export interface FramerOptions {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createFramer, type Framer } from "@clutchcall/voice/codecs";
  * const framer: Framer = createFramer({ sampleRate: 16000, frameMs: 20 });
- * console.assert(framer.frameSamples === 320);
+ * assertEquals(framer.frameSamples, 320);
  * ```
  */
 export interface Framer {
@@ -77,11 +79,12 @@ export interface Framer {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createFramer } from "@clutchcall/voice/codecs";
  * const framer = createFramer({ sampleRate: 8000, frameMs: 20 });
- * console.assert(framer.push(new Int16Array(100)).length === 0);
- * console.assert(framer.push(new Int16Array(300)).length === 2); // 400 = 2 × 160 + 80
- * console.assert(framer.flush()?.length === 160);
+ * assertEquals(framer.push(new Int16Array(100)).length, 0);
+ * assertEquals(framer.push(new Int16Array(300)).length, 2); // 400 = 2 × 160 + 80
+ * assertEquals(framer.flush()?.length, 160);
  * ```
  */
 export function createFramer({ sampleRate, channels = 1, frameMs }: FramerOptions): Framer {

@@ -86,9 +86,10 @@ for (let code = 0; code < 256; code++) {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { encodeUlaw } from "@clutchcall/voice/codecs";
  * const bytes = encodeUlaw(new Int16Array([0, 1000, -1000]));
- * console.assert(bytes[0] === 0xff);
+ * assertEquals(bytes[0], 0xff);
  * ```
  */
 export function encodeUlaw(pcm: Int16Array, out?: Uint8Array): Uint8Array {
@@ -109,9 +110,12 @@ export function encodeUlaw(pcm: Int16Array, out?: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { decodeUlaw } from "@clutchcall/voice/codecs";
  * const pcm = decodeUlaw(new Uint8Array([0x00, 0x80, 0xff]));
- * console.assert(pcm[0] === -32124 && pcm[1] === 32124 && pcm[2] === 0);
+ * assertEquals(pcm[0], -32124);
+ * assertEquals(pcm[1], 32124);
+ * assertEquals(pcm[2], 0);
  * ```
  */
 export function decodeUlaw(bytes: Uint8Array, out?: Int16Array): Int16Array {
@@ -129,9 +133,10 @@ export function decodeUlaw(bytes: Uint8Array, out?: Int16Array): Int16Array {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { encodeAlaw } from "@clutchcall/voice/codecs";
  * const bytes = encodeAlaw(new Int16Array([0]));
- * console.assert(bytes[0] === 0xd5);
+ * assertEquals(bytes[0], 0xd5);
  * ```
  */
 export function encodeAlaw(pcm: Int16Array, out?: Uint8Array): Uint8Array {
@@ -152,9 +157,11 @@ export function encodeAlaw(pcm: Int16Array, out?: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { decodeAlaw } from "@clutchcall/voice/codecs";
  * const pcm = decodeAlaw(new Uint8Array([0xd5, 0x55]));
- * console.assert(pcm[0] === 8 && pcm[1] === -8);
+ * assertEquals(pcm[0], 8);
+ * assertEquals(pcm[1], -8);
  * ```
  */
 export function decodeAlaw(bytes: Uint8Array, out?: Int16Array): Int16Array {

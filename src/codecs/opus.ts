@@ -31,8 +31,9 @@ export type OpusSampleRate = 8000 | 12000 | 16000 | 24000 | 48000;
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { OPUS_SAMPLE_RATES } from "@clutchcall/voice/codecs";
- * console.assert(OPUS_SAMPLE_RATES.includes(16000));
+ * assert(OPUS_SAMPLE_RATES.includes(16000));
  * ```
  */
 export const OPUS_SAMPLE_RATES: readonly OpusSampleRate[] = [8000, 12000, 16000, 24000, 48000];
@@ -227,10 +228,12 @@ export const OPUS_SIGNAL_VOICE = 3001;
  *
  * @example
  * ```ts
- * import { createOpusEncoder } from "@clutchcall/voice/codecs";
+ * import { assert, assertEquals } from "@std/assert";
+ * import { createOpusEncoder, opusPacketSamples } from "@clutchcall/voice/codecs";
  * using encoder = createOpusEncoder({ sampleRate: 48000, bitrate: 24000 });
  * const packet = encoder.encode(new Int16Array(960)); // one 20 ms frame
- * console.log(encoder.backend, packet.length);
+ * assert(encoder.backend === "native" || encoder.backend === "wasm");
+ * assertEquals(opusPacketSamples(packet), 960);
  * ```
  */
 export function createOpusEncoder(options: OpusEncoderOptions): OpusEncoder {
@@ -280,12 +283,14 @@ export function createOpusEncoder(options: OpusEncoderOptions): OpusEncoder {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createOpusDecoder, createOpusEncoder } from "@clutchcall/voice/codecs";
  * using encoder = createOpusEncoder({ sampleRate: 16000 });
  * using decoder = createOpusDecoder({ sampleRate: 16000 });
  * const pcm = decoder.decode(encoder.encode(new Int16Array(320)));
  * const concealed = decoder.decode(null); // a lost packet
- * console.assert(pcm.length === 320 && concealed.length === 320);
+ * assertEquals(pcm.length, 320);
+ * assertEquals(concealed.length, 320);
  * ```
  */
 export function createOpusDecoder(options: OpusDecoderOptions): OpusDecoder {
@@ -303,9 +308,10 @@ export function createOpusDecoder(options: OpusDecoderOptions): OpusDecoder {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { opusNativeAvailability } from "@clutchcall/voice/codecs";
  * const { available, reason } = opusNativeAvailability();
- * if (!available) console.log(`Opus runs on WASM: ${reason}`);
+ * assertEquals(typeof reason === "string", !available); // a reason exactly when unavailable
  * ```
  */
 export function opusNativeAvailability(): { available: boolean; reason?: string } {

@@ -101,9 +101,11 @@ let loaded: { native: Native } | { reason: string } | undefined;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { nativeOpusStatus } from "./opus_native.ts";
  * const status = nativeOpusStatus();
- * console.log(status.available ? status.version : status.reason);
+ * // A version when it loads (libopus 1.x), else why not.
+ * assertEquals(typeof (status.available ? status.version : status.reason), "string");
  * ```
  */
 export function nativeOpusStatus(): { available: boolean; reason?: string; version?: string } {
@@ -163,8 +165,10 @@ function load(): { native: Native } | { reason: string } {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { opusShimPath } from "@clutchcall/voice/codecs";
- * console.log(opusShimPath() ?? "not built: deno task build:native");
+ * const path = opusShimPath(); // undefined until `deno task build:native`
+ * assert(path === undefined || Deno.statSync(path).isFile);
  * ```
  */
 export function opusShimPath(): string | undefined {

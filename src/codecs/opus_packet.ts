@@ -20,9 +20,10 @@ function frameSamplesOf(config: number): number {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { opusPacketSamples } from "@clutchcall/voice/codecs";
- * console.assert(opusPacketSamples(new Uint8Array([0xf8])) === 960); // CELT FB 20 ms, 1 frame
- * console.assert(opusPacketSamples(new Uint8Array(0)) === undefined);
+ * assertEquals(opusPacketSamples(new Uint8Array([0xf8])), 960); // CELT FB 20 ms, 1 frame
+ * assertEquals(opusPacketSamples(new Uint8Array(0)), undefined);
  * ```
  */
 export function opusPacketSamples(packet: Uint8Array): number | undefined {

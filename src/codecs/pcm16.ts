@@ -15,9 +15,11 @@ const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ===
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { pcm16FromBytes } from "@clutchcall/voice/codecs";
  * const pcm = pcm16FromBytes(new Uint8Array([0x01, 0x00, 0xff, 0xff]));
- * console.assert(pcm[0] === 1 && pcm[1] === -1);
+ * assertEquals(pcm[0], 1);
+ * assertEquals(pcm[1], -1);
  * ```
  */
 export function pcm16FromBytes(bytes: Uint8Array): Int16Array {
@@ -41,9 +43,12 @@ export function pcm16FromBytes(bytes: Uint8Array): Int16Array {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { pcm16ToBytes } from "@clutchcall/voice/codecs";
  * const bytes = pcm16ToBytes(new Int16Array([1, -1]));
- * console.assert(bytes.length === 4 && bytes[0] === 1 && bytes[3] === 0xff);
+ * assertEquals(bytes.length, 4);
+ * assertEquals(bytes[0], 1);
+ * assertEquals(bytes[3], 0xff);
  * ```
  */
 export function pcm16ToBytes(pcm: Int16Array): Uint8Array {
@@ -63,9 +68,11 @@ export function pcm16ToBytes(pcm: Int16Array): Uint8Array {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { deinterleave } from "@clutchcall/voice/codecs";
  * const [left, right] = deinterleave(new Int16Array([1, 2, 3, 4]), 2);
- * console.assert(left[1] === 3 && right[1] === 4);
+ * assertEquals(left[1], 3);
+ * assertEquals(right[1], 4);
  * ```
  */
 export function deinterleave(interleaved: Int16Array, channels: number): Int16Array[] {
@@ -86,9 +93,10 @@ export function deinterleave(interleaved: Int16Array, channels: number): Int16Ar
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { interleave } from "@clutchcall/voice/codecs";
  * const lr = interleave([new Int16Array([1, 3]), new Int16Array([2, 4])]);
- * console.assert(lr.join() === "1,2,3,4");
+ * assertEquals(lr.join(), "1,2,3,4");
  * ```
  */
 export function interleave(planes: readonly Int16Array[]): Int16Array {
@@ -118,8 +126,9 @@ export function interleave(planes: readonly Int16Array[]): Int16Array {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { stereoToMono } from "@clutchcall/voice/codecs";
- * console.assert(stereoToMono(new Int16Array([100, 300, -2, -4])).join() === "200,-3");
+ * assertEquals(stereoToMono(new Int16Array([100, 300, -2, -4])).join(), "200,-3");
  * ```
  */
 export function stereoToMono(stereo: Int16Array): Int16Array {
@@ -135,8 +144,9 @@ export function stereoToMono(stereo: Int16Array): Int16Array {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { monoToStereo } from "@clutchcall/voice/codecs";
- * console.assert(monoToStereo(new Int16Array([5, 6])).join() === "5,5,6,6");
+ * assertEquals(monoToStereo(new Int16Array([5, 6])).join(), "5,5,6,6");
  * ```
  */
 export function monoToStereo(mono: Int16Array): Int16Array {
@@ -156,8 +166,9 @@ export function monoToStereo(mono: Int16Array): Int16Array {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { remixChannels } from "@clutchcall/voice/codecs";
- * console.assert(remixChannels(new Int16Array([1, 3]), 2, 1).join() === "2");
+ * assertEquals(remixChannels(new Int16Array([1, 3]), 2, 1).join(), "2");
  * ```
  */
 export function remixChannels(pcm: Int16Array, from: number, to: number): Int16Array {

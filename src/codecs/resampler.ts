@@ -24,8 +24,9 @@ export type ResamplerRate = 8000 | 16000 | 24000 | 48000;
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { RESAMPLER_RATES } from "@clutchcall/voice/codecs";
- * console.assert(RESAMPLER_RATES.includes(24000));
+ * assert(RESAMPLER_RATES.includes(24000));
  * ```
  */
 export const RESAMPLER_RATES: readonly ResamplerRate[] = [8000, 16000, 24000, 48000];
@@ -41,9 +42,10 @@ export const RESAMPLER_RATES: readonly ResamplerRate[] = [8000, 16000, 24000, 48
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createResampler, DEFAULT_RESAMPLER_QUALITY } from "@clutchcall/voice/codecs";
  * using r = await createResampler({ inputRate: 48000, outputRate: 8000 });
- * console.assert(r.quality === DEFAULT_RESAMPLER_QUALITY);
+ * assertEquals(r.quality, DEFAULT_RESAMPLER_QUALITY);
  * ```
  */
 export const DEFAULT_RESAMPLER_QUALITY = 4;
@@ -76,9 +78,10 @@ export interface ResamplerOptions {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createResampler, type Resampler } from "@clutchcall/voice/codecs";
  * using down: Resampler = await createResampler({ inputRate: 48000, outputRate: 16000 });
- * console.assert(down.process(new Int16Array(960)).length === 320);
+ * assertEquals(down.process(new Int16Array(960)).length, 320);
  * ```
  */
 export interface Resampler extends Disposable {
@@ -113,10 +116,11 @@ let modulePromise: Promise<SpeexResamplerModule> | undefined;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createResampler } from "@clutchcall/voice/codecs";
  * using up = await createResampler({ inputRate: 8000, outputRate: 48000 });
  * const frame48k = up.process(new Int16Array(160)); // 20 ms in, 20 ms out
- * console.assert(frame48k.length === 960);
+ * assertEquals(frame48k.length, 960);
  * ```
  */
 export async function createResampler(options: ResamplerOptions): Promise<Resampler> {

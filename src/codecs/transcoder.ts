@@ -102,13 +102,14 @@ export interface TranscoderOptions {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createTranscoder } from "@clutchcall/voice/codecs";
  * using t = await createTranscoder({
  *   from: { codec: "g711_ulaw", sampleRate: 8000, frameMs: 20 },
  *   to: { codec: "pcm16", sampleRate: 8000, frameMs: 20 },
  * });
  * t.transcode(null);
- * console.assert(t.stats.concealed === 1);
+ * assertEquals(t.stats.concealed, 1);
  * ```
  */
 export interface TranscoderStats {
@@ -175,6 +176,7 @@ export interface Transcoder extends Disposable {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createTranscoder } from "@clutchcall/voice/codecs";
  * using toWeb = await createTranscoder({
  *   from: { codec: "g711_ulaw", sampleRate: 8000, frameMs: 20 },
@@ -182,7 +184,8 @@ export interface Transcoder extends Disposable {
  * });
  * const packets = toWeb.transcode(new Uint8Array(160).fill(0xff)); // one 20 ms frame
  * const concealed = toWeb.transcode(null); // a lost frame
- * console.assert(packets.length === 1 && concealed.length === 1);
+ * assertEquals(packets.length, 1);
+ * assertEquals(concealed.length, 1);
  * ```
  */
 export async function createTranscoder(options: TranscoderOptions): Promise<Transcoder> {

@@ -52,8 +52,9 @@ const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { WAV_HEADER_BYTES, wavHeader } from "@clutchcall/voice/codecs";
- * console.assert(wavHeader({ sampleRate: 8000, channels: 1, dataBytes: 0 }).length === WAV_HEADER_BYTES);
+ * assertEquals(wavHeader({ sampleRate: 8000, channels: 1, dataBytes: 0 }).length, WAV_HEADER_BYTES);
  * ```
  */
 export const WAV_HEADER_BYTES = 44;
@@ -65,10 +66,12 @@ export const WAV_HEADER_BYTES = 44;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { decodeWav, encodeWav } from "@clutchcall/voice/codecs";
  * const file = encodeWav({ sampleRate: 8000, channels: 1, samples: new Int16Array(80) });
  * const { sampleRate, samples } = decodeWav(file);
- * console.assert(sampleRate === 8000 && samples.length === 80);
+ * assertEquals(sampleRate, 8000);
+ * assertEquals(samples.length, 80);
  * ```
  */
 export function decodeWav(bytes: Uint8Array): WavAudio {
@@ -113,9 +116,10 @@ export function decodeWav(bytes: Uint8Array): WavAudio {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { wavHeader } from "@clutchcall/voice/codecs";
  * const header = wavHeader({ sampleRate: 48000, channels: 2, dataBytes: 0 });
- * console.assert(header.length === 44);
+ * assertEquals(header.length, 44);
  * ```
  */
 export function wavHeader({ sampleRate, channels, dataBytes }: WavHeaderOptions): Uint8Array {
@@ -151,9 +155,10 @@ export function wavHeader({ sampleRate, channels, dataBytes }: WavHeaderOptions)
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { encodeWav } from "@clutchcall/voice/codecs";
  * const file = encodeWav({ sampleRate: 8000, channels: 2, samples: new Int16Array(160) });
- * console.assert(file.length === 44 + 320);
+ * assertEquals(file.length, 44 + 320);
  * ```
  */
 export function encodeWav({ sampleRate, channels, samples }: WavAudio): Uint8Array {

@@ -38,8 +38,9 @@ export interface PluginSpec {
  *
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { BUILTIN_PLUGINS } from "@clutchcall/voice/plugins";
- * console.assert("recorder" in BUILTIN_PLUGINS);
+ * assert("recorder" in BUILTIN_PLUGINS);
  * ```
  */
 export const BUILTIN_PLUGINS: Readonly<Record<string, string>> = Object.freeze({

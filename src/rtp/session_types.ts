@@ -186,8 +186,9 @@ export type RtpCounters = { -readonly [K in keyof RtpSessionStats]: number };
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { newRtpCounters } from "./session_types.ts";
- * console.assert(newRtpCounters().packetsSent === 0);
+ * assertEquals(newRtpCounters().packetsSent, 0);
  * ```
  */
 export function newRtpCounters(): RtpCounters {

@@ -60,13 +60,15 @@ const SIDECAR_EVERY_FLUSHES = 10;
  *
  * @example
  * ```ts
+ * import { assert, assertEquals } from "@std/assert";
  * import { CallRecording } from "./call_recording.ts";
  * const dir = await Deno.makeTempDir();
  * const call = await CallRecording.open({ dir, sid: "CA1", sampleRate: 8000 });
  * call.addTrack({ name: "uplink", capability: "voice/g711_ulaw", timestamps: "capture" });
  * call.write(0, 8000 * 1_700_000_000, new Int16Array(160));
  * const meta = await call.finish();
- * console.assert(meta.path.endsWith("CA1.wav") && meta.bytes === 640);
+ * assert(meta.path.endsWith("CA1.wav"));
+ * assertEquals(meta.bytes, 640);
  * ```
  */
 export class CallRecording {

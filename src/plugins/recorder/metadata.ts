@@ -121,8 +121,9 @@ export async function writeSidecar(path: string, meta: RecordingMetadata): Promi
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { readSidecar } from "./metadata.ts";
- * console.assert(await readSidecar("/nonexistent.json") === undefined);
+ * assertEquals(await readSidecar("/nonexistent.json"), undefined);
  * ```
  */
 export async function readSidecar(path: string): Promise<RecordingMetadata | undefined> {
@@ -155,9 +156,16 @@ async function measured(meta: RecordingMetadata): Promise<RecordingMetadata> {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { CallRecording } from "./call_recording.ts";
  * import { listRecordings } from "./metadata.ts";
- * const all = await listRecordings("/var/lib/voice/recordings");
- * for (const r of all) console.log(r.sid, r.duration, r.state);
+ * const dir = await Deno.makeTempDir();
+ * assertEquals(await listRecordings(`${dir}/missing`), []);
+ * const call = await CallRecording.open({ dir, sid: "CA1", sampleRate: 8000 });
+ * call.addTrack({ name: "uplink", capability: "voice/g711_ulaw", timestamps: "capture" });
+ * call.write(0, 8000 * 1_700_000_000, new Int16Array(160));
+ * await call.finish();
+ * assertEquals((await listRecordings(dir)).map((r) => r.sid), ["CA1"]);
  * ```
  */
 export async function listRecordings(dir: string): Promise<RecordingMetadata[]> {
@@ -179,9 +187,17 @@ export async function listRecordings(dir: string): Promise<RecordingMetadata[]> 
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { CallRecording } from "./call_recording.ts";
  * import { readRecording } from "./metadata.ts";
- * const meta = await readRecording("/var/lib/voice/recordings", "CA1");
- * if (meta) console.log(meta.path, meta.bytes);
+ * const dir = await Deno.makeTempDir();
+ * const call = await CallRecording.open({ dir, sid: "CA1", sampleRate: 8000 });
+ * call.addTrack({ name: "uplink", capability: "voice/g711_ulaw", timestamps: "capture" });
+ * call.write(0, 8000 * 1_700_000_000, new Int16Array(160));
+ * await call.finish();
+ * assertEquals((await readRecording(dir, "CA1"))?.bytes, 640);
+ * assertEquals(await readRecording(dir, "CA2"), undefined);
+ * assertEquals(await readRecording(dir, "../etc/passwd"), undefined); // not a sid
  * ```
  */
 export async function readRecording(

@@ -25,8 +25,9 @@ const CRC_TABLE = (() => {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { oggCrc32 } from "./ogg.ts";
- * console.assert(oggCrc32(new Uint8Array(0)) === 0);
+ * assertEquals(oggCrc32(new Uint8Array(0)), 0);
  * ```
  */
 export function oggCrc32(bytes: Uint8Array): number {
@@ -86,8 +87,9 @@ const MAX_SEGMENTS = 255;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { oggSegmentsOf } from "./ogg.ts";
- * console.assert(oggSegmentsOf(new Uint8Array(255)) === 2);
+ * assertEquals(oggSegmentsOf(new Uint8Array(255)), 2);
  * ```
  */
 export function oggSegmentsOf(packet: Uint8Array): number {
@@ -101,9 +103,10 @@ export function oggSegmentsOf(packet: Uint8Array): number {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { encodeOggPage, parseOggPages } from "./ogg.ts";
  * const bytes = encodeOggPage({ flags: 0, granule: 960n, serial: 7, sequence: 2, packets: [new Uint8Array([1, 2])] });
- * console.assert(parseOggPages(bytes).pages[0].granule === 960n);
+ * assertEquals(parseOggPages(bytes).pages[0].granule, 960n);
  * ```
  */
 export function encodeOggPage(page: OggPage): Uint8Array {
@@ -145,9 +148,10 @@ export function encodeOggPage(page: OggPage): Uint8Array {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseOggPages, type OggParseResult } from "./ogg.ts";
  * const result: OggParseResult = parseOggPages(new Uint8Array(0));
- * console.assert(result.validBytes === 0);
+ * assertEquals(result.validBytes, 0);
  * ```
  */
 export interface OggParseResult {
@@ -167,10 +171,12 @@ export interface OggParseResult {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { encodeOggPage, parseOggPages } from "./ogg.ts";
  * const page = encodeOggPage({ flags: 2, granule: 0n, serial: 1, sequence: 0, packets: [new Uint8Array(3)] });
  * const { packets, badCrc } = parseOggPages(page);
- * console.assert(packets.length === 1 && badCrc === 0);
+ * assertEquals(packets.length, 1);
+ * assertEquals(badCrc, 0);
  * ```
  */
 export function parseOggPages(bytes: Uint8Array): OggParseResult {

@@ -107,12 +107,13 @@ export class OggOpusFile implements AsyncDisposable {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { OggOpusFile, repairOggFile } from "./ogg_opus_file.ts";
  * const path = await Deno.makeTempFile({ suffix: ".opus" });
  * await (await OggOpusFile.create(path)).close();
  * await Deno.writeFile(path, new Uint8Array([0x4f, 0x67]), { append: true }); // torn page
  * const kept = await repairOggFile(path);
- * console.assert(kept === (await Deno.stat(path)).size);
+ * assertEquals(kept, (await Deno.stat(path)).size);
  * ```
  */
 export async function repairOggFile(path: string): Promise<number> {

@@ -18,10 +18,11 @@ import { repairWavFile } from "./wav_file.ts";
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { repairRecordings } from "./repair.ts";
  * const dir = await Deno.makeTempDir();
  * const repaired = await repairRecordings(dir);
- * console.assert(repaired.length === 0);
+ * assertEquals(repaired.length, 0);
  * ```
  */
 export async function repairRecordings(dir: string, log?: Logger): Promise<RecordingMetadata[]> {

@@ -31,11 +31,12 @@ export interface StreamingWavOptions {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { StreamingWavFile } from "./wav_file.ts";
  * const path = await Deno.makeTempFile({ suffix: ".wav" });
  * await using wav = await StreamingWavFile.create(path, { sampleRate: 8000, channels: 2 });
  * await wav.append(new Int16Array(320)); // 20 ms of stereo silence
- * console.assert(wav.dataBytes === 640);
+ * assertEquals(wav.dataBytes, 640);
  * ```
  */
 export class StreamingWavFile implements AsyncDisposable {
@@ -157,13 +158,15 @@ export interface WavRepair {
  *
  * @example
  * ```ts
+ * import { assert, assertEquals } from "@std/assert";
  * import { repairWavFile, StreamingWavFile } from "./wav_file.ts";
  * const path = await Deno.makeTempFile({ suffix: ".wav" });
  * const wav = await StreamingWavFile.create(path, { sampleRate: 8000, channels: 1 });
  * await wav.close();
  * await Deno.writeFile(path, new Uint8Array(160), { append: true }); // samples after the sizes
  * const { repaired, dataBytes } = await repairWavFile(path);
- * console.assert(repaired && dataBytes === 160);
+ * assert(repaired);
+ * assertEquals(dataBytes, 160);
  * ```
  */
 export async function repairWavFile(path: string): Promise<WavRepair> {
