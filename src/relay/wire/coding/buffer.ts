@@ -253,12 +253,15 @@ export class BufferReader {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { BufferWriter } = draft14;
  *
  * const w = new BufferWriter();
  * w.varint(5).string("hi").tuple(["voice", "room1"]);
- * console.log(w.finish()); // Uint8Array [5, 2, 104, 105, 2, 5, ...]
+ * const utf8 = (s: string) => [...new TextEncoder().encode(s)];
+ * // 5; "hi" (length 2); a tuple of 2 fields, each length-prefixed.
+ * assertEquals([...w.finish()], [5, 2, ...utf8("hi"), 2, 5, ...utf8("voice"), 5, ...utf8("room1")]);
  * ```
  */
 export class BufferWriter {

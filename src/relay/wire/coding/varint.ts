@@ -76,11 +76,13 @@ function checkEncodable(value: number): void {
  * @throws {RangeError} If `value` is not an integer in 0..MAX_VARINT or the buffer is too short
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { writeVarint } = draft14;
  * const buf = new Uint8Array(8);
- * const end = writeVarint(buf, 0, 494878333);
- * console.log(end, buf.subarray(0, end)); // 4 Uint8Array [0x9d, 0x7f, 0x3e, 0x7d]
+ * const end = writeVarint(buf, 0, 494878333); // RFC 9000 §A.1's 4-byte example
+ * assertEquals(end, 4);
+ * assertEquals(buf.subarray(0, end), new Uint8Array([0x9d, 0x7f, 0x3e, 0x7d]));
  * ```
  */
 export function writeVarint(buffer: Uint8Array, offset: number, value: number): number {

@@ -47,10 +47,18 @@ export interface ObjectDatagram {
  *   block with the extensions bit set, an unknown status or trailing bytes after a status
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
- * const { decodeDatagram } = draft14;
- * console.log(decodeDatagram(new Uint8Array([0x04, 1, 9, 0x80, 0xaa])));
- * // { trackAlias: 1, groupId: 9, objectId: 0, publisherPriority: 128, endOfGroup: false, status: 0, payload: Uint8Array [0xaa] }
+ * const { decodeDatagram, ObjectStatus } = draft14;
+ * assertEquals(decodeDatagram(new Uint8Array([0x04, 1, 9, 0x80, 0xaa])), {
+ *   trackAlias: 1,
+ *   groupId: 9,
+ *   objectId: 0,
+ *   publisherPriority: 128,
+ *   endOfGroup: false,
+ *   status: ObjectStatus.NORMAL,
+ *   payload: new Uint8Array([0xaa]),
+ * });
  * ```
  */
 export function decodeDatagram(bytes: Uint8Array): ObjectDatagram {
@@ -101,12 +109,14 @@ export function decodeDatagram(bytes: Uint8Array): ObjectDatagram {
  *   End Of Group on a status datagram)
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { encodeDatagram, ObjectStatus } = draft14;
- * console.log(encodeDatagram({
+ * const datagram = encodeDatagram({
  *   trackAlias: 1, groupId: 9, objectId: 0, publisherPriority: 128, endOfGroup: false,
  *   status: ObjectStatus.NORMAL, payload: new Uint8Array([0xaa]),
- * })); // Uint8Array [0x04, 0x01, 0x09, 0x80, 0xaa]
+ * });
+ * assertEquals(datagram, new Uint8Array([0x04, 0x01, 0x09, 0x80, 0xaa]));
  * ```
  */
 export function encodeDatagram(d: ObjectDatagram): Uint8Array {

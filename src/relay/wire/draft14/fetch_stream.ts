@@ -105,10 +105,11 @@ export async function readFetchObject(reader: StreamReader): Promise<FetchObject
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { encodeFetchObjectHeader, ObjectStatus } = draft14;
- * console.log(encodeFetchObjectHeader({ groupId: 3, subgroupId: 0, objectId: 1, publisherPriority: 0, status: ObjectStatus.END_OF_GROUP, payload: new Uint8Array() }));
- * // Uint8Array [3, 0, 1, 0, 0, 0, 3]
+ * const header = encodeFetchObjectHeader({ groupId: 3, subgroupId: 0, objectId: 1, publisherPriority: 0, status: ObjectStatus.END_OF_GROUP, payload: new Uint8Array() });
+ * assertEquals(header, new Uint8Array([3, 0, 1, 0, 0, 0, 3]));
  * ```
  */
 export function encodeFetchObjectHeader(obj: FetchObject): Uint8Array {

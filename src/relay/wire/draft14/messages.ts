@@ -85,10 +85,14 @@ export function encodeControlPayload(msg: ControlMessage): Uint8Array {
  * @throws {TypeError} If a field has the wrong kind
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { encodeControlMessage } = draft14;
- * console.log(encodeControlMessage({ type: "max_request_id", requestId: 10 }));
- * // Uint8Array [0x15, 0x00, 0x01, 0x0a]
+ * // Type 0x15, a 16-bit length of 1, the request id.
+ * assertEquals(
+ *   encodeControlMessage({ type: "max_request_id", requestId: 10 }),
+ *   new Uint8Array([0x15, 0x00, 0x01, 0x0a]),
+ * );
  * ```
  */
 export function encodeControlMessage(msg: ControlMessage): Uint8Array {
@@ -115,10 +119,13 @@ export function encodeControlMessage(msg: ControlMessage): Uint8Array {
  *   out-of-range enum values (PROTOCOL_VIOLATION unless stated otherwise)
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { decodeControlMessage, MessageType } = draft14;
- * console.log(decodeControlMessage(MessageType.UNSUBSCRIBE, new Uint8Array([4])));
- * // { type: "unsubscribe", requestId: 4 }
+ * assertEquals(decodeControlMessage(MessageType.UNSUBSCRIBE, new Uint8Array([4])), {
+ *   type: "unsubscribe",
+ *   requestId: 4,
+ * });
  * ```
  */
 export function decodeControlMessage(type: number, payload: Uint8Array): ControlMessage {

@@ -116,10 +116,14 @@ const SINGLE_MESSAGE = new Set<number>([
  *   KEY_VALUE_FORMATTING_ERROR for a length that runs past the end of the message
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { BufferReader, readKeyValuePair } = draft14;
- * console.log(readKeyValuePair(new BufferReader(new Uint8Array([0x01, 0x01, 0x2f]))));
- * // { type: 1, value: Uint8Array [0x2f] }
+ * // An odd type: its value is length-prefixed bytes.
+ * assertEquals(readKeyValuePair(new BufferReader(new Uint8Array([0x01, 0x01, 0x2f]))), {
+ *   type: 1,
+ *   value: new Uint8Array([0x2f]),
+ * });
  * ```
  */
 export function readKeyValuePair(reader: BufferReader): { type: number; value: ParameterValue } {

@@ -150,10 +150,11 @@ export interface SubgroupHeader {
  * @throws {RangeError} If `subgroupId` does not fit the header type
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { encodeSubgroupHeader } = draft14;
- * console.log(encodeSubgroupHeader({ headerType: 0x14, trackAlias: 2, groupId: 0, subgroupId: 0, publisherPriority: 0 }));
- * // Uint8Array [0x14, 0x02, 0x00, 0x00, 0x00]
+ * const header = encodeSubgroupHeader({ headerType: 0x14, trackAlias: 2, groupId: 0, subgroupId: 0, publisherPriority: 0 });
+ * assertEquals(header, new Uint8Array([0x14, 0x02, 0x00, 0x00, 0x00]));
  * ```
  */
 export function encodeSubgroupHeader(header: SubgroupHeader): Uint8Array {
@@ -197,11 +198,19 @@ export async function readSubgroupHeaderBody(
  * @throws {MoqParseError} If the stream type is not a subgroup type, or the header is cut
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { readSubgroupHeader, StreamReader } = draft14;
  * const s = new ReadableStream({ start(c) { c.enqueue(new Uint8Array([0x19, 1, 7, 0])); c.close(); } });
- * console.log(await readSubgroupHeader(new StreamReader(s)));
- * // { headerType: 25, trackAlias: 1, groupId: 7, subgroupId: 0, publisherPriority: 0 }
+ * assertEquals(await readSubgroupHeader(new StreamReader(s)), {
+ *   headerType: 0x19,
+ *   trackAlias: 1,
+ *   groupId: 7,
+ *   subgroupId: 0,
+ *   publisherPriority: 0,
+ * });
+ * const empty = new ReadableStream<Uint8Array>({ start(c) { c.close(); } });
+ * assertEquals(await readSubgroupHeader(new StreamReader(empty)), undefined);
  * ```
  */
 export async function readSubgroupHeader(
@@ -262,7 +271,7 @@ function varintAt(buf: Uint8Array, end: number): number {
  * const header = { headerType: 0x10, trackAlias: 1, groupId: 7, subgroupId: 0, publisherPriority: 0 };
  * await reader.fill();
  * assertEquals(decodeSubgroupObject(reader, header, undefined), { objectId: 0, status: 0, payload: new Uint8Array([0xaa, 0xbb]) });
- * console.log(decodeSubgroupObject(reader, header, 0) === SHORT); // true: the second object is cut
+ * assertEquals(decodeSubgroupObject(reader, header, 0) === SHORT, true); // the second object is cut
  * ```
  */
 export function decodeSubgroupObject(
@@ -325,13 +334,17 @@ export function decodeSubgroupObject(
  *   Does-Not-Exist object has extensions, or a length exceeds {@link DataLimits}
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { readSubgroupHeader, readSubgroupObject, StreamReader } = draft14;
  * const bytes = new Uint8Array([0x10, 1, 7, 0, 0x00, 0x02, 0xaa, 0xbb]);
  * const reader = new StreamReader(new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } }));
  * const header = (await readSubgroupHeader(reader))!;
- * console.log(await readSubgroupObject(reader, header, undefined));
- * // { objectId: 0, status: 0, payload: Uint8Array [0xaa, 0xbb] }
+ * assertEquals(await readSubgroupObject(reader, header, undefined), {
+ *   objectId: 0,
+ *   status: 0,
+ *   payload: new Uint8Array([0xaa, 0xbb]),
+ * });
  * ```
  */
 export async function readSubgroupObject(
@@ -406,10 +419,11 @@ export function encodeSubgroupObjectHeader(
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { draft14 } from "@clutchcall/voice/relay";
  * const { encodeSubgroupObject, ObjectStatus } = draft14;
- * console.log(encodeSubgroupObject(0x10, undefined, { objectId: 0, status: ObjectStatus.NORMAL, payload: new Uint8Array([1]) }));
- * // Uint8Array [0x00, 0x01, 0x01]
+ * const object = encodeSubgroupObject(0x10, undefined, { objectId: 0, status: ObjectStatus.NORMAL, payload: new Uint8Array([1]) });
+ * assertEquals(object, new Uint8Array([0x00, 0x01, 0x01])); // object id delta, length, payload
  * ```
  */
 export function encodeSubgroupObject(
