@@ -70,6 +70,13 @@ export interface NodeLeaseOptions {
    * others (this node cannot tell).
    */
   readonly onFenced?: () => Promise<void>;
+  /**
+   * This node's monotonic clock in ms [`performance.now`]: it only measures how long ago this
+   * node did something (renewed, began renewing without failures), never a deadline another
+   * node reads, which Redis keeps (`PX` keys expire by Redis's own clock). Tests inject a
+   * skewed one.
+   */
+  readonly clock?: () => number;
 }
 
 /**
@@ -86,7 +93,7 @@ export class NodeLease implements AsyncDisposable {
   readonly #o: NodeLeaseOptions;
   readonly #timer: ReturnType<typeof setInterval>;
   /** This node's monotonic clock (ms): lease ages never depend on its wall clock. */
-  readonly #now: () => number = () => performance.now();
+  readonly #now: () => number;
   /** When the last renewal that Redis took was sent, and since when renewals have not failed. */
   #renewedAt = -Infinity;
   #healthySince: number | undefined;
@@ -102,6 +109,7 @@ export class NodeLease implements AsyncDisposable {
 
   private constructor(options: NodeLeaseOptions) {
     this.#o = options;
+    this.#now = options.clock ?? (() => performance.now());
     this.#timer = setInterval(() => this.#tick(), Math.max(100, Math.floor(options.leaseMs / 3)));
   }
 
