@@ -3,8 +3,9 @@
  * `client:<identity>` (rung over `GET /v1/clients/{identity}/incoming`), dials, answers,
  * rejects, hangs up, mutes and sends DTMF (`POST /v1/calls/{sid}/digits`), follows the
  * call's status on its SSE stream, and carries the audio over one MoQT connection
- * (WebTransport, one token). When the network changes or the relay connection drops, it
- * reconnects and re-attaches a call that is still live.
+ * (WebTransport, one token) to the relay shard the server placed the call on
+ * (`GET /v1/relay/placement/{sid}`), so its media crosses no shard. When the network changes
+ * or the relay connection drops, it reconnects and re-attaches a call that is still live.
  *
  * ```text
  *   idle ──dial──▶ active ◀──answer── incoming ◀──ring── idle
@@ -97,6 +98,8 @@ export class Softphone extends EventTarget implements AsyncDisposable {
   #identity: string | undefined;
   #phone: PhoneState = { state: "idle" };
   #moq: Promise<BrowserMoq> | undefined;
+  // The relay URL #moq connects (or connected) to.
+  #moqUrl: string | undefined;
   #mic: Promise<MicrophoneCapture> | undefined;
   #callAbort: AbortController | undefined;
   #muted = false;
@@ -177,7 +180,7 @@ export class Softphone extends EventTarget implements AsyncDisposable {
   async answer(): Promise<void> {
     if (this.#phone.state !== "incoming") throw new TypeError("Cannot answer: nothing rings");
     const call = this.#phone.call;
-    await this.#connectMedia();
+    await this.#connectMedia(call.sid);
     const answered = await this.voice.calls.answer(call.sid);
     // A call that reached us through a gateway has its caller there; one dialed through
     // the API to this client makes this page the caller's side (it publishes the uplink).
@@ -253,8 +256,14 @@ export class Softphone extends EventTarget implements AsyncDisposable {
     }
   }
 
-  /** The MoQT connection (connected once, again after it drops) and the microphone. */
-  async #connectMedia(): Promise<BrowserMoq> {
+  /**
+   * The microphone and a MoQT connection: to the relay shard that owns `sid`'s call
+   * (`GET /v1/relay/placement/{sid}`), or without a sid to the relay of
+   * `/v1/relay/certificate` (a check before dialing). A connection to the right relay is
+   * reused; one to another shard is replaced (closing it is no media loss: no call's media is
+   * on it then). Connected again after it drops.
+   */
+  async #connectMedia(sid?: string): Promise<BrowserMoq> {
     this.#mic ??= captureMicrophone(this.#options.microphone)
       .then((mic) => {
         mic.setMuted(this.#muted);
@@ -262,27 +271,42 @@ export class Softphone extends EventTarget implements AsyncDisposable {
       });
     this.#mic.catch(() => this.#mic = undefined);
     await this.#mic;
-    if (!this.#moq) {
-      const connecting = this.#moq = (async () => {
-        const response = await fetch(new URL("/v1/relay/certificate", this.#baseUrl));
-        if (!response.ok) throw new Error(`Cannot read the relay certificate: ${response.status}`);
-        const cert = await response.json() as { url: string; sha256Base64: string };
-        const moq = await BrowserMoq.connect({
-          url: this.#options.relayUrl ?? cert.url,
-          certificateHash: this.#options.certificateHash ?? cert.sha256Base64,
-          token: this.#options.token,
-        });
-        moq.closed.then((why) => {
-          if (this.#moq === connecting) this.#moq = undefined;
-          if (!this.#closed) this.#onMediaLost(describeSessionEnd(why));
-        });
-        return moq;
-      })();
-      connecting.catch(() => {
-        if (this.#moq === connecting) this.#moq = undefined;
+    if (this.#moq && sid === undefined) return await this.#moq;
+    // With a relayUrl given (a proxy in front of the relay) every call goes through it.
+    const placed = sid === undefined || this.#options.relayUrl !== undefined
+      ? undefined
+      : (await this.voice.calls.relay(sid)).url;
+    if (this.#moq && (placed === undefined || placed === this.#moqUrl)) return await this.#moq;
+    const previous = this.#moq;
+    const opening = (async () => {
+      const response = await fetch(new URL("/v1/relay/certificate", this.#baseUrl));
+      if (!response.ok) throw new Error(`Cannot read the relay certificate: ${response.status}`);
+      const cert = await response.json() as { url: string; sha256Base64: string };
+      const url = placed ?? this.#options.relayUrl ?? cert.url;
+      const moq = await BrowserMoq.connect({
+        url,
+        // Every shard presents the server's certificate.
+        certificateHash: this.#options.certificateHash ?? cert.sha256Base64,
+        token: this.#options.token,
       });
-    }
-    return await this.#moq;
+      return { moq, url };
+    })();
+    const connecting: Promise<BrowserMoq> = this.#moq = opening.then(({ moq, url }) => {
+      if (this.#moq === connecting) this.#moqUrl = url;
+      moq.closed.then((why) => {
+        // Replaced by a connection to another shard, or closed with the phone: not a loss.
+        if (this.#moq !== connecting) return;
+        this.#moq = undefined;
+        if (!this.#closed) this.#onMediaLost(describeSessionEnd(why));
+      });
+      return moq;
+    });
+    this.#moqUrl = placed;
+    connecting.catch(() => {
+      if (this.#moq === connecting) this.#moq = undefined;
+    });
+    previous?.then((moq) => moq.close(), () => {});
+    return await connecting;
   }
 
   /**
@@ -311,7 +335,7 @@ export class Softphone extends EventTarget implements AsyncDisposable {
     signal: AbortSignal,
   ): Promise<string | undefined> {
     try {
-      const moq = await this.#connectMedia();
+      const moq = await this.#connectMedia(sid);
       const microphone = await this.#mic!;
       if (signal.aborted) return "the call was left";
       const attach = side === "caller" ? attachCaller : attachCallee;

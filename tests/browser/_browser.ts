@@ -264,3 +264,31 @@ export async function explained<T>(
     throw error;
   }
 }
+
+/** Softphone pages registered as `identities`, each in its own context (own microphone). */
+export async function openPhones(
+  browser: Browser,
+  base: string,
+  token: string,
+  identities: readonly string[],
+): Promise<(Page & { logs: string[] })[]> {
+  const pages = [];
+  for (const identity of identities) {
+    const page = await openPage(
+      await browser.newContext(),
+      softphoneUrl(base, token, { identity }),
+    );
+    await page.locator(`body[data-registered=${identity}]`).waitFor();
+    pages.push(page);
+  }
+  return pages;
+}
+
+/** `caller` dials `client:<identity>`; `callee`'s page answers once rung; both in progress. */
+export async function dialAndAnswer(caller: Page, callee: Page, identity: string): Promise<void> {
+  await caller.getByTestId("to").fill(`client:${identity}`);
+  await caller.getByTestId("call").click();
+  await waitForStatus(callee, "ringing");
+  await callee.getByTestId("answer").click();
+  await waitForStatus(caller, "in_progress");
+}
