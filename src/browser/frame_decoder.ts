@@ -38,10 +38,13 @@ export interface FrameDecoder {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { createFrameDecoder } from "@clutchcall/voice/browser";
- * const decoder = createFrameDecoder("g711_ulaw", (pcm) => console.log(pcm.length)); // 160
+ * const lengths: number[] = [];
+ * const decoder = createFrameDecoder("g711_ulaw", (pcm) => lengths.push(pcm.length));
  * decoder.decode(new Uint8Array(160).fill(0xff), 0);
  * decoder.close();
+ * assertEquals(lengths, [160]); // 20 ms at 8 kHz
  * ```
  */
 export function createFrameDecoder(

@@ -41,11 +41,13 @@ const RECENT = 500;
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { FrameStats } from "@clutchcall/voice/browser";
  * const stats = new FrameStats({ frameMs: 20, maxDelayMs: 200 });
- * stats.accept(1_000_000, 1_030_000); // "play"
- * stats.accept(1_040_000, 1_070_000); // "play" — one 20 ms frame lost between them
- * console.log(stats.snapshot().lost); // 1
+ * assertEquals(stats.accept(1_000_000, 1_030_000), "play");
+ * // One 20 ms frame lost between them.
+ * assertEquals(stats.accept(1_040_000, 1_070_000), "play");
+ * assertEquals(stats.snapshot().lost, 1);
  * ```
  */
 export class FrameStats {

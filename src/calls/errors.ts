@@ -37,9 +37,10 @@ export type CallErrorKind =
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { CallError, CallNotFoundError } from "./errors.ts";
  * const error: CallError = new CallNotFoundError("CA1");
- * if (error.kind === "call_not_found") console.log(error.message); // No call "CA1"
+ * assertEquals([error.kind, error.message], ["call_not_found", 'No call "CA1"']);
  * ```
  */
 export abstract class CallError extends Error {
@@ -145,8 +146,10 @@ export class CallConflictError extends CallError {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { DestinationRefusedError } from "./errors.ts";
- * console.log(new DestinationRefusedError("sip:x@198.51.100.7", "not a trunk").to);
+ * const error = new DestinationRefusedError("sip:x@198.51.100.7", "not a trunk");
+ * assertEquals([error.kind, error.to], ["destination_refused", "sip:x@198.51.100.7"]);
  * ```
  */
 export class DestinationRefusedError extends CallError {

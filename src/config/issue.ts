@@ -50,14 +50,15 @@ export function formatPath(path: readonly PropertyKey[], quoteTopLevel = false):
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { z } from "zod";
  * import { describeError } from "./issue.ts";
  *
  * const schema = z.strictObject({ port: z.number().int() });
  * const input = { port: 1, prot: 2 };
  * const result = schema.safeParse(input);
- * if (!result.success) console.log(describeError(schema, input, result.error, ["listen"]));
- * // unknown key "listen.prot" (known: port)
+ * assertEquals(result.success, false);
+ * assertEquals(describeError(schema, input, result.error!, ["listen"]), 'unknown key "listen.prot" (known: port)');
  * ```
  */
 export function describeError(
@@ -97,11 +98,12 @@ export function firstIssue(issues: readonly Issue[]): Issue {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { z } from "zod";
  * import { describeIssue } from "./issue.ts";
  * const schema = z.strictObject({ n: z.number({ error: "{path} must be a number" }) });
  * const result = schema.safeParse({ n: "1" });
- * console.log(describeIssue(schema, { n: "1" }, result.error!.issues[0], ["relay"])); // relay.n must be a number
+ * assertEquals(describeIssue(schema, { n: "1" }, result.error!.issues[0], ["relay"]), "relay.n must be a number");
  * ```
  */
 export function describeIssue(

@@ -6,12 +6,12 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { z } from "zod";
  * import { describeError } from "./mod.ts";
  * const schema = z.strictObject({ port: z.number({ error: "expected a port" }) });
  * const result = schema.safeParse({ port: "x" });
- * if (!result.success) console.log(describeError(schema, { port: "x" }, result.error, ["sip"]));
- * // Invalid sip.port: expected a port
+ * assertEquals(describeError(schema, { port: "x" }, result.error!, ["sip"]), "Invalid sip.port: expected a port");
  * ```
  *
  * @module

@@ -29,11 +29,15 @@ export interface RtpTally {
  *
  * @example
  * ```ts
+ * import { assertStringIncludes } from "@std/assert";
  * import { VoiceMetrics } from "./metrics.ts";
  *
  * const m = new VoiceMetrics();
  * m.calls.inc({ status: "completed", end_reason: "caller_hangup" });
- * console.log(await m.registry.metrics());
+ * assertStringIncludes(
+ *   await m.registry.metrics(),
+ *   'clutchcall_calls_total{status="completed",end_reason="caller_hangup"} 1',
+ * );
  * ```
  */
 export class VoiceMetrics {

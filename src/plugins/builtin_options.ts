@@ -14,8 +14,11 @@ import { asrTapOptionsSchema } from "./asr-tap/options.ts";
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { BUILTIN_PLUGIN_OPTIONS } from "./builtin_options.ts";
- * console.log(BUILTIN_PLUGIN_OPTIONS["builtin:asr-tap"].safeParse({ provider: "deepgram" }).success); // true
+ * const asrTap = BUILTIN_PLUGIN_OPTIONS["builtin:asr-tap"];
+ * assertEquals(asrTap.safeParse({ provider: "deepgram" }).success, true);
+ * assertEquals(asrTap.safeParse({ provider: "nobody" }).success, false);
  * ```
  */
 export const BUILTIN_PLUGIN_OPTIONS: Readonly<Record<string, z.ZodType>> = Object.freeze({

@@ -12,8 +12,12 @@ import { eventToDigit, type TelephoneEvent } from "./telephone_event.ts";
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import type { DtmfEvent } from "./dtmf_receiver.ts";
- * const onDtmf = (e: DtmfEvent) => console.log(`pressed ${e.digit} for ${e.durationMs} ms`);
+ * const pressed: string[] = [];
+ * const onDtmf = (e: DtmfEvent) => pressed.push(`${e.digit} for ${e.durationMs} ms`);
+ * onDtmf({ digit: "5", event: 5, durationMs: 100, volume: 10, ended: true, startedAt: 0 });
+ * assertEquals(pressed, ["5 for 100 ms"]);
  * ```
  */
 export interface DtmfEvent {

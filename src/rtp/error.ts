@@ -27,12 +27,10 @@ export type RtpParseErrorCode =
  *
  * @example
  * ```ts
+ * import { assertEquals, assertThrows } from "@std/assert";
  * import { parseRtp, RtpParseError } from "./mod.ts";
- * try {
- *   parseRtp(new Uint8Array(3));
- * } catch (error) {
- *   if (error instanceof RtpParseError) console.log(error.code); // "truncated"
- * }
+ * const error = assertThrows(() => parseRtp(new Uint8Array(3)), RtpParseError);
+ * assertEquals(error.code, "truncated");
  * ```
  */
 export class RtpParseError extends Error {

@@ -52,8 +52,13 @@ import { metrics, rtpTally } from "../metrics/mod.ts";
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import type { RtpSessionEvents } from "./session.ts";
- * const onAudio: RtpSessionEvents["audio"] = (frame) => console.log(frame.sequence);
+ * const sequences: number[] = [];
+ * const onAudio: RtpSessionEvents["audio"] = (frame) => sequences.push(frame.sequence);
+ * const frame = { payload: new Uint8Array(160), sequence: 7, timestamp: 1120, ssrc: 1, marker: false, arrival: 0 };
+ * onAudio(frame);
+ * assertEquals(sequences, [7]);
  * ```
  */
 export interface RtpSessionEvents {

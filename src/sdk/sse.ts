@@ -22,9 +22,12 @@ export interface SseMessage {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { readSse } from "@clutchcall/voice/sdk";
- * const body = new Response("event: ring\ndata: {}\n\n").body!;
- * for await (const message of readSse(body)) console.log(message.event); // ring
+ * const body = new Response("event: ring\ndata: {}\n\nevent: answer\ndata: {}\n\n").body!;
+ * const events: (string | undefined)[] = [];
+ * for await (const message of readSse(body)) events.push(message.event);
+ * assertEquals(events, ["ring", "answer"]);
  * ```
  */
 export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {

@@ -88,10 +88,11 @@ export interface AuthConfig {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { loadConfig, type ServerConfig } from "./config.ts";
  *
  * const config: ServerConfig = await loadConfig(["--moq-port", "4443"], {});
- * console.log(config.moqPort, config.relay.maxQueuedGroups);
+ * assertEquals([config.moqPort, config.help], [4443, false]);
  * ```
  */
 export interface ServerConfig {
@@ -150,16 +151,12 @@ export type ConfigSource = "flag" | "env" | "file";
  *
  * @example
  * ```ts
+ * import { assertEquals, assertRejects } from "@std/assert";
  * import { ConfigError, loadConfig, usage } from "./config.ts";
  *
- * try {
- *   await loadConfig(Deno.args, Deno.env.toObject());
- * } catch (error) {
- *   if (!(error instanceof ConfigError)) throw error;
- *   console.error(error.message);
- *   if (error.usage) console.error(`\n${usage()}`);
- *   Deno.exit(2);
- * }
+ * // A wrong command line: the caller prints the message, then the usage, and exits 2.
+ * const error = await assertRejects(() => loadConfig(["--no-such-flag"], {}), ConfigError);
+ * assertEquals(error.usage, usage());
  * ```
  */
 export class ConfigError extends Error {
@@ -204,9 +201,10 @@ type Setting = keyof typeof SETTINGS;
  *
  * @example
  * ```ts
+ * import { assertStringIncludes } from "@std/assert";
  * import { usage } from "./config.ts";
  *
- * console.log(usage());
+ * assertStringIncludes(usage(), "--moq-port");
  * ```
  */
 export function usage(): string {
@@ -244,10 +242,11 @@ ${
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { loadConfig } from "./config.ts";
  *
  * const config = await loadConfig(["--http-port=9000"], { CLUTCHCALL_HOST: "0.0.0.0" });
- * console.log(config.host, config.httpPort); // 0.0.0.0 9000
+ * assertEquals([config.host, config.httpPort], ["0.0.0.0", 9000]);
  * ```
  */
 export async function loadConfig(

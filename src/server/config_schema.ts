@@ -382,9 +382,10 @@ const fileShape = {
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { configFileSchema } from "./config_schema.ts";
  * const file = configFileSchema.parse({ httpPort: 9000, relay: { maxQueuedGroups: 8 } });
- * console.log(file.httpPort, file.relay.maxQueuedGroups, file.plugins); // 9000 8 []
+ * assertEquals([file.httpPort, file.relay.maxQueuedGroups, file.plugins], [9000, 8, []]);
  * ```
  */
 export const configFileSchema: z.ZodType<ConfigFile, Record<string, unknown>> = z.strictObject(

@@ -12,10 +12,11 @@
  *
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { StartupError } from "@clutchcall/voice/server";
  *
  * const error = new StartupError("Cannot listen for HTTP on 127.0.0.1:8080: address already in use");
- * console.log(error.message);
+ * assertEquals([error.name, error.message.startsWith("Cannot listen")], ["StartupError", true]);
  * ```
  */
 export class StartupError extends Error {
@@ -33,13 +34,16 @@ export class StartupError extends Error {
  *
  * @example
  * ```ts
+ * import { assertEquals, assertRejects } from "@std/assert";
  * import { startupStep, StartupError } from "./startup_error.ts";
  *
- * try {
- *   await startupStep("Cannot read the certificate", () => Deno.readTextFile("/nonexistent.pem"));
- * } catch (error) {
- *   console.log(error instanceof StartupError, (error as Error).message);
- * }
+ * const error = await assertRejects(
+ *   () => startupStep("Cannot read the certificate", () => Deno.readTextFile("/nonexistent.pem")),
+ *   StartupError,
+ *   "Cannot read the certificate: ",
+ * );
+ * assertEquals(error.cause instanceof Deno.errors.NotFound, true);
+ * assertEquals(await startupStep("Cannot count", () => 42), 42);
  * ```
  */
 export async function startupStep<T>(what: string, step: () => T | Promise<T>): Promise<T> {

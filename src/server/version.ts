@@ -11,8 +11,9 @@ import denoJson from "../../deno.json" with { type: "json" };
  *
  * @example
  * ```ts
+ * import { assertMatch } from "@std/assert";
  * import { VERSION } from "@clutchcall/voice/server";
- * console.log(`clutchcall-voice ${VERSION}`);
+ * assertMatch(VERSION, /^\d+\.\d+\.\d+/);
  * ```
  */
 export const VERSION: string = denoJson.version;
