@@ -72,6 +72,86 @@ export function bestLagCorrelation(
 }
 
 /**
+ * Finds each of `pieces` equal, consecutive pieces of `reference` in `received`, each at its own
+ * best lag. A real-time path may adjust its playout mid-stream — a player that splices silence
+ * after its writer stalled for longer than a pause (an overloaded machine), a jitter buffer that
+ * resizes — which shifts the lag of everything after it; one lag for the whole reference then
+ * matches only the part before or after the shift. Piece by piece, every piece must still be
+ * there, intact: a lost or garbled piece correlates low on its own. A piece the shift falls
+ * inside is scored with one lag change in it (at a frame boundary, between the lags found around
+ * it), so a shift is not mistaken for loss.
+ *
+ * @example
+ * ```ts
+ * import { assert, assertEquals } from "@std/assert";
+ * import { piecewiseCorrelation } from "./correlate.ts";
+ * let seed = 1;
+ * const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5;
+ * const ref = Float64Array.from({ length: 8000 }, noise);
+ * const got = new Float64Array(9000);
+ * got.set(ref.subarray(0, 4000), 100); // the second half comes 240 samples later
+ * got.set(ref.subarray(4000), 4340);
+ * const [a, b] = piecewiseCorrelation(ref, got, 2);
+ * assertEquals([a.lag, b.lag], [100, 340]);
+ * assert(a.r > 0.99 && b.r > 0.99);
+ * ```
+ */
+export function piecewiseCorrelation(
+  reference: ArrayLike<number>,
+  received: ArrayLike<number>,
+  pieces: number,
+  { frame = 160 }: { frame?: number } = {},
+): Correlation[] {
+  const size = Math.floor(reference.length / pieces);
+  const ref = Float64Array.from(reference);
+  const piece = (k: number) => ref.subarray(k * size, (k + 1) * size);
+  // The lag of the whole reference: where piece k's first sample landed, minus its offset.
+  const found = Array.from({ length: pieces }, (_, k) => {
+    const c = bestLagCorrelation(piece(k), received, { minOverlap: size });
+    return { ...c, lag: c.lag - k * size };
+  });
+  return found.map((c, k) => {
+    const lags = new Set([c.lag]);
+    for (const near of [found[k - 1], found[k + 1]]) if (near) lags.add(near.lag);
+    let r = c.r;
+    for (const before of lags) {
+      for (const after of lags) {
+        if (before === after) continue;
+        for (let t = frame; t < size; t += frame) {
+          r = Math.max(r, splitCorrelation(piece(k), received, k * size, before, after, t));
+        }
+      }
+    }
+    return { ...c, r };
+  });
+}
+
+/** Pearson r of `piece` against `received` read at lag `before` up to `t`, at `after` from it. */
+function splitCorrelation(
+  piece: Float64Array,
+  received: ArrayLike<number>,
+  offset: number,
+  before: number,
+  after: number,
+  t: number,
+): number {
+  const n = piece.length;
+  let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+  for (let i = 0; i < n; i++) {
+    const at = offset + i + (i < t ? before : after);
+    if (at < 0 || at >= received.length) return -Infinity;
+    const x = piece[i], y = received[at];
+    sa += x;
+    sb += y;
+    saa += x * x;
+    sbb += y * y;
+    sab += x * y;
+  }
+  const va = saa - (sa * sa) / n, vb = sbb - (sb * sb) / n;
+  return va > 0 && vb > 0 ? (sab - (sa * sb) / n) / Math.sqrt(va * vb) : 0;
+}
+
+/**
  * Block means of `factor` samples: a box low-pass, then decimation by `factor` (48 kHz → 8 kHz
  * with 6 is enough for speech).
  */
