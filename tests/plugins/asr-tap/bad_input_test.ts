@@ -1,8 +1,12 @@
 import { assert, assertEquals, assertGreater, assertMatch } from "@std/assert";
 import type { AsrEvent, TranscriptEvent } from "../../../src/voice/transcript.ts";
 import { readFixtureWav } from "../../_lib/fixtures.ts";
-import { startFakeRecognizer } from "./_recognizers.ts";
-import { publishUlaw, startTapHost } from "./_host.ts";
+import {
+  type FakeRecognizer,
+  type FakeRecognizerOptions,
+  startFakeRecognizer,
+} from "./_recognizers.ts";
+import { publishUlaw, startTapHost, type TapHost } from "./_host.ts";
 import { ulawFrames } from "./_sipp.ts";
 import { UTTERANCES } from "./_turns.ts";
 
@@ -15,6 +19,37 @@ const finals = (events: readonly { type: string }[], sid?: string) =>
     (!sid || (e as TranscriptEvent).sid === sid)
   );
 const base = { endpointingMs: 700, hangoverMs: 900 };
+
+/**
+ * A fake `protocol` recognizer taking the key "k" (each connection `i` behaving as
+ * `behaviour(i)` says) and a tap host streaming to it with `options` and `base`; disposing it
+ * stops the tap, then the recognizer.
+ */
+async function tapToFake(
+  protocol: "deepgram" | "assemblyai",
+  options: Record<string, unknown>,
+  behaviour?: FakeRecognizerOptions["behaviour"],
+): Promise<{ fake: FakeRecognizer; tap: TapHost } & AsyncDisposable> {
+  const fake = startFakeRecognizer({ protocol, key: "k", utterances: UTTERANCES, behaviour });
+  let tap: TapHost;
+  try {
+    tap = await startTapHost({ provider: protocol, url: fake.url, ...options, ...base }, "k");
+  } catch (error) {
+    await fake[Symbol.asyncDispose]();
+    throw error;
+  }
+  return {
+    fake,
+    tap,
+    async [Symbol.asyncDispose]() {
+      try {
+        await tap[Symbol.asyncDispose]();
+      } finally {
+        await fake[Symbol.asyncDispose]();
+      }
+    },
+  };
+}
 
 Deno.test("a wrong key (401 at the upgrade) fails the track at once with an event saying so: no reconnection storm, the plugin and the call's track go on", async () => {
   await using fake = startFakeRecognizer({
@@ -39,16 +74,12 @@ Deno.test("a wrong key (401 at the upgrade) fails the track at once with an even
 });
 
 Deno.test("a recognizer that closes mid-call is reconnected with backoff; the audio in between is buffered and sent, the next utterance is transcribed on the call's timeline", async () => {
-  await using fake = startFakeRecognizer({
-    protocol: "deepgram",
-    key: "k",
-    utterances: UTTERANCES,
-    behaviour: (i) => i === 0 ? "drop-after-first-final" : "normal",
-  });
-  await using tap = await startTapHost(
-    { provider: "deepgram", url: fake.url, reconnectDelayMs: 50, ...base },
-    "k",
+  await using scene = await tapToFake(
+    "deepgram",
+    { reconnectDelayMs: 50 },
+    (i) => i === 0 ? "drop-after-first-final" : "normal",
   );
+  const { fake, tap } = scene;
   await publishUlaw(tap.origin, "CAdrop", FRAMES);
   await tap.until((e) => finals(e).length >= 2, "two finals");
   assertEquals(fake.connections.length, 2);
@@ -63,16 +94,12 @@ Deno.test("a recognizer that closes mid-call is reconnected with backoff; the au
 });
 
 Deno.test("when the reconnection buffer overflows, an asr gap event says which ms of the call were not transcribed", async () => {
-  await using fake = startFakeRecognizer({
-    protocol: "deepgram",
-    key: "k",
-    utterances: UTTERANCES,
-    behaviour: (i) => i === 0 ? "drop-after-first-final" : "normal",
-  });
-  await using tap = await startTapHost(
-    { provider: "deepgram", url: fake.url, reconnectDelayMs: 800, bufferMs: 200, ...base },
-    "k",
+  await using scene = await tapToFake(
+    "deepgram",
+    { reconnectDelayMs: 800, bufferMs: 200 },
+    (i) => i === 0 ? "drop-after-first-final" : "normal",
   );
+  const { tap } = scene;
   await publishUlaw(tap.origin, "CAgap", FRAMES, { paceMs: 20 });
   await tap.until((e) => asr(e).some((a) => a.state === "gap"), "gap");
   const gap = asr(tap.events).find((a) => a.state === "gap")!;
@@ -87,17 +114,13 @@ for (
   ] as const
 ) {
   Deno.test(`a recognizer sending ${what} is cut off with a reason, retried, then given up on; another call on a healthy connection is transcribed all along`, async () => {
-    await using fake = startFakeRecognizer({
-      protocol: "deepgram",
-      key: "k",
-      utterances: UTTERANCES,
-      // The bad call connects first; its retries keep getting the bad behaviour.
-      behaviour: (i) => i === 1 ? "normal" : behaviour,
-    });
-    await using tap = await startTapHost(
-      { provider: "deepgram", url: fake.url, maxReconnects: 1, reconnectDelayMs: 20, ...base },
-      "k",
+    // The bad call connects first; its retries keep getting the bad behaviour.
+    await using scene = await tapToFake(
+      "deepgram",
+      { maxReconnects: 1, reconnectDelayMs: 20 },
+      (i) => i === 1 ? "normal" : behaviour,
     );
+    const { fake, tap } = scene;
     const bad = publishUlaw(tap.origin, "CAbad", FRAMES);
     await fake.until(() => fake.connections.length >= 1, "the bad call's connection");
     const good = publishUlaw(tap.origin, "CAgood", FRAMES);
@@ -137,16 +160,12 @@ Deno.test("an unreachable recognizer: reconnecting events with the reason, then 
 });
 
 Deno.test("a recognizer that accepts and then says nothing (no Begin) is timed out and retried", async () => {
-  await using fake = startFakeRecognizer({
-    protocol: "assemblyai",
-    key: "k",
-    utterances: UTTERANCES,
-    behaviour: (i) => i === 0 ? "silent" : "normal",
-  });
-  await using tap = await startTapHost(
-    { provider: "assemblyai", url: fake.url, connectTimeoutMs: 300, reconnectDelayMs: 20, ...base },
-    "k",
+  await using scene = await tapToFake(
+    "assemblyai",
+    { connectTimeoutMs: 300, reconnectDelayMs: 20 },
+    (i) => i === 0 ? "silent" : "normal",
   );
+  const { fake, tap } = scene;
   await publishUlaw(tap.origin, "CAsilent", FRAMES);
   await tap.until((e) => finals(e).length >= 2, "finals on the second connection");
   const reconnecting = asr(tap.events).find((a) => a.state === "reconnecting")!;
@@ -157,15 +176,8 @@ Deno.test("a recognizer that accepts and then says nothing (no Begin) is timed o
 // "100 calls tapped at once" lives in memory_test.ts: three rounds of it, with a heap bound.
 
 Deno.test("a track on hold (no audio for a while) gets a Finalize for what the recognizer holds, then KeepAlives until audio comes back", async () => {
-  await using fake = startFakeRecognizer({
-    protocol: "deepgram",
-    key: "k",
-    utterances: UTTERANCES,
-  });
-  await using tap = await startTapHost(
-    { provider: "deepgram", url: fake.url, keepAliveMs: 200, gateSilence: false, ...base },
-    "k",
-  );
+  await using scene = await tapToFake("deepgram", { keepAliveMs: 200, gateSilence: false });
+  const { fake, tap } = scene;
   const startMicros = Date.now() * 1000;
   const track = tap.origin.publishTrack({
     namespace: ["voice", "CAhold"],
