@@ -7,6 +7,7 @@ import {
   callerArgs,
   type Fixture,
   haveSipp,
+  readCallTracks,
   scenario,
   sipp,
   startGateway,
@@ -111,12 +112,7 @@ Deno.test("inbound webhook: an answer instruction answers the call, which stays 
     media: (origin) => rtpMedia({ origin, hostname: "127.0.0.1", vad: true }),
   });
   let uplinkObjects = 0;
-  using _route = fx.origin.route("voice/*", async (track) => {
-    if (track.info.name !== "uplink") return track.close();
-    for (let group; (group = await track.nextGroup());) {
-      while (await group.readObject()) uplinkObjects++;
-    }
-  });
+  using _route = readCallTracks(fx, ["uplink"], () => uplinkObjects++);
   const result = await callSipp(fx, ["-sf", scenario("uac_pcap_short.xml")], 60_000);
   assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr);
   const call = await ended(fx);
@@ -161,12 +157,7 @@ Deno.test("inbound agent route: the call is answered, handed to the agent (trans
     media: (origin) => rtpMedia({ origin, hostname: "127.0.0.1" }),
   });
   let uplinkObjects = 0;
-  using _route = fx.origin.route("voice/*", async (track) => {
-    if (track.info.name !== "uplink") return track.close();
-    for (let group; (group = await track.nextGroup());) {
-      while (await group.readObject()) uplinkObjects++;
-    }
-  });
+  using _route = readCallTracks(fx, ["uplink"], () => uplinkObjects++);
   const result = await callSipp(fx, ["-sf", scenario("uac_pcap_short.xml")], 60_000);
   assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr);
   const call = await ended(fx);
