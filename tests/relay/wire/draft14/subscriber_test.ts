@@ -9,7 +9,7 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { type Authorize, TrackError } from "../../../../src/relay/model/mod.ts";
 import { Subscriber } from "../../../../src/relay/wire/draft14/subscriber.ts";
-import type { Publish } from "../../../../src/relay/wire/draft14/messages.ts";
+import type { Publish, PublishNamespace } from "../../../../src/relay/wire/draft14/messages.ts";
 import {
   PublishDoneCode,
   PublishErrorCode,
@@ -40,6 +40,11 @@ function subscriberFixture(authorize: Authorize = () => true) {
       recording.peer.close();
     },
   });
+}
+
+/** The peer's PUBLISH_NAMESPACE `requestId` of `namespace` (the call's by default). */
+function publishNamespace(requestId: number, namespace: string[] = NS): PublishNamespace {
+  return { type: "publish_namespace", requestId, namespace, parameters: new Map() };
 }
 
 function publish(requestId: number, name: string, trackAlias: number): Publish {
@@ -84,24 +89,9 @@ async function subgroupStream(trackAlias: number, groupId: number, payloads: num
 
 Deno.test("subscriber: PUBLISH_NAMESPACE is acknowledged once per namespace, refused without the right, and DONE withdraws it", () => {
   using fx = subscriberFixture((operation, ns) => operation === "publish" && ns[1] !== "CAno");
-  fx.subscriber.onPublishNamespace({
-    type: "publish_namespace",
-    requestId: 1,
-    namespace: NS,
-    parameters: new Map(),
-  });
-  fx.subscriber.onPublishNamespace({
-    type: "publish_namespace",
-    requestId: 3,
-    namespace: NS,
-    parameters: new Map(),
-  }); // a retry
-  fx.subscriber.onPublishNamespace({
-    type: "publish_namespace",
-    requestId: 5,
-    namespace: ["voice", "CAno"],
-    parameters: new Map(),
-  });
+  fx.subscriber.onPublishNamespace(publishNamespace(1));
+  fx.subscriber.onPublishNamespace(publishNamespace(3)); // a retry
+  fx.subscriber.onPublishNamespace(publishNamespace(5, ["voice", "CAno"]));
   assertEquals(
     fx.messages.map((m) => [m.type, "requestId" in m ? m.requestId : -1]),
     [["publish_namespace_ok", 1], ["publish_namespace_ok", 3], ["publish_namespace_error", 5]],
@@ -119,12 +109,7 @@ Deno.test("subscriber: PUBLISH_NAMESPACE is acknowledged once per namespace, ref
 
 Deno.test("subscriber: a local subscription becomes one upstream SUBSCRIBE; OK binds it (capability and all), our end UNSUBSCRIBEs", async () => {
   using fx = subscriberFixture();
-  fx.subscriber.onPublishNamespace({
-    type: "publish_namespace",
-    requestId: 1,
-    namespace: NS,
-    parameters: new Map(),
-  });
+  fx.subscriber.onPublishNamespace(publishNamespace(1));
   const consumer = fx.origin.subscribe(NS, "uplink");
   const subscribe = await fx.sent("subscribe");
   assertEquals([subscribe.namespace, subscribe.name, subscribe.forward], [NS, "uplink", true]);
@@ -160,12 +145,7 @@ Deno.test("subscriber: a local subscription becomes one upstream SUBSCRIBE; OK b
 
 Deno.test("subscriber: SUBSCRIBE_ERROR fails the local subscription with the mapped reason; unknown replies are not ours", async () => {
   using fx = subscriberFixture();
-  fx.subscriber.onPublishNamespace({
-    type: "publish_namespace",
-    requestId: 1,
-    namespace: NS,
-    parameters: new Map(),
-  });
+  fx.subscriber.onPublishNamespace(publishNamespace(1));
   const consumer = fx.origin.subscribe(NS, "downlink");
   const subscribe = await fx.sent("subscribe");
   fx.subscriber.onSubscribeReply({
@@ -254,12 +234,7 @@ Deno.test("subscriber: PUBLISH_DONE with GOING_AWAY aborts the track as going_aw
 
 Deno.test("subscriber: close() fails pending upstream subscriptions and received tracks as going_away; twice is a no-op", async () => {
   using fx = subscriberFixture();
-  fx.subscriber.onPublishNamespace({
-    type: "publish_namespace",
-    requestId: 1,
-    namespace: NS,
-    parameters: new Map(),
-  });
+  fx.subscriber.onPublishNamespace(publishNamespace(1));
   fx.subscriber.onPublish(publish(3, "uplink", 3));
   const received = await fx.origin.subscribe(NS, "uplink");
   const pending = fx.origin.subscribe(NS, "downlink");
