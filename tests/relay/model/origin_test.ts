@@ -50,34 +50,21 @@ Deno.test("subscribers waiting in many namespaces each get their own track as it
     { length: N },
     (_, i) => origin.subscribe(["voice", `CA${i}`], "downlink"),
   );
+  // A track `name` in each of the namespaces voice/<prefix>0 … voice/<prefix>N-1.
+  const publishEach = (prefix: string, name: string) =>
+    Array.from(
+      { length: N },
+      (_, i) =>
+        origin.publishTrack({
+          namespace: ["voice", `${prefix}${i}`],
+          name,
+          capability: "voice/pcm16",
+        }),
+    );
   // Uplinks everywhere (other tracks of the same namespaces, and of others) hand nobody anything.
-  const others = Array.from(
-    { length: N },
-    (_, i) =>
-      origin.publishTrack({
-        namespace: ["voice", `CA${i}`],
-        name: "uplink",
-        capability: "voice/pcm16",
-      }),
-  );
-  const strangers = Array.from(
-    { length: N },
-    (_, i) =>
-      origin.publishTrack({
-        namespace: ["voice", `XX${i}`],
-        name: "downlink",
-        capability: "voice/pcm16",
-      }),
-  );
-  const downlinks = Array.from(
-    { length: N },
-    (_, i) =>
-      origin.publishTrack({
-        namespace: ["voice", `CA${i}`],
-        name: "downlink",
-        capability: "voice/pcm16",
-      }),
-  );
+  const others = publishEach("CA", "uplink");
+  const strangers = publishEach("XX", "downlink");
+  const downlinks = publishEach("CA", "downlink");
   const readers = await Promise.all(waiting);
   assertEquals(readers.map((r) => r.info.namespace[1]), downlinks.map((_, i) => `CA${i}`));
   for (const r of readers) assertEquals(r.info.name, "downlink");
