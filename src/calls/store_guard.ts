@@ -10,6 +10,7 @@ import type { Logger } from "../log/mod.ts";
 import { metrics } from "../metrics/mod.ts";
 import { CallError, StoreUnavailableError } from "./errors.ts";
 import { type CallStore, InvalidCursorError } from "./store.ts";
+import { backoffWait } from "./backoff_wait.ts";
 
 /** `Retry-After` for a refused write: a store that is full or down rarely recovers sooner. */
 const STORE_RETRY_AFTER_SEC = 5;
@@ -108,7 +109,7 @@ export class StoreGuard {
         }
         this.#unpersisted.set(sid, (this.#unpersisted.get(sid) ?? 0) + 1);
         try {
-          await sleep(delay, this.#closing);
+          await backoffWait(delay, this.#closing);
         } finally {
           const left = (this.#unpersisted.get(sid) ?? 1) - 1;
           if (left > 0) this.#unpersisted.set(sid, left);
@@ -131,7 +132,7 @@ export class StoreGuard {
       this.#track((async () => {
         let delay = this.#persistRetryMs;
         while (this.#writeFailingSince !== undefined && !this.#closing.aborted) {
-          await sleep(delay, this.#closing);
+          await backoffWait(delay, this.#closing);
           if (this.#closing.aborted) break;
           try {
             await probe();
@@ -162,17 +163,4 @@ export class StoreGuard {
     metrics.storageErrors.inc({ operation: op });
     return new StoreUnavailableError(STORE_RETRY_AFTER_SEC, { cause: error });
   }
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

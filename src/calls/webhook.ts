@@ -18,6 +18,7 @@
 import type { Logger } from "../log/mod.ts";
 import { OutboundUrlPolicy, UrlRefusedError } from "./url_policy.ts";
 import { metrics } from "../metrics/mod.ts";
+import { backoffWait } from "./backoff_wait.ts";
 
 /** Header names. */
 export const WEBHOOK_HEADERS = Object.freeze({
@@ -243,19 +244,7 @@ export class WebhookSender implements AsyncDisposable {
       const delay = cap / 2 + Math.random() * cap / 2;
       metrics.webhooks.inc({ outcome: "retried" });
       log.debug("Status callback failed, retrying", { url, attempt, outcome, delay });
-      await sleep(delay, this.#abort.signal);
+      await backoffWait(delay, this.#abort.signal);
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
