@@ -98,7 +98,7 @@ export class CallMedia implements AsyncDisposable {
     options: AttachMediaOptions,
     publishes: "uplink" | "downlink",
   ): Promise<CallMedia> {
-    const moq = options.moq ?? await defaultMoq();
+    const moq = options.moq ?? await defaultMoq(options.sid);
     const microphone = options.microphone ?? await defaultMicrophone();
     const track = await moq.publish({
       namespace: ["voice", options.sid],

@@ -1,14 +1,15 @@
 /**
- * The page's default media: one MoQT connection and one microphone shared by every
- * {@linkcode attachCaller} / {@linkcode attachCallee} that does not bring its own, so that
- * `attachCaller({ sid })` alone works in a page.
+ * The page's default media: one MoQT connection per relay shard and one microphone shared by
+ * every {@linkcode attachCaller} / {@linkcode attachCallee} that does not bring its own, so
+ * that `attachCaller({ sid })` alone works in a page.
  *
  * The choice: the connection is made from the page's origin (or the `baseUrl` given to
  * {@linkcode configureDefaultMedia}): the relay URL and certificate hash come from
  * `GET /v1/relay/certificate` (the development certificate's `serverCertificateHashes`), the
  * token from {@linkcode configureDefaultMedia}, else from the page's `?token=` query
- * parameter. The connection is opened on first use, reused after, and opened again on the next
- * use once it has dropped. The microphone is `captureMicrophone()` with the configured
+ * parameter; a call's connection goes to the relay shard that owns it
+ * (`GET /v1/relay/placement/{sid}`). A connection is opened on first use, reused after, and
+ * opened again on the next use once it has dropped. The microphone is `captureMicrophone()` with the configured
  * options, captured once.
  *
  * @module
@@ -37,7 +38,8 @@ export class MissingTokenError extends Error {
 }
 
 let settings: DefaultMediaOptions = {};
-let connection: Promise<BrowserMoq> | undefined;
+// By relay URL ("" for the certificate's): the page's default connections.
+const connections = new Map<string, Promise<BrowserMoq>>();
 let microphone: Promise<MicrophoneCapture> | undefined;
 
 /**
@@ -60,44 +62,60 @@ function pageLocation(): { origin: string; search: string } | undefined {
 }
 
 /**
- * The page's default MoQT connection: opened on first use from `/v1/relay/certificate`,
- * shared after, opened again once it has dropped.
+ * The page's default MoQT connection for `sid`'s call: to the relay shard the server placed the
+ * call on (`GET /v1/relay/placement/{sid}`, so the call's media crosses no shard), or without a
+ * sid (or with a configured `relayUrl`) to the relay of `/v1/relay/certificate`. One
+ * connection per relay URL, opened on first use, shared after, opened again once it has
+ * dropped.
  *
  * @example
  * ```ts ignore
  * import { defaultMoq } from "/sdk/browser.js";
- * const moq = await defaultMoq();
+ * const moq = await defaultMoq(call.sid);
  * ```
  */
-export function defaultMoq(): Promise<BrowserMoq> {
-  if (connection) return connection;
-  const connecting = connection = (async () => {
-    const page = pageLocation();
-    const token = settings.token ?? new URLSearchParams(page?.search ?? "").get("token");
-    if (!token) {
-      throw new MissingTokenError(
-        "No token for the relay: call configureDefaultMedia({ token }) or open the page with ?token=",
-      );
-    }
-    const base = settings.baseUrl ?? page?.origin;
-    if (!base) throw new TypeError("No server to connect to: configure a baseUrl");
+export async function defaultMoq(sid?: string): Promise<BrowserMoq> {
+  const page = pageLocation();
+  const token = settings.token ?? new URLSearchParams(page?.search ?? "").get("token");
+  if (!token) {
+    throw new MissingTokenError(
+      "No token for the relay: call configureDefaultMedia({ token }) or open the page with ?token=",
+    );
+  }
+  const base = settings.baseUrl ?? page?.origin;
+  if (!base) throw new TypeError("No server to connect to: configure a baseUrl");
+  let url = settings.relayUrl;
+  if (url === undefined && sid !== undefined) {
+    const placement = await fetch(
+      new URL(`/v1/relay/placement/${encodeURIComponent(sid)}`, base),
+      { headers: { authorization: `Bearer ${token}` } },
+    );
+    if (!placement.ok) throw new Error(`Cannot read the call's relay: ${placement.status}`);
+    url = (await placement.json() as { url: string }).url;
+  }
+  const key = url ?? "";
+  const open = connections.get(key);
+  if (open) return await open;
+  const connecting = (async () => {
     const response = await fetch(new URL("/v1/relay/certificate", base));
     if (!response.ok) throw new Error(`Cannot read the relay certificate: ${response.status}`);
     const cert = await response.json() as { url: string; sha256Base64: string };
     const moq = await BrowserMoq.connect({
-      url: settings.relayUrl ?? cert.url,
+      url: url ?? cert.url,
+      // Every shard presents the server's certificate.
       certificateHash: settings.certificateHash ?? cert.sha256Base64,
       token,
     });
     moq.closed.then(() => {
-      if (connection === connecting) connection = undefined;
+      if (connections.get(key) === connecting) connections.delete(key);
     });
     return moq;
   })();
+  connections.set(key, connecting);
   connecting.catch(() => {
-    if (connection === connecting) connection = undefined;
+    if (connections.get(key) === connecting) connections.delete(key);
   });
-  return connecting;
+  return await connecting;
 }
 
 /**
