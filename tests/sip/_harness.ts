@@ -20,6 +20,7 @@ import {
   signallingOnlyMedia,
 } from "../../src/sip/media.ts";
 import { pathExists, requireOrSkip } from "../_lib/env.ts";
+import { boundSockets } from "../_lib/bound_ports.ts";
 
 /** True when sipp is installed (else the test is skipped, or fails under CI). */
 export function haveSipp(): boolean {
@@ -149,8 +150,14 @@ export async function sipp(
   return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
 }
 
+/** A running sipp, killed on dispose. */
+export interface SippProcess extends AsyncDisposable {
+  readonly pid: number;
+  readonly done: Promise<Deno.CommandOutput>;
+}
+
 /** A running sipp (UAS), killed on dispose. */
-export function spawnSipp(args: string[]): AsyncDisposable & { done: Promise<Deno.CommandOutput> } {
+export function spawnSipp(args: string[]): SippProcess {
   const child = new Deno.Command("/usr/bin/sipp", {
     // Unexpected messages go to stderr: a failing test's `done` says why.
     args: [...args, "-nostdin", "-trace_err", "-error_file", "/dev/stderr"],
@@ -159,6 +166,7 @@ export function spawnSipp(args: string[]): AsyncDisposable & { done: Promise<Den
   }).spawn();
   const done = child.output();
   return {
+    pid: child.pid,
     done,
     async [Symbol.asyncDispose]() {
       try {
@@ -167,6 +175,55 @@ export function spawnSipp(args: string[]): AsyncDisposable & { done: Promise<Den
       await done;
     },
   };
+}
+
+/** A sipp UAS and the SIP port it bound. */
+export interface SippUas extends SippProcess {
+  /** The port sipp's SIP socket is bound to on 127.0.0.1 (UDP, or TCP with `transport: "tcp"`). */
+  readonly port: number;
+}
+
+/**
+ * Starts sipp as a UAS on 127.0.0.1 with `args` (scenario, `-m`, media flags; not `-i`/`-p`/`-t`)
+ * and resolves once its SIP socket is bound, with the port. sipp is given `-p 0` and binds the
+ * port itself (it tries 5060…5119, then one the kernel picks), so no port found free earlier can
+ * be taken by a test beside it before sipp binds it; the port is read back from `/proc`. sipp
+ * opens its SIP socket before its media and control sockets, so it is the bound socket with the
+ * lowest file descriptor. Rejects with sipp's output if sipp exits first.
+ */
+export async function spawnSippUas(
+  args: string[],
+  { transport = "udp" }: { transport?: "udp" | "tcp" } = {},
+): Promise<SippUas> {
+  const peer = spawnSipp([
+    ...args,
+    ...(transport === "tcp" ? ["-t", "t1"] : []),
+    "-i",
+    "127.0.0.1",
+    "-p",
+    "0",
+  ]);
+  let exited: Deno.CommandOutput | undefined;
+  peer.done.then((out) => exited = out, () => {});
+  try {
+    for (let attempt = 0;; attempt++) {
+      const main = (await boundSockets(peer.pid, transport)).find((s) => s.host === "127.0.0.1");
+      if (main) return { ...peer, port: main.port };
+      if (exited) {
+        const d = new TextDecoder();
+        throw new Error(
+          `sipp exited (${exited.code}) before binding its SIP port: ${
+            (d.decode(exited.stderr) + d.decode(exited.stdout)).slice(-1500)
+          }`,
+        );
+      }
+      if (attempt > 600) throw new Error(`sipp bound no ${transport} SIP port in 15 s`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  } catch (error) {
+    await peer[Symbol.asyncDispose]();
+    throw error;
+  }
 }
 
 /** A scenario file's path. */

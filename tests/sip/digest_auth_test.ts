@@ -8,16 +8,7 @@
 import { createHash } from "node:crypto";
 import { assertEquals } from "@std/assert";
 import type { Fixture } from "./_harness.ts";
-import {
-  freeUdpPort,
-  hangUp,
-  haveSipp,
-  originate,
-  scenario,
-  sippListening,
-  spawnSipp,
-  startGateway,
-} from "./_harness.ts";
+import { hangUp, haveSipp, originate, scenario, spawnSippUas, startGateway } from "./_harness.ts";
 
 const trunk = (port: number, password: string) => ({
   trunks: [{
@@ -29,21 +20,11 @@ const trunk = (port: number, password: string) => ({
   }],
 });
 
-const uas = (port: number, file: string, ...more: string[]) => [
-  "-sf",
-  scenario(file),
-  "-i",
-  "127.0.0.1",
-  "-p",
-  String(port),
-  "-m",
-  "1",
-  ...more,
-];
+const uas = (file: string, ...more: string[]) =>
+  spawnSippUas(["-sf", scenario(file), "-m", "1", ...more]);
 
 /** Originates, waits for in_progress, hangs up: the call must complete. */
-async function callThrough(fx: Fixture, port: number): Promise<void> {
-  await sippListening(port);
+async function callThrough(fx: Fixture): Promise<void> {
   const call = await originate(fx);
   const ended = await hangUp(fx, call.sid);
   assertEquals(ended.endReason, "hangup");
@@ -54,10 +35,9 @@ const md5 = (text: string) => createHash("md5").update(text).digest("hex");
 
 Deno.test("digest auth: a 401 (WWW-Authenticate) to the INVITE is answered with the trunk's credentials and the call goes through", async () => {
   if (!haveSipp()) return;
-  const port = freeUdpPort();
-  await using peer = spawnSipp(uas(port, "uas_auth_401.xml"));
-  await using fx = await startGateway({ sip: trunk(port, "secret") });
-  await callThrough(fx, port);
+  await using peer = await uas("uas_auth_401.xml");
+  await using fx = await startGateway({ sip: trunk(peer.port, "secret") });
+  await callThrough(fx);
   const out = await peer.done;
   // sipp exits 0 only when verifyauth accepted the re-sent INVITE and the BYE came.
   assertEquals(out.code, 0, new TextDecoder().decode(out.stdout).slice(-1500));
@@ -65,10 +45,8 @@ Deno.test("digest auth: a 401 (WWW-Authenticate) to the INVITE is answered with 
 
 Deno.test("digest auth: a wrong password after a 401 is refused by the trunk and the call fails with its status", async () => {
   if (!haveSipp()) return;
-  const port = freeUdpPort();
-  await using peer = spawnSipp(uas(port, "uas_auth_401.xml"));
-  await using fx = await startGateway({ sip: trunk(port, "wrong") });
-  await sippListening(port);
+  await using peer = await uas("uas_auth_401.xml");
+  await using fx = await startGateway({ sip: trunk(peer.port, "wrong") });
   const ended = await originate(fx, { until: "failed" });
   assertEquals(ended.sipStatus, 403);
   // The scenario's refusal path ends in a failed sipp call: verifyauth saw a bad digest.
@@ -77,15 +55,12 @@ Deno.test("digest auth: a wrong password after a 401 is refused by the trunk and
 
 Deno.test("digest auth: a 407 (Proxy-Authenticate) to the INVITE is answered with Proxy-Authorization from the trunk's credentials and the call goes through", async () => {
   if (!haveSipp()) return;
-  const port = freeUdpPort();
   const dir = await Deno.makeTempDir({ prefix: "clutchcall-auth-" });
   try {
     const logFile = `${dir}/sipp.log`;
-    await using peer = spawnSipp(
-      uas(port, "uas_auth_407.xml", "-trace_logs", "-log_file", logFile),
-    );
-    await using fx = await startGateway({ sip: trunk(port, "secret") });
-    await callThrough(fx, port);
+    await using peer = await uas("uas_auth_407.xml", "-trace_logs", "-log_file", logFile);
+    await using fx = await startGateway({ sip: trunk(peer.port, "secret") });
+    await callThrough(fx);
     const out = await peer.done;
     assertEquals(out.code, 0, new TextDecoder().decode(out.stdout).slice(-1500));
 
@@ -102,7 +77,7 @@ Deno.test("digest auth: a 407 (Proxy-Authenticate) to the INVITE is answered wit
         "acct",
         "clutchcall.test",
         "4f1c0c7d9a2b44e5b2f0e9d1c3a7b6e8",
-        `sip:+14155550123@127.0.0.1:${port}`,
+        `sip:+14155550123@127.0.0.1:${peer.port}`,
       ],
       header,
     );

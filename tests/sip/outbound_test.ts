@@ -3,33 +3,21 @@ import { parseSipConfig } from "../../src/sip/config.ts";
 import { SipError } from "../../src/sip/error.ts";
 import { endReasonOf, routeOutbound } from "../../src/sip/outbound.ts";
 import {
-  freeUdpPort,
   hangUp,
   haveSipp,
   originate,
   scenario,
-  sippListening,
-  spawnSipp,
+  spawnSippUas,
   startGateway,
   waitForCall,
 } from "./_harness.ts";
 
-const uas = (port: number, ...args: string[]) => [
-  "-i",
-  "127.0.0.1",
-  "-p",
-  String(port),
-  "-m",
-  "1",
-  ...args,
-];
+const uas = (...args: string[]) => spawnSippUas(["-m", "1", ...args]);
 
 Deno.test("outbound: originate to a sipp UAS walks dialing → ringing → in_progress → completed", async () => {
   if (!haveSipp()) return;
-  const port = freeUdpPort();
-  await using peer = spawnSipp(uas(port, "-sn", "uas"));
-  await using fx = await startGateway({ uasPort: port });
-  await sippListening(port);
+  await using peer = await uas("-sn", "uas");
+  await using fx = await startGateway({ uasPort: peer.port });
   // The built-in uas answers right away and the caller hangs up.
   const call = await originate(fx);
   const ended = await hangUp(fx, call.sid);
@@ -41,10 +29,8 @@ Deno.test("outbound: originate to a sipp UAS walks dialing → ringing → in_pr
 
 Deno.test("outbound: a 486 from the far end fails the call as busy with the SIP status", async () => {
   if (!haveSipp()) return;
-  const port = freeUdpPort();
-  await using peer = spawnSipp(uas(port, "-sf", scenario("uas_busy.xml")));
-  await using fx = await startGateway({ uasPort: port });
-  await sippListening(port);
+  await using peer = await uas("-sf", scenario("uas_busy.xml"));
+  await using fx = await startGateway({ uasPort: peer.port });
   const ended = await originate(fx, { until: "failed" });
   const call = ended;
   assertEquals([ended.endReason, ended.sipStatus], ["busy", 486]);
@@ -54,10 +40,8 @@ Deno.test("outbound: a 486 from the far end fails the call as busy with the SIP 
 
 Deno.test("outbound: a UAS that never answers gets CANCEL after the ring timeout and the call is no_answer", async () => {
   if (!haveSipp()) return;
-  const port = freeUdpPort();
-  await using peer = spawnSipp(uas(port, "-sf", scenario("uas_no_answer.xml")));
-  await using fx = await startGateway({ uasPort: port, sip: { ringTimeoutMs: 1000 } });
-  await sippListening(port);
+  await using peer = await uas("-sf", scenario("uas_no_answer.xml"));
+  await using fx = await startGateway({ uasPort: peer.port, sip: { ringTimeoutMs: 1000 } });
   const ended = await originate(fx, { until: "no_answer" });
   assertEquals(ended.endReason, "no_answer");
   // sipp exits 0 only once it saw the CANCEL and the ACK to its 487.
@@ -67,10 +51,8 @@ Deno.test("outbound: a UAS that never answers gets CANCEL after the ring timeout
 
 Deno.test("outbound: hangup while ringing sends CANCEL and the call completes as canceled", async () => {
   if (!haveSipp()) return;
-  const port = freeUdpPort();
-  await using peer = spawnSipp(uas(port, "-sf", scenario("uas_no_answer.xml")));
-  await using fx = await startGateway({ uasPort: port });
-  await sippListening(port);
+  await using peer = await uas("-sf", scenario("uas_no_answer.xml"));
+  await using fx = await startGateway({ uasPort: peer.port });
   const call = await originate(fx, { until: "ringing" });
   const ended = await hangUp(fx, call.sid);
   const out = await peer.done;
@@ -81,11 +63,9 @@ Deno.test("outbound: hangup while ringing sends CANCEL and the call completes as
 
 Deno.test("outbound: a per-call ringTimeoutMs (POST /v1/calls) overrides sip.ringTimeoutMs: CANCEL and no_answer after it", async () => {
   if (!haveSipp()) return;
-  const port = freeUdpPort();
-  await using peer = spawnSipp(uas(port, "-sf", scenario("uas_no_answer.xml")));
+  await using peer = await uas("-sf", scenario("uas_no_answer.xml"));
   // The gateway's own ring timeout is 10 minutes: only the call's can end it in this test.
-  await using fx = await startGateway({ uasPort: port, sip: { ringTimeoutMs: 600_000 } });
-  await sippListening(port);
+  await using fx = await startGateway({ uasPort: peer.port, sip: { ringTimeoutMs: 600_000 } });
   const call = await fx.calls.originate({
     from: "+14155550100",
     to: "+14155550123",

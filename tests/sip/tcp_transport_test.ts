@@ -12,8 +12,7 @@ import {
   haveSipp,
   originate,
   sipp,
-  sippListening,
-  spawnSipp,
+  spawnSippUas,
   startGateway,
   waitForStatus,
 } from "./_harness.ts";
@@ -93,32 +92,19 @@ Deno.test("tcp: two SIP messages in one write and one message split across write
 
 Deno.test("tcp: originate over a TCP trunk to a sipp UAS walks dialing → ringing → in_progress → completed", async () => {
   if (!haveSipp()) return;
-  const port = freeTcpPort();
-  await using peer = spawnSipp([
-    "-sn",
-    "uas",
-    "-t",
-    "t1",
-    "-i",
-    "127.0.0.1",
-    "-p",
-    String(port),
-    "-m",
-    "1",
-  ]);
+  await using peer = await spawnSippUas(["-sn", "uas", "-m", "1"], { transport: "tcp" });
   await using fx = await startGateway({
     sip: {
       transports: ["udp", "tcp"],
       trunks: [{
         name: "loop-tcp",
-        address: `127.0.0.1:${port}`,
+        address: `127.0.0.1:${peer.port}`,
         transport: "tcp",
         allowFrom: ["127.0.0.1"],
         outboundNumbers: ["+1"],
       }],
     },
   });
-  await sippListening(port, "tcp");
   const call = await originate(fx);
   const ended = await hangUp(fx, call.sid);
   const out = await peer.done;
@@ -126,11 +112,6 @@ Deno.test("tcp: originate over a TCP trunk to a sipp UAS walks dialing → ringi
   assertEquals([ended.status, ended.endReason], ["completed", "hangup"]);
   assertEquals(fx.statuses(call.sid), ["dialing", "ringing", "in_progress", "completed"]);
 });
-
-function freeTcpPort(): number {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  return (listener.addr as Deno.NetAddr).port;
-}
 
 /** A raw TCP transport with the given timeouts; `drops` records why connections closed. */
 function tcpServer(timeouts: { idleTimeoutMs: number; headerTimeoutMs: number }) {

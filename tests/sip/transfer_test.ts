@@ -11,11 +11,11 @@ import { bestLagCorrelation } from "../_lib/correlate.ts";
 import { readPcapRtp } from "../_lib/pcap.ts";
 import {
   callerArgs,
-  freeUdpPort,
   haveSipp,
   readCallTracks,
   scenario,
   spawnSipp,
+  spawnSippUas,
   startGateway,
   waitForCall,
   waitForStatus,
@@ -49,14 +49,9 @@ Deno.test("transfer: a peer that accepts REFER reports progress by NOTIFY sipfra
 
 Deno.test("transfer: a peer that refuses REFER (405) is bridged by the gateway to a new leg to the target on the same sid; the caller's audio reaches the target and the target's comes back on the downlink (r ≥ 0.9)", async () => {
   if (!haveSipp()) return;
-  const uasPort = freeUdpPort();
-  await using target = spawnSipp([
+  await using target = await spawnSippUas([
     "-sf",
     scenario("uas_answer_pcma.xml"),
-    "-i",
-    "127.0.0.1",
-    "-p",
-    String(uasPort),
     "-m",
     "1",
     "-mp",
@@ -64,7 +59,7 @@ Deno.test("transfer: a peer that refuses REFER (405) is bridged by the gateway t
     "-rtp_echo",
   ]);
   await using fx = await startGateway({
-    uasPort,
+    uasPort: target.port,
     media: (origin) => rtpMedia({ origin, hostname: "127.0.0.1" }),
   });
   const tracks: Record<string, Uint8Array[]> = { uplink: [], downlink: [] };
