@@ -208,7 +208,10 @@ export class NodeLease implements AsyncDisposable {
    * calls now; `onFenced` stops their legs (once per outage).
    */
   #fenceSelf(): void {
-    if (this.#closed || this.#fenced || this.held) return;
+    if (this.#closed || this.#fenced) return;
+    // A timer may fire a little before the clock reads its delay as passed: wait the rest.
+    const left = this.#renewedAt + this.#o.leaseMs - this.#now();
+    if (left > 0) return void (this.#fence = setTimeout(() => this.#fenceSelf(), Math.ceil(left)));
     this.#fenced = true;
     this.#o.log.warn("The cluster lease ran out: this node fences itself (its legs stop)", {
       nodeId: this.#o.info.nodeId,

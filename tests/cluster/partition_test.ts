@@ -116,9 +116,9 @@ async function partitionWithPeer(): Promise<void> {
 
 /**
  * B alone (no other node to vouch that Redis is up), its SIP call in progress, then cut off
- * from Redis for good: once its lease ran out by its own clock B fences itself — the leg gets
- * its BYE, `/readyz` says not ready, originates are refused — although it never reaches Redis
- * again (before, it kept the leg for as long as the cut lasted).
+ * from Redis: once its lease ran out by its own clock B fences itself — the leg gets
+ * its BYE, `/readyz` says not ready, originates are refused — while still cut off (before, it
+ * kept the leg for as long as the cut lasted). Reachable again, its store has the call ended.
  */
 async function partitionAlone(): Promise<void> {
   await using redis = await startRedis();
@@ -143,6 +143,17 @@ async function partitionAlone(): Promise<void> {
     await ready.body?.cancel();
     assertEquals(ready.status, 503);
     await assertRefusesOriginates(b);
+
+    // Reachable again at last, B has the call ended in the store (not in progress, legless).
+    proxy.restore();
+    await within(
+      eventually(async () => {
+        const found = await b.voice.calls.get(call.sid);
+        if (found.status === "in_progress") throw new Error("still in progress");
+        return found;
+      }),
+      "the fenced call was not ended in the store once B was back",
+    );
   } finally {
     stop.abort();
   }
@@ -181,7 +192,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "a node cut off from Redis for good with no other node fences itself once its lease ran out: BYE sent, not ready, originates refused",
+    "a node cut off from Redis with no other node fences itself once its lease ran out, still cut off: BYE sent, not ready, originates refused; back, its call is ended in the store",
   ignore: !available,
   sanitizeResources: false,
   sanitizeOps: false,
