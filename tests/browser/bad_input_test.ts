@@ -35,7 +35,10 @@ Deno.test("a token without media scopes: the page says the relay refused it and 
   await page.getByTestId("call").click();
   const said = await waitForMessage(page, /No audio on this call/);
   console.log(`page said: ${said}`);
-  assertMatch(said, /media:publish|not allowed|unauthori[sz]ed|refused/i);
+  assertMatch(
+    said,
+    /media:(publish|subscribe)|insufficient scope|not allowed|unauthori[sz]ed|refused/i,
+  );
   // Not left hanging: the call ends, and the phone is usable again.
   await waitForStatus(page, "completed");
   assertEquals(await page.locator("body").getAttribute("data-phone"), "idle");
