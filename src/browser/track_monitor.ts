@@ -2,6 +2,9 @@
  * {@linkcode TrackMonitor}: watches a call's track without playing it (the operators' live
  * view): subscribes through the relay like any other subscriber, decodes each frame for its
  * level, and keeps the receive statistics (jitter, loss, latency from the capture times).
+ * Given a connection getter instead of a connection (the operators' page passes
+ * `() => defaultMoq(sid)`, the relay shard that owns the call), it asks it again on every
+ * retry, so a dropped connection is replaced.
  *
  * @module
  */
@@ -21,6 +24,9 @@ export interface MonitorStats extends ReceiveStats {
 
 const RETRY_MS = 500;
 
+/** A connection, or how to get one (asked again on every retry). */
+export type MonitorConnection = BrowserMoq | (() => Promise<BrowserMoq>);
+
 /**
  * Monitors `voice/<sid>/<name>`.
  *
@@ -39,8 +45,11 @@ export class TrackMonitor implements Disposable {
   #capability: string | undefined;
   #consumer: TrackConsumer | undefined;
 
-  /** Starts watching; retries until the track exists, and after it ends. */
-  constructor(moq: BrowserMoq, sid: string, name: "uplink" | "downlink") {
+  /**
+   * Starts watching; retries until the track exists, and after it ends (and, with a getter,
+   * after the connection drops).
+   */
+  constructor(moq: MonitorConnection, sid: string, name: "uplink" | "downlink") {
     this.#run(moq, sid, name);
   }
 
@@ -49,11 +58,13 @@ export class TrackMonitor implements Disposable {
     return { ...this.#stats.snapshot(), level: this.#level, capability: this.#capability };
   }
 
-  async #run(moq: BrowserMoq, sid: string, name: "uplink" | "downlink"): Promise<void> {
+  async #run(moq: MonitorConnection, sid: string, name: "uplink" | "downlink"): Promise<void> {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
       try {
-        const consumer = this.#consumer = await moq.subscribe(["voice", sid], name);
+        const connection = typeof moq === "function" ? await moq() : moq;
+        if (signal.aborted) return;
+        const consumer = this.#consumer = await connection.subscribe(["voice", sid], name);
         if (signal.aborted) return consumer.close();
         const capability = consumer.info.capability;
         const codec = playableCodecOf(capability);
@@ -69,7 +80,9 @@ export class TrackMonitor implements Disposable {
         for (let group; (group = await consumer.nextGroup());) this.#read(group);
       } catch (error) {
         if (signal.aborted) return;
-        if (!(error instanceof TrackError)) return; // the connection is gone
+        // The connection is gone: with a getter, the next attempt asks for a new one.
+        if (!(error instanceof TrackError) && typeof moq !== "function") return;
+        if (!(error instanceof TrackError)) console.debug("Monitor lost its connection", error);
       }
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
     }

@@ -1,14 +1,15 @@
 /**
  * The script of `GET /calls`, the operators' live-calls view: every live call with from,
  * to, status and duration, level meters and jitter/loss/latency plots per direction (each
- * direction's track watched through the relay with a {@linkcode TrackMonitor}), and a
+ * direction's track watched with a {@linkcode TrackMonitor} on the relay shard that owns the
+ * call, `GET /v1/relay/placement/{sid}`, so the view pulls nothing across shards), and a
  * hang-up button. Status comes from each call's SSE stream; new calls from the call list.
  * `?token=` supplies the token (else the token field).
  *
  * @module
  */
 import { type Call, Voice } from "../../sdk/voice.ts";
-import { BrowserMoq } from "../moq_connection.ts";
+import { configureDefaultMedia, defaultMoq } from "../default_media.ts";
 import { TrackMonitor } from "../track_monitor.ts";
 import { describeError } from "../softphone.ts";
 import { LivePlot } from "./plot.ts";
@@ -21,7 +22,7 @@ interface Row {
   readonly element: El;
   call: Call;
   readonly abort: AbortController;
-  readonly monitors: { uplink: TrackMonitor; downlink: TrackMonitor } | undefined;
+  readonly monitors: { uplink: TrackMonitor; downlink: TrackMonitor };
   readonly plot: LivePlot;
 }
 
@@ -44,13 +45,16 @@ function duration(call: Call): string {
 async function start(token: string): Promise<void> {
   const voice = new Voice({ baseUrl: location.origin, token });
   const rows = new Map<string, Row>();
-  let moq: BrowserMoq | undefined;
-  try {
-    const cert = await (await fetch("/v1/relay/certificate")).json();
-    moq = await BrowserMoq.connect({ url: cert.url, certificateHash: cert.sha256Base64, token });
-  } catch (error) {
-    say(`No live audio statistics: ${describeError(error)}`);
-  }
+  // One connection per relay shard, opened when a call on it first shows, shared after.
+  configureDefaultMedia({ baseUrl: location.origin, token });
+  const relayOf = (sid: string) => async () => {
+    try {
+      return await defaultMoq(sid);
+    } catch (error) {
+      say(`No live audio statistics for ${sid}: ${describeError(error)}`);
+      throw error;
+    }
+  };
 
   const render = (row: Row) => {
     const { call, element } = row;
@@ -93,12 +97,10 @@ async function start(token: string): Promise<void> {
       call,
       plot,
       abort: new AbortController(),
-      monitors: moq
-        ? {
-          uplink: new TrackMonitor(moq, call.sid, "uplink"),
-          downlink: new TrackMonitor(moq, call.sid, "downlink"),
-        }
-        : undefined,
+      monitors: {
+        uplink: new TrackMonitor(relayOf(call.sid), call.sid, "uplink"),
+        downlink: new TrackMonitor(relayOf(call.sid), call.sid, "downlink"),
+      },
     };
     rows.set(call.sid, row);
     render(row);
@@ -107,8 +109,8 @@ async function start(token: string): Promise<void> {
 
   const remove = (row: Row) => {
     row.abort.abort();
-    row.monitors?.uplink[Symbol.dispose]();
-    row.monitors?.downlink[Symbol.dispose]();
+    row.monitors.uplink[Symbol.dispose]();
+    row.monitors.downlink[Symbol.dispose]();
     row.element.remove();
     rows.delete(row.call.sid);
   };
@@ -150,20 +152,21 @@ async function start(token: string): Promise<void> {
   setInterval(() => {
     for (const row of rows.values()) {
       cell(row.element, "duration").textContent = duration(row.call);
-      const up = row.monitors?.uplink.stats;
-      const down = row.monitors?.downlink.stats;
-      cell(row.element, "level-uplink").value = up?.level ?? 0;
-      cell(row.element, "level-downlink").value = down?.level ?? 0;
+      const up = row.monitors.uplink.stats;
+      const down = row.monitors.downlink.stats;
+      cell(row.element, "level-uplink").value = up.level;
+      cell(row.element, "level-downlink").value = down.level;
       if (row.call.status === "in_progress") {
         row.plot.push([
-          up?.jitterMs ?? 0,
-          down?.jitterMs ?? 0,
-          up?.transitMs ?? 0,
-          down?.transitMs ?? 0,
-          (up?.lost ?? 0) + (down?.lost ?? 0),
+          up.jitterMs,
+          down.jitterMs,
+          up.transitMs,
+          down.transitMs,
+          up.lost + down.lost,
         ]);
         row.element.dataset.plotUpdates = String(row.plot.updates);
-        row.element.dataset.uplinkFrames = String(up?.received ?? 0);
+        row.element.dataset.uplinkFrames = String(up.received);
+        row.element.dataset.downlinkFrames = String(down.received);
       }
     }
   }, 500);
