@@ -58,6 +58,13 @@ export interface AgentLink {
   fail(reason: string): void;
   /** Reports an interruption the driver handled itself (e.g. a Realtime server's VAD). */
   interrupted(report: { readonly playedMs: number; readonly words?: string }): void;
+  /** Pauses (true) or resumes (false) the agent's queued audio: silence while paused. */
+  pause(paused: boolean): void;
+  /**
+   * Moves within `item` while it plays: `"start"` replays it, a number skips that many
+   * ms ahead (negative: back). False when `item` is not playing now.
+   */
+  seek(item: string, to: "start" | number): boolean;
   /** Silences (true) or restores (false) the agent's audio to the caller; it still plays on. */
   muteDownlink(muted: boolean): void;
   /** Asks the control plane to hang up the call. */

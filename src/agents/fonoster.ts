@@ -12,7 +12,9 @@
  *
  * Verbs: `answer` (the call is already answered when an agent is bound: answered at once),
  * `hangup`, `say` (espeak-ng; `options` ignored), `stopSay` and `playbackControl` `STOP`
- * (both drop the agent's queued audio), `play` (a 16-bit PCM WAV from an `http(s):` or
+ * (both drop the agent's queued audio), `playbackControl` `PAUSE` / `UNPAUSE` / `RESTART` /
+ * `FORWARD` on the playback playing now (see `fonoster_playback.ts`; answered even when the
+ * ref names none, as Fonoster answers), `play` (a 16-bit PCM WAV from an `http(s):` or
  * `file:` URL), `playDtmf` (RFC 4733 on a SIP leg), `gather` (DTMF; speech when the call
  * has a recognizer, the `asr-tap` plugin), `mute` / `unmute` (`IN`: the app gets silence;
  * `OUT`: the caller hears none of the app's audio), `startStream` / `stopStream` (20 ms of
@@ -41,6 +43,7 @@ import type { AgentAdapter, AgentDriver, AgentLink, CallerFrame } from "./adapte
 import type { FonosterAgentConfig } from "./config.ts";
 import { voiceClientClass } from "./fonoster_proto.ts";
 import { DigitGather } from "./fonoster_gather.ts";
+import { controlPlayback, type PlaybackAction } from "./fonoster_playback.ts";
 import { messageOf } from "./session.ts";
 import type { AsrResult } from "./turn_text.ts";
 import { speak } from "./tts.ts";
@@ -256,11 +259,16 @@ class FonosterDriver implements AgentDriver {
         return this.#write({ playResponse: { ...ref, playbackRef } });
       }
       case "playbackControlRequest": {
-        const action = body.action ?? "STOP";
-        if (action !== "STOP") {
-          return this.#error("UNIMPLEMENTED", `playbackControl ${action} is not supported`);
+        // Proto3 sends the enum's zero (STOP) as nothing.
+        const action = (body.action ?? "STOP") as PlaybackAction;
+        const item = this.#playbacks.get(String(body.playbackRef));
+        if (item !== undefined && action === "STOP") {
+          this.#link.pause(false);
+          this.#stopPlayback();
+        } else if (item !== undefined && action !== "STOP") {
+          controlPlayback(this.#link, item, action);
         }
-        if (this.#playbacks.has(String(body.playbackRef))) this.#stopPlayback();
+        // Answered whether or not the ref names a playback now, as Fonoster answers.
         return this.#write({ playbackControlResponse: ref });
       }
       case "playDtmfRequest":

@@ -107,6 +107,7 @@ export class Playout implements AsyncDisposable {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running = false;
   #closed = false;
+  #paused = false;
   #frames = 0;
   #audioFrames = 0;
   #overflow = 0;
@@ -255,6 +256,36 @@ export class Playout implements AsyncDisposable {
     return { droppedMs: (droppedSamples * 1000) / this.#sampleRate, marks: marks.length, item };
   }
 
+  /**
+   * Pauses (true) or resumes (false) the queue: while paused every frame is silence and
+   * nothing queued moves on (marks wait too); a resume plays on from where it stopped.
+   */
+  pause(paused: boolean): void {
+    this.#paused = paused;
+  }
+
+  /** True while {@linkcode pause}d. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /**
+   * Moves within `item` while it is the one playing: `"start"` plays it again from its
+   * first sample, a number of milliseconds skips ahead (positive) or back (negative), kept
+   * within the item's queued audio. Returns false (and moves nothing) when `item` is not
+   * playing now.
+   */
+  seek(item: string, to: "start" | number): boolean {
+    const entry = this.#queue[this.#head];
+    if (!this.playing || entry?.kind !== "audio" || entry.item !== item) return false;
+    const target = to === "start" ? 0 : Math.round(entry.offset + (to * this.#sampleRate) / 1000);
+    const offset = Math.max(0, Math.min(entry.pcm.length, target));
+    this.#queuedSamples += entry.offset - offset;
+    if (to === "start" && this.#item?.id === item) this.#item.played = 0;
+    entry.offset = offset;
+    return true;
+  }
+
   /** Sets the output gain (0…1): ramped over the next frame. */
   duck(gain: number): void {
     this.#gain = Math.max(0, Math.min(1, gain));
@@ -323,7 +354,7 @@ export class Playout implements AsyncDisposable {
       this.#tail = undefined;
       audio = true;
     }
-    while (this.#head < this.#queue.length) {
+    while (!this.#paused && this.#head < this.#queue.length) {
       const entry = this.#queue[this.#head];
       if (entry.kind === "mark") {
         // Everything before it is in this frame or earlier: it fires after this frame.

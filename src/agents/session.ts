@@ -332,6 +332,8 @@ export class AgentSession implements AsyncDisposable {
       playedMs: (item) => this.#playout.playedMs(item),
       fail: (reason) => this.#fail(reason),
       interrupted: (report) => o.reports.interruption(report),
+      pause: (paused) => this.#playout.pause(paused),
+      seek: (item, to) => this.#playout.seek(item, to),
       muteDownlink: (muted) => this.#playout.duck(muted ? 0 : 1),
       hangup: () => o.reports.hangup(),
       digits: (digits) => o.reports.digits(digits),

@@ -11,6 +11,7 @@
 //            the first 8 s of AUDIO_OUT (the caller) to `file`
 // - verbs:   answer → play(`file`, a WAV URL) → mute OUT → say → unmute → say + stopSay →
 //            playDtmf (no SIP leg: an ERROR payload) → say → hangup
+// - control: answer → play(`file`) → playbackControl(its ref, each action) → say → hangup
 // - die:     answer → say → the process exits mid-call
 // - unknown: answer → record (a verb the engine does not carry out) → prints the ERROR payload →
 //            say → hangup
@@ -64,6 +65,21 @@ new VoiceServer({ skipIdentity: true, bind: "127.0.0.1", port: Number(port) }).l
         stream.write({ type: "AUDIO_IN", data: audio.subarray(at, at + 320) });
       }
       print({ event: "streaming" });
+    } else if (mode === "control") {
+      res.on("data", (data) => {
+        if (data.streamPayload?.type === "ERROR") {
+          print({ event: "error", error: data.streamPayload });
+        }
+      });
+      const { playbackRef } = await res.play(file);
+      const answered = [];
+      for (const action of ["PAUSE", "UNPAUSE", "RESTART", "FORWARD", "STOP"]) {
+        answered.push([action, await res.playbackControl(playbackRef, action)]);
+      }
+      print({ event: "controlled", playbackRef, answered });
+      await res.say("Goodbye.");
+      await res.hangup();
+      print({ event: "hung up" });
     } else if (mode === "die") {
       await res.say("Goodbye.");
       print({ event: "dying" });

@@ -7,10 +7,10 @@ import { assert, assertEquals } from "@std/assert";
 import { speak } from "../../src/agents/mod.ts";
 import { bestLagCorrelation } from "../_lib/correlate.ts";
 import { callerArgs, freeUdpPort, haveSipp, sipp } from "../sip/_harness.ts";
-import { startAgentServer } from "./_fixture.ts";
+import { type AgentServer, startAgentServer } from "./_fixture.ts";
 import { feedUlaw, Recorder, rms, turns8k } from "./_audio.ts";
 import { inboundToAgent, recordRtp } from "./_sip.ts";
-import { freeTcpPort, startFonosterApp } from "./_fonoster.ts";
+import { type FonosterApp, freeTcpPort, startFonosterApp } from "./_fonoster.ts";
 import { pcm16FromBytes, pcm16ToBytes } from "../../src/codecs/pcm16.ts";
 import { encodeWav } from "../../src/codecs/wav.ts";
 
@@ -241,21 +241,48 @@ Deno.test("fonoster stream verb over a client: leg: the app's AUDIO_OUT payloads
   }
 });
 
-Deno.test("fonoster verbs over a client: leg: play (a WAV file URL) reaches the caller (r ≥ 0.9), a say while muted OUT is not heard, stopSay stops a say before it is heard, playDtmf without a SIP leg gets an ERROR payload, a say after unmute is heard (r ≥ 0.9)", async () => {
-  const reply = turns8k().subarray(12_000, 36_000);
-  const dir = await Deno.makeTempDir({ prefix: "clutchcall-fonoster-verbs-" });
+/**
+ * Runs the app in `mode` with a WAV of `samples` at a `file:` URL as its argument, against a
+ * server whose agent `app` it is, bound to a live `client:` µ-law call; `body` gets the app,
+ * the fixture, the sid and a recorder of what the caller hears.
+ */
+async function withWavApp(
+  mode: string,
+  samples: Int16Array,
+  body: (c: {
+    app: FonosterApp;
+    fx: AgentServer;
+    sid: string;
+    heard: Recorder;
+  }) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: `clutchcall-fonoster-${mode}-` });
   try {
-    await Deno.writeFile(
-      `${dir}/reply.wav`,
-      encodeWav({ sampleRate: 8000, channels: 1, samples: reply }),
-    );
-    await using app = await startFonosterApp("verbs", `file://${dir}/reply.wav`);
+    await Deno.writeFile(`${dir}/reply.wav`, encodeWav({ sampleRate: 8000, channels: 1, samples }));
+    await using app = await startFonosterApp(mode, `file://${dir}/reply.wav`);
     await using fx = await startAgentServer({
       agents: { app: { type: "fonoster", url: app.url } },
     });
     const { sid, caller } = await fx.liveCall("g711_ulaw");
     const heard = new Recorder(caller);
     await fx.voice.agents.attach({ sid, agent: "app" });
+    await body({ app, fx, sid, heard });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** The best correlation of `pcm` anywhere in `timeline` (nearly all of it overlapping). */
+function heardIn(timeline: Int16Array, pcm: Int16Array): number {
+  return bestLagCorrelation(pcm, timeline, {
+    maxLag: Math.max(0, timeline.length - pcm.length),
+    minOverlap: pcm.length - 800,
+  }).r;
+}
+
+Deno.test("fonoster verbs over a client: leg: play (a WAV file URL) reaches the caller (r ≥ 0.9), a say while muted OUT is not heard, stopSay stops a say before it is heard, playDtmf without a SIP leg gets an ERROR payload, a say after unmute is heard (r ≥ 0.9)", async () => {
+  const reply = turns8k().subarray(12_000, 36_000);
+  await withWavApp("verbs", reply, async ({ app, sid, heard }) => {
     const played = (await app.next("played")).played as Record<string, unknown>;
     assertEquals(played.mediaSessionRef, sid);
     assert(/^[0-9a-f-]{36}$/.test(String(played.playbackRef)), String(played.playbackRef));
@@ -266,12 +293,7 @@ Deno.test("fonoster verbs over a client: leg: play (a WAV file URL) reaches the 
     await app.next("hung up");
     await heard.done;
 
-    const timeline = heard.timeline();
-    const match = (pcm: Int16Array) =>
-      bestLagCorrelation(pcm, timeline, {
-        maxLag: Math.max(0, timeline.length - pcm.length),
-        minOverlap: pcm.length - 800,
-      }).r;
+    const match = (pcm: Int16Array) => heardIn(heard.timeline(), pcm);
     const wav = match(reply);
     assert(wav >= 0.9, `the caller heard the played WAV with r = ${wav.toFixed(3)}`);
     const muted = match(await speak("This sentence is muted.", { sampleRate: 8000 }));
@@ -284,9 +306,23 @@ Deno.test("fonoster verbs over a client: leg: play (a WAV file URL) reaches the 
     assert(stopped < 0.5, `the caller heard the stopped say: r = ${stopped.toFixed(3)}`);
     const goodbye = match(await speak("Goodbye.", { sampleRate: 8000 }));
     assert(goodbye >= 0.9, `the caller heard the say after unmute with r = ${goodbye.toFixed(3)}`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
+});
+
+Deno.test("fonoster playbackControl: an unchanged app's PAUSE, UNPAUSE, RESTART, FORWARD and STOP on its play's ref are each answered (no ERROR payload) and the app goes on to its say and hangup", async () => {
+  await withWavApp("control", turns8k().subarray(12_000, 20_000), async ({ app, sid, heard }) => {
+    // On the old code each action but STOP got an ERROR payload and the app's await never ended.
+    const { answered } = await app.next("controlled") as { answered: [string, unknown][] };
+    assertEquals(
+      answered,
+      ["PAUSE", "UNPAUSE", "RESTART", "FORWARD", "STOP"].map((a) => [a, { mediaSessionRef: sid }]),
+    );
+    await app.next("hung up");
+    await heard.done;
+    assertEquals(app.lines.filter((l) => l.event === "error"), []);
+    const r = heardIn(heard.timeline(), await speak("Goodbye.", { sampleRate: 8000 }));
+    assert(r >= 0.9, `the caller heard the say after the controls with r = ${r.toFixed(3)}`);
+  });
 });
 
 Deno.test("fonoster: a verb the engine does not carry out (record) gets the protocol's ERROR stream payload and the app goes on (say, hangup)", async () => {
