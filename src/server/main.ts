@@ -52,6 +52,8 @@ async function main(): Promise<number> {
     http: server.httpUrl,
     moq: server.moqUrl,
     quic: `${config.host}:${server.moqPort} (ALPN moq-00)`,
+    // The bound SIP port (the one picked when sip.listen.port is 0).
+    ...(config.sip ? { sip: `${config.sip.listen.host}:${server.sipPort}` } : {}),
     certificateSha256: server.certificate.sha256Hex,
     certificateNotAfter: server.certificate.notAfter.toISOString(),
     dataDir: config.dataDir,

@@ -552,6 +552,14 @@ export class VoiceServer implements AsyncDisposable {
     return this.#endpoint.addr.port;
   }
 
+  /**
+   * The port the SIP gateway is bound to (UDP, and TCP on the same number), when the config has
+   * a `sip` section: the one the kernel picked when `sip.listen.port` is 0.
+   */
+  get sipPort(): number | undefined {
+    return this.#sip?.port;
+  }
+
   /** The certificate the relay presents now. */
   get certificate(): TlsCertificate {
     return this.#certificate;

@@ -10,6 +10,8 @@ export interface Listening {
   readonly http: string;
   readonly moq: string;
   readonly certificateSha256: string;
+  /** `host:port` of the SIP gateway as bound, when the config has a `sip` section. */
+  readonly sip?: string;
   readonly [field: string]: unknown;
 }
 
@@ -126,6 +128,16 @@ export async function spawnServer(
       assertNoUncaughtError(stderr);
     },
   };
+}
+
+/**
+ * The SIP port the server bound (its config may say port 0), from its "listening" line; throws
+ * when the server runs no SIP gateway.
+ */
+export function listeningSipPort(listening: Listening): number {
+  const port = Number(/:(\d+)$/.exec(listening.sip ?? "")?.[1]);
+  if (!(port > 0)) throw new Error(`The server reports no SIP port: ${JSON.stringify(listening)}`);
+  return port;
 }
 
 /**

@@ -5,8 +5,7 @@
  * @module
  */
 import { assert, assertEquals } from "@std/assert";
-import { spawnServer } from "../_lib/server_process.ts";
-import { freeUdpPort } from "../sip/_harness.ts";
+import { listeningSipPort, spawnServer } from "../_lib/server_process.ts";
 import { rtpEngineUnavailable } from "../../src/rtp/engine/select.ts";
 
 async function withConfig(rtpEngine: unknown): Promise<{ dataDir: string; configPath: string }> {
@@ -16,7 +15,9 @@ async function withConfig(rtpEngine: unknown): Promise<{ dataDir: string; config
     configPath,
     JSON.stringify({
       sip: {
-        listen: { host: "127.0.0.1", port: freeUdpPort() },
+        // Port 0: the server binds one itself (a port probed free here could be taken by a
+        // test beside this one before the server binds it) and reports it.
+        listen: { host: "127.0.0.1", port: 0 },
         publicAddress: "127.0.0.1",
         rtpEngine,
         trunks: [],
@@ -50,6 +51,7 @@ Deno.test("with rtpEngine auto the server logs the engine it runs and why xdp wa
     const chosen = records.findIndex((r) => r.msg.startsWith("RTP engine: "));
     const listening = records.findIndex((r) => r.msg === "ClutchCall Voice listening");
     assert(chosen >= 0 && chosen < listening, server.lines.join("\n"));
+    assert(listeningSipPort(server.listening) > 0);
     assertEquals(records[chosen].msg, `RTP engine: ${expected}`);
     const xdp = records.find((r) => r.msg === "RTP engine xdp not used");
     assert(xdp?.why && /loopback/.test(xdp.why), `xdp's reason: ${JSON.stringify(xdp)}`);

@@ -3,8 +3,8 @@
  * states: SIGTERM must end every call and exit, whatever is pending on them.
  */
 import { assert, assertEquals } from "@std/assert";
-import { spawnServer } from "../_lib/server_process.ts";
-import { callerArgs, freeUdpPort, haveSipp, scenario, spawnSipp } from "./_harness.ts";
+import { listeningSipPort, spawnServer } from "../_lib/server_process.ts";
+import { callerArgs, haveSipp, scenario, spawnSipp } from "./_harness.ts";
 
 /** Resolves with the exit status, or throws when the process has not exited in `ms`. */
 async function exited(child: Deno.ChildProcess, ms: number): Promise<Deno.CommandStatus> {
@@ -22,17 +22,19 @@ async function exited(child: Deno.ChildProcess, ms: number): Promise<Deno.Comman
 Deno.test("shutdown: SIGTERM after a transfer whose REFER got 202 but no NOTIFY ends the call (BYE) and the process exits", async () => {
   if (!haveSipp()) return;
   const dataDir = await Deno.makeTempDir({ prefix: "clutchcall-sip-shutdown-" });
-  const sipPort = freeUdpPort();
   const configPath = `${dataDir}/config.json`;
   await Deno.writeTextFile(
     configPath,
     JSON.stringify({
       sip: {
-        listen: { host: "127.0.0.1", port: sipPort },
+        // Port 0: the server binds one itself and says which (a port probed free here and
+        // handed over could be taken by a test beside this one before the server binds it).
+        listen: { host: "127.0.0.1", port: 0 },
         publicAddress: "127.0.0.1",
         trunks: [{
           name: "loop",
-          address: `127.0.0.1:${freeUdpPort()}`,
+          // Never dialed: the transfer goes by REFER to the caller. Nothing listens on 9/udp.
+          address: "127.0.0.1:9",
           allowFrom: ["127.0.0.1"],
           outboundNumbers: ["+1"],
         }],
@@ -45,6 +47,7 @@ Deno.test("shutdown: SIGTERM after a transfer whose REFER got 202 but no NOTIFY 
     configPath,
     args: ["--http-port", "0", "--moq-port", "0"],
   });
+  const sipPort = listeningSipPort(server.listening);
   const api = (path: string, init: RequestInit = {}) =>
     fetch(`${server.listening.http}${path}`, {
       ...init,
