@@ -9,6 +9,7 @@ import type { Logger } from "../log/mod.ts";
 import type { ClearResult } from "./playout.ts";
 import type { TurnSignal } from "./turn_detector.ts";
 import type { AsrResult } from "./turn_text.ts";
+import type { OpenRecording } from "./recordings_port.ts";
 
 /** The audio an adapter reads and writes: G.711 or PCM16 at a bridge rate. */
 export interface AgentAudioFormat {
@@ -73,6 +74,11 @@ export interface AgentLink {
   digits(digits: string): Promise<void>;
   /** Hands the caller to another agent (by name) or address. */
   transfer(target: { readonly agent: string } | { readonly to: string }): Promise<void>;
+  /**
+   * Opens a recording of the agent's own, `<recordings dir>/<name>.wav` (mono PCM16 at
+   * `sampleRate`); rejects when no recordings directory is configured.
+   */
+  record(name: string, sampleRate: number): Promise<OpenRecording>;
 }
 
 /**

@@ -19,15 +19,18 @@
  * has a recognizer, the `asr-tap` plugin), `mute` / `unmute` (`IN`: the app gets silence;
  * `OUT`: the caller hears none of the app's audio), `startStream` / `stopStream` (20 ms of
  * 8 kHz 16-bit little-endian PCM per `AUDIO_OUT` payload, as Fonoster's AudioSocket sends;
- * `AUDIO_IN` payloads in the same format, or a WAV file, are queued for the caller) and
- * `startStreamGather` / `stopStreamGather`. With `typeAhead`, digits pressed while neither a
+ * `AUDIO_IN` payloads in the same format, or a WAV file, are queued for the caller),
+ * `startStreamGather` / `stopStreamGather` and `record` (the caller, after an optional beep, to a
+ * mono 8 kHz WAV in the runtime's recordings directory until `maxDuration`, `maxSilence` or
+ * `finishOnKey`; answered with its `name` and whole-second `duration`, see
+ * `fonoster_record.ts`). With `typeAhead`, digits pressed while neither a
  * `gather` nor a DTMF stream gather runs (during a `say` or `play`, say) are kept, up to
  * {@linkcode MAX_TYPE_AHEAD}, and the next `gather` takes them first, as if pressed during
  * it (an IVR caller who knows the menu need not wait for the prompt); without it they are
  * dropped, as Fonoster's media side drops them (its gather listens for ARI
- * `ChannelDtmfReceived` only from its start). A verb the engine cannot carry out (`record`,
- * `dial`, `playbackControl` but `STOP`, a `play` whose file does not load, `playDtmf` on a
- * leg without DTMF, an unknown message) gets the protocol's one error message, a
+ * `ChannelDtmfReceived` only from its start). A verb the engine cannot carry out (`dial`, a
+ * `play` whose file does not load, `playDtmf` on a leg without DTMF, a `record` without a
+ * recordings directory, an unknown message) gets the protocol's one error message, a
  * `streamPayload` of type `ERROR` with a `code` and `message`, and no response (Fonoster's
  * media side logs such a verb and does not answer it either); the call goes on.
  *
@@ -43,6 +46,8 @@ import type { AgentAdapter, AgentDriver, AgentLink, CallerFrame } from "./adapte
 import type { FonosterAgentConfig } from "./config.ts";
 import { voiceClientClass } from "./fonoster_proto.ts";
 import { DigitGather } from "./fonoster_gather.ts";
+import { CallerRecording } from "./fonoster_record.ts";
+import { recordingName } from "./recordings_port.ts";
 import { controlPlayback, type PlaybackAction } from "./fonoster_playback.ts";
 import { messageOf } from "./session.ts";
 import type { AsrResult } from "./turn_text.ts";
@@ -114,6 +119,8 @@ class FonosterDriver implements AgentDriver {
   #streamGather: { readonly speech: boolean; readonly dtmf: boolean } | undefined;
   #mutedIn = false;
   #closed = false;
+  /** The `record` verb's recording, while one runs. */
+  #recording: CallerRecording | undefined;
   /** Digits pressed while no gather ran, for the next one; undefined without `typeAhead`. */
   readonly #typeAhead: string[] | undefined;
 
@@ -171,6 +178,7 @@ class FonosterDriver implements AgentDriver {
   }
 
   audio(frame: CallerFrame): void {
+    this.#recording?.audio(this.#mutedIn ? new Int16Array(frame.pcm.length) : frame.pcm);
     const stream = this.#stream;
     if (!stream?.toApp || this.#closed) return;
     this.#write({
@@ -184,7 +192,9 @@ class FonosterDriver implements AgentDriver {
   }
 
   dtmf(digit: string): void {
-    const heard = this.#gathers.size > 0 || this.#streamGather?.dtmf === true;
+    this.#recording?.digit(digit);
+    const heard = this.#gathers.size > 0 || this.#streamGather?.dtmf === true ||
+      this.#recording !== undefined;
     for (const gather of this.#gathers) gather.digit(digit);
     if (this.#streamGather?.dtmf) {
       this.#write({ streamGatherPayload: { mediaSessionRef: this.#ref, digit } });
@@ -209,6 +219,9 @@ class FonosterDriver implements AgentDriver {
     this.#closed = true;
     for (const gather of this.#gathers) gather[Symbol.dispose]();
     this.#gathers.clear();
+    this.#recording?.close().catch((error) =>
+      this.#link.log.warn("Fonoster recording did not close", { error: messageOf(error) })
+    );
     // Half-close: the app's VoiceServer ends its side in turn (pending responses still go
     // out); one that does not within CLOSE_GRACE_MS is cancelled.
     try {
@@ -276,6 +289,8 @@ class FonosterDriver implements AgentDriver {
         return this.#write({ playDtmfResponse: ref });
       case "gatherRequest":
         return this.#gather(body);
+      case "recordRequest":
+        return await this.#record(body);
       case "muteRequest":
       case "unmuteRequest": {
         const muted = verb === "muteRequest";
@@ -330,6 +345,30 @@ class FonosterDriver implements AgentDriver {
     }
     const playbackRef = pcm ? await this.#playToEnd(pcm, "say") : crypto.randomUUID();
     this.#write({ sayResponse: { mediaSessionRef: this.#ref, playbackRef } });
+  }
+
+  async #record(body: Record<string, unknown>): Promise<void> {
+    if (this.#recording) {
+      return this.#error("FAILED_PRECONDITION", "Cannot record: a recording is under way");
+    }
+    const number = (value: unknown) => typeof value === "number" ? value : 0;
+    const name = recordingName();
+    const recording = await CallerRecording.start(this.#link, name, {
+      maxDuration: number(body.maxDuration),
+      maxSilence: number(body.maxSilence),
+      beep: body.beep === true,
+      finishOnKey: typeof body.finishOnKey === "string" ? body.finishOnKey : "",
+    });
+    if (this.#closed) return void await recording.close();
+    this.#recording = recording;
+    try {
+      const { duration } = await recording.done;
+      this.#write({
+        recordResponse: { mediaSessionRef: this.#ref, name, duration, format: "WAV" },
+      });
+    } finally {
+      this.#recording = undefined;
+    }
   }
 
   #gather(body: Record<string, unknown>): void {

@@ -21,6 +21,7 @@ import {
 import { createAdapter } from "./adapters.ts";
 import type { AgentConfig, AgentsConfig } from "./config.ts";
 import { AgentError } from "./error.ts";
+import { type AgentRecordings, openRecording } from "./recordings_port.ts";
 import { AgentSession, messageOf } from "./session.ts";
 
 /** Options of an {@linkcode AgentRuntime}. */
@@ -34,6 +35,8 @@ export interface AgentRuntimeOptions {
   readonly log: Logger;
   /** Relative `module` paths resolve against this URL [the working directory]. */
   readonly baseUrl?: string;
+  /** Where agents' own recordings go (a Fonoster `record` verb) [none: such verbs fail]. */
+  readonly recordings?: AgentRecordings;
 }
 
 interface Binding {
@@ -287,6 +290,13 @@ export class AgentRuntime implements AsyncDisposable {
       digits: async (digits: string) => void await calls.sendDigits(sid, digits),
       transfer: async (target: { readonly agent: string } | { readonly to: string }) =>
         void await calls.transfer(sid, target),
+      record: (name: string, sampleRate: number) => {
+        const { recordings } = this.#options;
+        if (!recordings) {
+          return Promise.reject(new Error("no recordings directory is configured"));
+        }
+        return openRecording(recordings, name, sampleRate);
+      },
     };
   }
 

@@ -19,6 +19,7 @@ import type { BargeInConfig, TurnConfig } from "./config.ts";
 import { Playout } from "./playout.ts";
 import { TurnDetector, type TurnSignal } from "./turn_detector.ts";
 import type { AsrResult } from "./turn_text.ts";
+import type { OpenRecording } from "./recordings_port.ts";
 
 /** What a session reports to the runtime. */
 export interface SessionReports {
@@ -34,6 +35,8 @@ export interface SessionReports {
   digits(digits: string): Promise<void>;
   /** The agent asked to transfer. */
   transfer(target: { readonly agent: string } | { readonly to: string }): Promise<void>;
+  /** The agent opens a recording of its own (mono WAV at `sampleRate`). */
+  record?(name: string, sampleRate: number): Promise<OpenRecording>;
 }
 
 /** Options of {@linkcode AgentSession.open}. */
@@ -338,6 +341,9 @@ export class AgentSession implements AsyncDisposable {
       hangup: () => o.reports.hangup(),
       digits: (digits) => o.reports.digits(digits),
       transfer: (target) => o.reports.transfer(target),
+      record: (name, sampleRate) =>
+        o.reports.record?.(name, sampleRate) ??
+          Promise.reject(new Error("no recordings directory is configured")),
     };
   }
 

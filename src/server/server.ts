@@ -31,7 +31,8 @@ import {
 } from "../auth/mod.ts";
 import { listRecordings, publicRecording, readRecording } from "../plugins/recorder/metadata.ts";
 import { recordingAudioResponse } from "../plugins/recorder/audio_response.ts";
-import { dirname, join } from "node:path";
+import { StreamingWavFile } from "../plugins/recorder/wav_file.ts";
+import { dirname, join, resolve } from "node:path";
 import { type CallsRuntime, startCalls } from "../calls/runtime.ts";
 import { callsRouteKit } from "../calls/api.ts";
 import { forwardingGateway, SipGateway } from "../sip/gateway.ts";
@@ -290,6 +291,10 @@ export class VoiceServer implements AsyncDisposable {
       calls: calls.service,
       log: log.child({ component: "agents" }),
       baseUrl: config.configPath ? `${pathToFileURL(dirname(config.configPath)).href}/` : undefined,
+      recordings: {
+        dir: resolve(config.dataDir, "agent-recordings"),
+        create: (path, options) => StreamingWavFile.create(path, options),
+      },
     });
     agents.start();
     cleanup.defer(() => agents.close());

@@ -12,9 +12,9 @@
 // - verbs:   answer → play(`file`, a WAV URL) → mute OUT → say → unmute → say + stopSay →
 //            playDtmf (no SIP leg: an ERROR payload) → say → hangup
 // - control: answer → play(`file`) → playbackControl(its ref, each action) → say → hangup
+// - record: answer → record(JSON.parse(`file`)) → say → hangup (prints "recording" before)
 // - die:     answer → say → the process exits mid-call
-// - unknown: answer → record (a verb the engine does not carry out) → prints the ERROR payload →
-//            say → hangup
+// - unknown: answer → a message with no verb in it → prints the ERROR payload → say → hangup
 // `skipIdentity` only skips fetching a public key from api.fonoster.com (no Fonoster account
 // in a test); the session protocol is the same.
 // Run with --no-config (no import map, its npm tree kept out of the project's lock file).
@@ -80,6 +80,13 @@ new VoiceServer({ skipIdentity: true, bind: "127.0.0.1", port: Number(port) }).l
       await res.say("Goodbye.");
       await res.hangup();
       print({ event: "hung up" });
+    } else if (mode === "record") {
+      print({ event: "recording" });
+      const record = await res.record(JSON.parse(file));
+      print({ event: "recorded", record });
+      await res.say("Goodbye.");
+      await res.hangup();
+      print({ event: "hung up" });
     } else if (mode === "die") {
       await res.say("Goodbye.");
       print({ event: "dying" });
@@ -112,7 +119,8 @@ new VoiceServer({ skipIdentity: true, bind: "127.0.0.1", port: Number(port) }).l
           print({ event: "error", error: data.streamPayload });
         }
       });
-      res.record({ maxDuration: 2 }).then(() => print({ event: "recorded" }));
+      // A message with none of the session's fields set (the library's own stream).
+      res.voice.write({});
       await new Promise((resolve) => res.on("data", (d) => d.streamPayload && resolve()));
       await res.say("Still here.");
       await res.hangup();

@@ -12,7 +12,8 @@ import { feedUlaw, Recorder, rms, turns8k } from "./_audio.ts";
 import { inboundToAgent, recordRtp } from "./_sip.ts";
 import { type FonosterApp, freeTcpPort, startFonosterApp } from "./_fonoster.ts";
 import { pcm16FromBytes, pcm16ToBytes } from "../../src/codecs/pcm16.ts";
-import { encodeWav } from "../../src/codecs/wav.ts";
+import { decodeWav, encodeWav } from "../../src/codecs/wav.ts";
+import { beep } from "../../src/agents/fonoster_record.ts";
 
 const PROMPT = "Please enter four digits.";
 
@@ -325,18 +326,94 @@ Deno.test("fonoster playbackControl: an unchanged app's PAUSE, UNPAUSE, RESTART,
   });
 });
 
-Deno.test("fonoster: a verb the engine does not carry out (record) gets the protocol's ERROR stream payload and the app goes on (say, hangup)", async () => {
+/**
+ * A `record` app on a live call: the caller plays `feed` (from when the app says it is
+ * recording) and silence after; resolves with the app's record response, the WAV and what
+ * the caller heard.
+ */
+async function recordCall(options: Record<string, unknown>, feed: Int16Array) {
+  await using app = await startFonosterApp("record", JSON.stringify(options));
+  await using fx = await startAgentServer({ agents: { app: { type: "fonoster", url: app.url } } });
+  const { sid, caller } = await fx.liveCall("g711_ulaw");
+  const heard = new Recorder(caller);
+  await fx.voice.agents.attach({ sid, agent: "app" });
+  await app.next("recording");
+  const abort = new AbortController();
+  const silence = new Int16Array(8000 * 60);
+  const feeding = feedUlaw(caller, feed).then(() => feedUlaw(caller, silence, abort.signal));
+  const { record } = await app.next("recorded") as { record: Record<string, unknown> };
+  abort.abort();
+  await feeding;
+  await app.next("hung up");
+  await heard.done;
+  assertEquals(record.mediaSessionRef, sid);
+  assert(/^[A-Za-z0-9_-]{10}$/.test(String(record.name)), String(record.name));
+  // WAV is the enum's zero: proto3 may leave it out.
+  assertEquals(record.format ?? "WAV", "WAV");
+  const wav = decodeWav(await Deno.readFile(`${fx.dataDir}/agent-recordings/${record.name}.wav`));
+  assertEquals([wav.sampleRate, wav.channels], [8000, 1]);
+  return { record, wav: wav.samples, heard: heard.timeline() };
+}
+
+Deno.test("fonoster record: an unchanged app's record({maxDuration: 3, beep: true}) plays the beep to the caller (r ≥ 0.9), then records 3 s of the caller (a WAV that correlates with what the caller said, r ≥ 0.9) and answers with its name and duration 3", async () => {
+  const speech = turns8k().subarray(12_000);
+  const { record, wav, heard } = await recordCall({ maxDuration: 3, beep: true }, speech);
+  // On the old code the record verb got an ERROR payload: no "recorded" line ever came.
+  assertEquals(record.duration, 3);
+  assertEquals(wav.length, 3 * 8000);
+  const c = bestLagCorrelation(wav, speech, { maxLag: speech.length - wav.length });
+  assert(c.r >= 0.9, `the recording is the caller's audio with r = ${c.r.toFixed(3)}`);
+  const b = heardIn(heard, beep());
+  assert(b >= 0.9, `the caller heard the beep with r = ${b.toFixed(3)}`);
+});
+
+Deno.test("fonoster record: maxSilence ends the recording once the caller is silent that long; the silence is trimmed to 200 ms, as Asterisk's recorder does (the WAV is the caller's speech and a short tail, not maxDuration's 30 s)", async () => {
+  const speech = turns8k().subarray(12_000, 28_000); // 2 s of the first turn
+  const { record, wav } = await recordCall({ maxDuration: 30, maxSilence: 1 }, speech);
+  assert(wav.length <= speech.length + 1600, `${wav.length} samples recorded`);
+  assertEquals(record.duration, Math.floor(wav.length / 8000));
+  const tail = wav.subarray(wav.length - 1600);
+  assert(rms(tail) < 100, `the kept tail is silence (rms ${rms(tail).toFixed(0)})`);
+  const spoken = wav.subarray(0, wav.length - 1600);
+  const c = bestLagCorrelation(spoken, speech, {
+    minLag: -1600,
+    maxLag: speech.length - spoken.length,
+    minOverlap: spoken.length - 1600,
+  });
+  assert(c.r >= 0.9, `the recording is the caller's speech with r = ${c.r.toFixed(3)}`);
+});
+
+Deno.test('fonoster record over a PSTN call: the RFC 4733 finishOnKey digit sipp presses ends an app\'s record({finishOnKey: "5", maxDuration: 60}); the app gets its response and hangs up (sipp gets the BYE)', async () => {
+  if (!haveSipp()) return;
+  await using app = await startFonosterApp(
+    "record",
+    JSON.stringify({ finishOnKey: "5", maxDuration: 60 }),
+  );
+  const sipPort = freeUdpPort();
+  await using fx = await startAgentServer({
+    agents: { app: { type: "fonoster", url: app.url } },
+    sip: inboundToAgent(sipPort, "app"),
+  });
+  const { result } = await digitsCall(sipPort, "5", 3000);
+  // On the old code no record response came: the app never hung up and sipp timed out.
+  assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr + app.output());
+  const { record } = await app.next("recorded") as { record: Record<string, unknown> };
+  assert(Number(record.duration ?? 0) < 60, JSON.stringify(record));
+  const wav = decodeWav(await Deno.readFile(`${fx.dataDir}/agent-recordings/${record.name}.wav`));
+  assertEquals(Math.floor(wav.samples.length / 8000), record.duration ?? 0);
+});
+
+Deno.test("fonoster: a message the engine cannot carry out (no verb in it) gets the protocol's ERROR stream payload and the app goes on (say, hangup)", async () => {
   await using app = await startFonosterApp("unknown");
   await using fx = await startAgentServer({ agents: { app: { type: "fonoster", url: app.url } } });
   const { sid, events } = await fx.liveCall("g711_ulaw");
   await fx.voice.agents.attach({ sid, agent: "app" });
   const { error } = await app.next("error") as { error: Record<string, unknown> };
-  assertEquals([error.type, error.code, error.mediaSessionRef], ["ERROR", "UNIMPLEMENTED", sid]);
-  assert(String(error.message).includes("record"), String(error.message));
+  assertEquals([error.type, error.code, error.mediaSessionRef], ["ERROR", "INVALID_ARGUMENT", sid]);
+  assert(String(error.message).includes("Unknown message"), String(error.message));
   await app.next("hung up");
   const ended = await events.next((e) => e.type === "status" && e.call.status === "completed");
   assertEquals(ended.type === "status" && ended.call.endReason, "hangup");
-  assertEquals(app.lines.some((l) => l.event === "recorded"), false);
 });
 
 Deno.test("fonoster bad input: an unreachable app and an app that dies mid-call end the agent with `agent failed` saying why; the calls go on", async () => {
