@@ -6,6 +6,7 @@
  * @module
  */
 import { guard } from "./_fixture.ts";
+import { boundSockets } from "../_lib/bound_ports.ts";
 
 const APP = new URL("./_fonoster_app.mjs", import.meta.url).pathname;
 
@@ -31,11 +32,14 @@ export function freeTcpPort(): number {
   return port;
 }
 
-/** Starts the app in `mode`; resolves once its VoiceServer says it is listening. */
+/**
+ * Starts the app in `mode`; resolves once its VoiceServer says it is listening. The app binds
+ * port 0 (one the kernel picks: a port probed free here could be taken by a test beside this
+ * one before the app binds it), read back from `/proc` once it listens.
+ */
 export async function startFonosterApp(mode: string, ...args: string[]): Promise<FonosterApp> {
-  const port = freeTcpPort();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-config", "--no-lock", "-A", APP, String(port), mode, ...args],
+    args: ["run", "--no-config", "--no-lock", "-A", APP, "0", mode, ...args],
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },
@@ -78,6 +82,13 @@ export async function startFonosterApp(mode: string, ...args: string[]): Promise
     started.reject(new Error(`The Fonoster app exited before listening:\n${text}`))
   );
   await guard(started.promise, "the Fonoster app to listen", 120_000);
+  // Its gRPC listener, the only TCP socket it listens on.
+  const port = (await boundSockets(child.pid, "tcp")).find((s) => s.host === "127.0.0.1")?.port;
+  if (port === undefined) {
+    child.kill("SIGKILL");
+    await Promise.all([exited, reading]);
+    throw new Error(`The Fonoster app listens on no TCP port:\n${text}`);
+  }
   return {
     url: `grpc://127.0.0.1:${port}`,
     lines,

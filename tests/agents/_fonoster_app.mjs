@@ -2,6 +2,7 @@
 // own VoiceServer (a gRPC server) and VoiceResponse verbs. Run in its own process:
 //
 //   deno run --no-config --no-lock -A tests/agents/_fonoster_app.mjs <port> <mode> [file] [reply]
+//   (<port> 0: one the kernel picks; the test reads it from /proc)
 //
 // Modes (the test reads the JSON lines it prints on stdout):
 // - ivr:     answer → say(prompt) → gather({maxDigits: 4}) → say(the digits) → hangup

@@ -51,10 +51,14 @@ export function recordRtp(payloadType: 0 | 8): RtpRecorder {
   };
 }
 
-/** The `sip` config section: a loopback trunk whose every inbound call binds `agent`. */
-export function inboundToAgent(sipPort: number, agent: string): Record<string, unknown> {
+/**
+ * The `sip` config section: a loopback trunk whose every inbound call binds `agent`. The
+ * gateway listens on a port it binds itself (0: a port probed free here could be taken by a
+ * test beside this one before the server binds it); call the server's `sipPort`.
+ */
+export function inboundToAgent(agent: string): Record<string, unknown> {
   return {
-    listen: { host: "127.0.0.1", port: sipPort },
+    listen: { host: "127.0.0.1", port: 0 },
     publicAddress: "127.0.0.1",
     trunks: [{ name: "loop", address: "127.0.0.1:5999", allowFrom: ["127.0.0.1"] }],
     inbound: [{ match: "*", action: { agent } }],

@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { speak } from "../../src/agents/mod.ts";
 import { bestLagCorrelation } from "../_lib/correlate.ts";
-import { callerArgs, freeUdpPort, haveSipp, sipp } from "../sip/_harness.ts";
+import { callerArgs, haveSipp, sipp } from "../sip/_harness.ts";
 import { type AgentServer, startAgentServer } from "./_fixture.ts";
 import { feedUlaw, Recorder, rms, turns8k } from "./_audio.ts";
 import { inboundToAgent, recordRtp } from "./_sip.ts";
@@ -116,13 +116,13 @@ async function digitsCall(sipPort: number, digits: string, leadMs: number) {
 Deno.test("an unchanged @fonoster/voice app drives a PSTN call: sipp → inbound route → its say reaches the caller (correlated with espeak-ng), gather returns the four RFC 4733 digits sipp pressed, its hangup sends the BYE", async () => {
   if (!haveSipp()) return;
   await using app = await startFonosterApp("ivr");
-  const sipPort = freeUdpPort();
   await using fx = await startAgentServer({
     agents: {
       app: { type: "fonoster", url: app.url, appRef: "test-app", accessKeyId: "WO00000000" },
     },
-    sip: inboundToAgent(sipPort, "app"),
+    sip: inboundToAgent("app"),
   });
+  const sipPort = fx.server.sipPort!;
   const { result, heard } = await digitsCall(sipPort, "1234", 10_000);
   // sipp never hangs up itself: exit 0 says the BYE came from the app's hangup.
   assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr + app.output());
@@ -165,12 +165,11 @@ const LONG_PROMPT = "Welcome. This prompt is long on purpose, so that the caller
 /** One sipp call into the `typeahead` app: digits during the say; resolves with what gather got. */
 async function typeAheadCall(typeAhead: boolean, gatherTimeoutMs: number) {
   await using app = await startFonosterApp("typeahead", LONG_PROMPT, String(gatherTimeoutMs));
-  const sipPort = freeUdpPort();
-  await using _fx = await startAgentServer({
+  await using fx = await startAgentServer({
     agents: { app: { type: "fonoster", url: app.url, typeAhead } },
-    sip: inboundToAgent(sipPort, "app"),
+    sip: inboundToAgent("app"),
   });
-  const { result } = await digitsCall(sipPort, "1234", 2000);
+  const { result } = await digitsCall(fx.server.sipPort!, "1234", 2000);
   // The BYE came from the app's hangup, after its gather answered.
   assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr + app.output());
   const said = app.lines.findIndex((l) => l.event === "said");
@@ -389,12 +388,11 @@ Deno.test('fonoster record over a PSTN call: the RFC 4733 finishOnKey digit sipp
     "record",
     JSON.stringify({ finishOnKey: "5", maxDuration: 60 }),
   );
-  const sipPort = freeUdpPort();
   await using fx = await startAgentServer({
     agents: { app: { type: "fonoster", url: app.url } },
-    sip: inboundToAgent(sipPort, "app"),
+    sip: inboundToAgent("app"),
   });
-  const { result } = await digitsCall(sipPort, "5", 3000);
+  const { result } = await digitsCall(fx.server.sipPort!, "5", 3000);
   // On the old code no record response came: the app never hung up and sipp timed out.
   assertEquals(result.code, 0, result.stdout.slice(-2000) + result.stderr + app.output());
   const { record } = await app.next("recorded") as { record: Record<string, unknown> };

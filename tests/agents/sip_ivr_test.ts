@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { speak } from "../../src/agents/mod.ts";
 import { bestLagCorrelation } from "../_lib/correlate.ts";
-import { callerArgs, freeUdpPort, haveSipp, scenario, sipp } from "../sip/_harness.ts";
+import { callerArgs, haveSipp, scenario, sipp } from "../sip/_harness.ts";
 import { startAgentServer } from "./_fixture.ts";
 import { inboundToAgent, recordRtp } from "./_sip.ts";
 
@@ -9,7 +9,6 @@ const PROMPT = "Press nine to hang up.";
 
 Deno.test("PSTN call into builtin:ivr: sipp → inbound route {agent} → the prompt reaches the caller's media port (correlated with the TTS), digit 9 (RFC 4733 from sipp's pcap) hangs up", async () => {
   if (!haveSipp()) return;
-  const sipPort = freeUdpPort();
   await using fx = await startAgentServer({
     agents: {
       menu: {
@@ -18,8 +17,9 @@ Deno.test("PSTN call into builtin:ivr: sipp → inbound route {agent} → the pr
         options: { prompt: PROMPT, digits: { "9": { hangup: true } } },
       },
     },
-    sip: inboundToAgent(sipPort, "menu"),
+    sip: inboundToAgent("menu"),
   });
+  const sipPort = fx.server.sipPort!;
   // The caller's SDP names this socket as its media port: it records every RTP packet the
   // gateway sends the caller (sipp itself only sends, from -mp: the digit).
   const media = recordRtp(8);

@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
 import type { Call } from "../../src/sdk/mod.ts";
 import { bestLagCorrelation } from "../_lib/correlate.ts";
-import { callerArgs, freeUdpPort, haveSipp, sipp } from "../sip/_harness.ts";
+import { callerArgs, haveSipp, sipp } from "../sip/_harness.ts";
 import { alawFrames, rtpPcap, uacScenario } from "../plugins/asr-tap/_sipp.ts";
 import { startAgentServer } from "./_fixture.ts";
 import { b64, botHeard, startTwilioBot } from "./_twilio_bot.ts";
@@ -23,11 +23,11 @@ Deno.test("media-streams over a PCMA sipp leg: the bot gets µ-law transcoded fr
       conn.send({ event: "mark", streamSid: message.streamSid, mark: { name: "reply" } });
     });
   });
-  const sipPort = freeUdpPort();
   await using fx = await startAgentServer({
     agents: { bot: { type: "media-streams", url: bot.url } },
-    sip: inboundToAgent(sipPort, "bot"),
+    sip: inboundToAgent("bot"),
   });
+  const sipPort = fx.server.sipPort!;
   const dir = await Deno.makeTempDir({ prefix: "clutchcall-agents-sipp-" });
   const media = recordRtp(8);
   try {

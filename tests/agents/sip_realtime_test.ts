@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { decodeAlaw, encodeAlaw } from "../../src/codecs/g711.ts";
 import { bestLagCorrelation } from "../_lib/correlate.ts";
-import { callerArgs, freeUdpPort, haveSipp, sipp } from "../sip/_harness.ts";
+import { callerArgs, haveSipp, sipp } from "../sip/_harness.ts";
 import { alawFrames, rtpPcap, uacScenario } from "../plugins/asr-tap/_sipp.ts";
 import { startAgentServer } from "./_fixture.ts";
 import { startRealtimeServer } from "./_realtime_server.ts";
@@ -14,13 +14,13 @@ Deno.test("openai-realtime over a PCMA sipp leg: session.update asks for audio/p
   // The server's reply (after its VAD heard utterance 1 end): 2 s of utterance 2, A-law.
   const reply = speech.subarray(8_000 * 8, 10_000 * 8);
   await using rt = startRealtimeServer({ reply: encodeAlaw(reply) });
-  const sipPort = freeUdpPort();
   await using fx = await startAgentServer({
     agents: {
       rt: { type: "openai-realtime", url: rt.url, turnDetection: { type: "server_vad" } },
     },
-    sip: inboundToAgent(sipPort, "rt"),
+    sip: inboundToAgent("rt"),
   });
+  const sipPort = fx.server.sipPort!;
   const dir = await Deno.makeTempDir({ prefix: "clutchcall-agents-sipp-rt-" });
   await Deno.writeFile(`${dir}/turns.pcap`, rtpPcap(alawFrames(speech), 0x3333, 8));
   await Deno.writeTextFile(
