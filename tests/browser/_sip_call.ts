@@ -6,21 +6,24 @@
  * @module
  */
 import type { Page } from "playwright-core";
-import { callerArgs, freeUdpPort, scenario, spawnSipp } from "../sip/_harness.ts";
+import { callerArgs, scenario, spawnSipp } from "../sip/_harness.ts";
 import { startServerWithConfig, waitForMessage, waitForStatus } from "./_browser.ts";
 
-/** A server with SIP on a free port whose inbound route rings the client `alice`. */
+/**
+ * A server whose inbound route rings the client `alice`, with SIP on a port it binds itself
+ * (0: a port probed free here could be taken by a test beside this one before the server binds
+ * it); `sipPort` is the one it bound.
+ */
 export async function startSipToAliceServer() {
-  const sipPort = freeUdpPort();
   const fx = await startServerWithConfig({
     sip: {
-      listen: { host: "127.0.0.1", port: sipPort },
+      listen: { host: "127.0.0.1", port: 0 },
       publicAddress: "127.0.0.1",
       trunks: [{ name: "loop", address: "127.0.0.1:5999", allowFrom: ["127.0.0.1"] }],
       inbound: [{ match: "*", action: { client: "alice" } }],
     },
   });
-  return Object.assign(fx, { sipPort });
+  return Object.assign(fx, { sipPort: fx.server.sipPort! });
 }
 
 /**

@@ -2,7 +2,7 @@ import { assert, assertEquals, assertGreater } from "@std/assert";
 import { decodeUlaw } from "../../../src/codecs/g711.ts";
 import { bestLagCorrelation } from "../../_lib/correlate.ts";
 import { readFixtureWav } from "../../_lib/fixtures.ts";
-import { callerArgs, freeUdpPort, haveSipp, sipp } from "../../sip/_harness.ts";
+import { callerArgs, haveSipp, sipp } from "../../sip/_harness.ts";
 import { segmentSpeech, startFakeRecognizer } from "./_recognizers.ts";
 import { startAsrServer } from "./_server.ts";
 import { rtpPcap, uacScenario, ulawFrames } from "./_sipp.ts";
@@ -18,7 +18,6 @@ Deno.test({
       key: "k8",
       utterances: UTTERANCES,
     });
-    const sipPort = freeUdpPort();
     await using fx = await startAsrServer(
       {
         provider: "deepgram",
@@ -30,7 +29,9 @@ Deno.test({
       {
         env: { ASR_TEST_SIP_KEY: "k8" },
         sip: {
-          listen: { host: "127.0.0.1", port: sipPort },
+          // Port 0: the server binds one itself (a port probed free here could be taken by a
+          // test beside this one before the server binds it); fx.server.sipPort says which.
+          listen: { host: "127.0.0.1", port: 0 },
           publicAddress: "127.0.0.1",
           trunks: [{
             name: "loop",
@@ -47,7 +48,10 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "clutchcall-asr-sipp-" });
     await Deno.writeFile(`${dir}/turns.pcap`, rtpPcap(frames));
     await Deno.writeTextFile(`${dir}/uac.xml`, uacScenario(`${dir}/turns.pcap`, 14_500));
-    const result = await sipp(callerArgs(sipPort, ["-sf", `${dir}/uac.xml`]), 60_000);
+    const result = await sipp(
+      callerArgs(fx.server.sipPort!, ["-sf", `${dir}/uac.xml`]),
+      60_000,
+    );
     assertEquals(result.code, 0, result.stderr);
     await fake.until(() => fake.connections[0]?.closedNow === true, "the recognizer stream closed");
 
