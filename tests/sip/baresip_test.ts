@@ -14,16 +14,10 @@ import { FRAMES_PER_GROUP, nowMicros } from "../../src/voice/track.ts";
 import { bestLagCorrelation } from "../_lib/correlate.ts";
 import { pathExists, requireOrSkip } from "../_lib/env.ts";
 import { fixturePath, readFixtureWav } from "../_lib/fixtures.ts";
+import { boundSockets } from "../_lib/bound_ports.ts";
 import { pace } from "../_lib/wait.ts";
 import type { Call } from "../../src/calls/call.ts";
-import {
-  type Fixture,
-  freeUdpPort,
-  sippListening,
-  startGateway,
-  waitForCall,
-  waitForStatus,
-} from "./_harness.ts";
+import { type Fixture, freeUdpPort, startGateway, waitForCall, waitForStatus } from "./_harness.ts";
 
 /** Correlation both ways must reach this (G.711 end to end, real RTP timing). */
 const MIN_R = 0.9;
@@ -32,8 +26,13 @@ function haveBaresip(): boolean {
   return requireOrSkip(pathExists("/usr/bin/baresip"), "baresip (Debian baresip) is not installed");
 }
 
-/** A baresip on `port` with its own config dir: sends `source`, records what it receives. */
-async function baresip(port: number, source: string, args: string[]) {
+/**
+ * A baresip with its own config dir: sends `source`, records what it receives. Resolves once
+ * its SIP socket is bound, with the port (`.port`): baresip binds port 0 (one the kernel picks:
+ * a port probed free here could be taken by a test beside this one before baresip binds it),
+ * read back from `/proc`.
+ */
+async function baresip(source: string, args: string[]) {
   const dir = await Deno.makeTempDir({ prefix: "clutchcall-baresip-" });
   await Deno.mkdir(`${dir}/conf`);
   await Deno.mkdir(`${dir}/out`);
@@ -42,7 +41,7 @@ async function baresip(port: number, source: string, args: string[]) {
     `${dir}/conf/config`,
     [
       "poll_method epoll",
-      `sip_listen 127.0.0.1:${port}`,
+      "sip_listen 127.0.0.1:0",
       "module_path /usr/lib/baresip/modules",
       ...["stdio", "g711", "aufile", "alsa", "sndfile", "account", "menu"].map((m) =>
         `module ${m}.so`
@@ -75,7 +74,32 @@ async function baresip(port: number, source: string, args: string[]) {
     }
     return await child.status;
   })();
+  let exited = false;
+  output.then(() => exited = true, () => exited = true);
+  /** Kills baresip (if it still runs) and removes its dir. */
+  const stop = async () => {
+    try {
+      child.kill("SIGKILL");
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error; // exited already
+    }
+    await output;
+    await Deno.remove(dir, { recursive: true });
+  };
+  // Its SIP socket is its first UDP socket on 127.0.0.1 (lowest fd: RTP sockets come later,
+  // with a call).
+  let port: number | undefined;
+  for (let attempt = 0; port === undefined; attempt++) {
+    port = (await boundSockets(child.pid, "udp")).find((s) => s.host === "127.0.0.1")?.port;
+    if (port !== undefined) break;
+    if (exited || attempt > 600) {
+      await stop();
+      throw new Error(`baresip bound no SIP port; it printed:\n${printed}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
   return {
+    port,
     output,
     /** What baresip printed so far (for a failure's message). */
     text: () => printed,
@@ -100,15 +124,7 @@ async function baresip(port: number, source: string, args: string[]) {
       }
       throw new Error("baresip wrote no received audio");
     },
-    async [Symbol.asyncDispose]() {
-      try {
-        child.kill("SIGKILL");
-      } catch (error) {
-        if (!(error instanceof TypeError)) throw error; // exited already
-      }
-      await output;
-      await Deno.remove(dir, { recursive: true });
-    },
+    [Symbol.asyncDispose]: stop,
   };
 }
 
@@ -195,9 +211,9 @@ type Baresip = Awaited<ReturnType<typeof baresip>>;
 
 /**
  * Starts a baresip that dials `target` and resolves once the gateway has answered its call.
- * A baresip whose INVITE never reached the gateway (it could not bind the port or RTP range it
- * was given — ports chosen free a moment earlier, which a test running beside it may have
- * taken) is started again with fresh ports, at most three times; once the gateway has heard of
+ * A baresip whose INVITE never reached the gateway (it could not bind the RTP range it was
+ * given — ports chosen free a moment earlier, which a test running beside it may have taken;
+ * its SIP port it binds itself) is started again with a fresh range, at most three times; once the gateway has heard of
  * a call, the call's outcome is the test's, and a failure says what baresip printed.
  */
 async function dialFromBaresip(
@@ -205,7 +221,7 @@ async function dialFromBaresip(
   target: string,
 ): Promise<AsyncDisposable & { readonly ua: Baresip; readonly answered: Call }> {
   for (let attempt = 1;; attempt++) {
-    const ua = await baresip(freeUdpPort(), fixturePath("speech-8k.wav"), [
+    const ua = await baresip(fixturePath("speech-8k.wav"), [
       "-e",
       `/dial ${target}`,
       "-t",
@@ -260,8 +276,8 @@ Deno.test("baresip: a call from baresip is answered; its WAV arrives on the upli
 
 Deno.test("baresip: a call to baresip (auto-answer) reaches in_progress; its WAV arrives on the uplink and our downlink arrives at baresip (both r ≥ 0.9)", async () => {
   if (!haveBaresip()) return;
-  const port = freeUdpPort();
-  await using ua = await baresip(port, fixturePath("speech-8k.wav"), ["-t", "60"]);
+  await using ua = await baresip(fixturePath("speech-8k.wav"), ["-t", "60"]);
+  const port = ua.port;
   await using fx = await startGateway({
     sip: {
       trunks: [{
@@ -273,7 +289,6 @@ Deno.test("baresip: a call to baresip (auto-answer) reaches in_progress; its WAV
     media: (origin) => rtpMedia({ origin, hostname: "127.0.0.1" }),
   });
   using uplink = recordUplink(fx.origin);
-  await sippListening(port);
   // baresip answers only its own user (404 otherwise); its host is the trunk's.
   const call = await fx.calls.originate({
     from: "+14155550100",
