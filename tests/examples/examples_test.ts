@@ -1,7 +1,7 @@
 import { assertEquals, assertMatch } from "@std/assert";
-import { spawnServer } from "../_lib/server_process.ts";
+import { listeningSipPort, spawnServer } from "../_lib/server_process.ts";
 import { pathExists, requireOrSkip } from "../_lib/env.ts";
-import { freeUdpPort, sipp } from "../sip/_harness.ts";
+import { sipp } from "../sip/_harness.ts";
 import { Voice } from "../../src/sdk/mod.ts";
 import { waitFor } from "../_lib/wait.ts";
 import {
@@ -78,14 +78,15 @@ Deno.test("examples/inbound_sip.ts: an inbound sipp call routed to client:desk i
   if (!requireOrSkip(pathExists("/usr/bin/sipp"), "sipp is not installed (sip-tester)")) return;
   const dataDir = await Deno.makeTempDir({ prefix: "clutchcall-example-sip-" });
   try {
-    // The example's config, on free ports.
+    // The example's config, on ports the server binds itself (0: a port probed free here could
+    // be taken by a test beside this one before the server binds it) and reports.
     const config = JSON.parse(await Deno.readTextFile(`${ROOT}examples/inbound_sip.json`));
-    const sipPort = freeUdpPort();
-    config.sip.listen.port = sipPort;
+    config.sip.listen.port = 0;
     Object.assign(config, { httpPort: 0, moqPort: 0 });
     const configPath = `${dataDir}/config.json`;
     await Deno.writeTextFile(configPath, JSON.stringify(config));
     await using server = await spawnServer({ dataDir, configPath });
+    const sipPort = listeningSipPort(server.listening);
     const program = runExample("inbound_sip.ts", {
       CLUTCHCALL_URL: server.listening.http,
       CLUTCHCALL_DATA_DIR: dataDir,
@@ -108,8 +109,9 @@ Deno.test("examples/inbound_sip.ts: an inbound sipp call routed to client:desk i
         "-sf",
         `${ROOT}tests/sip/scenarios/uac_echo.xml`,
         "-rtp_echo",
+        // sipp binds its RTP port itself (0: 6000, 6002, … until one is free).
         "-mp",
-        String(freeUdpPort()),
+        "0",
         "-m",
         "1",
         "-d",
