@@ -9,7 +9,7 @@ import { type ServerProcess, spawnServer } from "../_lib/server_process.ts";
 import { signToken } from "../../src/auth/sign.ts";
 import { type CallEvent, Voice } from "../../src/sdk/mod.ts";
 import { type RedisFixture, startRedis } from "../_lib/redis.ts";
-import { freeUdpPort, sippListening, spawnSipp } from "../sip/_harness.ts";
+import { type SippUas, spawnSipp, spawnSippUas } from "../sip/_harness.ts";
 import { loadOrCreateDevCertificate, type TlsCertificate } from "../../src/server/certificate.ts";
 import { MoqClient } from "../../src/relay/client.ts";
 
@@ -183,31 +183,47 @@ export async function sharedCertificate(): Promise<SharedCertificate> {
   };
 }
 
-/** A sipp UAS for one call on 127.0.0.1:`port`: it exits 0 once that call got its BYE. */
+/** sipp UAS args: `calls` calls (`echo`: it echoes RTP), exiting 0 once each got its BYE. */
+function uasArgs(echo: boolean, calls: number): string[] {
+  return [
+    "-sn",
+    "uas",
+    ...(echo ? ["-rtp_echo"] : []),
+    "-mp",
+    "0", // sipp binds its own (6000, 6002, … the first free)
+    "-m",
+    String(calls),
+  ];
+}
+
+/**
+ * A sipp UAS for `calls` [1] calls on 127.0.0.1, listening once this resolves, on a port it
+ * bound itself (`.port`): a port probed free here could be taken by a test beside this one
+ * before sipp binds it. It exits 0 once its calls got their BYE.
+ */
+export function startSippUas(
+  { echo = false, calls = 1 }: { readonly echo?: boolean; readonly calls?: number } = {},
+): Promise<SippUas> {
+  return spawnSippUas(uasArgs(echo, calls));
+}
+
+/**
+ * A sipp UAS for one call on 127.0.0.1:`port`, for a trunk that must find it again on a port
+ * an earlier UAS had (wait for {@linkcode sippListening}); a first UAS is
+ * {@linkcode startSippUas}.
+ */
 export function sippUas(
   port: number,
   { echo = false }: { readonly echo?: boolean } = {},
 ): ReturnType<typeof spawnSipp> {
-  return spawnSipp([
-    "-sn",
-    "uas",
-    ...(echo ? ["-rtp_echo"] : []),
-    "-i",
-    "127.0.0.1",
-    "-p",
-    String(port),
-    "-mp",
-    "0", // sipp binds its own (6000, 6002, … the first free)
-    "-m",
-    "1",
-  ]);
+  return spawnSipp([...uasArgs(echo, 1), "-i", "127.0.0.1", "-p", String(port)]);
 }
 
 /** What {@linkcode startSipPair} started; disposing stops B, A, the UAS and Redis. */
 export interface SipPair extends AsyncDisposable {
   readonly redis: RedisFixture;
   /** The UAS behind B's trunk (one call). */
-  readonly uas: ReturnType<typeof spawnSipp>;
+  readonly uas: SippUas;
   readonly a: ClusterNodeProcess;
   /** The node with the SIP gateway. */
   readonly b: ClusterNodeProcess;
@@ -223,13 +239,11 @@ export async function startSipPair(
   const stack = new AsyncDisposableStack();
   try {
     const redis = stack.use(await startRedis());
-    const uasPort = freeUdpPort();
-    const uas = stack.use(sippUas(uasPort, { echo: options.echo }));
-    await sippListening(uasPort);
+    const uas = stack.use(await startSippUas({ echo: options.echo }));
     const a = stack.use(await startNode(redis, "node-a"));
     const b = stack.use(
       await startNode(redis, "node-b", {
-        file: { ...options.bFile, sip: sipTrunkSection(uasPort) },
+        file: { ...options.bFile, sip: sipTrunkSection(uas.port) },
       }),
     );
     const owned = stack.move();

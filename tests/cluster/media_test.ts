@@ -18,8 +18,9 @@ import {
   sharedCertificate,
   sipTrunkSection,
   startNode,
+  startSippUas,
 } from "./_cluster.ts";
-import { freeUdpPort, haveSipp, sippListening, spawnSipp } from "../sip/_harness.ts";
+import { haveSipp } from "../sip/_harness.ts";
 import { attach, type AudioBridge } from "../../src/bridge/mod.ts";
 
 const available = hasRedis() && haveSipp();
@@ -62,26 +63,12 @@ Deno.test({
     await using tls = await sharedCertificate();
     const { file } = tls;
     // B's trunk is a sipp UAS echoing every RTP packet back (two calls, then it exits).
-    const uasPort = freeUdpPort();
-    await using _uas = spawnSipp([
-      "-sn",
-      "uas",
-      "-rtp_echo",
-      "-i",
-      "127.0.0.1",
-      "-p",
-      String(uasPort),
-      "-mp",
-      "0", // sipp binds its own (6000, 6002, … the first free)
-      "-m",
-      "2",
-    ]);
-    await sippListening(uasPort);
+    await using uas = await startSippUas({ echo: true, calls: 2 });
     await using a = await startNode(redis, "node-a", { file });
     await using b = await startNode(redis, "node-b", {
       file: {
         ...file,
-        sip: sipTrunkSection(uasPort),
+        sip: sipTrunkSection(uas.port),
       },
     });
     await using c = await startNode(redis, "node-c", { file });

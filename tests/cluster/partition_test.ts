@@ -15,17 +15,23 @@ import {
   sippUas,
   sipTrunkSection,
   startNode,
+  startSippUas,
 } from "./_cluster.ts";
 import { startTcpProxy } from "./_tcp_proxy.ts";
-import { freeUdpPort, haveSipp, sippListening } from "../sip/_harness.ts";
+import { haveSipp, sippListening } from "../sip/_harness.ts";
 
 const available = hasRedis() && haveSipp();
 if (!available) requireOrSkip(false, "redis-server or sipp is not installed: the test skips");
 
-/** An even port whose pair (port, port + 1) is free on UDP now: room for one call's RTP. */
+/**
+ * An even port whose pair (port, port + 1) is free on UDP now: room for one call's RTP. Drawn
+ * from 10000–13999, where nothing else in the suite binds (a port probed free can be taken
+ * before B binds it: not the kernel's ephemeral ports, 32768–60999, nor the servers' default
+ * RTP range, 20000–29999, as before).
+ */
 function freePortPair(): number {
   for (;;) {
-    const port = 20_000 + 2 * Math.floor(Math.random() * 20_000);
+    const port = 10_000 + 2 * Math.floor(Math.random() * 2000);
     try {
       const a = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port });
       const b = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: port + 1 });
@@ -59,9 +65,8 @@ async function within<T>(promise: Promise<T>, what: string): Promise<T> {
 async function partitionWithPeer(): Promise<void> {
   await using redis = await startRedis();
   await using proxy = startTcpProxy({ hostname: "127.0.0.1", port: redis.port });
-  const uasPort = freeUdpPort();
-  const first = sippUas(uasPort);
-  await sippListening(uasPort);
+  const first = await startSippUas();
+  const uasPort = first.port;
   const rtp = freePortPair();
   await using a = await startNode(redis, "node-a");
   // B reaches Redis only through the proxy; its RTP range holds one call.
@@ -123,9 +128,8 @@ async function partitionWithPeer(): Promise<void> {
 async function partitionAlone(): Promise<void> {
   await using redis = await startRedis();
   await using proxy = startTcpProxy({ hostname: "127.0.0.1", port: redis.port });
-  const uasPort = freeUdpPort();
-  await using first = sippUas(uasPort);
-  await sippListening(uasPort);
+  await using first = await startSippUas();
+  const uasPort = first.port;
   await using b = await startNode(redis, "node-b", {
     redisUrl: `redis://127.0.0.1:${proxy.port}`,
     file: { sip: sipTrunkSection(uasPort) },

@@ -128,9 +128,16 @@ function calls(args: string[], n: number): string[] {
   return [...args.slice(0, at + 1), String(n), ...args.slice(at + 2)];
 }
 
-/** An even port with it and the next three free on loopback (two RTP/RTCP pairs). */
+/**
+ * An even port with it and the next three free on loopback (two RTP/RTCP pairs). The range is
+ * the gateway's own (it binds it when a call comes, so a port probed free here can be taken
+ * first): it is drawn from 14000–19999, where nothing else in the suite binds — not the
+ * kernel's ephemeral ports (32768–60999: every port-0 bind and outgoing connection), not the
+ * servers' default RTP range (20000–29999), not the RTP tests' (30000–39999), not sipp's
+ * (5060–5119 SIP, 6000 up media).
+ */
 function freePortQuad(): number {
-  for (let port = 34_000 + 4 * Math.floor(Math.random() * 2000); port < 60_000; port += 4) {
+  for (let port = 14_000 + 4 * Math.floor(Math.random() * 1400); port < 20_000; port += 4) {
     const held: Deno.DatagramConn[] = [];
     try {
       for (let p = port; p < port + 4; p++) {
