@@ -352,38 +352,30 @@ function checkRange(name: string, value: number | undefined, min: number, max: n
 
 const coreRegistry = new FinalizationRegistry<{ destroy(): void }>((core) => core.destroy());
 
-class Encoder implements OpusEncoder {
+/**
+ * What an encoder and a decoder share: the native or WASM core each owns, registered with
+ * {@linkcode coreRegistry} as a backstop and released by the first {@linkcode close}.
+ */
+abstract class CoreOwner<Core extends { destroy(): void }> implements Disposable {
   readonly backend: OpusBackend;
   readonly sampleRate: OpusSampleRate;
   readonly channels: 1 | 2;
-  #core: EncoderCore | undefined;
-  readonly #validFrameSizes: ReadonlySet<number>;
+  readonly #role: "encoder" | "decoder";
+  #core: Core | undefined;
 
   constructor(
-    core: EncoderCore,
+    role: "encoder" | "decoder",
+    core: Core,
     backend: OpusBackend,
     sampleRate: OpusSampleRate,
     channels: 1 | 2,
   ) {
+    this.#role = role;
     this.#core = core;
     this.backend = backend;
     this.sampleRate = sampleRate;
     this.channels = channels;
-    // 2.5, 5, 10, 20, 40, 60 ms
-    this.#validFrameSizes = new Set([1, 2, 4, 8, 16, 24].map((k) => k * sampleRate / 400));
     coreRegistry.register(this, core, this);
-  }
-
-  encode(pcm: Int16Array): Uint8Array {
-    const core = this.#core;
-    if (!core) throw new CodecError("closed", "Cannot encode: the Opus encoder is closed");
-    const frameSize = pcm.length / this.channels;
-    if (!this.#validFrameSizes.has(frameSize)) {
-      throw new RangeError(
-        `Cannot encode Opus: ${pcm.length} samples is not a 2.5–60 ms frame at ${this.sampleRate} Hz × ${this.channels}`,
-      );
-    }
-    return core.encode(pcm, frameSize);
   }
 
   close(): void {
@@ -397,14 +389,44 @@ class Encoder implements OpusEncoder {
   [Symbol.dispose](): void {
     this.close();
   }
+
+  /** The core, for `action`; throws a `closed` {@linkcode CodecError} after close. */
+  protected open(action: string): Core {
+    if (!this.#core) {
+      throw new CodecError("closed", `Cannot ${action}: the Opus ${this.#role} is closed`);
+    }
+    return this.#core;
+  }
 }
 
-class Decoder implements OpusDecoder {
-  readonly backend: OpusBackend;
-  readonly sampleRate: OpusSampleRate;
-  readonly channels: 1 | 2;
+class Encoder extends CoreOwner<EncoderCore> implements OpusEncoder {
+  readonly #validFrameSizes: ReadonlySet<number>;
+
+  constructor(
+    core: EncoderCore,
+    backend: OpusBackend,
+    sampleRate: OpusSampleRate,
+    channels: 1 | 2,
+  ) {
+    super("encoder", core, backend, sampleRate, channels);
+    // 2.5, 5, 10, 20, 40, 60 ms
+    this.#validFrameSizes = new Set([1, 2, 4, 8, 16, 24].map((k) => k * sampleRate / 400));
+  }
+
+  encode(pcm: Int16Array): Uint8Array {
+    const core = this.open("encode");
+    const frameSize = pcm.length / this.channels;
+    if (!this.#validFrameSizes.has(frameSize)) {
+      throw new RangeError(
+        `Cannot encode Opus: ${pcm.length} samples is not a 2.5–60 ms frame at ${this.sampleRate} Hz × ${this.channels}`,
+      );
+    }
+    return core.encode(pcm, frameSize);
+  }
+}
+
+class Decoder extends CoreOwner<DecoderCore> implements OpusDecoder {
   readonly fecSupported: boolean;
-  #core: DecoderCore | undefined;
   #lastFrameSize: number;
 
   constructor(
@@ -413,13 +435,9 @@ class Decoder implements OpusDecoder {
     sampleRate: OpusSampleRate,
     channels: 1 | 2,
   ) {
-    this.#core = core;
-    this.backend = backend;
-    this.sampleRate = sampleRate;
-    this.channels = channels;
+    super("decoder", core, backend, sampleRate, channels);
     this.fecSupported = core.fecSupported;
     this.#lastFrameSize = sampleRate / 50;
-    coreRegistry.register(this, core, this);
   }
 
   get lastFrameSize(): number {
@@ -427,7 +445,7 @@ class Decoder implements OpusDecoder {
   }
 
   decode(packet: Uint8Array | null): Int16Array {
-    const core = this.#open("decode");
+    const core = this.open("decode");
     if (packet === null || packet.length === 0) {
       return core.decode(null, this.#lastFrameSize, false);
     }
@@ -437,27 +455,10 @@ class Decoder implements OpusDecoder {
   }
 
   decodeFec(nextPacket: Uint8Array): Int16Array {
-    const core = this.#open("decode FEC");
+    const core = this.open("decode FEC");
     if (!core.fecSupported || nextPacket.length === 0) {
       return core.decode(null, this.#lastFrameSize, false);
     }
     return core.decode(nextPacket, this.#lastFrameSize, true);
-  }
-
-  close(): void {
-    const core = this.#core;
-    if (!core) return;
-    this.#core = undefined;
-    coreRegistry.unregister(this);
-    core.destroy();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
-  #open(action: string): DecoderCore {
-    if (!this.#core) throw new CodecError("closed", `Cannot ${action}: the Opus decoder is closed`);
-    return this.#core;
   }
 }
