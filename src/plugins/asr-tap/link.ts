@@ -69,6 +69,27 @@ interface Connection {
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
+/** A connection on `socket`, before its session is ready. */
+function newConnection(
+  socket: WebSocket,
+  session: ProviderSession,
+  timeline: StreamTimeline,
+): Connection {
+  return {
+    socket,
+    session,
+    timeline,
+    ready: false,
+    readyAt: 0,
+    malformed: 0,
+    fatal: false,
+    timer: undefined,
+  };
+}
+
+/** The socket of a connection that never opened: closing it or sending on it does nothing. */
+const NO_SOCKET = { close() {}, send() {}, bufferedAmount: 0 } as unknown as WebSocket;
+
 type LinkState =
   | { readonly name: "connecting" | "open"; readonly connection: Connection }
   | { readonly name: "backoff"; readonly timer: ReturnType<typeof setTimeout> }
@@ -216,23 +237,14 @@ export class RecognizerLink implements AsyncDisposable {
       socket = new WebSocket(session.url, { headers: session.headers });
     } catch (error) {
       // A URL the WebSocket API refuses: not worth retrying.
-      const connection = this.#placeholder(session, timeline);
+      const connection = newConnection(NO_SOCKET, session, timeline);
       connection.fatal = true;
       connection.reason = `cannot connect: ${(error as Error).message}`;
       queueMicrotask(() => this.#ended(connection, 1006));
       return connection;
     }
     socket.binaryType = "arraybuffer";
-    const connection: Connection = {
-      socket,
-      session,
-      timeline,
-      ready: false,
-      readyAt: 0,
-      malformed: 0,
-      fatal: false,
-      timer: undefined,
-    };
+    const connection = newConnection(socket, session, timeline);
     connection.timer = setTimeout(() => {
       connection.reason = `no session within ${options.connectTimeoutMs} ms`;
       socket.close(4000, "timeout");
@@ -268,19 +280,6 @@ export class RecognizerLink implements AsyncDisposable {
     socket.onclose = (event: CloseEvent) => this.#ended(connection, event.code, event.reason);
     log.debug("Connecting to the recognizer", { url: redact(session.url) });
     return connection;
-  }
-
-  #placeholder(session: ProviderSession, timeline: StreamTimeline): Connection {
-    return {
-      socket: { close() {}, send() {}, bufferedAmount: 0 } as unknown as WebSocket,
-      session,
-      timeline,
-      ready: false,
-      readyAt: 0,
-      malformed: 0,
-      fatal: false,
-      timer: undefined,
-    };
   }
 
   #ready(connection: Connection): void {
