@@ -57,6 +57,15 @@ const queryParameter = (name: string, description: string) => ({
   schema: { type: "string" },
 });
 
+/** The `{sid}` of a path that names one call. */
+const callSidParameter = {
+  name: "sid",
+  in: "path",
+  required: true,
+  description: "The call's sid",
+  schema: { type: "string" },
+};
+
 /** The server's own operations, apart from the Calls API. */
 function serverPaths(): Record<string, Record<string, Operation>> {
   const bearer = [{ bearer: [] }];
@@ -250,13 +259,7 @@ function serverPaths(): Record<string, Record<string, Operation>> {
         summary: "One call's recording audio (stereo WAV; in a cluster, from the node holding it)",
         tags: ["Recordings"],
         security: bearer,
-        parameters: [{
-          name: "sid",
-          in: "path",
-          required: true,
-          description: "The call's sid",
-          schema: { type: "string" },
-        }],
+        parameters: [callSidParameter],
         responses: {
           "200": {
             description: "The WAV file",
@@ -271,13 +274,7 @@ function serverPaths(): Record<string, Record<string, Operation>> {
         summary: "One call's recording metadata",
         tags: ["Recordings"],
         security: bearer,
-        parameters: [{
-          name: "sid",
-          in: "path",
-          required: true,
-          description: "The call's sid",
-          schema: { type: "string" },
-        }],
+        parameters: [callSidParameter],
         responses: { "200": plain("The recording") },
       },
     },
