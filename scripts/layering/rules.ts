@@ -30,7 +30,8 @@ export const LAYERS: readonly Layer[] = [
   {
     prefix: "src/api/",
     floor: 0,
-    note: "the HTTP API's wire shapes (problem details), shared by server and SDK; imports nothing",
+    note:
+      "the HTTP API's wire shapes (problem details, the agent runtime's call events), shared by server, agents and SDK; imports nothing",
   },
   {
     prefix: "src/relay/error.ts",

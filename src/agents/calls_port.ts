@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { AgentEvent, InterruptionEvent, TurnEvent } from "../api/agent_events.ts";
 import type { IdempotencyClaim } from "../http/idempotency.ts";
 
 /** A call as the agent runtime sees it (the calls' `Call` has these fields and more). */
@@ -48,33 +49,7 @@ export type FollowedCallEvent =
   };
 
 /** The events the runtime reports on a call (the calls' `agent`, `turn` and `interruption`). */
-export type AgentCallEvent =
-  | {
-    readonly type: "agent";
-    readonly sid: string;
-    readonly at: string;
-    readonly agent: string;
-    readonly state: "attached" | "detached" | "failed";
-    readonly reason?: string;
-  }
-  | {
-    readonly type: "turn";
-    readonly sid: string;
-    readonly at: string;
-    readonly agent: string;
-    readonly state: "start" | "end";
-    readonly startedAt: string;
-    readonly endedAt?: string;
-  }
-  | {
-    readonly type: "interruption";
-    readonly sid: string;
-    readonly at: string;
-    readonly agent: string;
-    readonly playedMs: number;
-    readonly words?: string;
-    readonly heardMs?: number;
-  };
+export type AgentCallEvent = AgentEvent | TurnEvent | InterruptionEvent;
 
 /** Any call event, as the listener receives them (the calls' `CallEvent`s). */
 export interface AnyCallEvent {
