@@ -90,7 +90,10 @@ export class KvCallStore implements CallStore {
   }
 
   async listCalls(filter: CallFilter, limit: number, cursor?: string): Promise<CallPage> {
-    if (filter.sids) return await this.#listSids(filter, filter.sids, limit, cursor);
+    // Within a few sids: looked up directly, ordered and paged as the index is.
+    if (filter.sids) {
+      return pageOfCalls(await this.#calls([...new Set(filter.sids)]), filter, limit, cursor);
+    }
     const prefix = ["call_by_time"];
     const start = filter.createdAfter !== undefined ? [...prefix, filter.createdAfter] : undefined;
     let end: Deno.KvKey | undefined = filter.createdBefore !== undefined
@@ -118,37 +121,13 @@ export class KvCallStore implements CallStore {
       sids.push(entry.key[2] as string);
       lastKey = entry.key;
     }
-    const calls: Call[] = [];
-    for (let i = 0; i < sids.length; i += 10) {
-      const entries = await this.#kv.getMany<Call[]>(
-        sids.slice(i, i + 10).map((sid) => ["call", sid]),
-      );
-      for (const entry of entries) if (entry.value) calls.push(entry.value);
-    }
+    const calls = await this.#calls(sids);
     return more && lastKey
       ? {
         calls,
         nextCursor: encodeCursor({ time: lastKey[1] as number, sid: lastKey[2] as string }),
       }
       : { calls };
-  }
-
-  /** `listCalls` within a few sids: looked up directly, ordered and paged as the index is. */
-  async #listSids(
-    filter: CallFilter,
-    sids: readonly string[],
-    limit: number,
-    cursor?: string,
-  ): Promise<CallPage> {
-    const unique = [...new Set(sids)];
-    const calls: Call[] = [];
-    for (let i = 0; i < unique.length; i += 10) {
-      const entries = await this.#kv.getMany<Call[]>(
-        unique.slice(i, i + 10).map((sid) => ["call", sid]),
-      );
-      for (const { value: call } of entries) if (call) calls.push(call);
-    }
-    return pageOfCalls(calls, filter, limit, cursor);
   }
 
   async probeWrite(): Promise<void> {
@@ -217,6 +196,19 @@ export class KvCallStore implements CallStore {
   [Symbol.asyncDispose](): Promise<void> {
     this.close();
     return Promise.resolve();
+  }
+
+  /** The stored calls among `sids`, in that order (missing ones left out). */
+  async #calls(sids: readonly string[]): Promise<Call[]> {
+    const calls: Call[] = [];
+    // getMany takes at most 10 keys.
+    for (let i = 0; i < sids.length; i += 10) {
+      const entries = await this.#kv.getMany<Call[]>(
+        sids.slice(i, i + 10).map((sid) => ["call", sid]),
+      );
+      for (const { value: call } of entries) if (call) calls.push(call);
+    }
+    return calls;
   }
 
   #idempotency(op: Deno.AtomicOperation, record: IdempotencyRecord): void {

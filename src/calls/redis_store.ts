@@ -244,7 +244,10 @@ export class RedisCallStore implements CallStore {
   }
 
   async listCalls(filter: CallFilter, limit: number, cursor?: string): Promise<CallPage> {
-    if (filter.sids) return await this.#listSids(filter, filter.sids, limit, cursor);
+    // Within a few sids: looked up directly, ordered and paged as the index is.
+    if (filter.sids) {
+      return pageOfCalls(await this.#calls([...new Set(filter.sids)]), filter, limit, cursor);
+    }
     const max = cursor !== undefined
       ? `(${indexMember(decodeCursor(cursor))}`
       : filter.createdBefore !== undefined
@@ -263,16 +266,6 @@ export class RedisCallStore implements CallStore {
     const calls = await this.#calls(members.map((m) => parseMember(m).sid));
     const last = members.at(-1);
     return more === 1 && last ? { calls, nextCursor: encodeCursor(parseMember(last)) } : { calls };
-  }
-
-  /** `listCalls` within a few sids: looked up directly, ordered and paged as the index is. */
-  async #listSids(
-    filter: CallFilter,
-    sids: readonly string[],
-    limit: number,
-    cursor?: string,
-  ): Promise<CallPage> {
-    return pageOfCalls(await this.#calls([...new Set(sids)]), filter, limit, cursor);
   }
 
   /** Every call not in a terminal status; in cluster mode, only this node's. */
