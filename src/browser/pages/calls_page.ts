@@ -13,6 +13,7 @@ import { configureDefaultMedia, defaultMoq } from "../default_media.ts";
 import { TrackMonitor } from "../track_monitor.ts";
 import { describeError } from "../softphone.ts";
 import { LivePlot } from "./plot.ts";
+import { startWithToken } from "./token_prompt.ts";
 import { byTestId as $, document, type El } from "./dom.ts";
 
 const params = new URLSearchParams(location.search);
@@ -172,15 +173,4 @@ async function start(token: string): Promise<void> {
   }, 500);
 }
 
-const token = params.get("token");
-if (token) {
-  // The token came with the URL: the field asking for one has nothing to do.
-  $("token-form").remove();
-  start(token);
-} else {
-  say("Paste a token to start");
-  $("token-use").addEventListener("click", () => {
-    const value = String($("token").value).trim();
-    if (value) start(value);
-  }, { once: true });
-}
+startWithToken(params, say, start);

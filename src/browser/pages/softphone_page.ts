@@ -12,6 +12,7 @@
  */
 import { describeError, Softphone } from "../softphone.ts";
 import { LivePlot } from "./plot.ts";
+import { startWithToken } from "./token_prompt.ts";
 import { byTestId as $, document } from "./dom.ts";
 
 const params = new URLSearchParams(location.search);
@@ -107,15 +108,4 @@ function start(token: string): Softphone {
   return phone;
 }
 
-const token = params.get("token");
-if (token) {
-  // The token came with the URL: the field asking for one has nothing to do.
-  $("token-form").remove();
-  start(token);
-} else {
-  say("Paste a token to start");
-  $("token-use").addEventListener("click", () => {
-    const value = String($("token").value).trim();
-    if (value) start(value);
-  }, { once: true });
-}
+startWithToken(params, say, start);
