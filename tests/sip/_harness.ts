@@ -27,6 +27,17 @@ export function haveSipp(): boolean {
   return requireOrSkip(pathExists("/usr/bin/sipp"), "sipp (Debian sip-tester) is not installed");
 }
 
+/** The bytes of `parts` one after another (a track's payloads as one G.711 stream). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** A free UDP port on loopback. */
 export function freeUdpPort(): number {
   const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });

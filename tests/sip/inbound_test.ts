@@ -10,6 +10,7 @@ import { bestLagCorrelation } from "../_lib/correlate.ts";
 import { readPcapRtp } from "../_lib/pcap.ts";
 import {
   callerArgs,
+  concatBytes,
   haveSipp,
   readCallTracks,
   scenario,
@@ -60,8 +61,8 @@ Deno.test("inbound: sipp playing g711a.pcap publishes A-law audio on voice/<sid>
   assert(payloadBytes > 300 * 160, `uplink bytes: ${payloadBytes}`);
   // The audio itself: the capture's RTP payloads, decoded, against what came up.
   const capture = readPcapRtp(await Deno.readFile("/usr/share/sip-tester/g711a.pcap"), 8);
-  const expected = decodeAlaw(concat(capture.map((p) => p.rtpPayload)));
-  const received = decodeAlaw(concat(uplink));
+  const expected = decodeAlaw(concatBytes(capture.map((p) => p.rtpPayload)));
+  const received = decodeAlaw(concatBytes(uplink));
   const { r, lag, overlap } = bestLagCorrelation(expected, received, {
     minLag: -4000,
     maxLag: 4000,
@@ -98,16 +99,6 @@ Deno.test("inbound: sipp playing g711a.pcap publishes A-law audio on voice/<sid>
   const answered = Date.parse(call.times.in_progress!);
   assert(speech.every((e) => Date.parse(e.at) >= answered - 1000), "timed inside the call");
 });
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 // --- in memory: routing an INVITE -----------------------------------------------------------
 

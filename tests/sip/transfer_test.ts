@@ -11,6 +11,7 @@ import { bestLagCorrelation } from "../_lib/correlate.ts";
 import { readPcapRtp } from "../_lib/pcap.ts";
 import {
   callerArgs,
+  concatBytes,
   haveSipp,
   readCallTracks,
   scenario,
@@ -94,13 +95,13 @@ Deno.test("transfer: a peer that refuses REFER (405) is bridged by the gateway t
 
   // Caller (pcap) → uplink → target's leg → target (echo) → target's leg → downlink.
   const capture = readPcapRtp(await Deno.readFile("/usr/share/sip-tester/g711a.pcap"), 8);
-  const expected = decodeAlaw(concat(capture.map((p) => p.rtpPayload)));
-  const up = decodeAlaw(concat(tracks.uplink));
+  const expected = decodeAlaw(concatBytes(capture.map((p) => p.rtpPayload)));
+  const up = decodeAlaw(concatBytes(tracks.uplink));
   // The target's leg sent A-law silence until the caller's audio reached it (RTP never stops
   // while nothing plays); echoed, that silence leads the downlink: skip it.
   const isSilence = (p: Uint8Array) => p.every((b) => b === 0xd5);
   const firstSound = tracks.downlink.findIndex((p) => !isSilence(p));
-  const down = decodeAlaw(concat(tracks.downlink.slice(Math.max(0, firstSound))));
+  const down = decodeAlaw(concatBytes(tracks.downlink.slice(Math.max(0, firstSound))));
   const opts = { minLag: -8000, maxLag: 8000, minOverlap: expected.length * 0.8 };
   const u = bestLagCorrelation(expected, up, opts);
   const d = bestLagCorrelation(expected, down, opts);
@@ -113,16 +114,6 @@ Deno.test("transfer: a peer that refuses REFER (405) is bridged by the gateway t
   assert(d.r >= BRIDGE_MIN_R, `downlink via the target r=${d.r.toFixed(3)}`);
   assertEquals(fx.gateway.activeLegs, 0);
 });
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 // --- in memory: the transfer logic below the SIP boundary -----------------------------------
 
