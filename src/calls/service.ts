@@ -90,11 +90,26 @@ export interface Readiness {
  * says not ready meanwhile.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { createLogger } from "../log/mod.ts";
+ * import { Origin } from "../relay/model/origin.ts";
  * import { CallService, KvCallStore } from "./mod.ts";
- * await using calls = new CallService({ store: await KvCallStore.open(), origin, log });
+ * const log = createLogger({ sink: () => {} });
+ * await using calls = new CallService({ store: await KvCallStore.open(), origin: new Origin(), log });
  * await calls.start();
+ * await calls.reconciled; // at once: the store holds no call left live
+ * assertEquals(calls.ready(), { ok: true, reasons: [] });
+ * await calls.registerClient("alice");
+ * const rung = Promise.withResolvers<void>();
+ * const stop = calls.events.onIncoming("alice", (event) => event.type === "ring" && rung.resolve());
  * const call = await calls.originate({ from: "+14155550100", to: "client:alice" });
+ * assertEquals(call.status, "dialing");
+ * await rung.promise; // alice's client is rung
+ * stop();
+ * assertEquals((await calls.answer(call.sid)).status, "in_progress");
+ * const ended = await calls.hangup(call.sid);
+ * assertEquals([ended.status, ended.endReason], ["completed", "hangup"]);
  * ```
  */
 export class CallService implements AsyncDisposable {
@@ -172,13 +187,7 @@ export class CallService implements AsyncDisposable {
 
   /**
    * Whether the service is ready: reconciliation done, the store taking writes, no state
-   * change waiting to be persisted.
-   *
-   * @example
-   * ```ts ignore
-   * const { ok, reasons } = calls.ready();
-   * if (!ok) console.log(reasons.join("; "));
-   * ```
+   * change waiting to be persisted. The class example asserts it of a started service.
    */
   ready(): Readiness {
     const reasons: string[] = [];

@@ -3,10 +3,13 @@
  * {@linkcode VoiceServer}, which ties the relay, the plugin host and HTTP together.
  *
  * @example
- * ```ts ignore
- * import { createLogger, loadConfig, VoiceServer } from "./mod.ts";
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { loadConfig } from "@clutchcall/voice/server";
  * const config = await loadConfig(["--http-port", "0", "--moq-port", "0"], {});
- * await using server = await VoiceServer.start(config, createLogger());
+ * assertEquals([config.httpPort, config.moqPort], [0, 0]); // the OS picks both ports
+ * // `await using server = await VoiceServer.start(config, createLogger())` serves it (see
+ * // VoiceServer's example, which starts one and asks it for /healthz).
  * ```
  *
  * @module

@@ -79,10 +79,24 @@ function peerConnector(
  * A running server.
  *
  * @example
- * ```ts ignore
- * import { VoiceServer } from "./server.ts";
- * await using server = await VoiceServer.start(config, log);
- * console.log(server.moqUrl, server.httpUrl);
+ * ```ts
+ * import { assertEquals, assertMatch } from "@std/assert";
+ * import { createLogger, loadConfig, VoiceServer } from "@clutchcall/voice/server";
+ * const dataDir = await Deno.makeTempDir();
+ * const config = await loadConfig(
+ *   ["--http-port", "0", "--moq-port", "0", "--data-dir", dataDir],
+ *   {},
+ * );
+ * {
+ *   await using server = await VoiceServer.start(config, createLogger({ sink: () => {} }));
+ *   assertMatch(server.moqUrl, /^https:\/\/127\.0\.0\.1:\d+\/moq$/);
+ *   const health = await fetch(`${server.httpUrl}/healthz`);
+ *   assertEquals((await health.json()).status, "ok");
+ *   // The same certificate loads again: nothing to present anew.
+ *   const renewed = await server.reloadCertificate();
+ *   assertEquals(renewed.sha256Hex, server.certificate.sha256Hex);
+ * }
+ * await Deno.remove(dataDir, { recursive: true });
  * ```
  */
 export class VoiceServer implements AsyncDisposable {
@@ -576,13 +590,7 @@ export class VoiceServer implements AsyncDisposable {
    * presents it to every new MoQT connection, on the main relay and every shard, on the same
    * ports; live connections keep theirs. The server calls it before the development
    * certificate expires, and `main.ts` on SIGHUP. A certificate that does not load leaves the
-   * current one in place and rejects.
-   *
-   * @example
-   * ```ts ignore
-   * const renewed = await server.reloadCertificate();
-   * console.log(renewed.sha256Hex === server.certificate.sha256Hex); // true
-   * ```
+   * current one in place and rejects. The class example reloads an unchanged certificate.
    */
   async reloadCertificate(): Promise<TlsCertificate> {
     const fresh = await VoiceServer.#loadCertificate(this.#config);

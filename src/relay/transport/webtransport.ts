@@ -103,11 +103,32 @@ function unwrapStreams<S, T>(
  * The server side of a WebTransport session carrying MoQT.
  *
  * @example
- * ```ts ignore
- * import { acceptWebTransport } from "./webtransport.ts";
- * const conn = await listener.accept(); // ALPN h3
- * const transport = await acceptWebTransport(conn);
- * console.log(transport.path, transport.query.get("jwt"));
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { listenMoq } from "@clutchcall/voice/relay";
+ * import { loadOrCreateDevCertificate } from "@clutchcall/voice/server";
+ * const dataDir = await Deno.makeTempDir();
+ * const cert = await loadOrCreateDevCertificate({ dataDir });
+ * // The endpoint accepts h3 connections with acceptWebTransport (and moq-00 ones as raw QUIC).
+ * await using endpoint = listenMoq({
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   cert: cert.certPem,
+ *   key: cert.keyPem,
+ * });
+ * const accepted = endpoint[Symbol.asyncIterator]().next();
+ * const hash = Uint8Array.from(cert.sha256Hex.match(/../g)!, (h) => parseInt(h, 16));
+ * const browser = new WebTransport(`https://127.0.0.1:${endpoint.addr.port}/moq?jwt=abc`, {
+ *   serverCertificateHashes: [{ algorithm: "sha-256", value: hash }],
+ * });
+ * await browser.ready;
+ * const { value: transport } = await accepted;
+ * assertEquals(
+ *   [transport?.kind, transport?.path, transport?.query.get("jwt")],
+ *   ["webtransport", "/moq", "abc"],
+ * );
+ * browser.close();
+ * await Deno.remove(dataDir, { recursive: true });
  * ```
  */
 export class WebTransportServerTransport implements MoqTransport {
