@@ -3,11 +3,28 @@
  * {@linkcode VoiceApiError}. Uses `fetch` only: works in Deno and in a browser bundle.
  *
  * @example
- * ```ts ignore
- * import { Voice } from "./mod.ts";
- * const voice = new Voice({ baseUrl: "http://127.0.0.1:8080", token });
- * const call = await voice.calls.originate({ from: "+14155550100", to: "client:alice" });
- * for await (const event of voice.calls.events(call.sid)) console.log(event.type);
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { Voice } from "@clutchcall/voice/sdk";
+ * import { createLogger, loadConfig, VoiceServer } from "@clutchcall/voice/server";
+ * const dataDir = await Deno.makeTempDir();
+ * const config = await loadConfig(
+ *   ["--http-port", "0", "--moq-port", "0", "--data-dir", dataDir],
+ *   {},
+ * );
+ * {
+ *   // A server in development mode, and the token it minted.
+ *   await using server = await VoiceServer.start(config, createLogger({ sink: () => {} }));
+ *   const voice = new Voice({ baseUrl: server.httpUrl, token: server.devToken! });
+ *   await voice.clients.add("alice");
+ *   const call = await voice.calls.originate({ from: "+14155550100", to: "client:alice" });
+ *   assertEquals(call.status, "dialing");
+ *   await call.hangup(); // before alice answered
+ *   assertEquals([call.status, call.endReason], ["completed", "canceled"]);
+ *   const { calls } = await voice.calls.list({ limit: 5 });
+ *   assertEquals(calls.map((c) => c.sid), [call.sid]);
+ * }
+ * await Deno.remove(dataDir, { recursive: true });
  * ```
  *
  * @module
