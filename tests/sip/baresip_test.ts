@@ -17,7 +17,14 @@ import { fixturePath, readFixtureWav } from "../_lib/fixtures.ts";
 import { boundSockets } from "../_lib/bound_ports.ts";
 import { pace } from "../_lib/wait.ts";
 import type { Call } from "../../src/calls/call.ts";
-import { type Fixture, freeUdpPort, startGateway, waitForCall, waitForStatus } from "./_harness.ts";
+import {
+  concatBytes,
+  type Fixture,
+  freeUdpPort,
+  startGateway,
+  waitForCall,
+  waitForStatus,
+} from "./_harness.ts";
 
 /** Correlation both ways must reach this (G.711 end to end, real RTP timing). */
 const MIN_R = 0.9;
@@ -167,20 +174,10 @@ async function playDownlink(fx: Fixture, sid: string, pcm: Int16Array): Promise<
   downlink.close();
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** Asserts both directions correlate: baresip's source on the uplink, our audio at baresip. */
 function assertAudioBothWays(uplink: Uint8Array[], sent: Int16Array, atBaresip: Int16Array) {
   const speech = readFixtureWav("speech-8k.wav").samples;
-  const up = bestLagCorrelation(speech, decodeUlaw(concat(uplink)), {
+  const up = bestLagCorrelation(speech, decodeUlaw(concatBytes(uplink)), {
     minLag: -8000,
     maxLag: 16_000,
     minOverlap: 16_000,

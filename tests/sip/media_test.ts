@@ -13,6 +13,7 @@ import { bestLagCorrelation } from "../_lib/correlate.ts";
 import { readFixtureWav } from "../_lib/fixtures.ts";
 import {
   callerArgs,
+  concatBytes,
   haveSipp,
   readCallTracks,
   scenario,
@@ -81,7 +82,7 @@ Deno.test("media: downlink audio reaches sipp (its RTP echo brings it back on th
   assertEquals(out.code, 0, new TextDecoder().decode(out.stdout).slice(-1500));
   await waitForStatus(fx, "completed");
 
-  const echoed = decodeAlaw(concat(uplink.slice(before)));
+  const echoed = decodeAlaw(concatBytes(uplink.slice(before)));
   const { r, lag } = bestLagCorrelation(reference, echoed, {
     minLag: -800,
     maxLag: 800,
@@ -110,16 +111,6 @@ Deno.test("media: downlink audio reaches sipp (its RTP echo brings it back on th
 /** One 20 ms frame of A-law silence (the zero level, 0xD5). */
 function isSilence(frame: Uint8Array): boolean {
   return frame.length === 160 && frame.every((b) => b === 0xd5);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** sipp arguments placing `n` calls instead of one. */
