@@ -9,6 +9,7 @@
  * @module
  */
 import { BufferWriter } from "../coding/buffer.ts";
+import { objectBytes } from "../coding/byte_slab.ts";
 import type { StreamReader } from "../coding/stream_reader.ts";
 import {
   MAX_VARINT,
@@ -256,7 +257,8 @@ function varintAt(buf: Uint8Array, end: number): number {
  * synchronously: no promise per field or per object. Consumes the object's bytes only when it
  * is complete; returns {@link SHORT} (consuming nothing) when it is not yet. Object IDs are
  * delta coded (draft-14 §10.4.2): the first object carries its ID, each later one
- * `id - previous - 1`. The payload and extensions are copies (the reader's buffer is reused).
+ * `id - previous - 1`. The payload and extensions are copies (the reader's buffer is reused),
+ * carved from a shared slab (`byte_slab.ts`): no `ArrayBuffer` of their own per object.
  *
  * @param prevObjectId The previous object's ID on this stream, `undefined` for the first
  * @throws {MoqParseError} If a status is unknown, a Does-Not-Exist object has extensions, or a
@@ -314,13 +316,13 @@ export function decodeSubgroupObject(
       throw fail("subgroup object", `payload of ${payloadLength} bytes exceeds the limit`);
     }
     if (end - at < payloadLength) return SHORT;
-    payload = buf.slice(at, at + payloadLength);
+    payload = objectBytes.copy(buf, at, at + payloadLength);
     at += payloadLength;
   }
   reader.consume(at - reader.position);
   if (header.subgroupId === undefined) header.subgroupId = objectId;
   const obj: SubgroupObject = { objectId, status, payload };
-  if (extLength > 0) obj.extensions = buf.slice(extStart, extStart + extLength);
+  if (extLength > 0) obj.extensions = objectBytes.copy(buf, extStart, extStart + extLength);
   return obj;
 }
 

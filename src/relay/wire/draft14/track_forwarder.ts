@@ -19,6 +19,7 @@ import {
   subgroupHeaderType,
 } from "./subgroup_stream.ts";
 import { StreamResetCode } from "./error_codes.ts";
+import { objectBytes } from "../coding/byte_slab.ts";
 // The plain tally's type, not the registry: browsers bundle this file.
 import type { RelayTally } from "../../../metrics/tally.ts";
 
@@ -78,19 +79,24 @@ export interface ForwarderStats {
  */
 const sharedFrames = new WeakMap<MoqObject, Uint8Array>();
 
+/** Where an object's header fields are encoded before they are copied into its frame. */
+const headScratch = new Uint8Array(64);
+
 function encodeObjectFrame(object: MoqObject, prev: number | undefined): Uint8Array {
   const shareable = prev === undefined ? object.id === 0 : object.id === prev + 1;
   if (shareable) {
     const cached = sharedFrames.get(object);
     if (cached) return cached;
   }
+  // The header goes to a scratch buffer and the frame to the shared slab: one copy of the
+  // payload, no ArrayBuffer of its own per object.
   const head = encodeSubgroupObjectHeader(HEADER_TYPE, prev, {
     objectId: object.id,
     status: 0,
     payload: object.payload,
     extensions: joinTimestamp(object.timestamp, object.extensions),
-  });
-  const frame = new Uint8Array(head.length + object.payload.length);
+  }, headScratch);
+  const frame = objectBytes.alloc(head.length + object.payload.length);
   frame.set(head);
   frame.set(object.payload, head.length);
   if (shareable) sharedFrames.set(object, frame);
