@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 /* Bumped whenever a signature or a shared layout changes (checked by ffi/mod.ts). */
-#define CC_ABI_VERSION 3u
+#define CC_ABI_VERSION 4u
 
 /* Return codes: 0 ok; -errno (1..999) straight from the kernel; or one of these. */
 #define CC_OK 0

@@ -22,7 +22,7 @@
  */
 
 /** The ABI version this file was written for (ffi/abi.h `CC_ABI_VERSION`). */
-export const NATIVE_ABI_VERSION = 3;
+export const NATIVE_ABI_VERSION = 4;
 
 /** ffi/abi.h, ffi/ring/ring.h and ffi/engine/engine.h (C parameter names in the comments). */
 export const NATIVE_SYMBOLS = {
@@ -86,19 +86,19 @@ export const NATIVE_SYMBOLS = {
   cc_engine_steer_stats: { parameters: ["pointer", "buffer"], result: "i32" },
   /** int cc_call_filter(cc_engine_t *e, uint32_t call, const cc_src_filter_cfg_t *cfg) */
   cc_call_filter: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
-  /** int cc_call_filter_remote(cc_engine_t *e, uint32_t call, uint32_t ipv4, uint16_t port, uint32_t rtcp_port) */
-  cc_call_filter_remote: { parameters: ["pointer", "u32", "u32", "u16", "u32"], result: "i32" },
+  /** int cc_call_filter_remote(cc_engine_t *e, uint32_t call, const uint8_t *addr16, uint16_t port, uint32_t rtcp_port) */
+  cc_call_filter_remote: { parameters: ["pointer", "u32", "buffer", "u16", "u32"], result: "i32" },
   /** int cc_call_filter_drops(cc_engine_t *e, uint32_t call, uint32_t *out3) */
   cc_call_filter_drops: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
   /** size_t cc_src_filter_footprint(void) */
   cc_src_filter_footprint: { parameters: [], result: "usize" },
   /** int cc_src_filter_init(void *mem, const cc_src_filter_cfg_t *cfg) */
   cc_src_filter_init: { parameters: ["buffer", "buffer"], result: "i32" },
-  /** void cc_src_filter_remote(void *mem, uint32_t ipv4, uint16_t port, uint32_t rtcp_port) */
-  cc_src_filter_remote: { parameters: ["buffer", "u32", "u16", "u32"], result: "void" },
-  /** uint32_t cc_src_filter_rtp(void *mem, uint32_t ipv4, uint16_t port, uint8_t pt, uint16_t seq, uint32_t ssrc, uint64_t now_us) */
+  /** void cc_src_filter_remote(void *mem, const uint8_t addr16[16], uint16_t port, uint32_t rtcp_port) */
+  cc_src_filter_remote: { parameters: ["buffer", "buffer", "u16", "u32"], result: "void" },
+  /** uint32_t cc_src_filter_rtp(void *mem, const uint8_t addr16[16], uint16_t port, uint8_t pt, uint16_t seq, uint32_t ssrc, uint64_t now_us) */
   cc_src_filter_rtp: {
-    parameters: ["buffer", "u32", "u16", "u8", "u16", "u32", "u64"],
+    parameters: ["buffer", "buffer", "u16", "u8", "u16", "u32", "u64"],
     result: "u32",
   },
   // ---- ffi/xdp (helper "xdp" adds its symbols below this line) ----

@@ -309,13 +309,16 @@ static void port_mark(cc_engine_t *e, uint32_t p, int on) {
   else e->ports_held[p >> 3] &= (uint8_t)~(1u << (p & 7u));
 }
 
-static int bind_udp(cc_engine_t *e, uint32_t ipv4, uint16_t port, int reuse) {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+static int bind_udp(cc_engine_t *e, const cc_call_cfg_t *cfg, uint16_t port, int reuse) {
+  int v6 = cfg->family == 6;
+  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
-  int one = 1;
+  int one = 1, zero = 0;
   if (reuse || (e->cfg.flags & CC_ENGINE_F_REUSEPORT)) {
     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   }
+  /* Dual-stack whatever the sysctl says: bound to :: the call also takes IPv4 peers. */
+  if (v6) (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
   if (e->cfg.busy_poll_us) {
     int us = (int)e->cfg.busy_poll_us;
     /* Best effort: SO_BUSY_POLL needs CAP_NET_ADMIN to raise it; the shard spins anyway. */
@@ -323,8 +326,16 @@ static int bind_udp(cc_engine_t *e, uint32_t ipv4, uint16_t port, int reuse) {
   }
   int rcvbuf = 1 << 20;
   (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = {ipv4}};
-  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+  int rc;
+  if (v6) {
+    struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+    memcpy(&sa.sin6_addr, cfg->addr6, 16);
+    rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+  } else {
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = {cfg->ipv4}};
+    rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+  }
+  if (rc != 0) {
     int err = -errno;
     close(fd);
     return err;
@@ -332,16 +343,20 @@ static int bind_udp(cc_engine_t *e, uint32_t ipv4, uint16_t port, int reuse) {
   return fd;
 }
 
-static void push_ctl3(cc_engine_t *e, uint32_t shard, uint32_t op, uint32_t index, uint32_t a,
-                      uint32_t b, uint32_t c) {
+static void push_op(cc_engine_t *e, uint32_t shard, const struct cc_ctl *op) {
   struct cc_shard *s = &e->shards[shard];
   pthread_mutex_lock(&s->ctl_lock);
   /* Assumed: fewer than CC_CTL_MAX control ops between two shard iterations (each op is one
    * call open/close/filter change from the single JS thread, and the shard drains them every
    * wake-up). */
-  if (s->ctl_n < CC_CTL_MAX) s->ctl[s->ctl_n++] = (struct cc_ctl){op, index, a, b, c};
+  if (s->ctl_n < CC_CTL_MAX) s->ctl[s->ctl_n++] = *op;
   pthread_mutex_unlock(&s->ctl_lock);
   cc_engine_kick(e, shard);
+}
+
+static void push_ctl3(cc_engine_t *e, uint32_t shard, uint32_t op, uint32_t index, uint32_t a,
+                      uint32_t b, uint32_t c) {
+  push_op(e, shard, &(struct cc_ctl){op, index, a, b, c, {0}});
 }
 
 static void push_ctl(cc_engine_t *e, uint32_t shard, uint32_t op, uint32_t index) {
@@ -445,7 +460,7 @@ static int bind_steered(cc_engine_t *e, uint32_t index, const cc_call_cfg_t *cfg
    * window makes the binds below fail with EADDRINUSE, and the caller tries the next port;
    * only a foreign SO_REUSEPORT socket of the same uid binding in it could still join. */
   for (uint32_t k = 0; k < nsock; k++) {
-    int probe = bind_udp(e, cfg->ipv4, (uint16_t)(port + k), 0);
+    int probe = bind_udp(e, cfg, (uint16_t)(port + k), 0);
     if (probe < 0) return probe;
     close(probe);
   }
@@ -456,7 +471,7 @@ static int bind_steered(cc_engine_t *e, uint32_t index, const cc_call_cfg_t *cfg
     int *fds = cc_call_fds(e, c, index, sh);
     fds[0] = fds[1] = -1;
     for (k = 0; k < nsock && rc == 0; k++) {
-      int fd = bind_udp(e, cfg->ipv4, (uint16_t)(port + k), 1);
+      int fd = bind_udp(e, cfg, (uint16_t)(port + k), 1);
       if (fd < 0) {
         rc = fd;
         break;
@@ -498,6 +513,14 @@ int cc_call_open(cc_engine_t *e, const cc_call_cfg_t *cfg, uint32_t *out3) {
     cc_engine_set_error("invalid RTP port range %u-%u", cfg->port_min, cfg->port_max);
     return CC_EINVAL;
   }
+  if (cfg->family != 0 && cfg->family != 4 && cfg->family != 6) {
+    cc_engine_set_error("invalid address family %u (4 or 6)", cfg->family);
+    return CC_EINVAL;
+  }
+  if (cfg->family == 6 && e->kind != CC_ENGINE_URING) {
+    cc_engine_set_error("the %s engine binds IPv4 only", e->ops->name);
+    return CC_ENOSUPPORT;
+  }
   pthread_mutex_lock(&e->lock);
   uint32_t index = CC_MAX_CALLS;
   for (uint32_t i = 0; i < CC_MAX_CALLS; i++) {
@@ -538,10 +561,10 @@ int cc_call_open(cc_engine_t *e, const cc_call_cfg_t *cfg, uint32_t *out3) {
         fd1 = c->fd[1];
       }
     } else {
-      fd0 = bind_udp(e, cfg->ipv4, (uint16_t)port, 0);
+      fd0 = bind_udp(e, cfg, (uint16_t)port, 0);
     }
     if (!steered && fd0 >= 0 && !cfg->rtcp_mux) {
-      fd1 = bind_udp(e, cfg->ipv4, (uint16_t)(port + 1u), 0);
+      fd1 = bind_udp(e, cfg, (uint16_t)(port + 1u), 0);
       if (fd1 < 0) {
         close(fd0);
         fd0 = fd1;
@@ -572,6 +595,7 @@ int cc_call_open(cc_engine_t *e, const cc_call_cfg_t *cfg, uint32_t *out3) {
   c->fd[1] = fd1;
   c->armed[0] = c->armed[1] = 0;
   c->port = (uint16_t)port;
+  c->family = cfg->family == 6 ? 6 : 4;
   c->steered = (uint8_t)steered;
   c->filtering = 0;
   memset(&c->filter_cfg, 0, sizeof c->filter_cfg);
@@ -632,11 +656,16 @@ int cc_call_filter(cc_engine_t *e, uint32_t call, const void *cfg16) {
   return rc;
 }
 
-int cc_call_filter_remote(cc_engine_t *e, uint32_t call, uint32_t ipv4, uint16_t port, uint32_t rtcp_port) {
-  if (!e) return CC_EINVAL;
+int cc_call_filter_remote(cc_engine_t *e, uint32_t call, const uint8_t *addr16, uint16_t port,
+                          uint32_t rtcp_port) {
+  if (!e || !addr16) return CC_EINVAL;
   pthread_mutex_lock(&e->lock);
   struct cc_call *c = call_of(e, call);
-  if (c) push_ctl3(e, c->shard, CC_CTL_FILTER_REMOTE, call & 0xffffu, ipv4, port, rtcp_port);
+  if (c) {
+    struct cc_ctl op = {CC_CTL_FILTER_REMOTE, call & 0xffffu, 0, port, rtcp_port, {0}};
+    memcpy(op.addr, addr16, 16);
+    push_op(e, c->shard, &op);
+  }
   pthread_mutex_unlock(&e->lock);
   return c ? CC_OK : CC_ESTATE;
 }

@@ -41,17 +41,21 @@ _Static_assert(sizeof(cc_engine_cfg_t) == 32, "engine cfg is 32 bytes");
  * fewer wake-ups. */
 #define CC_ENGINE_BATCH_US(flags) ((uint32_t)(flags) >> 16)
 
-/* One call's sockets (FFI: a 16-byte struct passed as a buffer). */
+/* One call's sockets (FFI: a 32-byte struct passed as a buffer). family 6 binds IPv6 sockets
+ * on addr6 (io_uring only), dual-stack: bound to :: they also take IPv4 peers, which the
+ * shard reports (and filters) as plain IPv4, as an IPv4 socket would. */
 typedef struct cc_call_cfg {
-  uint32_t ipv4;     /* @0 local address, network order (0 = any) */
+  uint32_t ipv4;     /* @0 local address, network order (0 = any); family 4 */
   uint16_t port_min; /* @4 */
   uint16_t port_max; /* @6 inclusive */
   uint8_t rtcp_mux;  /* @8 RTCP on the RTP port (else port + 1) */
-  uint8_t _r[3];
+  uint8_t family;    /* @9 4 (or 0) = IPv4 on ipv4; 6 = IPv6 on addr6 */
+  uint8_t _r[2];
   uint16_t port;     /* @12 exact RTP port wanted (0 = any even port in the range) */
   uint16_t _r2;
+  uint8_t addr6[16]; /* @16 local IPv6 address, network order (:: = any); family 6 */
 } cc_call_cfg_t;
-_Static_assert(sizeof(cc_call_cfg_t) == 16, "call cfg is 16 bytes");
+_Static_assert(sizeof(cc_call_cfg_t) == 32, "call cfg is 32 bytes");
 
 /* What one engine kind implements (engine.c owns the shared parts: rings, doorbell, calls). */
 struct cc_engine_ops {
@@ -100,8 +104,10 @@ int cc_call_close(cc_engine_t *e, uint32_t call);
  * payload types change (a re-negotiation), the latch and SSRC state stay. */
 int cc_call_filter(cc_engine_t *e, uint32_t call, const void *cfg16);
 /* The far end from signalling, for the filter (SourceLatch.setRemote; rtcp_port 0x10000 =
- * none given). Applied by the shard before any datagram that arrives after this call. */
-int cc_call_filter_remote(cc_engine_t *e, uint32_t call, uint32_t ipv4, uint16_t port, uint32_t rtcp_port);
+ * none given): addr16 is an IPv6 address, or an IPv4 one IPv4-mapped (ffi/pkt/src_filter.h).
+ * Applied by the shard before any datagram that arrives after this call. */
+int cc_call_filter_remote(cc_engine_t *e, uint32_t call, const uint8_t *addr16, uint16_t port,
+                          uint32_t rtcp_port);
 /* What the call's filter dropped so far: out3 = wrong source, stale SSRC, unknown payload type. */
 int cc_call_filter_drops(cc_engine_t *e, uint32_t call, uint32_t *out3);
 

@@ -28,6 +28,7 @@ struct cc_call {
   int claim[2];   /* the ports' claims (engine.c claim_port), held while the call has them */
   uint8_t armed[2]; /* shard-only: a multishot receive is pending on fd[i] */
   uint16_t port;
+  uint8_t family;     /* its sockets' address family: 4 or 6 (cc_call_cfg_t.family) */
   uint64_t remote[2]; /* (ipv4 << 16) | port, RTP and RTCP; written by JS, read by the shard (atomic) */
   uint32_t holders;   /* shards still holding sockets of this call (steered: all; else 1) */
   uint8_t steered;    /* its ports are in the engine's sk_reuseport groups (e->steer) */
@@ -51,7 +52,8 @@ struct cc_peer_socks {
 struct cc_ctl {
   uint32_t op;
   uint32_t index;
-  uint32_t a, b, c; /* CC_CTL_FILTER_REMOTE: ipv4, port, rtcp port */
+  uint32_t a, b, c; /* CC_CTL_FILTER_REMOTE: -, port, rtcp port; CC_CTL_FILTER_PT: audio, event */
+  uint8_t addr[16]; /* CC_CTL_FILTER_REMOTE: the address (IPv6, or IPv4-mapped) */
 };
 
 struct cc_shard {

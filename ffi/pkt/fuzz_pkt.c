@@ -33,7 +33,9 @@ static void fuzz_rtp(const uint8_t *data, size_t size) {
   }
 }
 
-/* Record: [0] source (2 bits address, 2 bits port, bit 4 = a setRemote first), [1] pt,
+/* Record: [0] source (2 bits address, 2 bits port, bit 4 = a setRemote first, bit 6 = the
+   address is IPv6 and bit 7 picks which half of it the 2 bits land in: IPv6 addresses that
+   differ in either word, and IPv4 ones as mapped), [1] pt,
    [2..3] seq, [4..7] ssrc, [8..11] µs since the previous packet. Config from the first 4 bytes. */
 static void fuzz_filter(const uint8_t *data, size_t size) {
   if (size < 4) return;
@@ -48,7 +50,14 @@ static void fuzz_filter(const uint8_t *data, size_t size) {
   uint64_t now = 1000000;
   for (size_t i = 4; i + 12 <= size; i += 12) {
     const uint8_t *r = data + i;
-    uint32_t ip = 0x0100007fu + ((uint32_t)(r[0] & 3u) << 24);
+    uint8_t ip[16];
+    if (r[0] & 0x40u) {
+      static const uint8_t base[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+      memcpy(ip, base, 16);
+      ip[(r[0] & 0x80u) ? 15 : 7] ^= (uint8_t)((r[0] & 3u) << 1);
+    } else {
+      cc_sf_addr_v4(ip, 0x0100007fu + ((uint32_t)(r[0] & 3u) << 24));
+    }
     uint16_t port = (uint16_t)(40000u + ((r[0] >> 2) & 3u) * 2u);
     if (r[0] & 0x10u) cc_src_filter_remote(&f, ip, port, (r[0] & 0x20u) ? 0x10000u : port + 1u);
     uint16_t seq = (uint16_t)(r[2] | r[3] << 8);
@@ -59,7 +68,8 @@ static void fuzz_filter(const uint8_t *data, size_t size) {
     check(kinds != 0 && (kinds & (kinds - 1u)) == 0);
     check(!(v & (CC_SF_LATCHED | CC_SF_RELATCHED | CC_SF_SSRC_CHANGE)) || (v & CC_SF_ACCEPT));
     if ((v & CC_SF_ACCEPT) && cfg.symmetric) {
-      check(f.latched && f.remote == (((uint64_t)ip << 16) | port) && f.has_ssrc && f.remote_ssrc == ssrc);
+      check(f.latched && memcmp(&f.remote.hi, ip, 8) == 0 && memcmp(&f.remote.lo, ip + 8, 8) == 0 &&
+            f.remote.port == port && f.has_ssrc && f.remote_ssrc == ssrc);
     }
   }
 }

@@ -8,16 +8,27 @@
 
 #define NO_SEQ 0x10000u
 
+static inline cc_sf_key_t key_of(const uint8_t addr16[16], uint32_t port) {
+  cc_sf_key_t k = {.port = port};
+  memcpy(&k.hi, addr16, 8);
+  memcpy(&k.lo, addr16 + 8, 8);
+  return k;
+}
+
+static inline int key_eq(cc_sf_key_t a, cc_sf_key_t b) {
+  return ((a.hi ^ b.hi) | (a.lo ^ b.lo) | (uint64_t)(a.port ^ b.port)) == 0;
+}
+
 static void probation_reset(cc_src_probation_t *p) {
   p->has_key = 0;
-  p->key = 0;
+  p->key = (cc_sf_key_t){0};
   p->last_seq = NO_SEQ;
   p->run = 0;
 }
 
 /* SourceProbation.offer: a packet of another candidate, or out of sequence, starts a run. */
-static int probation_offer(cc_src_probation_t *p, uint32_t packets, uint64_t key, uint16_t seq) {
-  if (p->has_key && p->key == key && (uint32_t)seq == ((p->last_seq + 1u) & 0xffffu)) {
+static int probation_offer(cc_src_probation_t *p, uint32_t packets, cc_sf_key_t key, uint16_t seq) {
+  if (p->has_key && key_eq(p->key, key) && (uint32_t)seq == ((p->last_seq + 1u) & 0xffffu)) {
     p->run++;
   } else {
     p->has_key = 1;
@@ -42,12 +53,12 @@ int cc_src_filter_init(void *mem, const cc_src_filter_cfg_t *cfg) {
   return CC_OK;
 }
 
-void cc_src_filter_remote(void *mem, uint32_t ipv4, uint16_t port, uint32_t rtcp_port) {
+void cc_src_filter_remote(void *mem, const uint8_t addr16[16], uint16_t port, uint32_t rtcp_port) {
   cc_src_filter_t *f = mem;
-  uint64_t addr = ((uint64_t)ipv4 << 16) | port;
+  cc_sf_key_t addr = key_of(addr16, port);
   /* A session refresh (the same far end) keeps the latch: clearing it would let any packet
      latch next. */
-  if (f->has_sdp && f->latched && f->sdp == addr && f->sdp_rtcp == rtcp_port) return;
+  if (f->has_sdp && f->latched && key_eq(f->sdp, addr) && f->sdp_rtcp == rtcp_port) return;
   f->has_sdp = 1;
   f->sdp = addr;
   f->sdp_rtcp = rtcp_port;
@@ -58,8 +69,8 @@ void cc_src_filter_remote(void *mem, uint32_t ipv4, uint16_t port, uint32_t rtcp
 }
 
 /* SourceLatch.accept: 0 = other, 1 = same, 2 = latched, 3 = re-latched. */
-static int latch_accept(cc_src_filter_t *f, uint64_t from, uint64_t now, uint16_t seq) {
-  int same = f->has_remote && f->remote == from;
+static int latch_accept(cc_src_filter_t *f, cc_sf_key_t from, uint64_t now, uint16_t seq) {
+  int same = f->has_remote && key_eq(f->remote, from);
   if (!f->cfg.symmetric) {
     if (!same) return 0;
     f->last_from_remote_us = now;
@@ -86,12 +97,12 @@ static int latch_accept(cc_src_filter_t *f, uint64_t from, uint64_t now, uint16_
   return relatch ? 3 : 2;
 }
 
-uint32_t cc_src_filter_rtp(void *mem, uint32_t ipv4, uint16_t port, uint8_t pt, uint16_t seq,
-                           uint32_t ssrc, uint64_t now_us) {
+uint32_t cc_src_filter_rtp(void *mem, const uint8_t addr16[16], uint16_t port, uint8_t pt,
+                           uint16_t seq, uint32_t ssrc, uint64_t now_us) {
   cc_src_filter_t *f = mem;
   pt &= 0x7fu;
   if (pt != f->cfg.pt_audio && pt != f->cfg.pt_event) return CC_SF_DROP_PT;
-  int v = latch_accept(f, ((uint64_t)ipv4 << 16) | port, now_us, seq);
+  int v = latch_accept(f, key_of(addr16, port), now_us, seq);
   if (v == 0) return CC_SF_DROP_SOURCE;
   uint32_t out = CC_SF_ACCEPT;
   if (v >= 2) {
@@ -107,7 +118,7 @@ uint32_t cc_src_filter_rtp(void *mem, uint32_t ipv4, uint16_t port, uint8_t pt, 
     return out;
   }
   if (f->has_ssrc) {
-    int proven = probation_offer(&f->ssrc_probation, f->cfg.probation, ssrc, seq);
+    int proven = probation_offer(&f->ssrc_probation, f->cfg.probation, (cc_sf_key_t){.lo = ssrc}, seq);
     if (!expected &&
         (!proven || (int64_t)(now_us - f->last_current_us) < (int64_t)f->cfg.ssrc_change_us)) {
       return CC_SF_DROP_STALE;

@@ -2,8 +2,13 @@
    TypeScript reference's tests pin (tests/rtp/source_probation_test.ts): five spoofed packets
    lose no caller frame, a new SSRC or address takes over after 3 in-sequence packets only
    while the established one is silent, the old one can come back the same way, a session
-   refresh keeps the latch, non-symmetric accepts only the SDP remote. Exits 1 on a failure. */
+   refresh keeps the latch, non-symmetric accepts only the SDP remote; and the same over IPv6:
+   an address that differs in either half or only in the port is another source, an IPv4 peer
+   is the same source however it is written (plain or ::ffff:-mapped, as a dual-stack socket
+   reports it), and a NAT64 form of it (64:ff9b::/96) is not. Exits 1 on a failure. */
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -32,8 +37,50 @@ static cc_src_filter_t filter(int symmetric) {
   return f;
 }
 
+static uint8_t caller[16], other[16];
+
+static uint8_t *v6(uint8_t out[16], const char *text) {
+  if (inet_pton(AF_INET6, text, out) != 1) FAIL("inet_pton %s", text);
+  return out;
+}
+
+static void ipv6_cases(void) {
+  uint8_t a[16], b[16], c[16], m[16], p[16], nat64[16];
+  v6(a, "2001:db8::1");
+  v6(b, "2001:db8::2");            /* differs in the low word */
+  v6(c, "2001:db9::1");            /* differs in the high word */
+  v6(m, "::ffff:192.0.2.1");       /* what a dual-stack socket reports for 192.0.2.1 */
+  v6(nat64, "64:ff9b::c000:201");  /* 192.0.2.1's NAT64 form: another address */
+  cc_sf_addr_v4(p, htonl(0xc0000201));
+  const uint64_t t = 5000000;
+  /* Not symmetric, remote fixed at [2001:db8::1]:40000: only it passes. */
+  cc_src_filter_t f = filter(0);
+  cc_src_filter_remote(&f, a, 40000, 0x10000);
+  EXPECT(cc_src_filter_rtp(&f, a, 40002, 0, 1, 7, t), CC_SF_DROP_SOURCE, "v6 other port");
+  EXPECT(cc_src_filter_rtp(&f, b, 40000, 0, 2, 7, t), CC_SF_DROP_SOURCE, "v6 low word");
+  EXPECT(cc_src_filter_rtp(&f, c, 40000, 0, 3, 7, t), CC_SF_DROP_SOURCE, "v6 high word");
+  EXPECT(cc_src_filter_rtp(&f, m, 40000, 0, 4, 7, t), CC_SF_DROP_SOURCE, "v4-mapped vs v6");
+  EXPECT(cc_src_filter_rtp(&f, a, 40000, 0, 5, 7, t), CC_SF_ACCEPT, "v6 remote");
+  /* Symmetric, latched on [2001:db8::1]:40000: spoofers from a neighbour address are dropped
+     even 3 in sequence while it speaks. */
+  f = filter(1);
+  cc_src_filter_remote(&f, a, 40000, 0x10000);
+  EXPECT(cc_src_filter_rtp(&f, a, 40000, 0, 10, 7, t), CC_SF_ACCEPT | CC_SF_LATCHED, "v6 latch");
+  for (uint16_t i = 0; i < 3; i++) {
+    EXPECT(cc_src_filter_rtp(&f, b, 40000, 0, (uint16_t)(20 + i), 9, t + i), CC_SF_DROP_SOURCE, "v6 spoof");
+  }
+  EXPECT(cc_src_filter_rtp(&f, a, 40000, 0, 11, 7, t + 3), CC_SF_ACCEPT, "v6 caller still");
+  /* An IPv4 remote given plain matches the peer reported mapped (the same bytes by design),
+     a NAT64 spelling does not. */
+  f = filter(0);
+  cc_src_filter_remote(&f, p, 40000, 0x10000);
+  EXPECT(cc_src_filter_rtp(&f, m, 40000, 0, 1, 7, t), CC_SF_ACCEPT, "mapped = plain v4");
+  EXPECT(cc_src_filter_rtp(&f, nat64, 40000, 0, 2, 7, t), CC_SF_DROP_SOURCE, "nat64 is other");
+}
+
 int main(void) {
-  const uint32_t caller = htonl(0xc0000201), other = htonl(0xc0000202);
+  cc_sf_addr_v4(caller, htonl(0xc0000201));
+  cc_sf_addr_v4(other, htonl(0xc0000202));
   const uint32_t A = 0x1111, B = 0x2222;
   const uint64_t ms = 1000;
 
@@ -91,6 +138,7 @@ int main(void) {
   cc_src_filter_remote(&f, caller, 40000, 0x10000);
   EXPECT(cc_src_filter_rtp(&f, other, 40000, 0, 1, A, t), CC_SF_DROP_SOURCE, "other host");
   EXPECT(cc_src_filter_rtp(&f, caller, 40000, 0, 1, A, t), CC_SF_ACCEPT, "sdp remote");
+  ipv6_cases();
   if (cc_src_filter_init(NULL, NULL) == 0) FAIL("init(NULL) accepted");
   printf("test_src_filter: %d verdicts as the TypeScript reference decides them\n", checks);
   return 0;

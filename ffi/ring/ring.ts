@@ -60,6 +60,8 @@ export interface RingRecord {
   family: number;
   /** IPv4 source address as a 32-bit number in network byte order read big-endian. */
   ipv4: number;
+  /** Family 6: the IPv6 source address, 16 bytes (a reused buffer; stale for family 4). */
+  readonly addr6: Uint8Array;
   /** Arrival, µs since the Unix epoch. */
   arrivalUs: number;
 }
@@ -106,6 +108,7 @@ export class RingReader extends RingView {
     port: 0,
     family: 0,
     ipv4: 0,
+    addr6: new Uint8Array(16),
     arrivalUs: 0,
   };
 
@@ -136,6 +139,7 @@ export class RingReader extends RingView {
         rec.port = dv.getUint16(at + REC.port, true);
         rec.family = u8[at + REC.family];
         rec.ipv4 = dv.getUint32(at + REC.addr, false);
+        if (rec.family === 6) rec.addr6.set(u8.subarray(at + REC.addr, at + REC.addr + 16));
         rec.arrivalUs = u32[(at + REC.tsHi) >> 2] * 0x100000000 + u32[(at + REC.tsLo) >> 2];
         const start = dcache + u32[(at + REC.chunk) >> 2];
         const size = dv.getUint16(at + REC.sz, true);
@@ -164,10 +168,12 @@ export interface RingWrite {
   kind: number;
   /** Destination port; 0 with family 0 = the call's remote (`cc_call_remote`). */
   port: number;
-  /** 4, or 0 for the call's remote. */
+  /** 4, 6, or 0 for the call's remote. */
   family: number;
   /** IPv4 destination, big-endian 32-bit number. */
   ipv4: number;
+  /** Family 6: the IPv6 destination, 16 bytes in network order. */
+  addr6?: Uint8Array;
 }
 
 /** Producer end (TX: JS → native). */
@@ -199,7 +205,8 @@ export class RingWriter extends RingView {
     u8[at + REC.flags] = 0;
     dv.setUint16(at + REC.port, w.port, true);
     u8[at + REC.family] = w.family;
-    dv.setUint32(at + REC.addr, w.ipv4, false);
+    if (w.family === 6 && w.addr6) u8.set(w.addr6.subarray(0, 16), at + REC.addr);
+    else dv.setUint32(at + REC.addr, w.ipv4, false);
     // Release: payload and fields before seq (the shard's cc_ring_peek acquire-loads it).
     Atomics.store(u32, at >> 2, seq);
     this.#seq = (seq + 1) >>> 0;

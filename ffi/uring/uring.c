@@ -45,9 +45,34 @@ static inline uint64_t ud(uint32_t op, uint32_t sock, uint32_t value) {
 struct send_slot {
   struct msghdr msg;
   struct iovec iov;
-  struct sockaddr_in to;
+  union {
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+  } to;
   uint8_t done;
 };
+
+/* A datagram's source as the filter and the RX record take it: addr16 IPv6, or IPv4-mapped
+ * for IPv4 (from an IPv4 socket, or mapped already by a dual-stack one); *family 4 or 6 as
+ * the record says it (a mapped address is IPv4). 0 when the name is not a full address. */
+static inline int peer_of(const struct sockaddr *sa, uint32_t namelen, uint8_t addr16[16],
+                          uint16_t *port, uint8_t *family) {
+  if (sa->sa_family == AF_INET && namelen >= sizeof(struct sockaddr_in)) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+    cc_sf_addr_v4(addr16, in->sin_addr.s_addr);
+    *port = ntohs(in->sin_port);
+    *family = 4;
+    return 1;
+  }
+  if (sa->sa_family == AF_INET6 && namelen >= sizeof(struct sockaddr_in6)) {
+    const struct sockaddr_in6 *in = (const struct sockaddr_in6 *)sa;
+    memcpy(addr16, &in->sin6_addr, 16);
+    *port = ntohs(in->sin6_port);
+    *family = IN6_IS_ADDR_V4MAPPED(&in->sin6_addr) ? 4 : 6;
+    return 1;
+  }
+  return 0;
+}
 
 struct uring_shard {
   struct io_uring ring;
@@ -192,7 +217,7 @@ static void apply_ctl(struct cc_shard *s, struct uring_shard *u) {
         c->filter.cfg.pt_audio = (uint8_t)ops[i].a;
         c->filter.cfg.pt_event = (uint8_t)ops[i].b;
       } else if (ops[i].op == CC_CTL_FILTER_REMOTE) {
-        if (c->filtering) cc_src_filter_remote(&c->filter, ops[i].a, (uint16_t)ops[i].b, ops[i].c);
+        if (c->filtering) cc_src_filter_remote(&c->filter, ops[i].addr, (uint16_t)ops[i].b, ops[i].c);
       } else if (ops[i].op == CC_CTL_CLOSE) {
         for (uint32_t k = 0; k < 2; k++) {
           if (!armed[k]) continue;
@@ -220,17 +245,18 @@ static void on_recv(struct cc_shard *s, struct uring_shard *u, struct io_uring_c
     if (o && st == CC_CALL_LIVE && !(o->flags & MSG_TRUNC)) {
       const uint8_t *payload = io_uring_recvmsg_payload(o, &u->recv_tmpl);
       uint32_t len = io_uring_recvmsg_payload_length(o, cqe->res, &u->recv_tmpl);
-      const struct sockaddr_in *from = io_uring_recvmsg_name(o);
+      uint8_t addr16[16];
+      uint16_t port = 0;
+      uint8_t family = 0;
+      int named = peer_of(io_uring_recvmsg_name(o), o->namelen, addr16, &port, &family);
       cc_rtp_hdr_t h = {0};
       int kind = cc_rtp_classify(payload, len, &h);
       uint32_t verdict = 0;
       uint64_t now = cc_now_us(); /* the arrival JS sees, and the filter's clock */
       /* The owner runs the call's source filter on its RTP (not on RTCP, malformed or strays:
        * JS judges those as the Deno path does). */
-      if (c->filtering && sock == 0u && kind == CC_PKT_RTP && s->index == c->shard &&
-          o->namelen >= sizeof *from) {
-        verdict = cc_src_filter_rtp(&c->filter, from->sin_addr.s_addr, ntohs(from->sin_port),
-                                    h.pt, h.seq, h.ssrc, now);
+      if (c->filtering && sock == 0u && kind == CC_PKT_RTP && s->index == c->shard && named) {
+        verdict = cc_src_filter_rtp(&c->filter, addr16, port, h.pt, h.seq, h.ssrc, now);
         if (!(verdict & CC_SF_ACCEPT)) {
           uint32_t k = verdict & CC_SF_DROP_SOURCE ? 0u : verdict & CC_SF_DROP_STALE ? 1u : 2u;
           __atomic_store_n(&c->drops[k], c->drops[k] + 1u, __ATOMIC_RELAXED); /* JS reads it */
@@ -244,7 +270,7 @@ static void on_recv(struct cc_shard *s, struct uring_shard *u, struct io_uring_c
       /* Steered: the program missed (no entry yet, or the port's entry already cleared). The
        * record still goes to JS, which finds the call by id on any shard's ring. */
       if (s->index != c->shard) s->stats[CC_ST_RX_STRAY]++;
-      if (o->namelen < sizeof *from) {
+      if (!named) {
         s->stats[CC_ST_RX_MALFORMED]++;
       } else {
         cc_rec_t *r = cc_ring_claim(s->rx, s->rx_seq);
@@ -263,11 +289,12 @@ static void on_recv(struct cc_shard *s, struct uring_shard *u, struct io_uring_c
                                   (verdict & CC_SF_RELATCHED ? CC_RX_RELATCHED : 0u) |
                                   (verdict & CC_SF_SSRC_CHANGE ? CC_RX_SSRC_CHANGE : 0u));
           }
-          r->port = ntohs(from->sin_port);
-          r->family = 4;
+          r->port = port;
+          r->family = family;
           r->ts_us_lo = (uint32_t)now;
           r->ts_us_hi = (uint32_t)(now >> 32);
-          memcpy(r->addr, &from->sin_addr, 4);
+          if (family == 4) memcpy(r->addr, addr16 + 12, 4);
+          else memcpy(r->addr, addr16, 16);
           cc_ring_publish(r, s->rx_seq);
           s->rx_seq++;
           s->stats[CC_ST_RX_PKTS]++;
@@ -319,22 +346,35 @@ static void drain_tx(struct cc_shard *s, struct uring_shard *u) {
     if (c && c->id == r->call && __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != CC_CALL_FREE) {
       fd = c->fd[sock] >= 0 ? c->fd[sock] : c->fd[0]; /* rtcp-mux: RTCP leaves from the RTP port */
     }
-    slot->to = (struct sockaddr_in){.sin_family = AF_INET};
+    /* The destination: IPv4 as an address word, or IPv6 (a mapped one is IPv4). */
+    uint32_t ip4 = 0;
+    uint16_t port = r->port;
+    const uint8_t *ip6 = NULL;
     if (r->family == 0 && c) {
       uint64_t rem = __atomic_load_n(&c->remote[sock], __ATOMIC_ACQUIRE);
-      slot->to.sin_port = htons((uint16_t)rem);
-      slot->to.sin_addr.s_addr = (uint32_t)(rem >> 16);
+      port = (uint16_t)rem;
+      ip4 = (uint32_t)(rem >> 16);
     } else {
-      slot->to.sin_port = htons(r->port);
-      memcpy(&slot->to.sin_addr, r->addr, 4);
+      if (r->family == 6 && !IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)r->addr)) ip6 = r->addr;
+      else memcpy(&ip4, r->family == 6 ? r->addr + 12 : r->addr, 4);
     }
-    struct io_uring_sqe *sqe = fd >= 0 && slot->to.sin_port ? sqe_of(u) : NULL;
+    socklen_t to_len = 0;
+    if (c && c->family == 6) { /* dual-stack: an IPv4 destination goes IPv4-mapped */
+      slot->to.v6 = (struct sockaddr_in6){.sin6_family = AF_INET6, .sin6_port = htons(port)};
+      if (ip6) memcpy(&slot->to.v6.sin6_addr, ip6, 16);
+      else cc_sf_addr_v4(slot->to.v6.sin6_addr.s6_addr, ip4);
+      to_len = sizeof slot->to.v6;
+    } else if (!ip6) {
+      slot->to.v4 = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = {ip4}};
+      to_len = sizeof slot->to.v4;
+    } /* else an IPv6 destination from an IPv4 socket: it cannot be sent (a TX error) */
+    struct io_uring_sqe *sqe = fd >= 0 && port && to_len ? sqe_of(u) : NULL;
     if (!sqe) {
-      s->stats[fd < 0 ? CC_ST_TX_ERRORS : CC_ST_TX_NO_REMOTE]++;
+      s->stats[fd < 0 || (port && !to_len) ? CC_ST_TX_ERRORS : CC_ST_TX_NO_REMOTE]++;
       slot->done = 1;
     } else {
       slot->iov = (struct iovec){cc_ring_dcache(s->tx) + r->chunk, r->sz};
-      slot->msg = (struct msghdr){.msg_name = &slot->to, .msg_namelen = sizeof slot->to,
+      slot->msg = (struct msghdr){.msg_name = &slot->to, .msg_namelen = to_len,
                                   .msg_iov = &slot->iov, .msg_iovlen = 1};
       slot->done = 0;
       io_uring_prep_sendmsg(sqe, fd, &slot->msg, 0);
@@ -374,7 +414,8 @@ static void *uring_shard_main(void *arg) {
                           (unsigned short)i, io_uring_buf_ring_mask(CC_URING_BUFS), (int)i);
   }
   io_uring_buf_ring_advance(u->br, CC_URING_BUFS);
-  u->recv_tmpl = (struct msghdr){.msg_namelen = sizeof(struct sockaddr_in)};
+  /* Room for either family's name: io_uring reports the length each datagram's took. */
+  u->recv_tmpl = (struct msghdr){.msg_namelen = sizeof(struct sockaddr_in6)};
   u->tx_inflight_from = s->tx_seq;
   arm_kick(u, s);
 

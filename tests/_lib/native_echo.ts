@@ -81,7 +81,7 @@ export function openEchoEngine(options: EchoEngineOptions): EchoEngine {
     readers.push(new RingReader(sym.cc_engine_rx_ring(engine, i)!));
     writers.push(new RingWriter(sym.cc_engine_tx_ring(engine, i)!));
   }
-  const call = new Uint8Array(16);
+  const call = new Uint8Array(32); // engine.h cc_call_cfg_t
   call.set(ipv4Bytes(options.host), 0);
   const ccv = new DataView(call.buffer);
   ccv.setUint16(4, options.portMin, true);

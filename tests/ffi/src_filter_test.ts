@@ -12,6 +12,7 @@ import { SourceLatch } from "../../src/rtp/source_latch.ts";
 import { RtpReceiver } from "../../src/rtp/rtp_receiver.ts";
 import { newRtpCounters, type RtpCounters } from "../../src/rtp/session_types.ts";
 import { parseRtp, serializeRtp } from "../../src/rtp/packet.ts";
+import { inetBytes } from "../../src/rtp/engine/inet_address.ts";
 
 const SF = {
   accept: 0x001,
@@ -124,13 +125,13 @@ class Native {
   }
 
   remote(host: string, port: number): void {
-    this.#lib.symbols.cc_src_filter_remote(this.#mem, ipv4(host), port, 0x10000);
+    this.#lib.symbols.cc_src_filter_remote(this.#mem, inetBytes(host), port, 0x10000);
   }
 
   rtp(p: Packet): number {
     return this.#lib.symbols.cc_src_filter_rtp(
       this.#mem,
-      ipv4(p.host),
+      inetBytes(p.host),
       p.port,
       p.pt,
       p.seq,
@@ -138,12 +139,6 @@ class Native {
       BigInt(p.at),
     );
   }
-}
-
-/** Dotted IPv4 → the u32 whose memory is network order (as the engine passes addresses). */
-function ipv4(host: string): number {
-  const b = host.split(".").map(Number);
-  return ((b[3] << 24) | (b[2] << 16) | (b[1] << 8) | b[0]) >>> 0;
 }
 
 function both(o: Options) {
@@ -205,7 +200,9 @@ Deno.test("native source filter decides every packet of seeded random streams as
     seed ^= seed << 5;
     return (seed >>> 0) % n;
   };
-  const hosts = ["192.0.2.1", "192.0.2.2", "198.51.100.7"];
+  // IPv4 and IPv6 sources side by side: IPv6 ones that differ in either 8-byte half only
+  // (the native filter compares the two halves as words).
+  const hosts = ["192.0.2.1", "2001:db8::1", "2001:db8::2", "2001:db9::1", "198.51.100.7", "::1"];
   let checked = 0;
   const seen = { relatches: 0, ssrcChanges: 0, staleSsrc: 0, unknownPayloadType: 0 };
   for (const symmetric of [true, false]) {
@@ -218,17 +215,17 @@ Deno.test("native source filter decides every packet of seeded random streams as
         ssrcChangeUs: 100_000,
       });
       try {
-        // Six streams (source, SSRC), each with its own sequence, mostly in order; two share
-        // an address with different SSRCs (the spoofing shape).
+        // Six streams (source, SSRC), each with its own sequence, mostly in order; streams 1
+        // and 5 share an address and port with different SSRCs (the spoofing shape).
         const streams = Array.from({ length: 6 }, (_, i) => ({
-          host: hosts[i % 3],
+          host: hosts[i === 5 ? 1 : i],
           port: 40000 + 2 * ((i >> 1) & 1),
           ssrc: 0x1000 + i,
           seq: rand(65536),
         }));
         let at = 1e6;
         for (let i = 0; i < 4000; i++) {
-          if (rand(400) === 0) f.remote(hosts[rand(3)], 40000 + 2 * rand(2));
+          if (rand(400) === 0) f.remote(hosts[rand(hosts.length)], 40000 + 2 * rand(2));
           // Bursts of one stream, so sources both persist and go silent.
           const s = streams[rand(10) < 7 ? i % 2 : rand(streams.length)];
           const r = rand(20);

@@ -10,35 +10,16 @@ import {
   defaultRtpEngine,
   NativeRtpEngine,
   openRtpEngine,
-  type RtpAudioFrame,
   type RtpEngine,
   rtpEngineUnavailable,
   RtpSession,
 } from "../../src/rtp/mod.ts";
 import { denoRtpEngine } from "../../src/rtp/engine/deno_engine.ts";
 import { createLogger } from "../../src/log/mod.ts";
-import { RawPeer, TEST_PORTS } from "./_udp.ts";
-
-const payloads = {
-  audio: { payloadType: 0, codec: "g711_ulaw", clockRate: 8000 },
-  telephoneEvent: { payloadType: 101, clockRate: 8000 },
-} as const;
+import { frames, payloads, RawPeer, TEST_PORTS } from "./_udp.ts";
 
 const ioUring = rtpEngineUnavailable("io_uring");
 const ci = Deno.env.get("CI") === "true";
-
-function frames(session: RtpSession, count: number): Promise<RtpAudioFrame[]> {
-  const got: RtpAudioFrame[] = [];
-  const done = Promise.withResolvers<RtpAudioFrame[]>();
-  const sub = session.on("audio", (f) => {
-    got.push(f);
-    if (got.length === count) {
-      sub[Symbol.dispose]();
-      done.resolve(got);
-    }
-  });
-  return done.promise;
-}
 
 Deno.test({
   name: "io_uring engine carries audio both ways, in order and intact, and RTCP BYE on close",

@@ -34,6 +34,7 @@ import {
   unwrap,
 } from "../../../ffi/mod.ts";
 import { RingReader, type RingRecord, RingWriter } from "../../../ffi/ring/ring.ts";
+import { inetBytes, inetText, isIpv6 } from "./inet_address.ts";
 import type { RtpPortRange } from "../port_allocator.ts";
 import type {
   DatagramHandler,
@@ -176,21 +177,29 @@ function lastError(lib: NativeLibrary): string {
 function ipv4Of(hostname: string): number {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostname);
   if (!m || m.slice(1).some((o) => Number(o) > 255)) {
-    throw new TypeError(`Cannot bind a native RTP socket: "${hostname}" is not an IPv4 address`);
+    throw new TypeError(
+      `Cannot bind a native RTP socket: "${hostname}" is not an IPv4 or IPv6 address`,
+    );
   }
   return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
 }
 
 /**
- * The u32 whose little-endian memory is `hostname`'s address in network order (C's s_addr);
- * 0 for what is not a dotted IPv4 address (the native engines bind IPv4 only).
+ * `hostname` as the source filter's 16 bytes (IPv6, IPv4 IPv4-mapped: inet_address.ts); `::`
+ * (no datagram's source) for what is not an address literal, so nothing matches it.
  */
-function ipv4Net(hostname: string): number {
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(hostname)) return 0;
-  const ip = ipv4Of(hostname);
-  return (((ip & 0xff) << 24) | ((ip >>> 8 & 0xff) << 16) | ((ip >>> 16 & 0xff) << 8) |
-    (ip >>> 24)) >>>
-    0;
+function filterAddress(hostname: string): Uint8Array {
+  try {
+    return inetBytes(hostname);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    return new Uint8Array(16); // a host name: the SDP gave no address to fix the source to
+  }
+}
+
+function sameAddr6(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < 16; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function ipv4Text(ip: number): string {
@@ -203,7 +212,9 @@ interface CallEntry {
   onRtp: DatagramHandler | undefined;
   onRtcp: DatagramHandler | undefined;
   /** The last source seen, reused while it does not change (no string per packet). */
+  fromFamily: number;
   fromIp: number;
+  readonly from6: Uint8Array;
   fromPort: number;
   from: Deno.NetAddr | undefined;
   ended: PromiseWithResolvers<void>;
@@ -235,7 +246,7 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
   #loop: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   readonly #out3 = new Uint32Array(3);
-  readonly #callCfg = new Uint8Array(16);
+  readonly #callCfg = new Uint8Array(32); // engine.h cc_call_cfg_t
   readonly #stats = new BigUint64Array(16);
   readonly #drops = new Uint32Array(3);
   readonly #steerWanted: boolean;
@@ -400,9 +411,15 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
     }
     this.#setUpSteering(range);
     const cfg = new DataView(this.#callCfg.buffer);
-    cfg.setUint32(0, 0, true);
-    // ipv4 in network byte order in memory.
-    cfg.setUint32(0, ipv4Of(hostname), false);
+    this.#callCfg.fill(0);
+    if (isIpv6(hostname)) { // dual-stack sockets (io_uring; the xdp engine refuses)
+      cfg.setUint8(9, 6);
+      inetBytes(hostname, this.#callCfg.subarray(16, 32));
+    } else {
+      // ipv4 in network byte order in memory.
+      cfg.setUint32(0, ipv4Of(hostname), false);
+      cfg.setUint8(9, 4);
+    }
     cfg.setUint16(4, range.min, true);
     cfg.setUint16(6, range.max, true);
     cfg.setUint8(8, mux ? 1 : 0);
@@ -423,7 +440,9 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
       shard,
       onRtp: undefined,
       onRtcp: undefined,
+      fromFamily: 0,
       fromIp: -1,
+      from6: new Uint8Array(16),
       fromPort: -1,
       from: undefined,
       ended: Promise.withResolvers<void>(),
@@ -432,12 +451,19 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
     const socket = (kind: number): RtpSocket => {
       // The destination parsed once per peer, not per send: a leg sends to the same latched
       // source 50 times a second (the regex in ipv4Of was 1.7 % of the server's CPU).
-      const dest = { call, kind, port: 0, family: 4, ipv4: 0 };
+      const dest = { call, kind, port: 0, family: 4, ipv4: 0, addr6: new Uint8Array(16) };
       let destHost: string | undefined;
       const sendNow = (bytes: Uint8Array, to: Deno.NetAddr): boolean => {
         if (!this.#calls.has(call)) return false;
         if (to.hostname !== destHost) {
-          dest.ipv4 = ipv4Of(to.hostname);
+          // IPv6 (or an IPv4-mapped literal) as 16 bytes: the shard maps IPv4 as its socket needs.
+          if (to.hostname.includes(":")) {
+            dest.family = 6;
+            inetBytes(to.hostname, dest.addr6);
+          } else {
+            dest.family = 4;
+            dest.ipv4 = ipv4Of(to.hostname);
+          }
           destHost = to.hostname;
         }
         dest.port = to.port;
@@ -488,7 +514,7 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
         this.#lib.symbols.cc_call_filter_remote(
           this.#handle,
           call,
-          ipv4Net(remote.hostname),
+          filterAddress(remote.hostname),
           remote.port,
           rtcp,
         );
@@ -552,7 +578,19 @@ export class NativeRtpEngine implements RtpEngine, AsyncDisposable {
       this.unknownCall++;
       return;
     }
-    if (entry.fromIp !== rec.ipv4 || entry.fromPort !== rec.port) {
+    if (rec.family === 6) {
+      if (
+        entry.fromFamily !== 6 || entry.fromPort !== rec.port || !sameAddr6(entry.from6, rec.addr6)
+      ) {
+        entry.fromFamily = 6;
+        entry.from6.set(rec.addr6);
+        entry.fromPort = rec.port;
+        entry.from = { transport: "udp", hostname: inetText(rec.addr6), port: rec.port };
+      }
+    } else if (
+      entry.fromFamily !== 4 || entry.fromIp !== rec.ipv4 || entry.fromPort !== rec.port
+    ) {
+      entry.fromFamily = 4;
       entry.fromIp = rec.ipv4;
       entry.fromPort = rec.port;
       entry.from = { transport: "udp", hostname: ipv4Text(rec.ipv4), port: rec.port };
