@@ -254,6 +254,8 @@ export class RtpLeg implements AsyncDisposable {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    // What the reorder buffer holds behind a gap was accepted: it goes up before the track ends.
+    this.#session.flushReceived();
     this.#audioListener[Symbol.dispose]();
     this.#uplink.close();
     this.disableVad();

@@ -108,7 +108,17 @@ export class RtpReceiver {
     this.#dtmfIn.tick(now);
   }
 
-  /** Stops the reorder timer. */
+  /**
+   * Delivers the packets the reorder buffer holds behind a gap, without waiting for the gap
+   * to fill: the stream ends (a leg stops, the session closes) and they were accepted.
+   */
+  flush(): void {
+    clearTimeout(this.#reorderTimer);
+    this.#reorderTimer = undefined;
+    this.#reorder.flush(this.#deliver);
+  }
+
+  /** Stops the reorder timer. Held packets are dropped: `flush()` first to keep them. */
   close(): void {
     clearTimeout(this.#reorderTimer);
   }

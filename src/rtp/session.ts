@@ -86,6 +86,8 @@ export type {
 } from "./session_types.ts";
 
 const TICK_MS = 250;
+/** Audio packets kept for the first listener (1 s of 20 ms packets; see `#deliverEarly`). */
+const EARLY_AUDIO_FRAMES = 50;
 
 /**
  * One RTP session. Open with {@linkcode RtpSession.open}; add listeners with
@@ -132,6 +134,8 @@ export class RtpSession implements AsyncDisposable {
   readonly #logger: Logger | undefined;
   readonly #ssrc: number;
   readonly #count: RtpCounters = newRtpCounters();
+  /** Audio received before the first audio listener (see `#deliverEarly`); then undefined. */
+  #early: RtpAudioFrame[] | undefined = [];
   #payloads: RtpPayloadMap;
   readonly #receiver: RtpReceiver;
   readonly #latch: SourceLatch;
@@ -361,7 +365,35 @@ export class RtpSession implements AsyncDisposable {
   on<K extends keyof RtpSessionEvents>(type: K, listener: RtpSessionEvents[K]): Disposable {
     const set = this.#listeners[type] as Set<RtpSessionEvents[K]>;
     set.add(listener);
+    if (type === "audio") this.#deliverEarly(listener as RtpSessionEvents["audio"]);
     return { [Symbol.dispose]: () => void set.delete(listener) };
+  }
+
+  /**
+   * Delivers the packets that are still in order behind a gap (the reorder buffer's), at
+   * once: what was accepted reaches the listeners before a leg stops listening. `close()`
+   * does it too.
+   */
+  flushReceived(): void {
+    if (!this.#closed) this.#receiver.flush();
+  }
+
+  /**
+   * The audio that came before anyone listened, to the first audio listener, in order and
+   * synchronously (before any later packet): a caller's first words after the answer are
+   * not lost while the leg that publishes them is still starting.
+   */
+  #deliverEarly(listener: RtpSessionEvents["audio"]): void {
+    const early = this.#early;
+    if (early === undefined) return;
+    this.#early = undefined;
+    for (const frame of early) {
+      try {
+        listener(frame);
+      } catch (error) {
+        this.#logger?.error("RTP session listener failed", { event: "audio", error });
+      }
+    }
   }
 
   #emit<K extends keyof RtpSessionEvents>(
@@ -379,6 +411,20 @@ export class RtpSession implements AsyncDisposable {
 
   /** `#emit("audio", frame)` without the rest-argument array: it runs per received packet. */
   #emitAudio(frame: RtpAudioFrame): void {
+    const early = this.#early;
+    if (early !== undefined) {
+      if (this.#listeners.audio.size === 0) {
+        // Nobody listens yet: keep it (a copy: an engine's buffer is reused) for the first
+        // listener, the newest EARLY_AUDIO_FRAMES only.
+        early.push({ ...frame, payload: frame.payload.slice() });
+        if (early.length > EARLY_AUDIO_FRAMES) {
+          early.shift();
+          this.#count.earlyAudioDropped++;
+        }
+        return;
+      }
+      this.#early = undefined;
+    }
     for (const listener of this.#listeners.audio) {
       try {
         listener(frame);
@@ -436,6 +482,7 @@ export class RtpSession implements AsyncDisposable {
   /** Stops the session: RTCP BYE to the far end, sockets closed. Closing twice is a no-op. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#receiver.flush();
     const remoteRtcp = this.#latch.remoteRtcp;
     if (remoteRtcp) {
       try {
@@ -448,6 +495,7 @@ export class RtpSession implements AsyncDisposable {
       }
     }
     this.#closed = true;
+    this.#early = undefined;
     this.#tick.cancel();
     this.#receiver.close();
     this.#sockets.close();

@@ -167,6 +167,8 @@ export interface RtpSessionStats {
   readonly late: number;
   readonly reordered: number;
   readonly lost: number;
+  /** Audio that came before the first listener and was not kept for it (over 1 s of it). */
+  readonly earlyAudioDropped: number;
   /** Interarrival jitter of the current stream, ms. */
   readonly jitterMs: number;
   readonly packetsSent: number;
@@ -207,6 +209,7 @@ export function newRtpCounters(): RtpCounters {
     late: 0,
     reordered: 0,
     lost: 0,
+    earlyAudioDropped: 0,
     jitterMs: 0,
     packetsSent: 0,
     bytesSent: 0,

@@ -492,3 +492,46 @@ Deno.test("session listeners add up: each gets every frame, and one disposed sto
   assertEquals(a, [1]);
   assertEquals(b, [1, 2]);
 });
+
+Deno.test("audio that came before anyone listened reaches the first listener, in order", async () => {
+  await using session = await open();
+  using far = new RawPeer();
+  for (const seq of [40, 41, 42]) await far.send(session.localPort, { sequenceNumber: seq });
+  // A leg still starting (a store write before the answer's report): nobody listens yet.
+  await waitFor(() => session.stats.packetsReceived === 3, 2000, "three packets received");
+  const frames = collect(session); // delivered synchronously, before any later packet
+  assertEquals(frames.map((f) => f.sequence), [40, 41, 42]);
+  await far.send(session.localPort, { sequenceNumber: 43 });
+  await waitFor(() => frames.length === 4, 2000, "the next packet");
+  assertEquals(frames.map((f) => f.sequence), [40, 41, 42, 43]);
+  // Only the first listener gets them; a second one starts with what comes next.
+  const second = collect(session);
+  assertEquals(second.length, 0);
+  assertEquals(session.stats.earlyAudioDropped, 0);
+});
+
+Deno.test("early audio is bounded: over a second of it, the oldest is dropped and counted", async () => {
+  await using session = await open();
+  using far = new RawPeer();
+  for (let seq = 0; seq < 60; seq++) await far.send(session.localPort, { sequenceNumber: seq });
+  await waitFor(() => session.stats.packetsReceived === 60, 2000, "sixty packets received");
+  const frames = collect(session);
+  assertEquals(frames.map((f) => f.sequence), Array.from({ length: 50 }, (_, i) => i + 10));
+  assertEquals(session.stats.earlyAudioDropped, 10);
+});
+
+Deno.test("packets held behind a gap are delivered on flushReceived and on close, not dropped", async () => {
+  await using session = await open({ maxReorderDelayMs: 60_000 });
+  using far = new RawPeer();
+  const frames = collect(session);
+  for (const seq of [1, 3, 4]) await far.send(session.localPort, { sequenceNumber: seq });
+  await waitFor(() => session.stats.packetsReceived === 3, 2000, "three packets received");
+  assertEquals(frames.map((f) => f.sequence), [1]); // 3 and 4 wait for 2
+  session.flushReceived();
+  assertEquals(frames.map((f) => f.sequence), [1, 3, 4]);
+  for (const seq of [5, 7]) await far.send(session.localPort, { sequenceNumber: seq });
+  await waitFor(() => session.stats.packetsReceived === 5, 2000, "two more packets");
+  assertEquals(frames.length, 4);
+  await session.close();
+  assertEquals(frames.map((f) => f.sequence), [1, 3, 4, 5, 7]);
+});
