@@ -51,10 +51,15 @@ const RESUBSCRIBE_MS = 250;
  * The media of one call in the page.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { attachCaller } from "./call_media.ts";
- * await using media = await attachCaller({ moq, sid, microphone });
- * console.log(media.stats.sent, media.stats.player?.jitterMs);
+ * import type { BrowserMoq } from "./moq_connection.ts";
+ * import type { MicrophoneCapture } from "./capture.ts";
+ * declare const moq: BrowserMoq; // connectBrowserMoq(…)
+ * declare const microphone: MicrophoneCapture; // captureMicrophone(…)
+ * await using media = await attachCaller({ moq, sid: "CA1", microphone });
+ * const { sent, player } = media.stats; // frames published, the player's jitter and losses
+ * if (player && player.jitterMs > 60) console.warn(`${sent} sent, jitter ${player.jitterMs} ms`);
  * ```
  */
 export class CallMedia implements AsyncDisposable {
@@ -216,12 +221,16 @@ export class CallMedia implements AsyncDisposable {
  * `moq` and `microphone` uses those instead.
  *
  * @example
- * ```ts ignore
- * import { attachCaller } from "/sdk/browser.js";
+ * ```ts
+ * import { attachCaller } from "./call_media.ts"; // in a page: "/sdk/browser.js"
+ * import type { BrowserMoq } from "./moq_connection.ts";
+ * import type { MicrophoneCapture } from "./capture.ts";
+ * declare const moq: BrowserMoq; // connectBrowserMoq(…)
+ * declare const microphone: MicrophoneCapture; // captureMicrophone(…)
  * // On a page opened as https://voice.example/app?token=<jwt>:
- * const media = await attachCaller({ sid: call.sid });
+ * await using media = await attachCaller({ sid: "CA1" });
  * // Or with an explicit connection and microphone:
- * const other = await attachCaller({ moq, sid: second.sid, microphone });
+ * await using other = await attachCaller({ moq, sid: "CA2", microphone });
  * ```
  */
 export function attachCaller(options: AttachMediaOptions): Promise<CallMedia> {
@@ -233,9 +242,13 @@ export function attachCaller(options: AttachMediaOptions): Promise<CallMedia> {
  * publishes the microphone on `voice/<sid>/downlink`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { attachCallee } from "./call_media.ts";
- * const media = await attachCallee({ moq, sid: call.sid, microphone });
+ * import type { BrowserMoq } from "./moq_connection.ts";
+ * import type { MicrophoneCapture } from "./capture.ts";
+ * declare const moq: BrowserMoq; // connectBrowserMoq(…)
+ * declare const microphone: MicrophoneCapture; // captureMicrophone(…)
+ * await using media = await attachCallee({ moq, sid: "CA1", microphone });
  * ```
  */
 export function attachCallee(options: AttachMediaOptions): Promise<CallMedia> {

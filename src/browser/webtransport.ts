@@ -42,9 +42,12 @@ function base64ToBytes(value: string): Uint8Array<ArrayBuffer> {
  * A MoQT transport on a browser WebTransport session.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { connectWebTransport } from "./webtransport.ts";
+ * declare const certificateHash: string; // /v1/relay/certificate's sha256Base64
  * const transport = await connectWebTransport({ url: "https://127.0.0.1:4443/moq", certificateHash });
+ * const kind: "webtransport" = transport.kind;
+ * transport.close();
  * ```
  */
 export class BrowserWebTransport implements MoqTransport {
@@ -169,9 +172,10 @@ export class BrowserWebTransport implements MoqTransport {
  * relay, untrusted certificate, wrong certificate hash).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { connectWebTransport } from "./webtransport.ts";
- * const cert = await (await fetch("/v1/relay/certificate")).json();
+ * const cert: { url: string; sha256Base64: string } =
+ *   await (await fetch("/v1/relay/certificate")).json();
  * const transport = await connectWebTransport({ url: cert.url, certificateHash: cert.sha256Base64 });
  * ```
  */
