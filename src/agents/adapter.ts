@@ -10,6 +10,7 @@ import type { ClearResult } from "./playout.ts";
 import type { TurnSignal } from "./turn_detector.ts";
 import type { AsrResult } from "./turn_text.ts";
 import type { OpenRecording } from "./recordings_port.ts";
+import type { DialInput, DialLeg, DialListener } from "./dial_leg.ts";
 
 /** The audio an adapter reads and writes: G.711 or PCM16 at a bridge rate. */
 export interface AgentAudioFormat {
@@ -79,6 +80,12 @@ export interface AgentLink {
    * `sampleRate`); rejects when no recordings directory is configured.
    */
   record(name: string, sampleRate: number): Promise<OpenRecording>;
+  /**
+   * Places a second leg (a new outbound call) and bridges it to the caller once answered:
+   * `listener` gets its statuses and the callee's audio; the returned leg takes the audio
+   * for the callee. Rejects when the control plane refuses it.
+   */
+  dial(input: DialInput, listener: DialListener): Promise<DialLeg>;
 }
 
 /**

@@ -103,6 +103,16 @@ export interface AgentCalls {
   emitEvent(call: AgentCall, event: AgentCallEvent): void;
   /** Hangs the call up. */
   hangup(sid: string): Promise<unknown>;
+  /**
+   * Places a new outbound call (a second leg an agent bridges to its caller); resolves with
+   * it in `dialing`, its progress comes as `status` events.
+   */
+  originate(input: {
+    readonly from: string;
+    readonly to: string;
+    /** How long the callee may ring before `no_answer`, ms [the gateway's]. */
+    readonly ringTimeoutMs?: number;
+  }): Promise<AgentCall>;
   /** Plays DTMF digits to the far end of the call's gateway leg (SIP: RFC 4733). */
   sendDigits(sid: string, digits: string): Promise<unknown>;
   /** Hands the caller to another agent or an address. */

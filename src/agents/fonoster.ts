@@ -20,7 +20,9 @@
  * `OUT`: the caller hears none of the app's audio), `startStream` / `stopStream` (20 ms of
  * 8 kHz 16-bit little-endian PCM per `AUDIO_OUT` payload, as Fonoster's AudioSocket sends;
  * `AUDIO_IN` payloads in the same format, or a WAV file, are queued for the caller),
- * `startStreamGather` / `stopStreamGather` and `record` (the caller, after an optional beep, to a
+ * `startStreamGather` / `stopStreamGather`, `dial` (a second leg through the calls control
+ * plane, bridged to the caller once answered; `dialStatus` TRYING, then ANSWER, BUSY,
+ * NOANSWER, FAILED or CANCEL, see `fonoster_dial.ts`) and `record` (the caller, after an optional beep, to a
  * mono 8 kHz WAV in the runtime's recordings directory until `maxDuration`, `maxSilence` or
  * `finishOnKey`; answered with its `name` and whole-second `duration`, see
  * `fonoster_record.ts`). With `typeAhead`, digits pressed while neither a
@@ -28,8 +30,8 @@
  * {@linkcode MAX_TYPE_AHEAD}, and the next `gather` takes them first, as if pressed during
  * it (an IVR caller who knows the menu need not wait for the prompt); without it they are
  * dropped, as Fonoster's media side drops them (its gather listens for ARI
- * `ChannelDtmfReceived` only from its start). A verb the engine cannot carry out (`dial`, a
- * `play` whose file does not load, `playDtmf` on a leg without DTMF, a `record` without a
+ * `ChannelDtmfReceived` only from its start). A verb the engine cannot carry out (a `dial`
+ * the control plane refuses, a `play` whose file does not load, `playDtmf` on a leg without DTMF, a `record` without a
  * recordings directory, an unknown message) gets the protocol's one error message, a
  * `streamPayload` of type `ERROR` with a `code` and `message`, and no response (Fonoster's
  * media side logs such a verb and does not answer it either); the call goes on.
@@ -47,6 +49,8 @@ import type { FonosterAgentConfig } from "./config.ts";
 import { voiceClientClass } from "./fonoster_proto.ts";
 import { DigitGather } from "./fonoster_gather.ts";
 import { CallerRecording } from "./fonoster_record.ts";
+import { type DialStatusName, dialStatusOf } from "./fonoster_dial.ts";
+import type { DialLeg } from "./dial_leg.ts";
 import { recordingName } from "./recordings_port.ts";
 import { controlPlayback, type PlaybackAction } from "./fonoster_playback.ts";
 import { messageOf } from "./session.ts";
@@ -119,6 +123,8 @@ class FonosterDriver implements AgentDriver {
   #streamGather: { readonly speech: boolean; readonly dtmf: boolean } | undefined;
   #mutedIn = false;
   #closed = false;
+  /** The `dial` verb's leg, while it is up. */
+  #dialed: DialLeg | undefined;
   /** The `record` verb's recording, while one runs. */
   #recording: CallerRecording | undefined;
   /** Digits pressed while no gather ran, for the next one; undefined without `typeAhead`. */
@@ -178,7 +184,9 @@ class FonosterDriver implements AgentDriver {
   }
 
   audio(frame: CallerFrame): void {
-    this.#recording?.audio(this.#mutedIn ? new Int16Array(frame.pcm.length) : frame.pcm);
+    const heard = this.#mutedIn ? new Int16Array(frame.pcm.length) : frame.pcm;
+    this.#recording?.audio(heard);
+    this.#dialed?.write(heard);
     const stream = this.#stream;
     if (!stream?.toApp || this.#closed) return;
     this.#write({
@@ -219,6 +227,8 @@ class FonosterDriver implements AgentDriver {
     this.#closed = true;
     for (const gather of this.#gathers) gather[Symbol.dispose]();
     this.#gathers.clear();
+    this.#dialed?.close();
+    this.#dialed = undefined;
     this.#recording?.close().catch((error) =>
       this.#link.log.warn("Fonoster recording did not close", { error: messageOf(error) })
     );
@@ -291,6 +301,8 @@ class FonosterDriver implements AgentDriver {
         return this.#gather(body);
       case "recordRequest":
         return await this.#record(body);
+      case "dialRequest":
+        return await this.#dial(body);
       case "muteRequest":
       case "unmuteRequest": {
         const muted = verb === "muteRequest";
@@ -369,6 +381,39 @@ class FonosterDriver implements AgentDriver {
     } finally {
       this.#recording = undefined;
     }
+  }
+
+  async #dial(body: Record<string, unknown>): Promise<void> {
+    if (this.#dialed) {
+      return this.#error("FAILED_PRECONDITION", "Cannot dial: a dialed leg is up");
+    }
+    const timeout = typeof body.timeout === "number" ? body.timeout : 0;
+    const call = this.#link.call;
+    let tried = false;
+    let answered = false;
+    const send = (status: DialStatusName) => {
+      // TRYING first, at once, as Fonoster sends it (before any status of the leg).
+      if (!tried) this.#write({ dialStatus: { mediaSessionRef: this.#ref, status: "TRYING" } });
+      tried = true;
+      if (status !== "TRYING") this.#write({ dialStatus: { mediaSessionRef: this.#ref, status } });
+    };
+    const leg = await this.#link.dial({
+      // The call's ingress number, as Fonoster's X-Dod-Number.
+      from: call.direction === "inbound" ? call.to : call.from,
+      to: String(body.destination ?? ""),
+      ringTimeoutMs: timeout > 0 ? timeout * 1000 : undefined,
+    }, {
+      status: (status, endReason) => {
+        const name = dialStatusOf(status, endReason, answered);
+        if (status === "in_progress") answered = true;
+        if (name) send(name);
+        if (endReason !== undefined && this.#dialed === leg) this.#dialed = undefined;
+      },
+      audio: (pcm) => this.#link.play(pcm16ToBytes(pcm), "dial"),
+    });
+    if (this.#closed) return void await leg.close();
+    send("TRYING");
+    this.#dialed ??= leg;
   }
 
   #gather(body: Record<string, unknown>): void {

@@ -22,6 +22,7 @@ import { createAdapter } from "./adapters.ts";
 import type { AgentConfig, AgentsConfig } from "./config.ts";
 import { AgentError } from "./error.ts";
 import { type AgentRecordings, openRecording } from "./recordings_port.ts";
+import { type DialInput, dialLeg, type DialListener } from "./dial_leg.ts";
 import { AgentSession, messageOf } from "./session.ts";
 
 /** Options of an {@linkcode AgentRuntime}. */
@@ -297,6 +298,8 @@ export class AgentRuntime implements AsyncDisposable {
         }
         return openRecording(recordings, name, sampleRate);
       },
+      dial: (input: DialInput, listener: DialListener) =>
+        dialLeg({ calls, via: this.#options.via, log }, input, listener),
     };
   }
 

@@ -20,6 +20,7 @@ import { Playout } from "./playout.ts";
 import { TurnDetector, type TurnSignal } from "./turn_detector.ts";
 import type { AsrResult } from "./turn_text.ts";
 import type { OpenRecording } from "./recordings_port.ts";
+import type { DialInput, DialLeg, DialListener } from "./dial_leg.ts";
 
 /** What a session reports to the runtime. */
 export interface SessionReports {
@@ -37,6 +38,8 @@ export interface SessionReports {
   transfer(target: { readonly agent: string } | { readonly to: string }): Promise<void>;
   /** The agent opens a recording of its own (mono WAV at `sampleRate`). */
   record?(name: string, sampleRate: number): Promise<OpenRecording>;
+  /** The agent places a second leg bridged to the caller. */
+  dial?(input: DialInput, listener: DialListener): Promise<DialLeg>;
 }
 
 /** Options of {@linkcode AgentSession.open}. */
@@ -344,6 +347,9 @@ export class AgentSession implements AsyncDisposable {
       record: (name, sampleRate) =>
         o.reports.record?.(name, sampleRate) ??
           Promise.reject(new Error("no recordings directory is configured")),
+      dial: (input, listener) =>
+        o.reports.dial?.(input, listener) ??
+          Promise.reject(new Error("this agent runtime cannot place calls")),
     };
   }
 

@@ -14,6 +14,8 @@
 //            playDtmf (no SIP leg: an ERROR payload) → say → hangup
 // - control: answer → play(`file`) → playbackControl(its ref, each action) → say → hangup
 // - record: answer → record(JSON.parse(`file`)) → say → hangup (prints "recording" before)
+// - dial:  answer → dial(`file`, {timeout: 30}); prints each dialStatus it is sent as
+//            "dial <STATUS>" (0.18.2's dial() awaits a `dialResponse` its proto has no field for)
 // - die:     answer → say → the process exits mid-call
 // - unknown: answer → a message with no verb in it → prints the ERROR payload → say → hangup
 // `skipIdentity` only skips fetching a public key from api.fonoster.com (no Fonoster account
@@ -88,6 +90,15 @@ new VoiceServer({ skipIdentity: true, bind: "127.0.0.1", port: Number(port) }).l
       await res.say("Goodbye.");
       await res.hangup();
       print({ event: "hung up" });
+    } else if (mode === "dial") {
+      res.on("data", (data) => {
+        if (data.dialStatus) print({ event: `dial ${data.dialStatus.status ?? "TRYING"}` });
+        if (data.streamPayload?.type === "ERROR") {
+          print({ event: "error", error: data.streamPayload });
+        }
+      });
+      print({ event: "dialing" });
+      res.dial(file, { timeout: 30 }).then(() => print({ event: "dial resolved" }));
     } else if (mode === "die") {
       await res.say("Goodbye.");
       print({ event: "dying" });

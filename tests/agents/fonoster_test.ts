@@ -6,7 +6,14 @@
 import { assert, assertEquals } from "@std/assert";
 import { speak } from "../../src/agents/mod.ts";
 import { bestLagCorrelation } from "../_lib/correlate.ts";
-import { callerArgs, haveSipp, sipp } from "../sip/_harness.ts";
+import {
+  callerArgs,
+  haveSipp,
+  scenario,
+  sipp,
+  spawnEchoUas,
+  spawnSippUas,
+} from "../sip/_harness.ts";
 import { type AgentServer, startAgentServer } from "./_fixture.ts";
 import { feedUlaw, Recorder, rms, turns8k } from "./_audio.ts";
 import { inboundToAgent, recordRtp } from "./_sip.ts";
@@ -196,6 +203,19 @@ Deno.test("fonoster without typeAhead: digits pressed during a say are dropped, 
   assertEquals(gathered.speech ?? "", "");
 });
 
+/**
+ * Waits for the caller to hear something loud, then for `pcm`'s length more (and 0.5 s);
+ * the best correlation of `pcm` with what was heard from just before the onset.
+ */
+async function heardFromOnset(heard: Recorder, pcm: Int16Array) {
+  const first = await heard.next((f) => rms(f.pcm) > 1000);
+  await heard.next((_, i) => i >= first + pcm.length / 160 + 25, first);
+  return bestLagCorrelation(pcm, heard.timeline(Math.max(0, first - 25)), {
+    maxLag: 16_000,
+    minOverlap: pcm.length - 800,
+  });
+}
+
 Deno.test("fonoster stream verb over a client: leg: the app's AUDIO_OUT payloads are the caller's audio (8 kHz PCM16, r ≥ 0.9) and its AUDIO_IN reaches the caller (r ≥ 0.9)", async () => {
   const speech = turns8k();
   const reply = speech.subarray(12_000, 36_000);
@@ -213,12 +233,7 @@ Deno.test("fonoster stream verb over a client: leg: the app's AUDIO_OUT payloads
     await app.next("streaming");
 
     // Downlink: the app's AUDIO_IN, played to the caller.
-    const first = await heard.next((f) => rms(f.pcm) > 1000);
-    await heard.next((_, i) => i >= first + reply.length / 160 + 25, first);
-    const down = bestLagCorrelation(reply, heard.timeline(Math.max(0, first - 25)), {
-      maxLag: 16_000,
-      minOverlap: reply.length - 800,
-    });
+    const down = await heardFromOnset(heard, reply);
     assert(down.r >= 0.9, `the caller heard the app's AUDIO_IN with r = ${down.r.toFixed(3)}`);
 
     // Uplink: the caller speaks; the app saves its first 8 s of AUDIO_OUT.
@@ -399,6 +414,65 @@ Deno.test('fonoster record over a PSTN call: the RFC 4733 finishOnKey digit sipp
   assert(Number(record.duration ?? 0) < 60, JSON.stringify(record));
   const wav = decodeWav(await Deno.readFile(`${fx.dataDir}/agent-recordings/${record.name}.wav`));
   assertEquals(Math.floor(wav.samples.length / 8000), record.duration ?? 0);
+});
+
+/** A server whose agent `app` is the Fonoster app at `url` and whose one trunk is a sipp UAS. */
+function trunkToUas(url: string, uasPort: number): Record<string, unknown> {
+  return {
+    agents: { app: { type: "fonoster", url } },
+    sip: {
+      listen: { host: "127.0.0.1", port: 0 },
+      publicAddress: "127.0.0.1",
+      trunks: [{
+        name: "loop",
+        address: `127.0.0.1:${uasPort}`,
+        allowFrom: ["127.0.0.1"],
+        outboundNumbers: ["+1"],
+      }],
+    },
+  };
+}
+
+Deno.test("fonoster dial: an unchanged app's dial(number) places a second leg through the SIP gateway (a sipp UAS answering with RTP echo) and bridges it: the app is sent TRYING then ANSWER, the caller's speech reaches the callee and its echo comes back to the caller (r ≥ 0.9); the caller's hangup ends the dialed leg (sipp gets the BYE)", async () => {
+  if (!haveSipp()) return;
+  await using target = await spawnEchoUas();
+  await using app = await startFonosterApp("dial", "+14155550123");
+  await using fx = await startAgentServer(trunkToUas(app.url, target.port));
+  const { sid, caller, events } = await fx.liveCall("g711_ulaw");
+  const heard = new Recorder(caller);
+  await fx.voice.agents.attach({ sid, agent: "app" });
+  // On the old code dial got an ERROR payload: no dial status ever came.
+  await app.next("dial ANSWER");
+  const statuses = app.lines.filter((l) => String(l.event).startsWith("dial ")).map((l) => l.event);
+  assertEquals(statuses, ["dial TRYING", "dial ANSWER"]);
+
+  const speech = turns8k().subarray(12_000, 44_000);
+  await feedUlaw(caller, speech);
+  const echo = await heardFromOnset(heard, speech);
+  assert(echo.r >= 0.9, `the caller heard the callee's echo with r = ${echo.r.toFixed(3)}`);
+
+  await fx.voice.calls.hangup(sid);
+  await events.next((e) => e.type === "status" && e.call.status === "completed");
+  const uas = await target.done;
+  assertEquals(uas.code, 0, new TextDecoder().decode(uas.stdout).slice(-1500));
+  const { calls } = await fx.voice.calls.list({});
+  const dialed = calls.find((c) => c.sid !== sid);
+  assertEquals([dialed?.to, dialed?.direction], ["+14155550123", "outbound"]);
+  assertEquals(app.lines.some((l) => l.event === "error"), false);
+});
+
+Deno.test("fonoster dial to a busy callee (sipp UAS answering 486): the app is sent TRYING then BUSY and its call goes on with the app", async () => {
+  if (!haveSipp()) return;
+  await using target = await spawnSippUas(["-sf", scenario("uas_busy.xml"), "-m", "1"]);
+  await using app = await startFonosterApp("dial", "+14155550123");
+  await using fx = await startAgentServer(trunkToUas(app.url, target.port));
+  const { sid } = await fx.liveCall("g711_ulaw");
+  await fx.voice.agents.attach({ sid, agent: "app" });
+  await app.next("dial BUSY");
+  const statuses = app.lines.filter((l) => String(l.event).startsWith("dial ")).map((l) => l.event);
+  assertEquals(statuses, ["dial TRYING", "dial BUSY"]);
+  const call = await fx.voice.calls.get(sid);
+  assertEquals([call.status, call.agent.name], ["in_progress", "app"]);
 });
 
 Deno.test("fonoster: a message the engine cannot carry out (no verb in it) gets the protocol's ERROR stream payload and the app goes on (say, hangup)", async () => {

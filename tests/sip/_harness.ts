@@ -237,6 +237,14 @@ export async function spawnSippUas(
   }
 }
 
+/**
+ * A sipp UAS for one call that answers with PCMA and echoes the RTP it gets (its media port
+ * its own: `-mp 0`, the first free of 6000, 6002, …).
+ */
+export function spawnEchoUas(): Promise<SippUas> {
+  return spawnSippUas(["-sf", scenario("uas_answer_pcma.xml"), "-m", "1", "-mp", "0", "-rtp_echo"]);
+}
+
 /** A scenario file's path. */
 export function scenario(name: string): string {
   return new URL(`./scenarios/${name}`, import.meta.url).pathname;

@@ -15,8 +15,8 @@ import {
   haveSipp,
   readCallTracks,
   scenario,
+  spawnEchoUas,
   spawnSipp,
-  spawnSippUas,
   startGateway,
   waitForCall,
   waitForStatus,
@@ -50,15 +50,7 @@ Deno.test("transfer: a peer that accepts REFER reports progress by NOTIFY sipfra
 
 Deno.test("transfer: a peer that refuses REFER (405) is bridged by the gateway to a new leg to the target on the same sid; the caller's audio reaches the target and the target's comes back on the downlink (r ≥ 0.9)", async () => {
   if (!haveSipp()) return;
-  await using target = await spawnSippUas([
-    "-sf",
-    scenario("uas_answer_pcma.xml"),
-    "-m",
-    "1",
-    "-mp",
-    "0", // sipp binds its own (6000, 6002, … the first free)
-    "-rtp_echo",
-  ]);
+  await using target = await spawnEchoUas();
   await using fx = await startGateway({
     uasPort: target.port,
     media: (origin) => rtpMedia({ origin, hostname: "127.0.0.1" }),
